@@ -1,0 +1,18 @@
+namespace FastGate.Proxy.Config;
+
+/// <summary>
+/// The whole validated configuration. Every member is immutable: a reload builds a new one
+/// and swaps it in; nothing is ever changed in place.
+/// </summary>
+public sealed record ConfigModel
+{
+    public required string SourcePath { get; init; }
+    public AdminModel Admin { get; init; } = new();
+    public LogModel Log { get; init; } = new();
+    public LimitsModel Defaults { get; init; } = new();
+    public required IReadOnlyList<ListenerModel> Listeners { get; init; }
+    public required IReadOnlyList<RouteModel> Routes { get; init; }
+    public required IReadOnlyDictionary<string, ClusterModel> Clusters { get; init; }
+    /// <summary>The file's text with secrets replaced by "[redacted]", served at /config.</summary>
+    public string RedactedText { get; init; } = "";
+}

@@ -1,0 +1,12 @@
+namespace FastGate.Proxy.Config;
+
+/// <summary>HTTP limits and timeouts after validation; a listener or route may override the defaults.</summary>
+public sealed record LimitsModel
+{
+    public int MaxHeaderBytes { get; init; } = 32 * 1024;
+    public int MaxHeaders { get; init; } = 100;
+    public TimeSpan HeaderTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}

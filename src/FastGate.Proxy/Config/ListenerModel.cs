@@ -1,0 +1,17 @@
+using System.Net;
+
+namespace FastGate.Proxy.Config;
+
+/// <summary>A validated <c>[[listener]]</c>.</summary>
+public sealed record ListenerModel
+{
+    public required string Name { get; init; }
+    public required IPEndPoint Endpoint { get; init; }
+    public ListenerProtocol Protocol { get; init; } = ListenerProtocol.Http;
+    /// <summary>tcp listeners: the cluster bytes go to.</summary>
+    public string? Cluster { get; init; }
+    public int Backlog { get; init; } = 511;
+    /// <summary>0 means no limit.</summary>
+    public int MaxConnections { get; init; }
+    public required LimitsModel Limits { get; init; }
+}

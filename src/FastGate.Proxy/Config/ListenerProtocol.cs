@@ -1,0 +1,8 @@
+namespace FastGate.Proxy.Config;
+
+public enum ListenerProtocol
+{
+    Http,
+    Tcp,
+    TlsPassthrough,
+}

@@ -1,0 +1,12 @@
+namespace FastGate.Proxy.Config;
+
+public enum LoadBalancingAlgorithm
+{
+    RoundRobin,
+    WeightedRoundRobin,
+    LeastRequest,
+    P2c,
+    RingHash,
+    Maglev,
+    Random,
+}

@@ -1,0 +1,9 @@
+namespace FastGate.Proxy.Config;
+
+public enum LogLevel
+{
+    Error,
+    Warn,
+    Info,
+    Debug,
+}

@@ -1,0 +1,24 @@
+namespace FastGate.Proxy.Config;
+
+/// <summary>A validated <c>[[route]]</c>. <see cref="Order"/> is its position in the file.</summary>
+public sealed record RouteModel
+{
+    public required string Name { get; init; }
+    public int Order { get; init; }
+    /// <summary>Listener names; empty means every http listener.</summary>
+    public IReadOnlyList<string> Listeners { get; init; } = [];
+    /// <summary>Lower-case host names; an entry starting with "*." is a suffix wildcard. Empty means any host.</summary>
+    public IReadOnlyList<string> Hosts { get; init; } = [];
+    public PathMatchKind PathKind { get; init; } = PathMatchKind.Any;
+    /// <summary>The exact path, the prefix or the regex pattern, per <see cref="PathKind"/>.</summary>
+    public string Path { get; init; } = "";
+    /// <summary>Upper-case method names; empty means any method.</summary>
+    public IReadOnlyList<string> Methods { get; init; } = [];
+    /// <summary>Exact header matches; names lower-case.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+    public required string Cluster { get; init; }
+    public string? StripPrefix { get; init; }
+    /// <summary>Time allowed for the whole upstream response head.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
+}
