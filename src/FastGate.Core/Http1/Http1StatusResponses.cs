@@ -1,0 +1,71 @@
+using System.Text;
+
+namespace FastGate.Core.Http1;
+
+/// <summary>
+/// Pre-built local answers (errors the proxy produces itself): a short text body, built once per
+/// status so answering a flood of bad requests allocates nothing.
+/// </summary>
+public static class Http1StatusResponses
+{
+    private static readonly Dictionary<int, byte[]> KeepAliveResponses = new();
+    private static readonly Dictionary<int, byte[]> CloseResponses = new();
+
+    static Http1StatusResponses()
+    {
+        foreach (var status in new[] { 400, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 502, 503, 504, 505 })
+        {
+            KeepAliveResponses[status] = Build(status, close: false);
+            CloseResponses[status] = Build(status, close: true);
+        }
+    }
+
+    public static ReadOnlySpan<byte> Continue100 => "HTTP/1.1 100 Continue\r\n\r\n"u8;
+
+    /// <summary>The whole response (head and body) for <paramref name="status"/>.</summary>
+    public static ReadOnlySpan<byte> Get(int status, bool close)
+    {
+        var table = close ? CloseResponses : KeepAliveResponses;
+        return table.TryGetValue(status, out var bytes) ? bytes : (close ? CloseResponses[500] : KeepAliveResponses[500]);
+    }
+
+    public static string ReasonPhrase(int status) => status switch
+    {
+        100 => "Continue",
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        421 => "Misdirected Request",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    };
+
+    private static string Body(int status) => status switch
+    {
+        404 => "no route matches this request\n",
+        502 => "upstream failed\n",
+        503 => "no upstream endpoint available\n",
+        504 => "upstream timed out\n",
+        _ => ReasonPhrase(status).ToLowerInvariant() + "\n",
+    };
+
+    private static byte[] Build(int status, bool close)
+    {
+        var body = Body(status);
+        var text = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\n"
+            + (close ? "Connection: close\r\n" : "") + "\r\n" + body;
+        return Encoding.ASCII.GetBytes(text);
+    }
+}

@@ -1,0 +1,248 @@
+using System.IO.Pipelines;
+using System.Text;
+using FastGate.Core.Buffers;
+using FastGate.Core.Http;
+using FastGate.Core.Http1;
+using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.Forwarding;
+
+public sealed partial class Http1ProxyConnection
+{
+    /// <summary>
+    /// Writes the upstream request head: the method and (prefix-stripped) path over HTTP/1.1,
+    /// the end-to-end headers, our own framing header, and the forwarding headers. Hop-by-hop
+    /// headers (RFC 9110 §7.6.1) and any header the client's Connection names stay here.
+    /// </summary>
+    private void WriteRequestHead(PipeWriter output, RouteRuntime route, EndpointState endpoint)
+    {
+        var request = _request;
+        var w = new BufferWriter<PipeWriter>(output);
+        w.Write(request.MethodBytes);
+        w.Write((byte)' ');
+        var path = request.PathLength > 0 ? request.Path : "/"u8;
+        var strip = route.StripPrefix;
+        if (strip.Length > 0 && path.StartsWith(strip))
+        {
+            path = path[strip.Length..];
+            if (path.IsEmpty || path[0] != (byte)'/')
+            {
+                w.Write((byte)'/');
+            }
+        }
+        w.Write(path);
+        w.Write(request.Query);
+        w.Write(" HTTP/1.1\r\n"u8);
+
+        var customConnectionTokens = HasCustomConnectionTokens(request);
+        var forwardedFor = false;
+        foreach (ref readonly var header in request.Headers)
+        {
+            switch (header.Known)
+            {
+                case KnownHeader.Connection:
+                case KnownHeader.KeepAlive:
+                case KnownHeader.ProxyConnection:
+                case KnownHeader.Te:
+                case KnownHeader.Trailer:
+                case KnownHeader.TransferEncoding:
+                case KnownHeader.Upgrade:
+                case KnownHeader.Expect:
+                case KnownHeader.ContentLength:
+                case KnownHeader.Host:
+                case KnownHeader.XForwardedProto:
+                case KnownHeader.XForwardedHost:
+                    continue;
+                case KnownHeader.XForwardedFor:
+                    forwardedFor = true;
+                    continue;
+                case KnownHeader.Other when customConnectionTokens && IsNamedByConnection(request, request.Name(header)):
+                    continue;
+            }
+            w.Write(request.Name(header));
+            w.Write(": "u8);
+            w.Write(request.Value(header));
+            w.Write("\r\n"u8);
+        }
+
+        // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
+        // parser already folded into Host; HTTP/1.0 clients may send none.
+        w.Write("Host: "u8);
+        w.Write(request.HostLength > 0 ? request.Host : endpoint.HostHeaderUtf8);
+        w.Write("\r\n"u8);
+        if (request.IsChunked)
+        {
+            w.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+        else if (request.ContentLength >= 0)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(request.ContentLength);
+            w.Write("\r\n"u8);
+        }
+
+        w.Write("X-Forwarded-For: "u8);
+        if (forwardedFor)
+        {
+            foreach (ref readonly var header in request.Headers)
+            {
+                if (header.Known == KnownHeader.XForwardedFor && header.ValueLength > 0)
+                {
+                    w.Write(request.Value(header));
+                    w.Write(", "u8);
+                }
+            }
+        }
+        w.Write(_clientAddress);
+        // The client's X-Forwarded-Proto/-Host are replaced, not trusted: they describe the hop
+        // into this proxy, which only we know.
+        w.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
+        if (request.HostLength > 0)
+        {
+            w.Write("X-Forwarded-Host: "u8);
+            w.Write(request.Host);
+            w.Write("\r\n"u8);
+        }
+        w.Write("Via: 1.1 fastgate\r\n\r\n"u8);
+        w.Commit();
+    }
+
+    /// <summary>
+    /// Writes the client's response head: the upstream status over HTTP/1.1, its end-to-end
+    /// headers, and framing chosen for the client (we may re-chunk, or close to delimit).
+    /// </summary>
+    private void WriteResponseHead(Http1ResponseHead response, ResponseFraming framing, bool chunkToClient, bool closeClient)
+    {
+        var w = new BufferWriter<PipeWriter>(_output);
+        w.Write("HTTP/1.1 "u8);
+        w.WriteDecimal(response.StatusCode);
+        w.Write((byte)' ');
+        w.Write(response.Reason);
+        w.Write("\r\n"u8);
+        var customConnectionTokens = HasCustomConnectionTokens(response);
+        foreach (ref readonly var header in response.Headers)
+        {
+            switch (header.Known)
+            {
+                case KnownHeader.Connection:
+                case KnownHeader.KeepAlive:
+                case KnownHeader.ProxyConnection:
+                case KnownHeader.Te:
+                case KnownHeader.Trailer:
+                case KnownHeader.TransferEncoding:
+                case KnownHeader.Upgrade:
+                    continue;
+                // A HEAD or 304 answer keeps the Content-Length the upstream gave (the size of the
+                // representation); bodies we frame ourselves get ours below.
+                case KnownHeader.ContentLength when framing != ResponseFraming.None:
+                    continue;
+                case KnownHeader.Other when customConnectionTokens && IsNamedByConnection(response, response.Name(header)):
+                    continue;
+            }
+            w.Write(response.Name(header));
+            w.Write(": "u8);
+            w.Write(response.Value(header));
+            w.Write("\r\n"u8);
+        }
+        if (framing == ResponseFraming.ContentLength)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(response.ContentLength);
+            w.Write("\r\n"u8);
+        }
+        else if (chunkToClient)
+        {
+            w.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+        if (closeClient)
+        {
+            w.Write("Connection: close\r\n"u8);
+        }
+        else if (_request.Version == ProtocolVersion.Http10)
+        {
+            w.Write("Connection: keep-alive\r\n"u8);
+        }
+        w.Write("\r\n"u8);
+        _bytesOut += w.Buffered;
+        _gateway.Metrics.AddBytesOut(w.Buffered);
+        w.Commit();
+    }
+
+    private static bool HasCustomConnectionTokens(Http1RequestHead head)
+    {
+        foreach (ref readonly var header in head.Headers)
+        {
+            if (header.Known == KnownHeader.Connection && HasCustomToken(head.Value(header)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool HasCustomConnectionTokens(Http1ResponseHead head)
+    {
+        foreach (ref readonly var header in head.Headers)
+        {
+            if (header.Known == KnownHeader.Connection && HasCustomToken(head.Value(header)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsNamedByConnection(Http1RequestHead head, ReadOnlySpan<byte> name)
+    {
+        foreach (ref readonly var header in head.Headers)
+        {
+            if (header.Known == KnownHeader.Connection && ListContains(head.Value(header), name))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsNamedByConnection(Http1ResponseHead head, ReadOnlySpan<byte> name)
+    {
+        foreach (ref readonly var header in head.Headers)
+        {
+            if (header.Known == KnownHeader.Connection && ListContains(head.Value(header), name))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>True when a Connection value lists a token other than close, keep-alive and upgrade.</summary>
+    private static bool HasCustomToken(ReadOnlySpan<byte> list)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            var token = list[range].Trim(" \t"u8);
+            if (token.Length > 0
+                && !Ascii.EqualsIgnoreCase(token, "close"u8)
+                && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8)
+                && !Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> name)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), name))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

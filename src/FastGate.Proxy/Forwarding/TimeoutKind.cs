@@ -1,0 +1,15 @@
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>Which deadline a connection is armed with; the heartbeat acts on it when it passes.</summary>
+internal enum TimeoutKind : byte
+{
+    None,
+    /// <summary>Keep-alive wait for the next request: close quietly.</summary>
+    KeepAliveIdle,
+    /// <summary>The request head has started but not finished (slowloris): 408.</summary>
+    RequestHead,
+    /// <summary>Waiting for the upstream's response head: 504.</summary>
+    UpstreamResponse,
+    /// <summary>No body progress in either direction for idle_timeout: abort.</summary>
+    BodyIdle,
+}

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using System.Text;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Observability;
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.Hosting;
+
+/// <summary>A route as a snapshot serves it: its model resolved to the cluster and precomputed bytes.</summary>
+public sealed class RouteRuntime
+{
+    public RouteRuntime(RouteModel model, Cluster cluster, RouteState state)
+    {
+        Model = model;
+        Cluster = cluster;
+        State = state;
+        NameUtf8 = Encoding.UTF8.GetBytes(model.Name);
+        StripPrefix = model.StripPrefix is null ? [] : Encoding.UTF8.GetBytes(model.StripPrefix);
+        TimeoutTicks = (long)(model.Timeout.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    public RouteModel Model { get; }
+    public Cluster Cluster { get; }
+    public RouteState State { get; }
+    public byte[] NameUtf8 { get; }
+    /// <summary>Empty when the route strips nothing.</summary>
+    public byte[] StripPrefix { get; }
+    public long TimeoutTicks { get; }
+    public long MaxBodyBytes => Model.MaxBodyBytes;
+}

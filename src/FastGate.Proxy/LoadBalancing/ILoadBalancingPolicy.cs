@@ -1,0 +1,13 @@
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.LoadBalancing;
+
+/// <summary>
+/// Picks one endpoint of a cluster for an exchange. One instance per cluster per snapshot;
+/// called concurrently, so any state it keeps is atomic. Must not allocate.
+/// </summary>
+public interface ILoadBalancingPolicy
+{
+    /// <summary>Returns an index into <paramref name="endpoints"/>, or -1 when none can serve.</summary>
+    int Pick(ReadOnlySpan<EndpointState> endpoints);
+}

@@ -1,0 +1,18 @@
+namespace FastGate.Proxy.Observability;
+
+/// <summary>One access-log line's fields, as views over the exchange's buffers.</summary>
+public ref struct AccessLogRecord
+{
+    public DateTime Time;
+    public ReadOnlySpan<byte> Client;
+    public ReadOnlySpan<byte> Method;
+    public ReadOnlySpan<byte> Target;
+    public ReadOnlySpan<byte> Host;
+    public int Status;
+    public long BytesIn;
+    public long BytesOut;
+    public long DurationTicks;
+    public ReadOnlySpan<byte> Route;
+    public ReadOnlySpan<byte> Upstream;
+    public long UpstreamTicks;
+}

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Text;
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.Observability;
+
+/// <summary>
+/// Process-wide counters, rendered as Prometheus text at /metrics. Recording is atomic and
+/// allocation-free; rendering (admin path) may allocate.
+/// </summary>
+public sealed class GatewayMetrics
+{
+    private readonly ConcurrentDictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
+    private long _activeConnections;
+    private long _connectionsTotal;
+    private long _bytesIn;
+    private long _bytesOut;
+    private long _reloadSuccess;
+    private long _reloadFailure;
+    private long _upstreamErrors;
+
+    /// <summary>Requests answered before any route matched (bad requests, no route).</summary>
+    public RouteState Unrouted { get; } = new("");
+
+    public LatencyHistogram UpstreamLatency { get; } = new();
+
+    public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
+
+    public long ActiveConnections => Interlocked.Read(ref _activeConnections);
+
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _activeConnections);
+        Interlocked.Increment(ref _connectionsTotal);
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _activeConnections);
+
+    public void AddBytesIn(long count) => Interlocked.Add(ref _bytesIn, count);
+
+    public void AddBytesOut(long count) => Interlocked.Add(ref _bytesOut, count);
+
+    public void UpstreamError() => Interlocked.Increment(ref _upstreamErrors);
+
+    public void Reloaded(bool success) => Interlocked.Increment(ref success ? ref _reloadSuccess : ref _reloadFailure);
+
+    public string Render(IEnumerable<EndpointState> endpoints)
+    {
+        var text = new StringBuilder(4096);
+        text.Append("# HELP fastgate_requests_total Requests answered, by route and status class.\n# TYPE fastgate_requests_total counter\n");
+        WriteRoute(text, Unrouted);
+        foreach (var route in _routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
+        {
+            WriteRoute(text, route);
+        }
+        text.Append("# HELP fastgate_upstream_response_seconds Time from sending the request head upstream to receiving the response head.\n# TYPE fastgate_upstream_response_seconds histogram\n");
+        UpstreamLatency.WriteTo(text, "fastgate_upstream_response_seconds", "");
+        Gauge(text, "fastgate_active_connections", "Downstream connections open now.", ActiveConnections);
+        Counter(text, "fastgate_connections_total", "Downstream connections accepted.", Interlocked.Read(ref _connectionsTotal));
+        Counter(text, "fastgate_bytes_received_total", "Bytes read from clients.", Interlocked.Read(ref _bytesIn));
+        Counter(text, "fastgate_bytes_sent_total", "Bytes written to clients.", Interlocked.Read(ref _bytesOut));
+        Counter(text, "fastgate_upstream_errors_total", "Upstream connect failures, resets and timeouts.", Interlocked.Read(ref _upstreamErrors));
+        text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
+        text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
+        text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
+        Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
+        Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
+        Gauge(text, "fastgate_resident_memory_bytes", "Resident set size.", Environment.WorkingSet);
+        text.Append("# HELP fastgate_upstream_connections Upstream connections by endpoint and state.\n# TYPE fastgate_upstream_connections gauge\n");
+        foreach (var endpoint in endpoints)
+        {
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"open\"} ").Append(endpoint.OpenConnections).Append('\n');
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"idle\"} ").Append(endpoint.IdleConnections).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static void WriteRoute(StringBuilder text, RouteState route)
+    {
+        for (var statusClass = 1; statusClass <= 5; statusClass++)
+        {
+            var count = route.Requests(statusClass);
+            if (count == 0)
+            {
+                continue;
+            }
+            text.Append("fastgate_requests_total{route=\"").Append(Escape(route.Name)).Append("\",code=\"").Append(statusClass).Append("xx\"} ").Append(count).Append('\n');
+        }
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, long value)
+        => text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n").Append(name).Append(' ').Append(value).Append('\n');
+
+    private static void Gauge(StringBuilder text, string name, string help, long value)
+        => text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" gauge\n").Append(name).Append(' ').Append(value).Append('\n');
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+}

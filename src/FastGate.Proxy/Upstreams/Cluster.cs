@@ -1,0 +1,28 @@
+using FastGate.Proxy.Config;
+using FastGate.Proxy.LoadBalancing;
+
+namespace FastGate.Proxy.Upstreams;
+
+/// <summary>A cluster as one snapshot sees it: its model, its endpoints' shared states and its policy.</summary>
+public sealed class Cluster
+{
+    private readonly EndpointState[] _endpoints;
+
+    public Cluster(ClusterModel model, EndpointState[] endpoints, ILoadBalancingPolicy policy)
+    {
+        Model = model;
+        _endpoints = endpoints;
+        Policy = policy;
+    }
+
+    public ClusterModel Model { get; }
+    public ILoadBalancingPolicy Policy { get; }
+    public ReadOnlySpan<EndpointState> Endpoints => _endpoints;
+
+    /// <summary>The endpoint for the next exchange, or null when the cluster has none to offer (503).</summary>
+    public EndpointState? Pick()
+    {
+        var index = Policy.Pick(_endpoints);
+        return index < 0 ? null : _endpoints[index];
+    }
+}

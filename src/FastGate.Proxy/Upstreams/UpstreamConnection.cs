@@ -1,0 +1,71 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using FastGate.Core.Http1;
+using FastGate.Core.Transport;
+using Pipelines.Sockets.Unofficial;
+
+namespace FastGate.Proxy.Upstreams;
+
+/// <summary>One HTTP/1.1 connection to an upstream endpoint, reused across exchanges while keep-alive holds.</summary>
+public sealed class UpstreamConnection : IDisposable
+{
+    private readonly SocketConnection _transport;
+    private int _disposed;
+
+    public UpstreamConnection(Socket socket, EndpointState endpoint)
+    {
+        Endpoint = endpoint;
+        _transport = SocketPipe.Create(socket);
+    }
+
+    public EndpointState Endpoint { get; }
+    public PipeReader Input => _transport.Input;
+    public PipeWriter Output => _transport.Output;
+
+    /// <summary>The response head of the current exchange, reused.</summary>
+    public Http1ResponseHead Response { get; } = new();
+
+    /// <summary>Exchanges already served on this connection (0 while the first one runs).</summary>
+    public int Uses { get; set; }
+
+    /// <summary>When the connection went back to the pool (Stopwatch ticks).</summary>
+    public long IdleSince { get; set; }
+
+    /// <summary>
+    /// True when the upstream has closed this idle connection or sent bytes nobody asked for;
+    /// such a connection must not carry a new request.
+    /// </summary>
+    public bool IsStale()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return true;
+        }
+        if (Input.TryRead(out var result))
+        {
+            var stale = result.IsCompleted || result.IsCanceled || !result.Buffer.IsEmpty;
+            Input.AdvanceTo(result.Buffer.Start);
+            return stale;
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        Endpoint.OnConnectionClosed();
+        try
+        {
+            _transport.Input.Complete();
+            _transport.Output.Complete();
+        }
+        catch (InvalidOperationException)
+        {
+            // A read or flush still pending on another path; disposing the socket ends it.
+        }
+        _transport.Dispose();
+    }
+}
