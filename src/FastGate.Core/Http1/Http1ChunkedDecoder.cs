@@ -1,12 +1,72 @@
+using FastGate.Core.Http;
+
 namespace FastGate.Core.Http1;
 
 /// <summary>
 /// Resumable decoder of the chunked transfer coding (RFC 9112 section 7.1). Holds only a few
 /// integers of state, so a body split at any byte decodes the same.
 /// </summary>
+/// <remarks>
+/// <code>
+/// chunked-body   = *chunk last-chunk trailer-section CRLF
+/// chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+/// chunk-size     = 1*HEXDIG
+/// last-chunk     = 1*("0") [ chunk-ext ] CRLF
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-val  = token / quoted-string
+/// </code>
+/// Strict on purpose: a bare LF, whitespace before or after the size without an extension, a "0x" prefix, more
+/// than 16 hex digits, or data not followed by exactly CRLF are all rejected, because each is a known way to make
+/// a front end and a back end disagree on where the body ends. Extensions are capped at
+/// <see cref="MaxChunkLineBytes"/> and trailers at <see cref="MaxTrailerBytes"/> so a peer cannot keep the decoder
+/// busy with framing that never ends.
+/// </remarks>
 public struct Http1ChunkedDecoder
 {
+    /// <summary>Longest size line (digits and extensions) accepted.</summary>
+    public const int MaxChunkLineBytes = 4096;
+    /// <summary>Largest trailer section accepted.</summary>
+    public const int MaxTrailerBytes = 32 * 1024;
+
+    private enum State : byte
+    {
+        SizeStart,
+        Size,
+        SizeWhitespace,
+        ExtBeforeName,
+        ExtName,
+        ExtAfterName,
+        ExtBeforeValue,
+        ExtToken,
+        ExtQuoted,
+        ExtQuotedEscape,
+        ExtAfterQuoted,
+        ExtAfterValue,
+        SizeLf,
+        Data,
+        DataCr,
+        DataLf,
+        TrailerLineStart,
+        TrailerName,
+        TrailerValue,
+        TrailerLf,
+        EndLf,
+        Complete,
+        Failed,
+    }
+
+    private State _state;
+    private int _sizeDigits;
+    private int _lineBytes;
+    private int _trailerBytes;
+    private long _remaining;
+
     public Http1Error Error { get; private set; }
+
+    /// <summary>Bytes of chunk data still expected in the current chunk.</summary>
+    public readonly long RemainingInChunk => _state == State.Data ? _remaining : 0;
+
+    public readonly bool IsComplete => _state == State.Complete;
 
     public void Reset() => this = default;
 
@@ -19,5 +79,230 @@ public struct Http1ChunkedDecoder
     /// Trailer fields are validated and dropped. Chunk extensions are validated and dropped.
     /// </summary>
     public Http1ChunkStatus Read(ReadOnlySpan<byte> input, out int consumed, out int dataOffset, out int dataLength)
-        => throw new NotImplementedException();
+    {
+        dataOffset = 0;
+        dataLength = 0;
+        int i = 0;
+        State state = _state;
+        while (true)
+        {
+            if (state == State.Data)
+            {
+                if (i == input.Length)
+                {
+                    break;
+                }
+                int n = (int)Math.Min(_remaining, input.Length - i);
+                _remaining -= n;
+                if (_remaining == 0)
+                {
+                    state = State.DataCr;
+                }
+                _state = state;
+                dataOffset = i;
+                dataLength = n;
+                consumed = i + n;
+                return Http1ChunkStatus.Data;
+            }
+            if (state == State.Complete)
+            {
+                _state = state;
+                consumed = i;
+                return Http1ChunkStatus.Complete;
+            }
+            if (state == State.Failed)
+            {
+                _state = state;
+                consumed = i;
+                return Http1ChunkStatus.Error;
+            }
+            if (i == input.Length)
+            {
+                break;
+            }
+
+            byte b = input[i++];
+            switch (state)
+            {
+                case State.SizeStart:
+                    _sizeDigits = 0;
+                    _lineBytes = 0;
+                    _remaining = 0;
+                    if (!AddHexDigit(b))
+                    {
+                        state = Fail(Http1Error.InvalidChunkSize);
+                        continue;
+                    }
+                    state = State.Size;
+                    continue;
+                case State.Size:
+                    if (AddHexDigit(b))
+                    {
+                        continue;
+                    }
+                    if (_state == State.Failed)
+                    {
+                        state = State.Failed;
+                        continue;
+                    }
+                    state = AfterSizeOrExt(b, State.SizeWhitespace);
+                    continue;
+                case State.SizeWhitespace:
+                    // BWS is allowed only before ';' (RFC 9112 section 7.1.1).
+                    state = HttpChars.IsWhitespace(b) ? CountLine(state) : b == (byte)';' ? CountLine(State.ExtBeforeName) : Fail(Http1Error.InvalidChunkSize);
+                    continue;
+                case State.ExtBeforeName:
+                    state = HttpChars.IsWhitespace(b) ? CountLine(state) : HttpChars.IsTokenChar(b) ? CountLine(State.ExtName) : Fail(Http1Error.InvalidChunkSize);
+                    continue;
+                case State.ExtName:
+                    if (HttpChars.IsTokenChar(b))
+                    {
+                        state = CountLine(state);
+                    }
+                    else if (b == (byte)'=')
+                    {
+                        state = CountLine(State.ExtBeforeValue);
+                    }
+                    else
+                    {
+                        state = AfterSizeOrExt(b, State.ExtAfterName);
+                    }
+                    continue;
+                case State.ExtAfterName:
+                    state = HttpChars.IsWhitespace(b) ? CountLine(state)
+                        : b == (byte)'=' ? CountLine(State.ExtBeforeValue)
+                        : b == (byte)';' ? CountLine(State.ExtBeforeName)
+                        : Fail(Http1Error.InvalidChunkSize);
+                    continue;
+                case State.ExtBeforeValue:
+                    state = HttpChars.IsWhitespace(b) ? CountLine(state)
+                        : b == (byte)'"' ? CountLine(State.ExtQuoted)
+                        : HttpChars.IsTokenChar(b) ? CountLine(State.ExtToken)
+                        : Fail(Http1Error.InvalidChunkSize);
+                    continue;
+                case State.ExtToken:
+                    state = HttpChars.IsTokenChar(b) ? CountLine(state) : AfterSizeOrExt(b, State.ExtAfterValue);
+                    continue;
+                case State.ExtQuoted:
+                    // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 section 5.6.4).
+                    state = b == (byte)'"' ? CountLine(State.ExtAfterQuoted)
+                        : b == (byte)'\\' ? CountLine(State.ExtQuotedEscape)
+                        : HttpChars.InvalidFieldValue.Contains(b) ? Fail(Http1Error.InvalidChunkSize)
+                        : CountLine(state);
+                    continue;
+                case State.ExtQuotedEscape:
+                    state = HttpChars.InvalidFieldValue.Contains(b) ? Fail(Http1Error.InvalidChunkSize) : CountLine(State.ExtQuoted);
+                    continue;
+                case State.ExtAfterQuoted:
+                    state = AfterSizeOrExt(b, State.ExtAfterValue);
+                    continue;
+                case State.ExtAfterValue:
+                    // Whitespace after a value is BWS before the next ';', never before the CRLF.
+                    state = HttpChars.IsWhitespace(b) ? CountLine(state)
+                        : b == (byte)';' ? CountLine(State.ExtBeforeName)
+                        : Fail(Http1Error.InvalidChunkSize);
+                    continue;
+                case State.SizeLf:
+                    if (b != (byte)'\n')
+                    {
+                        state = Fail(Http1Error.InvalidChunkSize);
+                        continue;
+                    }
+                    state = _remaining == 0 ? State.TrailerLineStart : State.Data;
+                    continue;
+                case State.DataCr:
+                    state = b == (byte)'\r' ? State.DataLf : Fail(Http1Error.InvalidChunkFraming);
+                    continue;
+                case State.DataLf:
+                    state = b == (byte)'\n' ? State.SizeStart : Fail(Http1Error.InvalidChunkFraming);
+                    continue;
+                case State.TrailerLineStart:
+                    if (b == (byte)'\r')
+                    {
+                        state = CountTrailer(State.EndLf);
+                    }
+                    else
+                    {
+                        // A trailer line is a field line: no obs-fold, a token name, a colon (RFC 9112 section 7.1.2).
+                        state = HttpChars.IsTokenChar(b) ? CountTrailer(State.TrailerName) : Fail(Http1Error.InvalidChunkFraming);
+                    }
+                    continue;
+                case State.TrailerName:
+                    state = HttpChars.IsTokenChar(b) ? CountTrailer(state) : b == (byte)':' ? CountTrailer(State.TrailerValue) : Fail(Http1Error.InvalidChunkFraming);
+                    continue;
+                case State.TrailerValue:
+                    state = b == (byte)'\r' ? CountTrailer(State.TrailerLf)
+                        : HttpChars.InvalidFieldValue.Contains(b) ? Fail(Http1Error.InvalidChunkFraming)
+                        : CountTrailer(state);
+                    continue;
+                case State.TrailerLf:
+                    state = b == (byte)'\n' ? CountTrailer(State.TrailerLineStart) : Fail(Http1Error.InvalidChunkFraming);
+                    continue;
+                case State.EndLf:
+                    state = b == (byte)'\n' ? State.Complete : Fail(Http1Error.InvalidChunkFraming);
+                    continue;
+            }
+        }
+        _state = state;
+        consumed = input.Length;
+        return Http1ChunkStatus.NeedMoreData;
+    }
+
+    /// <summary>Accumulates one hex digit of chunk-size; false for a non-digit or (with the state set to Failed) an overflow.</summary>
+    private bool AddHexDigit(byte b)
+    {
+        int digit = HexValue(b);
+        if (digit < 0)
+        {
+            return false;
+        }
+        // 16 hex digits already overflow a long at the top bit; a longer size (even with leading zeros) is refused.
+        if (++_sizeDigits > 16 || _remaining > (long.MaxValue >> 4))
+        {
+            Fail(Http1Error.InvalidChunkSize);
+            return false;
+        }
+        _remaining = (_remaining << 4) | (uint)digit;
+        return true;
+    }
+
+    /// <summary>The byte after a size, an extension name or a token value: ';', CR, or whitespace (BWS).</summary>
+    private State AfterSizeOrExt(byte b, State whitespaceState)
+    {
+        if (b == (byte)'\r')
+        {
+            return State.SizeLf;
+        }
+        if (b == (byte)';')
+        {
+            return CountLine(State.ExtBeforeName);
+        }
+        if (HttpChars.IsWhitespace(b))
+        {
+            return CountLine(whitespaceState);
+        }
+        return Fail(Http1Error.InvalidChunkSize);
+    }
+
+    private State CountLine(State next) => ++_lineBytes > MaxChunkLineBytes ? Fail(Http1Error.InvalidChunkSize) : next;
+
+    private State CountTrailer(State next) => ++_trailerBytes > MaxTrailerBytes ? Fail(Http1Error.InvalidChunkFraming) : next;
+
+    private State Fail(Http1Error error)
+    {
+        Error = error;
+        _state = State.Failed;
+        return State.Failed;
+    }
+
+    private static int HexValue(byte b)
+    {
+        uint d = (uint)(b - '0');
+        if (d <= 9)
+        {
+            return (int)d;
+        }
+        uint l = (uint)((b | 0x20) - 'a');
+        return l <= 5 ? (int)(l + 10) : -1;
+    }
 }
