@@ -1,0 +1,138 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Admin;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Observability;
+
+namespace FastGate.Lifecycle;
+
+/// <summary>
+/// `fastgate run`: starts the gateway on a config file and turns signals into actions, one at
+/// a time on one loop: SIGHUP reloads, SIGTERM/SIGINT drain and exit, SIGUSR1 reopens the
+/// access log. Signal handlers only enqueue; nothing runs on the signal thread.
+/// </summary>
+public sealed class Daemon
+{
+    private const PosixSignal SIGUSR1 = (PosixSignal)10;
+
+    private readonly string _configPath;
+    private readonly GatewayLog _log = new();
+    private readonly Channel<DaemonCommand> _commands = Channel.CreateUnbounded<DaemonCommand>();
+
+    public Daemon(string configPath)
+    {
+        _configPath = Path.GetFullPath(configPath);
+    }
+
+    public async Task<int> RunAsync()
+    {
+        var load = ConfigLoader.Load(_configPath);
+        if (load.Model is null || load.Errors.Count > 0)
+        {
+            foreach (var error in load.Errors)
+            {
+                Console.Error.WriteLine(error);
+            }
+            return 1;
+        }
+
+        using var notifier = new SystemdNotifier();
+        using var gateway = new Gateway(_log);
+        try
+        {
+            gateway.Start(load.Model);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            _log.Error($"cannot start: {ex.Message}");
+            return 1;
+        }
+
+        ConnectionListener? admin = null;
+        if (load.Model.Admin.Endpoint is { } adminEndPoint)
+        {
+            try
+            {
+                admin = new ConnectionListener(adminEndPoint, 64, 256, new AdminConnectionHandler(gateway, () => Reload(gateway, notifier)));
+                admin.Start();
+                _log.Info($"admin on {admin.EndPoint}");
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                _log.Error($"cannot start admin listener on {adminEndPoint}: {ex.Message}");
+                return 1;
+            }
+        }
+
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Enqueue(DaemonCommand.Reload));
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Enqueue(DaemonCommand.Stop));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Enqueue(DaemonCommand.Stop));
+        using var usr1 = PosixSignalRegistration.Create(SIGUSR1, Enqueue(DaemonCommand.ReopenLogs));
+        using var watchdog = notifier.WatchdogInterval is { } interval ? new Timer(_ => notifier.Watchdog(), null, TimeSpan.Zero, interval) : null;
+
+        _log.Info($"fastgate {VersionInfo.Version} serving {_configPath}");
+        notifier.Ready(Status(gateway));
+
+        await foreach (var command in _commands.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            switch (command)
+            {
+                case DaemonCommand.Reload:
+                    Reload(gateway, notifier);
+                    break;
+                case DaemonCommand.ReopenLogs:
+                    gateway.ReopenAccessLog();
+                    _log.Info("access log reopened");
+                    break;
+                case DaemonCommand.Stop:
+                    notifier.Stopping();
+                    admin?.Stop();
+                    var drain = gateway.Current.Model.Defaults.DrainTimeout;
+                    _log.Info($"draining (up to {drain.TotalSeconds:0.###}s)");
+                    var left = await gateway.DrainAsync(drain).ConfigureAwait(false);
+                    if (left > 0)
+                    {
+                        _log.Warn($"drain timeout: closing {left} connection(s)");
+                    }
+                    _log.Info("stopped");
+                    return 0;
+            }
+        }
+        return 0;
+    }
+
+    private Action<PosixSignalContext> Enqueue(DaemonCommand command) => context =>
+    {
+        context.Cancel = true;
+        _commands.Writer.TryWrite(command);
+    };
+
+    private readonly object _reloadLock = new();
+
+    private ReloadResult Reload(Gateway gateway, SystemdNotifier notifier)
+    {
+        lock (_reloadLock)
+        {
+            notifier.Reloading();
+            var result = gateway.Reload(ConfigLoader.Load(_configPath));
+            notifier.Ready(result.Success ? Status(gateway) : $"reload failed, serving generation {gateway.Current.Generation}");
+            return result;
+        }
+    }
+
+    private static string Status(Gateway gateway)
+    {
+        var snapshot = gateway.Current;
+        return $"serving generation {snapshot.Generation}: {snapshot.Model.Listeners.Count} listener(s), {snapshot.Model.Routes.Count} route(s)";
+    }
+
+    private enum DaemonCommand
+    {
+        Reload,
+        Stop,
+        ReopenLogs,
+    }
+}
