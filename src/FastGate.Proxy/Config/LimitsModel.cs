@@ -10,4 +10,6 @@ public sealed record LimitsModel
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Longest request line (method, target, version) accepted; our extension to the contract.</summary>
+    public int MaxRequestLineBytes { get; init; } = 8 * 1024;
 }

@@ -8,10 +8,12 @@ public sealed record ListenerModel
     public required string Name { get; init; }
     public required IPEndPoint Endpoint { get; init; }
     public ListenerProtocol Protocol { get; init; } = ListenerProtocol.Http;
-    /// <summary>tcp listeners: the cluster bytes go to.</summary>
+    /// <summary>tcp and tls-passthrough listeners: the cluster bytes go to; null for http.</summary>
     public string? Cluster { get; init; }
     public int Backlog { get; init; } = 511;
     /// <summary>0 means no limit.</summary>
     public int MaxConnections { get; init; }
     public required LimitsModel Limits { get; init; }
+    /// <summary>TLS offload settings from <c>[listener.tls]</c>; null when the listener speaks plain text.</summary>
+    public TlsModel? Tls { get; init; }
 }

@@ -1,0 +1,173 @@
+namespace FastGate.Proxy.Config;
+
+// [cluster.NAME], [[cluster.NAME.endpoint]] and [cluster.NAME.health].
+public static partial class ConfigLoader
+{
+    private static readonly string[] ClusterKeys =
+        ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout", "health"];
+
+    private static readonly string[] EndpointKeys = ["address", "weight"];
+    private static readonly string[] HealthKeys = ["path", "interval"];
+
+    private static readonly Dictionary<string, LoadBalancingAlgorithm> Algorithms = new()
+    {
+        ["round_robin"] = LoadBalancingAlgorithm.RoundRobin,
+        ["weighted_round_robin"] = LoadBalancingAlgorithm.WeightedRoundRobin,
+        ["least_request"] = LoadBalancingAlgorithm.LeastRequest,
+        ["p2c"] = LoadBalancingAlgorithm.P2c,
+        ["ring_hash"] = LoadBalancingAlgorithm.RingHash,
+        ["maglev"] = LoadBalancingAlgorithm.Maglev,
+        ["random"] = LoadBalancingAlgorithm.Random,
+    };
+
+    /// <summary>
+    /// Every declared cluster name, valid or not, so that a broken cluster is reported once and not
+    /// again by every route that names it; and the models of the valid ones.
+    /// </summary>
+    private sealed class ClusterSet
+    {
+        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, ClusterModel> Models { get; } = new(StringComparer.Ordinal);
+    }
+
+    private static ClusterSet ReadClusters(ConfigReader r, TomlTableNode root)
+    {
+        var set = new ClusterSet();
+        var clusters = r.Table(root, "cluster");
+        if (clusters is null)
+        {
+            return set;
+        }
+
+        foreach (var entry in clusters.Entries)
+        {
+            var name = entry.Key;
+            set.Names.Add(name);
+            if (!ConfigReader.IsValidName(name))
+            {
+                r.Error(entry.KeyPosition, $"invalid cluster name '{name}': {ConfigReader.NameRule}");
+                continue;
+            }
+
+            if (entry.Value is not TomlTableNode table)
+            {
+                r.Error(entry.Value.Position, $"expected a table for cluster '{name}' ([cluster.{name}]), got {entry.Value.TypeName}");
+                continue;
+            }
+
+            if (ReadCluster(r, name, table) is { } model)
+            {
+                set.Models.Add(name, model);
+            }
+        }
+
+        return set;
+    }
+
+    private static ClusterModel? ReadCluster(ConfigReader r, string name, TomlTableNode table)
+    {
+        var context = $"[cluster.{name}]";
+        int errorsBefore = r.Errors.Count;
+        r.CheckKeys(table, context, ClusterKeys);
+
+        var endpoints = new List<EndpointModel>();
+        var seen = new Dictionary<string, SourcePosition>(StringComparer.OrdinalIgnoreCase);
+        void AddEndpoint(LocatedString address, int weight)
+        {
+            if (!AddressParser.TryParseUpstream(address.Value, out var endpoint, out var error))
+            {
+                r.Error(address.At, error);
+                return;
+            }
+
+            // The address as written is the endpoint's identity across reloads: two alike would share it.
+            if (seen.TryGetValue(address.Value, out var first))
+            {
+                r.Error(address.At, $"duplicate endpoint '{address.Value}' in {context} (first at line {first.Line})");
+                return;
+            }
+
+            seen.Add(address.Value, address.At);
+            endpoints.Add(new EndpointModel
+            {
+                Address = address.Value,
+                EndPoint = endpoint,
+                HostHeader = address.Value,
+                Weight = weight,
+            });
+        }
+
+        foreach (var address in r.StringList(table, "endpoints") ?? [])
+        {
+            AddEndpoint(address, 1);
+        }
+
+        var endpointContext = $"[[cluster.{name}.endpoint]]";
+        foreach (var endpointTable in r.Tables(table, "endpoint"))
+        {
+            r.CheckKeys(endpointTable, endpointContext, EndpointKeys);
+            var weight = r.Integer(endpointTable, "weight", 1, 10_000) ?? 1;
+            if (RequiredString(r, endpointTable, "address", endpointContext) is { } address)
+            {
+                AddEndpoint(address, (int)weight);
+            }
+        }
+
+        if (endpoints.Count == 0 && r.Errors.Count == errorsBefore)
+        {
+            r.Error(table.Position, $"cluster '{name}' has no endpoints: set 'endpoints' or add [[cluster.{name}.endpoint]]");
+        }
+
+        var cluster = new ClusterModel { Name = name, Endpoints = endpoints.AsReadOnly() };
+        if (r.Choice(table, "lb", Algorithms) is { } algorithm)
+        {
+            cluster = cluster with { LoadBalancing = algorithm };
+        }
+
+        if (r.Duration(table, "connect_timeout") is { } connectTimeout)
+        {
+            cluster = cluster with { ConnectTimeout = connectTimeout };
+        }
+
+        if (r.Integer(table, "max_idle_connections", 0, int.MaxValue) is { } maxIdle)
+        {
+            cluster = cluster with { MaxIdleConnections = (int)maxIdle };
+        }
+
+        if (r.Duration(table, "idle_timeout") is { } idleTimeout)
+        {
+            cluster = cluster with { IdleTimeout = idleTimeout };
+        }
+
+        if (r.Table(table, "health") is { } healthTable)
+        {
+            cluster = cluster with { Health = ReadHealth(r, healthTable, $"[cluster.{name}.health]") };
+        }
+
+        return r.Errors.Count == errorsBefore ? cluster : null;
+    }
+
+    private static HealthCheckModel ReadHealth(ConfigReader r, TomlTableNode table, string context)
+    {
+        r.CheckKeys(table, context, HealthKeys);
+        var health = new HealthCheckModel();
+        if (r.String(table, "path") is { } path)
+        {
+            if (path.Value.StartsWith('/'))
+            {
+                health = health with { Path = path.Value };
+            }
+            else
+            {
+                r.Error(path.At, $"'path' must start with '/', got '{path.Value}'");
+            }
+        }
+
+        if (r.Duration(table, "interval") is { } interval)
+        {
+            health = health with { Interval = interval };
+        }
+
+        return health;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Text.RegularExpressions;
+
+namespace FastGate.Proxy.Config;
+
+// [[route]].
+public static partial class ConfigLoader
+{
+    private static readonly string[] RouteKeys =
+    [
+        "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
+        "strip_prefix", "timeout", "max_body_bytes",
+    ];
+
+    private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
+
+    private static List<RouteModel> ReadRoutes(
+        ConfigReader r, IReadOnlyList<TomlTableNode> tables, LimitsModel defaults, ListenerSet listeners, ClusterSet clusters)
+    {
+        const string context = "[[route]]";
+        var routes = new List<RouteModel>();
+        var names = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
+        for (int order = 0; order < tables.Count; order++)
+        {
+            var table = tables[order];
+            int errorsBefore = r.Errors.Count;
+            r.CheckKeys(table, context, RouteKeys);
+            var name = ReadName(r, table, context, "route", names);
+
+            var routeListeners = new List<string>();
+            foreach (var listener in r.StringList(table, "listener") ?? [])
+            {
+                if (!listeners.Declared.TryGetValue(listener.Value, out var protocol))
+                {
+                    r.Error(listener.At, $"route '{name}' names listener '{listener.Value}' which is not defined");
+                }
+                else if (protocol is { } p && p != ListenerProtocol.Http)
+                {
+                    r.Error(listener.At, $"route '{name}' names listener '{listener.Value}' which is a {ProtocolName(p)} listener; routes apply to http listeners only");
+                }
+                else
+                {
+                    routeListeners.Add(listener.Value);
+                }
+            }
+
+            var hosts = new List<string>();
+            foreach (var host in r.StringList(table, "host") ?? [])
+            {
+                if (HostPattern.TryNormalize(host.Value, out var pattern, out var error))
+                {
+                    hosts.Add(pattern);
+                }
+                else
+                {
+                    r.Error(host.At, error);
+                }
+            }
+
+            var (pathKind, path) = ReadPathMatch(r, table);
+
+            var methods = new List<string>();
+            foreach (var method in r.StringList(table, "methods") ?? [])
+            {
+                if (IsToken(method.Value))
+                {
+                    methods.Add(method.Value.ToUpperInvariant());
+                }
+                else
+                {
+                    r.Error(method.At, $"invalid method '{method.Value}': a method is an HTTP token such as GET");
+                }
+            }
+
+            var headers = new List<KeyValuePair<string, string>>();
+            if (r.Table(table, "headers") is { } headerTable)
+            {
+                foreach (var header in headerTable.Entries)
+                {
+                    if (!IsToken(header.Key))
+                    {
+                        r.Error(header.KeyPosition, $"invalid header name '{header.Key}'");
+                    }
+                    else if (header.Value is not TomlScalar { Value: string value })
+                    {
+                        r.Error(header.Value.Position, $"expected a string for header '{header.Key}', got {header.Value.TypeName}");
+                    }
+                    else if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+                    {
+                        r.Error(header.Value.Position, $"header '{header.Key}' value must not contain CR, LF or NUL");
+                    }
+                    else
+                    {
+                        headers.Add(new(header.Key.ToLowerInvariant(), value));
+                    }
+                }
+            }
+
+            string? cluster = null;
+            if (RequiredString(r, table, "cluster", context) is { } clusterText)
+            {
+                if (clusters.Names.Contains(clusterText.Value))
+                {
+                    cluster = clusterText.Value;
+                }
+                else
+                {
+                    r.Error(clusterText.At, $"route '{name}' names cluster '{clusterText.Value}' which is not defined");
+                }
+            }
+
+            var stripPrefix = r.String(table, "strip_prefix");
+            if (stripPrefix is not null && !stripPrefix.Value.StartsWith('/'))
+            {
+                r.Error(stripPrefix.At, $"'strip_prefix' must start with '/', got '{stripPrefix.Value}'");
+            }
+
+            var timeout = r.Duration(table, "timeout");
+            var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
+
+            if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
+            {
+                routes.Add(new RouteModel
+                {
+                    Name = name,
+                    Order = order,
+                    Listeners = routeListeners.AsReadOnly(),
+                    Hosts = hosts.AsReadOnly(),
+                    PathKind = pathKind,
+                    Path = path,
+                    Methods = methods.AsReadOnly(),
+                    Headers = headers.AsReadOnly(),
+                    Cluster = cluster,
+                    StripPrefix = stripPrefix?.Value,
+                    Timeout = timeout ?? TimeSpan.FromSeconds(60),
+                    MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
+                });
+            }
+        }
+
+        return routes;
+    }
+
+    /// <summary>At most one of path, path_prefix and path_regex; a second one is reported at its key.</summary>
+    private static (PathMatchKind Kind, string Path) ReadPathMatch(ConfigReader r, TomlTableNode table)
+    {
+        TomlEntry? first = null;
+        foreach (var entry in table.Entries)
+        {
+            if (!PathKeys.Contains(entry.Key))
+            {
+                continue;
+            }
+
+            if (first is null)
+            {
+                first = entry;
+            }
+            else
+            {
+                r.Error(entry.KeyPosition, $"'{entry.Key}' conflicts with '{first.Key}': a route takes only one of 'path', 'path_prefix' and 'path_regex'");
+            }
+        }
+
+        if (first is null || r.String(table, first.Key) is not { } value)
+        {
+            return (PathMatchKind.Any, "");
+        }
+
+        if (first.Key == "path_regex")
+        {
+            try
+            {
+                _ = new Regex(value.Value, RegexOptions.CultureInvariant);
+            }
+            catch (ArgumentException e)
+            {
+                r.Error(value.At, $"invalid regex for 'path_regex': {e.Message}");
+            }
+
+            return (PathMatchKind.Regex, value.Value);
+        }
+
+        if (!value.Value.StartsWith('/'))
+        {
+            r.Error(value.At, $"'{first.Key}' must start with '/', got '{value.Value}'");
+        }
+
+        return (first.Key == "path" ? PathMatchKind.Exact : PathMatchKind.Prefix, value.Value);
+    }
+
+    /// <summary>RFC 9110 section 5.6.2 token: method names and header field names.</summary>
+    private static bool IsToken(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c));
+}
