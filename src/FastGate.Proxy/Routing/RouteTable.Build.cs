@@ -47,8 +47,12 @@ public sealed partial class RouteTable
             _maxWildcardSuffix = Math.Max(_maxWildcardSuffix, suffix.Length);
         }
 
-        // A wildcard needs at least one character before its suffix.
-        _maxHostLength = Math.Max(_maxHostLength, _maxWildcardSuffix == 0 ? 0 : _maxWildcardSuffix + 1);
+        if (wildcardHosts.Count != 0)
+        {
+            // A wildcard needs at least one character before its suffix, so a host this long still
+            // has room for one; past it only the tail is looked at.
+            _maxHostLength = Math.Max(_maxHostLength, _maxWildcardSuffix + 1);
+        }
     }
 
     /// <summary>

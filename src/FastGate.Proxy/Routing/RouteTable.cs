@@ -77,8 +77,16 @@ public sealed partial class RouteTable
 
         char[]? rentedHost = null;
         ReadOnlySpan<byte> name = HostName.Trim(host);
+        bool wholeHost = name.Length <= _maxHostLength;
+        if (!wholeHost)
+        {
+            // Longer than every exact name: only a wildcard suffix can match, and that lies in the
+            // last (longest suffix + 1) bytes, so a huge Host costs no more than a short one.
+            name = _wildcardCount != 0 && name[0] != (byte)'[' ? name[^(_maxWildcardSuffix + 1)..] : default;
+        }
+
         scoped Span<char> hostChars = default;
-        if (!name.IsEmpty && name.Length <= _maxHostLength)
+        if (!name.IsEmpty)
         {
             hostChars = name.Length <= StackHostChars
                 ? stackalloc char[StackHostChars]
@@ -91,7 +99,7 @@ public sealed partial class RouteTable
 
         try
         {
-            return MatchHost(hostChars, pathChars, ref request, ref headers);
+            return MatchHost(hostChars, wholeHost, pathChars, ref request, ref headers);
         }
         finally
         {
@@ -107,13 +115,17 @@ public sealed partial class RouteTable
         }
     }
 
-    private int MatchHost<THeaders>(scoped ReadOnlySpan<char> host, scoped Span<char> pathChars, ref Request request, ref THeaders headers)
+    /// <param name="host">The lower-cased host name, or only its tail when <paramref name="wholeHost"/>
+    /// is false (then it is longer than every exact name and only wildcards are looked up).</param>
+    private int MatchHost<THeaders>(scoped ReadOnlySpan<char> host, bool wholeHost, scoped Span<char> pathChars, ref Request request, ref THeaders headers)
         where THeaders : struct, IRequestHeaderLookup, allows ref struct
     {
         int result;
         if (!host.IsEmpty)
         {
-            if (_exactHosts.TryGetValue(host, out int bucket)
+            int bucket;
+            if (wholeHost
+                && _exactHosts.TryGetValue(host, out bucket)
                 && (result = MatchBucket(bucket, pathChars, ref request, ref headers)) >= 0)
             {
                 return result;
