@@ -7,11 +7,14 @@ namespace FastGate.Proxy.Routing;
 public sealed partial class RouteTable
 {
     /// <summary>
-    /// Up to this many regex routes are compiled to IL: faster matching for a cost of about a
-    /// millisecond each at build time. Past it they are interpreted so that a table with
-    /// many patterns still builds quickly.
+    /// Up to this many regex routes are compiled to IL. Measured on .NET 10 with a typical
+    /// anchored path pattern: compiled, about 0.09 ms per pattern to build (first-call JIT
+    /// included) and about 20 ns per match; interpreted, about 0.006 ms to build and about 50 ns
+    /// per match; NonBacktracking, about 1.7 ms to build and about 36 ns per match, so it is not
+    /// used. Past the limit patterns are interpreted so a table with thousands of them still
+    /// builds quickly.
     /// </summary>
-    internal const int CompiledRegexLimit = 32;
+    internal const int CompiledRegexLimit = 64;
 
     /// <summary>Time budget of one regex match, so a backtracking pattern cannot stall a request loop.</summary>
     internal static readonly TimeSpan RegexMatchTimeout = TimeSpan.FromMilliseconds(50);
