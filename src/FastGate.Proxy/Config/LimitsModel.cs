@@ -5,7 +5,6 @@ public sealed record LimitsModel
 {
     public int MaxHeaderBytes { get; init; } = 32 * 1024;
     public int MaxHeaders { get; init; } = 100;
-    public int MaxRequestLineBytes { get; init; } = 8 * 1024;
     public TimeSpan HeaderTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
