@@ -1,1 +1,535 @@
-return 0;
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Primitives;
+
+namespace FastGate.Tools.MockUpstream;
+
+/// <summary>
+/// A deterministic HTTP/1.1 origin for FastGate's functional tests and benchmarks.
+/// Every endpoint is served from one terminal delegate with a hand-written dispatch:
+/// endpoint routing would add per-request work to the benchmark path ("/") that the
+/// peers we compare against (a static nginx origin) do not pay.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        Options options;
+        try
+        {
+            options = Options.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"mock-upstream: {e.Message}");
+            await Console.Error.WriteLineAsync(Options.Usage);
+            return 2;
+        }
+        if (options.ShowHelp)
+        {
+            Console.WriteLine(Options.Usage);
+            return 0;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Tests read stdout for the ready line; framework logging would interleave with it.
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // 200 MB+ uploads must stream through /sink and /echo without hitting a limit,
+            // and a deliberately slow client must not be cut off by the data-rate guard.
+            k.Limits.MaxRequestBodySize = null;
+            k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
+            // /headers/large/N is symmetrical with request-side header-limit tests.
+            k.Limits.MaxRequestHeadersTotalSize = 1024 * 1024;
+            k.Limits.MaxRequestLineSize = 1024 * 1024;
+            foreach (var ep in options.Listen)
+            {
+                k.Listen(ep, l => l.Protocols = HttpProtocols.Http1);
+            }
+        });
+
+        var app = builder.Build();
+        var handler = new Handler(options.Name);
+        app.Run(handler.HandleAsync);
+
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"mock-upstream: cannot listen: {e.Message}");
+            return 1;
+        }
+
+        // Port 0 is allowed, so report the addresses Kestrel actually bound.
+        var bound = new List<string>();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
+        foreach (var url in addresses?.Addresses ?? [])
+        {
+            bound.Add(url.StartsWith("http://", StringComparison.Ordinal) ? url["http://".Length..] : url);
+        }
+        handler.SetBoundAddresses(bound);
+        foreach (var addr in bound)
+        {
+            Console.WriteLine($"mock-upstream listening on {addr}");
+        }
+        Console.Out.Flush();
+
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+}
+
+internal sealed class Options
+{
+    public const string Usage =
+        "usage: mock-upstream [--listen HOST:PORT]... [--name NAME]\n" +
+        "  --listen ADDR   address to listen on, e.g. 127.0.0.1:9001 or [::1]:9001 (repeatable;\n" +
+        "                  default 127.0.0.1:9001; host may be localhost, * or an IP)\n" +
+        "  --name NAME     value of the x-upstream response header (default: the listen address)";
+
+    public List<IPEndPoint> Listen { get; } = [];
+    public string? Name { get; private set; }
+    public bool ShowHelp { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--listen" or "-l":
+                    o.Listen.Add(ParseEndPoint(Value(args, ref i)));
+                    break;
+                case "--name" or "-n":
+                    o.Name = Value(args, ref i);
+                    break;
+                case "--help" or "-h":
+                    o.ShowHelp = true;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown argument '{args[i]}'");
+            }
+        }
+        if (o.Listen.Count == 0)
+        {
+            o.Listen.Add(new IPEndPoint(IPAddress.Loopback, 9001));
+        }
+        return o;
+    }
+
+    private static string Value(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+        {
+            throw new ArgumentException($"{args[i]} needs a value");
+        }
+        return args[++i];
+    }
+
+    public static IPEndPoint ParseEndPoint(string s)
+    {
+        string host;
+        string port;
+        if (s.StartsWith('['))
+        {
+            var close = s.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0 || close + 1 >= s.Length || s[close + 1] != ':')
+            {
+                throw new ArgumentException($"bad listen address '{s}' (expected [v6addr]:port)");
+            }
+            host = s[1..close];
+            port = s[(close + 2)..];
+        }
+        else
+        {
+            var colon = s.LastIndexOf(':');
+            if (colon <= 0 || s.IndexOf(':', StringComparison.Ordinal) != colon)
+            {
+                throw new ArgumentException($"bad listen address '{s}' (expected host:port; bracket IPv6 hosts)");
+            }
+            host = s[..colon];
+            port = s[(colon + 1)..];
+        }
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p > 65535)
+        {
+            throw new ArgumentException($"bad port in listen address '{s}'");
+        }
+        IPAddress ip;
+        if (host is "*" or "0.0.0.0")
+        {
+            ip = IPAddress.Any;
+        }
+        else if (host == "localhost")
+        {
+            ip = IPAddress.Loopback;
+        }
+        else if (!IPAddress.TryParse(host, out ip!))
+        {
+            throw new ArgumentException($"bad host in listen address '{s}' (use an IP, localhost or *)");
+        }
+        return new IPEndPoint(ip, p);
+    }
+}
+
+internal sealed class Handler
+{
+    private const int ChunkSize = 64 * 1024;
+    private const int EchoBufferLimit = 1024 * 1024;
+    private const string TextPlain = "text/plain";
+    private const string Json = "application/json";
+
+    private static readonly byte[] HelloWorld = "Hello World!"u8.ToArray();
+    private static readonly byte[] NotFound = "not found"u8.ToArray();
+    private static readonly byte[] Bye = "bye"u8.ToArray();
+    private static readonly byte[] Ok = "ok"u8.ToArray();
+
+    // Byte i of every generated body is 'a' + i % 26, whatever the write size, so a
+    // client can check any range of a body it received. The extra 26 bytes let a write
+    // start at any phase of the alphabet without copying.
+    private static readonly byte[] Pattern = CreatePattern(ChunkSize + 26);
+
+    private static readonly StringValues ConnectionClose = new("close");
+
+    // Tests compare echoed values with what they sent; the default encoder would turn
+    // '&', '<', '+' and non-ASCII into \uXXXX escapes.
+    private static readonly JsonWriterOptions EchoJsonOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private readonly StringValues _fixedName;
+    private volatile FrozenDictionary<int, StringValues> _nameByPort = FrozenDictionary<int, StringValues>.Empty;
+
+    public Handler(string? name)
+    {
+        _fixedName = name is null ? StringValues.Empty : new StringValues(name);
+    }
+
+    /// <summary>
+    /// Without --name each listener answers with its own address, so a test that spreads
+    /// a cluster over several listeners of one process can tell which endpoint answered.
+    /// </summary>
+    public void SetBoundAddresses(List<string> bound)
+    {
+        var byPort = new Dictionary<int, StringValues>();
+        var duplicate = new HashSet<int>();
+        foreach (var addr in bound)
+        {
+            var colon = addr.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(addr.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+                && !byPort.TryAdd(port, new StringValues(addr)))
+            {
+                duplicate.Add(port);
+            }
+        }
+        // One port bound on two addresses cannot be told apart by port; those fall back
+        // to formatting the connection's local endpoint.
+        foreach (var port in duplicate)
+        {
+            byPort.Remove(port);
+        }
+        _nameByPort = byPort.ToFrozenDictionary();
+    }
+
+    public Task HandleAsync(HttpContext ctx)
+    {
+        var response = ctx.Response;
+        response.Headers["x-upstream"] = UpstreamName(ctx);
+
+        var path = ctx.Request.Path.Value ?? "/";
+        if (path == "/")
+        {
+            return WriteFixedAsync(ctx, 200, HelloWorld, TextPlain);
+        }
+
+        var slash = path.IndexOf('/', 1);
+        var head = slash < 0 ? path : path[..slash];
+        var rest = slash < 0 ? null : path[(slash + 1)..];
+        switch (head)
+        {
+            case "/bytes" when TryParseLong(rest, out var n):
+                return SendBytesAsync(ctx, n, chunked: ctx.Request.Query["chunked"] is var c && (c == "1" || c == "true"));
+            case "/chunked" when TryParseLong(rest, out var n):
+                return SendBytesAsync(ctx, n, chunked: true);
+            case "/echo" when rest is null:
+                return EchoAsync(ctx);
+            case "/status" when TryParseLong(rest, out var code) && code is >= 100 and <= 999:
+                return StatusAsync(ctx, (int)code);
+            case "/delay" when TryParseLong(rest, out var ms) && ms <= int.MaxValue:
+                return DelayAsync(ctx, (int)ms);
+            case "/sink" when rest is null:
+                return SinkAsync(ctx);
+            case "/close" when rest is null:
+                response.Headers.Connection = ConnectionClose;
+                return WriteFixedAsync(ctx, 200, Bye, TextPlain);
+            case "/headers" when rest is not null && rest.StartsWith("large/", StringComparison.Ordinal)
+                                 && TryParseLong(rest["large/".Length..], out var size) && size <= 64 * 1024 * 1024:
+                response.Headers["x-large"] = PatternString((int)size);
+                return WriteFixedAsync(ctx, 200, Ok, TextPlain);
+            default:
+                return WriteFixedAsync(ctx, 404, NotFound, TextPlain);
+        }
+    }
+
+    private StringValues UpstreamName(HttpContext ctx)
+    {
+        if (!StringValues.IsNullOrEmpty(_fixedName))
+        {
+            return _fixedName;
+        }
+        var conn = ctx.Connection;
+        if (_nameByPort.TryGetValue(conn.LocalPort, out var name))
+        {
+            return name;
+        }
+        var ip = conn.LocalIpAddress;
+        return ip is null ? new StringValues("unknown") : new StringValues(new IPEndPoint(ip, conn.LocalPort).ToString());
+    }
+
+    private static bool TryParseLong(string? s, out long value)
+    {
+        value = 0;
+        return s is not null && long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool IsHead(HttpContext ctx) => HttpMethods.IsHead(ctx.Request.Method);
+
+    private static Task WriteFixedAsync(HttpContext ctx, int status, byte[] body, string contentType)
+    {
+        var response = ctx.Response;
+        response.StatusCode = status;
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        if (IsHead(ctx))
+        {
+            return Task.CompletedTask;
+        }
+        return response.Body.WriteAsync(body, ctx.RequestAborted).AsTask();
+    }
+
+    private static async Task SendBytesAsync(HttpContext ctx, long n, bool chunked)
+    {
+        var response = ctx.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/octet-stream";
+        // Without Content-Length, Kestrel frames an HTTP/1.1 body with chunked encoding.
+        if (!chunked)
+        {
+            response.ContentLength = n;
+        }
+        if (IsHead(ctx))
+        {
+            return;
+        }
+        await response.StartAsync(ctx.RequestAborted);
+        // Each flushed write becomes its own chunk; for short bodies split into a few
+        // pieces so "chunked" always means more than one data chunk on the wire.
+        var step = chunked ? (int)Math.Clamp((n + 3) / 4, 1, ChunkSize) : ChunkSize;
+        var writer = response.BodyWriter;
+        long sent = 0;
+        try
+        {
+            while (sent < n)
+            {
+                var len = (int)Math.Min(step, n - sent);
+                var phase = (int)(sent % 26);
+                var result = await writer.WriteAsync(Pattern.AsMemory(phase, len), ctx.RequestAborted);
+                if (result.IsCanceled || result.IsCompleted)
+                {
+                    return;
+                }
+                sent += len;
+            }
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-body; nothing left to answer.
+        }
+    }
+
+    private static async Task EchoAsync(HttpContext ctx)
+    {
+        var request = ctx.Request;
+        var body = await ReadBodyAsync(request.BodyReader, EchoBufferLimit, ctx.RequestAborted);
+
+        var output = new ArrayBufferWriter<byte>(1024 + (body.Kept?.Length ?? 0) * 2);
+        using (var json = new Utf8JsonWriter(output, EchoJsonOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("method", request.Method);
+            json.WriteString("path", request.PathBase.Add(request.Path).Value ?? "/");
+            var query = request.QueryString.Value;
+            json.WriteString("query", string.IsNullOrEmpty(query) ? "" : query[1..]);
+            json.WriteStartObject("headers");
+            foreach (var (name, values) in request.Headers)
+            {
+                var key = name.ToLowerInvariant();
+                if (values.Count == 1)
+                {
+                    json.WriteString(key, values[0]);
+                }
+                else
+                {
+                    json.WriteStartArray(key);
+                    foreach (var v in values)
+                    {
+                        json.WriteStringValue(v);
+                    }
+                    json.WriteEndArray();
+                }
+            }
+            json.WriteEndObject();
+            if (body.Kept is not null)
+            {
+                // Invalid UTF-8 becomes U+FFFD; body_sha256 still identifies the exact bytes.
+                json.WriteString("body", Encoding.UTF8.GetString(body.Kept));
+            }
+            json.WriteNumber("body_length", body.Length);
+            json.WriteString("body_sha256", body.Sha256Hex);
+            json.WriteEndObject();
+        }
+
+        var response = ctx.Response;
+        response.StatusCode = 200;
+        response.ContentType = Json;
+        response.ContentLength = output.WrittenCount;
+        if (!IsHead(ctx))
+        {
+            await response.Body.WriteAsync(output.WrittenMemory, ctx.RequestAborted);
+        }
+    }
+
+    private static async Task SinkAsync(HttpContext ctx)
+    {
+        var body = await ReadBodyAsync(ctx.Request.BodyReader, keepLimit: 0, ctx.RequestAborted);
+        var text = $"{{\"body_length\":{body.Length.ToString(CultureInfo.InvariantCulture)},\"body_sha256\":\"{body.Sha256Hex}\"}}";
+        await WriteFixedAsync(ctx, 200, Encoding.UTF8.GetBytes(text), Json);
+    }
+
+    private static Task StatusAsync(HttpContext ctx, int code)
+    {
+        var response = ctx.Response;
+        response.StatusCode = code;
+        // These statuses must not carry a body (Kestrel rejects writes for 204/205/304).
+        if (code < 200 || code is 204 or 205 or 304)
+        {
+            return Task.CompletedTask;
+        }
+        var body = Encoding.ASCII.GetBytes("status " + code.ToString(CultureInfo.InvariantCulture));
+        return WriteFixedAsync(ctx, code, body, TextPlain);
+    }
+
+    private static async Task DelayAsync(HttpContext ctx, int ms)
+    {
+        try
+        {
+            await Task.Delay(ms, ctx.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client gave up; the timer is released and no response is attempted.
+            return;
+        }
+        var body = Encoding.ASCII.GetBytes("delayed " + ms.ToString(CultureInfo.InvariantCulture));
+        await WriteFixedAsync(ctx, 200, body, TextPlain);
+    }
+
+    private readonly record struct Body(long Length, string Sha256Hex, byte[]? Kept);
+
+    /// <summary>
+    /// Reads the request body to its end, hashing as it goes; keeps a copy only while it
+    /// stays within <paramref name="keepLimit"/> bytes so large uploads use constant memory.
+    /// </summary>
+    private static async Task<Body> ReadBodyAsync(PipeReader reader, int keepLimit, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long length = 0;
+        byte[]? kept = keepLimit > 0 ? ArrayPool<byte>.Shared.Rent(Math.Min(keepLimit, 64 * 1024)) : null;
+        var keptLength = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(ct);
+                var buffer = result.Buffer;
+                foreach (var segment in buffer)
+                {
+                    hash.AppendData(segment.Span);
+                    if (kept is not null)
+                    {
+                        if (keptLength + segment.Length > keepLimit)
+                        {
+                            ArrayPool<byte>.Shared.Return(kept);
+                            kept = null;
+                        }
+                        else
+                        {
+                            if (keptLength + segment.Length > kept.Length)
+                            {
+                                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(keepLimit, Math.Max(kept.Length * 2, keptLength + segment.Length)));
+                                kept.AsSpan(0, keptLength).CopyTo(bigger);
+                                ArrayPool<byte>.Shared.Return(kept);
+                                kept = bigger;
+                            }
+                            segment.Span.CopyTo(kept.AsSpan(keptLength));
+                            keptLength += segment.Length;
+                        }
+                    }
+                }
+                length += buffer.Length;
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+            var digest = hash.GetHashAndReset();
+            return new Body(length, Convert.ToHexStringLower(digest), kept?.AsSpan(0, keptLength).ToArray());
+        }
+        finally
+        {
+            if (kept is not null)
+            {
+                ArrayPool<byte>.Shared.Return(kept);
+            }
+        }
+    }
+
+    private static byte[] CreatePattern(int length)
+    {
+        var bytes = new byte[length];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)('a' + i % 26);
+        }
+        return bytes;
+    }
+
+    private static string PatternString(int length)
+    {
+        return string.Create(length, 0, static (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = (char)('a' + i % 26);
+            }
+        });
+    }
+}
