@@ -58,14 +58,12 @@ public static partial class ConfigLoader
             var document = SyntaxParser.Parse(text, path, true);
             if (document.HasErrors)
             {
-                foreach (var diagnostic in document.Diagnostics)
-                {
-                    if (diagnostic.Kind == DiagnosticMessageKind.Error)
-                    {
-                        reader.Error(SourcePosition.From(diagnostic.Span.Start), diagnostic.Message);
-                    }
-                }
-
+                // Only the earliest syntax error: after it the parser is resynchronizing, and what it
+                // reports next (an unterminated string swallowing the following lines) is noise.
+                var first = document.Diagnostics
+                    .Where(d => d.Kind == DiagnosticMessageKind.Error)
+                    .MinBy(d => d.Span.Start.Offset)!;
+                reader.Error(SourcePosition.From(first.Span.Start), first.Message);
                 return Failure(reader);
             }
 
