@@ -107,19 +107,36 @@ public static class Http1Parser
 
         public bool Scan(ReadOnlySpan<byte> segment, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
         {
+            headLength = 0;
+            if (PrevCr && segment.Length > 0 && segment[0] != (byte)'\n')
+            {
+                error = Http1Error.BareLineEnding;
+                return false;
+            }
             int i = 0;
             while (true)
             {
                 int rel = segment[i..].IndexOf((byte)'\n');
                 if (rel < 0)
                 {
+                    // A CR inside the unfinished line (the last byte may still be followed by LF) never ends well.
+                    if (segment.Length - i > 1 && segment[i..^1].Contains((byte)'\r'))
+                    {
+                        error = Http1Error.BareLineEnding;
+                        return false;
+                    }
                     break;
                 }
                 int p = i + rel;
+                // A lone CR inside the line (RFC 9112 section 2.2): reject now rather than wait for the size limit.
+                if (rel > 1 && segment.Slice(i, rel - 1).Contains((byte)'\r'))
+                {
+                    error = Http1Error.BareLineEnding;
+                    return false;
+                }
                 bool crBefore = p > 0 ? segment[p - 1] == (byte)'\r' : PrevCr;
                 if (!crBefore)
                 {
-                    headLength = 0;
                     error = Http1Error.BareLineEnding;
                     return false;
                 }
@@ -139,7 +156,6 @@ public static class Http1Parser
                 {
                     if (lineLength > maxStartLineBytes)
                     {
-                        headLength = 0;
                         error = Http1Error.RequestLineTooLong;
                         return false;
                     }
@@ -153,7 +169,6 @@ public static class Http1Parser
                 PrevCr = segment[^1] == (byte)'\r';
             }
             Offset += segment.Length;
-            headLength = 0;
             error = Http1Error.None;
             return false;
         }
