@@ -22,6 +22,9 @@ namespace FastGate.Core.Http1;
 /// <item>Content-Length: repeated fields with the same value are accepted as one (RFC 9110 section 8.6); a
 /// comma-separated list inside one field is rejected, since no conforming sender emits one and splitting it is a
 /// known desynchronisation vector.</item>
+/// <item>A field name that reads as Content-Length or Transfer-Encoding once '-' and '_' are ignored
+/// ("Transfer_Encoding") is rejected as <see cref="Http1Error.InvalidHeader"/>: back ends that fold '_' to '-'
+/// would frame the body differently.</item>
 /// </list>
 /// </remarks>
 public static class Http1Parser
@@ -656,6 +659,10 @@ public static class Http1Parser
         entry.ValueStart = pos + valueStart;
         entry.ValueLength = valueEnd - valueStart;
         entry.Known = KnownHeaders.Lookup(line[..nameLength]);
+        if (entry.Known == KnownHeader.Other && KnownHeaders.IsFramingLookAlike(line[..nameLength]))
+        {
+            return Http1Error.InvalidHeader;
+        }
         pos = lineEnd + 2;
         return Http1Error.None;
     }
