@@ -46,4 +46,32 @@ public static class KnownHeaders
                 return KnownHeader.Other;
         }
     }
+
+    /// <summary>
+    /// True for a name that is not Content-Length or Transfer-Encoding but reads as one when '-' and '_' are
+    /// ignored ("Transfer_Encoding", "Content--Length"). Some servers and CGI gateways fold '_' to '-', so
+    /// forwarding such a field next to a real framing field lets the back end see a different body length.
+    /// </summary>
+    public static bool IsFramingLookAlike(ReadOnlySpan<byte> name)
+    {
+        return name.Length >= 14 && (MatchesIgnoringSeparators(name, "contentlength"u8) || MatchesIgnoringSeparators(name, "transferencoding"u8));
+    }
+
+    private static bool MatchesIgnoringSeparators(ReadOnlySpan<byte> name, ReadOnlySpan<byte> letters)
+    {
+        int j = 0;
+        foreach (byte b in name)
+        {
+            if (b == (byte)'-' || b == (byte)'_')
+            {
+                continue;
+            }
+            if (j == letters.Length || (b | 0x20) != letters[j])
+            {
+                return false;
+            }
+            j++;
+        }
+        return j == letters.Length;
+    }
 }

@@ -22,6 +22,9 @@ namespace FastGate.Core.Http1;
 /// <item>Content-Length: repeated fields with the same value are accepted as one (RFC 9110 section 8.6); a
 /// comma-separated list inside one field is rejected, since no conforming sender emits one and splitting it is a
 /// known desynchronisation vector.</item>
+/// <item>A field name that reads as Content-Length or Transfer-Encoding once '-' and '_' are ignored
+/// ("Transfer_Encoding") is rejected as <see cref="Http1Error.InvalidHeader"/>: back ends that fold '_' to '-'
+/// would frame the body differently.</item>
 /// </list>
 /// </remarks>
 public static class Http1Parser
@@ -107,19 +110,36 @@ public static class Http1Parser
 
         public bool Scan(ReadOnlySpan<byte> segment, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
         {
+            headLength = 0;
+            if (PrevCr && segment.Length > 0 && segment[0] != (byte)'\n')
+            {
+                error = Http1Error.BareLineEnding;
+                return false;
+            }
             int i = 0;
             while (true)
             {
                 int rel = segment[i..].IndexOf((byte)'\n');
                 if (rel < 0)
                 {
+                    // A CR inside the unfinished line (the last byte may still be followed by LF) never ends well.
+                    if (segment.Length - i > 1 && segment[i..^1].Contains((byte)'\r'))
+                    {
+                        error = Http1Error.BareLineEnding;
+                        return false;
+                    }
                     break;
                 }
                 int p = i + rel;
+                // A lone CR inside the line (RFC 9112 section 2.2): reject now rather than wait for the size limit.
+                if (rel > 1 && segment.Slice(i, rel - 1).Contains((byte)'\r'))
+                {
+                    error = Http1Error.BareLineEnding;
+                    return false;
+                }
                 bool crBefore = p > 0 ? segment[p - 1] == (byte)'\r' : PrevCr;
                 if (!crBefore)
                 {
-                    headLength = 0;
                     error = Http1Error.BareLineEnding;
                     return false;
                 }
@@ -139,7 +159,6 @@ public static class Http1Parser
                 {
                     if (lineLength > maxStartLineBytes)
                     {
-                        headLength = 0;
                         error = Http1Error.RequestLineTooLong;
                         return false;
                     }
@@ -153,7 +172,6 @@ public static class Http1Parser
                 PrevCr = segment[^1] == (byte)'\r';
             }
             Offset += segment.Length;
-            headLength = 0;
             error = Http1Error.None;
             return false;
         }
@@ -641,6 +659,10 @@ public static class Http1Parser
         entry.ValueStart = pos + valueStart;
         entry.ValueLength = valueEnd - valueStart;
         entry.Known = KnownHeaders.Lookup(line[..nameLength]);
+        if (entry.Known == KnownHeader.Other && KnownHeaders.IsFramingLookAlike(line[..nameLength]))
+        {
+            return Http1Error.InvalidHeader;
+        }
         pos = lineEnd + 2;
         return Http1Error.None;
     }

@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Text;
+using FastGate.Core.Http;
+using FastGate.Core.Http1;
+using static FastGate.Core.Tests.Http1.Http1TestHelpers;
+
+namespace FastGate.Core.Tests.Http1;
+
+/// <summary>Locates the shared corpora and runs inputs through the parser the way the proxy does.</summary>
+internal static class Http1Corpus
+{
+    private static readonly Lazy<string> RootLazy = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FastGate.sln")))
+        {
+            dir = dir.Parent;
+        }
+        if (dir is null)
+        {
+            throw new InvalidOperationException("FastGate.sln not found above " + AppContext.BaseDirectory);
+        }
+        return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "testdata", "http1"));
+    });
+
+    /// <summary>The corpus folder: a sibling of the repository, ../shared/testdata/http1.</summary>
+    public static string Root => RootLazy.Value;
+
+    public const string InjectedHost = "corpus.test";
+
+    /// <summary>One message as we parsed it.</summary>
+    public sealed record Message(string Method, string Target, List<(string Name, string Value)> Headers, long ContentLength, bool IsChunked, bool HostInjected);
+
+    /// <summary>Outcome of running a whole input (possibly several pipelined requests).</summary>
+    public sealed record Outcome(List<Message> Messages, Http1Error Error, bool Incomplete)
+    {
+        public bool Rejected => Error != Http1Error.None;
+        /// <summary>Bytes followed a message after which the connection closes (Connection: close, HTTP/1.0).</summary>
+        public bool DataAfterClose { get; init; }
+        /// <summary>Parsing stopped at a request that upgrades the connection.</summary>
+        public bool Upgraded { get; init; }
+    }
+
+    /// <summary>
+    /// Parses request after request: find the head, parse it, skip its body (Content-Length or chunked).
+    /// A Host-less HTTP/1.1 head is retried once with a Host line added after the request line, so that inputs
+    /// from parsers that do not enforce RFC 9112 section 3.2 still test everything else; a head that fails
+    /// for another reason keeps its error.
+    /// </summary>
+    public static Outcome Run(byte[] input, bool injectHost = true)
+    {
+        var messages = new List<Message>();
+        int pos = 0;
+        var head = new Http1RequestHead();
+        while (pos < input.Length)
+        {
+            var rest = new ReadOnlySequence<byte>(input, pos, input.Length - pos);
+            if (!Http1Parser.TryFindHeadEnd(rest, MaxHead, MaxStartLine, out int headLength, out Http1Error error))
+            {
+                if (error != Http1Error.None)
+                {
+                    return new Outcome(messages, error, false);
+                }
+                // The input ends inside a head. A parser that checks line by line (llhttp) has already judged the
+                // lines it saw; to judge them too, end the head here and parse it. A head that is fine so far
+                // stays "incomplete".
+                byte[] partial = input[pos..];
+                bool onlyEmptyLines = partial.AsSpan().IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0;
+                byte[] completed = [.. partial, .. (partial.AsSpan().EndsWith("\r\n"u8) ? "\r\n"u8 : "\r\n\r\n"u8)];
+                if (!onlyEmptyLines && Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(completed), MaxHead, MaxStartLine, out int completedLength, out error))
+                {
+                    error = ParseOne(head, completed[..completedLength], injectHost, out _);
+                }
+                return new Outcome(messages, error, error == Http1Error.None);
+            }
+            error = ParseOne(head, input.AsSpan(pos, headLength).ToArray(), injectHost, out bool injected);
+            if (error != Http1Error.None)
+            {
+                return new Outcome(messages, error, false);
+            }
+            var headers = new List<(string, string)>();
+            foreach (ref readonly HeaderEntry h in head.Headers)
+            {
+                if (injected && h.Known == KnownHeader.Host && Text(head.Value(h)) == InjectedHost)
+                {
+                    continue;
+                }
+                headers.Add((Text(head.Name(h)), Text(head.Value(h))));
+            }
+            messages.Add(new Message(Text(head.MethodBytes), Text(head.Target), headers, head.ContentLength, head.IsChunked, injected));
+            pos += headLength;
+
+            if (head.IsChunked)
+            {
+                var decoder = new Http1ChunkedDecoder();
+                while (true)
+                {
+                    Http1ChunkStatus status = decoder.Read(input.AsSpan(pos), out int consumed, out _, out _);
+                    pos += consumed;
+                    if (status == Http1ChunkStatus.Complete)
+                    {
+                        break;
+                    }
+                    if (status == Http1ChunkStatus.Error)
+                    {
+                        return new Outcome(messages, decoder.Error, false);
+                    }
+                    if (status == Http1ChunkStatus.NeedMoreData)
+                    {
+                        return new Outcome(messages, Http1Error.None, true);
+                    }
+                }
+            }
+            else if (head.ContentLength > 0)
+            {
+                if (input.Length - pos < head.ContentLength)
+                {
+                    return new Outcome(messages, Http1Error.None, true);
+                }
+                pos += (int)head.ContentLength;
+            }
+            if (head.IsUpgrade)
+            {
+                // After an upgrade the bytes belong to the new protocol: the proxy tunnels them.
+                return new Outcome(messages, Http1Error.None, false) { Upgraded = true };
+            }
+            if (!head.KeepAlive && pos < input.Length)
+            {
+                // The proxy closes after a non-persistent exchange and never reads these bytes as a request.
+                return new Outcome(messages, Http1Error.None, false) { DataAfterClose = true };
+            }
+        }
+        return new Outcome(messages, Http1Error.None, false);
+    }
+
+    /// <summary>ParseRequest, retried with an added Host line when an HTTP/1.1 head has none.</summary>
+    private static Http1Error ParseOne(Http1RequestHead head, byte[] headBytes, bool injectHost, out bool injected)
+    {
+        injected = false;
+        head.Buffer = headBytes;
+        head.Length = headBytes.Length;
+        Http1Error error = Http1Parser.ParseRequest(head, MaxHeaders);
+        if (error == Http1Error.InvalidHost && injectHost && head.Version == ProtocolVersion.Http11 && !HasHostLine(headBytes))
+        {
+            headBytes = AddHost(headBytes);
+            head.Buffer = headBytes;
+            head.Length = headBytes.Length;
+            error = Http1Parser.ParseRequest(head, MaxHeaders);
+            injected = true;
+        }
+        return error;
+    }
+
+    private static bool HasHostLine(byte[] head)
+    {
+        string text = Text(head);
+        return text.Contains("\nhost:", StringComparison.OrdinalIgnoreCase) || text.Contains("\nhost ", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static byte[] AddHost(byte[] head)
+    {
+        int start = 0;
+        while (start + 1 < head.Length && head[start] == '\r' && head[start + 1] == '\n') start += 2;
+        int lineEnd = head.AsSpan(start).IndexOf("\r\n"u8) + start + 2;
+        return [.. head.AsSpan(0, lineEnd), .. Encoding.ASCII.GetBytes("Host: " + InjectedHost + "\r\n"), .. head.AsSpan(lineEnd)];
+    }
+
+    public static string Describe(Outcome o) =>
+        o.Rejected ? $"rejected {o.Error} after {o.Messages.Count} message(s)"
+        : o.DataAfterClose ? $"closed after {o.Messages.Count} message(s), extra bytes not read"
+        : o.Upgraded ? $"upgraded after {o.Messages.Count} message(s)"
+        : o.Incomplete ? $"incomplete after {o.Messages.Count} message(s)"
+        : $"accepted {o.Messages.Count} message(s)";
+}
