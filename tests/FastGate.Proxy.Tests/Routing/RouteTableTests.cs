@@ -381,4 +381,39 @@ public class RouteTableTests
         Assert.Null(Match(t, "h1.example.com", "/nothing"));
         Assert.Null(Match(t, "w1.example.net", "/"));
     }
+
+    [Fact]
+    public void Match_WildcardBucketWithoutAcceptingRoute_FallsThroughToShorterWildcard()
+    {
+        RouteTable t = Build(
+            R("long-admin", hosts: ["*.example.org"], kind: PathMatchKind.Prefix, path: "/admin/"),
+            R("short", hosts: ["*.org"]));
+
+        Assert.Equal("long-admin", Match(t, "a.example.org", "/admin/x"));
+        Assert.Equal("short", Match(t, "a.example.org", "/other"));
+    }
+
+    [Fact]
+    public void Match_RefStructHeaderLookup_IsAccepted()
+    {
+        RouteTable t = Build(R("canary", headers: [("x-canary", "1")]), R("other"));
+
+        var headers = new SpanHeaders("x-canary"u8, "1"u8);
+        int id = t.Match(0, "h"u8, "/"u8, "GET"u8, ref headers);
+
+        Assert.Equal("canary", t.Routes[id].Name);
+    }
+
+    /// <summary>One header field held as spans, as a parser's view over its buffer would.</summary>
+    private ref struct SpanHeaders(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) : IRequestHeaderLookup
+    {
+        private readonly ReadOnlySpan<byte> _name = name;
+        private readonly ReadOnlySpan<byte> _value = value;
+
+        public readonly bool TryGetValue(ReadOnlySpan<byte> nameLower, out ReadOnlySpan<byte> value)
+        {
+            value = nameLower.SequenceEqual(_name) ? _value : default;
+            return !value.IsEmpty;
+        }
+    }
 }
