@@ -1,33 +1,87 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
-using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Forwarding;
 
+/// <summary>The exchange state machine: one method per state, each returning the next I/O.</summary>
 public sealed partial class Http1ProxyConnection
 {
-    // Per-exchange state, reset at the start of each exchange.
+    private ExchangeState _state;
+    private bool _inExchange;
     private long _exchangeStart;
     private int _status;
     private long _bytesIn;
     private long _bytesOut;
+    private long _requestSentAt;
     private long _upstreamTicks;
     private RouteRuntime? _route;
     private EndpointState? _endpoint;
     private byte[]? _responseHeadBuffer;
-    private TimeSpan _bodyIdle;
+    private bool _hasBody;
+    private bool _closeOnLocal;
+    private bool _reused;
+    private int _attempt;
+    private bool _chunkToClient;
+    private bool _closeClient;
+    private bool _upstreamReusable;
+    private bool _responseComplete;
+    private bool _closeAfterLocal;
+    private Http1BodyCopier _body;
 
-    /// <summary>Serves one parsed-head request to the end. Returns whether the connection stays open.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ProcessExchangeAsync(GatewaySnapshot snapshot, LimitsModel limits)
+    private IoOperation StartExchange()
     {
+        BeginExchange();
+        var request = _request;
+        var error = Http1Parser.ParseRequest(request, _limits.MaxHeaders);
+        if (error != Http1Error.None)
+        {
+            return AnswerLocal(error.ToStatusCode(), close: true);
+        }
+        _hasBody = request.IsChunked || request.ContentLength > 0;
+        // A local answer that leaves a request body unread must close: the body's bytes would
+        // otherwise be read as the next request.
+        _closeOnLocal = _hasBody || !request.KeepAlive;
+
+        var lookup = new Http1HeaderLookup(request);
+        var routeIndex = _listenerIndex < 0
+            ? -1
+            : _snapshot.Routes.Match(_listenerIndex, request.Host, request.PathLength > 0 ? request.Path : "/"u8, request.MethodBytes, ref lookup);
+        if (routeIndex < 0)
+        {
+            return AnswerLocal(404, _closeOnLocal);
+        }
+        var route = _snapshot.RouteRuntimes[routeIndex];
+        _route = route;
+        if (request.ContentLength > route.MaxBodyBytes)
+        {
+            return AnswerLocal(413, close: true);
+        }
+        var endpoint = route.Cluster.Pick();
+        if (endpoint is null)
+        {
+            return AnswerLocal(503, _closeOnLocal);
+        }
+        _endpoint = endpoint;
+        endpoint.OnRequestStart();
+        var upstream = endpoint.TryRent();
+        if (upstream is null)
+        {
+            _state = ExchangeState.Connecting;
+            return IoOperation.Connect;
+        }
+        _upstream = upstream;
+        _reused = true;
+        return SendRequestHead();
+    }
+
+    private void BeginExchange()
+    {
+        _inExchange = true;
         _exchangeStart = Stopwatch.GetTimestamp();
         _status = 0;
         _bytesIn = _request.Length;
@@ -35,284 +89,347 @@ public sealed partial class Http1ProxyConnection
         _upstreamTicks = 0;
         _route = null;
         _endpoint = null;
-        _bodyIdle = limits.IdleTimeout;
-        var keepAlive = false;
-        try
-        {
-            keepAlive = await ServeAsync(snapshot, limits).ConfigureAwait(false);
-            return keepAlive;
-        }
-        finally
-        {
-            Complete();
-        }
+        _reused = false;
+        _attempt = 0;
+        _hasBody = false;
+        _closeOnLocal = true;
+        _responseComplete = false;
+        _gateway.Metrics.AddBytesIn(_request.Length);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ServeAsync(GatewaySnapshot snapshot, LimitsModel limits)
+    private IoOperation OnConnected()
+    {
+        if (_fault is not null)
+        {
+            _gateway.Metrics.UpstreamError();
+            // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
+            return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
+        }
+        _reused = false;
+        return SendRequestHead();
+    }
+
+    private IoOperation SendRequestHead()
+    {
+        WriteRequestHead(_upstream!.Output, _route!, _endpoint!);
+        if (!_hasBody)
+        {
+            _state = ExchangeState.FlushingRequest;
+            return IoOperation.FlushUpstream;
+        }
+        if (_request.ExpectContinue)
+        {
+            // We take the body as soon as the exchange is routed and the upstream is reached,
+            // as nginx does; the upstream gets the body without an Expect of its own.
+            _output.Write(Http1StatusResponses.Continue100);
+            _state = ExchangeState.SendingContinue;
+            return IoOperation.FlushClient;
+        }
+        return BeginRequestBody();
+    }
+
+    private IoOperation OnContinueSent()
+    {
+        if (_fault is not null || _flush.IsCompleted)
+        {
+            return Abort();
+        }
+        return BeginRequestBody();
+    }
+
+    private IoOperation BeginRequestBody()
     {
         var request = _request;
-        var error = Http1Parser.ParseRequest(request, limits.MaxHeaders);
-        if (error != Http1Error.None)
-        {
-            return await AnswerLocalAsync(error.ToStatusCode(), close: true).ConfigureAwait(false);
-        }
-        var hasBody = request.IsChunked || request.ContentLength > 0;
-        // A local answer that leaves a request body unread must close: the body's bytes would
-        // otherwise be read as the next request.
-        var closeOnLocal = hasBody || !request.KeepAlive;
-
-        var lookup = new Http1HeaderLookup(request);
-        var routeIndex = _listenerIndex < 0
-            ? -1
-            : snapshot.Routes.Match(_listenerIndex, request.Host, request.PathLength > 0 ? request.Path : "/"u8, request.MethodBytes, ref lookup);
-        if (routeIndex < 0)
-        {
-            return await AnswerLocalAsync(404, closeOnLocal).ConfigureAwait(false);
-        }
-        var route = snapshot.RouteRuntimes[routeIndex];
-        _route = route;
-        if (request.ContentLength > route.MaxBodyBytes)
-        {
-            return await AnswerLocalAsync(413, close: true).ConfigureAwait(false);
-        }
-        var endpoint = route.Cluster.Pick();
-        if (endpoint is null)
-        {
-            return await AnswerLocalAsync(503, closeOnLocal).ConfigureAwait(false);
-        }
-        _endpoint = endpoint;
-        endpoint.OnRequestStart();
-        try
-        {
-            return await ForwardAsync(route, endpoint, hasBody, closeOnLocal).ConfigureAwait(false);
-        }
-        finally
-        {
-            endpoint.OnRequestEnd();
-            var upstream = Interlocked.Exchange(ref _upstream, null);
-            upstream?.Dispose();
-            ReleaseResponseHead();
-        }
+        _body.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _state = ExchangeState.ReadingRequestBody;
+        return IoOperation.ReadClient;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardAsync(RouteRuntime route, EndpointState endpoint, bool hasBody, bool closeOnLocal)
+    private IoOperation OnRequestBodyBytes()
     {
-        var request = _request;
-        var upstream = endpoint.TryRent();
-        for (var attempt = 0; ; attempt++)
+        if (_fault is not null)
         {
-            var reused = upstream is not null;
-            if (upstream is null)
-            {
-                try
-                {
-                    upstream = await endpoint.ConnectAsync(route.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    _gateway.Metrics.UpstreamError();
-                    return await AnswerLocalAsync(504, closeOnLocal).ConfigureAwait(false);
-                }
-                catch (SocketException)
-                {
-                    _gateway.Metrics.UpstreamError();
-                    return await AnswerLocalAsync(502, closeOnLocal).ConfigureAwait(false);
-                }
-            }
-            _upstream = upstream;
-
-            WriteRequestHead(upstream.Output, route, endpoint);
-            if (hasBody)
-            {
-                if (request.ExpectContinue)
-                {
-                    _output.Write(Http1StatusResponses.Continue100);
-                    var continued = await _output.FlushAsync().ConfigureAwait(false);
-                    if (continued.IsCompleted)
-                    {
-                        return false;
-                    }
-                }
-                var sent = await CopyRequestBodyAsync(upstream, route.MaxBodyBytes).ConfigureAwait(false);
-                if (sent != CopyStatus.Completed)
-                {
-                    return await FailRequestBodyAsync(sent).ConfigureAwait(false);
-                }
-            }
-            var flushed = await upstream.Output.FlushAsync().ConfigureAwait(false);
-            var requestSentAt = Stopwatch.GetTimestamp();
-
-            var head = flushed.IsCompleted ? ResponseHeadStatus.Closed : await ReadResponseHeadAsync(upstream, route.TimeoutTicks).ConfigureAwait(false);
-            if (head == ResponseHeadStatus.Closed && reused && !hasBody && attempt == 0)
-            {
-                // The upstream closed a pooled connection just as we picked it (the keep-alive race):
-                // nothing reached it, so the request is safe to send again on a new connection.
-                _upstream = null;
-                upstream.Dispose();
-                upstream = null;
-                continue;
-            }
-            if (head != ResponseHeadStatus.Received)
-            {
-                _gateway.Metrics.UpstreamError();
-                var status = head == ResponseHeadStatus.TimedOut ? 504 : 502;
-                return await AnswerLocalAsync(status, closeOnLocal).ConfigureAwait(false);
-            }
-            _upstreamTicks = Stopwatch.GetTimestamp() - requestSentAt;
-            _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
-            return await SendResponseAsync(upstream).ConfigureAwait(false);
+            return Abort();
         }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FailRequestBodyAsync(CopyStatus status)
-    {
+        var result = _read;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            return TakeFired() == TimeoutKind.BodyIdle ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
+        }
+        var status = _body.Copy(buffer, result.IsCompleted, _upstream!.Output, out var consumed, out _);
+        _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+        _bytesIn += consumed;
+        _gateway.Metrics.AddBytesIn(consumed);
         switch (status)
         {
-            case CopyStatus.TooLarge:
-                return await AnswerLocalAsync(413, close: true).ConfigureAwait(false);
-            case CopyStatus.InvalidFraming:
-                return await AnswerLocalAsync(400, close: true).ConfigureAwait(false);
-            case CopyStatus.TimedOut:
-                return await AnswerLocalAsync(408, close: true).ConfigureAwait(false);
-            case CopyStatus.DestinationEnded:
-                _gateway.Metrics.UpstreamError();
-                return await AnswerLocalAsync(502, close: true).ConfigureAwait(false);
-            default:
-                // The client closed mid-body: nobody to answer.
-                _status = 499;
-                return false;
+            case Http1CopyStatus.Complete:
+                Disarm();
+                _state = ExchangeState.FlushingRequest;
+                return IoOperation.FlushUpstream;
+            case Http1CopyStatus.InvalidFraming:
+                return AnswerLocal(400, close: true);
+            case Http1CopyStatus.TooLarge:
+                return AnswerLocal(413, close: true);
         }
+        if (result.IsCompleted)
+        {
+            // The client closed mid-body: nobody is left to answer.
+            return Abort();
+        }
+        _state = ExchangeState.FlushingRequestBody;
+        return IoOperation.FlushUpstream;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection upstream, long timeoutTicks)
+    private IoOperation OnRequestBodyFlushed()
     {
-        var input = upstream.Input;
-        Arm(TimeoutKind.UpstreamResponse, timeoutTicks);
-        try
+        if (_fault is not null || _flush.IsCompleted)
         {
-            while (true)
-            {
-                System.IO.Pipelines.ReadResult result;
-                try
-                {
-                    result = await input.ReadAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsConnectionFault(ex))
-                {
-                    return ResponseHeadStatus.Closed;
-                }
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
-                {
-                    _fired = TimeoutKind.None;
-                    return ResponseHeadStatus.TimedOut;
-                }
-                if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
-                {
-                    var response = upstream.Response;
-                    ReleaseResponseHead();
-                    response.Reset();
-                    _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
-                    buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
-                    response.Buffer = _responseHeadBuffer;
-                    response.Length = headLength;
-                    input.AdvanceTo(buffer.GetPosition(headLength));
-                    if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None)
-                    {
-                        return ResponseHeadStatus.Invalid;
-                    }
-                    if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
-                    {
-                        // Interim responses (100 Continue, 103 Early Hints): the client already had
-                        // our own 100 Continue, so these are consumed here and the final head awaited.
-                        continue;
-                    }
-                    return response.StatusCode == 101 ? ResponseHeadStatus.Invalid : ResponseHeadStatus.Received;
-                }
-                if (error != Http1Error.None)
-                {
-                    input.AdvanceTo(buffer.End);
-                    return ResponseHeadStatus.Invalid;
-                }
-                if (result.IsCompleted)
-                {
-                    var empty = buffer.IsEmpty;
-                    input.AdvanceTo(buffer.End);
-                    return empty ? ResponseHeadStatus.Closed : ResponseHeadStatus.Invalid;
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
+            _gateway.Metrics.UpstreamError();
+            return AnswerLocal(502, close: true);
         }
-        finally
+        if (_flush.IsCanceled)
         {
-            Disarm();
+            // The upstream stopped taking the body for idle_timeout.
+            TakeFired();
+            _gateway.Metrics.UpstreamError();
+            return AnswerLocal(504, close: true);
         }
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _state = ExchangeState.ReadingRequestBody;
+        return IoOperation.ReadClient;
     }
 
-    private const int MaxResponseHeaders = 256;
+    private IoOperation OnRequestFlushed()
+    {
+        if (_fault is not null || _flush.IsCompleted)
+        {
+            return CanRetry ? Retry() : UpstreamFailed(502);
+        }
+        _requestSentAt = Stopwatch.GetTimestamp();
+        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+        _state = ExchangeState.ReadingResponseHead;
+        return IoOperation.ReadUpstream;
+    }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> SendResponseAsync(UpstreamConnection upstream)
+    /// <summary>
+    /// A pooled connection the upstream closed just as we picked it (the keep-alive race): nothing
+    /// reached the upstream, and a request without a body is safe to send again on a new connection.
+    /// </summary>
+    private bool CanRetry => _reused && !_hasBody && _attempt == 0;
+
+    private IoOperation Retry()
+    {
+        Disarm();
+        DropUpstream();
+        _attempt++;
+        _state = ExchangeState.Connecting;
+        return IoOperation.Connect;
+    }
+
+    private IoOperation UpstreamFailed(int status)
+    {
+        Disarm();
+        _gateway.Metrics.UpstreamError();
+        return AnswerLocal(status, _closeOnLocal);
+    }
+
+    private IoOperation OnResponseHeadBytes()
+    {
+        if (_fault is not null)
+        {
+            return CanRetry ? Retry() : UpstreamFailed(502);
+        }
+        var upstream = _upstream!;
+        var input = upstream.Input;
+        var result = _read;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            input.AdvanceTo(buffer.Start, buffer.End);
+            return TakeFired() == TimeoutKind.UpstreamResponse ? UpstreamFailed(504) : IoOperation.ReadUpstream;
+        }
+        if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
+        {
+            var response = upstream.Response;
+            ReleaseResponseHead();
+            response.Reset();
+            _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
+            buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
+            response.Buffer = _responseHeadBuffer;
+            response.Length = headLength;
+            input.AdvanceTo(buffer.GetPosition(headLength));
+            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
+            {
+                return UpstreamFailed(502);
+            }
+            if (response.StatusCode < 200)
+            {
+                // Interim responses (100 Continue, 103 Early Hints): the client already had our own
+                // 100 Continue, so these end here and the final head is awaited.
+                return IoOperation.ReadUpstream;
+            }
+            Disarm();
+            _upstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
+            _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
+            return BeginResponse(response);
+        }
+        if (error != Http1Error.None)
+        {
+            input.AdvanceTo(buffer.End);
+            return UpstreamFailed(502);
+        }
+        if (result.IsCompleted)
+        {
+            var empty = buffer.IsEmpty;
+            input.AdvanceTo(buffer.End);
+            return empty && CanRetry ? Retry() : UpstreamFailed(502);
+        }
+        input.AdvanceTo(buffer.Start, buffer.End);
+        return IoOperation.ReadUpstream;
+    }
+
+    private IoOperation BeginResponse(Http1ResponseHead response)
     {
         var request = _request;
-        var response = upstream.Response;
         var status = response.StatusCode;
-        var framing = request.Method == RequestMethod.Head || status is 204 or 304 or < 200
-            ? ResponseFraming.None
-            : response.IsChunked ? ResponseFraming.Chunked
-            : response.ContentLength >= 0 ? ResponseFraming.ContentLength
-            : ResponseFraming.UntilClose;
+        var noBody = request.Method == RequestMethod.Head || status is 204 or 304;
+        var framing = response.IsChunked ? Http1BodyFraming.Chunked
+            : response.ContentLength >= 0 ? Http1BodyFraming.ContentLength
+            : Http1BodyFraming.UntilClose;
         var client11 = request.Version == ProtocolVersion.Http11;
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
-        var chunkToClient = client11 && framing is ResponseFraming.Chunked or ResponseFraming.UntilClose;
-        var closeClient = !request.KeepAlive || _closeWhenIdle || (!client11 && framing is ResponseFraming.Chunked or ResponseFraming.UntilClose);
-        var upstreamReusable = response.KeepAlive && framing != ResponseFraming.UntilClose;
-
+        _chunkToClient = !noBody && client11 && framing != Http1BodyFraming.ContentLength;
+        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength);
+        _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
         _status = status;
-        WriteResponseHead(response, framing, chunkToClient, closeClient);
+        WriteResponseHead(response, noBody, framing, _chunkToClient, _closeClient);
+        if (noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0))
+        {
+            _responseComplete = true;
+            _state = ExchangeState.FlushingResponse;
+            return IoOperation.FlushClient;
+        }
+        _body.Start(framing, response.ContentLength, _chunkToClient, long.MaxValue);
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _state = ExchangeState.ReadingResponseBody;
+        return IoOperation.ReadUpstream;
+    }
 
-        var copied = framing switch
+    private IoOperation OnResponseBodyBytes()
+    {
+        var input = _upstream!.Input;
+        if (_fault is not null)
         {
-            ResponseFraming.None => CopyStatus.Completed,
-            ResponseFraming.ContentLength => await CopyLengthAsync(upstream.Input, _output, response.ContentLength, toClient: true).ConfigureAwait(false),
-            ResponseFraming.Chunked => await CopyChunkedAsync(upstream.Input, _output, chunkToClient, long.MaxValue, toClient: true).ConfigureAwait(false),
-            _ => await CopyUntilCloseAsync(upstream.Input, _output, chunkToClient).ConfigureAwait(false),
-        };
-        Disarm();
-        var flushed = await _output.FlushAsync().ConfigureAwait(false);
-        if (copied == CopyStatus.Completed && upstreamReusable)
+            // A reset ends a close-delimited body as well as a close would; any other body is cut short.
+            if (_body.Framing != Http1BodyFraming.UntilClose)
+            {
+                return Abort();
+            }
+            _read = new System.IO.Pipelines.ReadResult(default, isCanceled: false, isCompleted: true);
+        }
+        var result = _read;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
         {
+            input.AdvanceTo(buffer.Start, buffer.End);
+            return TakeFired() == TimeoutKind.BodyIdle ? Abort() : IoOperation.ReadUpstream;
+        }
+        var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
+        if (_fault is null)
+        {
+            input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+        }
+        _bytesOut += written;
+        _gateway.Metrics.AddBytesOut(written);
+        if (status == Http1CopyStatus.Complete)
+        {
+            Disarm();
+            _responseComplete = true;
+            _state = ExchangeState.FlushingResponse;
+            return IoOperation.FlushClient;
+        }
+        if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
+        {
+            // The head is already out: all we can do for the client is close mid-body.
+            _gateway.Metrics.UpstreamError();
+            return Abort();
+        }
+        _state = ExchangeState.FlushingResponseBody;
+        return IoOperation.FlushClient;
+    }
+
+    private IoOperation OnResponseBodyFlushed()
+    {
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
+        {
+            return Abort();
+        }
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _state = ExchangeState.ReadingResponseBody;
+        return IoOperation.ReadUpstream;
+    }
+
+    private IoOperation OnResponseFlushed()
+    {
+        var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
+        if (_responseComplete && _upstreamReusable)
+        {
+            var upstream = _upstream!;
             _upstream = null;
             upstream.Endpoint.Return(upstream);
         }
-        if (copied != CopyStatus.Completed || flushed.IsCompleted || flushed.IsCanceled)
+        FinishExchange();
+        return delivered && !_closeClient ? BeginNextRequest() : IoOperation.Close;
+    }
+
+    /// <summary>Answers the client with a response the proxy makes itself, then keeps or closes the connection.</summary>
+    private IoOperation AnswerLocal(int status, bool close)
+    {
+        if (!_inExchange)
         {
-            return false;
+            BeginExchange();
         }
-        return !closeClient;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerLocalAsync(int status, bool close)
-    {
+        Disarm();
+        DropUpstream();
         _status = status;
-        await WriteLocalAsync(status, close).ConfigureAwait(false);
-        return !close;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteLocalAsync(int status, bool close)
-    {
         var bytes = Http1StatusResponses.Get(status, close);
         _output.Write(bytes);
         _bytesOut += bytes.Length;
         _gateway.Metrics.AddBytesOut(bytes.Length);
-        await _output.FlushAsync().ConfigureAwait(false);
+        _closeAfterLocal = close;
+        _state = ExchangeState.FlushingLocal;
+        return IoOperation.FlushClient;
+    }
+
+    private IoOperation OnLocalFlushed()
+    {
+        FinishExchange();
+        return _closeAfterLocal || _fault is not null || _flush.IsCompleted ? IoOperation.Close : BeginNextRequest();
+    }
+
+    /// <summary>Ends the exchange without a clean finish; the connection closes.</summary>
+    private IoOperation Abort()
+    {
+        if (_status == 0)
+        {
+            _status = 499;
+        }
+        FinishExchange();
+        return IoOperation.Close;
+    }
+
+    private void DropUpstream()
+    {
+        var upstream = _upstream;
+        if (upstream is not null)
+        {
+            _upstream = null;
+            upstream.Dispose();
+        }
     }
 
     private void ReleaseResponseHead()
@@ -325,14 +442,20 @@ public sealed partial class Http1ProxyConnection
         }
     }
 
-    /// <summary>Counts the exchange and writes its access-log line.</summary>
-    private void Complete()
+    /// <summary>Releases what the exchange holds, counts it and writes its access-log line.</summary>
+    private void FinishExchange()
     {
-        var status = _status;
-        if (status == 0)
+        if (!_inExchange)
         {
-            status = 499;
+            return;
         }
+        _inExchange = false;
+        Disarm();
+        DropUpstream();
+        ReleaseResponseHead();
+        var endpoint = _endpoint;
+        endpoint?.OnRequestEnd();
+        var status = _status == 0 ? 499 : _status;
         var route = _route;
         (route?.State ?? _gateway.Metrics.Unrouted).Count(status);
         var log = _gateway.AccessLog;
@@ -353,17 +476,9 @@ public sealed partial class Http1ProxyConnection
             BytesOut = _bytesOut,
             DurationTicks = Stopwatch.GetTimestamp() - _exchangeStart,
             Route = route is null ? default : route.NameUtf8,
-            Upstream = _endpoint is null ? default : _endpoint.AddressUtf8,
+            Upstream = endpoint is null ? default : endpoint.AddressUtf8,
             UpstreamTicks = _upstreamTicks,
         };
         log.Write(record);
-    }
-
-    private enum ResponseHeadStatus : byte
-    {
-        Received,
-        Closed,
-        Invalid,
-        TimedOut,
     }
 }

@@ -112,7 +112,7 @@ public sealed partial class Http1ProxyConnection
     /// Writes the client's response head: the upstream status over HTTP/1.1, its end-to-end
     /// headers, and framing chosen for the client (we may re-chunk, or close to delimit).
     /// </summary>
-    private void WriteResponseHead(Http1ResponseHead response, ResponseFraming framing, bool chunkToClient, bool closeClient)
+    private void WriteResponseHead(Http1ResponseHead response, bool noBody, Http1BodyFraming framing, bool chunkToClient, bool closeClient)
     {
         var w = new BufferWriter<PipeWriter>(_output);
         w.Write("HTTP/1.1 "u8);
@@ -135,7 +135,7 @@ public sealed partial class Http1ProxyConnection
                     continue;
                 // A HEAD or 304 answer keeps the Content-Length the upstream gave (the size of the
                 // representation); bodies we frame ourselves get ours below.
-                case KnownHeader.ContentLength when framing != ResponseFraming.None:
+                case KnownHeader.ContentLength when !noBody:
                     continue;
                 case KnownHeader.Other when customConnectionTokens && IsNamedByConnection(response, response.Name(header)):
                     continue;
@@ -145,7 +145,7 @@ public sealed partial class Http1ProxyConnection
             w.Write(response.Value(header));
             w.Write("\r\n"u8);
         }
-        if (framing == ResponseFraming.ContentLength)
+        if (!noBody && framing == Http1BodyFraming.ContentLength)
         {
             w.Write("Content-Length: "u8);
             w.WriteDecimal(response.ContentLength);

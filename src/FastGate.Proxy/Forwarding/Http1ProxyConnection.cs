@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
+using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Upstreams;
 using Pipelines.Sockets.Unofficial;
@@ -14,27 +14,34 @@ namespace FastGate.Proxy.Forwarding;
 /// <summary>
 /// One downstream HTTP/1.1 connection: reads request heads, forwards each exchange to an
 /// upstream and its response back, in order (pipelined requests wait their turn in the pipe).
-/// One async loop owns all mutable state here; the heartbeat thread only writes the timeout
-/// fields and cancels pending reads/flushes, which pipes allow from any thread.
-/// Per-connection objects (this, the head, the pipes) are made once; an exchange allocates
-/// nothing in steady state.
+/// <para>
+/// Every await of the connection happens in <see cref="RunAsync"/>, one loop that lives as long
+/// as the connection, so its state machine box is allocated once per connection rather than once
+/// per exchange (nested async methods would each allocate when they suspend under load). The
+/// exchange itself is a synchronous state machine (<see cref="ExchangeState"/>): each step
+/// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>).
+/// </para>
+/// One loop owns all mutable state here; the heartbeat thread only writes the timeout fields and
+/// cancels pending reads/flushes, which pipes allow from any thread.
 /// </summary>
 public sealed partial class Http1ProxyConnection : IHeartbeatTarget
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
+    private const int MaxResponseHeaders = 256;
 
     private readonly Gateway _gateway;
-    private readonly ConnectionListener _listener;
+    private readonly ConnectionListener? _listener;
     private readonly string _listenerName;
-    private readonly SocketConnection _transport;
+    private readonly ITransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Http1RequestHead _request = new();
     private readonly byte[] _clientAddress;
 
     // Snapshot-derived values, refreshed when the gateway publishes a new snapshot.
-    private GatewaySnapshot? _snapshot;
+    private GatewaySnapshot _snapshot = null!;
     private int _listenerIndex;
+    private LimitsModel _limits = null!;
 
     // Written by the heartbeat thread as well as the loop.
     private long _deadline;
@@ -44,111 +51,71 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     private volatile bool _betweenExchanges;
     private UpstreamConnection? _upstream;
 
-    private Http1ChunkedDecoder _chunked;
+    // The last I/O's outcome, for the state machine.
+    private ReadResult _read;
+    private FlushResult _flush;
+    private Exception? _fault;
 
-    public Http1ProxyConnection(Socket socket, ConnectionListener listener, Gateway gateway, string listenerName)
+    public Http1ProxyConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
     {
         _gateway = gateway;
         _listener = listener;
         _listenerName = listenerName;
-        _clientAddress = FormatAddress(socket.RemoteEndPoint);
-        _transport = SocketPipe.Create(socket);
-        _input = _transport.Input;
-        _output = _transport.Output;
+        _clientAddress = clientAddress;
+        _transport = transport;
+        _input = transport.Input;
+        _output = transport.Output;
     }
 
     public int RegistrySlot { get; set; } = -1;
 
-    public void Start()
+    /// <summary>Registers the connection and starts its loop; the returned task ends when the connection closes.</summary>
+    public Task Start()
     {
         _gateway.Connections.Add(this);
         _gateway.Metrics.ConnectionOpened();
-        _ = RunAsync();
+        return RunAsync();
     }
 
     private async Task RunAsync()
     {
         try
         {
-            while (true)
+            var next = BeginNextRequest();
+            while (next != IoOperation.Close)
             {
-                var snapshot = _gateway.Current;
-                if (!ReferenceEquals(snapshot, _snapshot))
+                _fault = null;
+                try
                 {
-                    _snapshot = snapshot;
-                    _listenerIndex = snapshot.ListenerIndex(_listenerName);
+                    switch (next)
+                    {
+                        case IoOperation.ReadClient:
+                            _read = await _input.ReadAsync().ConfigureAwait(false);
+                            break;
+                        case IoOperation.ReadUpstream:
+                            _read = await _upstream!.Input.ReadAsync().ConfigureAwait(false);
+                            break;
+                        case IoOperation.FlushClient:
+                            _flush = await _output.FlushAsync().ConfigureAwait(false);
+                            break;
+                        case IoOperation.FlushUpstream:
+                            _flush = await _upstream!.Output.FlushAsync().ConfigureAwait(false);
+                            break;
+                        case IoOperation.Connect:
+                            _upstream = await _endpoint!.ConnectAsync(_route!.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
+                            break;
+                    }
                 }
-                var limits = (snapshot.Listener(_listenerName) ?? throw new InvalidOperationException("listener left the config")).Limits;
-
-                _betweenExchanges = true;
-                if (_closeWhenIdle)
+                catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
                 {
-                    return;
+                    _fault = ex;
                 }
-                Arm(TimeoutKind.KeepAliveIdle, limits.IdleTimeout);
-                int headLength;
-                while (true)
-                {
-                    var result = await _input.ReadAsync().ConfigureAwait(false);
-                    var buffer = result.Buffer;
-                    if (result.IsCanceled)
-                    {
-                        var fired = _fired;
-                        _fired = TimeoutKind.None;
-                        if (fired == TimeoutKind.RequestHead)
-                        {
-                            _gateway.Metrics.Unrouted.Count(408);
-                            await WriteLocalAsync(408, close: true).ConfigureAwait(false);
-                            return;
-                        }
-                        if (fired == TimeoutKind.KeepAliveIdle || _closeWhenIdle)
-                        {
-                            return;
-                        }
-                        _input.AdvanceTo(buffer.Start);
-                        continue;
-                    }
-                    if (!buffer.IsEmpty && _armed == TimeoutKind.KeepAliveIdle)
-                    {
-                        _betweenExchanges = false;
-                        Arm(TimeoutKind.RequestHead, limits.HeaderTimeout);
-                    }
-                    if (Http1Parser.TryFindHeadEnd(buffer, limits.MaxHeaderBytes, limits.MaxRequestLineBytes, out headLength, out var error))
-                    {
-                        CopyHead(buffer, headLength);
-                        _input.AdvanceTo(buffer.GetPosition(headLength));
-                        break;
-                    }
-                    if (error != Http1Error.None)
-                    {
-                        _input.AdvanceTo(buffer.End);
-                        _gateway.Metrics.Unrouted.Count(error.ToStatusCode());
-                        await WriteLocalAsync(error.ToStatusCode(), close: true).ConfigureAwait(false);
-                        return;
-                    }
-                    if (result.IsCompleted)
-                    {
-                        // The client closed; an incomplete head gets no answer (nobody reads it).
-                        _input.AdvanceTo(buffer.End);
-                        return;
-                    }
-                    _input.AdvanceTo(buffer.Start, buffer.End);
-                }
-                _betweenExchanges = false;
-                Disarm();
-                _gateway.Metrics.AddBytesIn(headLength);
-
-                var keepAlive = await ProcessExchangeAsync(snapshot, limits).ConfigureAwait(false);
-                ReleaseHead();
-                if (!keepAlive)
-                {
-                    return;
-                }
+                next = Continue();
             }
         }
         catch (Exception ex) when (IsConnectionFault(ex))
         {
-            // The client went away or the socket failed: nothing to answer.
+            // The client went away mid-write: nothing to answer.
         }
         catch (Exception ex)
         {
@@ -158,6 +125,95 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         {
             Close();
         }
+    }
+
+    /// <summary>Runs the exchange state machine one step, after the last I/O completed.</summary>
+    private IoOperation Continue() => _state switch
+    {
+        ExchangeState.ReadingHead => OnHeadBytes(),
+        ExchangeState.Connecting => OnConnected(),
+        ExchangeState.SendingContinue => OnContinueSent(),
+        ExchangeState.ReadingRequestBody => OnRequestBodyBytes(),
+        ExchangeState.FlushingRequestBody => OnRequestBodyFlushed(),
+        ExchangeState.FlushingRequest => OnRequestFlushed(),
+        ExchangeState.ReadingResponseHead => OnResponseHeadBytes(),
+        ExchangeState.ReadingResponseBody => OnResponseBodyBytes(),
+        ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
+        ExchangeState.FlushingResponse => OnResponseFlushed(),
+        _ => OnLocalFlushed(),
+    };
+
+    /// <summary>Waits for the next request head on the snapshot that is current now.</summary>
+    private IoOperation BeginNextRequest()
+    {
+        ReleaseHead();
+        var snapshot = _gateway.Current;
+        if (!ReferenceEquals(snapshot, _snapshot))
+        {
+            var listener = snapshot.Listener(_listenerName);
+            if (listener is null)
+            {
+                // The listener left the config: this connection ends between exchanges.
+                return IoOperation.Close;
+            }
+            _snapshot = snapshot;
+            _listenerIndex = snapshot.ListenerIndex(_listenerName);
+            _limits = listener.Limits;
+        }
+        _state = ExchangeState.ReadingHead;
+        _betweenExchanges = true;
+        if (_closeWhenIdle)
+        {
+            return IoOperation.Close;
+        }
+        Arm(TimeoutKind.KeepAliveIdle, _limits.IdleTimeout);
+        return IoOperation.ReadClient;
+    }
+
+    private IoOperation OnHeadBytes()
+    {
+        if (_fault is not null)
+        {
+            return IoOperation.Close;
+        }
+        var result = _read;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            var fired = TakeFired();
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (fired == TimeoutKind.RequestHead)
+            {
+                return AnswerLocal(408, close: true);
+            }
+            return fired == TimeoutKind.KeepAliveIdle || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
+        }
+        if (!buffer.IsEmpty && _armed == TimeoutKind.KeepAliveIdle)
+        {
+            _betweenExchanges = false;
+            Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
+        }
+        if (Http1Parser.TryFindHeadEnd(buffer, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, out var headLength, out var error))
+        {
+            CopyHead(buffer, headLength);
+            _input.AdvanceTo(buffer.GetPosition(headLength));
+            _betweenExchanges = false;
+            Disarm();
+            return StartExchange();
+        }
+        if (error != Http1Error.None)
+        {
+            _input.AdvanceTo(buffer.End);
+            return AnswerLocal(error.ToStatusCode(), close: true);
+        }
+        if (result.IsCompleted)
+        {
+            // The client closed; an incomplete head gets no answer (nobody would read it).
+            _input.AdvanceTo(buffer.End);
+            return IoOperation.Close;
+        }
+        _input.AdvanceTo(buffer.Start, buffer.End);
+        return IoOperation.ReadClient;
     }
 
     /// <summary>Copies the head out of the pipe into a pooled buffer the parsed ranges point into.</summary>
@@ -178,6 +234,13 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         {
             ArrayPool<byte>.Shared.Return(bytes);
         }
+    }
+
+    private TimeoutKind TakeFired()
+    {
+        var fired = _fired;
+        _fired = TimeoutKind.None;
+        return fired;
     }
 
     private void Arm(TimeoutKind kind, TimeSpan timeout) => Arm(kind, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
@@ -238,9 +301,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     private void Close()
     {
         Disarm();
+        FinishExchange();
         ReleaseHead();
-        var upstream = Interlocked.Exchange(ref _upstream, null);
-        upstream?.Dispose();
         try
         {
             _input.Complete();
@@ -252,24 +314,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         _transport.Dispose();
         _gateway.Connections.Remove(this);
         _gateway.Metrics.ConnectionClosed();
-        _listener.OnConnectionClosed();
+        _listener?.OnConnectionClosed();
     }
 
     private static bool IsConnectionFault(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException
         || (ex is InvalidOperationException && ex.InnerException is IOException or SocketException);
-
-    private static byte[] FormatAddress(EndPoint? endPoint)
-    {
-        if (endPoint is IPEndPoint ip)
-        {
-            var address = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address;
-            Span<byte> text = stackalloc byte[64];
-            if (address.TryFormat(text, out var written))
-            {
-                return text[..written].ToArray();
-            }
-        }
-        return "unknown"u8.ToArray();
-    }
 }

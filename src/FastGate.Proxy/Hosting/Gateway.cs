@@ -17,7 +17,7 @@ public sealed class Gateway : IDisposable
     private static readonly long HeartbeatTicks = Stopwatch.Frequency / 4;
 
     private readonly object _reloadLock = new();
-    private readonly EndpointRegistry _endpoints = new();
+    private readonly EndpointRegistry _endpoints;
     private readonly Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
     private readonly Thread _heartbeat;
     private GatewaySnapshot _current = null!;
@@ -25,9 +25,10 @@ public sealed class Gateway : IDisposable
     private volatile bool _draining;
     private volatile bool _stopped;
 
-    public Gateway(GatewayLog log)
+    public Gateway(GatewayLog log, IUpstreamConnector? connector = null)
     {
         Log = log;
+        _endpoints = new EndpointRegistry(connector ?? SocketConnector.Default);
         _heartbeat = new Thread(HeartbeatLoop) { IsBackground = true, Name = "fastgate-heartbeat" };
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Forwarding;
@@ -15,6 +16,22 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
             listener.OnConnectionClosed();
             return;
         }
-        new Http1ProxyConnection(socket, listener, gateway, listenerName).Start();
+        var address = FormatAddress(socket.RemoteEndPoint);
+        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
+    }
+
+    /// <summary>The client's IP as ASCII, once per connection, for X-Forwarded-For and the access log.</summary>
+    private static byte[] FormatAddress(EndPoint? endPoint)
+    {
+        if (endPoint is IPEndPoint ip)
+        {
+            var address = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address;
+            Span<byte> text = stackalloc byte[64];
+            if (address.TryFormat(text, out var written))
+            {
+                return text[..written].ToArray();
+            }
+        }
+        return "unknown"u8.ToArray();
     }
 }

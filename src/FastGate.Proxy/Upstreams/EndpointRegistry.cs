@@ -1,3 +1,4 @@
+using FastGate.Core.Transport;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Upstreams;
@@ -9,7 +10,13 @@ namespace FastGate.Proxy.Upstreams;
 /// </summary>
 public sealed class EndpointRegistry
 {
+    private readonly IUpstreamConnector _connector;
     private Dictionary<string, EndpointState> _states = new(StringComparer.Ordinal);
+
+    public EndpointRegistry(IUpstreamConnector connector)
+    {
+        _connector = connector;
+    }
 
     public IEnumerable<EndpointState> All => _states.Values;
 
@@ -28,7 +35,7 @@ public sealed class EndpointRegistry
                 {
                     if (!_states.TryGetValue(endpointModel.Address, out state))
                     {
-                        state = new EndpointState(endpointModel);
+                        state = new EndpointState(endpointModel, _connector);
                     }
                     next[endpointModel.Address] = state;
                 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using FastGate.Core.Transport;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Upstreams;
@@ -22,9 +22,12 @@ public sealed class EndpointState
     private bool _retired;
     private EndpointModel _model = null!;
 
-    public EndpointState(EndpointModel model)
+    private readonly IUpstreamConnector _connector;
+
+    public EndpointState(EndpointModel model, IUpstreamConnector connector)
     {
         Model = model;
+        _connector = connector;
     }
 
     /// <summary>The latest model for this address (weight and host header may change on reload).</summary>
@@ -118,24 +121,9 @@ public sealed class EndpointState
     /// <summary>Opens a new connection; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/> (timeout).</summary>
     public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout)
     {
-        var endPoint = Model.EndPoint;
-        var family = endPoint is IPEndPoint ip ? ip.AddressFamily : AddressFamily.InterNetworkV6;
-        var socket = family == AddressFamily.InterNetworkV6 && endPoint is DnsEndPoint
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var transport = await _connector.ConnectAsync(Model.EndPoint, timeout).ConfigureAwait(false);
         Interlocked.Increment(ref _open);
-        return new UpstreamConnection(socket, this);
+        return new UpstreamConnection(transport, this);
     }
 
     /// <summary>Closes idle connections older than the idle timeout (called by the heartbeat).</summary>

@@ -1,21 +1,19 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
-using Pipelines.Sockets.Unofficial;
 
 namespace FastGate.Proxy.Upstreams;
 
 /// <summary>One HTTP/1.1 connection to an upstream endpoint, reused across exchanges while keep-alive holds.</summary>
 public sealed class UpstreamConnection : IDisposable
 {
-    private readonly SocketConnection _transport;
+    private readonly ITransport _transport;
     private int _disposed;
 
-    public UpstreamConnection(Socket socket, EndpointState endpoint)
+    public UpstreamConnection(ITransport transport, EndpointState endpoint)
     {
         Endpoint = endpoint;
-        _transport = SocketPipe.Create(socket);
+        _transport = transport;
     }
 
     public EndpointState Endpoint { get; }

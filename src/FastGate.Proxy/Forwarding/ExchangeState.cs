@@ -1,0 +1,28 @@
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>Where an HTTP/1 exchange stands; each names the I/O it is waiting on.</summary>
+internal enum ExchangeState : byte
+{
+    /// <summary>Reading client bytes for the next request head (keep-alive idle, then header timeout).</summary>
+    ReadingHead,
+    /// <summary>Opening a new upstream connection.</summary>
+    Connecting,
+    /// <summary>Flushing our 100 Continue to the client.</summary>
+    SendingContinue,
+    /// <summary>Reading request body bytes from the client.</summary>
+    ReadingRequestBody,
+    /// <summary>Flushing a piece of request body upstream; more body follows.</summary>
+    FlushingRequestBody,
+    /// <summary>Flushing the end of the request upstream.</summary>
+    FlushingRequest,
+    /// <summary>Waiting for the upstream response head (route timeout).</summary>
+    ReadingResponseHead,
+    /// <summary>Reading response body bytes from the upstream.</summary>
+    ReadingResponseBody,
+    /// <summary>Flushing a piece of response body to the client; more follows.</summary>
+    FlushingResponseBody,
+    /// <summary>Flushing the end of the response to the client.</summary>
+    FlushingResponse,
+    /// <summary>Flushing a response the proxy made itself (an error, usually).</summary>
+    FlushingLocal,
+}

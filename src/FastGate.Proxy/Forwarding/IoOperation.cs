@@ -1,0 +1,12 @@
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>The one await the connection loop performs next; the exchange state machine decides it.</summary>
+internal enum IoOperation : byte
+{
+    ReadClient,
+    ReadUpstream,
+    FlushClient,
+    FlushUpstream,
+    Connect,
+    Close,
+}
