@@ -69,7 +69,7 @@ public ref struct BufferWriter<T> where T : IBufferWriter<byte>
     public void WriteHex(long value)
     {
         Ensure(16);
-        Utf8Formatter.TryFormat(value, _span.Slice(_buffered), out var written, new StandardFormat('X'));
+        Utf8Formatter.TryFormat(value, _span.Slice(_buffered), out var written, new StandardFormat('x'));
         _buffered += written;
     }
 

@@ -19,7 +19,7 @@ public class BufferWriterTests
         writer.WriteHex(255);
         writer.Commit();
 
-        Assert.Equal("GET /1234567890123 FF", Encoding.ASCII.GetString(output.WrittenSpan));
+        Assert.Equal("GET /1234567890123 ff", Encoding.ASCII.GetString(output.WrittenSpan));
     }
 
     [Fact]

@@ -1,0 +1,252 @@
+namespace FastGate.Proxy.Tests.Forwarding;
+
+public class Http1ProxyConnectionTests
+{
+    private static string Config(int port, string routes = """
+        [[route]]
+        name = "api"
+        path_prefix = "/api/"
+        strip_prefix = "/api"
+        cluster = "a"
+
+        [[route]]
+        name = "rest"
+        path_prefix = "/"
+        cluster = "a"
+        """, string cluster = "127.0.0.1:9001") => $"""
+        [admin]
+        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:{port}"
+        {routes}
+        [cluster.a]
+        endpoints = ["{cluster}"]
+        [cluster.b]
+        endpoints = ["127.0.0.1:9002"]
+        """;
+
+    [Fact]
+    public async Task Forward_AddsForwardingHeadersAndDropsHopByHop()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect(clientAddress: "192.0.2.7");
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nConnection: keep-alive, x-secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nAccept: */*\r\n\r\n");
+        var response = (await client.ReceiveAsync()).Single();
+
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", response);
+        var request = Assert.Single(origin.Requests);
+        Assert.StartsWith("GET /x HTTP/1.1\r\n", request);
+        Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "Host"));
+        Assert.Equal("10.0.0.1, 192.0.2.7", InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
+        Assert.Equal("http", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Proto"));
+        Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Host"));
+        Assert.Equal("1.1 fastgate", InMemoryOrigin.HeaderValue(request, "Via"));
+        Assert.Equal("*/*", InMemoryOrigin.HeaderValue(request, "Accept"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "X-Secret"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "Keep-Alive"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "TE"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "Connection"));
+    }
+
+    [Fact]
+    public async Task Forward_StripPrefix_SendsTheRestOfThePathAndTheQuery()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /api/items?page=2 HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReceiveAsync();
+
+        Assert.StartsWith("GET /items?page=2 HTTP/1.1\r\n", Assert.Single(origin.Requests));
+    }
+
+    [Fact]
+    public async Task Forward_AbsoluteForm_UsesTheAuthorityAsHostButOurRoute()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET http://other.example/page HTTP/1.1\r\nHost: ignored.example\r\n\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.StartsWith("GET /page HTTP/1.1\r\n", request);
+        Assert.Equal("other.example", InMemoryOrigin.HeaderValue(request, "Host"));
+    }
+
+    [Fact]
+    public async Task Serve_PipelinedRequests_AnswersInOrderOverOneUpstreamConnection()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Respond = request => $"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{request.Split(' ')[1][^1]}",
+        };
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+        var responses = await client.ReceiveAsync(3);
+
+        Assert.Equal(["1", "2", "3"], responses.Select(r => r[^1..]));
+        Assert.Equal(1, origin.Connections);
+    }
+
+    [Fact]
+    public async Task Forward_ChunkedRequest_ReachesUpstreamChunked()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.EndsWith("\r\n\r\n5\r\nhello\r\n0\r\n\r\n", request);
+        Assert.Equal("chunked", InMemoryOrigin.HeaderValue(request, "Transfer-Encoding"));
+    }
+
+    [Fact]
+    public async Task Forward_UpstreamBodyDelimitedByClose_IsChunkedToHttp11Client()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", CloseAfterResponse = true };
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        var response = (await client.ReceiveAsync()).Single();
+
+        Assert.Contains("Transfer-Encoding: chunked\r\n", response);
+        Assert.DoesNotContain("Connection: close", response);
+        Assert.EndsWith("\r\n\r\nb\r\nuntil close\r\n0\r\n\r\n", response);
+    }
+
+    [Fact]
+    public async Task Serve_NoRoute_Answers404AndKeepsTheConnection()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var routes = """
+            [[route]]
+            name = "api"
+            path_prefix = "/api/"
+            cluster = "a"
+            """;
+        using var gateway = new TestGateway(Config(TestGateway.FreePort(), routes), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n");
+        var responses = await client.ReceiveAsync(2);
+
+        Assert.StartsWith("HTTP/1.1 404 Not Found\r\n", responses[0]);
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", responses[1]);
+    }
+
+    [Fact]
+    public async Task Serve_SmugglingAttempt_Answers400AndCloses()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a\r\n\r\n");
+        var response = (await client.ReceiveAsync()).Single();
+
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", response);
+        Assert.Contains("Connection: close", response);
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(origin.Requests);
+    }
+
+    [Fact]
+    public async Task Serve_UpstreamRefuses_Answers502()
+    {
+        using var gateway = new TestGateway(Config(TestGateway.FreePort(), cluster: "127.0.0.1:9999"));
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", (await client.ReceiveAsync()).Single());
+    }
+
+    [Fact]
+    public async Task Reload_InFlightExchange_FinishesOnItsSnapshotAndTheNextUsesTheNewOne()
+    {
+        var port = TestGateway.FreePort();
+        var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na" };
+        var b = new InMemoryOrigin("127.0.0.1:9002") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb" };
+        var release = new TaskCompletionSource();
+        a.Hold = release.Task;
+        using var gateway = new TestGateway(Config(port), a, b);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        var reload = gateway.Reload(Config(port, """
+            [[route]]
+            name = "all"
+            path_prefix = "/"
+            cluster = "b"
+            """));
+        release.SetResult();
+        var first = (await client.ReceiveAsync()).Single();
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        var second = (await client.ReceiveAsync(2))[1];
+
+        Assert.True(reload.Success);
+        Assert.EndsWith("a", first);
+        Assert.EndsWith("b", second);
+        Assert.Equal(2, gateway.Gateway.Current.Generation);
+    }
+
+    [Fact]
+    public async Task Reload_EndpointThatStays_KeepsItsPooledConnection()
+    {
+        var port = TestGateway.FreePort();
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(port), origin);
+        using (var client = gateway.Connect())
+        {
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+            await client.ReceiveAsync();
+        }
+        var before = gateway.Gateway.Endpoints.Single(e => e.Address == "127.0.0.1:9001");
+
+        Assert.True(gateway.Reload(Config(port, """
+            [[route]]
+            name = "renamed"
+            path_prefix = "/"
+            cluster = "a"
+            """)).Success);
+        using (var client = gateway.Connect())
+        {
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+            await client.ReceiveAsync();
+        }
+
+        Assert.Same(before, gateway.Gateway.Endpoints.Single(e => e.Address == "127.0.0.1:9001"));
+        Assert.Equal(1, origin.Connections);
+    }
+
+    [Fact]
+    public async Task Reload_InvalidConfig_KeepsServingTheOldOne()
+    {
+        var port = TestGateway.FreePort();
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(port), origin);
+
+        var reload = gateway.Reload(Config(port) + "\nbogus_key = 1\n");
+        using var client = gateway.Connect();
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.False(reload.Success);
+        Assert.Contains(reload.Errors, e => e.Message.Contains("bogus_key"));
+        Assert.Equal(1, gateway.Gateway.Current.Generation);
+        Assert.StartsWith("HTTP/1.1 200 OK", (await client.ReceiveAsync()).Single());
+    }
+}

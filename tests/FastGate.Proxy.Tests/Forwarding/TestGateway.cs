@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Observability;
+
+namespace FastGate.Proxy.Tests.Forwarding;
+
+/// <summary>
+/// A real <see cref="Gateway"/> whose clients and upstreams are in-memory pipes: the whole
+/// exchange path runs, deterministic and without sockets (the listener still binds a free
+/// loopback port, unused).
+/// </summary>
+internal sealed class TestGateway : IDisposable
+{
+    private readonly Dictionary<string, InMemoryOrigin> _origins = new();
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"fastgate-test-{Guid.NewGuid():N}.toml");
+
+    public TestGateway(string config, params InMemoryOrigin[] origins)
+    {
+        foreach (var origin in origins)
+        {
+            _origins[origin.Name] = origin;
+        }
+        Gateway = new Gateway(new GatewayLog(TextWriter.Null), new Connector(_origins));
+        Gateway.Start(Load(config));
+    }
+
+    public Gateway Gateway { get; }
+
+    public static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    public ConfigModel Load(string config)
+    {
+        File.WriteAllText(_path, config);
+        var result = ConfigLoader.Load(_path);
+        Assert.True(result.Errors.Count == 0, string.Join("\n", result.Errors));
+        return result.Model!;
+    }
+
+    public ReloadResult Reload(string config)
+    {
+        File.WriteAllText(_path, config);
+        return Gateway.Reload(ConfigLoader.Load(_path));
+    }
+
+    public InMemoryClient Connect(string listener = "web", string clientAddress = "127.0.0.1")
+    {
+        var (client, server) = InMemoryTransport.CreatePair();
+        _ = new Http1ProxyConnection(server, System.Text.Encoding.ASCII.GetBytes(clientAddress), Gateway, listener, null).Start();
+        return new InMemoryClient(client);
+    }
+
+    public void Dispose()
+    {
+        Gateway.Dispose();
+        File.Delete(_path);
+    }
+
+    /// <summary>Routes each connect to the origin named by the endpoint's address.</summary>
+    private sealed class Connector(Dictionary<string, InMemoryOrigin> origins) : IUpstreamConnector
+    {
+        public ValueTask<ITransport> ConnectAsync(EndPoint endPoint, TimeSpan timeout)
+        {
+            if (origins.TryGetValue(endPoint.ToString()!, out var origin))
+            {
+                return origin.ConnectAsync(endPoint, timeout);
+            }
+            throw new SocketException((int)SocketError.ConnectionRefused);
+        }
+    }
+}
