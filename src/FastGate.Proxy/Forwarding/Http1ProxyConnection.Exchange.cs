@@ -61,7 +61,7 @@ public sealed partial class Http1ProxyConnection
         {
             return AnswerLocal(413, close: true);
         }
-        var endpoint = route.Cluster.Pick();
+        var endpoint = route.Cluster.Pick(_clientHash);
         if (endpoint is null)
         {
             return AnswerLocal(503, _closeOnLocal);

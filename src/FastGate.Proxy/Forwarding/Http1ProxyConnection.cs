@@ -37,6 +37,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     private readonly PipeWriter _output;
     private readonly Http1RequestHead _request = new();
     private readonly byte[] _clientAddress;
+    private readonly ulong _clientHash;
 
     // Snapshot-derived values, refreshed when the gateway publishes a new snapshot.
     private GatewaySnapshot _snapshot = null!;
@@ -62,6 +63,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         _listener = listener;
         _listenerName = listenerName;
         _clientAddress = clientAddress;
+        _clientHash = LoadBalancing.StableHash.Hash(clientAddress);
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;

@@ -7,7 +7,7 @@ public sealed class RoundRobinPolicy : ILoadBalancingPolicy
 {
     private uint _next = uint.MaxValue;
 
-    public int Pick(ReadOnlySpan<EndpointState> endpoints)
+    public int Pick(ReadOnlySpan<EndpointState> endpoints, ulong hash)
     {
         if (endpoints.Length == 0)
         {

@@ -20,9 +20,10 @@ public sealed class Cluster
     public ReadOnlySpan<EndpointState> Endpoints => _endpoints;
 
     /// <summary>The endpoint for the next exchange, or null when the cluster has none to offer (503).</summary>
-    public EndpointState? Pick()
+    /// <param name="clientHash">The client's <see cref="LoadBalancing.StableHash"/>, for hash-based policies.</param>
+    public EndpointState? Pick(ulong clientHash)
     {
-        var index = Policy.Pick(_endpoints);
+        var index = Policy.Pick(_endpoints, clientHash);
         return index < 0 ? null : _endpoints[index];
     }
 }

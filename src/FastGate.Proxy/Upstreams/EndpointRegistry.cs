@@ -43,7 +43,7 @@ public sealed class EndpointRegistry
                 state.Configure(clusterModel.MaxIdleConnections, clusterModel.IdleTimeout);
                 endpoints[i] = state;
             }
-            clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel.LoadBalancing));
+            clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel));
         }
         return clusters;
     }
