@@ -158,18 +158,30 @@ cmd_test() {
         return 1
     fi
 
-    local rc=0
-    dotnet test FastGate.sln -c Release --no-build \
-        --results-directory "$results" \
-        --logger "trx;LogFilePrefix=fastgate" \
-        --logger "console;verbosity=normal" \
-        --blame-hang-timeout 5m || rc=$?
+    # One `dotnet test` per test project, each writing its own .trx: run on the whole solution,
+    # the projects share one LogFileName and overwrite each other's results.
+    local projects=() project name rc=0
+    mapfile -t projects < <(dotnet sln FastGate.sln list | grep -E '^tests/.*\.csproj$' | sort)
+    if [[ ${#projects[@]} -eq 0 ]]; then
+        log "no test projects under tests/ in FastGate.sln"
+        echo "0 passed, 0 failed"
+        return 1
+    fi
+    for project in "${projects[@]}"; do
+        name=$(basename "$project" .csproj)
+        dotnet test "$project" -c Release --no-build \
+            --results-directory "$results" \
+            --logger "trx;LogFileName=$name.trx" \
+            --logger "console;verbosity=minimal" \
+            --blame-hang-timeout 5m || rc=$?
+    done
 
     local passed failed skipped
     passed=$(trx_sum "$results" passed)
     failed=$(( $(trx_sum "$results" failed) + $(trx_sum "$results" error) \
         + $(trx_sum "$results" timeout) + $(trx_sum "$results" aborted) ))
-    skipped=$(trx_sum "$results" notExecuted)
+    # Skipped tests are counted in total but not in executed (notExecuted stays 0).
+    skipped=$(( $(trx_sum "$results" total) - $(trx_sum "$results" executed) ))
 
     if [[ $rc -ne 0 && $failed -eq 0 ]]; then
         log "dotnet test exited with $rc with no failed test recorded (a test host crashed or hung?)"
