@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# FastGate developer entry point.
+#
+#   ./run.sh               build, start the mock upstream on 127.0.0.1:9001 and serve
+#                          configs/fastgate.toml in the foreground (Ctrl-C stops both)
+#   ./run.sh build         publish the daemon and the mock upstream into artifacts/
+#   ./run.sh test          install test prerequisites if missing, build, run every test;
+#                          ends with "N passed, N failed[, N skipped]"
+#   ./run.sh bench [ARGS]  run the benchmark harness (bench/run.sh, else bench/quick-h1.sh)
+#   ./run.sh check FILE    validate a config file
+set -euo pipefail
+
+CALLER_PWD=$PWD
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+FASTGATE=artifacts/fastgate/fastgate
+MOCK=artifacts/mock-upstream/mock-upstream
+MOCK_LISTEN=127.0.0.1:9001
+CONFIG=configs/fastgate.toml
+
+usage() {
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+log() { echo "run.sh: $*" >&2; }
+die() { echo "run.sh: error: $*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ build
+# ReadyToRun (ahead-of-time code in the published assemblies) shortens start-up and warm-up.
+# It needs the runtime pack for this machine's RID from NuGet; without it, publish plain IL.
+publish() {
+    local project=$1 out=$2
+    if dotnet publish "$project" -c Release -o "$out" -p:PublishReadyToRun=true; then
+        return 0
+    fi
+    log "ReadyToRun publish of $project failed; publishing without ReadyToRun"
+    dotnet publish "$project" -c Release -o "$out"
+}
+
+cmd_build() {
+    publish src/FastGate/FastGate.csproj artifacts/fastgate
+    publish tools/MockUpstream/MockUpstream.csproj artifacts/mock-upstream
+    [[ -x $FASTGATE && -x $MOCK ]] || die "publish did not produce $FASTGATE and $MOCK"
+}
+
+ensure_built() {
+    if [[ ! -x $FASTGATE || ! -x $MOCK ]]; then
+        cmd_build
+    fi
+}
+
+# ------------------------------------------------------------------ run
+MOCK_PID=""
+GATE_PID=""
+MOCK_OUT=""
+
+stop_mock() {
+    if [[ -n $MOCK_PID ]] && kill -0 "$MOCK_PID" 2>/dev/null; then
+        kill -TERM "$MOCK_PID" 2>/dev/null || true
+        wait "$MOCK_PID" 2>/dev/null || true
+    fi
+    MOCK_PID=""
+    [[ -n $MOCK_OUT ]] && rm -f "$MOCK_OUT"
+    MOCK_OUT=""
+}
+
+on_run_exit() {
+    if [[ -n $GATE_PID ]] && kill -0 "$GATE_PID" 2>/dev/null; then
+        kill -TERM "$GATE_PID" 2>/dev/null || true
+        wait "$GATE_PID" 2>/dev/null || true
+    fi
+    stop_mock
+}
+
+# Ctrl-C or TERM: ask the daemon to drain (SIGTERM); the wait below returns when it exits.
+forward_stop() {
+    if [[ -n $GATE_PID ]]; then
+        kill -TERM "$GATE_PID" 2>/dev/null || true
+    fi
+}
+
+cmd_run() {
+    cmd_build
+    trap on_run_exit EXIT
+    trap forward_stop INT TERM
+
+    MOCK_OUT=$(mktemp)
+    "$MOCK" --listen "$MOCK_LISTEN" >"$MOCK_OUT" &
+    MOCK_PID=$!
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q "listening on" "$MOCK_OUT" 2>/dev/null && break
+        kill -0 "$MOCK_PID" 2>/dev/null || die "mock upstream exited (is $MOCK_LISTEN in use?)"
+        sleep 0.05
+    done
+    grep -q "listening on" "$MOCK_OUT" || die "mock upstream did not start within 10s"
+    log "mock upstream on $MOCK_LISTEN (pid $MOCK_PID)"
+    log "try:    curl http://127.0.0.1:8080/"
+    log "admin:  http://127.0.0.1:9901/metrics"
+    log "Ctrl-C to stop"
+
+    # The daemon runs its socket continuations inline on the socket event thread.
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
+        "$FASTGATE" run -c "$CONFIG" &
+    GATE_PID=$!
+    local rc=0
+    # wait returns early (status > 128) when a trapped signal arrives; keep waiting for the drain.
+    while kill -0 "$GATE_PID" 2>/dev/null; do
+        wait "$GATE_PID" && rc=0 || rc=$?
+    done
+    GATE_PID=""
+    stop_mock
+    return "$rc"
+}
+
+# ------------------------------------------------------------------ test
+install_prerequisites() {
+    local missing=() tool
+    for tool in curl nginx wrk; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]} and not root: install them first"
+        sudo=(sudo -n)
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Sums one attribute of the <Counters .../> element over every .trx file in $1.
+trx_sum() {
+    local dir=$1 attr=$2 total=0 value
+    while read -r value; do
+        total=$((total + value))
+    done < <(find "$dir" -name '*.trx' -exec grep -ho '<Counters [^>]*>' {} + 2>/dev/null \
+        | sed -n "s/.* $attr=\"\([0-9]*\)\".*/\1/p")
+    echo "$total"
+}
+
+cmd_test() {
+    install_prerequisites
+    local results=artifacts/test-results
+    rm -rf "$results"
+    mkdir -p "$results"
+
+    if ! dotnet build FastGate.sln -c Release; then
+        log "build failed"
+        echo "0 passed, 0 failed"
+        return 1
+    fi
+
+    # One `dotnet test` per test project, each writing its own .trx: run on the whole solution,
+    # the projects share one LogFileName and overwrite each other's results.
+    local projects=() project name rc=0
+    mapfile -t projects < <(dotnet sln FastGate.sln list | grep -E '^tests/.*\.csproj$' | sort)
+    if [[ ${#projects[@]} -eq 0 ]]; then
+        log "no test projects under tests/ in FastGate.sln"
+        echo "0 passed, 0 failed"
+        return 1
+    fi
+    for project in "${projects[@]}"; do
+        name=$(basename "$project" .csproj)
+        dotnet test "$project" -c Release --no-build \
+            --results-directory "$results" \
+            --logger "trx;LogFileName=$name.trx" \
+            --logger "console;verbosity=minimal" \
+            --blame-hang-timeout 5m || rc=$?
+    done
+
+    local passed failed skipped
+    passed=$(trx_sum "$results" passed)
+    failed=$(( $(trx_sum "$results" failed) + $(trx_sum "$results" error) \
+        + $(trx_sum "$results" timeout) + $(trx_sum "$results" aborted) ))
+    # Skipped tests are counted in total but not in executed (notExecuted stays 0).
+    skipped=$(( $(trx_sum "$results" total) - $(trx_sum "$results" executed) ))
+
+    if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+        log "dotnet test exited with $rc with no failed test recorded (a test host crashed or hung?)"
+    fi
+    if [[ $skipped -gt 0 ]]; then
+        echo "$passed passed, $failed failed, $skipped skipped"
+    else
+        echo "$passed passed, $failed failed"
+    fi
+    [[ $rc -eq 0 && $failed -eq 0 ]]
+}
+
+# ------------------------------------------------------------------ bench / check
+cmd_bench() {
+    ensure_built
+    if [[ -f bench/run.sh ]]; then
+        exec bash bench/run.sh "$@"
+    fi
+    exec bash bench/quick-h1.sh "$@"
+}
+
+cmd_check() {
+    [[ $# -eq 1 ]] || { echo "usage: ./run.sh check FILE" >&2; exit 2; }
+    local file=$1
+    [[ $file == /* ]] || file=$CALLER_PWD/$file
+    ensure_built
+    exec "$FASTGATE" check -c "$file"
+}
+
+# ------------------------------------------------------------------ main
+if [[ $# -eq 0 ]]; then
+    cmd_run
+    exit $?
+fi
+sub=$1
+shift
+case "$sub" in
+    build) cmd_build ;;
+    test) cmd_test ;;
+    bench) cmd_bench "$@" ;;
+    check) cmd_check "$@" ;;
+    help | -h | --help) usage ;;
+    *)
+        echo "run.sh: unknown command '$sub'" >&2
+        usage >&2
+        exit 2
+        ;;
+esac
