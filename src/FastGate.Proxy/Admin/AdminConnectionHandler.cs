@@ -78,7 +78,7 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
         switch (path)
         {
             case "/metrics" when head.Method is RequestMethod.Get or RequestMethod.Head:
-                return (200, "text/plain; version=0.0.4; charset=utf-8", gateway.Metrics.Render(gateway.Endpoints));
+                return (200, "text/plain; version=0.0.4; charset=utf-8", gateway.Metrics.Render(gateway.Endpoints, gateway.AccessLog));
             case "/healthz" when head.Method is RequestMethod.Get or RequestMethod.Head:
                 return gateway.Draining ? (503, "text/plain", "draining\n") : (200, "text/plain", "ok\n");
             case "/config" when head.Method is RequestMethod.Get or RequestMethod.Head:

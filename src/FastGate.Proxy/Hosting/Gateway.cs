@@ -113,6 +113,11 @@ public sealed class Gateway : IDisposable
                 {
                     throw new InvalidOperationException($"listener '{listener.Name}': protocol {listener.Protocol} is not served by this version");
                 }
+                if (listener.Tls is not null)
+                {
+                    // Serving plain HTTP where the user asked for TLS would be worse than refusing.
+                    throw new InvalidOperationException($"listener '{listener.Name}': TLS offload is not served by this version");
+                }
                 var reuse = FindByEndpoint(listener.Endpoint);
                 if (reuse is not null)
                 {
@@ -139,6 +144,13 @@ public sealed class Gateway : IDisposable
         _generation = generation;
         _endpoints.Commit(nextEndpoints);
         AccessLog = ReplaceAccessLog(AccessLog, model.Log.Access);
+        foreach (var cluster in model.Clusters.Values)
+        {
+            if (cluster.Health is not null)
+            {
+                Log.Warn($"cluster '{cluster.Name}': active health checks are not run by this version; every endpoint is treated as healthy");
+            }
+        }
         Log.Level = model.Log.Level;
 
         var keep = new HashSet<ConnectionListener>();

@@ -44,7 +44,7 @@ public sealed class GatewayMetrics
 
     public void Reloaded(bool success) => Interlocked.Increment(ref success ? ref _reloadSuccess : ref _reloadFailure);
 
-    public string Render(IEnumerable<EndpointState> endpoints)
+    public string Render(IEnumerable<EndpointState> endpoints, AccessLog? accessLog = null)
     {
         var text = new StringBuilder(4096);
         text.Append("# HELP fastgate_requests_total Requests answered, by route and status class.\n# TYPE fastgate_requests_total counter\n");
@@ -63,6 +63,7 @@ public sealed class GatewayMetrics
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
         text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
+        Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         Gauge(text, "fastgate_resident_memory_bytes", "Resident set size.", Environment.WorkingSet);

@@ -29,6 +29,12 @@ public sealed class Daemon
 
     public async Task<int> RunAsync()
     {
+        // Handlers first: a signal that arrives while the gateway starts is queued, not fatal.
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Enqueue(DaemonCommand.Reload));
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Enqueue(DaemonCommand.Stop));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Enqueue(DaemonCommand.Stop));
+        using var usr1 = PosixSignalRegistration.Create(SIGUSR1, Enqueue(DaemonCommand.ReopenLogs));
+
         var load = ConfigLoader.Load(_configPath);
         if (load.Model is null || load.Errors.Count > 0)
         {
@@ -67,10 +73,6 @@ public sealed class Daemon
             }
         }
 
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Enqueue(DaemonCommand.Reload));
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Enqueue(DaemonCommand.Stop));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Enqueue(DaemonCommand.Stop));
-        using var usr1 = PosixSignalRegistration.Create(SIGUSR1, Enqueue(DaemonCommand.ReopenLogs));
         using var watchdog = notifier.WatchdogInterval is { } interval ? new Timer(_ => notifier.Watchdog(), null, TimeSpan.Zero, interval) : null;
 
         _log.Info($"fastgate {VersionInfo.Version} serving {_configPath}");
