@@ -69,7 +69,10 @@ public sealed class PatternStream(long length) : Stream
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _position;
 
-    public string Sha256Hex() => Convert.ToHexStringLower(_hash.GetCurrentHash());
+    private string? _sha256;
+
+    /// <summary>SHA-256 of everything read; kept once the end is reached because HttpClient disposes the content stream after sending.</summary>
+    public string Sha256Hex() => _sha256 ?? throw new InvalidOperationException($"stream read only to {_position} of {length}");
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -82,6 +85,10 @@ public sealed class PatternStream(long length) : Stream
         }
         _position += n;
         _hash.AppendData(buffer[..n]);
+        if (_position == length && _sha256 is null)
+        {
+            _sha256 = Convert.ToHexStringLower(_hash.GetCurrentHash());
+        }
         return n;
     }
 
