@@ -58,6 +58,15 @@ public sealed class ErrorStatusTests(SharedGatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Request_ObsoleteLineFolding_Returns400()
+    {
+        // RFC 9112 §5.2: a proxy must reject obs-fold in requests (or replace it), never pass it on.
+        var response = await SendRawAsync("GET /echo HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
+
+        Assert.Equal(400, response.Status);
+    }
+
+    [Fact]
     public async Task Get_PathWithoutRoute_Returns404()
     {
         using var client = Clients.Http11(fixture.Gateway.BaseUri);

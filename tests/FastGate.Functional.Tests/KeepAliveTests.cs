@@ -30,4 +30,24 @@ public sealed class KeepAliveTests(SharedGatewayFixture fixture)
         Assert.True(FastGateProcess.Metric(after, upstreamOpen) <= Math.Max(1, FastGateProcess.Metric(before, upstreamOpen)),
             $"upstream connections open before {FastGateProcess.Metric(before, upstreamOpen)}, after {FastGateProcess.Metric(after, upstreamOpen)}");
     }
+
+    [Fact]
+    public async Task Get_AfterUpstreamClosedPooledConnection_NextRequestsSucceed()
+    {
+        // /close answers with Connection: close and closes: that upstream connection must not go
+        // back to the pool, or the next request would be sent on a dead socket (502).
+        using var client = Clients.Http11(fixture.Gateway.BaseUri);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var statuses = new List<int>();
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var closing = await client.GetAsync("/close", cts.Token);
+            statuses.Add((int)closing.StatusCode);
+            using var next = await client.GetAsync("/", cts.Token);
+            statuses.Add((int)next.StatusCode);
+        }
+
+        Assert.All(statuses, status => Assert.Equal(200, status));
+    }
 }
