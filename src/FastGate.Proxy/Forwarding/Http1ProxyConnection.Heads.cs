@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Text;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
@@ -35,7 +34,7 @@ public sealed partial class Http1ProxyConnection
         w.Write(request.Query);
         w.Write(" HTTP/1.1\r\n"u8);
 
-        var customConnectionTokens = HasCustomConnectionTokens(request);
+        var customConnectionTokens = request.HasCustomConnectionTokens();
         var forwardedFor = false;
         foreach (ref readonly var header in request.Headers)
         {
@@ -57,7 +56,7 @@ public sealed partial class Http1ProxyConnection
                 case KnownHeader.XForwardedFor:
                     forwardedFor = true;
                     continue;
-                case KnownHeader.Other when customConnectionTokens && IsNamedByConnection(request, request.Name(header)):
+                case KnownHeader.Other when customConnectionTokens && request.IsNamedByConnection(request.Name(header)):
                     continue;
             }
             w.Write(request.Name(header));
@@ -120,7 +119,7 @@ public sealed partial class Http1ProxyConnection
         w.Write((byte)' ');
         w.Write(response.Reason);
         w.Write("\r\n"u8);
-        var customConnectionTokens = HasCustomConnectionTokens(response);
+        var customConnectionTokens = response.HasCustomConnectionTokens();
         foreach (ref readonly var header in response.Headers)
         {
             switch (header.Known)
@@ -137,7 +136,7 @@ public sealed partial class Http1ProxyConnection
                 // representation); bodies we frame ourselves get ours below.
                 case KnownHeader.ContentLength when !noBody:
                     continue;
-                case KnownHeader.Other when customConnectionTokens && IsNamedByConnection(response, response.Name(header)):
+                case KnownHeader.Other when customConnectionTokens && response.IsNamedByConnection(response.Name(header)):
                     continue;
             }
             w.Write(response.Name(header));
@@ -167,82 +166,5 @@ public sealed partial class Http1ProxyConnection
         _bytesOut += w.Buffered;
         _gateway.Metrics.AddBytesOut(w.Buffered);
         w.Commit();
-    }
-
-    private static bool HasCustomConnectionTokens(Http1RequestHead head)
-    {
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == KnownHeader.Connection && HasCustomToken(head.Value(header)))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool HasCustomConnectionTokens(Http1ResponseHead head)
-    {
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == KnownHeader.Connection && HasCustomToken(head.Value(header)))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool IsNamedByConnection(Http1RequestHead head, ReadOnlySpan<byte> name)
-    {
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == KnownHeader.Connection && ListContains(head.Value(header), name))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool IsNamedByConnection(Http1ResponseHead head, ReadOnlySpan<byte> name)
-    {
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == KnownHeader.Connection && ListContains(head.Value(header), name))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>True when a Connection value lists a token other than close, keep-alive and upgrade.</summary>
-    private static bool HasCustomToken(ReadOnlySpan<byte> list)
-    {
-        foreach (var range in list.Split((byte)','))
-        {
-            var token = list[range].Trim(" \t"u8);
-            if (token.Length > 0
-                && !Ascii.EqualsIgnoreCase(token, "close"u8)
-                && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8)
-                && !Ascii.EqualsIgnoreCase(token, "upgrade"u8))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> name)
-    {
-        foreach (var range in list.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), name))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -1,0 +1,100 @@
+using System.Text;
+using FastGate.Core.Http;
+
+namespace FastGate.Core.Http1;
+
+/// <summary>
+/// What request and response heads share: the head bytes, the header entries as ranges into
+/// them, and the framing facts the parser derives. Reused across messages (reset, never
+/// reallocated), so parsing allocates nothing in steady state.
+/// </summary>
+public abstract class Http1Head
+{
+    private HeaderEntry[] _headers = [];
+
+    /// <summary>The head bytes the ranges point into (set by the caller before parsing).</summary>
+    public byte[] Buffer = [];
+    /// <summary>Total head length in <see cref="Buffer"/>, including the final empty line.</summary>
+    public int Length;
+    public ProtocolVersion Version;
+    /// <summary>-1 when there is no Content-Length.</summary>
+    public long ContentLength = -1;
+    public bool IsChunked;
+    /// <summary>True when the connection may be reused after this message (version default and Connection tokens).</summary>
+    public bool KeepAlive;
+    public int HeaderCount;
+
+    public Span<HeaderEntry> Headers => _headers.AsSpan(0, HeaderCount);
+    public ReadOnlySpan<byte> Name(in HeaderEntry h) => Buffer.AsSpan(h.NameStart, h.NameLength);
+    public ReadOnlySpan<byte> Value(in HeaderEntry h) => Buffer.AsSpan(h.ValueStart, h.ValueLength);
+
+    /// <summary>Appends a header entry, growing the array (bounded by max_headers in the parser).</summary>
+    public void AddHeader(in HeaderEntry entry)
+    {
+        if (HeaderCount == _headers.Length)
+        {
+            // Allocated on the first header, not with the head, so an idle connection holds no array.
+            Array.Resize(ref _headers, Math.Max(16, _headers.Length * 2));
+        }
+        _headers[HeaderCount++] = entry;
+    }
+
+    /// <summary>
+    /// True when a Connection header names a field other than close, keep-alive and upgrade:
+    /// those fields are hop-by-hop too (RFC 9110 §7.6.1) and must not be forwarded.
+    /// </summary>
+    public bool HasCustomConnectionTokens()
+    {
+        foreach (ref readonly var header in Headers)
+        {
+            if (header.Known != KnownHeader.Connection)
+            {
+                continue;
+            }
+            var list = Value(header);
+            foreach (var range in list.Split((byte)','))
+            {
+                var token = list[range].Trim(" \t"u8);
+                if (token.Length > 0
+                    && !Ascii.EqualsIgnoreCase(token, "close"u8)
+                    && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8)
+                    && !Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>True when a Connection header lists <paramref name="name"/>.</summary>
+    public bool IsNamedByConnection(ReadOnlySpan<byte> name)
+    {
+        foreach (ref readonly var header in Headers)
+        {
+            if (header.Known != KnownHeader.Connection)
+            {
+                continue;
+            }
+            var list = Value(header);
+            foreach (var range in list.Split((byte)','))
+            {
+                if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), name))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    protected void ResetHead()
+    {
+        Buffer = [];
+        Length = 0;
+        Version = ProtocolVersion.Http11;
+        ContentLength = -1;
+        IsChunked = KeepAlive = false;
+        HeaderCount = 0;
+    }
+}
