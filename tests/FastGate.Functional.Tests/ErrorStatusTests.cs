@@ -168,6 +168,18 @@ public sealed class ErrorStatusTests(SharedGatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Get_ClusterWithNoEndpoints_Returns503()
+    {
+        using var client = Clients.Http11(fixture.Gateway.BaseUri);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        using var response = await client.GetAsync("/maintenance/page", cts.Token);
+
+        Assert.Equal(503, (int)response.StatusCode);
+        Assert.False(response.Headers.Contains("x-upstream"));
+    }
+
+    [Fact]
     public async Task Get_UpstreamSlowerThanRouteTimeout_Returns504()
     {
         using var client = Clients.Http11(fixture.Gateway.BaseUri);

@@ -113,7 +113,9 @@ public static partial class ConfigLoader
             }
         }
 
-        if (endpoints.Count == 0 && r.Errors.Count == errorsBefore)
+        // `endpoints = []` written out is a cluster deliberately emptied (maintenance: every request
+        // gets 503); a cluster that never mentions endpoints is more likely a mistake.
+        if (endpoints.Count == 0 && r.Errors.Count == errorsBefore && table.Find("endpoints") is null)
         {
             r.Error(table.Position, $"cluster '{name}' has no endpoints: set 'endpoints' or add [[cluster.{name}.endpoint]]");
         }

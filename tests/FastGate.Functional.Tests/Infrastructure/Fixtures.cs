@@ -64,6 +64,11 @@ public sealed class SharedGatewayFixture : IAsyncLifetime
         cluster = "dead"
 
         [[route]]
+        name = "maintenance"
+        path_prefix = "/maintenance/"
+        cluster = "empty"
+
+        [[route]]
         name = "main"
         path_regex = "^/(echo|sink|close|status/|bytes/|chunked/|delay/|headers/|$)"
         cluster = "mock"
@@ -74,6 +79,9 @@ public sealed class SharedGatewayFixture : IAsyncLifetime
         [cluster.dead]
         endpoints = ["127.0.0.1:{{deadPort}}"]
         connect_timeout = "1s"
+
+        [cluster.empty]
+        endpoints = []
         """;
 
     public async Task InitializeAsync()

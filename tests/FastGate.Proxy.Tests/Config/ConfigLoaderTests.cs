@@ -193,6 +193,21 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadFromText_ClusterWithExplicitlyEmptyEndpoints_IsValid()
+    {
+        var result = Load("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [cluster.maintenance]
+            endpoints = []
+            """);
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Empty(result.Model.Clusters["maintenance"].Endpoints);
+    }
+
+    [Fact]
     public void LoadFromText_EmptyAdminListen_UsesDefault()
     {
         var result = Load("""

@@ -176,6 +176,29 @@ public class Http1ProxyConnectionTests
     }
 
     [Fact]
+    public async Task Serve_ClusterWithoutEndpoints_Answers503()
+    {
+        using var gateway = new TestGateway($"""
+            [admin]
+            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            [[route]]
+            name = "maintenance"
+            path_prefix = "/"
+            cluster = "down"
+            [cluster.down]
+            endpoints = []
+            """);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", (await client.ReceiveAsync()).Single());
+    }
+
+    [Fact]
     public async Task Reload_InFlightExchange_FinishesOnItsSnapshotAndTheNextUsesTheNewOne()
     {
         var port = TestGateway.FreePort();
