@@ -18,7 +18,7 @@ public sealed class Gateway : IDisposable
 
     private readonly object _reloadLock = new();
     private readonly EndpointRegistry _endpoints;
-    private readonly Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
+    private Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
     private readonly Thread _heartbeat;
     private GatewaySnapshot _current = null!;
     private long _generation;
@@ -99,43 +99,34 @@ public sealed class Gateway : IDisposable
         var generation = _generation + 1;
         var snapshot = new GatewaySnapshot(model, clusters, Metrics, generation);
 
-        // Bind new listeners first: if one fails, nothing has changed yet.
-        var added = new List<(ListenerModel, ConnectionListener)>();
+        // A socket is identified by its address: one that stays (even under a new name) is kept,
+        // so a reload never refuses a connection. New sockets are bound before anything changes,
+        // so a listener that cannot bind leaves the running config untouched.
+        var live = new Dictionary<IPEndPoint, ConnectionListener>();
+        foreach (var (listenerModel, listener) in _listeners.Values)
+        {
+            live[listenerModel.Endpoint] = listener;
+        }
+        var next = new Dictionary<string, (ListenerModel Model, ConnectionListener Listener)>(StringComparer.Ordinal);
+        var bound = new List<ConnectionListener>();
         try
         {
-            foreach (var listener in model.Listeners)
+            foreach (var listenerModel in model.Listeners)
             {
-                if (_listeners.TryGetValue(listener.Name, out var existing) && existing.Model.Endpoint.Equals(listener.Endpoint) && existing.Model.Protocol == listener.Protocol)
+                EnsureServed(listenerModel);
+                if (!live.TryGetValue(listenerModel.Endpoint, out var listener))
                 {
-                    continue;
+                    listener = new ConnectionListener(listenerModel.Endpoint, listenerModel.Backlog, listenerModel.MaxConnections, new HttpConnectionHandler(this, listenerModel.Name));
+                    bound.Add(listener);
                 }
-                if (listener.Protocol != ListenerProtocol.Http)
-                {
-                    throw new InvalidOperationException($"listener '{listener.Name}': protocol {listener.Protocol} is not served by this version");
-                }
-                if (listener.Tls is not null)
-                {
-                    // Serving plain HTTP where the user asked for TLS would be worse than refusing.
-                    throw new InvalidOperationException($"listener '{listener.Name}': TLS offload is not served by this version");
-                }
-                var reuse = FindByEndpoint(listener.Endpoint);
-                if (reuse is not null)
-                {
-                    // Same address under another name: keep the socket (no refused connection), serve it by the new name.
-                    added.Add((listener, reuse));
-                    continue;
-                }
-                added.Add((listener, new ConnectionListener(listener.Endpoint, listener.Backlog, listener.MaxConnections, new HttpConnectionHandler(this, listener.Name))));
+                next[listenerModel.Name] = (listenerModel, listener);
             }
         }
         catch
         {
-            foreach (var (_, listener) in added)
+            foreach (var listener in bound)
             {
-                if (!IsLive(listener))
-                {
-                    listener.Dispose();
-                }
+                listener.Dispose();
             }
             throw;
         }
@@ -144,6 +135,7 @@ public sealed class Gateway : IDisposable
         _generation = generation;
         _endpoints.Commit(nextEndpoints);
         AccessLog = ReplaceAccessLog(AccessLog, model.Log.Access);
+        Log.Level = model.Log.Level;
         foreach (var cluster in model.Clusters.Values)
         {
             if (cluster.Health is not null)
@@ -151,67 +143,39 @@ public sealed class Gateway : IDisposable
                 Log.Warn($"cluster '{cluster.Name}': active health checks are not run by this version; every endpoint is treated as healthy");
             }
         }
-        Log.Level = model.Log.Level;
 
-        var keep = new HashSet<ConnectionListener>();
-        foreach (var (model2, listener) in added)
+        foreach (var (name, (_, listener)) in next)
         {
-            keep.Add(listener);
-            listener.Handler = new HttpConnectionHandler(this, model2.Name);
-            var wasLive = IsLive(listener);
-            _listeners[model2.Name] = (model2, listener);
-            if (!wasLive)
+            listener.Handler = new HttpConnectionHandler(this, name);
+            if (bound.Contains(listener))
             {
                 listener.Start();
-                Log.Info($"listener '{model2.Name}' on {listener.EndPoint}");
+                Log.Info($"listener '{name}' on {listener.EndPoint}");
             }
         }
-        foreach (var listener in model.Listeners)
+        foreach (var (name, (_, listener)) in _listeners)
         {
-            if (_listeners.TryGetValue(listener.Name, out var entry))
+            if (!next.Values.Any(entry => ReferenceEquals(entry.Listener, listener)))
             {
-                _listeners[listener.Name] = (listener, entry.Listener);
-                keep.Add(entry.Listener);
+                // Connections already accepted finish on their snapshot; no new ones arrive here.
+                listener.Stop();
+                Log.Info($"listener '{name}' closed");
             }
         }
-        foreach (var name in _listeners.Keys.ToList())
-        {
-            var entry = _listeners[name];
-            if (!keep.Contains(entry.Listener) || model.Listeners.All(l => l.Name != name))
-            {
-                _listeners.Remove(name);
-                if (!keep.Contains(entry.Listener))
-                {
-                    // Connections already accepted finish on their snapshot; no new ones arrive here.
-                    entry.Listener.Stop();
-                    Log.Info($"listener '{name}' closed");
-                }
-            }
-        }
+        _listeners = next;
     }
 
-    private ConnectionListener? FindByEndpoint(IPEndPoint endPoint)
+    private static void EnsureServed(ListenerModel listener)
     {
-        foreach (var (model, listener) in _listeners.Values)
+        if (listener.Protocol != ListenerProtocol.Http)
         {
-            if (model.Endpoint.Equals(endPoint))
-            {
-                return listener;
-            }
+            throw new InvalidOperationException($"listener '{listener.Name}': protocol {listener.Protocol} is not served by this version");
         }
-        return null;
-    }
-
-    private bool IsLive(ConnectionListener listener)
-    {
-        foreach (var (_, live) in _listeners.Values)
+        if (listener.Tls is not null)
         {
-            if (ReferenceEquals(live, listener))
-            {
-                return true;
-            }
+            // Serving plain HTTP where the user asked for TLS would be worse than refusing.
+            throw new InvalidOperationException($"listener '{listener.Name}': TLS offload is not served by this version");
         }
-        return false;
     }
 
     private static AccessLog? ReplaceAccessLog(AccessLog? current, string? target)

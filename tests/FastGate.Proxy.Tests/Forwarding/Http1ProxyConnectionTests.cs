@@ -272,4 +272,42 @@ public class Http1ProxyConnectionTests
         Assert.Equal(1, gateway.Gateway.Current.Generation);
         Assert.StartsWith("HTTP/1.1 200 OK", (await client.ReceiveAsync()).Single());
     }
+
+    [Fact]
+    public void Reload_ListenerRenamedOnTheSameAddress_KeepsItsSocket()
+    {
+        var port = TestGateway.FreePort();
+        using var gateway = new TestGateway(Config(port));
+        var before = gateway.Gateway.ListenerEndPoint("web");
+
+        var reload = gateway.Reload(Config(port).Replace("name = \"web\"", "name = \"www\""));
+        using var client = new System.Net.Sockets.TcpClient();
+        client.Connect(before);
+
+        Assert.True(reload.Success, string.Join("\n", reload.Errors));
+        Assert.Equal(before, gateway.Gateway.ListenerEndPoint("www"));
+        Assert.True(client.Connected);
+    }
+
+    [Fact]
+    public void Reload_ListenerOnABusyPort_IsRejectedAndTheOldConfigServes()
+    {
+        var port = TestGateway.FreePort();
+        using var gateway = new TestGateway(Config(port));
+        using var squatter = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        squatter.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        squatter.Listen();
+        var busy = ((System.Net.IPEndPoint)squatter.LocalEndPoint!).Port;
+
+        var reload = gateway.Reload(Config(port) + $"""
+
+            [[listener]]
+            name = "extra"
+            listen = "127.0.0.1:{busy}"
+            """);
+
+        Assert.False(reload.Success);
+        Assert.Equal(1, gateway.Gateway.Current.Generation);
+        Assert.Equal(port, gateway.Gateway.ListenerEndPoint("web").Port);
+    }
 }
