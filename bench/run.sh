@@ -170,6 +170,8 @@ for port in $ORIGIN_PORT $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $((BASE + 4))
 done
 
 WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/fastgate-bench.XXXXXX")
+# nginx workers drop root privileges and must still read the origin's static files.
+chmod 755 "$WORKDIR"
 RUNS=$WORKDIR/runs.tsv
 IDLE=$WORKDIR/idle.tsv
 META=$WORKDIR/meta.txt
@@ -328,7 +330,7 @@ measure_wrk() {  # usage: measure_wrk SCENARIO PEER...
                     'BEGIN { printf "%.0f\t%.3f\t%.3f\t%.3f", n / (d / 1e6), p50 / 1000, p99 / 1000, p999 / 1000 }')
                 printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "$p" "$line" \
                     "$cpu_s" "$rss_mib" "$errs" "$alloc" "$req" >>"$RUNS"
-                log "$name c$c round $r/$ROUNDS $(peer_${p}_label): $(cut -f5 <<<"$line") req/s, p99 $(cut -f7 <<<"$line") ms, errors $errs"
+                log "$name c$c round $r/$ROUNDS $(peer_${p}_label): $(cut -f1 <<<"$line") req/s, p99 $(cut -f3 <<<"$line") ms, errors $errs"
                 if [[ $errs -gt 0 ]]; then
                     log "warning: $(peer_${p}_label) had $errs errors in $name c$c (non-2xx or socket errors)"
                 fi
