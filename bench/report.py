@@ -209,7 +209,7 @@ def svg_chart(meta, summary, idle):
                 f = figs.get(p)
                 if not f or f[field] is None:
                     continue
-                h = f[field] / vmax * (panel_h - 20)
+                h = f[field] / vmax * (panel_h - 45)  # headroom for the value label
                 bx = gx + pi * (bar_w + gap)
                 out.append(f'<rect x="{bx}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
                            f'fill="{COLORS.get(p, "#777")}"><title>{escape(label(meta, p))}: '

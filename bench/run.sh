@@ -189,6 +189,7 @@ done
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 
+STAMP=$(date -u +%Y-%m-%d-%H%M)
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
 meta nproc "$(nproc)"
@@ -423,8 +424,8 @@ meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- report
 if [[ $REPORT -eq 1 ]]; then
-    stamp=$(date -u +%Y-%m-%d-%H%M)
-    [[ $QUICK -eq 1 ]] && stamp+=-quick
+    stamp=$STAMP
+    if [[ $QUICK -eq 1 ]]; then stamp+=-quick; fi
     mkdir -p "$BENCH/results"
     python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" \
         --out "$BENCH/results/$stamp" --docs "$ROOT/docs/benchmarks.md" \
