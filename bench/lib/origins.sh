@@ -2,7 +2,7 @@
 #   nginx  fixed bodies: "/" -> "Hello World!" (12 bytes, any method), "/16k" -> 16 KiB file
 #   mock   artifacts/mock-upstream (tools/MockUpstream), for what nginx cannot serve
 
-origin_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: /nginx /'; }
+origin_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
 
 # usage: origin_start KIND PORT DIR   -> ORIGIN_PGID, ORIGIN_LOG
 origin_start() {
