@@ -149,6 +149,18 @@ def idle_summary(idle):
     return by
 
 
+def idle_per_conn(idle, peer, top):
+    """Median over rounds of (RSS with TOP connections - RSS with none) / TOP, each round
+    against its own baseline (every round starts a fresh proxy)."""
+    rounds = {}
+    for r in idle:
+        if r["peer"] == peer:
+            rounds.setdefault(r["round"], {})[int(r["connections"])] = num(r["rss_kib"])
+    per = [(d[top] - d[0]) * 1024 / top for d in rounds.values()
+           if top and d.get(0) is not None and d.get(top) is not None]
+    return med(per)
+
+
 def idle_table(meta, idle):
     by = idle_summary(idle)
     if not by:
@@ -157,15 +169,13 @@ def idle_table(meta, idle):
     top = max(counts)
     lines = ["### idle-conns", "", meta.get("desc_idle-conns", ""), ""]
     head = "| Proxy | " + " | ".join(f"RSS, {c:,} conns (MiB)" for c in counts)
-    head += f" | bytes per idle connection ({top:,}) | errors |"
+    head += f" | bytes per idle connection ({top:,}; median of per-round deltas) | errors |"
     lines.append(head)
     lines.append("|---|" + "---:|" * (len(counts) + 2))
     for p in [p for p in ORDER if p in by] + sorted(set(by) - set(ORDER)):
         d = by[p]
         rss = {c: med(v[0] for v in d.get(c, [])) for c in counts}
-        per = None
-        if rss.get(0) is not None and rss.get(top) is not None and top > 0:
-            per = (rss[top] - rss[0]) * 1024 / top
+        per = idle_per_conn(idle, p, top)
         errs = sum(e for c in d for _, e in d[c])
         name = f"**{label(meta, p)}**" if p == "fastgate" else label(meta, p)
         cells = " | ".join(fmt(None if rss[c] is None else rss[c] / 1024, 1) for c in counts)
@@ -223,11 +233,8 @@ def svg_chart(meta, summary, idle):
     if idle_by:
         counts = sorted({c for d in idle_by.values() for c in d})
         topc = max(counts)
-        vals = {}
-        for p, d in idle_by.items():
-            r0, rt = med(v[0] for v in d.get(0, [])), med(v[0] for v in d.get(topc, []))
-            if r0 is not None and rt is not None and topc:
-                vals[p] = (rt - r0) * 1024 / topc
+        vals = {p: idle_per_conn(idle, p, topc) for p in idle_by}
+        vals = {p: v for p, v in vals.items() if v is not None}
         out.append(f'<text x="{left}" y="{y0 + 12}" font-weight="bold">Bytes of RSS per idle keep-alive '
                    f'connection ({topc:,} connections; lower is better)</text>')
         vmax = max(list(vals.values()) + [1])

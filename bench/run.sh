@@ -348,7 +348,13 @@ measure_idle() {  # usage: measure_idle SCENARIO PEER...
     for ((r = 1; r <= ROUNDS; r++)); do
         for p in "$@"; do
             [[ $p == direct ]] && continue
-            check_alive "$p"
+            # Allocators keep what a previous 10,000-connection pass grew, which would
+            # inflate the next baseline: every round measures a freshly started proxy,
+            # after a short warm-up (memory, not speed, is measured here).
+            log "$name round $r/$ROUNDS: restarting $(peer_${p}_label)"
+            stop_peers "$p"
+            start_peers "$ORIGIN_PORT" "$p"
+            run_wrk "${PORT[$p]}" 64 "$WARMUP" "$WORKDIR/idle-warmup-$p-r$r.txt"
             local pg=${PGID[$p]}
             for n in "${SC_CONNECTIONS[@]}"; do
                 local rss errors=0
@@ -387,15 +393,18 @@ measure_idle() {  # usage: measure_idle SCENARIO PEER...
 # ---------------------------------------------------------------- main
 for origin in "${origins_needed[@]}"; do
     group=()
+    late=()
     need=()
     for s in "${SCENARIOS[@]}"; do
         load_scenario "$s"
         [[ $SC_ORIGIN == "$origin" ]] || continue
-        group+=("$s")
+        # idle scenarios restart the proxies, so they run after the throughput ones
+        if [[ $SC_KIND == idle ]]; then late+=("$s"); else group+=("$s"); fi
         for p in "${PEERS[@]}"; do
             scenario_has_peer "$p" && [[ " ${need[*]} " != *" $p "* ]] && need+=("$p")
         done
     done
+    group+=("${late[@]}")
     log "origin $origin on port $ORIGIN_PORT (scenarios: ${group[*]})"
     origin_start "$origin" "$ORIGIN_PORT" "$WORKDIR/origin-$origin"
     start_peers "$ORIGIN_PORT" "${need[@]}"
