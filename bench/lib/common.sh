@@ -1,0 +1,143 @@
+# Shared helpers for bench/run.sh, the peer files (bench/peers/*.sh) and the scenario
+# files (bench/scenarios/*.sh). Sourced, not executed.
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- processes
+# Every background process is started as the leader of its own session and process
+# group, so stopping it (kill -- -PGID) also stops whatever it forked (nginx workers).
+PGIDS=()
+
+# usage: spawn VAR CPU LOGFILE CMD...   (CPU "" = no pinning); sets VAR to the pid (= pgid)
+spawn() {
+    local __var=$1 cpu=$2 logfile=$3
+    shift 3
+    local pin=()
+    [[ -n "$cpu" && $PIN -eq 1 ]] && pin=(taskset -c "$cpu")
+    setsid "${pin[@]}" "$@" >"$logfile" 2>&1 </dev/null &
+    local __spawned=$!
+    PGIDS+=("$__spawned")
+    printf -v "$__var" '%s' "$__spawned"
+}
+
+# usage: stop_group PGID  (TERM, then KILL after 5 s)
+stop_group() {
+    local pg=$1
+    [[ -n "$pg" ]] || return 0
+    kill -TERM -- "-$pg" 2>/dev/null || true
+    for _ in $(seq 50); do
+        pgrep -g "$pg" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    if pgrep -g "$pg" >/dev/null 2>&1; then
+        log "process group $pg ignored SIGTERM; killing it"
+        kill -KILL -- "-$pg" 2>/dev/null || true
+        sleep 0.2
+    fi
+    wait "$pg" 2>/dev/null || true
+    local keep=() p
+    for p in "${PGIDS[@]}"; do [[ "$p" != "$pg" ]] && keep+=("$p"); done
+    PGIDS=("${keep[@]}")
+}
+
+# Stops every group still registered and checks that none survived.
+stop_all() {
+    local pg left=()
+    for pg in "${PGIDS[@]}"; do kill -TERM -- "-$pg" 2>/dev/null || true; done
+    for pg in "${PGIDS[@]}"; do
+        for _ in $(seq 50); do
+            pgrep -g "$pg" >/dev/null 2>&1 || break
+            sleep 0.1
+        done
+        if pgrep -g "$pg" >/dev/null 2>&1; then
+            kill -KILL -- "-$pg" 2>/dev/null || true
+        fi
+    done
+    sleep 0.2
+    for pg in "${PGIDS[@]}"; do
+        pgrep -g "$pg" >/dev/null 2>&1 && left+=("$pg")
+        wait "$pg" 2>/dev/null || true
+    done
+    PGIDS=()
+    if [[ ${#left[@]} -gt 0 ]]; then
+        echo "bench: error: processes still running after cleanup (groups ${left[*]}):" >&2
+        for pg in "${left[@]}"; do pgrep -a -g "$pg" >&2 || true; done
+        return 1
+    fi
+    return 0
+}
+
+# ---------------------------------------------------------------- readiness
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Waits until URL answers 200, failing fast when PGID has exited.
+# usage: wait_http NAME PGID URL LOGFILE [TIMEOUT_S]
+wait_http() {
+    local name=$1 pg=$2 url=$3 logfile=$4 timeout=${5:-30} code=""
+    local tries=$((timeout * 10))
+    for _ in $(seq "$tries"); do
+        if ! kill -0 "$pg" 2>/dev/null; then
+            echo "---- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
+            die "$name exited during start-up"
+        fi
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
+        [[ "$code" == 200 ]] && return 0
+        sleep 0.1
+    done
+    echo "---- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
+    die "$name did not answer 200 on $url within ${timeout} s (last status '${code:-none}')"
+}
+
+# ---------------------------------------------------------------- /proc measurements
+# CPU ticks (utime+stime) summed over the live processes of a process group.
+group_cpu_ticks() {
+    local pg=$1 p total=0 line
+    for p in $(pgrep -g "$pg" 2>/dev/null); do
+        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        line=${line##*) }
+        # after "comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+        set -- $line
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+
+# Resident set (kB) summed over the group; field = VmRSS or VmHWM.
+group_mem_kb() {
+    local pg=$1 field=${2:-VmRSS} p total=0 v
+    for p in $(pgrep -g "$pg" 2>/dev/null); do
+        v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+# Samples the group's VmRSS every 0.5 s into OUTFILE (max kB) until killed.
+# usage: start_rss_sampler VAR PGID OUTFILE
+start_rss_sampler() {
+    local __var=$1 pg=$2 out=$3
+    echo 0 >"$out"
+    (
+        [[ $PIN -eq 1 ]] && taskset -cp "$LOAD_CPU" $BASHPID >/dev/null 2>&1
+        max=0
+        while :; do
+            kb=$(group_mem_kb "$pg" VmRSS)
+            if [[ $kb -gt $max ]]; then max=$kb; echo "$max" >"$out"; fi
+            sleep 0.5
+        done
+    ) &
+    printf -v "$__var" '%s' "$!"
+}
+
+# ---------------------------------------------------------------- numbers
+# Duration "10s", "2m", "500ms" or plain seconds -> seconds (integer, at least 1).
+to_seconds() {
+    local d=$1
+    case "$d" in
+        *ms) echo $(( (${d%ms} + 999) / 1000 )) ;;
+        *s) echo "${d%s}" ;;
+        *m) echo $(( ${d%m} * 60 )) ;;
+        *) echo "$d" ;;
+    esac
+}

@@ -1,0 +1,59 @@
+# FastGate: published in Release, started with inline socket completions and TieredPGO.
+FASTGATE_BIN=${FASTGATE_BIN:-}
+peer_fastgate_label() { echo "FastGate"; }
+peer_fastgate_jit() { echo 1; }
+peer_fastgate_packages() { :; }
+peer_fastgate_prepare() {
+    if [[ -z "$FASTGATE_BIN" ]]; then
+        FASTGATE_BIN=$ROOT/artifacts/fastgate/fastgate
+        log "publishing FastGate to artifacts/fastgate"
+        (cd "$ROOT" && dotnet publish src/FastGate/FastGate.csproj -c Release -o artifacts/fastgate) \
+            >"$WORKDIR/fastgate-publish.log" 2>&1 \
+            || { tail -n 30 "$WORKDIR/fastgate-publish.log" >&2; die "dotnet publish src/FastGate failed"; }
+    fi
+    [[ -x "$FASTGATE_BIN" ]] || die "FastGate binary $FASTGATE_BIN is missing"
+}
+peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
+peer_fastgate_settings() {
+    echo "taskset to 1 core, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
+}
+
+peer_fastgate_start() {
+    local port=$1 origin=$2 dir=$3
+    mkdir -p "$dir"
+    cat >"$dir/fastgate.toml" <<EOC
+[admin]
+listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
+
+[log]
+level = "warn"
+access = "off"
+
+[defaults]
+idle_timeout = "120s"
+
+[[listener]]
+name = "web"
+listen = "127.0.0.1:$port"
+
+[[route]]
+name = "all"
+path_prefix = "/"
+cluster = "origin"
+
+[cluster.origin]
+endpoints = ["$origin"]
+max_idle_connections = 1024
+EOC
+    "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
+        || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
+    spawn PEER_PGID "$PROXY_CPU" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+        DOTNET_TieredPGO=1 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
+    PEER_LOG=$dir/fastgate.log
+}
+
+# Counter value from FastGate's admin /metrics (empty when absent).
+fastgate_allocated_bytes() {
+    curl -s --max-time 2 "http://127.0.0.1:$FASTGATE_ADMIN_PORT/metrics" 2>/dev/null \
+        | awk '/^fastgate_allocated_bytes_total([{ ]|$)/ { print $NF; exit }' || true
+}

@@ -1,0 +1,39 @@
+# HAProxy: one thread (nbthread 1), HTTP mode, server-side connection reuse.
+peer_haproxy_label() { echo "HAProxy"; }
+peer_haproxy_jit() { echo 0; }
+peer_haproxy_packages() { echo haproxy; }
+peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy); [[ -x $HAPROXY ]] || die "haproxy not found"; }
+peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
+peer_haproxy_settings() { echo "nbthread 1, http-reuse always"; }
+
+peer_haproxy_start() {
+    local port=$1 origin=$2 dir=$3
+    mkdir -p "$dir"
+    cat >"$dir/haproxy.cfg" <<EOC
+global
+    nbthread 1
+    # HAProxy sizes its descriptor needs as 2 x maxconn and refuses to start when the hard
+    # limit is lower. The idle-connection scenario needs 10,000 clients plus a few upstream
+    # connections (not 2 x 10,000): warn instead of failing when the limit is short.
+    no strict-limits
+    maxconn 10240
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    timeout http-keep-alive 120s
+    timeout http-request 10s
+frontend fe
+    bind 127.0.0.1:$port
+    maxconn 10240
+    default_backend origin
+backend origin
+    server origin $origin
+EOC
+    # -db: stay in the foreground, no master-worker; no log lines are configured.
+    spawn PEER_PGID "$PROXY_CPU" "$dir/haproxy.log" "$HAPROXY" -db -f "$dir/haproxy.cfg"
+    PEER_LOG=$dir/haproxy.log
+}

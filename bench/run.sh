@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# End-to-end side-by-side benchmark: FastGate against nginx, HAProxy, Caddy and YARP, all
+# proxying the same origin, plus the origin measured directly (the ceiling).
+#
+#   bench/run.sh [options] [SCENARIO...]        (./run.sh bench ... delegates here)
+#
+# Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
+#   h1-small h1-16k h1-close h1-post idle-conns
+#
+# Options:
+#   --quick              one round, 5 s runs, short warm-ups (while developing)
+#   --rounds N           interleaved rounds per scenario (default 3)
+#   --duration D         length of one measured run, e.g. 10s (default 10s)
+#   --warmup D           warm-up of native peers after start (default 5s)
+#   --warmup-jit D       warm-up of JIT-compiled peers, FastGate and YARP (default 30s)
+#   --scenario-warmup D  short warm-up of every peer before each scenario (default 2s)
+#   --peers LIST         comma-separated subset of: direct,fastgate,nginx,haproxy,caddy,yarp
+#   --no-install         do not apt-get install missing tools; fail instead
+#   --no-report          do not write bench/results/ nor update docs/benchmarks.md
+#   -h, --help           this text
+#
+# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
+# publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
+# the temporary directory with configs, logs and raw wrk output.
+#
+# Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle
+# client on core 1. Exits non-zero when a peer fails to start; stops every process it
+# started on exit (each runs in its own process group).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+ALL_SCENARIOS=(h1-small h1-16k h1-close h1-post idle-conns)
+ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
+
+QUICK=0
+ROUNDS=3
+DURATION=10s
+WARMUP=5s
+WARMUP_JIT=30s
+SCENARIO_WARMUP=2s
+INSTALL=1
+REPORT=1
+PEERS=("${ALL_PEERS[@]}")
+SCENARIOS=()
+declare -A SET=()
+
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) QUICK=1; shift ;;
+        --rounds) ROUNDS=${2:?--rounds needs a value}; SET[rounds]=1; shift 2 ;;
+        --duration) DURATION=${2:?--duration needs a value}; SET[duration]=1; shift 2 ;;
+        --warmup) WARMUP=${2:?--warmup needs a value}; SET[warmup]=1; shift 2 ;;
+        --warmup-jit) WARMUP_JIT=${2:?--warmup-jit needs a value}; SET[warmup_jit]=1; shift 2 ;;
+        --scenario-warmup) SCENARIO_WARMUP=${2:?--scenario-warmup needs a value}; SET[swarm]=1; shift 2 ;;
+        --peers) IFS=, read -r -a PEERS <<<"${2:?--peers needs a value}"; shift 2 ;;
+        --no-install) INSTALL=0; shift ;;
+        --no-report) REPORT=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        -*) echo "bench: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+        *) SCENARIOS+=("$1"); shift ;;
+    esac
+done
+if [[ $QUICK -eq 1 ]]; then
+    [[ -n "${SET[rounds]:-}" ]] || ROUNDS=1
+    [[ -n "${SET[duration]:-}" ]] || DURATION=5s
+    [[ -n "${SET[warmup]:-}" ]] || WARMUP=2s
+    [[ -n "${SET[warmup_jit]:-}" ]] || WARMUP_JIT=5s
+    [[ -n "${SET[swarm]:-}" ]] || SCENARIO_WARMUP=1s
+fi
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive integer" >&2; exit 2; }
+
+source "$BENCH/lib/common.sh"
+for p in "${PEERS[@]}"; do
+    [[ -f "$BENCH/peers/$p.sh" ]] || die "unknown peer '$p' (known: ${ALL_PEERS[*]})"
+done
+for s in "${SCENARIOS[@]}"; do
+    [[ -f "$BENCH/scenarios/$s.sh" ]] || die "unknown scenario '$s' (files in bench/scenarios/)"
+done
+# nginx is always needed: it is the origin.
+source "$BENCH/peers/nginx.sh"
+for p in "${PEERS[@]}"; do source "$BENCH/peers/$p.sh"; done
+source "$BENCH/lib/origins.sh"
+
+# ---------------------------------------------------------------- cleanup
+WORKDIR=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ! stop_all; then
+        rc=1
+    fi
+    # Every config path lives in WORKDIR, so anything still naming it is ours.
+    if [[ -n "$WORKDIR" ]] && pgrep -f "$WORKDIR" >/dev/null 2>&1; then
+        echo "bench: error: processes still running:" >&2
+        pgrep -a -f "$WORKDIR" >&2 || true
+        rc=1
+    fi
+    if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
+        if [[ "${KEEP_WORKDIR:-0}" == 1 ]]; then log "kept $WORKDIR"; else rm -rf "$WORKDIR"; fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- tools
+load_scenario() {
+    SC_DESC="" SC_KIND="" SC_ORIGIN="" SC_PATH=/ SC_LUA="" SC_PEERS=""
+    SC_CONNECTIONS=() SC_WRK_ARGS=()
+    source "$BENCH/scenarios/$1.sh"
+    [[ -n "$SC_KIND" && -n "$SC_ORIGIN" && ${#SC_CONNECTIONS[@]} -gt 0 ]] \
+        || die "scenario $1 must set SC_KIND, SC_ORIGIN and SC_CONNECTIONS"
+}
+scenario_has_peer() { [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $1 "* ]]; }
+
+packages=(nginx wrk nghttp2-client)
+for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    [[ $INSTALL -eq 1 ]] || die "missing packages: ${missing[*]} (run without --no-install)"
+    SUDO=()
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null || die "need ${missing[*]} and cannot install them (not root, no sudo)"
+        SUDO=(sudo)
+    fi
+    log "installing ${missing[*]}"
+    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2; then
+        "${SUDO[@]}" apt-get update >&2
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 \
+            || die "apt-get install ${missing[*]} failed"
+    fi
+fi
+WRK=$(command -v wrk) || die "wrk not found"
+for t in curl taskset setsid pgrep python3 dotnet; do
+    command -v "$t" >/dev/null || die "$t is required"
+done
+
+PIN=1
+if [[ $(nproc) -ge 2 ]]; then
+    PROXY_CPU=0
+    LOAD_CPU=1
+else
+    log "only one CPU: running without pinning (figures will not be comparable)"
+    PIN=0 PROXY_CPU="" LOAD_CPU=""
+fi
+CLK_TCK=$(getconf CLK_TCK)
+
+# 10,000 idle connections need as many descriptors in the proxy and in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 12000 ]]; then
+    log "warning: ulimit -n is $(ulimit -n); the 10,000-connection idle run may fail"
+fi
+
+# ---------------------------------------------------------------- ports
+BASE=${BENCH_PORT_BASE:-18300}
+ORIGIN_PORT=$BASE
+declare -A PORT=([nginx]=$((BASE + 1)) [fastgate]=$((BASE + 2)) [haproxy]=$((BASE + 3))
+                 [caddy]=$((BASE + 4)) [yarp]=$((BASE + 5)) [direct]=$ORIGIN_PORT)
+FASTGATE_ADMIN_PORT=$((BASE + 9))
+for port in $ORIGIN_PORT $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) $((BASE + 5)) $FASTGATE_ADMIN_PORT; do
+    port_in_use "$port" && die "port $port is already in use (another benchmark, or a system nginx/haproxy/caddy service?)"
+done
+
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/fastgate-bench.XXXXXX")
+# nginx workers drop root privileges and must still read the origin's static files.
+chmod 755 "$WORKDIR"
+RUNS=$WORKDIR/runs.tsv
+IDLE=$WORKDIR/idle.tsv
+META=$WORKDIR/meta.txt
+printf 'scenario\tvariant\tround\tpeer\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
+printf 'round\tpeer\tconnections\trss_kib\terrors\n' >"$IDLE"
+: >"$META"
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
+
+# ---------------------------------------------------------------- build
+origins_needed=()
+for s in "${SCENARIOS[@]}"; do
+    load_scenario "$s"
+    [[ " ${origins_needed[*]} " == *" $SC_ORIGIN "* ]] || origins_needed+=("$SC_ORIGIN")
+done
+for p in "${PEERS[@]}"; do peer_${p}_prepare; done
+for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
+
+STAMP=$(date -u +%Y-%m-%d-%H%M)
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
+meta nproc "$(nproc)"
+meta cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+meta kernel "$(uname -sr)"
+meta load "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta rounds "$ROUNDS"
+meta duration "$DURATION"
+meta warmup "$WARMUP"
+meta warmup_jit "$WARMUP_JIT"
+meta scenario_warmup "$SCENARIO_WARMUP"
+meta pinning "$([[ $PIN -eq 1 ]] && echo "proxy on core $PROXY_CPU; wrk, origin and idle client on core $LOAD_CPU" || echo none)"
+meta wrk "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+meta origin "$(origin_version)"
+meta peers "${PEERS[*]}"
+for p in "${PEERS[@]}"; do
+    meta "version_$p" "$(peer_${p}_version)"
+    meta "settings_$p" "$(peer_${p}_settings)"
+    meta "label_$p" "$(peer_${p}_label)"
+done
+for s in "${SCENARIOS[@]}"; do load_scenario "$s"; meta "desc_$s" "$SC_DESC"; done
+cp "$META" "$WORKDIR/meta.head"
+log "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- load
+WRK_SCRIPT_DEFAULT=$WORKDIR/stats.lua
+cp "$BENCH/lua/stats.lua" "$WRK_SCRIPT_DEFAULT"
+
+# usage: wrk_script -> path of the script for the current scenario (SC_LUA + stats hook)
+wrk_script() {
+    if [[ -z "$SC_LUA" ]]; then echo "$WRK_SCRIPT_DEFAULT"; return; fi
+    local f=$WORKDIR/${SC_LUA%.lua}+stats.lua
+    [[ -f "$f" ]] || cat "$BENCH/lua/$SC_LUA" "$BENCH/lua/stats.lua" >"$f"
+    echo "$f"
+}
+
+# usage: run_wrk PORT CONNECTIONS DURATION OUTFILE   (scenario from SC_*)
+run_wrk() {
+    local port=$1 conns=$2 duration=$3 out=$4 pid rc=0
+    spawn pid "$LOAD_CPU" "$out" "$WRK" -t1 -c"$conns" -d"$duration" --latency \
+        -s "$(wrk_script)" "${SC_WRK_ARGS[@]}" "http://127.0.0.1:$port$SC_PATH"
+    wait "$pid" || rc=$?
+    stop_group "$pid"
+    if [[ $rc -ne 0 ]] || ! grep -q '^BENCH ' "$out"; then
+        cat "$out" >&2
+        die "wrk against port $port failed (exit $rc)"
+    fi
+}
+
+wrk_command_text() {
+    local conns=$1 d=$2 s=""
+    [[ -n "$SC_LUA" ]] && s=" -s bench/lua/$SC_LUA+stats.lua" || s=" -s bench/lua/stats.lua"
+    local extra="" a
+    for a in "${SC_WRK_ARGS[@]}"; do extra+=" '$a'"; done
+    echo "taskset -c $LOAD_CPU wrk -t1 -c$conns -d$d --latency$s$extra http://127.0.0.1:PORT$SC_PATH"
+}
+
+bench_field() { sed -n 's/^BENCH //p' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+# ---------------------------------------------------------------- peers
+declare -A PGID=() PLOG=()
+
+start_peers() {  # usage: start_peers ORIGIN_PORT PEER...
+    local origin=127.0.0.1:$1 p
+    shift
+    for p in "$@"; do
+        [[ $p == direct ]] && continue
+        log "starting $(peer_${p}_label) on port ${PORT[$p]}"
+        PEER_PGID="" PEER_LOG=""
+        peer_${p}_start "${PORT[$p]}" "$origin" "$WORKDIR/$p"
+        PGID[$p]=$PEER_PGID
+        PLOG[$p]=$PEER_LOG
+        wait_http "$(peer_${p}_label)" "$PEER_PGID" "http://127.0.0.1:${PORT[$p]}/" "$PEER_LOG" 60
+    done
+}
+
+stop_peers() {
+    local p
+    for p in "$@"; do
+        [[ -n "${PGID[$p]:-}" ]] && stop_group "${PGID[$p]}"
+        PGID[$p]=""
+    done
+}
+
+check_alive() {  # a peer that died mid-run makes every later figure meaningless
+    local p=$1
+    [[ -z "${PGID[$p]:-}" ]] && return 0
+    kill -0 "${PGID[$p]}" 2>/dev/null && return 0
+    tail -n 30 "${PLOG[$p]}" >&2 || true
+    die "$(peer_${p}_label) exited during the benchmark (log above)"
+}
+
+# ---------------------------------------------------------------- measuring: wrk
+measure_wrk() {  # usage: measure_wrk SCENARIO PEER...
+    local name=$1 c r p out
+    shift
+    local peers=("$@")
+    for c in "${SC_CONNECTIONS[@]}"; do
+        meta "command_${name}_c$c" "$(wrk_command_text "$c" "$DURATION")"
+        for p in "${peers[@]}"; do
+            log "$name c$c: scenario warm-up of $(peer_${p}_label) ($SCENARIO_WARMUP)"
+            run_wrk "${PORT[$p]}" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$p.txt"
+        done
+        for ((r = 1; r <= ROUNDS; r++)); do
+            for p in "${peers[@]}"; do
+                check_alive "$p"
+                out=$WORKDIR/run-$name-c$c-r$r-$p.txt
+                local pg=${PGID[$p]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
+                if [[ -n "$pg" ]]; then
+                    cpu0=$(group_cpu_ticks "$pg")
+                    start_rss_sampler sampler "$pg" "$rssfile"
+                fi
+                if [[ $p == fastgate ]]; then alloc0=$(fastgate_allocated_bytes); fi
+                run_wrk "${PORT[$p]}" "$c" "$DURATION" "$out"
+                if [[ $p == fastgate ]]; then alloc1=$(fastgate_allocated_bytes); fi
+                local cpu_s="" rss_mib=""
+                if [[ -n "$pg" ]]; then
+                    cpu1=$(group_cpu_ticks "$pg")
+                    kill "$sampler" 2>/dev/null || true
+                    wait "$sampler" 2>/dev/null || true
+                    local hwm
+                    hwm=$(group_mem_kb "$pg" VmRSS)
+                    if [[ $(cat "$rssfile") -gt $hwm ]]; then hwm=$(cat "$rssfile"); fi
+                    rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')
+                fi
+                local req dur errs
+                req=$(bench_field "$out" requests)
+                dur=$(bench_field "$out" duration_us)
+                errs=$(sed -n 's/^BENCH //p' "$out" | tr ' ' '\n' | awk -F= '$1 ~ /^err_/ { n += $2 } END { print n + 0 }')
+                [[ -z "$pg" ]] || cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$req" \
+                    'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 100000 }')
+                local alloc=""
+                if [[ -n "$alloc0" && -n "$alloc1" && $req -gt 0 ]]; then
+                    alloc=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$req" 'BEGIN { printf "%.1f", (a - b) / n }')
+                fi
+                local line
+                line=$(awk -v n="$req" -v d="$dur" -v p50="$(bench_field "$out" p50_us)" \
+                    -v p99="$(bench_field "$out" p99_us)" -v p999="$(bench_field "$out" p999_us)" \
+                    'BEGIN { printf "%.0f\t%.3f\t%.3f\t%.3f", n / (d / 1e6), p50 / 1000, p99 / 1000, p999 / 1000 }')
+                printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "$p" "$line" \
+                    "$cpu_s" "$rss_mib" "$errs" "$alloc" "$req" >>"$RUNS"
+                log "$name c$c round $r/$ROUNDS $(peer_${p}_label): $(cut -f1 <<<"$line") req/s, p99 $(cut -f3 <<<"$line") ms, errors $errs"
+                if [[ $errs -gt 0 ]]; then
+                    log "warning: $(peer_${p}_label) had $errs errors in $name c$c (non-2xx or socket errors)"
+                fi
+            done
+        done
+    done
+}
+
+# ---------------------------------------------------------------- measuring: idle connections
+measure_idle() {  # usage: measure_idle SCENARIO PEER...
+    local name=$1 r p n
+    shift
+    meta "command_${name}" "taskset -c $LOAD_CPU python3 bench/idle-client/idle_client.py --target 127.0.0.1:PORT --connections N --path $SC_PATH"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for p in "$@"; do
+            [[ $p == direct ]] && continue
+            # Allocators keep what a previous 10,000-connection pass grew, which would
+            # inflate the next baseline: every round measures a freshly started proxy,
+            # after a short warm-up (memory, not speed, is measured here).
+            log "$name round $r/$ROUNDS: restarting $(peer_${p}_label)"
+            stop_peers "$p"
+            start_peers "$ORIGIN_PORT" "$p"
+            run_wrk "${PORT[$p]}" 64 "$WARMUP" "$WORKDIR/idle-warmup-$p-r$r.txt"
+            local pg=${PGID[$p]}
+            for n in "${SC_CONNECTIONS[@]}"; do
+                local rss errors=0
+                if [[ $n -eq 0 ]]; then
+                    sleep 1
+                    rss=$(group_mem_kb "$pg" VmRSS)
+                else
+                    local cpid out=$WORKDIR/idle-$p-$n-r$r.txt ready=""
+                    spawn cpid "$LOAD_CPU" "$out" python3 "$BENCH/idle-client/idle_client.py" \
+                        --target "127.0.0.1:${PORT[$p]}" --connections "$n" --path "$SC_PATH"
+                    for _ in $(seq 1200); do
+                        ready=$(sed -n 's/^ready //p' "$out")
+                        [[ -n "$ready" ]] && break
+                        kill -0 "$cpid" 2>/dev/null || break
+                        sleep 0.1
+                    done
+                    if [[ -z "$ready" ]]; then
+                        cat "$out" >&2
+                        stop_group "$cpid"
+                        die "idle client against $(peer_${p}_label) did not get ready"
+                    fi
+                    errors=${ready#*errors=}
+                    sleep 2  # let the proxy settle (lazy buffers, GC)
+                    check_alive "$p"
+                    rss=$(group_mem_kb "$pg" VmRSS)
+                    stop_group "$cpid"
+                    sleep 1
+                fi
+                printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$p" "$n" "$rss" "$errors" >>"$IDLE"
+                log "$name round $r/$ROUNDS $(peer_${p}_label): $n idle connections -> RSS $((rss / 1024)) MiB, errors $errors"
+            done
+        done
+    done
+}
+
+# ---------------------------------------------------------------- main
+for origin in "${origins_needed[@]}"; do
+    group=()
+    late=()
+    need=()
+    for s in "${SCENARIOS[@]}"; do
+        load_scenario "$s"
+        [[ $SC_ORIGIN == "$origin" ]] || continue
+        # idle scenarios restart the proxies, so they run after the throughput ones
+        if [[ $SC_KIND == idle ]]; then late+=("$s"); else group+=("$s"); fi
+        for p in "${PEERS[@]}"; do
+            scenario_has_peer "$p" && [[ " ${need[*]} " != *" $p "* ]] && need+=("$p")
+        done
+    done
+    group+=("${late[@]}")
+    log "origin $origin on port $ORIGIN_PORT (scenarios: ${group[*]})"
+    origin_start "$origin" "$ORIGIN_PORT" "$WORKDIR/origin-$origin"
+    start_peers "$ORIGIN_PORT" "${need[@]}"
+
+    # Warm-up after start: JIT-compiled peers need much longer to reach steady state.
+    SC_PATH=/ SC_LUA="" SC_WRK_ARGS=()
+    for p in "${need[@]}"; do
+        w=$WARMUP
+        [[ $(peer_${p}_jit) == 1 ]] && w=$WARMUP_JIT
+        log "warming up $(peer_${p}_label) for $w"
+        run_wrk "${PORT[$p]}" 64 "$w" "$WORKDIR/warmup-$p.txt"
+    done
+
+    for s in "${group[@]}"; do
+        load_scenario "$s"
+        peers=()
+        for p in "${need[@]}"; do scenario_has_peer "$p" && peers+=("$p"); done
+        log "scenario $s: $SC_DESC"
+        measure_$SC_KIND "$s" "${peers[@]}"
+    done
+    stop_peers "${need[@]}"
+    stop_group "$ORIGIN_PGID"
+done
+
+meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- report
+if [[ $REPORT -eq 1 ]]; then
+    stamp=$STAMP
+    if [[ $QUICK -eq 1 ]]; then stamp+=-quick; fi
+    mkdir -p "$BENCH/results"
+    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" \
+        --out "$BENCH/results/$stamp" --docs "$ROOT/docs/benchmarks.md" \
+        || die "writing the report failed"
+    log "report: bench/results/$stamp.md (chart $stamp.svg); docs/benchmarks.md updated"
+else
+    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --stdout \
+        || die "writing the report failed"
+fi
