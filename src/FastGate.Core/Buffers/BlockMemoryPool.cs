@@ -10,7 +10,12 @@ namespace FastGate.Core.Buffers;
 /// </summary>
 public sealed class BlockMemoryPool : MemoryPool<byte>
 {
-    public const int DefaultBlockSize = 4096;
+    /// <summary>
+    /// 16 KiB: a 16 KiB response then moves in one receive and one send instead of four of each
+    /// (h1-16k throughput went from 0.38 to 0.82 of HAProxy's in the same bench run). Idle
+    /// connections hold no block (zero-byte reads), so the size costs memory only in flight.
+    /// </summary>
+    public const int DefaultBlockSize = 16 * 1024;
 
     private readonly ConcurrentQueue<Block> _blocks = new();
     private readonly int _blockSize;
