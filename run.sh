@@ -6,7 +6,7 @@
 #   ./run.sh build         publish the daemon and the mock upstream into artifacts/
 #   ./run.sh test          install test prerequisites if missing, build, run every test;
 #                          ends with "N passed, N failed[, N skipped]"
-#   ./run.sh bench [ARGS]  run the benchmark harness (bench/run.sh, else bench/quick-h1.sh)
+#   ./run.sh bench [ARGS]  run the benchmark harness (bench/run.sh)
 #   ./run.sh check FILE    validate a config file
 set -euo pipefail
 
@@ -197,10 +197,7 @@ cmd_test() {
 # ------------------------------------------------------------------ bench / check
 cmd_bench() {
     ensure_built
-    if [[ -f bench/run.sh ]]; then
-        exec bash bench/run.sh "$@"
-    fi
-    exec bash bench/quick-h1.sh "$@"
+    exec bash bench/run.sh "$@"
 }
 
 cmd_check() {
