@@ -73,15 +73,12 @@ public sealed class ConnectionListener : IDisposable
                 continue;
             }
 
-            if (_maxConnections > 0 && Interlocked.Increment(ref _active) > _maxConnections)
+            var active = Interlocked.Increment(ref _active);
+            if (_maxConnections > 0 && active > _maxConnections)
             {
                 Interlocked.Decrement(ref _active);
                 socket.Dispose();
                 continue;
-            }
-            if (_maxConnections <= 0)
-            {
-                Interlocked.Increment(ref _active);
             }
             socket.NoDelay = true;
             try

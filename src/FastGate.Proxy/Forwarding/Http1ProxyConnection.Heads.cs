@@ -38,15 +38,12 @@ public sealed partial class Http1ProxyConnection
         var forwardedFor = false;
         foreach (ref readonly var header in request.Headers)
         {
+            if (IsHopByHop(header.Known))
+            {
+                continue;
+            }
             switch (header.Known)
             {
-                case KnownHeader.Connection:
-                case KnownHeader.KeepAlive:
-                case KnownHeader.ProxyConnection:
-                case KnownHeader.Te:
-                case KnownHeader.Trailer:
-                case KnownHeader.TransferEncoding:
-                case KnownHeader.Upgrade:
                 case KnownHeader.Expect:
                 case KnownHeader.ContentLength:
                 case KnownHeader.Host:
@@ -122,16 +119,12 @@ public sealed partial class Http1ProxyConnection
         var customConnectionTokens = response.HasCustomConnectionTokens();
         foreach (ref readonly var header in response.Headers)
         {
+            if (IsHopByHop(header.Known))
+            {
+                continue;
+            }
             switch (header.Known)
             {
-                case KnownHeader.Connection:
-                case KnownHeader.KeepAlive:
-                case KnownHeader.ProxyConnection:
-                case KnownHeader.Te:
-                case KnownHeader.Trailer:
-                case KnownHeader.TransferEncoding:
-                case KnownHeader.Upgrade:
-                    continue;
                 // A HEAD or 304 answer keeps the Content-Length the upstream gave (the size of the
                 // representation); bodies we frame ourselves get ours below.
                 case KnownHeader.ContentLength when !noBody:
@@ -167,4 +160,8 @@ public sealed partial class Http1ProxyConnection
         _gateway.Metrics.AddBytesOut(w.Buffered);
         w.Commit();
     }
+
+    /// <summary>Fields that describe one connection (RFC 9110 §7.6.1): never forwarded in either direction.</summary>
+    private static bool IsHopByHop(KnownHeader known) => known is KnownHeader.Connection or KnownHeader.KeepAlive
+        or KnownHeader.ProxyConnection or KnownHeader.Te or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade;
 }

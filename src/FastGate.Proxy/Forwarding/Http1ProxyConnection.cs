@@ -164,6 +164,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         }
         _state = ExchangeState.ReadingHead;
         _betweenExchanges = true;
+        // Pairs with the barrier in CloseWhenIdle: either we see its flag here, or it sees
+        // ours and cancels the read we are about to start.
+        Interlocked.MemoryBarrier();
         if (_closeWhenIdle)
         {
             return IoOperation.Close;
@@ -294,6 +297,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     public void CloseWhenIdle()
     {
         _closeWhenIdle = true;
+        Interlocked.MemoryBarrier();
         if (_betweenExchanges)
         {
             _input.CancelPendingRead();
