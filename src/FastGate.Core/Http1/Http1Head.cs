@@ -88,10 +88,17 @@ public abstract class Http1Head
         return false;
     }
 
-    protected void ResetHead()
+    /// <summary>Forgets the head: its bytes and everything parsed from them.</summary>
+    public void Reset()
     {
         Buffer = [];
         Length = 0;
+        ClearParsed();
+    }
+
+    /// <summary>Clears what the parser fills, keeping <see cref="Buffer"/> and <see cref="Length"/>.</summary>
+    public virtual void ClearParsed()
+    {
         Version = ProtocolVersion.Http11;
         ContentLength = -1;
         IsChunked = KeepAlive = false;

@@ -200,7 +200,7 @@ public static class Http1Parser
     /// <remarks>Fills every parsed field of <paramref name="request"/> (previous values are overwritten) and returns the first error.</remarks>
     public static Http1Error ParseRequest(Http1RequestHead request, int maxHeaders)
     {
-        ClearParsed(request);
+        request.ClearParsed();
         ReadOnlySpan<byte> buf = request.Buffer.AsSpan(0, request.Length);
 
         int pos = 0;
@@ -226,21 +226,8 @@ public static class Http1Parser
 
         int hostCount = 0, teCount = 0;
         bool hasUpgrade = false, connectionUpgrade = false, connectionClose = false, connectionKeepAlive = false;
-        while (true)
+        while (NextHeader(request, buf, ref pos, maxHeaders, out HeaderEntry entry, out error))
         {
-            error = ParseHeaderLine(buf, ref pos, out HeaderEntry entry, out bool end);
-            if (error != Http1Error.None)
-            {
-                return error;
-            }
-            if (end)
-            {
-                break;
-            }
-            if (request.HeaderCount >= maxHeaders)
-            {
-                return Http1Error.TooManyHeaders;
-            }
             ReadOnlySpan<byte> value = buf.Slice(entry.ValueStart, entry.ValueLength);
             switch (entry.Known)
             {
@@ -287,6 +274,10 @@ public static class Http1Parser
             }
             request.AddHeader(entry);
         }
+        if (error != Http1Error.None)
+        {
+            return error;
+        }
 
         if (teCount > 0 && request.Version == ProtocolVersion.Http10)
         {
@@ -317,12 +308,7 @@ public static class Http1Parser
     /// </remarks>
     public static Http1Error ParseResponse(Http1ResponseHead response, int maxHeaders)
     {
-        response.Version = ProtocolVersion.Http11;
-        response.StatusCode = 0;
-        response.ReasonStart = response.ReasonLength = 0;
-        response.ContentLength = -1;
-        response.IsChunked = response.KeepAlive = false;
-        response.HeaderCount = 0;
+        response.ClearParsed();
         ReadOnlySpan<byte> buf = response.Buffer.AsSpan(0, response.Length);
 
         int lf = buf.IndexOf((byte)'\n');
@@ -343,21 +329,8 @@ public static class Http1Parser
 
         bool hasTe = false, lastCodingChunked = false;
         bool connectionClose = false, connectionKeepAlive = false, connectionUpgrade = false;
-        while (true)
+        while (NextHeader(response, buf, ref pos, maxHeaders, out HeaderEntry entry, out error))
         {
-            error = ParseHeaderLine(buf, ref pos, out HeaderEntry entry, out bool end);
-            if (error != Http1Error.None)
-            {
-                return error;
-            }
-            if (end)
-            {
-                break;
-            }
-            if (response.HeaderCount >= maxHeaders)
-            {
-                return Http1Error.TooManyHeaders;
-            }
             ReadOnlySpan<byte> value = buf.Slice(entry.ValueStart, entry.ValueLength);
             switch (entry.Known)
             {
@@ -378,6 +351,10 @@ public static class Http1Parser
             }
             response.AddHeader(entry);
         }
+        if (error != Http1Error.None)
+        {
+            return error;
+        }
 
         response.KeepAlive = !connectionClose && (response.Version == ProtocolVersion.Http11 || connectionKeepAlive);
         if (hasTe)
@@ -391,18 +368,6 @@ public static class Http1Parser
             }
         }
         return Http1Error.None;
-    }
-
-    private static void ClearParsed(Http1RequestHead r)
-    {
-        r.Method = RequestMethod.Custom;
-        r.MethodStart = r.MethodLength = r.TargetStart = r.TargetLength = 0;
-        r.PathStart = r.PathLength = r.QueryStart = r.QueryLength = r.AuthorityStart = r.AuthorityLength = 0;
-        r.HostStart = r.HostLength = 0;
-        r.Version = ProtocolVersion.Http11;
-        r.ContentLength = -1;
-        r.IsChunked = r.KeepAlive = r.ExpectContinue = r.IsUpgrade = false;
-        r.HeaderCount = 0;
     }
 
     /// <summary>request-line = method SP request-target SP HTTP-version (RFC 9112 section 3), one SP each.</summary>
@@ -588,6 +553,25 @@ public static class Http1Parser
         response.ReasonStart = 13;
         response.ReasonLength = reason.Length;
         return Http1Error.None;
+    }
+
+    /// <summary>
+    /// Reads the next header line of a head. False at the empty line that ends the head (error
+    /// None) or at a malformed line or one header too many (error set).
+    /// </summary>
+    private static bool NextHeader(Http1Head head, ReadOnlySpan<byte> buf, ref int pos, int maxHeaders, out HeaderEntry entry, out Http1Error error)
+    {
+        error = ParseHeaderLine(buf, ref pos, out entry, out var end);
+        if (error != Http1Error.None || end)
+        {
+            return false;
+        }
+        if (head.HeaderCount >= maxHeaders)
+        {
+            error = Http1Error.TooManyHeaders;
+            return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ namespace FastGate.Core.Http1;
 
 /// <summary>
 /// A parsed request head: byte ranges into <see cref="Http1Head.Buffer"/>, reused across requests
-/// of a connection (call <see cref="Reset"/>), so parsing allocates nothing in steady state.
+/// of a connection (call <see cref="Http1Head.Reset"/>), so parsing allocates nothing in steady state.
 /// </summary>
 public sealed class Http1RequestHead : Http1Head
 {
@@ -30,9 +30,9 @@ public sealed class Http1RequestHead : Http1Head
     public ReadOnlySpan<byte> Query => Buffer.AsSpan(QueryStart, QueryLength);
     public ReadOnlySpan<byte> Host => Buffer.AsSpan(HostStart, HostLength);
 
-    public void Reset()
+    public override void ClearParsed()
     {
-        ResetHead();
+        base.ClearParsed();
         Method = RequestMethod.Custom;
         MethodStart = MethodLength = TargetStart = TargetLength = 0;
         PathStart = PathLength = QueryStart = QueryLength = AuthorityStart = AuthorityLength = 0;

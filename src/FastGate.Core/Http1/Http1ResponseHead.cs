@@ -10,9 +10,9 @@ public sealed class Http1ResponseHead : Http1Head
 
     public ReadOnlySpan<byte> Reason => Buffer.AsSpan(ReasonStart, ReasonLength);
 
-    public void Reset()
+    public override void ClearParsed()
     {
-        ResetHead();
+        base.ClearParsed();
         StatusCode = 0;
         ReasonStart = ReasonLength = 0;
     }
