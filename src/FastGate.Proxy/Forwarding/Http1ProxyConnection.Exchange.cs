@@ -94,7 +94,6 @@ public sealed partial class Http1ProxyConnection
         _hasBody = false;
         _closeOnLocal = true;
         _responseComplete = false;
-        _gateway.Metrics.AddBytesIn(_request.Length);
     }
 
     private IoOperation OnConnected()
@@ -162,7 +161,6 @@ public sealed partial class Http1ProxyConnection
         var status = _body.Copy(buffer, result.IsCompleted, _upstream!.Output, out var consumed, out _);
         _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
         _bytesIn += consumed;
-        _gateway.Metrics.AddBytesIn(consumed);
         switch (status)
         {
             case Http1CopyStatus.Complete:
@@ -344,7 +342,6 @@ public sealed partial class Http1ProxyConnection
             input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
         }
         _bytesOut += written;
-        _gateway.Metrics.AddBytesOut(written);
         if (status == Http1CopyStatus.Complete)
         {
             Disarm();
@@ -399,7 +396,6 @@ public sealed partial class Http1ProxyConnection
         var bytes = Http1StatusResponses.Get(status, close);
         _output.Write(bytes);
         _bytesOut += bytes.Length;
-        _gateway.Metrics.AddBytesOut(bytes.Length);
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
         return IoOperation.FlushClient;
@@ -457,7 +453,11 @@ public sealed partial class Http1ProxyConnection
         endpoint?.OnRequestEnd();
         var status = _status == 0 ? 499 : _status;
         var route = _route;
-        (route?.State ?? _gateway.Metrics.Unrouted).Count(status);
+        var metrics = _gateway.Metrics;
+        // The exchange counts its bytes as it goes; the shared counters take them once, at the end.
+        metrics.AddBytesIn(_bytesIn);
+        metrics.AddBytesOut(_bytesOut);
+        (route?.State ?? metrics.Unrouted).Count(status);
         var log = _gateway.AccessLog;
         if (log is null)
         {

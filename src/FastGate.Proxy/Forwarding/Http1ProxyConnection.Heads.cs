@@ -157,7 +157,6 @@ public sealed partial class Http1ProxyConnection
         }
         w.Write("\r\n"u8);
         _bytesOut += w.Buffered;
-        _gateway.Metrics.AddBytesOut(w.Buffered);
         w.Commit();
     }
 

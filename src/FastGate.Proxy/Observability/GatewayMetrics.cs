@@ -57,8 +57,8 @@ public sealed class GatewayMetrics
         UpstreamLatency.WriteTo(text, "fastgate_upstream_response_seconds", "");
         Gauge(text, "fastgate_active_connections", "Downstream connections open now.", ActiveConnections);
         Counter(text, "fastgate_connections_total", "Downstream connections accepted.", Interlocked.Read(ref _connectionsTotal));
-        Counter(text, "fastgate_bytes_received_total", "Bytes read from clients.", Interlocked.Read(ref _bytesIn));
-        Counter(text, "fastgate_bytes_sent_total", "Bytes written to clients.", Interlocked.Read(ref _bytesOut));
+        Counter(text, "fastgate_bytes_received_total", "Bytes read from clients, counted when each exchange ends.", Interlocked.Read(ref _bytesIn));
+        Counter(text, "fastgate_bytes_sent_total", "Bytes written to clients, counted when each exchange ends.", Interlocked.Read(ref _bytesOut));
         Counter(text, "fastgate_upstream_errors_total", "Upstream connect failures, resets and timeouts.", Interlocked.Read(ref _upstreamErrors));
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');

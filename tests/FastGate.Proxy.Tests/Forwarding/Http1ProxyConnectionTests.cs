@@ -129,6 +129,25 @@ public class Http1ProxyConnectionTests
     }
 
     [Fact]
+    public async Task Serve_Exchanges_CountEveryByteInBothDirections()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+        const string post = "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+        const string missing = "GET /api HTTP/1.1\r\nHost: a\r\nX: \u0001\r\n\r\n";
+
+        await client.SendAsync(post);
+        var ok = (await client.ReceiveAsync()).Single();
+        await client.SendAsync(missing);
+        var bad = (await client.ReceiveAsync(2))[1];
+        var metrics = gateway.Gateway.Metrics.Render(gateway.Gateway.Endpoints);
+
+        Assert.Contains($"fastgate_bytes_received_total {post.Length + missing.Length}\n", metrics);
+        Assert.Contains($"fastgate_bytes_sent_total {ok.Length + bad.Length}\n", metrics);
+    }
+
+    [Fact]
     public async Task Serve_NoRoute_Answers404AndKeepsTheConnection()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
