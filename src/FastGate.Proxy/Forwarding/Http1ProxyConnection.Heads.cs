@@ -38,7 +38,7 @@ public sealed partial class Http1ProxyConnection
         var forwardedFor = false;
         foreach (ref readonly var header in request.Headers)
         {
-            if (IsHopByHop(header.Known))
+            if (IsHopByHop(request, header, customConnectionTokens))
             {
                 continue;
             }
@@ -53,13 +53,8 @@ public sealed partial class Http1ProxyConnection
                 case KnownHeader.XForwardedFor:
                     forwardedFor = true;
                     continue;
-                case KnownHeader.Other when customConnectionTokens && request.IsNamedByConnection(request.Name(header)):
-                    continue;
             }
-            w.Write(request.Name(header));
-            w.Write(": "u8);
-            w.Write(request.Value(header));
-            w.Write("\r\n"u8);
+            WriteField(ref w, request, header);
         }
 
         // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
@@ -119,7 +114,7 @@ public sealed partial class Http1ProxyConnection
         var customConnectionTokens = response.HasCustomConnectionTokens();
         foreach (ref readonly var header in response.Headers)
         {
-            if (IsHopByHop(header.Known))
+            if (IsHopByHop(response, header, customConnectionTokens))
             {
                 continue;
             }
@@ -129,13 +124,8 @@ public sealed partial class Http1ProxyConnection
                 // representation); bodies we frame ourselves get ours below.
                 case KnownHeader.ContentLength when !noBody:
                     continue;
-                case KnownHeader.Other when customConnectionTokens && response.IsNamedByConnection(response.Name(header)):
-                    continue;
             }
-            w.Write(response.Name(header));
-            w.Write(": "u8);
-            w.Write(response.Value(header));
-            w.Write("\r\n"u8);
+            WriteField(ref w, response, header);
         }
         if (!noBody && framing == Http1BodyFraming.ContentLength)
         {
@@ -160,7 +150,20 @@ public sealed partial class Http1ProxyConnection
         w.Commit();
     }
 
-    /// <summary>Fields that describe one connection (RFC 9110 §7.6.1): never forwarded in either direction.</summary>
-    private static bool IsHopByHop(KnownHeader known) => known is KnownHeader.Connection or KnownHeader.KeepAlive
-        or KnownHeader.ProxyConnection or KnownHeader.Te or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade;
+    /// <summary>
+    /// Fields that describe one connection (RFC 9110 §7.6.1), and any the message's Connection
+    /// header names: they stay on their hop, in either direction.
+    /// </summary>
+    private static bool IsHopByHop(Http1Head head, in HeaderEntry header, bool customConnectionTokens) =>
+        header.Known is KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection
+            or KnownHeader.Te or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade
+        || (header.Known == KnownHeader.Other && customConnectionTokens && head.IsNamedByConnection(head.Name(header)));
+
+    private static void WriteField(ref BufferWriter<PipeWriter> w, Http1Head head, in HeaderEntry header)
+    {
+        w.Write(head.Name(header));
+        w.Write(": "u8);
+        w.Write(head.Value(header));
+        w.Write("\r\n"u8);
+    }
 }
