@@ -1,15 +1,12 @@
 using System.Text;
-using System.Text.Json;
 using FastGate.Core.Http;
 using Xunit.Abstractions;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace FastGate.Core.Tests.Http1;
 
 /// <summary>
-/// AWS http-desync-guardian classifications and defparam/smuggler Transfer-Encoding gadgets (see ORIGIN.md in the
-/// corpus folder): Severe must be rejected, Compliant/Acceptable must parse unless listed, and no gadget may pass
+/// AWS http-desync-guardian classifications and defparam/smuggler Transfer-Encoding gadgets (TestData/http-desync-guardian.jsonl
+/// and TestData/smuggler-te-gadgets.jsonl): Severe must be rejected, Compliant/Acceptable must parse unless listed, and no gadget may pass
 /// with a body length the back end could read differently.
 /// </summary>
 public class DesyncCorpusTests(ITestOutputHelper output)
@@ -42,71 +39,24 @@ public class DesyncCorpusTests(ITestOutputHelper output)
         ["rfc-compliant: Empty URI"] = "an empty request-target is not origin-form (RFC 9112 section 3.2)",
     };
 
-    public sealed class GuardianHeader
+    /// <summary>
+    /// One case of http-desync-guardian.jsonl: the request as upstream builds it, as text (upstream sends its UTF-8
+    /// bytes; the Severe and Ambiguous tests also send the one-byte Latin-1 form), and its tier: Severe, Ambiguous,
+    /// Acceptable or Compliant.
+    /// </summary>
+    internal sealed record GuardianCase(string Id, string Group, Http1Corpus.CaseSource Source, string Request, string Tier)
     {
-        public string? Name { get; set; }
-        public string? Value { get; set; }
-        public string? Tier { get; set; }
+        public byte[] Build(Encoding encoding) => encoding.GetBytes(Request);
     }
 
-    public sealed class GuardianExpected
-    {
-        public string? Tier { get; set; }
-        public string? Reason { get; set; }
-        public List<string>? RequiredMessageItems { get; set; }
-    }
-
-    public sealed class GuardianCase
-    {
-        public string Name { get; set; } = "";
-        public string? Uri { get; set; }
-        public string? Method { get; set; }
-        public string? Version { get; set; }
-        public List<GuardianHeader>? Headers { get; set; }
-        public GuardianExpected Expected { get; set; } = new();
-        public string File { get; set; } = "";
-
-        public string Key => $"{File}: {Name}";
-
-        /// <summary>The raw request as upstream builds it: "{method} {uri} {version}\r\n" + "{name}: {value}\r\n"... + "\r\n".</summary>
-        public byte[] Build(Encoding encoding)
-        {
-            var sb = new StringBuilder();
-            sb.Append(Method).Append(' ').Append(Uri).Append(' ').Append(Version).Append("\r\n");
-            foreach (var h in Headers ?? [])
-            {
-                sb.Append(h.Name).Append(": ").Append(h.Value).Append("\r\n");
-            }
-            sb.Append("\r\n");
-            return encoding.GetBytes(sb.ToString());
-        }
-    }
-
-    private static readonly Lazy<List<GuardianCase>> Guardian = new(() =>
-    {
-        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).IgnoreUnmatchedProperties().Build();
-        var all = new List<GuardianCase>();
-        foreach (string file in Directory.GetFiles(Path.Combine(Http1Corpus.Root, "http-desync-guardian"), "*.yaml").OrderBy(f => f, StringComparer.Ordinal))
-        {
-            var cases = deserializer.Deserialize<List<GuardianCase>>(File.ReadAllText(file)) ?? [];
-            var seen = new HashSet<string>();
-            foreach (var c in cases)
-            {
-                c.File = Path.GetFileNameWithoutExtension(file);
-                string name = c.Name;
-                for (int n = 2; !seen.Add(c.Name); n++) c.Name = $"{name} #{n}";
-                all.Add(c);
-            }
-        }
-        return all;
-    });
+    private static readonly Lazy<List<GuardianCase>> Guardian = new(() => Http1Corpus.ReadCases<GuardianCase>("http-desync-guardian.jsonl"));
 
     private static TheoryData<string> GuardianNames(params string[] tiers)
     {
         var data = new TheoryData<string>();
-        foreach (var c in Guardian.Value.Where(c => tiers.Contains(c.Expected.Tier)))
+        foreach (var c in Guardian.Value.Where(c => tiers.Contains(c.Tier)))
         {
-            data.Add(c.Key);
+            data.Add(c.Id);
         }
         return data;
     }
@@ -115,7 +65,7 @@ public class DesyncCorpusTests(ITestOutputHelper output)
     public static TheoryData<string> AmbiguousCases() => GuardianNames("Ambiguous");
     public static TheoryData<string> CompliantCases() => GuardianNames("Compliant", "Acceptable");
 
-    private static GuardianCase FindGuardian(string key) => Guardian.Value.Single(c => c.Key == key);
+    private static GuardianCase FindGuardian(string key) => Guardian.Value.Single(c => c.Id == key);
 
     /// <summary>Latin-1 can only encode code points up to U+00FF; wider text is sent only as UTF-8.</summary>
     private static IEnumerable<(string Name, byte[] Bytes)> Encodings(Func<Encoding, byte[]> build, string text)
@@ -127,14 +77,11 @@ public class DesyncCorpusTests(ITestOutputHelper output)
         }
     }
 
-    private static string AllText(GuardianCase c) =>
-        c.Method + c.Uri + c.Version + string.Concat((c.Headers ?? []).Select(h => h.Name + h.Value));
-
     [Fact]
     public void Load_Guardian_HasAllTiers()
     {
         Assert.Equal(159, Guardian.Value.Count);
-        Assert.Equal(27, Guardian.Value.Count(c => c.Expected.Tier == "Severe" && c.File == "severe"));
+        Assert.Equal(27, Guardian.Value.Count(c => c.Tier == "Severe" && c.Group == "severe"));
     }
 
     [Theory]
@@ -142,7 +89,7 @@ public class DesyncCorpusTests(ITestOutputHelper output)
     public void Parse_GuardianSevere_Rejected(string key)
     {
         var c = FindGuardian(key);
-        foreach (var (encoding, bytes) in Encodings(c.Build, AllText(c)))
+        foreach (var (encoding, bytes) in Encodings(c.Build, c.Request))
         {
             // Also with a Host added, so the rejection never rests on the missing Host alone.
             var outcome = Http1Corpus.Run(bytes);
@@ -156,7 +103,7 @@ public class DesyncCorpusTests(ITestOutputHelper output)
     public void Parse_GuardianAmbiguous_RejectedOrUnambiguous(string key)
     {
         var c = FindGuardian(key);
-        foreach (var (encoding, bytes) in Encodings(c.Build, AllText(c)))
+        foreach (var (encoding, bytes) in Encodings(c.Build, c.Request))
         {
             var outcome = Http1Corpus.Run(bytes);
             output.WriteLine($"{encoding}: {Http1Corpus.Describe(outcome)}");
@@ -203,44 +150,38 @@ public class DesyncCorpusTests(ITestOutputHelper output)
         }
     }
 
-    public sealed record Gadget(string Text, string[] Names);
+    /// <summary>One case of smuggler-te-gadgets.jsonl: header line(s), without the final CRLF, obfuscating "Transfer-Encoding: chunked".</summary>
+    internal sealed record SmugglerGadget(int Id, Http1Corpus.CaseSource Source, string Gadget);
 
-    private static readonly Lazy<(string Template, List<Gadget> Gadgets)> Smuggler = new(() =>
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Http1Corpus.Root, "smuggler-te-gadgets.json")));
-        var gadgets = new List<Gadget>();
-        foreach (var g in doc.RootElement.GetProperty("gadgets").EnumerateArray())
-        {
-            gadgets.Add(new Gadget(g.GetProperty("gadget").GetString()!, [.. g.GetProperty("names").EnumerateArray().Select(n => n.GetString()!)]));
-        }
-        return (doc.RootElement.GetProperty("template").GetString()!, gadgets);
-    });
+    /// <summary>smuggler's request template (configs/*.py), with POST as the method.</summary>
+    private const string SmugglerTemplate =
+        "POST /path HTTP/1.1\r\n<gadget>\r\nHost: smuggler.test\r\nUser-Agent: ...\r\nContent-type: application/x-www-form-urlencoded; charset=UTF-8\r\nContent-Length: N\r\n\r\n<body>";
+
+    private static readonly Lazy<List<SmugglerGadget>> Smuggler = new(() => Http1Corpus.ReadCases<SmugglerGadget>("smuggler-te-gadgets.jsonl"));
 
     public static TheoryData<int, string> SmugglerGadgets()
     {
         var data = new TheoryData<int, string>();
-        var gadgets = Smuggler.Value.Gadgets;
+        var gadgets = Smuggler.Value;
         for (int i = 0; i < gadgets.Count; i++)
         {
-            data.Add(i, string.Join(",", gadgets[i].Names));
+            data.Add(i, gadgets[i].Source.Case);
         }
         return data;
     }
 
     [Fact]
-    public void Load_Smuggler_Has741Gadgets() => Assert.Equal(741, Smuggler.Value.Gadgets.Count);
+    public void Load_Smuggler_Has741Gadgets() => Assert.Equal(741, Smuggler.Value.Count);
 
     [Theory]
     [MemberData(nameof(SmugglerGadgets))]
     public void Parse_SmugglerGadget_RejectedOrNoTransferEncodingConfusion(int index, string names)
     {
-        var gadget = Smuggler.Value.Gadgets[index];
+        var gadget = Smuggler.Value[index];
         // A body that is a complete chunked body and also has a declared Content-Length: the classic CL.TE probe.
         const string body = "1\r\nZ\r\n0\r\n\r\n";
-        string request = Smuggler.Value.Template
-            .Replace("METHOD", "POST", StringComparison.Ordinal)
-            .Replace("<gadget>", gadget.Text, StringComparison.Ordinal)
-            .Replace("HOST", "smuggler.test", StringComparison.Ordinal)
+        string request = SmugglerTemplate
+            .Replace("<gadget>", gadget.Gadget, StringComparison.Ordinal)
             .Replace("Content-Length: N", "Content-Length: " + body.Length, StringComparison.Ordinal)
             .Replace("<body>", body, StringComparison.Ordinal);
         foreach (var (encoding, bytes) in Encodings(e => e.GetBytes(request), request))

@@ -1,30 +1,45 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using static FastGate.Core.Tests.Http1.Http1TestHelpers;
 
 namespace FastGate.Core.Tests.Http1;
 
-/// <summary>Locates the shared corpora and runs inputs through the parser the way the proxy does.</summary>
+/// <summary>Reads the corpus case files and runs inputs through the parser the way the proxy does.</summary>
 internal static class Http1Corpus
 {
-    private static readonly Lazy<string> RootLazy = new(() =>
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FastGate.sln")))
-        {
-            dir = dir.Parent;
-        }
-        if (dir is null)
-        {
-            throw new InvalidOperationException("FastGate.sln not found above " + AppContext.BaseDirectory);
-        }
-        return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "testdata", "http1"));
-    });
+    /// <summary>
+    /// The case files, copied next to the test assembly from tests/FastGate.Core.Tests/TestData (see the README there
+    /// for their sources and licences; tools/CorpusImport regenerates them).
+    /// </summary>
+    public static string DataDir { get; } = Path.Combine(AppContext.BaseDirectory, "TestData");
 
-    /// <summary>The corpus folder: a sibling of the repository, ../shared/testdata/http1.</summary>
-    public static string Root => RootLazy.Value;
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Where a case comes from: upstream project, file and case name.</summary>
+    public sealed record CaseSource(string Project, string File, string Case);
+
+    /// <summary>Reads a JSON-lines case file of <see cref="DataDir"/>: one case per line.</summary>
+    public static List<T> ReadCases<T>(string fileName)
+    {
+        var cases = new List<T>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(Path.Combine(DataDir, fileName)))
+        {
+            lineNumber++;
+            if (line.Length == 0) continue;
+            cases.Add(JsonSerializer.Deserialize<T>(line, JsonOptions) ?? throw new InvalidDataException($"{fileName}:{lineNumber}: null case"));
+        }
+        return cases;
+    }
 
     public const string InjectedHost = "corpus.test";
 

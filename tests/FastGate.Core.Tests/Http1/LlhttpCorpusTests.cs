@@ -1,16 +1,13 @@
 using System.Text;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using Xunit.Abstractions;
-using static FastGate.Core.Tests.Http1.Http1TestHelpers;
 
 namespace FastGate.Core.Tests.Http1;
 
 /// <summary>
-/// The request cases of llhttp's Markdown tests (see ORIGIN.md in the corpus folder): what llhttp rejects we must
+/// The request cases of llhttp's Markdown tests (TestData/llhttp-requests.jsonl): what llhttp rejects we must
 /// reject; what it accepts we must accept with the same method, target and fields, unless listed below.
 /// </summary>
-public partial class LlhttpCorpusTests(ITestOutputHelper output)
+public class LlhttpCorpusTests(ITestOutputHelper output)
 {
     /// <summary>Cases llhttp accepts (strict mode) that we reject on purpose, each with the reason.</summary>
     private static readonly Dictionary<string, string> RejectedDeliberately = new()
@@ -43,17 +40,24 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
     {
     };
 
-    public sealed record Case(string File, string Name, string Type, byte[] Input, string[] Log)
+    /// <summary>One case of llhttp-requests.jsonl: the input bytes and what llhttp made of them.</summary>
+    /// <param name="Reject">llhttp reported an error (its callback pausing, codes 21-23, is not counted).</param>
+    /// <param name="Messages">When llhttp accepts: the messages it reported; a null member is not compared.</param>
+    internal sealed record Case(string Id, string Group, Http1Corpus.CaseSource Source, string Type, bool Reject,
+        string? Input = null, string? InputBase64 = null, string? LlhttpError = null, List<ExpectedMessage>? Messages = null)
     {
-        public override string ToString() => $"{File}: {Name}";
-        /// <summary>
-        /// llhttp reported an error. Codes 21-23 (HPE_PAUSED, HPE_PAUSED_UPGRADE, HPE_PAUSED_H2_UPGRADE) are the
-        /// callback pausing of llhttp's API, not a verdict on the bytes; code 22 marks an upgrade.
-        /// </summary>
-        public bool ExpectsError => Log.Any(l => l.Contains(" error code=") && !l.Contains(" error code=21 ") && !l.Contains(" error code=22 ") && !l.Contains(" error code=23 "));
+        public override string ToString() => Id;
+
+        public byte[] Bytes => InputBase64 is not null ? Convert.FromBase64String(InputBase64) : Encoding.UTF8.GetBytes(Input!);
     }
 
-    private static readonly Lazy<List<Case>> AllCases = new(Load);
+    /// <summary>
+    /// A message llhttp parsed: method, target, Content-Length and fields as [name, value] (a value llhttp printed
+    /// escaped, i.e. with non-printable bytes, is null and compared by presence only; values are trimmed of SP/HTAB).
+    /// </summary>
+    internal sealed record ExpectedMessage(string? Method, string? Target, long? ContentLength, List<string?[]> Headers);
+
+    private static readonly Lazy<List<Case>> AllCases = new(() => Http1Corpus.ReadCases<Case>("llhttp-requests.jsonl"));
 
     public static TheoryData<string> RequestCases() => Names(c => c.Type == "request");
 
@@ -75,7 +79,7 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
     public void Load_Corpus_HasRequestCases()
     {
         Assert.True(AllCases.Value.Count(c => c.Type == "request") > 100);
-        Assert.True(AllCases.Value.Count(c => c.Type == "request" && c.ExpectsError) > 30);
+        Assert.True(AllCases.Value.Count(c => c.Type == "request" && c.Reject) > 30);
     }
 
     [Theory]
@@ -83,9 +87,9 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
     public void Parse_LlhttpRequestCase_AgreesOnValidity(string name)
     {
         Case c = Find(name);
-        var outcome = Http1Corpus.Run(c.Input);
+        var outcome = Http1Corpus.Run(c.Bytes);
         output.WriteLine(Http1Corpus.Describe(outcome));
-        if (c.ExpectsError)
+        if (c.Reject)
         {
             if (AcceptedDeliberately.TryGetValue(name, out string? why))
             {
@@ -102,7 +106,7 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
             return;
         }
         Assert.False(outcome.Rejected, $"llhttp accepts this; we: {Http1Corpus.Describe(outcome)}");
-        CheckAgainstLog(c, outcome);
+        CheckMessages(c, outcome);
     }
 
     [Theory]
@@ -110,7 +114,7 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
     public void Parse_LlhttpLenientCase_RejectedByStrictParser(string name)
     {
         Case c = Find(name);
-        var outcome = Http1Corpus.Run(c.Input);
+        var outcome = Http1Corpus.Run(c.Bytes);
         output.WriteLine(Http1Corpus.Describe(outcome));
         if (LenientAccepted.TryGetValue(name, out string? reason))
         {
@@ -120,10 +124,10 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
         Assert.True(outcome.Rejected || outcome.DataAfterClose, $"needs an llhttp leniency; we: {Http1Corpus.Describe(outcome)}");
     }
 
-    /// <summary>Compares each message with llhttp's log: method, target, field names and values, Content-Length.</summary>
-    private static void CheckAgainstLog(Case c, Http1Corpus.Outcome outcome)
+    /// <summary>Compares each message with llhttp's: method, target, field names and values, Content-Length.</summary>
+    private static void CheckMessages(Case c, Http1Corpus.Outcome outcome)
     {
-        var expected = ExpectedMessages(c.Log);
+        var expected = c.Messages ?? throw new InvalidDataException($"{c.Id}: accepted case without messages");
         Assert.True(outcome.Messages.Count >= expected.Count(m => m.Method is not null) || outcome.Incomplete,
             $"expected {expected.Count} messages, parsed {outcome.Messages.Count}");
         for (int i = 0; i < Math.Min(expected.Count, outcome.Messages.Count); i++)
@@ -131,14 +135,14 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
             var e = expected[i];
             var m = outcome.Messages[i];
             if (e.Method is not null) Assert.Equal(e.Method, m.Method);
-            if (e.Url is not null) Assert.Equal(e.Url, m.Target);
+            if (e.Target is not null) Assert.Equal(e.Target, m.Target);
             Assert.Equal(e.Headers.Count, m.Headers.Count);
             for (int h = 0; h < e.Headers.Count; h++)
             {
-                Assert.Equal(e.Headers[h].Name, m.Headers[h].Name, ignoreCase: true);
-                if (e.Headers[h].Value is { } value)
+                Assert.Equal(e.Headers[h][0], m.Headers[h].Name, ignoreCase: true);
+                if (e.Headers[h][1] is { } value)
                 {
-                    Assert.Equal(value.Trim(' ', '\t'), m.Headers[h].Value);
+                    Assert.Equal(value, m.Headers[h].Value);
                 }
             }
             if (m.ContentLength >= 0 && e.ContentLength is { } length)
@@ -146,158 +150,5 @@ public partial class LlhttpCorpusTests(ITestOutputHelper output)
                 Assert.Equal(length, m.ContentLength);
             }
         }
-    }
-
-    private sealed class ExpectedMessage
-    {
-        public string? Method;
-        public string? Url;
-        public long? ContentLength;
-        public readonly List<(string Name, string? Value)> Headers = [];
-    }
-
-    [GeneratedRegex("""^off=\d+ len=\d+ span\[(?<kind>[a-z_]+)\]="(?<value>.*)"$""")]
-    private static partial Regex SpanLine();
-
-    [GeneratedRegex(@"content_length=(?<n>\d+)")]
-    private static partial Regex ContentLengthField();
-
-    private static List<ExpectedMessage> ExpectedMessages(string[] log)
-    {
-        var list = new List<ExpectedMessage>();
-        ExpectedMessage? current = null;
-        string? pendingValue = null;
-        int valueSpans = 0;
-        bool complete = false;
-        foreach (string line in log)
-        {
-            if (line.EndsWith(" message begin", StringComparison.Ordinal))
-            {
-                current = new ExpectedMessage();
-                list.Add(current);
-                complete = false;
-                continue;
-            }
-            if (current is null || complete) continue;
-            if (line.Contains(" headers complete ", StringComparison.Ordinal))
-            {
-                // Field spans after this point are trailer fields, which we validate and drop.
-                complete = true;
-                var match = ContentLengthField().Match(line);
-                if (match.Success) current.ContentLength = long.Parse(match.Groups["n"].Value);
-                continue;
-            }
-            var span = SpanLine().Match(line);
-            if (!span.Success) continue;
-            string value = span.Groups["value"].Value;
-            // Escaped values (non-printable bytes) are compared by presence only.
-            bool plain = !value.Contains('\\');
-            switch (span.Groups["kind"].Value)
-            {
-                case "method": current.Method = plain ? value : null; break;
-                case "url": current.Url = plain ? (current.Url ?? "") + value : null; break;
-                case "header_field":
-                    current.Headers.Add((value, null));
-                    valueSpans = 0;
-                    break;
-                case "header_value":
-                    if (current.Headers.Count == 0) break;
-                    pendingValue = valueSpans == 0 ? value : null;
-                    valueSpans++;
-                    var last = current.Headers[^1];
-                    current.Headers[^1] = (last.Name, plain && pendingValue is not null ? pendingValue : null);
-                    break;
-            }
-        }
-        return list;
-    }
-
-    private static List<Case> Load()
-    {
-        string dir = Path.Combine(Http1Corpus.Root, "llhttp", "request");
-        var cases = new List<Case>();
-        foreach (string file in Directory.GetFiles(dir, "*.md").OrderBy(f => f, StringComparer.Ordinal))
-        {
-            string[] lines = File.ReadAllLines(file);
-            string fileName = Path.GetFileNameWithoutExtension(file);
-            string heading = "";
-            string? type = null;
-            byte[]? input = null;
-            var names = new HashSet<string>();
-            for (int i = 0; i < lines.Length; i++)
-            {
-                string line = lines[i];
-                if (line.StartsWith('#'))
-                {
-                    heading = line.TrimStart('#').Trim();
-                }
-                else if (line.StartsWith("<!-- meta=", StringComparison.Ordinal))
-                {
-                    string json = line["<!-- meta=".Length..line.LastIndexOf("-->", StringComparison.Ordinal)];
-                    type = JsonDocument.Parse(json).RootElement.GetProperty("type").GetString();
-                    input = null;
-                }
-                else if (line.StartsWith("```", StringComparison.Ordinal) && line.Length > 3 && type is not null)
-                {
-                    string lang = line[3..].Trim();
-                    var body = new List<string>();
-                    for (i++; i < lines.Length && lines[i] != "```"; i++) body.Add(lines[i]);
-                    if (lang == "http")
-                    {
-                        input = TransformInput(string.Join("\n", body));
-                    }
-                    else if (lang == "log" && input is not null)
-                    {
-                        string name = heading;
-                        for (int n = 2; !names.Add(name); n++) name = $"{heading} #{n}";
-                        cases.Add(new Case(fileName, name, type, input, [.. body]));
-                        type = null;
-                        input = null;
-                    }
-                }
-            }
-        }
-        return cases;
-    }
-
-    /// <summary>The input transformation of llhttp's md-test (see ORIGIN.md): continuations, CRLF, escapes.</summary>
-    private static byte[] TransformInput(string block)
-    {
-        string s = block.Replace("\\\n", "", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
-        var bytes = new List<byte>();
-        for (int i = 0; i < s.Length; i++)
-        {
-            char ch = s[i];
-            if (ch == '\\' && i + 1 < s.Length)
-            {
-                char next = s[i + 1];
-                switch (next)
-                {
-                    case 'r': bytes.Add((byte)'\r'); i++; continue;
-                    case 'n': bytes.Add((byte)'\n'); i++; continue;
-                    case 't': bytes.Add((byte)'\t'); i++; continue;
-                    case 'f': bytes.Add((byte)'\f'); i++; continue;
-                    case 'x' when i + 3 < s.Length && Uri.IsHexDigit(s[i + 2]) && Uri.IsHexDigit(s[i + 3]):
-                        bytes.Add(Convert.ToByte(s.Substring(i + 2, 2), 16));
-                        i += 3;
-                        continue;
-                    case >= '0' and <= '7':
-                        int j = i + 1, value = 0;
-                        while (j < s.Length && j < i + 4 && s[j] is >= '0' and <= '7') value = value * 8 + (s[j++] - '0');
-                        bytes.Add((byte)value);
-                        i = j - 1;
-                        continue;
-                }
-            }
-            if (ch > 0xFF)
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(ch.ToString()));
-            }
-            else
-            {
-                bytes.Add((byte)ch);
-            }
-        }
-        return [.. bytes];
     }
 }
