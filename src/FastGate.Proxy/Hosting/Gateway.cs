@@ -109,7 +109,7 @@ public sealed class Gateway : IDisposable
 
     private void Apply(ConfigModel model)
     {
-        var clusters = _endpoints.Build(model, out var nextEndpoints);
+        var clusters = _endpoints.Build(model, out var endpointPlan);
         var generation = _generation + 1;
         var snapshot = new GatewaySnapshot(model, clusters, Metrics, generation);
 
@@ -151,9 +151,11 @@ public sealed class Gateway : IDisposable
             throw;
         }
 
+        // Every socket is bound: from here on nothing fails, so endpoint settings change only now,
+        // and before the snapshot is published so its first exchange sees them.
+        _endpoints.Commit(endpointPlan);
         Volatile.Write(ref _current, snapshot);
         _generation = generation;
-        _endpoints.Commit(nextEndpoints);
         var previousAdmin = _admin;
         Volatile.Write(ref _admin, admin);
         _adminConfigured = model.Admin.Endpoint;

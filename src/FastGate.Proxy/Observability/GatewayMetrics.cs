@@ -68,10 +68,11 @@ public sealed class GatewayMetrics
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         Gauge(text, "fastgate_resident_memory_bytes", "Resident set size.", Environment.WorkingSet);
         text.Append("# HELP fastgate_upstream_connections Upstream connections by endpoint and state.\n# TYPE fastgate_upstream_connections gauge\n");
-        foreach (var endpoint in endpoints)
+        // One series per address: clusters that share an address keep pools of their own, summed here.
+        foreach (var address in endpoints.GroupBy(e => e.Address, StringComparer.Ordinal))
         {
-            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"open\"} ").Append(endpoint.OpenConnections).Append('\n');
-            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"idle\"} ").Append(endpoint.IdleConnections).Append('\n');
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"open\"} ").Append(address.Sum(e => e.OpenConnections)).Append('\n');
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"idle\"} ").Append(address.Sum(e => e.IdleConnections)).Append('\n');
         }
         return text.ToString();
     }
