@@ -266,6 +266,16 @@ public sealed class Gateway : IDisposable
 
     public void ReopenAccessLog() => AccessLog?.Reopen();
 
+    /// <summary>A listener stopped accepting at its cap: counted always, logged at most every few seconds.</summary>
+    internal void OnListenerCapped(string name, ConnectionListener listener)
+    {
+        var state = Metrics.Listener(name);
+        if (state.OnCapacityReached(Stopwatch.GetTimestamp()))
+        {
+            Log.Warn($"listener '{name}' on {listener.EndPoint} reached max_connections ({listener.ActiveConnections} open): new connections wait in the accept queue until one closes ({state.CapacityPauses} pause(s) so far)");
+        }
+    }
+
     /// <summary>Closes the admin socket (shutdown: the admin API goes first so no reload races the drain).</summary>
     public void StopAdmin()
     {
