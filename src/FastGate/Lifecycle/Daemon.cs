@@ -117,6 +117,12 @@ public sealed class Daemon
         {
             notifier.Reloading();
             var result = gateway.Reload(ConfigLoader.Load(_configPath));
+            // A reload is when the largest garbage in the process appears at once: the parse of the
+            // file and, once swapped, the old snapshot, which has lived long enough to sit in gen2.
+            // Left to its budgets the GC lets that garbage pile up (RSS climbed 30+ MB over a few
+            // hundred reloads before levelling off); collecting here keeps RSS flat. The pause grows
+            // with the live heap (about a millisecond for a small config) and is paid once per reload.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             notifier.Ready(result.Success ? Status(gateway) : $"reload failed, serving generation {gateway.Current.Generation}");
             return result;
         }
