@@ -48,6 +48,25 @@ public sealed class ListenerBindTests(UpstreamsFixture upstreams)
     }
 
     [Fact]
+    public async Task Run_TwoDaemonsWithReusePort_BothServeTheSharedPort()
+    {
+        var webPort = FreePort.Next();
+        await using var first = await DaemonRun.StartAsync(Config(webPort, FreePort.Next(), upstreams.A.Address, "reuse_port = true"));
+        await using var second = await DaemonRun.StartAsync(Config(webPort, FreePort.Next(), upstreams.B.Address, "reuse_port = true"));
+
+        // The kernel spreads connections over both sockets; fresh connections reach each in turn.
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 200 && seen.Count < 2; i++)
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var response = await client.GetAsync($"http://127.0.0.1:{webPort}/");
+            seen.Add(response.Headers.GetValues("x-upstream").Single());
+        }
+
+        Assert.Equal(["a", "b"], seen.Order());
+    }
+
+    [Fact]
     public async Task Reload_NewListenerOnBusyPort_IsRejectedNamingListenerAndAddress()
     {
         var webPort = FreePort.Next();
