@@ -89,6 +89,23 @@ public sealed class AdminListenerTests(UpstreamsFixture upstreams)
     }
 
     [Fact]
+    public async Task Reload_SameAdminAddressNewToken_KeepsTheSocketAndChecksTheNewToken()
+    {
+        var port = FreePort.Next();
+        var webPort = FreePort.Next();
+        var admin = $"http://127.0.0.2:{port}";
+        await using var daemon = await DaemonRun.StartAsync(Config($"127.0.0.2:{port}", Token, webPort, upstreams.A.Address));
+
+        daemon.WriteConfig(Config($"127.0.0.2:{port}", "admin-secret-2", webPort, upstreams.A.Address));
+        var (status, body) = await ReloadAsync(admin, Token);
+
+        Assert.True(status == 200, body);
+        Assert.Equal(401, await StatusAsync(admin, HttpMethod.Get, "/config", Token));
+        Assert.Equal(200, await StatusAsync(admin, HttpMethod.Get, "/config", "admin-secret-2"));
+        Assert.DoesNotContain(daemon.Process.Stderr.Split('\n'), l => l.Contains($"admin on 127.0.0.2:{port} closed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Reload_AdminMovedToBusyAddress_IsRejectedNamingItAndOldAdminKeepsItsToken()
     {
         var oldPort = FreePort.Next();
