@@ -7,7 +7,9 @@ return await Cli.RunAsync(args);
 internal static class Cli
 {
     private const string Usage = """
-        usage: fastgate run -c FILE      serve with the config in FILE
+        usage: fastgate run -c FILE [--pid-file PATH]
+                                         serve with the config in FILE; write the process id
+                                         to PATH while serving
                fastgate check -c FILE    validate FILE; print FILE:LINE:COL: message per error
                fastgate version          print the version
         """;
@@ -27,7 +29,11 @@ internal static class Cli
             case "check":
                 return ConfigPath(args) is { } checkPath ? Check(checkPath) : 2;
             case "run":
-                return ConfigPath(args) is { } runPath ? await new Daemon(runPath).RunAsync() : 2;
+                if (ConfigPath(args) is not { } runPath || !TryOption(args, "--pid-file", out var pidFile))
+                {
+                    return 2;
+                }
+                return await new Daemon(runPath, pidFile).RunAsync();
             case "help" or "--help" or "-h":
                 Console.WriteLine(Usage);
                 return 0;
@@ -48,6 +54,25 @@ internal static class Cli
         }
         Console.Error.WriteLine($"missing -c FILE\n{Usage}");
         return null;
+    }
+
+    /// <summary>An optional <c>NAME VALUE</c> pair; false (after printing the usage) when NAME has no value.</summary>
+    private static bool TryOption(string[] args, string name, out string? value)
+    {
+        value = null;
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (args[i] == name)
+            {
+                if (i + 1 >= args.Length)
+                {
+                    Console.Error.WriteLine($"missing value for {name}\n{Usage}");
+                    return false;
+                }
+                value = args[i + 1];
+            }
+        }
+        return true;
     }
 
     private static int Check(string path)

@@ -6,29 +6,61 @@ namespace FastGate.Core.Transport;
 /// <summary>
 /// A listening socket and its accept loop. Accepted sockets get TCP_NODELAY and go to the
 /// handler on the accepting thread (the handler runs until its first real await, then the
-/// connection lives on socket completions). Over <c>max_connections</c> a new socket is closed
-/// at once, the way nginx drops past worker_connections, so the accept queue keeps draining.
+/// connection lives on socket completions). At <c>max_connections</c> the loop stops accepting
+/// until a connection closes, the way nginx behaves at worker_connections: excess clients wait
+/// in the kernel's accept queue and are served in turn instead of being accepted and reset.
 /// </summary>
 public sealed class ConnectionListener : IDisposable
 {
+    // Linux values (asm-generic/socket.h). .NET's ReuseAddress option sets SO_REUSEPORT as well on
+    // Linux, which lets a second process bind the same port and silently share its traffic.
+    private const int SOL_SOCKET = 1;
+    private const int SO_REUSEADDR = 2;
+    private const int SO_REUSEPORT = 15;
+
     private readonly Socket _socket;
     private readonly int _maxConnections;
     private IConnectionHandler _handler;
+    private TaskCompletionSource? _slotFreed;
     private int _active;
+    private long _capacityPauses;
     private volatile bool _stopped;
 
-    public ConnectionListener(IPEndPoint endPoint, int backlog, int maxConnections, IConnectionHandler handler)
+    /// <summary>Binds and listens; throws <see cref="SocketException"/> when the address is taken or unavailable.</summary>
+    /// <param name="reusePort">Share the port with other sockets that ask for it too (SO_REUSEPORT); only when the config says so.</param>
+    public ConnectionListener(IPEndPoint endPoint, int backlog, int maxConnections, IConnectionHandler handler, bool reusePort = false)
     {
         _maxConnections = maxConnections;
         _handler = handler;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        if (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.Address.Equals(IPAddress.IPv6Any))
+        try
         {
-            _socket.DualMode = true;
+            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                _socket.DualMode = true;
+            }
+            if (OperatingSystem.IsLinux())
+            {
+                // SO_REUSEADDR alone: a restart binds past connections in TIME_WAIT, but a port that
+                // another process listens on stays refused.
+                _socket.SetRawSocketOption(SOL_SOCKET, SO_REUSEADDR, BitConverter.GetBytes(1));
+                if (reusePort)
+                {
+                    _socket.SetRawSocketOption(SOL_SOCKET, SO_REUSEPORT, BitConverter.GetBytes(1));
+                }
+            }
+            else if (reusePort)
+            {
+                _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+            _socket.Bind(endPoint);
+            _socket.Listen(backlog);
         }
-        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _socket.Bind(endPoint);
-        _socket.Listen(backlog);
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 
@@ -36,6 +68,9 @@ public sealed class ConnectionListener : IDisposable
 
     /// <summary>Connections accepted and not yet released by <see cref="OnConnectionClosed"/>.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>How many times accepting paused because <c>max_connections</c> were open.</summary>
+    public long CapacityPauses => Interlocked.Read(ref _capacityPauses);
 
     /// <summary>Hands new connections to another handler (a reload keeps the socket, swaps what serves it).</summary>
     public IConnectionHandler Handler
@@ -53,6 +88,14 @@ public sealed class ConnectionListener : IDisposable
     {
         while (!_stopped)
         {
+            if (_maxConnections > 0 && Volatile.Read(ref _active) >= _maxConnections)
+            {
+                Interlocked.Increment(ref _capacityPauses);
+                Handler.OnCapacityReached(this);
+                await WaitForSlotAsync().ConfigureAwait(false);
+                continue;
+            }
+
             Socket socket;
             try
             {
@@ -73,13 +116,7 @@ public sealed class ConnectionListener : IDisposable
                 continue;
             }
 
-            var active = Interlocked.Increment(ref _active);
-            if (_maxConnections > 0 && active > _maxConnections)
-            {
-                Interlocked.Decrement(ref _active);
-                socket.Dispose();
-                continue;
-            }
+            Interlocked.Increment(ref _active);
             socket.NoDelay = true;
             try
             {
@@ -93,14 +130,32 @@ public sealed class ConnectionListener : IDisposable
         }
     }
 
+    private Task WaitForSlotAsync()
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _slotFreed, waiter);
+        // Published before the re-check: a close between the check in the loop and the publish
+        // would otherwise find no waiter and the loop would sleep with a free slot.
+        if (_stopped || Volatile.Read(ref _active) < _maxConnections)
+        {
+            waiter.TrySetResult();
+        }
+        return waiter.Task;
+    }
+
     /// <summary>Called by the handler once per connection it was given, when that connection ends.</summary>
-    public void OnConnectionClosed() => Interlocked.Decrement(ref _active);
+    public void OnConnectionClosed()
+    {
+        Interlocked.Decrement(ref _active);
+        Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
+    }
 
     /// <summary>Stops accepting; connections already accepted go on.</summary>
     public void Stop()
     {
         _stopped = true;
         _socket.Dispose();
+        Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
     }
 
     public void Dispose() => Stop();

@@ -6,4 +6,12 @@ namespace FastGate.Core.Transport;
 public interface IConnectionHandler
 {
     void OnConnection(Socket socket, ConnectionListener listener);
+
+    /// <summary>
+    /// The listener reached its connection cap and stops accepting until one closes; called on the
+    /// accept loop, once per pause. Default: nothing.
+    /// </summary>
+    void OnCapacityReached(ConnectionListener listener)
+    {
+    }
 }

@@ -14,11 +14,32 @@ namespace FastGate.Proxy.Admin;
 /// The admin listener: /metrics (Prometheus text), /healthz, /config (the live config,
 /// secrets redacted, and the last reload's outcome) and POST /reload. Off the hot path, so it
 /// favours plain code over allocation-free code. When a token is configured every request must
-/// carry <c>Authorization: Bearer TOKEN</c>.
+/// carry <c>Authorization: Bearer TOKEN</c>. Every wait has a deadline (a head within
+/// <c>headerTimeout</c>, the next request within <c>idleTimeout</c>, a response written within
+/// <see cref="WriteTimeout"/>), so idle or stalled clients cannot hold the admin API's few slots.
 /// </summary>
-public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> reload) : IConnectionHandler
+public sealed class AdminConnectionHandler : IConnectionHandler
 {
     private const int MaxHeadBytes = 16 * 1024;
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Gateway _gateway;
+    private readonly Func<ReloadResult> _reload;
+    private readonly TimeSpan _headerTimeout;
+    private readonly TimeSpan _idleTimeout;
+
+    public AdminConnectionHandler(Gateway gateway, Func<ReloadResult> reload)
+        : this(gateway, reload, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60))
+    {
+    }
+
+    public AdminConnectionHandler(Gateway gateway, Func<ReloadResult> reload, TimeSpan headerTimeout, TimeSpan idleTimeout)
+    {
+        _gateway = gateway;
+        _reload = reload;
+        _headerTimeout = headerTimeout;
+        _idleTimeout = idleTimeout;
+    }
 
     public void OnConnection(Socket socket, ConnectionListener listener) => _ = ServeAsync(socket, listener);
 
@@ -26,17 +47,27 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
     {
         var connection = SocketPipe.Create(socket);
         var head = new Http1RequestHead();
+        using var deadline = new CancellationTokenSource();
         try
         {
+            // The first head is due within the header timeout of the connect; later ones within the
+            // idle timeout of the last response, then the header timeout of their first byte.
+            deadline.CancelAfter(_headerTimeout);
+            var idle = false;
             while (true)
             {
-                var result = await connection.Input.ReadAsync().ConfigureAwait(false);
+                var result = await connection.Input.ReadAsync(deadline.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 if (!Http1Parser.TryFindHeadEnd(buffer, MaxHeadBytes, MaxHeadBytes, out var headLength, out var error))
                 {
                     if (error != Http1Error.None || result.IsCompleted)
                     {
                         return;
+                    }
+                    if (idle && !buffer.IsEmpty)
+                    {
+                        idle = false;
+                        deadline.CancelAfter(_headerTimeout);
                     }
                     connection.Input.AdvanceTo(buffer.Start, buffer.End);
                     continue;
@@ -45,20 +76,31 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
                 head.Buffer = buffer.Slice(0, headLength).ToArray();
                 head.Length = headLength;
                 connection.Input.AdvanceTo(buffer.GetPosition(headLength));
-                if (Http1Parser.ParseRequest(head, 100) != Http1Error.None || head.IsChunked || head.ContentLength > 0)
+
+                // A connection accepted by an admin address the config has since left is not served:
+                // the token it would be checked against is no longer the one for where it arrived.
+                if (_gateway.Admin is not { } binding || !ReferenceEquals(binding.Listener, listener))
                 {
-                    await WriteAsync(connection.Output, 400, "text/plain", "bad request\n", close: true).ConfigureAwait(false);
                     return;
                 }
-                var (status, type, body) = Handle(head);
-                await WriteAsync(connection.Output, status, type, body, close: !head.KeepAlive).ConfigureAwait(false);
+                deadline.CancelAfter(WriteTimeout);
+                if (Http1Parser.ParseRequest(head, 100) != Http1Error.None || head.IsChunked || head.ContentLength > 0)
+                {
+                    await WriteAsync(connection.Output, 400, "text/plain", "bad request\n", close: true, headOnly: false, deadline.Token).ConfigureAwait(false);
+                    return;
+                }
+                var (status, type, body) = Handle(head, binding.Token);
+                // HEAD gets the head only: a body would be read as the start of the next response.
+                await WriteAsync(connection.Output, status, type, body, close: !head.KeepAlive, headOnly: head.Method == RequestMethod.Head, deadline.Token).ConfigureAwait(false);
                 if (!head.KeepAlive)
                 {
                     return;
                 }
+                idle = true;
+                deadline.CancelAfter(_idleTimeout);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
         }
         finally
@@ -68,9 +110,9 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
         }
     }
 
-    private (int Status, string Type, string Body) Handle(Http1RequestHead head)
+    private (int Status, string Type, string Body) Handle(Http1RequestHead head, string? token)
     {
-        if (!Authorized(head))
+        if (!Authorized(head, token))
         {
             return (401, "text/plain", "admin token required\n");
         }
@@ -78,13 +120,13 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
         switch (path)
         {
             case "/metrics" when head.Method is RequestMethod.Get or RequestMethod.Head:
-                return (200, "text/plain; version=0.0.4; charset=utf-8", gateway.Metrics.Render(gateway.Endpoints, gateway.AccessLog));
+                return (200, "text/plain; version=0.0.4; charset=utf-8", _gateway.Metrics.Render(_gateway.Endpoints, _gateway.AccessLog));
             case "/healthz" when head.Method is RequestMethod.Get or RequestMethod.Head:
-                return gateway.Draining ? (503, "text/plain", "draining\n") : (200, "text/plain", "ok\n");
+                return _gateway.Draining ? (503, "text/plain", "draining\n") : (200, "text/plain", "ok\n");
             case "/config" when head.Method is RequestMethod.Get or RequestMethod.Head:
                 return (200, "application/json", RenderConfig());
             case "/reload" when head.Method == RequestMethod.Post:
-                var result = reload();
+                var result = _reload();
                 return (result.Success ? 200 : 422, "application/json", RenderReload(result));
             case "/metrics" or "/healthz" or "/config" or "/reload":
                 return (405, "text/plain", "method not allowed\n");
@@ -93,9 +135,8 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
         }
     }
 
-    private bool Authorized(Http1RequestHead head)
+    private static bool Authorized(Http1RequestHead head, string? token)
     {
-        var token = gateway.Current.Model.Admin.Token;
         if (string.IsNullOrEmpty(token))
         {
             return true;
@@ -113,7 +154,7 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
 
     private string RenderConfig()
     {
-        var snapshot = gateway.Current;
+        var snapshot = _gateway.Current;
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
@@ -121,7 +162,7 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
             json.WriteString("source", snapshot.Model.SourcePath);
             json.WriteNumber("generation", snapshot.Generation);
             json.WriteString("config", snapshot.Model.RedactedText);
-            if (gateway.LastReload is { } last)
+            if (_gateway.LastReload is { } last)
             {
                 json.WritePropertyName("last_reload");
                 WriteReload(json, last);
@@ -156,13 +197,16 @@ public sealed class AdminConnectionHandler(Gateway gateway, Func<ReloadResult> r
         json.WriteEndObject();
     }
 
-    private static async ValueTask WriteAsync(System.IO.Pipelines.PipeWriter output, int status, string type, string body, bool close)
+    private static async ValueTask WriteAsync(System.IO.Pipelines.PipeWriter output, int status, string type, string body, bool close, bool headOnly, CancellationToken cancellationToken)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
         var head = $"HTTP/1.1 {status} {Http1StatusResponses.ReasonPhrase(status)}\r\nContent-Type: {type}\r\nContent-Length: {bytes.Length}\r\n"
             + (close ? "Connection: close\r\n" : "") + "\r\n";
         output.Write(Encoding.ASCII.GetBytes(head));
-        output.Write(bytes);
-        await output.FlushAsync().ConfigureAwait(false);
+        if (!headOnly)
+        {
+            output.Write(bytes);
+        }
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,6 +13,8 @@ public sealed record ListenerModel
     public int Backlog { get; init; } = 511;
     /// <summary>0 means no limit.</summary>
     public int MaxConnections { get; init; }
+    /// <summary>Share the port with other processes that ask for it too (SO_REUSEPORT); off by default so a second daemon fails to start.</summary>
+    public bool ReusePort { get; init; }
     public required LimitsModel Limits { get; init; }
     /// <summary>TLS offload settings from <c>[listener.tls]</c>; null when the listener speaks plain text.</summary>
     public TlsModel? Tls { get; init; }

@@ -16,10 +16,17 @@ public sealed class Gateway : IDisposable
 {
     private static readonly long HeartbeatTicks = Stopwatch.Frequency / 4;
 
+    // Admin connections are few and slow; past this many, new ones wait in the backlog (and the
+    // admin timeouts make room), so idle clients cannot hold the admin API.
+    private const int MaxAdminConnections = 64;
+
     private readonly object _reloadLock = new();
     private readonly EndpointRegistry _endpoints;
     private Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
     private readonly Thread _heartbeat;
+    private IConnectionHandler? _adminHandler;
+    private IPEndPoint? _adminConfigured;
+    private AdminBinding? _admin;
     private GatewaySnapshot _current = null!;
     private long _generation;
     private volatile bool _draining;
@@ -46,11 +53,18 @@ public sealed class Gateway : IDisposable
     /// <summary>The bound address of each listener by name (port 0 in the config binds a free port).</summary>
     public IPEndPoint ListenerEndPoint(string name) => _listeners[name].Listener.EndPoint;
 
-    /// <summary>Binds every listener and starts serving <paramref name="model"/>. Throws when a listener cannot bind.</summary>
-    public void Start(ConfigModel model)
+    /// <summary>The admin socket serving now and its token; null when the gateway serves no admin API.</summary>
+    public AdminBinding? Admin => Volatile.Read(ref _admin);
+
+    /// <summary>
+    /// Binds every listener and starts serving <paramref name="model"/>. Throws when a listener cannot bind.
+    /// With <paramref name="admin"/>, the <c>[admin]</c> address is bound too and follows reloads.
+    /// </summary>
+    public void Start(ConfigModel model, IConnectionHandler? admin = null)
     {
         lock (_reloadLock)
         {
+            _adminHandler = admin;
             Apply(model);
             _heartbeat.Start();
         }
@@ -73,7 +87,7 @@ public sealed class Gateway : IDisposable
                     Apply(load.Model);
                     result = new ReloadResult(true, Volatile.Read(ref _generation), [], DateTime.UtcNow);
                 }
-                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+                catch (InvalidOperationException ex)
                 {
                     var error = new ConfigError(load.Model.SourcePath, 1, 1, ex.Message);
                     result = new ReloadResult(false, Volatile.Read(ref _generation), [error], DateTime.UtcNow);
@@ -95,7 +109,7 @@ public sealed class Gateway : IDisposable
 
     private void Apply(ConfigModel model)
     {
-        var clusters = _endpoints.Build(model, out var nextEndpoints);
+        var clusters = _endpoints.Build(model, out var endpointPlan);
         var generation = _generation + 1;
         var snapshot = new GatewaySnapshot(model, clusters, Metrics, generation);
 
@@ -109,6 +123,7 @@ public sealed class Gateway : IDisposable
         }
         var next = new Dictionary<string, (ListenerModel Model, ConnectionListener Listener)>(StringComparer.Ordinal);
         var bound = new List<ConnectionListener>();
+        var admin = _admin;
         try
         {
             foreach (var listenerModel in model.Listeners)
@@ -116,10 +131,15 @@ public sealed class Gateway : IDisposable
                 EnsureServed(listenerModel);
                 if (!live.TryGetValue(listenerModel.Endpoint, out var listener))
                 {
-                    listener = new ConnectionListener(listenerModel.Endpoint, listenerModel.Backlog, listenerModel.MaxConnections, new HttpConnectionHandler(this, listenerModel.Name));
+                    listener = Bind($"listener '{listenerModel.Name}'", listenerModel.Endpoint, listenerModel.Backlog, listenerModel.MaxConnections,
+                        listenerModel.ReusePort, new HttpConnectionHandler(this, listenerModel.Name));
                     bound.Add(listener);
                 }
                 next[listenerModel.Name] = (listenerModel, listener);
+            }
+            if (_adminHandler is not null)
+            {
+                admin = NextAdmin(model.Admin, bound);
             }
         }
         catch
@@ -131,9 +151,25 @@ public sealed class Gateway : IDisposable
             throw;
         }
 
+        // Every socket is bound: from here on nothing fails, so endpoint settings change only now,
+        // and before the snapshot is published so its first exchange sees them.
+        _endpoints.Commit(endpointPlan);
         Volatile.Write(ref _current, snapshot);
         _generation = generation;
-        _endpoints.Commit(nextEndpoints);
+        var previousAdmin = _admin;
+        Volatile.Write(ref _admin, admin);
+        _adminConfigured = model.Admin.Endpoint;
+        if (admin is not null && !ReferenceEquals(admin.Listener, previousAdmin?.Listener))
+        {
+            admin.Listener.Start();
+            Log.Info($"admin on {admin.Listener.EndPoint}");
+        }
+        if (previousAdmin is not null && !ReferenceEquals(admin?.Listener, previousAdmin.Listener))
+        {
+            // Connections it already accepted are refused at their next request: the binding moved.
+            previousAdmin.Listener.Stop();
+            Log.Info($"admin on {previousAdmin.Listener.EndPoint} closed");
+        }
         AccessLog = ReplaceAccessLog(AccessLog, model.Log.Access);
         Log.Level = model.Log.Level;
         foreach (var cluster in model.Clusters.Values)
@@ -165,6 +201,45 @@ public sealed class Gateway : IDisposable
         _listeners = next;
     }
 
+    /// <summary>The admin binding for <paramref name="model"/>: the same socket when the address stays, else a new one (added to <paramref name="bound"/>).</summary>
+    private AdminBinding? NextAdmin(AdminModel model, List<ConnectionListener> bound)
+    {
+        if (model.Endpoint is not { } endpoint)
+        {
+            return null;
+        }
+        // The loader asks for a token off loopback; checked again here against the address that will
+        // actually be bound, so no path (an empty secret, a loader change) serves the admin API open.
+        if (!IPAddress.IsLoopback(endpoint.Address) && string.IsNullOrEmpty(model.Token))
+        {
+            throw new InvalidOperationException($"the admin listener on {endpoint} is not a loopback address and has no token: set 'token' in [admin]");
+        }
+        var listener = _admin is not null && endpoint.Equals(_adminConfigured)
+            ? _admin.Listener
+            : Bind("the admin listener", endpoint, 64, MaxAdminConnections, reusePort: false, _adminHandler!);
+        if (!ReferenceEquals(listener, _admin?.Listener))
+        {
+            bound.Add(listener);
+        }
+        return new AdminBinding(listener, string.IsNullOrEmpty(model.Token) ? null : model.Token);
+    }
+
+    /// <summary>Binds a socket, or throws an error that names what was being bound and where.</summary>
+    private static ConnectionListener Bind(string owner, IPEndPoint endpoint, int backlog, int maxConnections, bool reusePort, IConnectionHandler handler)
+    {
+        try
+        {
+            return new ConnectionListener(endpoint, backlog, maxConnections, handler, reusePort);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            var hint = ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse
+                ? " (another process listens there, e.g. a second fastgate; set reuse_port = true on the listener to share the port on purpose)"
+                : "";
+            throw new InvalidOperationException($"{owner} cannot listen on {endpoint}: {ex.Message}{hint}", ex);
+        }
+    }
+
     private static void EnsureServed(ListenerModel listener)
     {
         if (listener.Protocol != ListenerProtocol.Http)
@@ -190,6 +265,25 @@ public sealed class Gateway : IDisposable
     }
 
     public void ReopenAccessLog() => AccessLog?.Reopen();
+
+    /// <summary>A listener stopped accepting at its cap: counted always, logged at most every few seconds.</summary>
+    internal void OnListenerCapped(string name, ConnectionListener listener)
+    {
+        var state = Metrics.Listener(name);
+        if (state.OnCapacityReached(Stopwatch.GetTimestamp()))
+        {
+            Log.Warn($"listener '{name}' on {listener.EndPoint} reached max_connections ({listener.ActiveConnections} open): new connections wait in the accept queue until one closes ({state.CapacityPauses} pause(s) so far)");
+        }
+    }
+
+    /// <summary>Closes the admin socket (shutdown: the admin API goes first so no reload races the drain).</summary>
+    public void StopAdmin()
+    {
+        lock (_reloadLock)
+        {
+            _admin?.Listener.Stop();
+        }
+    }
 
     /// <summary>
     /// Stops accepting, closes idle connections, lets in-flight exchanges finish, and returns when
@@ -254,6 +348,7 @@ public sealed class Gateway : IDisposable
                 listener.Dispose();
             }
             _listeners.Clear();
+            _admin?.Listener.Dispose();
         }
         AccessLog?.Dispose();
     }

@@ -20,6 +20,8 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
     }
 
+    public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
+
     /// <summary>The client's IP as ASCII, once per connection, for X-Forwarded-For and the access log.</summary>
     private static byte[] FormatAddress(EndPoint? endPoint)
     {

@@ -11,6 +11,7 @@ namespace FastGate.Proxy.Observability;
 public sealed class GatewayMetrics
 {
     private readonly ConcurrentDictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ListenerState> _listeners = new(StringComparer.Ordinal);
     private long _activeConnections;
     private long _connectionsTotal;
     private long _bytesIn;
@@ -25,6 +26,8 @@ public sealed class GatewayMetrics
     public LatencyHistogram UpstreamLatency { get; } = new();
 
     public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
+
+    public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -59,6 +62,11 @@ public sealed class GatewayMetrics
         Counter(text, "fastgate_connections_total", "Downstream connections accepted.", Interlocked.Read(ref _connectionsTotal));
         Counter(text, "fastgate_bytes_received_total", "Bytes read from clients, counted when each exchange ends.", Interlocked.Read(ref _bytesIn));
         Counter(text, "fastgate_bytes_sent_total", "Bytes written to clients, counted when each exchange ends.", Interlocked.Read(ref _bytesOut));
+        text.Append("# HELP fastgate_listener_connections_capped_total Times a listener reached max_connections and stopped accepting until a connection closed (new clients wait in the accept queue).\n# TYPE fastgate_listener_connections_capped_total counter\n");
+        foreach (var listener in _listeners.Values.OrderBy(l => l.Name, StringComparer.Ordinal))
+        {
+            text.Append("fastgate_listener_connections_capped_total{listener=\"").Append(Escape(listener.Name)).Append("\"} ").Append(listener.CapacityPauses).Append('\n');
+        }
         Counter(text, "fastgate_upstream_errors_total", "Upstream connect failures, resets and timeouts.", Interlocked.Read(ref _upstreamErrors));
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
@@ -68,10 +76,11 @@ public sealed class GatewayMetrics
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         Gauge(text, "fastgate_resident_memory_bytes", "Resident set size.", Environment.WorkingSet);
         text.Append("# HELP fastgate_upstream_connections Upstream connections by endpoint and state.\n# TYPE fastgate_upstream_connections gauge\n");
-        foreach (var endpoint in endpoints)
+        // One series per address: clusters that share an address keep pools of their own, summed here.
+        foreach (var address in endpoints.GroupBy(e => e.Address, StringComparer.Ordinal))
         {
-            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"open\"} ").Append(endpoint.OpenConnections).Append('\n');
-            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(endpoint.Address)).Append("\",state=\"idle\"} ").Append(endpoint.IdleConnections).Append('\n');
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"open\"} ").Append(address.Sum(e => e.OpenConnections)).Append('\n');
+            text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"idle\"} ").Append(address.Sum(e => e.IdleConnections)).Append('\n');
         }
         return text.ToString();
     }

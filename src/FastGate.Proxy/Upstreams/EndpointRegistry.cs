@@ -4,14 +4,16 @@ using FastGate.Proxy.Config;
 namespace FastGate.Proxy.Upstreams;
 
 /// <summary>
-/// All endpoint states by address, across snapshots. Building a snapshot takes the existing state
-/// for an address that stays (keeping its pool); endpoints that left are retired after the swap.
-/// Used only by the reload path, under its lock.
+/// All endpoint states across snapshots, keyed by (cluster, address): an endpoint that stays in
+/// its cluster keeps its pool and counters; endpoints that left are retired after the swap. The key
+/// holds the cluster because weight and pool limits are cluster settings: two clusters naming one
+/// address each get their own state, the way nginx gives each upstream block its own keepalive
+/// cache, so neither takes the other's limits. Used only by the reload path, under its lock.
 /// </summary>
 public sealed class EndpointRegistry
 {
     private readonly IUpstreamConnector _connector;
-    private Dictionary<string, EndpointState> _states = new(StringComparer.Ordinal);
+    private Dictionary<(string Cluster, string Address), EndpointState> _states = new();
 
     public EndpointRegistry(IUpstreamConnector connector)
     {
@@ -20,10 +22,14 @@ public sealed class EndpointRegistry
 
     public IEnumerable<EndpointState> All => _states.Values;
 
-    /// <summary>Builds the clusters for a model, reusing states by address. Call <see cref="Commit"/> once the snapshot is live.</summary>
-    public Dictionary<string, Cluster> Build(ConfigModel model, out Dictionary<string, EndpointState> next)
+    /// <summary>
+    /// Builds the clusters for a model, reusing states that stay. Changes nothing live: a reload that
+    /// fails after this (a listener that cannot bind) leaves every endpoint as it was. Call
+    /// <see cref="Commit"/> to apply <paramref name="plan"/>.
+    /// </summary>
+    public Dictionary<string, Cluster> Build(ConfigModel model, out EndpointPlan plan)
     {
-        next = new Dictionary<string, EndpointState>(StringComparer.Ordinal);
+        plan = new EndpointPlan();
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
         foreach (var (name, clusterModel) in model.Clusters)
         {
@@ -31,16 +37,16 @@ public sealed class EndpointRegistry
             for (var i = 0; i < endpoints.Length; i++)
             {
                 var endpointModel = clusterModel.Endpoints[i];
-                if (!next.TryGetValue(endpointModel.Address, out var state))
+                var key = (name, endpointModel.Address);
+                if (!plan.States.TryGetValue(key, out var state))
                 {
-                    if (!_states.TryGetValue(endpointModel.Address, out state))
+                    if (!_states.TryGetValue(key, out state))
                     {
                         state = new EndpointState(endpointModel, _connector);
                     }
-                    next[endpointModel.Address] = state;
+                    plan.States[key] = state;
                 }
-                state.Model = endpointModel;
-                state.Configure(clusterModel.MaxIdleConnections, clusterModel.IdleTimeout);
+                plan.Settings.Add((state, endpointModel, clusterModel.MaxIdleConnections, clusterModel.IdleTimeout));
                 endpoints[i] = state;
             }
             clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel));
@@ -48,16 +54,21 @@ public sealed class EndpointRegistry
         return clusters;
     }
 
-    /// <summary>Makes <paramref name="next"/> the live set and retires endpoints no longer named.</summary>
-    public void Commit(Dictionary<string, EndpointState> next)
+    /// <summary>Applies the settings of <paramref name="plan"/>, makes its states the live set and retires endpoints no longer named.</summary>
+    public void Commit(EndpointPlan plan)
     {
-        foreach (var (address, state) in _states)
+        foreach (var (state, model, maxIdle, idleTimeout) in plan.Settings)
         {
-            if (!next.ContainsKey(address))
+            state.Model = model;
+            state.Configure(maxIdle, idleTimeout);
+        }
+        foreach (var (key, state) in _states)
+        {
+            if (!plan.States.ContainsKey(key))
             {
                 state.Retire();
             }
         }
-        _states = next;
+        _states = plan.States;
     }
 }

@@ -6,8 +6,8 @@ using FastGate.Proxy.Config;
 namespace FastGate.Proxy.Upstreams;
 
 /// <summary>
-/// Runtime state of one upstream endpoint, keyed by its address. It outlives reloads: a new
-/// snapshot that names the same address gets this same object, so its pool and counters stay.
+/// Runtime state of one upstream endpoint of one cluster. It outlives reloads: a new snapshot whose
+/// cluster names the same address gets this same object, so its pool and counters stay.
 /// Thread-safe: the idle pool is behind a lock, counters are atomics.
 /// </summary>
 public sealed class EndpointState
@@ -30,7 +30,7 @@ public sealed class EndpointState
         _connector = connector;
     }
 
-    /// <summary>The latest model for this address (weight and host header may change on reload).</summary>
+    /// <summary>The latest model for this address (the weight may change on reload; set only when a reload commits).</summary>
     public EndpointModel Model
     {
         get => _model;
@@ -58,6 +58,18 @@ public sealed class EndpointState
     public int IdleConnections
     {
         get { lock (_lock) { return _idleCount; } }
+    }
+
+    /// <summary>The most idle connections kept for reuse (the cluster's max_idle_connections).</summary>
+    public int MaxIdleConnections
+    {
+        get { lock (_lock) { return _maxIdle; } }
+    }
+
+    /// <summary>How long an idle connection is kept (the cluster's idle_timeout).</summary>
+    public TimeSpan IdleTimeout
+    {
+        get { lock (_lock) { return TimeSpan.FromSeconds((double)_idleTimeoutTicks / Stopwatch.Frequency); } }
     }
 
     public void Configure(int maxIdle, TimeSpan idleTimeout)

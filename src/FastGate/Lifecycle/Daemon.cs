@@ -1,7 +1,5 @@
-using System.Net;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using FastGate.Core.Transport;
 using FastGate.Proxy.Admin;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
@@ -19,12 +17,15 @@ public sealed class Daemon
     private const PosixSignal SIGUSR1 = (PosixSignal)10;
 
     private readonly string _configPath;
+    private readonly string? _pidFilePath;
     private readonly GatewayLog _log = new();
     private readonly Channel<DaemonCommand> _commands = Channel.CreateUnbounded<DaemonCommand>();
 
-    public Daemon(string configPath)
+    /// <param name="pidFilePath">Where to write the process id once serving (removed on exit), so an operator or a unit can signal exactly this process.</param>
+    public Daemon(string configPath, string? pidFilePath = null)
     {
         _configPath = Path.GetFullPath(configPath);
+        _pidFilePath = pidFilePath is null ? null : Path.GetFullPath(pidFilePath);
     }
 
     public async Task<int> RunAsync()
@@ -49,29 +50,25 @@ public sealed class Daemon
         using var gateway = new Gateway(_log);
         try
         {
-            gateway.Start(load.Model);
+            gateway.Start(load.Model, new AdminConnectionHandler(gateway, () => Reload(gateway, notifier)));
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (InvalidOperationException ex)
         {
             _log.Error($"cannot start: {ex.Message}");
             return 1;
         }
 
-        ConnectionListener? admin = null;
-        if (load.Model.Admin.Endpoint is { } adminEndPoint)
+        PidFile? pidFile;
+        try
         {
-            try
-            {
-                admin = new ConnectionListener(adminEndPoint, 64, 256, new AdminConnectionHandler(gateway, () => Reload(gateway, notifier)));
-                admin.Start();
-                _log.Info($"admin on {admin.EndPoint}");
-            }
-            catch (System.Net.Sockets.SocketException ex)
-            {
-                _log.Error($"cannot start admin listener on {adminEndPoint}: {ex.Message}");
-                return 1;
-            }
+            pidFile = _pidFilePath is null ? null : PidFile.Write(_pidFilePath);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Error($"cannot write pid file {_pidFilePath}: {ex.Message}");
+            return 1;
+        }
+        using var removePidFile = pidFile;
 
         using var watchdog = notifier.WatchdogInterval is { } interval ? new Timer(_ => notifier.Watchdog(), null, TimeSpan.Zero, interval) : null;
 
@@ -91,7 +88,7 @@ public sealed class Daemon
                     break;
                 case DaemonCommand.Stop:
                     notifier.Stopping();
-                    admin?.Stop();
+                    gateway.StopAdmin();
                     var drain = gateway.Current.Model.Defaults.DrainTimeout;
                     _log.Info($"draining (up to {drain.TotalSeconds:0.###}s)");
                     var left = await gateway.DrainAsync(drain).ConfigureAwait(false);
@@ -120,6 +117,12 @@ public sealed class Daemon
         {
             notifier.Reloading();
             var result = gateway.Reload(ConfigLoader.Load(_configPath));
+            // A reload is when the largest garbage in the process appears at once: the parse of the
+            // file and, once swapped, the old snapshot, which has lived long enough to sit in gen2.
+            // Left to its budgets the GC lets that garbage pile up (RSS climbed 30+ MB over a few
+            // hundred reloads before levelling off); collecting here keeps RSS flat. The pause grows
+            // with the live heap (about a millisecond for a small config) and is paid once per reload.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             notifier.Ready(result.Success ? Status(gateway) : $"reload failed, serving generation {gateway.Current.Generation}");
             return result;
         }
