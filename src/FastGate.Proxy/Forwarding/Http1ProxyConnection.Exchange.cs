@@ -393,7 +393,7 @@ public sealed partial class Http1ProxyConnection
         Disarm();
         DropUpstream();
         _status = status;
-        var bytes = Http1StatusResponses.Get(status, close);
+        var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
         _output.Write(bytes);
         _bytesOut += bytes.Length;
         _closeAfterLocal = close;
