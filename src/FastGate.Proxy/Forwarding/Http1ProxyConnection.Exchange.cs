@@ -213,10 +213,16 @@ public sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// A pooled connection the upstream closed just as we picked it (the keep-alive race): nothing
-    /// reached the upstream, and a request without a body is safe to send again on a new connection.
+    /// A pooled connection the upstream closed just as we picked it (the keep-alive race). The
+    /// upstream may still have acted on the request before closing, so only an idempotent method
+    /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
+    /// POST or PATCH by default either.
     /// </summary>
-    private bool CanRetry => _reused && !_hasBody && _attempt == 0;
+    private bool CanRetry => _reused && !_hasBody && _attempt == 0 && IsIdempotent(_request.Method);
+
+    private static bool IsIdempotent(RequestMethod method) =>
+        method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
+            or RequestMethod.Put or RequestMethod.Delete;
 
     private IoOperation Retry()
     {
