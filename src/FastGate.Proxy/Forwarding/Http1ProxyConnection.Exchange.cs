@@ -114,7 +114,7 @@ public sealed partial class Http1ProxyConnection
         if (!_hasBody)
         {
             _state = ExchangeState.FlushingRequest;
-            return IoOperation.FlushUpstream;
+            return FlushWithDeadline(IoOperation.FlushUpstream);
         }
         if (_request.ExpectContinue)
         {
@@ -122,14 +122,18 @@ public sealed partial class Http1ProxyConnection
             // as nginx does; the upstream gets the body without an Expect of its own.
             _output.Write(Http1StatusResponses.Continue100);
             _state = ExchangeState.SendingContinue;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         return BeginRequestBody();
     }
 
     private IoOperation OnContinueSent()
     {
-        if (_fault is not null || _flush.IsCompleted)
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
             return Abort();
         }
@@ -156,7 +160,7 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             _input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.BodyIdle ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
+            return _deadline.Fired != TimeoutKind.None ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
         }
         var status = _body.Copy(buffer, result.IsCompleted, _upstream!.Output, out var consumed, out _);
         _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
@@ -164,9 +168,8 @@ public sealed partial class Http1ProxyConnection
         switch (status)
         {
             case Http1CopyStatus.Complete:
-                Disarm();
                 _state = ExchangeState.FlushingRequest;
-                return IoOperation.FlushUpstream;
+                return FlushWithDeadline(IoOperation.FlushUpstream);
             case Http1CopyStatus.InvalidFraming:
                 return AnswerLocal(400, close: true);
             case Http1CopyStatus.TooLarge:
@@ -190,8 +193,11 @@ public sealed partial class Http1ProxyConnection
         }
         if (_flush.IsCanceled)
         {
+            if (IsStaleCancel(_flush))
+            {
+                return IoOperation.FlushUpstream;
+            }
             // The upstream stopped taking the body for idle_timeout.
-            TakeFired();
             _gateway.Metrics.UpstreamError();
             return AnswerLocal(504, close: true);
         }
@@ -205,6 +211,11 @@ public sealed partial class Http1ProxyConnection
         if (_fault is not null || _flush.IsCompleted)
         {
             return CanRetry ? Retry() : UpstreamFailed(502);
+        }
+        if (_flush.IsCanceled)
+        {
+            // The upstream stopped taking the request for idle_timeout.
+            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504);
         }
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
@@ -253,7 +264,7 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.UpstreamResponse ? UpstreamFailed(504) : IoOperation.ReadUpstream;
+            return _deadline.Fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504) : IoOperation.ReadUpstream;
         }
         if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
@@ -315,7 +326,7 @@ public sealed partial class Http1ProxyConnection
         {
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         _body.Start(framing, response.ContentLength, _chunkToClient, long.MaxValue);
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
@@ -340,7 +351,7 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.BodyIdle ? Abort() : IoOperation.ReadUpstream;
+            return _deadline.Fired != TimeoutKind.None ? Abort() : IoOperation.ReadUpstream;
         }
         var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
         if (_fault is null)
@@ -350,10 +361,9 @@ public sealed partial class Http1ProxyConnection
         _bytesOut += written;
         if (status == Http1CopyStatus.Complete)
         {
-            Disarm();
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
@@ -367,6 +377,10 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseBodyFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
         if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
             return Abort();
@@ -378,6 +392,10 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
         if (_responseComplete && _upstreamReusable)
         {
@@ -396,7 +414,6 @@ public sealed partial class Http1ProxyConnection
         {
             BeginExchange();
         }
-        Disarm();
         DropUpstream();
         _status = status;
         var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
@@ -404,14 +421,25 @@ public sealed partial class Http1ProxyConnection
         _bytesOut += bytes.Length;
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
-        return IoOperation.FlushClient;
+        return FlushWithDeadline(IoOperation.FlushClient);
     }
 
     private IoOperation OnLocalFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
         FinishExchange();
-        return _closeAfterLocal || _fault is not null || _flush.IsCompleted ? IoOperation.Close : BeginNextRequest();
+        return _closeAfterLocal || _fault is not null || _flush.IsCompleted || _flush.IsCanceled ? IoOperation.Close : BeginNextRequest();
     }
+
+    /// <summary>
+    /// A flush cancelled by a deadline fire meant for an earlier arming (see
+    /// <see cref="ConnectionDeadline"/>): the flush is simply awaited again.
+    /// </summary>
+    private bool IsStaleCancel(in System.IO.Pipelines.FlushResult flush) =>
+        _fault is null && flush.IsCanceled && !flush.IsCompleted && _deadline.Fired == TimeoutKind.None;
 
     /// <summary>Ends the exchange without a clean finish; the connection closes.</summary>
     private IoOperation Abort()

@@ -21,10 +21,12 @@ namespace FastGate.Proxy.Forwarding;
 /// exchange itself is a synchronous state machine (<see cref="ExchangeState"/>): each step
 /// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>).
 /// </para>
-/// One loop owns all mutable state here; the heartbeat thread only writes the timeout fields and
-/// cancels pending reads/flushes, which pipes allow from any thread.
+/// One loop owns all mutable state here. The heartbeat thread only fires the deadline
+/// (<see cref="ConnectionDeadline"/>) and queues the cancel of the pending read or flush to the
+/// thread pool: with inline pipe schedulers a cancel runs the awaiting continuation on the
+/// cancelling thread, and connection work must never run on the heartbeat thread.
 /// </summary>
-public sealed partial class Http1ProxyConnection : IHeartbeatTarget
+public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
     private const int MaxResponseHeaders = 256;
@@ -44,10 +46,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     private int _listenerIndex;
     private LimitsModel _limits = null!;
 
-    // Written by the heartbeat thread as well as the loop.
-    private long _deadline;
-    private TimeoutKind _armed;
-    private volatile TimeoutKind _fired;
+    // Shared with the heartbeat thread and with drain.
+    private ConnectionDeadline _deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
     private UpstreamConnection? _upstream;
@@ -185,7 +185,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            var fired = TakeFired();
+            var fired = _deadline.Fired;
             _input.AdvanceTo(buffer.Start, buffer.End);
             if (fired == TimeoutKind.RequestHead)
             {
@@ -193,7 +193,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
             }
             return fired == TimeoutKind.KeepAliveIdle || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
         }
-        if (!buffer.IsEmpty && _armed == TimeoutKind.KeepAliveIdle)
+        if (!buffer.IsEmpty && _deadline.Armed == TimeoutKind.KeepAliveIdle)
         {
             _betweenExchanges = false;
             Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
@@ -241,56 +241,24 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         }
     }
 
-    private TimeoutKind TakeFired()
-    {
-        var fired = _fired;
-        _fired = TimeoutKind.None;
-        return fired;
-    }
-
     private void Arm(TimeoutKind kind, TimeSpan timeout) => Arm(kind, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
 
-    private void Arm(TimeoutKind kind, long ticks)
-    {
-        _armed = kind;
-        Volatile.Write(ref _deadline, Stopwatch.GetTimestamp() + ticks);
-    }
+    private void Arm(TimeoutKind kind, long ticks) => _deadline.Arm(kind, Stopwatch.GetTimestamp() + ticks);
 
-    private void Disarm()
+    private void Disarm() => _deadline.Disarm();
+
+    /// <summary>Arms <see cref="TimeoutKind.Send"/> and names the flush: every flush has a deadline.</summary>
+    private IoOperation FlushWithDeadline(IoOperation flush)
     {
-        _armed = TimeoutKind.None;
-        Volatile.Write(ref _deadline, 0);
+        Arm(TimeoutKind.Send, _limits.IdleTimeout);
+        return flush;
     }
 
     public void OnHeartbeat(long now)
     {
-        var deadline = Volatile.Read(ref _deadline);
-        if (deadline == 0 || now < deadline)
+        if (_deadline.TryFire(_deadline.Observe(), now, out _))
         {
-            return;
-        }
-        Volatile.Write(ref _deadline, 0);
-        var kind = _armed;
-        _fired = kind;
-        switch (kind)
-        {
-            case TimeoutKind.KeepAliveIdle:
-            case TimeoutKind.RequestHead:
-                _input.CancelPendingRead();
-                break;
-            case TimeoutKind.UpstreamResponse:
-                _upstream?.Input.CancelPendingRead();
-                break;
-            case TimeoutKind.BodyIdle:
-                _input.CancelPendingRead();
-                _output.CancelPendingFlush();
-                var upstream = _upstream;
-                if (upstream is not null)
-                {
-                    upstream.Input.CancelPendingRead();
-                    upstream.Output.CancelPendingFlush();
-                }
-                break;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
@@ -300,7 +268,41 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         Interlocked.MemoryBarrier();
         if (_betweenExchanges)
         {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Cancels what the loop awaits, off the heartbeat thread. A fired deadline cancels every
+    /// read and flush of the connection: the loop may be between two I/Os of the same arming,
+    /// and a cancel with no I/O pending applies to the next one. A cancel that lands after a
+    /// re-arm finds no fired deadline and the loop simply starts that I/O again.
+    /// </summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            if (_deadline.Fired == TimeoutKind.None)
+            {
+                if (_closeWhenIdle)
+                {
+                    _input.CancelPendingRead();
+                }
+                return;
+            }
             _input.CancelPendingRead();
+            _output.CancelPendingFlush();
+            var upstream = _upstream;
+            if (upstream is not null)
+            {
+                upstream.Input.CancelPendingRead();
+                upstream.Output.CancelPendingFlush();
+            }
+        }
+        catch (Exception)
+        {
+            // The connection or its upstream closed meanwhile: nothing is left to cancel, and an
+            // exception on a pool thread would end the process.
         }
     }
 

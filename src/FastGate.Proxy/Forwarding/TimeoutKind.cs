@@ -12,4 +12,6 @@ internal enum TimeoutKind : byte
     UpstreamResponse,
     /// <summary>No body progress in either direction for idle_timeout: abort.</summary>
     BodyIdle,
+    /// <summary>A flush (a head, a last piece, a local answer) not taken for idle_timeout: the peer stopped reading; close.</summary>
+    Send,
 }

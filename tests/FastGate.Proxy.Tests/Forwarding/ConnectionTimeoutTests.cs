@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Forwarding;
+
+namespace FastGate.Proxy.Tests.Forwarding;
+
+/// <summary>
+/// Deadlines of a whole connection, fired by calling the heartbeat directly (as if its time had
+/// come) so nothing waits on a clock.
+/// </summary>
+public class ConnectionTimeoutTests
+{
+    private static string Config(string pathPrefix = "/") => $"""
+        [admin]
+        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        [[route]]
+        name = "rest"
+        path_prefix = "{pathPrefix}"
+        cluster = "a"
+        [cluster.a]
+        endpoints = ["127.0.0.1:9001"]
+        """;
+
+    private static (InMemoryTransport Client, Http1ProxyConnection Connection) Connect(TestGateway gateway)
+    {
+        var (client, server) = InMemoryTransport.CreatePair();
+        var connection = new Http1ProxyConnection(server, "127.0.0.1"u8.ToArray(), gateway.Gateway, "web", null);
+        _ = connection.Start();
+        return (client, connection);
+    }
+
+    private static async Task SendAsync(InMemoryTransport client, string text)
+    {
+        client.Output.Write(Encoding.Latin1.GetBytes(text));
+        await client.Output.FlushAsync();
+    }
+
+    /// <summary>Fires the connection's deadline from a thread of its own; returns that thread's id.</summary>
+    private static int FireFromOtherThread(Http1ProxyConnection connection)
+    {
+        var id = 0;
+        var heartbeat = new Thread(() =>
+        {
+            id = Environment.CurrentManagedThreadId;
+            connection.OnHeartbeat(long.MaxValue);
+        });
+        heartbeat.Start();
+        heartbeat.Join();
+        return id;
+    }
+
+    private static async Task<(string Text, int Thread)> ReadOnceAsync(PipeReader input)
+    {
+        var result = await input.ReadAsync().ConfigureAwait(false);
+        // In-memory pipes resume their reader inline, on the thread that wrote: this is the
+        // thread the connection's loop ran on when it answered.
+        var thread = Environment.CurrentManagedThreadId;
+        var text = Encoding.Latin1.GetString(result.Buffer.ToArray());
+        input.AdvanceTo(result.Buffer.End);
+        return (text, thread);
+    }
+
+    [Fact]
+    public async Task Heartbeat_HeaderTimeout_AnswersOffTheHeartbeatThread()
+    {
+        using var gateway = new TestGateway(Config(), new InMemoryOrigin("127.0.0.1:9001"));
+        var (client, connection) = Connect(gateway);
+        using var _ = client;
+        await SendAsync(client, "GET / HTTP/1.1\r\nHost: a\r\n");
+        var answer = ReadOnceAsync(client.Input);
+
+        var heartbeatThread = FireFromOtherThread(connection);
+        var (text, answeredOn) = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", text);
+        Assert.NotEqual(heartbeatThread, answeredOn);
+    }
+
+    [Fact]
+    public async Task Heartbeat_ClientStopsReadingTheEndOfAResponse_ConnectionCloses()
+    {
+        // The whole response reaches the proxy in one read, so what blocks is the last flush to
+        // a client that never reads (in-memory pipes pause the writer at 1 MiB).
+        var origin = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n" + new string('x', 3_000_000),
+        };
+        using var gateway = new TestGateway(Config(), origin);
+        var (client, connection) = Connect(gateway);
+        using var _ = client;
+        await SendAsync(client, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Single(origin.Requests);
+        Assert.Equal(1, gateway.Gateway.Connections.Count);
+
+        connection.OnHeartbeat(long.MaxValue);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (gateway.Gateway.Connections.Count != 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task Heartbeat_ClientStopsReadingALocalAnswer_ConnectionCloses()
+    {
+        using var gateway = new TestGateway(Config(pathPrefix: "/api/"), new InMemoryOrigin("127.0.0.1:9001"));
+        var (client, connection) = Connect(gateway);
+        using var _ = client;
+        // Pipelined requests nobody routes: their 404s pile up past what the pipe holds.
+        var requests = new StringBuilder();
+        for (var i = 0; i < 20_000; i++)
+        {
+            requests.Append("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+        }
+        await SendAsync(client, requests.ToString());
+        Assert.Equal(1, gateway.Gateway.Connections.Count);
+
+        connection.OnHeartbeat(long.MaxValue);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (gateway.Gateway.Connections.Count != 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+}
