@@ -25,4 +25,6 @@ internal enum ExchangeState : byte
     FlushingResponse,
     /// <summary>Flushing a response the proxy made itself (an error, usually).</summary>
     FlushingLocal,
+    /// <summary>Answered and sent our FIN; discarding what the client still sends before closing.</summary>
+    Lingering,
 }

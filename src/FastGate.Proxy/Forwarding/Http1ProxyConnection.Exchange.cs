@@ -11,6 +11,9 @@ namespace FastGate.Proxy.Forwarding;
 /// <summary>The exchange state machine: one method per state, each returning the next I/O.</summary>
 public sealed partial class Http1ProxyConnection
 {
+    /// <summary>How long a lingering close waits for the client to finish sending (nginx: lingering_timeout 5s).</summary>
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
+
     private ExchangeState _state;
     private bool _inExchange;
     private long _exchangeStart;
@@ -431,7 +434,41 @@ public sealed partial class Http1ProxyConnection
             return IoOperation.FlushClient;
         }
         FinishExchange();
-        return _closeAfterLocal || _fault is not null || _flush.IsCompleted || _flush.IsCanceled ? IoOperation.Close : BeginNextRequest();
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
+        {
+            return IoOperation.Close;
+        }
+        return _closeAfterLocal ? BeginLingering() : BeginNextRequest();
+    }
+
+    /// <summary>
+    /// A lingering close (RFC 9112 §9.6, nginx's lingering_close): the client may still be sending
+    /// the rest of a request we refused, and closing a socket with unread input sends a reset
+    /// that can destroy our answer before the client reads it. So send a FIN after the answer,
+    /// then read and discard until the client closes or <see cref="LingerTime"/> passes.
+    /// </summary>
+    private IoOperation BeginLingering()
+    {
+        // Completing the output lets the transport finish sending, then shut down its send side.
+        _output.Complete();
+        Arm(TimeoutKind.Linger, LingerTime);
+        _state = ExchangeState.Lingering;
+        return IoOperation.ReadClient;
+    }
+
+    private IoOperation OnLingerBytes()
+    {
+        if (_fault is not null)
+        {
+            return IoOperation.Close;
+        }
+        var result = _read;
+        _input.AdvanceTo(result.Buffer.End);
+        if (result.IsCompleted || (result.IsCanceled && _deadline.Fired != TimeoutKind.None))
+        {
+            return IoOperation.Close;
+        }
+        return IoOperation.ReadClient;
     }
 
     /// <summary>

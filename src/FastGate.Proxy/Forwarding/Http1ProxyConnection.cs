@@ -142,6 +142,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         ExchangeState.ReadingResponseBody => OnResponseBodyBytes(),
         ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
         ExchangeState.FlushingResponse => OnResponseFlushed(),
+        ExchangeState.Lingering => OnLingerBytes(),
         _ => OnLocalFlushed(),
     };
 

@@ -14,4 +14,6 @@ internal enum TimeoutKind : byte
     BodyIdle,
     /// <summary>A flush (a head, a last piece, a local answer) not taken for idle_timeout: the peer stopped reading; close.</summary>
     Send,
+    /// <summary>The bounded drain of a lingering close is over: close.</summary>
+    Linger,
 }

@@ -59,4 +59,27 @@ public class LocalAnswerTests
         Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", text);
         Assert.StartsWith("HTTP/1.1 404 Not Found\r\n", text[split..]);
     }
+
+    [Fact]
+    public async Task Serve_HeadTooLarge_AnswersThenKeepsReadingUntilTheClientCloses()
+    {
+        using var gateway = new TestGateway(Config("127.0.0.1:9001"), new InMemoryOrigin("127.0.0.1:9001"));
+        var client = gateway.Connect();
+
+        await client.SendAsync("GET /api/x HTTP/1.1\r\nHost: a\r\nX-Big: " + new string('b', 40 * 1024));
+        Assert.StartsWith("HTTP/1.1 431 ", (await client.ReceiveAsync()).Single());
+        // Our side is shut (the FIN after the answer), but the rest of the request is still
+        // taken, so the client's kernel never turns the close into a reset.
+        Assert.True(await client.ClosedAsync());
+        await client.SendAsync(new string('b', 64 * 1024) + "\r\n\r\n");
+        Assert.Equal(1, gateway.Gateway.Connections.Count);
+
+        client.Dispose();
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (gateway.Gateway.Connections.Count != 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
 }
