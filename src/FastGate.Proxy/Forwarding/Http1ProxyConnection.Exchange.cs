@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Hosting;
@@ -104,6 +105,7 @@ public sealed partial class Http1ProxyConnection
         if (_fault is not null)
         {
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(ConnectFailure(_fault));
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
             return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
         }
@@ -192,6 +194,7 @@ public sealed partial class Http1ProxyConnection
         if (_fault is not null || _flush.IsCompleted)
         {
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(UpstreamFailure.SendFailed);
             return AnswerLocal(502, close: true);
         }
         if (_flush.IsCanceled)
@@ -202,6 +205,7 @@ public sealed partial class Http1ProxyConnection
             }
             // The upstream stopped taking the body for idle_timeout.
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(UpstreamFailure.SendTimeout);
             return AnswerLocal(504, close: true);
         }
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
@@ -213,12 +217,12 @@ public sealed partial class Http1ProxyConnection
     {
         if (_fault is not null || _flush.IsCompleted)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502);
+            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.SendFailed);
         }
         if (_flush.IsCanceled)
         {
             // The upstream stopped taking the request for idle_timeout.
-            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504);
+            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
         }
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
@@ -247,8 +251,9 @@ public sealed partial class Http1ProxyConnection
         return IoOperation.Connect;
     }
 
-    private IoOperation UpstreamFailed(int status)
+    private IoOperation UpstreamFailed(int status, UpstreamFailure cause)
     {
+        ReportUpstreamFailure(cause);
         Disarm();
         _gateway.Metrics.UpstreamError();
         return AnswerLocal(status, _closeOnLocal);
@@ -258,7 +263,7 @@ public sealed partial class Http1ProxyConnection
     {
         if (_fault is not null)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502);
+            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
         var upstream = _upstream!;
         var input = upstream.Input;
@@ -267,7 +272,7 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             input.AdvanceTo(buffer.Start, buffer.End);
-            return _deadline.Fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504) : IoOperation.ReadUpstream;
+            return _deadline.Fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
         if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
@@ -281,7 +286,7 @@ public sealed partial class Http1ProxyConnection
             input.AdvanceTo(buffer.GetPosition(headLength));
             if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
             {
-                return UpstreamFailed(502);
+                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
             }
             if (response.StatusCode < 200)
             {
@@ -297,13 +302,13 @@ public sealed partial class Http1ProxyConnection
         if (error != Http1Error.None)
         {
             input.AdvanceTo(buffer.End);
-            return UpstreamFailed(502);
+            return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
         }
         if (result.IsCompleted)
         {
             var empty = buffer.IsEmpty;
             input.AdvanceTo(buffer.End);
-            return empty && CanRetry ? Retry() : UpstreamFailed(502);
+            return empty && CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
         input.AdvanceTo(buffer.Start, buffer.End);
         return IoOperation.ReadUpstream;
@@ -345,6 +350,7 @@ public sealed partial class Http1ProxyConnection
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
             if (_body.Framing != Http1BodyFraming.UntilClose)
             {
+                ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
             }
             _read = new System.IO.Pipelines.ReadResult(default, isCanceled: false, isCompleted: true);
@@ -354,7 +360,12 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             input.AdvanceTo(buffer.Start, buffer.End);
-            return _deadline.Fired != TimeoutKind.None ? Abort() : IoOperation.ReadUpstream;
+            if (_deadline.Fired == TimeoutKind.None)
+            {
+                return IoOperation.ReadUpstream;
+            }
+            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            return Abort();
         }
         var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
         if (_fault is null)
@@ -372,6 +383,7 @@ public sealed partial class Http1ProxyConnection
         {
             // The head is already out: all we can do for the client is close mid-body.
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
         _state = ExchangeState.FlushingResponseBody;
@@ -488,6 +500,31 @@ public sealed partial class Http1ProxyConnection
         FinishExchange();
         return IoOperation.Close;
     }
+
+    /// <summary>Logs (rate-limited) why the upstream failed this exchange; only failures come here.</summary>
+    private void ReportUpstreamFailure(UpstreamFailure cause)
+    {
+        var endpoint = _endpoint;
+        if (endpoint is null)
+        {
+            return;
+        }
+        var detail = _fault switch
+        {
+            null => null,
+            SocketException socket => socket.SocketErrorCode.ToString(),
+            _ => _fault.GetType().Name,
+        };
+        _gateway.Log.UpstreamFailures.Report(_route?.Model.Name, endpoint.Address, cause, detail);
+    }
+
+    private static UpstreamFailure ConnectFailure(Exception fault) => fault switch
+    {
+        OperationCanceledException => UpstreamFailure.ConnectTimeout,
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => UpstreamFailure.ConnectRefused,
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => UpstreamFailure.Unresolvable,
+        _ => UpstreamFailure.ConnectFailed,
+    };
 
     private void DropUpstream()
     {
