@@ -350,6 +350,7 @@ public sealed partial class Http1ProxyConnection
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
             if (_body.Framing != Http1BodyFraming.UntilClose)
             {
+                _gateway.Metrics.UpstreamError();
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
             }
@@ -364,6 +365,7 @@ public sealed partial class Http1ProxyConnection
             {
                 return IoOperation.ReadUpstream;
             }
+            _gateway.Metrics.UpstreamError();
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
