@@ -14,7 +14,7 @@ internal struct ConnectionDeadline
     private const long FiredBit = 0x100;
     private const int GenerationShift = 16;
 
-    // generation << 16 | fired << 8 | kind; only the loop moves the generation on.
+    // generation << 16 | fired << 8 | kind.
     private long _state;
     private long _at;
 
@@ -31,14 +31,24 @@ internal struct ConnectionDeadline
         }
     }
 
-    /// <summary>Loop only: a new arming that supersedes any earlier one, fired or not.</summary>
+    /// <summary>
+    /// A new arming that supersedes any earlier one, fired or not. The connection loop arms, and
+    /// so does the request-body pump while a body streams, hence the compare-and-swap.
+    /// </summary>
     public void Arm(TimeoutKind kind, long at)
     {
-        var generation = (Volatile.Read(ref _state) >> GenerationShift) + 1;
-        // The deadline is written before the word that publishes it, so a heartbeat that sees
-        // the new generation also sees its deadline.
-        Volatile.Write(ref _at, at);
-        Volatile.Write(ref _state, (generation << GenerationShift) | (long)kind);
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            var next = (((state >> GenerationShift) + 1) << GenerationShift) | (long)kind;
+            // The deadline is written before the word that publishes it, so a heartbeat that sees
+            // the new generation also sees its deadline.
+            Volatile.Write(ref _at, at);
+            if (Interlocked.CompareExchange(ref _state, next, state) == state)
+            {
+                return;
+            }
+        }
     }
 
     public void Disarm() => Arm(TimeoutKind.None, 0);

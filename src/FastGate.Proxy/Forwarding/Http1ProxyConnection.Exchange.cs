@@ -35,6 +35,7 @@ public sealed partial class Http1ProxyConnection
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
+    /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
     private Http1BodyCopier _body;
 
     private IoOperation StartExchange()
@@ -145,74 +146,6 @@ public sealed partial class Http1ProxyConnection
         return BeginRequestBody();
     }
 
-    private IoOperation BeginRequestBody()
-    {
-        var request = _request;
-        _body.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
-        _state = ExchangeState.ReadingRequestBody;
-        return IoOperation.ReadClient;
-    }
-
-    private IoOperation OnRequestBodyBytes()
-    {
-        if (_fault is not null)
-        {
-            return Abort();
-        }
-        var result = _read;
-        var buffer = result.Buffer;
-        if (result.IsCanceled)
-        {
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            return _deadline.Fired != TimeoutKind.None ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
-        }
-        var status = _body.Copy(buffer, result.IsCompleted, _upstream!.Output, out var consumed, out _);
-        _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-        _bytesIn += consumed;
-        switch (status)
-        {
-            case Http1CopyStatus.Complete:
-                _state = ExchangeState.FlushingRequest;
-                return FlushWithDeadline(IoOperation.FlushUpstream);
-            case Http1CopyStatus.InvalidFraming:
-                return AnswerLocal(400, close: true);
-            case Http1CopyStatus.TooLarge:
-                return AnswerLocal(413, close: true);
-        }
-        if (result.IsCompleted)
-        {
-            // The client closed mid-body: nobody is left to answer.
-            return Abort();
-        }
-        _state = ExchangeState.FlushingRequestBody;
-        return IoOperation.FlushUpstream;
-    }
-
-    private IoOperation OnRequestBodyFlushed()
-    {
-        if (_fault is not null || _flush.IsCompleted)
-        {
-            _gateway.Metrics.UpstreamError();
-            ReportUpstreamFailure(UpstreamFailure.SendFailed);
-            return AnswerLocal(502, close: true);
-        }
-        if (_flush.IsCanceled)
-        {
-            if (IsStaleCancel(_flush))
-            {
-                return IoOperation.FlushUpstream;
-            }
-            // The upstream stopped taking the body for idle_timeout.
-            _gateway.Metrics.UpstreamError();
-            ReportUpstreamFailure(UpstreamFailure.SendTimeout);
-            return AnswerLocal(504, close: true);
-        }
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
-        _state = ExchangeState.ReadingRequestBody;
-        return IoOperation.ReadClient;
-    }
-
     private IoOperation OnRequestFlushed()
     {
         if (_fault is not null || _flush.IsCompleted)
@@ -272,7 +205,13 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             input.AdvanceTo(buffer.Start, buffer.End);
-            return _deadline.Fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
+            var fired = _deadline.Fired;
+            if (fired != TimeoutKind.None && _pumpRunning)
+            {
+                // The body stalled (or, once sent, the response head is late): the pump knows which.
+                return JoinPump(AfterPump.PumpDecides);
+            }
+            return fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
         if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
@@ -294,6 +233,7 @@ public sealed partial class Http1ProxyConnection
                 // 100 Continue, so these end here and the final head is awaited.
                 return IoOperation.ReadUpstream;
             }
+            _responseHeadSeen = true;
             Disarm();
             _upstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
             _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
@@ -326,7 +266,10 @@ public sealed partial class Http1ProxyConnection
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
         _chunkToClient = !noBody && client11 && framing != Http1BodyFraming.ContentLength;
-        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength);
+        // A response that comes while the request body still flows ends the connection, unless
+        // the body turns out to be complete (its unread rest would be read as the next request).
+        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength)
+            || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
         _status = status;
         WriteResponseHead(response, noBody, framing, _chunkToClient, _closeClient);
@@ -413,20 +356,36 @@ public sealed partial class Http1ProxyConnection
         {
             return IoOperation.FlushClient;
         }
+        if (_pumpRunning)
+        {
+            return JoinPump(AfterPump.Resume);
+        }
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
-        if (_responseComplete && _upstreamReusable)
+        if (_responseComplete && _upstreamReusable && RequestBodyDone)
         {
             var upstream = _upstream!;
             _upstream = null;
             upstream.Endpoint.Return(upstream);
         }
+        var bodyLeft = !RequestBodyDone;
         FinishExchange();
+        if (delivered && bodyLeft)
+        {
+            // An early answer: the client may still be sending the body nobody will read.
+            return BeginLingering();
+        }
         return delivered && !_closeClient ? BeginNextRequest() : IoOperation.Close;
     }
 
     /// <summary>Answers the client with a response the proxy makes itself, then keeps or closes the connection.</summary>
     private IoOperation AnswerLocal(int status, bool close)
     {
+        if (_pumpRunning)
+        {
+            _pendingStatus = status;
+            _pendingClose = close;
+            return JoinPump(AfterPump.AnswerLocal);
+        }
         if (!_inExchange)
         {
             BeginExchange();
@@ -495,6 +454,10 @@ public sealed partial class Http1ProxyConnection
     /// <summary>Ends the exchange without a clean finish; the connection closes.</summary>
     private IoOperation Abort()
     {
+        if (_pumpRunning)
+        {
+            return JoinPump(AfterPump.Abort);
+        }
         if (_status == 0)
         {
             _status = 499;

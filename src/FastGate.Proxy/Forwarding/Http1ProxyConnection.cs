@@ -106,6 +106,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
                         case IoOperation.Connect:
                             _upstream = await _endpoint!.ConnectAsync(_route!.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
                             break;
+                        case IoOperation.JoinPump:
+                            await _pump.ConfigureAwait(false);
+                            break;
                     }
                 }
                 catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
@@ -130,14 +133,24 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     }
 
     /// <summary>Runs the exchange state machine one step, after the last I/O completed.</summary>
-    private IoOperation Continue() => _state switch
+    private IoOperation Continue()
+    {
+        if (_pumpRunning && _pumpAttention && _state != ExchangeState.JoiningPump)
+        {
+            // The request body failed (client gone, bad framing, too large): whatever the loop
+            // was waiting for, the exchange ends.
+            return JoinPump(AfterPump.PumpDecides);
+        }
+        return Step();
+    }
+
+    private IoOperation Step() => _state switch
     {
         ExchangeState.ReadingHead => OnHeadBytes(),
         ExchangeState.Connecting => OnConnected(),
         ExchangeState.SendingContinue => OnContinueSent(),
-        ExchangeState.ReadingRequestBody => OnRequestBodyBytes(),
-        ExchangeState.FlushingRequestBody => OnRequestBodyFlushed(),
         ExchangeState.FlushingRequest => OnRequestFlushed(),
+        ExchangeState.JoiningPump => OnPumpJoined(),
         ExchangeState.ReadingResponseHead => OnResponseHeadBytes(),
         ExchangeState.ReadingResponseBody => OnResponseBodyBytes(),
         ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
