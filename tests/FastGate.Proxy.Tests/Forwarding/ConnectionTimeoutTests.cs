@@ -42,17 +42,24 @@ public class ConnectionTimeoutTests
         await client.Output.FlushAsync();
     }
 
-    /// <summary>Fires the connection's deadline from a thread of its own; returns that thread's id.</summary>
-    private static int FireFromOtherThread(Http1ProxyConnection connection)
+    /// <summary>
+    /// Fires the connection's deadline from a thread of its own, which then stays alive until
+    /// <paramref name="release"/> is set (a thread id can be reused once its thread ends).
+    /// </summary>
+    private static int FireFromOtherThread(Http1ProxyConnection connection, ManualResetEventSlim release)
     {
         var id = 0;
+        using var fired = new ManualResetEventSlim();
         var heartbeat = new Thread(() =>
         {
             id = Environment.CurrentManagedThreadId;
             connection.OnHeartbeat(long.MaxValue);
-        });
+            fired.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        })
+        { IsBackground = true };
         heartbeat.Start();
-        heartbeat.Join();
+        fired.Wait();
         return id;
     }
 
@@ -76,8 +83,10 @@ public class ConnectionTimeoutTests
         await SendAsync(client, "GET / HTTP/1.1\r\nHost: a\r\n");
         var answer = ReadOnceAsync(client.Input);
 
-        var heartbeatThread = FireFromOtherThread(connection);
+        using var release = new ManualResetEventSlim();
+        var heartbeatThread = FireFromOtherThread(connection, release);
         var (text, answeredOn) = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        release.Set();
 
         Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", text);
         Assert.NotEqual(heartbeatThread, answeredOn);
