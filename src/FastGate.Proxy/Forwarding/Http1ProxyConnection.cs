@@ -19,9 +19,11 @@ namespace FastGate.Proxy.Forwarding;
 /// as the connection, so its state machine box is allocated once per connection rather than once
 /// per exchange (nested async methods would each allocate when they suspend under load). The
 /// exchange itself is a synchronous state machine (<see cref="ExchangeState"/>): each step
-/// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>).
+/// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>). The
+/// one exception is a request body, which streams on a pooled second loop while the response is
+/// read (see Http1ProxyConnection.RequestBody.cs for how the two share the connection).
 /// </para>
-/// One loop owns all mutable state here. The heartbeat thread only fires the deadline
+/// One loop owns all other mutable state here. The heartbeat thread only fires the deadline
 /// (<see cref="ConnectionDeadline"/>) and queues the cancel of the pending read or flush to the
 /// thread pool: with inline pipe schedulers a cancel runs the awaiting continuation on the
 /// cancelling thread, and connection work must never run on the heartbeat thread.
