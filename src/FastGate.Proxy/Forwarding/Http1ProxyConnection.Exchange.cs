@@ -358,10 +358,10 @@ public sealed partial class Http1ProxyConnection
         }
         if (_pumpRunning)
         {
-            return JoinPump(AfterPump.Resume);
+            return JoinPump(AfterPump.Resume, stop: !_requestBodyRead);
         }
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
-        if (_responseComplete && _upstreamReusable && RequestBodyDone)
+        if (_responseComplete && _upstreamReusable && RequestBodySent)
         {
             var upstream = _upstream!;
             _upstream = null;

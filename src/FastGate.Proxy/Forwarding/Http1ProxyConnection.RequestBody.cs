@@ -25,6 +25,7 @@ public sealed partial class Http1ProxyConnection
     private volatile bool _stopPump;
     private volatile bool _pumpAttention;
     private volatile RequestBodyOutcome _requestBodyOutcome;
+    private volatile bool _requestBodyRead;
     private volatile bool _responseHeadSeen;
 
     // What the loop was doing when it went to join the pump, to take up again after.
@@ -53,6 +54,7 @@ public sealed partial class Http1ProxyConnection
         _pumpAttention = false;
         _responseHeadSeen = false;
         _requestBodyOutcome = RequestBodyOutcome.None;
+        _requestBodyRead = false;
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _pumpRunning = true;
@@ -101,6 +103,11 @@ public sealed partial class Http1ProxyConnection
                     case Http1CopyStatus.NeedMoreData when read.IsCompleted:
                         outcome = RequestBodyOutcome.ClientClosed;
                         return;
+                    case Http1CopyStatus.Complete:
+                        // All of it is off the client's connection: whatever the upstream does
+                        // now, the next bytes there are the next request.
+                        _requestBodyRead = true;
+                        break;
                 }
                 while (true)
                 {
@@ -180,17 +187,19 @@ public sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// Stops the pump (if it has not ended) and joins it, then does <paramref name="after"/>. The
-    /// cancels may land on a later I/O once the pump has ended; the loops treat them as stale.
+    /// Joins the pump, stopping it first if <paramref name="stop"/> (a pump that has read the whole
+    /// body is otherwise left to finish its last flush, under the deadline, so the upstream
+    /// connection stays reusable), then does <paramref name="after"/>. The cancels may land on a
+    /// later I/O once the pump has ended; the loops treat them as stale.
     /// </summary>
-    private IoOperation JoinPump(AfterPump after)
+    private IoOperation JoinPump(AfterPump after, bool stop = true)
     {
         _afterPump = after;
         _stateBeforeJoin = _state;
         _faultBeforeJoin = _fault;
-        _stopPump = true;
-        if (_requestBodyOutcome == RequestBodyOutcome.None)
+        if (stop && _requestBodyOutcome == RequestBodyOutcome.None)
         {
+            _stopPump = true;
             try
             {
                 _input.CancelPendingRead();
@@ -250,6 +259,9 @@ public sealed partial class Http1ProxyConnection
         }
     }
 
-    /// <summary>The request body reached the upstream whole (or there was none).</summary>
-    private bool RequestBodyDone => !_hasBody || _requestBodyOutcome == RequestBodyOutcome.Complete;
+    /// <summary>The client's connection holds no more of this request's body (or there was none).</summary>
+    private bool RequestBodyDone => !_hasBody || _requestBodyRead;
+
+    /// <summary>The request body reached the upstream whole (or there was none): its connection may be reused.</summary>
+    private bool RequestBodySent => !_hasBody || _requestBodyOutcome == RequestBodyOutcome.Complete;
 }
