@@ -90,7 +90,10 @@ public sealed partial class Http1ProxyConnection
                     continue;
                 }
                 var status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out var consumed, out _);
-                _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+                var bodyEnd = buffer.GetPosition(consumed);
+                // Past a complete body the bytes are a pipelined request, not yet looked at: the
+                // next read must see them without waiting for more.
+                _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
                 _bytesIn += consumed;
                 switch (status)
                 {

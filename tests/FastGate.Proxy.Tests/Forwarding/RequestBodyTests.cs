@@ -43,6 +43,20 @@ public class RequestBodyTests
     }
 
     [Fact]
+    public async Task Post_NextRequestInTheSameSegment_IsAnsweredToo()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+        var responses = await client.ReceiveAsync(2);
+
+        Assert.Equal(2, responses.Count);
+        Assert.All(responses, r => Assert.StartsWith("HTTP/1.1 200 OK\r\n", r));
+    }
+
+    [Fact]
     public async Task Post_InvalidChunkFraming_Answers400AndCloses()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
