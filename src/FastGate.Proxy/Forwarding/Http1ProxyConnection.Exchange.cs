@@ -211,7 +211,7 @@ public sealed partial class Http1ProxyConnection
                 // The body stalled (or, once sent, the response head is late): the pump knows which.
                 return JoinPump(AfterPump.PumpDecides);
             }
-            return fired == TimeoutKind.UpstreamResponse ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
+            return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
         if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {

@@ -207,7 +207,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             {
                 return AnswerLocal(408, close: true);
             }
-            return fired == TimeoutKind.KeepAliveIdle || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
+            // A fired deadline is never left pending (it fires once per arming), so any other
+            // kind closes too rather than wait on a deadline that cannot fire again.
+            return fired != TimeoutKind.None || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
         }
         if (!buffer.IsEmpty && _deadline.Armed == TimeoutKind.KeepAliveIdle)
         {
