@@ -204,7 +204,8 @@ public sealed partial class Http1ProxyConnection
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            input.AdvanceTo(buffer.Start, buffer.End);
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            input.AdvanceTo(buffer.Start);
             var fired = _deadline.Fired;
             if (fired != TimeoutKind.None && _pumpRunning)
             {
@@ -303,7 +304,8 @@ public sealed partial class Http1ProxyConnection
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            input.AdvanceTo(buffer.Start, buffer.End);
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            input.AdvanceTo(buffer.Start);
             if (_deadline.Fired == TimeoutKind.None)
             {
                 return IoOperation.ReadUpstream;

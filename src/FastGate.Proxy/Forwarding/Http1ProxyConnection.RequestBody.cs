@@ -76,7 +76,8 @@ public sealed partial class Http1ProxyConnection
                 var buffer = read.Buffer;
                 if (read.IsCanceled)
                 {
-                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    // Examined nothing: bytes that came with the cancel are seen again at once.
+                    _input.AdvanceTo(buffer.Start);
                     if (_deadline.Fired != TimeoutKind.None)
                     {
                         outcome = RequestBodyOutcome.ClientIdle;

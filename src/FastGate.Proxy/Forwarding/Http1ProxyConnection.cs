@@ -202,7 +202,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         if (result.IsCanceled)
         {
             var fired = _deadline.Fired;
-            _input.AdvanceTo(buffer.Start, buffer.End);
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            _input.AdvanceTo(buffer.Start);
             if (fired == TimeoutKind.RequestHead)
             {
                 return AnswerLocal(408, close: true);

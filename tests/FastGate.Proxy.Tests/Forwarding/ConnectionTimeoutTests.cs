@@ -140,4 +140,42 @@ public class ConnectionTimeoutTests
             await Task.Delay(20, timeout.Token);
         }
     }
+
+    [Fact]
+    public async Task StaleCancel_PipelinedRequestAlreadyBuffered_IsServedWithoutWaitingForMoreBytes()
+    {
+        var release = new TaskCompletionSource();
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Hold = release.Task };
+        using var gateway = new TestGateway(Config(), origin);
+        var (client, server) = InMemoryTransport.CreatePair();
+        using var owned = client;
+        _ = new Http1ProxyConnection(server, "127.0.0.1"u8.ToArray(), gateway.Gateway, "web", null).Start();
+        await SendAsync(client, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+        // While the first exchange waits on the upstream, the next request arrives and a cancel
+        // meant for an earlier wait (a fire that lost its race) lands on the read still to come.
+        await SendAsync(client, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+        server.Input.CancelPendingRead();
+
+        release.SetResult();
+
+        var text = new StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (CountOf(text.ToString(), "HTTP/1.1 200 OK") < 2)
+        {
+            var result = await client.Input.ReadAsync(timeout.Token);
+            text.Append(Encoding.Latin1.GetString(result.Buffer.ToArray()));
+            client.Input.AdvanceTo(result.Buffer.End);
+        }
+        Assert.Equal(2, origin.Requests.Count);
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
 }
