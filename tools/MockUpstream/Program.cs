@@ -279,6 +279,10 @@ internal sealed class Handler
             case "/close" when rest is null:
                 response.Headers.Connection = ConnectionClose;
                 return WriteFixedAsync(ctx, 200, Bye, TextPlain);
+            case "/early" when TryParseLong(rest, out var code) && code is >= 200 and <= 599:
+                return EarlyAsync(ctx, (int)code);
+            case "/duplex" when rest is null:
+                return DuplexAsync(ctx);
             case "/headers" when rest is not null && rest.StartsWith("large/", StringComparison.Ordinal)
                                  && TryParseLong(rest["large/".Length..], out var size) && size <= 64 * 1024 * 1024:
                 response.Headers["x-large"] = PatternString((int)size);
@@ -434,6 +438,55 @@ internal sealed class Handler
         }
         var body = Encoding.ASCII.GetBytes("status " + code.ToString(CultureInfo.InvariantCulture));
         return WriteFixedAsync(ctx, code, body, TextPlain);
+    }
+
+    /// <summary>
+    /// Answers before reading any of the request body, as an upstream refusing an upload does,
+    /// then holds the connection without reading (up to 10 s) and closes it.
+    /// </summary>
+    private static async Task EarlyAsync(HttpContext ctx, int code)
+    {
+        ctx.Response.Headers.Connection = ConnectionClose;
+        var body = Encoding.ASCII.GetBytes("early " + code.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            await WriteFixedAsync(ctx, code, body, TextPlain);
+            await Task.Delay(10_000, ctx.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away: the connection is done either way.
+        }
+    }
+
+    /// <summary>Streams each piece of the request body back as soon as it arrives (full duplex).</summary>
+    private static async Task DuplexAsync(HttpContext ctx)
+    {
+        var response = ctx.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/octet-stream";
+        var reader = ctx.Request.BodyReader;
+        try
+        {
+            await response.StartAsync(ctx.RequestAborted);
+            while (true)
+            {
+                var result = await reader.ReadAsync(ctx.RequestAborted);
+                foreach (var segment in result.Buffer)
+                {
+                    await response.BodyWriter.WriteAsync(segment, ctx.RequestAborted);
+                }
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away mid-stream.
+        }
     }
 
     private static async Task DelayAsync(HttpContext ctx, int ms)

@@ -29,6 +29,16 @@ public static class Http1StatusResponses
         return table.TryGetValue(status, out var bytes) ? bytes : (close ? CloseResponses[500] : KeepAliveResponses[500]);
     }
 
+    /// <summary>
+    /// The answer to a HEAD request: the same head, Content-Length included (RFC 9110 §9.3.2: what
+    /// a GET would get), and no body, which a keep-alive client would read as the next response.
+    /// </summary>
+    public static ReadOnlySpan<byte> GetHead(int status, bool close)
+    {
+        var response = Get(status, close);
+        return response[..(response.IndexOf("\r\n\r\n"u8) + 4)];
+    }
+
     public static string ReasonPhrase(int status) => status switch
     {
         100 => "Continue",

@@ -9,11 +9,7 @@ internal enum ExchangeState : byte
     Connecting,
     /// <summary>Flushing our 100 Continue to the client.</summary>
     SendingContinue,
-    /// <summary>Reading request body bytes from the client.</summary>
-    ReadingRequestBody,
-    /// <summary>Flushing a piece of request body upstream; more body follows.</summary>
-    FlushingRequestBody,
-    /// <summary>Flushing the end of the request upstream.</summary>
+    /// <summary>Flushing a request without a body upstream (a body streams on the pump).</summary>
     FlushingRequest,
     /// <summary>Waiting for the upstream response head (route timeout).</summary>
     ReadingResponseHead,
@@ -25,4 +21,8 @@ internal enum ExchangeState : byte
     FlushingResponse,
     /// <summary>Flushing a response the proxy made itself (an error, usually).</summary>
     FlushingLocal,
+    /// <summary>Waiting for the request-body pump to end before the exchange does.</summary>
+    JoiningPump,
+    /// <summary>Answered and sent our FIN; discarding what the client still sends before closing.</summary>
+    Lingering,
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Hosting;
@@ -11,6 +12,9 @@ namespace FastGate.Proxy.Forwarding;
 /// <summary>The exchange state machine: one method per state, each returning the next I/O.</summary>
 public sealed partial class Http1ProxyConnection
 {
+    /// <summary>How long a lingering close waits for the client to finish sending (nginx: lingering_timeout 5s).</summary>
+    private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
+
     private ExchangeState _state;
     private bool _inExchange;
     private long _exchangeStart;
@@ -31,6 +35,7 @@ public sealed partial class Http1ProxyConnection
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
+    /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
     private Http1BodyCopier _body;
 
     private IoOperation StartExchange()
@@ -101,6 +106,7 @@ public sealed partial class Http1ProxyConnection
         if (_fault is not null)
         {
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(ConnectFailure(_fault));
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
             return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
         }
@@ -114,7 +120,7 @@ public sealed partial class Http1ProxyConnection
         if (!_hasBody)
         {
             _state = ExchangeState.FlushingRequest;
-            return IoOperation.FlushUpstream;
+            return FlushWithDeadline(IoOperation.FlushUpstream);
         }
         if (_request.ExpectContinue)
         {
@@ -122,89 +128,34 @@ public sealed partial class Http1ProxyConnection
             // as nginx does; the upstream gets the body without an Expect of its own.
             _output.Write(Http1StatusResponses.Continue100);
             _state = ExchangeState.SendingContinue;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         return BeginRequestBody();
     }
 
     private IoOperation OnContinueSent()
     {
-        if (_fault is not null || _flush.IsCompleted)
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
             return Abort();
         }
         return BeginRequestBody();
     }
 
-    private IoOperation BeginRequestBody()
-    {
-        var request = _request;
-        _body.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
-        _state = ExchangeState.ReadingRequestBody;
-        return IoOperation.ReadClient;
-    }
-
-    private IoOperation OnRequestBodyBytes()
-    {
-        if (_fault is not null)
-        {
-            return Abort();
-        }
-        var result = _read;
-        var buffer = result.Buffer;
-        if (result.IsCanceled)
-        {
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.BodyIdle ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
-        }
-        var status = _body.Copy(buffer, result.IsCompleted, _upstream!.Output, out var consumed, out _);
-        _input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-        _bytesIn += consumed;
-        switch (status)
-        {
-            case Http1CopyStatus.Complete:
-                Disarm();
-                _state = ExchangeState.FlushingRequest;
-                return IoOperation.FlushUpstream;
-            case Http1CopyStatus.InvalidFraming:
-                return AnswerLocal(400, close: true);
-            case Http1CopyStatus.TooLarge:
-                return AnswerLocal(413, close: true);
-        }
-        if (result.IsCompleted)
-        {
-            // The client closed mid-body: nobody is left to answer.
-            return Abort();
-        }
-        _state = ExchangeState.FlushingRequestBody;
-        return IoOperation.FlushUpstream;
-    }
-
-    private IoOperation OnRequestBodyFlushed()
-    {
-        if (_fault is not null || _flush.IsCompleted)
-        {
-            _gateway.Metrics.UpstreamError();
-            return AnswerLocal(502, close: true);
-        }
-        if (_flush.IsCanceled)
-        {
-            // The upstream stopped taking the body for idle_timeout.
-            TakeFired();
-            _gateway.Metrics.UpstreamError();
-            return AnswerLocal(504, close: true);
-        }
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
-        _state = ExchangeState.ReadingRequestBody;
-        return IoOperation.ReadClient;
-    }
-
     private IoOperation OnRequestFlushed()
     {
         if (_fault is not null || _flush.IsCompleted)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502);
+            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.SendFailed);
+        }
+        if (_flush.IsCanceled)
+        {
+            // The upstream stopped taking the request for idle_timeout.
+            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
         }
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
@@ -213,10 +164,16 @@ public sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// A pooled connection the upstream closed just as we picked it (the keep-alive race): nothing
-    /// reached the upstream, and a request without a body is safe to send again on a new connection.
+    /// A pooled connection the upstream closed just as we picked it (the keep-alive race). The
+    /// upstream may still have acted on the request before closing, so only an idempotent method
+    /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
+    /// POST or PATCH by default either.
     /// </summary>
-    private bool CanRetry => _reused && !_hasBody && _attempt == 0;
+    private bool CanRetry => _reused && !_hasBody && _attempt == 0 && IsIdempotent(_request.Method);
+
+    private static bool IsIdempotent(RequestMethod method) =>
+        method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
+            or RequestMethod.Put or RequestMethod.Delete;
 
     private IoOperation Retry()
     {
@@ -227,8 +184,9 @@ public sealed partial class Http1ProxyConnection
         return IoOperation.Connect;
     }
 
-    private IoOperation UpstreamFailed(int status)
+    private IoOperation UpstreamFailed(int status, UpstreamFailure cause)
     {
+        ReportUpstreamFailure(cause);
         Disarm();
         _gateway.Metrics.UpstreamError();
         return AnswerLocal(status, _closeOnLocal);
@@ -238,7 +196,7 @@ public sealed partial class Http1ProxyConnection
     {
         if (_fault is not null)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502);
+            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
         var upstream = _upstream!;
         var input = upstream.Input;
@@ -246,8 +204,15 @@ public sealed partial class Http1ProxyConnection
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.UpstreamResponse ? UpstreamFailed(504) : IoOperation.ReadUpstream;
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            input.AdvanceTo(buffer.Start);
+            var fired = _deadline.Fired;
+            if (fired != TimeoutKind.None && _pumpRunning)
+            {
+                // The body stalled (or, once sent, the response head is late): the pump knows which.
+                return JoinPump(AfterPump.PumpDecides);
+            }
+            return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
         if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
@@ -261,7 +226,7 @@ public sealed partial class Http1ProxyConnection
             input.AdvanceTo(buffer.GetPosition(headLength));
             if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
             {
-                return UpstreamFailed(502);
+                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
             }
             if (response.StatusCode < 200)
             {
@@ -269,6 +234,7 @@ public sealed partial class Http1ProxyConnection
                 // 100 Continue, so these end here and the final head is awaited.
                 return IoOperation.ReadUpstream;
             }
+            _responseHeadSeen = true;
             Disarm();
             _upstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
             _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
@@ -277,13 +243,13 @@ public sealed partial class Http1ProxyConnection
         if (error != Http1Error.None)
         {
             input.AdvanceTo(buffer.End);
-            return UpstreamFailed(502);
+            return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
         }
         if (result.IsCompleted)
         {
             var empty = buffer.IsEmpty;
             input.AdvanceTo(buffer.End);
-            return empty && CanRetry ? Retry() : UpstreamFailed(502);
+            return empty && CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
         input.AdvanceTo(buffer.Start, buffer.End);
         return IoOperation.ReadUpstream;
@@ -301,7 +267,10 @@ public sealed partial class Http1ProxyConnection
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
         _chunkToClient = !noBody && client11 && framing != Http1BodyFraming.ContentLength;
-        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength);
+        // A response that comes while the request body still flows ends the connection, unless
+        // the body turns out to be complete (its unread rest would be read as the next request).
+        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength)
+            || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
         _status = status;
         WriteResponseHead(response, noBody, framing, _chunkToClient, _closeClient);
@@ -309,7 +278,7 @@ public sealed partial class Http1ProxyConnection
         {
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         _body.Start(framing, response.ContentLength, _chunkToClient, long.MaxValue);
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
@@ -325,6 +294,8 @@ public sealed partial class Http1ProxyConnection
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
             if (_body.Framing != Http1BodyFraming.UntilClose)
             {
+                _gateway.Metrics.UpstreamError();
+                ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
             }
             _read = new System.IO.Pipelines.ReadResult(default, isCanceled: false, isCompleted: true);
@@ -333,8 +304,15 @@ public sealed partial class Http1ProxyConnection
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            input.AdvanceTo(buffer.Start, buffer.End);
-            return TakeFired() == TimeoutKind.BodyIdle ? Abort() : IoOperation.ReadUpstream;
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            input.AdvanceTo(buffer.Start);
+            if (_deadline.Fired == TimeoutKind.None)
+            {
+                return IoOperation.ReadUpstream;
+            }
+            _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            return Abort();
         }
         var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
         if (_fault is null)
@@ -344,15 +322,15 @@ public sealed partial class Http1ProxyConnection
         _bytesOut += written;
         if (status == Http1CopyStatus.Complete)
         {
-            Disarm();
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
-            return IoOperation.FlushClient;
+            return FlushWithDeadline(IoOperation.FlushClient);
         }
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
             // The head is already out: all we can do for the client is close mid-body.
             _gateway.Metrics.UpstreamError();
+            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
         _state = ExchangeState.FlushingResponseBody;
@@ -361,6 +339,10 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseBodyFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
         if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
             return Abort();
@@ -372,44 +354,112 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
+        if (_pumpRunning)
+        {
+            return JoinPump(AfterPump.Resume, stop: !_requestBodyRead);
+        }
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
-        if (_responseComplete && _upstreamReusable)
+        if (_responseComplete && _upstreamReusable && RequestBodySent)
         {
             var upstream = _upstream!;
             _upstream = null;
             upstream.Endpoint.Return(upstream);
         }
+        var bodyLeft = !RequestBodyDone;
         FinishExchange();
+        if (delivered && bodyLeft)
+        {
+            // An early answer: the client may still be sending the body nobody will read.
+            return BeginLingering();
+        }
         return delivered && !_closeClient ? BeginNextRequest() : IoOperation.Close;
     }
 
     /// <summary>Answers the client with a response the proxy makes itself, then keeps or closes the connection.</summary>
     private IoOperation AnswerLocal(int status, bool close)
     {
+        if (_pumpRunning)
+        {
+            _pendingStatus = status;
+            _pendingClose = close;
+            return JoinPump(AfterPump.AnswerLocal);
+        }
         if (!_inExchange)
         {
             BeginExchange();
         }
-        Disarm();
         DropUpstream();
         _status = status;
-        var bytes = Http1StatusResponses.Get(status, close);
+        var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
         _output.Write(bytes);
         _bytesOut += bytes.Length;
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
-        return IoOperation.FlushClient;
+        return FlushWithDeadline(IoOperation.FlushClient);
     }
 
     private IoOperation OnLocalFlushed()
     {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
         FinishExchange();
-        return _closeAfterLocal || _fault is not null || _flush.IsCompleted ? IoOperation.Close : BeginNextRequest();
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
+        {
+            return IoOperation.Close;
+        }
+        return _closeAfterLocal ? BeginLingering() : BeginNextRequest();
     }
+
+    /// <summary>
+    /// A lingering close (RFC 9112 §9.6, nginx's lingering_close): the client may still be sending
+    /// the rest of a request we refused, and closing a socket with unread input sends a reset
+    /// that can destroy our answer before the client reads it. So send a FIN after the answer,
+    /// then read and discard until the client closes or <see cref="LingerTime"/> passes.
+    /// </summary>
+    private IoOperation BeginLingering()
+    {
+        // Completing the output lets the transport finish sending, then shut down its send side.
+        _output.Complete();
+        Arm(TimeoutKind.Linger, LingerTime);
+        _state = ExchangeState.Lingering;
+        return IoOperation.ReadClient;
+    }
+
+    private IoOperation OnLingerBytes()
+    {
+        if (_fault is not null)
+        {
+            return IoOperation.Close;
+        }
+        var result = _read;
+        _input.AdvanceTo(result.Buffer.End);
+        if (result.IsCompleted || (result.IsCanceled && _deadline.Fired != TimeoutKind.None))
+        {
+            return IoOperation.Close;
+        }
+        return IoOperation.ReadClient;
+    }
+
+    /// <summary>
+    /// A flush cancelled by a deadline fire meant for an earlier arming (see
+    /// <see cref="ConnectionDeadline"/>): the flush is simply awaited again.
+    /// </summary>
+    private bool IsStaleCancel(in System.IO.Pipelines.FlushResult flush) =>
+        _fault is null && flush.IsCanceled && !flush.IsCompleted && _deadline.Fired == TimeoutKind.None;
 
     /// <summary>Ends the exchange without a clean finish; the connection closes.</summary>
     private IoOperation Abort()
     {
+        if (_pumpRunning)
+        {
+            return JoinPump(AfterPump.Abort);
+        }
         if (_status == 0)
         {
             _status = 499;
@@ -417,6 +467,31 @@ public sealed partial class Http1ProxyConnection
         FinishExchange();
         return IoOperation.Close;
     }
+
+    /// <summary>Logs (rate-limited) why the upstream failed this exchange; only failures come here.</summary>
+    private void ReportUpstreamFailure(UpstreamFailure cause)
+    {
+        var endpoint = _endpoint;
+        if (endpoint is null)
+        {
+            return;
+        }
+        var detail = _fault switch
+        {
+            null => null,
+            SocketException socket => socket.SocketErrorCode.ToString(),
+            _ => _fault.GetType().Name,
+        };
+        _gateway.Log.UpstreamFailures.Report(_route?.Model.Name, endpoint.Address, cause, detail);
+    }
+
+    private static UpstreamFailure ConnectFailure(Exception fault) => fault switch
+    {
+        OperationCanceledException => UpstreamFailure.ConnectTimeout,
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => UpstreamFailure.ConnectRefused,
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => UpstreamFailure.Unresolvable,
+        _ => UpstreamFailure.ConnectFailed,
+    };
 
     private void DropUpstream()
     {

@@ -19,12 +19,16 @@ namespace FastGate.Proxy.Forwarding;
 /// as the connection, so its state machine box is allocated once per connection rather than once
 /// per exchange (nested async methods would each allocate when they suspend under load). The
 /// exchange itself is a synchronous state machine (<see cref="ExchangeState"/>): each step
-/// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>).
+/// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>). The
+/// one exception is a request body, which streams on a pooled second loop while the response is
+/// read (see Http1ProxyConnection.RequestBody.cs for how the two share the connection).
 /// </para>
-/// One loop owns all mutable state here; the heartbeat thread only writes the timeout fields and
-/// cancels pending reads/flushes, which pipes allow from any thread.
+/// One loop owns all other mutable state here. The heartbeat thread only fires the deadline
+/// (<see cref="ConnectionDeadline"/>) and queues the cancel of the pending read or flush to the
+/// thread pool: with inline pipe schedulers a cancel runs the awaiting continuation on the
+/// cancelling thread, and connection work must never run on the heartbeat thread.
 /// </summary>
-public sealed partial class Http1ProxyConnection : IHeartbeatTarget
+public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
     private const int MaxResponseHeaders = 256;
@@ -44,10 +48,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     private int _listenerIndex;
     private LimitsModel _limits = null!;
 
-    // Written by the heartbeat thread as well as the loop.
-    private long _deadline;
-    private TimeoutKind _armed;
-    private volatile TimeoutKind _fired;
+    // Shared with the heartbeat thread and with drain.
+    private ConnectionDeadline _deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
     private UpstreamConnection? _upstream;
@@ -106,6 +108,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
                         case IoOperation.Connect:
                             _upstream = await _endpoint!.ConnectAsync(_route!.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
                             break;
+                        case IoOperation.JoinPump:
+                            await _pump.ConfigureAwait(false);
+                            break;
                     }
                 }
                 catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
@@ -130,18 +135,29 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
     }
 
     /// <summary>Runs the exchange state machine one step, after the last I/O completed.</summary>
-    private IoOperation Continue() => _state switch
+    private IoOperation Continue()
+    {
+        if (_pumpRunning && _pumpAttention && _state != ExchangeState.JoiningPump)
+        {
+            // The request body failed (client gone, bad framing, too large): whatever the loop
+            // was waiting for, the exchange ends.
+            return JoinPump(AfterPump.PumpDecides);
+        }
+        return Step();
+    }
+
+    private IoOperation Step() => _state switch
     {
         ExchangeState.ReadingHead => OnHeadBytes(),
         ExchangeState.Connecting => OnConnected(),
         ExchangeState.SendingContinue => OnContinueSent(),
-        ExchangeState.ReadingRequestBody => OnRequestBodyBytes(),
-        ExchangeState.FlushingRequestBody => OnRequestBodyFlushed(),
         ExchangeState.FlushingRequest => OnRequestFlushed(),
+        ExchangeState.JoiningPump => OnPumpJoined(),
         ExchangeState.ReadingResponseHead => OnResponseHeadBytes(),
         ExchangeState.ReadingResponseBody => OnResponseBodyBytes(),
         ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
         ExchangeState.FlushingResponse => OnResponseFlushed(),
+        ExchangeState.Lingering => OnLingerBytes(),
         _ => OnLocalFlushed(),
     };
 
@@ -185,15 +201,18 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         var buffer = result.Buffer;
         if (result.IsCanceled)
         {
-            var fired = TakeFired();
-            _input.AdvanceTo(buffer.Start, buffer.End);
+            var fired = _deadline.Fired;
+            // Examined nothing: bytes that came with the cancel are seen again at once.
+            _input.AdvanceTo(buffer.Start);
             if (fired == TimeoutKind.RequestHead)
             {
                 return AnswerLocal(408, close: true);
             }
-            return fired == TimeoutKind.KeepAliveIdle || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
+            // A fired deadline is never left pending (it fires once per arming), so any other
+            // kind closes too rather than wait on a deadline that cannot fire again.
+            return fired != TimeoutKind.None || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
         }
-        if (!buffer.IsEmpty && _armed == TimeoutKind.KeepAliveIdle)
+        if (!buffer.IsEmpty && _deadline.Armed == TimeoutKind.KeepAliveIdle)
         {
             _betweenExchanges = false;
             Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
@@ -241,56 +260,24 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         }
     }
 
-    private TimeoutKind TakeFired()
-    {
-        var fired = _fired;
-        _fired = TimeoutKind.None;
-        return fired;
-    }
-
     private void Arm(TimeoutKind kind, TimeSpan timeout) => Arm(kind, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
 
-    private void Arm(TimeoutKind kind, long ticks)
-    {
-        _armed = kind;
-        Volatile.Write(ref _deadline, Stopwatch.GetTimestamp() + ticks);
-    }
+    private void Arm(TimeoutKind kind, long ticks) => _deadline.Arm(kind, Stopwatch.GetTimestamp() + ticks);
 
-    private void Disarm()
+    private void Disarm() => _deadline.Disarm();
+
+    /// <summary>Arms <see cref="TimeoutKind.Send"/> and names the flush: every flush has a deadline.</summary>
+    private IoOperation FlushWithDeadline(IoOperation flush)
     {
-        _armed = TimeoutKind.None;
-        Volatile.Write(ref _deadline, 0);
+        Arm(TimeoutKind.Send, _limits.IdleTimeout);
+        return flush;
     }
 
     public void OnHeartbeat(long now)
     {
-        var deadline = Volatile.Read(ref _deadline);
-        if (deadline == 0 || now < deadline)
+        if (_deadline.TryFire(_deadline.Observe(), now, out _))
         {
-            return;
-        }
-        Volatile.Write(ref _deadline, 0);
-        var kind = _armed;
-        _fired = kind;
-        switch (kind)
-        {
-            case TimeoutKind.KeepAliveIdle:
-            case TimeoutKind.RequestHead:
-                _input.CancelPendingRead();
-                break;
-            case TimeoutKind.UpstreamResponse:
-                _upstream?.Input.CancelPendingRead();
-                break;
-            case TimeoutKind.BodyIdle:
-                _input.CancelPendingRead();
-                _output.CancelPendingFlush();
-                var upstream = _upstream;
-                if (upstream is not null)
-                {
-                    upstream.Input.CancelPendingRead();
-                    upstream.Output.CancelPendingFlush();
-                }
-                break;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
@@ -300,7 +287,41 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
         Interlocked.MemoryBarrier();
         if (_betweenExchanges)
         {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Cancels what the loop awaits, off the heartbeat thread. A fired deadline cancels every
+    /// read and flush of the connection: the loop may be between two I/Os of the same arming,
+    /// and a cancel with no I/O pending applies to the next one. A cancel that lands after a
+    /// re-arm finds no fired deadline and the loop simply starts that I/O again.
+    /// </summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            if (_deadline.Fired == TimeoutKind.None)
+            {
+                if (_closeWhenIdle)
+                {
+                    _input.CancelPendingRead();
+                }
+                return;
+            }
             _input.CancelPendingRead();
+            _output.CancelPendingFlush();
+            var upstream = _upstream;
+            if (upstream is not null)
+            {
+                upstream.Input.CancelPendingRead();
+                upstream.Output.CancelPendingFlush();
+            }
+        }
+        catch (Exception)
+        {
+            // The connection or its upstream closed meanwhile: nothing is left to cancel, and an
+            // exception on a pool thread would end the process.
         }
     }
 

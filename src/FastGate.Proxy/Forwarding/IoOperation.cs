@@ -8,5 +8,7 @@ internal enum IoOperation : byte
     FlushClient,
     FlushUpstream,
     Connect,
+    /// <summary>Await the request-body pump's end.</summary>
+    JoinPump,
     Close,
 }

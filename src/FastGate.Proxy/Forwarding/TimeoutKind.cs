@@ -12,4 +12,8 @@ internal enum TimeoutKind : byte
     UpstreamResponse,
     /// <summary>No body progress in either direction for idle_timeout: abort.</summary>
     BodyIdle,
+    /// <summary>A flush (a head, a last piece, a local answer) not taken for idle_timeout: the peer stopped reading; close.</summary>
+    Send,
+    /// <summary>The bounded drain of a lingering close is over: close.</summary>
+    Linger,
 }

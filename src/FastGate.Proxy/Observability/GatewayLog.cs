@@ -13,7 +13,11 @@ public sealed class GatewayLog
     public GatewayLog(TextWriter? output = null)
     {
         _output = output ?? Console.Error;
+        UpstreamFailures = new UpstreamFailureLog(this);
     }
+
+    /// <summary>Rate-limited warn lines for upstream failures.</summary>
+    public UpstreamFailureLog UpstreamFailures { get; }
 
     public LogLevel Level { get; set; } = LogLevel.Info;
 

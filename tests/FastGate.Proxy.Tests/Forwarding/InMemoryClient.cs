@@ -39,6 +39,26 @@ internal sealed class InMemoryClient(InMemoryTransport transport) : IDisposable
         }
     }
 
+    /// <summary>Reads raw bytes until <paramref name="done"/> holds for everything received so far, or the gateway closes.</summary>
+    public async Task<string> ReceiveTextAsync(Func<string, bool> done)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!done(_received.ToString()))
+        {
+            var result = await transport.Input.ReadAsync(timeout.Token);
+            foreach (var segment in result.Buffer)
+            {
+                _received.Append(Encoding.Latin1.GetString(segment.Span));
+            }
+            transport.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
+        }
+        return _received.ToString();
+    }
+
     /// <summary>True once the gateway has closed its side.</summary>
     public async Task<bool> ClosedAsync()
     {

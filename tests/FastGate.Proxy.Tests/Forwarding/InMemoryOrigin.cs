@@ -17,6 +17,7 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
 
     public int Connections;
 
+    /// <summary>The response to send for a request; an empty string closes the connection instead.</summary>
     public Func<string, string> Respond { get; set; } = _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
     /// <summary>Close the connection after each response (a body delimited by close).</summary>
@@ -53,7 +54,14 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
                 {
                     await hold;
                 }
-                transport.Output.Write(Encoding.Latin1.GetBytes(Respond(request)));
+                var response = Respond(request);
+                if (response.Length == 0)
+                {
+                    // An empty answer means: close without one, as an upstream timing out a keep-alive connection does.
+                    transport.Dispose();
+                    return;
+                }
+                transport.Output.Write(Encoding.Latin1.GetBytes(response));
                 await transport.Output.FlushAsync();
                 if (CloseAfterResponse)
                 {

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastGate.Core.Http1;
+
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>
+/// The request body streams upstream on a second loop, the pump, while the connection loop reads
+/// the response: an upstream may answer early (413, 401) before the body is all in, or answer as
+/// the body flows (a full-duplex stream), and neither must wait for the body to finish. Requests
+/// without a body never start a pump and keep the one-loop path.
+/// <para>
+/// While the pump runs it alone touches the client's input and the upstream's output, and the
+/// connection loop alone the upstream's input and the client's output. The loop joins the pump
+/// (stopping it if need be) before it ends the exchange; the pump asks for the loop's attention
+/// only when the exchange cannot go on (client gone, bad framing, body too large).
+/// </para>
+/// </summary>
+public sealed partial class Http1ProxyConnection
+{
+    private Http1BodyCopier _requestBody;
+    private bool _pumpRunning;
+    private ValueTask _pump;
+    private volatile bool _stopPump;
+    private volatile bool _pumpAttention;
+    private volatile RequestBodyOutcome _requestBodyOutcome;
+    private volatile bool _requestBodyRead;
+    private volatile bool _responseHeadSeen;
+
+    // What the loop was doing when it went to join the pump, to take up again after.
+    private ExchangeState _stateBeforeJoin;
+    private Exception? _faultBeforeJoin;
+    private AfterPump _afterPump;
+    private int _pendingStatus;
+    private bool _pendingClose;
+
+    private enum AfterPump : byte
+    {
+        /// <summary>Re-run the state's handler with the same I/O result.</summary>
+        Resume,
+        /// <summary>Answer locally with <see cref="_pendingStatus"/>.</summary>
+        AnswerLocal,
+        /// <summary>Answer what the pump's outcome calls for.</summary>
+        PumpDecides,
+        Abort,
+    }
+
+    private IoOperation BeginRequestBody()
+    {
+        var request = _request;
+        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
+        _stopPump = false;
+        _pumpAttention = false;
+        _responseHeadSeen = false;
+        _requestBodyOutcome = RequestBodyOutcome.None;
+        _requestBodyRead = false;
+        _requestSentAt = Stopwatch.GetTimestamp();
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _pumpRunning = true;
+        _state = ExchangeState.ReadingResponseHead;
+        _pump = PumpRequestBodyAsync(_upstream!.Output);
+        return IoOperation.ReadUpstream;
+    }
+
+    /// <summary>Copies the request body from the client to the upstream until it ends, fails, or is stopped.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PumpRequestBodyAsync(PipeWriter upstream)
+    {
+        var outcome = RequestBodyOutcome.ClientClosed;
+        try
+        {
+            while (true)
+            {
+                var read = await _input.ReadAsync().ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (read.IsCanceled)
+                {
+                    // Examined nothing: bytes that came with the cancel are seen again at once.
+                    _input.AdvanceTo(buffer.Start);
+                    if (_deadline.Fired != TimeoutKind.None)
+                    {
+                        outcome = RequestBodyOutcome.ClientIdle;
+                        return;
+                    }
+                    if (_stopPump)
+                    {
+                        outcome = RequestBodyOutcome.Stopped;
+                        return;
+                    }
+                    continue;
+                }
+                var status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out var consumed, out _);
+                var bodyEnd = buffer.GetPosition(consumed);
+                // Past a complete body the bytes are a pipelined request, not yet looked at: the
+                // next read must see them without waiting for more.
+                _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
+                _bytesIn += consumed;
+                switch (status)
+                {
+                    case Http1CopyStatus.InvalidFraming:
+                        outcome = RequestBodyOutcome.InvalidFraming;
+                        return;
+                    case Http1CopyStatus.TooLarge:
+                        outcome = RequestBodyOutcome.TooLarge;
+                        return;
+                    case Http1CopyStatus.NeedMoreData when read.IsCompleted:
+                        outcome = RequestBodyOutcome.ClientClosed;
+                        return;
+                    case Http1CopyStatus.Complete:
+                        // All of it is off the client's connection: whatever the upstream does
+                        // now, the next bytes there are the next request.
+                        _requestBodyRead = true;
+                        break;
+                }
+                while (true)
+                {
+                    FlushResult flush;
+                    try
+                    {
+                        flush = await upstream.FlushAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception)
+                    {
+                        outcome = RequestBodyOutcome.UpstreamSendFailed;
+                        return;
+                    }
+                    if (flush.IsCompleted)
+                    {
+                        outcome = RequestBodyOutcome.UpstreamSendFailed;
+                        return;
+                    }
+                    if (!flush.IsCanceled)
+                    {
+                        break;
+                    }
+                    if (_deadline.Fired != TimeoutKind.None)
+                    {
+                        outcome = RequestBodyOutcome.UpstreamIdle;
+                        return;
+                    }
+                    if (_stopPump)
+                    {
+                        outcome = RequestBodyOutcome.Stopped;
+                        return;
+                    }
+                }
+                if (status == Http1CopyStatus.Complete)
+                {
+                    // The body is all sent: from now on the response head has the route's timeout,
+                    // unless it has already come.
+                    if (!_responseHeadSeen)
+                    {
+                        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+                    }
+                    outcome = RequestBodyOutcome.Complete;
+                    return;
+                }
+                Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+            }
+        }
+        catch (Exception)
+        {
+            // A broken client connection (or one the loop completed while closing): the pump must
+            // never fault, the loop awaits it.
+            outcome = RequestBodyOutcome.ClientClosed;
+        }
+        finally
+        {
+            _requestBodyOutcome = outcome;
+            if (!_stopPump && outcome is RequestBodyOutcome.ClientClosed or RequestBodyOutcome.InvalidFraming or RequestBodyOutcome.TooLarge)
+            {
+                // The exchange cannot go on: wake the loop from its wait on the upstream or the client.
+                _pumpAttention = true;
+                CancelLoopWaits();
+            }
+        }
+    }
+
+    private void CancelLoopWaits()
+    {
+        try
+        {
+            _upstream?.Input.CancelPendingRead();
+            _output.CancelPendingFlush();
+        }
+        catch (Exception)
+        {
+            // Closing meanwhile: nothing left to wake.
+        }
+    }
+
+    /// <summary>
+    /// Joins the pump, stopping it first if <paramref name="stop"/> (a pump that has read the whole
+    /// body is otherwise left to finish its last flush, under the deadline, so the upstream
+    /// connection stays reusable), then does <paramref name="after"/>. The cancels may land on a
+    /// later I/O once the pump has ended; the loops treat them as stale.
+    /// </summary>
+    private IoOperation JoinPump(AfterPump after, bool stop = true)
+    {
+        _afterPump = after;
+        _stateBeforeJoin = _state;
+        _faultBeforeJoin = _fault;
+        if (stop && _requestBodyOutcome == RequestBodyOutcome.None)
+        {
+            _stopPump = true;
+            try
+            {
+                _input.CancelPendingRead();
+                _upstream?.Output.CancelPendingFlush();
+            }
+            catch (Exception)
+            {
+            }
+        }
+        _state = ExchangeState.JoiningPump;
+        return IoOperation.JoinPump;
+    }
+
+    private IoOperation OnPumpJoined()
+    {
+        _pumpRunning = false;
+        _pump = default;
+        _fault = _faultBeforeJoin;
+        _faultBeforeJoin = null;
+        _state = _stateBeforeJoin;
+        switch (_afterPump)
+        {
+            case AfterPump.AnswerLocal:
+                return AnswerLocal(_pendingStatus, _pendingClose);
+            case AfterPump.Abort:
+                return Abort();
+            case AfterPump.PumpDecides:
+                return AnswerForPump();
+            default:
+                return Continue();
+        }
+    }
+
+    /// <summary>The answer when the pump ended the exchange, or a deadline fired while it ran.</summary>
+    private IoOperation AnswerForPump()
+    {
+        if (_responseHeadSeen)
+        {
+            // Our client already has a response head: all that is left is to cut it short.
+            return Abort();
+        }
+        switch (_requestBodyOutcome)
+        {
+            case RequestBodyOutcome.InvalidFraming:
+                return AnswerLocal(400, close: true);
+            case RequestBodyOutcome.TooLarge:
+                return AnswerLocal(413, close: true);
+            case RequestBodyOutcome.ClientIdle:
+                return AnswerLocal(408, close: true);
+            case RequestBodyOutcome.UpstreamIdle:
+                return UpstreamFailed(504, Observability.UpstreamFailure.SendTimeout);
+            case RequestBodyOutcome.ClientClosed:
+                return Abort();
+            default:
+                // The route's timeout for the response head, once the body was all sent.
+                return UpstreamFailed(504, Observability.UpstreamFailure.ResponseTimeout);
+        }
+    }
+
+    /// <summary>The client's connection holds no more of this request's body (or there was none).</summary>
+    private bool RequestBodyDone => !_hasBody || _requestBodyRead;
+
+    /// <summary>The request body reached the upstream whole (or there was none): its connection may be reused.</summary>
+    private bool RequestBodySent => !_hasBody || _requestBodyOutcome == RequestBodyOutcome.Complete;
+}

@@ -1,0 +1,68 @@
+namespace FastGate.Proxy.Tests.Forwarding;
+
+/// <summary>The one retry the proxy makes: a pooled upstream connection that turns out dead.</summary>
+public class RetryTests
+{
+    private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+    private static string Config() => $"""
+        [admin]
+        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        [[route]]
+        name = "rest"
+        path_prefix = "/"
+        cluster = "a"
+        [cluster.a]
+        endpoints = ["127.0.0.1:9001"]
+        """;
+
+    /// <summary>Pools one upstream connection, then makes the upstream drop the next request on it unanswered.</summary>
+    private static async Task<(TestGateway Gateway, InMemoryOrigin Origin, InMemoryClient Client)> PooledConnectionThatDropsAsync()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var gateway = new TestGateway(Config(), origin);
+        var client = gateway.Connect();
+        await client.SendAsync("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync()).Single());
+        var dropped = 0;
+        origin.Respond = _ => Interlocked.Increment(ref dropped) == 1 ? "" : Ok;
+        return (gateway, origin, client);
+    }
+
+    [Fact]
+    public async Task Post_PooledConnectionClosedByUpstream_ReachesUpstreamOnceAndAnswers502()
+    {
+        var (gateway, origin, client) = await PooledConnectionThatDropsAsync();
+        using (gateway)
+        using (client)
+        {
+            await client.SendAsync("POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+
+            Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", (await client.ReceiveAsync(2))[1]);
+            Assert.Single(origin.Requests, r => r.StartsWith("POST ", StringComparison.Ordinal));
+            Assert.Equal(1, origin.Connections);
+        }
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("DELETE")]
+    public async Task IdempotentMethod_PooledConnectionClosedByUpstream_IsSentAgainOnANewConnection(string method)
+    {
+        var (gateway, origin, client) = await PooledConnectionThatDropsAsync();
+        using (gateway)
+        using (client)
+        {
+            await client.SendAsync($"{method} /item HTTP/1.1\r\nHost: a\r\n\r\n");
+
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync(2))[1]);
+            Assert.Equal(2, origin.Requests.Count(r => r.StartsWith(method + " /item ", StringComparison.Ordinal)));
+            Assert.Equal(2, origin.Connections);
+        }
+    }
+}
