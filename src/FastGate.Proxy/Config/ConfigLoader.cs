@@ -40,7 +40,13 @@ public static partial class ConfigLoader
     /// path, and relative paths in the file (TLS files, file: secrets, the access log) are resolved
     /// against its folder.
     /// </summary>
-    public static ConfigLoadResult LoadFromText(string text, string path)
+    public static ConfigLoadResult LoadFromText(string text, string path) => LoadFromText(text, path, refuseUnserved: true);
+
+    /// <param name="refuseUnserved">
+    /// False only for tests of how features not served yet (tcp listeners, TLS offload) are read,
+    /// so that reading stays tested until serving them lands.
+    /// </param>
+    internal static ConfigLoadResult LoadFromText(string text, string path, bool refuseUnserved)
     {
         string fullPath;
         try
@@ -67,7 +73,7 @@ public static partial class ConfigLoader
                 return Failure(reader);
             }
 
-            var model = Bind(reader, TomlTreeBuilder.Build(document), fullPath, Redact(text, document));
+            var model = Bind(reader, TomlTreeBuilder.Build(document), fullPath, Redact(text, document), refuseUnserved);
             return model is not null && reader.Errors.Count == 0 ? ConfigLoadResult.Success(model) : Failure(reader);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -82,7 +88,7 @@ public static partial class ConfigLoader
     private static ConfigLoadResult Failure(ConfigReader reader) =>
         ConfigLoadResult.Failure(reader.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList().AsReadOnly());
 
-    private static ConfigModel? Bind(ConfigReader r, TomlTableNode root, string fullPath, string redactedText)
+    private static ConfigModel? Bind(ConfigReader r, TomlTableNode root, string fullPath, string redactedText, bool refuseUnserved)
     {
         r.CheckKeys(root, "the top level", RootKeys);
         var admin = ReadAdmin(r, r.Table(root, "admin"));
@@ -91,6 +97,11 @@ public static partial class ConfigLoader
         var clusters = ReadClusters(r, root);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
         var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters);
+        if (refuseUnserved)
+        {
+            RefuseUnserved(r, r.Tables(root, "listener"));
+        }
+
         if (r.Errors.Count > 0)
         {
             return null;

@@ -123,6 +123,27 @@ internal sealed class ConfigReader(string file, string baseDirectory)
         }
     }
 
+    /// <summary>
+    /// An array of strings and nothing else, for keys documented as arrays: accepting a lone
+    /// string there would make <c>endpoints = "a:1, b:2"</c> one bad address instead of a clear error.
+    /// </summary>
+    public IReadOnlyList<LocatedString>? StringArray(TomlTableNode table, string key, string expected)
+    {
+        var entry = table.Find(key);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (entry.Value is not TomlArrayNode)
+        {
+            TypeError(key, expected, entry.Value);
+            return null;
+        }
+
+        return StringList(table, key);
+    }
+
     public long? Integer(TomlTableNode table, string key, long min, long max)
     {
         var entry = table.Find(key);
@@ -229,7 +250,12 @@ internal sealed class ConfigReader(string file, string baseDirectory)
             return value;
         }
 
-        Error(text.At, $"invalid value '{text.Value}' for '{key}'; expected one of: {string.Join(", ", choices.Keys)}");
+        // A near miss ("roundrobin") is far more common than a wrong idea: name the likely intent first.
+        var allowed = string.Join(", ", choices.Keys);
+        var suggestion = EditDistance.Closest(text.Value, choices.Keys);
+        Error(text.At, suggestion is null
+            ? $"invalid value '{text.Value}' for '{key}'; expected one of: {allowed}"
+            : $"invalid value '{text.Value}' for '{key}'; did you mean '{suggestion}'? expected one of: {allowed}");
         return null;
     }
 
