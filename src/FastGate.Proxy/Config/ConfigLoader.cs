@@ -16,7 +16,7 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster"];
 
     /// <summary>Keys whose values are never shown: in /config, in logs, anywhere.</summary>
-    private static readonly FrozenSet<string> SecretKeys =
+    internal static readonly FrozenSet<string> SecretKeys =
         new[] { "token", "key", "password", "secret", "api_key" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
@@ -61,19 +61,27 @@ public static partial class ConfigLoader
         var reader = new ConfigReader(path, Path.GetDirectoryName(fullPath) ?? Directory.GetCurrentDirectory());
         try
         {
-            var document = SyntaxParser.Parse(text, path, true);
-            if (document.HasErrors)
+            if (!TomlReader.TryRead(text, SecretKeys, out var root, out var redactedText))
             {
-                // Only the earliest syntax error: after it the parser is resynchronizing, and what it
-                // reports next (an unterminated string swallowing the following lines) is noise.
-                var first = document.Diagnostics
-                    .Where(d => d.Kind == DiagnosticMessageKind.Error)
-                    .MinBy(d => d.Span.Start.Offset)!;
-                reader.Error(SourcePosition.From(first.Span.Start), first.Message);
-                return Failure(reader);
+                // Not TOML our reader accepts: Tomlyn reports the syntax error as users know it,
+                // or reads the file if our stricter reader was wrong to refuse it.
+                var document = SyntaxParser.Parse(text, path, true);
+                if (document.HasErrors)
+                {
+                    // Only the earliest syntax error: after it the parser is resynchronizing, and what it
+                    // reports next (an unterminated string swallowing the following lines) is noise.
+                    var first = document.Diagnostics
+                        .Where(d => d.Kind == DiagnosticMessageKind.Error)
+                        .MinBy(d => d.Span.Start.Offset)!;
+                    reader.Error(SourcePosition.From(first.Span.Start), first.Message);
+                    return Failure(reader);
+                }
+
+                root = TomlTreeBuilder.Build(document);
+                redactedText = Redact(text, document);
             }
 
-            var model = Bind(reader, TomlTreeBuilder.Build(document), fullPath, Redact(text, document), refuseUnserved);
+            var model = Bind(reader, root, fullPath, redactedText, refuseUnserved);
             return model is not null && reader.Errors.Count == 0 ? ConfigLoadResult.Success(model) : Failure(reader);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
