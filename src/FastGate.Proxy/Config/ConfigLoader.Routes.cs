@@ -123,12 +123,12 @@ public static partial class ConfigLoader
                 {
                     Name = name,
                     Order = order,
-                    Listeners = routeListeners.AsReadOnly(),
-                    Hosts = hosts.AsReadOnly(),
+                    Listeners = Compact(routeListeners),
+                    Hosts = Compact(hosts),
                     PathKind = pathKind,
                     Path = path,
-                    Methods = methods.AsReadOnly(),
-                    Headers = headers.AsReadOnly(),
+                    Methods = Compact(methods),
+                    Headers = Compact(headers),
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
@@ -187,6 +187,12 @@ public static partial class ConfigLoader
 
         return (first.Key == "path" ? PathMatchKind.Exact : PathMatchKind.Prefix, value.Value);
     }
+
+    /// <summary>
+    /// An exact-size array, the shared empty one when empty: a model may hold 100,000 routes with
+    /// four lists each, and a list with its wrapper costs about three times the bytes.
+    /// </summary>
+    private static T[] Compact<T>(List<T> list) => list.Count == 0 ? [] : list.ToArray();
 
     /// <summary>RFC 9110 section 5.6.2 token: method names and header field names.</summary>
     private static bool IsToken(string text) =>
