@@ -20,7 +20,12 @@ public static partial class ConfigLoader
         new[] { "token", "key", "password", "secret", "api_key" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
-    public static ConfigLoadResult Load(string path)
+    /// <param name="path">The config file.</param>
+    /// <param name="releaseMemory">
+    /// After a large file, give the load's garbage back to the system (see <see cref="ReleaseLoadGarbage"/>):
+    /// what a long-running daemon wants, and wasted time for `check`, which exits next.
+    /// </param>
+    public static ConfigLoadResult Load(string path, bool releaseMemory = true)
     {
         string text;
         try
@@ -33,7 +38,7 @@ public static partial class ConfigLoader
         }
 
         var result = LoadFromText(text, path);
-        if (text.Length >= LargeConfigChars)
+        if (releaseMemory && text.Length >= LargeConfigChars)
         {
             ReleaseLoadGarbage();
         }

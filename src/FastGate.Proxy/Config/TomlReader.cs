@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
@@ -19,6 +20,10 @@ namespace FastGate.Proxy.Config;
 /// loader parses the file again with Tomlyn, which then reports the error with the messages and
 /// positions users know, or reads the file if it was valid after all. So this reader may only ever
 /// be stricter than Tomlyn, never laxer; <c>TomlReaderTests</c> compares the two trees.
+/// Its loops are compiled fully optimized at once: a load runs each of them once, over a few MB,
+/// before tiered compilation would have promoted them (measured: 0.85-1.0 s for `check` on
+/// 100,000 routes with tiering, about 0.6 s without). It is not on the request path, so losing
+/// dynamic PGO here costs nothing.
 /// </remarks>
 internal sealed class TomlReader
 {
@@ -89,6 +94,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TomlTableNode ReadDocument()
     {
         var root = new TomlTableNode(SourcePosition.Start);
@@ -114,6 +120,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TomlTableNode ReadHeader(TomlTableNode root)
     {
         var headerPosition = Position();
@@ -192,6 +199,7 @@ internal sealed class TomlReader
     }
 
     /// <summary>key = value, in a table section or an inline table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadKeyValue(TomlTableNode table, bool insideSecret)
     {
         ReadKey();
@@ -235,6 +243,7 @@ internal sealed class TomlReader
     }
 
     /// <summary>A bare, quoted or dotted key into <see cref="_segments"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadKey()
     {
         _segments.Clear();
@@ -292,6 +301,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TomlNode ReadValue(bool insideSecret)
     {
         var position = Position();
@@ -319,6 +329,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TomlArrayNode ReadArray(SourcePosition position, bool insideSecret)
     {
         _pos++;
@@ -394,6 +405,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TomlScalar ReadNumberOrDateTime(SourcePosition position)
     {
         int start = _pos;
@@ -432,6 +444,7 @@ internal sealed class TomlReader
         return new TomlScalar(position, ParseFloat(token), "float");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseInteger(ReadOnlySpan<char> token, out long value)
     {
         value = 0;
@@ -606,6 +619,7 @@ internal sealed class TomlReader
         return dateTime.Value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ReadBasicString()
     {
         _pos++;
@@ -817,6 +831,7 @@ internal sealed class TomlReader
     }
 
     /// <summary>After a value in a table: spaces, an optional comment, then a newline or the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExpectLineEnd()
     {
         SkipSpaces();
@@ -840,6 +855,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipBlankLines()
     {
         while (_pos < _text.Length)
@@ -875,6 +891,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipComment()
     {
         _pos++;
@@ -890,6 +907,7 @@ internal sealed class TomlReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SkipSpaces()
     {
         while (_pos < _text.Length && _text[_pos] is ' ' or '\t')
@@ -944,6 +962,7 @@ internal sealed class TomlReader
 
     private bool Matches(string word) => _text.AsSpan(_pos).StartsWith(word, StringComparison.Ordinal);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SourcePosition Position()
     {
         if (_columnAt < _lineStart || _columnAt > _pos)
@@ -965,6 +984,7 @@ internal sealed class TomlReader
         return new SourcePosition(_line, _columnValue);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string Share(ReadOnlySpan<char> text, bool checkSurrogates = false)
     {
         if (checkSurrogates)
@@ -997,6 +1017,7 @@ internal sealed class TomlReader
     }
 
     /// <summary>A lone surrogate is not a Unicode scalar value: not valid TOML text.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckSurrogates(ReadOnlySpan<char> text)
     {
         for (int i = 0; i < text.Length; i++)
