@@ -49,7 +49,7 @@ internal static class ConfigPhases
         var text = File.ReadAllText(path);
         long afterText = GC.GetTotalMemory(true);
         var cold = Stopwatch.StartNew();
-        TomlReader.TryRead(text, ConfigLoader.SecretKeys, out _, out _);
+        TomlReader.TryRead(text, ConfigLoader.SecretKeys, out _, out _, out _);
         Console.WriteLine($"cold TomlReader.TryRead: {cold.Elapsed.TotalMilliseconds:F0} ms");
         cold.Restart();
         var result = ConfigLoader.LoadFromText(text, path);

@@ -90,8 +90,14 @@ public static partial class ConfigLoader
         var reader = new ConfigReader(path, Path.GetDirectoryName(fullPath) ?? Directory.GetCurrentDirectory());
         try
         {
-            if (!TomlReader.TryRead(text, SecretKeys, out var root, out var redactedText))
+            if (!TomlReader.TryRead(text, SecretKeys, out var root, out var redactedText, out var readError))
             {
+                if (readError is { } fatal)
+                {
+                    reader.Error(fatal.At, fatal.Message);
+                    return Failure(reader);
+                }
+
                 // Not TOML our reader accepts: Tomlyn reports the syntax error as users know it,
                 // or reads the file if our stricter reader was wrong to refuse it.
                 var document = SyntaxParser.Parse(text, path, true);

@@ -45,6 +45,11 @@ internal sealed class TomlReader
     private readonly List<(string Name, SourcePosition Position)> _segments = [];
     private readonly StringBuilder _builder = new();
 
+    // Values nest by recursion: a file of 100,000 '[' would overflow the stack, which no catch
+    // survives, so a reload could take the daemon down. Nothing in a gateway config nests deep.
+    private const int MaxDepth = 64;
+
+    private int _depth;
     private int _pos;
     private int _lineStart;
     private int _line = 1;
@@ -74,22 +79,30 @@ internal sealed class TomlReader
 
     /// <summary>
     /// The tree and the text with secret values replaced, or false when the text is not TOML this
-    /// reader accepts (the caller then asks Tomlyn). Never throws.
+    /// reader accepts: then the caller asks Tomlyn, unless <paramref name="error"/> is set, for input
+    /// that must not reach a recursive parser at all. Never throws.
     /// </summary>
-    public static bool TryRead(string text, FrozenSet<string> secretKeys, out TomlTableNode root, out string redactedText)
+    public static bool TryRead(
+        string text, FrozenSet<string> secretKeys, out TomlTableNode root, out string redactedText, out (SourcePosition At, string Message)? error)
     {
         var reader = new TomlReader(text, secretKeys);
+        root = null!;
+        redactedText = null!;
+        error = null;
         try
         {
             root = reader.ReadDocument();
             redactedText = reader.Redact();
             return true;
         }
+        catch (TooDeepException e)
+        {
+            error = (e.At, $"arrays and inline tables nested deeper than {MaxDepth} levels");
+            return false;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Rejected input or a bug here: either way Tomlyn decides.
-            root = null!;
-            redactedText = null!;
             return false;
         }
     }
@@ -312,10 +325,15 @@ internal sealed class TomlReader
                 return new TomlScalar(position, Peek(1) == '"' && Peek(2) == '"' ? ReadMultilineBasicString() : ReadBasicString(), "string");
             case '\'':
                 return new TomlScalar(position, Peek(1) == '\'' && Peek(2) == '\'' ? ReadMultilineLiteralString() : ReadLiteralString(), "string");
-            case '[':
-                return ReadArray(position, insideSecret);
-            case '{':
-                return ReadInlineTable(position, insideSecret);
+            case '[' or '{':
+                if (++_depth > MaxDepth)
+                {
+                    throw new TooDeepException(position);
+                }
+
+                TomlNode nested = c == '[' ? ReadArray(position, insideSecret) : ReadInlineTable(position, insideSecret);
+                _depth--;
+                return nested;
             case 't' when Matches("true"):
                 _pos += 4;
                 ExpectValueEnd();
@@ -1060,4 +1078,9 @@ internal sealed class TomlReader
     private static bool IsControl(char c) => (c < 0x20 && c != '\t') || c == '\u007f';
 
     private static FormatException Reject() => new("not TOML this reader accepts");
+
+    private sealed class TooDeepException(SourcePosition at) : Exception
+    {
+        public SourcePosition At { get; } = at;
+    }
 }

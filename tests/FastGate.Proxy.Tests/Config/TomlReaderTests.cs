@@ -110,7 +110,7 @@ public class TomlReaderTests
     [MemberData(nameof(TomlynOnlyDocuments))]
     public void TryRead_Toml11InlineTables_LeftToTomlyn(string text)
     {
-        Assert.False(TomlReader.TryRead(text, Secrets, out _, out _));
+        Assert.False(TomlReader.TryRead(text, Secrets, out _, out _, out _));
 
         var errors = ConfigLoader.LoadFromText(text, "t.toml").Errors;
         Assert.Equal(["t.toml:4:1: unknown key 'headers' in [[listener]]"], errors.Select(e => e.ToString()));
@@ -123,7 +123,7 @@ public class TomlReaderTests
         var document = SyntaxParser.Parse(text, "t.toml", true);
         Assert.False(document.HasErrors, string.Join("\n", document.Diagnostics));
 
-        Assert.True(TomlReader.TryRead(text, Secrets, out var root, out var redacted));
+        Assert.True(TomlReader.TryRead(text, Secrets, out var root, out var redacted, out _));
 
         AssertSameTable(TomlTreeBuilder.Build(document), root, "");
         Assert.True(ConfigLoader.Redact(text, document) == redacted, $"redacted:\n{redacted}\nTomlyn:\n{ConfigLoader.Redact(text, document)}");
@@ -135,7 +135,17 @@ public class TomlReaderTests
     {
         Assert.True(SyntaxParser.Parse(text, "t.toml", true).HasErrors, "Tomlyn accepts this document");
 
-        Assert.False(TomlReader.TryRead(text, Secrets, out _, out _));
+        Assert.False(TomlReader.TryRead(text, Secrets, out _, out _, out _));
+    }
+
+    [Fact]
+    public void LoadFromText_DeeplyNestedArrays_IsAnErrorNotAStackOverflow()
+    {
+        var text = "[[listener]]\nname = \"web\"\nlisten = \"127.0.0.1:8080\"\nx = " + new string('[', 200_000) + new string(']', 200_000) + "\n";
+
+        var errors = ConfigLoader.LoadFromText(text, "t.toml").Errors;
+
+        Assert.Equal(["t.toml:4:69: arrays and inline tables nested deeper than 64 levels"], errors.Select(e => e.ToString()));
     }
 
     private static void AssertSameTable(TomlTableNode expected, TomlTableNode actual, string path)
