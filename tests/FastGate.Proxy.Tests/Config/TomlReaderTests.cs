@@ -138,6 +138,24 @@ public class TomlReaderTests
         Assert.False(TomlReader.TryRead(text, Secrets, out _, out _, out _));
     }
 
+    public static TheoryData<string> ShippedConfigs()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot(), "configs"), "*.toml", SearchOption.AllDirectories))
+        {
+            data.Add(Path.GetRelativePath(RepositoryRoot(), file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ShippedConfigs))]
+    public void TryRead_ShippedConfig_BuildsTomlynTree(string relativePath)
+    {
+        TryRead_ValidToml_BuildsTomlynTreeAndRedaction(File.ReadAllText(Path.Combine(RepositoryRoot(), relativePath)));
+    }
+
     [Fact]
     public void LoadFromText_DeeplyNestedArrays_IsAnErrorNotAStackOverflow()
     {
@@ -193,6 +211,19 @@ public class TomlReaderTests
                 AssertSameTable(table, (TomlTableNode)actual, path);
                 break;
         }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "FastGate.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("FastGate.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static string Show(object value) => value is string s ? "\"" + s.Replace("\r", "\\r").Replace("\n", "\\n") + "\"" : $"{value} ({value.GetType().Name})";
