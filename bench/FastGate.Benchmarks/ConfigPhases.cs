@@ -59,6 +59,16 @@ internal static class ConfigPhases
         var metrics = new GatewayMetrics();
         var snapshot = new GatewaySnapshot(result.Model!, clusters, metrics, 1);
         long afterSnapshot = GC.GetTotalMemory(true);
+        foreach (var (mode, compacting) in new[] { (GCCollectionMode.Forced, false), (GCCollectionMode.Forced, true), (GCCollectionMode.Aggressive, true) })
+        {
+            // A reload's moment: the serving snapshot live, a new model just built, the tree garbage.
+            var second = ConfigLoader.LoadFromText(text, path);
+            var gc = Stopwatch.StartNew();
+            GC.Collect(GC.MaxGeneration, mode, blocking: true, compacting);
+            Console.WriteLine($"full GC {mode}, compacting {compacting}: {gc.Elapsed.TotalMilliseconds:F0} ms pause");
+            GC.KeepAlive(second);
+        }
+
         Console.WriteLine($"retained: text {Mib(afterText - before)}, model {Mib(afterModel - afterText)}, clusters+metrics+snapshot {Mib(afterSnapshot - afterModel)} MiB");
         GC.KeepAlive(text);
         GC.KeepAlive(snapshot);
