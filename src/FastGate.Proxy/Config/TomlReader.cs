@@ -720,7 +720,14 @@ internal sealed class TomlReader
             {
                 _pos++;
                 int afterBackslash = _pos;
-                SkipSpaces();
+
+                // TOML allows spaces between a line-ending backslash and the newline; Tomlyn
+                // refuses them, so leave that spelling to it.
+                if (Peek(0) is ' ' or '\t')
+                {
+                    throw Reject();
+                }
+
                 if (Peek(0) is '\n' or '\r')
                 {
                     // A line-ending backslash trims every space and newline up to the next text.

@@ -97,6 +97,7 @@ public class TomlReaderTests
         "# comment with \u0001 control\n",
         "a = 1979-13-45\n",
         "\"\"\"multi\"\"\" = 1\n",
+        "m = \"\"\"a\\ \nb\"\"\"\n",
     ];
 
     /// <summary>TOML 1.1 that Tomlyn reads and this reader leaves to it: the loader still reads them.</summary>
@@ -136,6 +137,66 @@ public class TomlReaderTests
         Assert.True(SyntaxParser.Parse(text, "t.toml", true).HasErrors, "Tomlyn accepts this document");
 
         Assert.False(TomlReader.TryRead(text, Secrets, out _, out _, out _));
+    }
+
+    /// <summary>
+    /// One to three single-character edits of every valid document, from a fixed seed: whatever the reader
+    /// accepts, Tomlyn must accept too and read alike. The edits that matter most are the ones
+    /// that turn valid TOML into almost-valid TOML.
+    /// </summary>
+    [Fact]
+    public void TryRead_MutatedDocuments_NeverAcceptsWhatTomlynRefuses()
+    {
+        const string alphabet = "[]{}=,.\"'#\\ \t\n\r_-+:0123456789abefinrtuxzTZ\u00e9\u0001";
+        var random = new Random(20261202);
+        int accepted = 0;
+        foreach (var document in ValidDocuments())
+        {
+            var text = document;
+            for (int i = 0; i < 400; i++)
+            {
+                var chars = new System.Text.StringBuilder(text);
+                for (int edit = 0; edit < 1 + (i % 3); edit++)
+                {
+                    Mutate(chars, alphabet, random);
+                }
+
+                var mutated = chars.ToString();
+                if (!TomlReader.TryRead(mutated, Secrets, out var root, out var redacted, out _))
+                {
+                    continue;
+                }
+
+                accepted++;
+                var tomlyn = SyntaxParser.Parse(mutated, "t.toml", true);
+                Assert.False(tomlyn.HasErrors, $"the reader accepts what Tomlyn refuses ({tomlyn.Diagnostics.FirstOrDefault()}):\n{mutated}");
+                AssertSameTable(TomlTreeBuilder.Build(tomlyn), root, "");
+                Assert.Equal(ConfigLoader.Redact(mutated, tomlyn), redacted);
+            }
+        }
+
+        Assert.True(accepted > 1000, $"only {accepted} mutations were valid TOML: the test checks little");
+    }
+
+    private static void Mutate(System.Text.StringBuilder chars, string alphabet, Random random)
+    {
+        int at = chars.Length == 0 ? 0 : random.Next(chars.Length + 1);
+        switch (random.Next(3))
+        {
+            case 0:
+                chars.Insert(at, alphabet[random.Next(alphabet.Length)]);
+                break;
+            case 1 when at < chars.Length:
+                chars.Remove(at, 1);
+                break;
+            default:
+                if (at < chars.Length)
+                {
+                    chars[at] = alphabet[random.Next(alphabet.Length)];
+                }
+
+                break;
+        }
     }
 
     public static TheoryData<string> ShippedConfigs()
