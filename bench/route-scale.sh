@@ -5,7 +5,8 @@
 #   start    `fastgate run` until the admin /healthz answers (listeners are bound by then)
 #   RSS      of the serving daemon, 3 s after start and after the reloads
 #   reload   POST /reload of the same file, median of 3 (the call returns once swapped in)
-#   latency  p99 of requests served while idle and while those reloads are parsed
+#   latency  p99 of requests served while idle and while those reloads are parsed, and the
+#            slowest request during the reloads
 #            (one keep-alive client, bench/route-scale/probe.py, a path no route matches)
 # Prints a markdown table. Standalone, not part of bench/run.sh: it needs no origin or peer.
 #
@@ -52,8 +53,8 @@ elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 rss_mib() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "| routes | file | check | check peak RSS | start | RSS serving | reload (median of 3) | RSS after reloads | p99 idle | p99 during reloads |"
-echo "|-------:|-----:|------:|---------------:|------:|------------:|---------------------:|------------------:|---------:|-------------------:|"
+echo "| routes | file | check | check peak RSS | start | RSS serving | reload (median of 3) | RSS after reloads | p99 idle | p99 during reloads | slowest during reloads |"
+echo "|-------:|-----:|------:|---------------:|------:|------------:|---------------------:|------------------:|---------:|-------------------:|-----------------------:|"
 for size in "${SIZES[@]}"; do
     config=$WORKDIR/routes-$size.toml
     python3 "$ROOT/bench/route-scale/gen.py" --routes "$size" --listen "127.0.0.1:$LISTEN_PORT" \
@@ -84,12 +85,12 @@ for size in "${SIZES[@]}"; do
     done
     kill -TERM "$probe" 2>/dev/null || true
     wait "$probe" 2>/dev/null || true
-    p99_reload=$(awk '{ print $2 }' "$WORKDIR/probe-$size.txt")
+    read -r _ p99_reload max_reload _ <"$WORKDIR/probe-$size.txt"
     sleep 3
     rss_reload=$(rss_mib "$PID")
     kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
-    printf '| %s | %s | %s s | %s MiB | %s s | %s MiB | %s s | %s MiB | %s ms | %s ms |\n' \
+    printf '| %s | %s | %s s | %s MiB | %s s | %s MiB | %s s | %s MiB | %s ms | %s ms | %s ms |\n' \
         "$size" "$file_mb" "$check_s" "$((check_kib / 1024))" "$start_s" "$rss_start" "$(median "${reloads[@]}")" \
-        "$rss_reload" "$p99_idle" "${p99_reload:-–}"
+        "$rss_reload" "$p99_idle" "${p99_reload:-–}" "${max_reload:-–}"
 done
