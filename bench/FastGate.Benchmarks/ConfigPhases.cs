@@ -80,11 +80,15 @@ internal static class ConfigPhases
     {
         GC.Collect();
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var paused = GC.GetTotalPauseDuration();
+        int collections = GC.CollectionCount(0);
         var sw = Stopwatch.StartNew();
         value = run();
         sw.Stop();
         long after = GC.GetTotalAllocatedBytes(precise: true);
+        var pause = GC.GetTotalPauseDuration() - paused;
+        collections = GC.CollectionCount(0) - collections;
         GC.Collect();
-        Console.WriteLine($"  {name,-34} {sw.Elapsed.TotalMilliseconds,8:F0} ms  allocated {(after - allocated) / 1048576.0,8:F0} MiB  live heap after {GC.GetTotalMemory(false) / 1048576.0,6:F0} MiB");
+        Console.WriteLine($"  {name,-34} {sw.Elapsed.TotalMilliseconds,8:F0} ms  allocated {(after - allocated) / 1048576.0,8:F0} MiB  GC pauses {pause.TotalMilliseconds,5:F0} ms in {collections} GCs  live heap after {GC.GetTotalMemory(false) / 1048576.0,6:F0} MiB");
     }
 }
