@@ -97,7 +97,7 @@ public static partial class ConfigLoader
             });
         }
 
-        foreach (var address in r.StringList(table, "endpoints") ?? [])
+        foreach (var address in r.StringArray(table, "endpoints", "an array of addresses") ?? [])
         {
             AddEndpoint(address, 1);
         }

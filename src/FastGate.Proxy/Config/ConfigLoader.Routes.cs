@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace FastGate.Proxy.Config;
@@ -13,6 +14,8 @@ public static partial class ConfigLoader
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
 
+    // Optimized at once: it loops over every route of the file exactly once (see ConfigReader).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<RouteModel> ReadRoutes(
         ConfigReader r, IReadOnlyList<TomlTableNode> tables, LimitsModel defaults, ListenerSet listeners, ClusterSet clusters)
     {
@@ -123,12 +126,12 @@ public static partial class ConfigLoader
                 {
                     Name = name,
                     Order = order,
-                    Listeners = routeListeners.AsReadOnly(),
-                    Hosts = hosts.AsReadOnly(),
+                    Listeners = Compact(routeListeners),
+                    Hosts = Compact(hosts),
                     PathKind = pathKind,
                     Path = path,
-                    Methods = methods.AsReadOnly(),
-                    Headers = headers.AsReadOnly(),
+                    Methods = Compact(methods),
+                    Headers = Compact(headers),
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
@@ -141,6 +144,8 @@ public static partial class ConfigLoader
     }
 
     /// <summary>At most one of path, path_prefix and path_regex; a second one is reported at its key.</summary>
+    // Optimized at once: it loops over every route of the file exactly once (see ConfigReader).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (PathMatchKind Kind, string Path) ReadPathMatch(ConfigReader r, TomlTableNode table)
     {
         TomlEntry? first = null;
@@ -187,6 +192,12 @@ public static partial class ConfigLoader
 
         return (first.Key == "path" ? PathMatchKind.Exact : PathMatchKind.Prefix, value.Value);
     }
+
+    /// <summary>
+    /// An exact-size array, the shared empty one when empty: a model may hold 100,000 routes with
+    /// four lists each, and a list with its wrapper costs about three times the bytes.
+    /// </summary>
+    private static T[] Compact<T>(List<T> list) => list.Count == 0 ? [] : list.ToArray();
 
     /// <summary>RFC 9110 section 5.6.2 token: method names and header field names.</summary>
     private static bool IsToken(string text) =>

@@ -5,15 +5,19 @@ namespace FastGate.Proxy.Tests.Config;
 /// <summary>Every class of error, with the exact position a user's editor should jump to.</summary>
 public class ConfigLoaderErrorTests
 {
-    private static string[] Errors(string text)
+    private static string[] Errors(string text, bool refuseUnserved = true)
     {
-        var result = ConfigLoader.LoadFromText(text, "test.toml");
+        var result = ConfigLoader.LoadFromText(text, "test.toml", refuseUnserved);
         Assert.False(result.IsValid);
         Assert.Null(result.Model);
         return result.Errors.Select(e => e.ToString()).ToArray();
     }
 
     private static void AssertSingleError(string text, string expected) => Assert.Equal([expected], Errors(text));
+
+    // For how tcp listeners are read, apart from this version refusing to serve them.
+    private static void AssertSingleReadError(string text, string expected) =>
+        Assert.Equal([expected], Errors(text, refuseUnserved: false));
 
     [Fact]
     public void UnknownKey_InRoute_ReportsKeyPositionWithSuggestion()
@@ -307,7 +311,7 @@ public class ConfigLoaderErrorTests
     [Fact]
     public void TcpListenerWithoutCluster_ReportsTableHeader()
     {
-        AssertSingleError("""
+        AssertSingleReadError("""
             [[listener]]
             name = "db"
             listen = "127.0.0.1:5432"
@@ -333,7 +337,7 @@ public class ConfigLoaderErrorTests
     [Fact]
     public void RouteOnTcpListener_IsRejected()
     {
-        AssertSingleError("""
+        AssertSingleReadError("""
             [[listener]]
             name = "db"
             listen = "127.0.0.1:5432"
@@ -360,7 +364,112 @@ public class ConfigLoaderErrorTests
             endpoints = ["127.0.0.1:9001"]
             lb = "roundrobin"
             """,
-            "test.toml:6:6: invalid value 'roundrobin' for 'lb'; expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random");
+            "test.toml:6:6: invalid value 'roundrobin' for 'lb'; did you mean 'round_robin'? expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random");
+    }
+
+    [Fact]
+    public void BadChoice_FarFromAny_ListsAllowedValuesOnly()
+    {
+        AssertSingleError("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [cluster.c]
+            endpoints = ["127.0.0.1:9001"]
+            lb = "fastest"
+            """,
+            "test.toml:6:6: invalid value 'fastest' for 'lb'; expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random");
+    }
+
+    [Fact]
+    public void BadChoice_LogLevelAndProtocol_SuggestClosest()
+    {
+        Assert.Equal(
+            [
+                "test.toml:2:9: invalid value 'Debug' for 'level'; did you mean 'debug'? expected one of: error, warn, info, debug",
+                "test.toml:6:12: invalid value 'htp' for 'protocol'; did you mean 'http'? expected one of: http, tcp, tls-passthrough",
+            ],
+            Errors("""
+                [log]
+                level = "Debug"
+                [[listener]]
+                name = "web"
+                listen = "127.0.0.1:8080"
+                protocol = "htp"
+                """));
+    }
+
+    [Fact]
+    public void EndpointsAsString_ReportsValuePosition()
+    {
+        AssertSingleError("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [cluster.c]
+            endpoints = "127.0.0.1:9001"
+            """,
+            "test.toml:5:13: expected an array of addresses for 'endpoints', got string");
+    }
+
+    [Fact]
+    public void TcpListener_IsRefusedAtProtocolKey()
+    {
+        AssertSingleError("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [[listener]]
+            name = "db"
+            listen = "127.0.0.1:15432"
+              protocol = "tcp"
+            cluster = "c"
+            [cluster.c]
+            endpoints = ["127.0.0.1:5432"]
+            """,
+            "test.toml:7:3: listener 'db': protocol 'tcp' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
+    }
+
+    [Fact]
+    public void TlsPassthroughListener_IsRefusedAtProtocolKey()
+    {
+        AssertSingleError("""
+            [[listener]]
+            name = "sni"
+            listen = "127.0.0.1:8443"
+            protocol = "tls-passthrough"
+            cluster = "c"
+            [cluster.c]
+            endpoints = ["127.0.0.1:9443"]
+            """,
+            "test.toml:4:1: listener 'sni': protocol 'tls-passthrough' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
+    }
+
+    [Fact]
+    public void TlsOffload_IsRefusedAtTlsKey()
+    {
+        var directory = Directory.CreateTempSubdirectory("fastgate-tls-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "site.pem"), "x");
+            File.WriteAllText(Path.Combine(directory, "site.key"), "x");
+            var result = ConfigLoader.LoadFromText("""
+                [[listener]]
+                name = "web"
+                listen = "127.0.0.1:8443"
+                [listener.tls]
+                cert = "site.pem"
+                key = "site.key"
+                """, Path.Combine(directory, "t.toml"));
+
+            var error = Assert.Single(result.Errors);
+            Assert.Equal((4, 11), (error.Line, error.Column));
+            Assert.Equal("listener 'web': TLS offload ([listener.tls]) is not served by this version; remove it and terminate TLS in front of FastGate", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]
@@ -417,7 +526,7 @@ public class ConfigLoaderErrorTests
             [listener.tls]
             cert = "no-such-cert-3b1f.pem"
             key = "no-such-key-3b1f.pem"
-            """);
+            """, refuseUnserved: false);
 
         Assert.Equal(2, errors.Length);
         Assert.StartsWith("test.toml:5:8: file not found for 'cert': ", errors[0]);

@@ -11,7 +11,7 @@ public class ExampleConfigTests
         var result = ConfigLoader.Load(Path.Combine(RepositoryRoot(), "configs", "examples", "full.toml"));
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        Assert.Equal(2, result.Model.Listeners.Count);
+        Assert.Single(result.Model.Listeners);
         Assert.Equal(3, result.Model.Routes.Count);
         Assert.Equal(3, result.Model.Clusters.Count);
     }
