@@ -77,7 +77,7 @@ internal static class Cli
 
     private static int Check(string path)
     {
-        var result = ConfigLoader.Load(path, releaseMemory: false);
+        var result = ConfigLoader.Load(path);
         if (result.Model is not null && result.Errors.Count == 0)
         {
             Console.WriteLine($"{path}: ok");

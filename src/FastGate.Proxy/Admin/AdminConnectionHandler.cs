@@ -24,16 +24,16 @@ public sealed class AdminConnectionHandler : IConnectionHandler
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Gateway _gateway;
-    private readonly Func<ReloadResult> _reload;
+    private readonly Func<Task<ReloadResult>> _reload;
     private readonly TimeSpan _headerTimeout;
     private readonly TimeSpan _idleTimeout;
 
-    public AdminConnectionHandler(Gateway gateway, Func<ReloadResult> reload)
+    public AdminConnectionHandler(Gateway gateway, Func<Task<ReloadResult>> reload)
         : this(gateway, reload, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60))
     {
     }
 
-    public AdminConnectionHandler(Gateway gateway, Func<ReloadResult> reload, TimeSpan headerTimeout, TimeSpan idleTimeout)
+    public AdminConnectionHandler(Gateway gateway, Func<Task<ReloadResult>> reload, TimeSpan headerTimeout, TimeSpan idleTimeout)
     {
         _gateway = gateway;
         _reload = reload;
@@ -89,7 +89,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
                     await WriteAsync(connection.Output, 400, "text/plain", "bad request\n", close: true, headOnly: false, deadline.Token).ConfigureAwait(false);
                     return;
                 }
-                var (status, type, body) = Handle(head, binding.Token);
+                var (status, type, body) = await HandleAsync(head, binding.Token).ConfigureAwait(false);
                 // HEAD gets the head only: a body would be read as the start of the next response.
                 await WriteAsync(connection.Output, status, type, body, close: !head.KeepAlive, headOnly: head.Method == RequestMethod.Head, deadline.Token).ConfigureAwait(false);
                 if (!head.KeepAlive)
@@ -110,7 +110,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
         }
     }
 
-    private (int Status, string Type, string Body) Handle(Http1RequestHead head, string? token)
+    private async Task<(int Status, string Type, string Body)> HandleAsync(Http1RequestHead head, string? token)
     {
         if (!Authorized(head, token))
         {
@@ -126,7 +126,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
             case "/config" when head.Method is RequestMethod.Get or RequestMethod.Head:
                 return (200, "application/json", RenderConfig());
             case "/reload" when head.Method == RequestMethod.Post:
-                var result = _reload();
+                var result = await _reload().ConfigureAwait(false);
                 return (result.Success ? 200 : 422, "application/json", RenderReload(result));
             case "/metrics" or "/healthz" or "/config" or "/reload":
                 return (405, "text/plain", "method not allowed\n");

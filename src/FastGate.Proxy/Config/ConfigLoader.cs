@@ -20,12 +20,7 @@ public static partial class ConfigLoader
         new[] { "token", "key", "password", "secret", "api_key" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
-    /// <param name="path">The config file.</param>
-    /// <param name="releaseMemory">
-    /// After a large file, give the load's garbage back to the system (see <see cref="ReleaseLoadGarbage"/>):
-    /// what a long-running daemon wants, and wasted time for `check`, which exits next.
-    /// </param>
-    public static ConfigLoadResult Load(string path, bool releaseMemory = true)
+    public static ConfigLoadResult Load(string path)
     {
         string text;
         try
@@ -37,31 +32,7 @@ public static partial class ConfigLoader
             return ConfigLoadResult.Failure([new ConfigError(path, 1, 1, $"cannot read file: {e.Message}")]);
         }
 
-        var result = LoadFromText(text, path);
-        if (releaseMemory && text.Length >= LargeConfigChars)
-        {
-            ReleaseLoadGarbage();
-        }
-
-        return result;
-    }
-
-    /// <summary>About 10,000 routes: below this a load's garbage is small enough to leave to the GC's own pace.</summary>
-    private const int LargeConfigChars = 1_000_000;
-
-    /// <summary>
-    /// The parse tree of a large file lives through the whole parse, so the GC promotes it to the
-    /// oldest generation, which it may not collect again for a long time, and keeps the regions it
-    /// used committed: a daemon serving 100,000 routes stayed at the peak of its last load, and grew
-    /// with every reload (257 MB after start, 555 MB after three reloads). One full collection in
-    /// aggressive mode after the load frees the tree and whatever the previous reload left behind,
-    /// and gives the emptied regions back to the system. It pauses serving threads while the live
-    /// heap is marked, once per load of a large file; `bench/route-scale.sh` measures the latency
-    /// around reloads.
-    /// </summary>
-    private static void ReleaseLoadGarbage()
-    {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return LoadFromText(text, path);
     }
 
     /// <summary>
