@@ -123,6 +123,23 @@ internal sealed class ConfigReader(string file, string baseDirectory)
         }
     }
 
+    public bool? Boolean(TomlTableNode table, string key)
+    {
+        var entry = table.Find(key);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (entry.Value is TomlScalar { Value: bool value })
+        {
+            return value;
+        }
+
+        TypeError(key, "a boolean", entry.Value);
+        return null;
+    }
+
     public long? Integer(TomlTableNode table, string key, long min, long max)
     {
         var entry = table.Find(key);

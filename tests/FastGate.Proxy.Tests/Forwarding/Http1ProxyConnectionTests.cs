@@ -66,6 +66,85 @@ public class Http1ProxyConnectionTests
         Assert.StartsWith("GET /items?page=2 HTTP/1.1\r\n", Assert.Single(origin.Requests));
     }
 
+    private const string PubAndEchoRoutes = """
+        [[route]]
+        name = "pub"
+        path_prefix = "/pub/"
+        cluster = "a"
+
+        [[route]]
+        name = "echo"
+        path_prefix = "/echo"
+        cluster = "b"
+        """;
+
+    [Theory]
+    [InlineData("/pub/../echo")]
+    [InlineData("/pub/%2e%2e/echo")]
+    [InlineData("/pub/%2E./echo")]
+    [InlineData("/pub/./../echo")]
+    [InlineData("/pub/x/../../echo")]
+    public async Task Forward_DotSegmentsOutOfAPrefix_AreRoutedAndForwardedNormalized(string path)
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var echo = new InMemoryOrigin("127.0.0.1:9002");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort(), PubAndEchoRoutes), pub, echo);
+        using var client = gateway.Connect();
+
+        await client.SendAsync($"GET {path}?q=%2e%2e/x HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync()).Single());
+
+        Assert.Empty(pub.Requests);
+        Assert.StartsWith("GET /echo?q=%2e%2e/x HTTP/1.1\r\n", Assert.Single(echo.Requests));
+    }
+
+    [Fact]
+    public async Task Forward_StripPrefix_AppliesToTheNormalizedPath()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /api/v1/./%69tems/../items HTTP/1.1\r\nHost: a\r\n\r\nGET /x/../api/y HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReceiveAsync(2);
+
+        Assert.Equal(["GET /v1/items HTTP/1.1", "GET /y HTTP/1.1"], origin.Requests.Select(r => r[..r.IndexOf('\r')]));
+    }
+
+    [Theory]
+    [InlineData("/pub/%zz", "")]
+    [InlineData("/pub/%2", "")]
+    [InlineData("/pub/a%2Fb", "escaped_slashes = \"reject\"")]
+    [InlineData("/pub/a\\b", "escaped_slashes = \"reject\"")]
+    public async Task Serve_BadOrRejectedPath_Answers400AndCloses(string path, string listenerKeys)
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        using var gateway = new TestGateway(config, pub);
+        using var client = gateway.Connect();
+
+        await client.SendAsync($"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", (await client.ReceiveAsync()).Single());
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(pub.Requests);
+    }
+
+    [Fact]
+    public async Task Forward_MergeSlashes_RoutesAndForwardsOneSlash()
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var echo = new InMemoryOrigin("127.0.0.1:9002");
+        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\nmerge_slashes = true");
+        using var gateway = new TestGateway(config, pub, echo);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET //pub//a HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReceiveAsync();
+
+        Assert.StartsWith("GET /pub/a HTTP/1.1\r\n", Assert.Single(pub.Requests));
+    }
+
     [Fact]
     public async Task Forward_AbsoluteForm_UsesTheAuthorityAsHostButOurRoute()
     {
