@@ -10,7 +10,7 @@ public static partial class ConfigLoader
     [
         "name", "listen", "protocol", "cluster", "backlog", "max_connections", "tls",
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
-        "max_request_line_bytes", "merge_slashes", "escaped_slashes",
+        "max_request_line_bytes", "merge_slashes", "escaped_slashes", "trusted_proxies",
     ];
 
     private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni"];

@@ -15,7 +15,7 @@ public static partial class ConfigLoader
     private static readonly string[] LimitKeys =
     [
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
-        "max_request_line_bytes", "merge_slashes", "escaped_slashes",
+        "max_request_line_bytes", "merge_slashes", "escaped_slashes", "trusted_proxies",
     ];
 
     private static readonly Dictionary<string, EscapedSlashAction> EscapedSlashActions = new()
@@ -161,6 +161,24 @@ public static partial class ConfigLoader
         if (r.Choice(table, "escaped_slashes", EscapedSlashActions) is { } escapedSlashes)
         {
             limits = limits with { EscapedSlashes = escapedSlashes };
+        }
+
+        if (r.StringList(table, "trusted_proxies") is { } trustedProxies)
+        {
+            var networks = new List<IPNetwork>(trustedProxies.Count);
+            foreach (var item in trustedProxies)
+            {
+                if (AddressParser.TryParseNetwork(item.Value, out var network, out var error))
+                {
+                    networks.Add(network);
+                }
+                else
+                {
+                    r.Error(item.At, $"{error} in 'trusted_proxies'");
+                }
+            }
+
+            limits = limits with { TrustedProxies = networks.AsReadOnly() };
         }
 
         return limits;

@@ -1,3 +1,4 @@
+using System.Net;
 using FastGate.Core.Http;
 
 namespace FastGate.Proxy.Config;
@@ -17,4 +18,9 @@ public sealed record LimitsModel
     public bool MergeSlashes { get; init; }
     /// <summary>Path normalization: what to do with %2F, %5C and '\' in a path; kept by default, as Envoy does.</summary>
     public EscapedSlashAction EscapedSlashes { get; init; } = EscapedSlashAction.Keep;
+    /// <summary>
+    /// Clients whose X-Forwarded-For is kept and appended to; any other client's is replaced by its
+    /// own address. Empty by default: nobody is trusted.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 }

@@ -161,6 +161,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget
             _snapshot = snapshot;
             _listenerIndex = snapshot.ListenerIndex(_listenerName);
             _limits = listener.Limits;
+            DecideClientTrust(_limits);
         }
         _state = ExchangeState.ReadingHead;
         _betweenExchanges = true;

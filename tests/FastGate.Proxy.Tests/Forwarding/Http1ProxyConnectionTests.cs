@@ -42,7 +42,7 @@ public class Http1ProxyConnectionTests
         var request = Assert.Single(origin.Requests);
         Assert.StartsWith("GET /x HTTP/1.1\r\n", request);
         Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "Host"));
-        Assert.Equal("10.0.0.1, 192.0.2.7", InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
+        Assert.Equal("192.0.2.7", InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
         Assert.Equal("http", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Proto"));
         Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Host"));
         Assert.Equal("1.1 fastgate", InMemoryOrigin.HeaderValue(request, "Via"));
@@ -50,6 +50,47 @@ public class Http1ProxyConnectionTests
         Assert.Null(InMemoryOrigin.HeaderValue(request, "X-Secret"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "Keep-Alive"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "TE"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "Connection"));
+    }
+
+    [Theory]
+    [InlineData("", "192.0.2.7", "X-Forwarded-For: 10.0.0.1\r\n", "192.0.2.7")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "192.0.2.7", "X-Forwarded-For: 10.0.0.1\r\n", "192.0.2.7")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "X-Forwarded-For: 203.0.113.5\r\n", "203.0.113.5, 10.1.2.3")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "X-Forwarded-For: 203.0.113.5, 10.9.9.9\r\nX-Forwarded-For: 10.8.8.8\r\n", "203.0.113.5, 10.9.9.9, 10.8.8.8, 10.1.2.3")]
+    [InlineData("trusted_proxies = [\"::1/128\"]", "::1", "X-Forwarded-For: 203.0.113.5\r\n", "203.0.113.5, ::1")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "", "10.1.2.3")]
+    public async Task Forward_XForwardedFor_KeptOnlyFromTrustedProxies(string listenerKeys, string clientAddress, string sent, string expected)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect(clientAddress: clientAddress);
+
+        await client.SendAsync($"GET /x HTTP/1.1\r\nHost: a\r\n{sent}\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.Single(request.Split("\r\n"), line => line.StartsWith("X-Forwarded-For:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(expected, InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.7")]
+    [InlineData("10.1.2.3")]
+    public async Task Forward_XForwardedForNamedInConnection_StillCarriesTheClientAddress(string clientAddress)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\ntrusted_proxies = [\"10.0.0.0/8\"]");
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect(clientAddress: clientAddress);
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Forwarded-For\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.Single(request.Split("\r\n"), line => line.StartsWith("X-Forwarded-For:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(clientAddress, InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "Connection"));
     }
 
