@@ -40,160 +40,81 @@ public static class Http1Parser
     /// line over <paramref name="maxStartLineBytes"/>).
     /// </summary>
     /// <remarks>
-    /// Lines are found with a vectorised search for LF; each LF must follow a CR, so a head written with bare LF
-    /// endings fails on its first line instead of waiting for the size limit. Leading empty lines are skipped
-    /// (see the class remarks). A lone CR inside a line is reported by the Parse methods.
+    /// Scans from the start of the buffer on every call; for request heads read from a client, which may arrive
+    /// a byte at a time, use <see cref="TryFindRequestHeadEnd"/>. Leading empty lines are skipped (see the class
+    /// remarks). A lone CR inside a line is reported by the Parse methods.
     /// </remarks>
     public static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    {
+        var state = default(Http1HeadScanState);
+        return TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+    }
+
+    /// <summary>
+    /// <see cref="TryFindHeadEnd(in ReadOnlySequence{byte}, int, int, out int, out Http1Error)"/> for a request
+    /// head, resumable: <paramref name="state"/> carries where the last call over the same buffer stopped, so
+    /// each byte is scanned once however the head is split across reads.
+    /// </summary>
+    public static bool TryFindRequestHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    {
+        return TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+    }
+
+    private static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
         if (buffer.IsSingleSegment)
         {
             ReadOnlySpan<byte> span = buffer.FirstSpan;
-            var scan = new HeadScan { InStartLine = true };
             int limit = Math.Min(span.Length, maxHeadBytes);
-            if (scan.Scan(span[..limit], maxHeadBytes, maxStartLineBytes, out headLength, out error))
+            if (state.Offset < limit)
             {
-                return true;
+                if (state.Scan(span[state.Offset..limit], maxHeadBytes, maxStartLineBytes, out headLength, out error))
+                {
+                    return true;
+                }
+                if (error != Http1Error.None)
+                {
+                    return false;
+                }
             }
-            if (error == Http1Error.None)
-            {
-                scan.Finish(span.Length, maxHeadBytes, maxStartLineBytes, out error);
-            }
+            headLength = 0;
+            error = state.Finish(span.Length, maxHeadBytes, maxStartLineBytes);
             return false;
         }
-        return TryFindHeadEndMultiSegment(buffer, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+        return TryFindHeadEndMultiSegment(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool TryFindHeadEndMultiSegment(in ReadOnlySequence<byte> buffer, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    private static bool TryFindHeadEndMultiSegment(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
-        var scan = new HeadScan { InStartLine = true };
-        long total = 0;
-        foreach (ReadOnlyMemory<byte> memory in buffer)
+        long available = buffer.Length;
+        if (state.Offset < available)
         {
-            ReadOnlySpan<byte> segment = memory.Span;
-            total += segment.Length;
-            int budget = maxHeadBytes - scan.Offset;
-            if (budget <= 0)
+            foreach (ReadOnlyMemory<byte> memory in buffer.Slice(state.Offset))
             {
-                break;
-            }
-            if (segment.Length > budget)
-            {
-                segment = segment[..budget];
-            }
-            if (scan.Scan(segment, maxHeadBytes, maxStartLineBytes, out headLength, out error))
-            {
-                return true;
-            }
-            if (error != Http1Error.None)
-            {
-                return false;
+                ReadOnlySpan<byte> segment = memory.Span;
+                int budget = maxHeadBytes - state.Offset;
+                if (budget <= 0)
+                {
+                    break;
+                }
+                if (segment.Length > budget)
+                {
+                    segment = segment[..budget];
+                }
+                if (state.Scan(segment, maxHeadBytes, maxStartLineBytes, out headLength, out error))
+                {
+                    return true;
+                }
+                if (error != Http1Error.None)
+                {
+                    return false;
+                }
             }
         }
         headLength = 0;
-        scan.Finish(total, maxHeadBytes, maxStartLineBytes, out error);
+        error = state.Finish(available, maxHeadBytes, maxStartLineBytes);
         return false;
-    }
-
-    /// <summary>Line-finding state carried across the segments of a sequence.</summary>
-    private struct HeadScan
-    {
-        /// <summary>Bytes scanned before the current segment.</summary>
-        public int Offset;
-        /// <summary>Absolute offset of the current line's first byte.</summary>
-        public int LineStart;
-        /// <summary>No non-empty line has ended yet (the start line is pending).</summary>
-        public bool InStartLine;
-        /// <summary>The last byte scanned was CR.</summary>
-        public bool PrevCr;
-
-        public bool Scan(ReadOnlySpan<byte> segment, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
-        {
-            headLength = 0;
-            if (PrevCr && segment.Length > 0 && segment[0] != (byte)'\n')
-            {
-                error = Http1Error.BareLineEnding;
-                return false;
-            }
-            int i = 0;
-            while (true)
-            {
-                int rel = segment[i..].IndexOf((byte)'\n');
-                if (rel < 0)
-                {
-                    // A CR inside the unfinished line (the last byte may still be followed by LF) never ends well.
-                    if (segment.Length - i > 1 && segment[i..^1].Contains((byte)'\r'))
-                    {
-                        error = Http1Error.BareLineEnding;
-                        return false;
-                    }
-                    break;
-                }
-                int p = i + rel;
-                // A lone CR inside the line (RFC 9112 section 2.2): reject now rather than wait for the size limit.
-                if (rel > 1 && segment.Slice(i, rel - 1).Contains((byte)'\r'))
-                {
-                    error = Http1Error.BareLineEnding;
-                    return false;
-                }
-                bool crBefore = p > 0 ? segment[p - 1] == (byte)'\r' : PrevCr;
-                if (!crBefore)
-                {
-                    error = Http1Error.BareLineEnding;
-                    return false;
-                }
-                int abs = Offset + p;
-                int lineLength = abs - 1 - LineStart;
-                if (lineLength == 0)
-                {
-                    if (!InStartLine)
-                    {
-                        headLength = abs + 1;
-                        error = headLength > maxHeadBytes ? Http1Error.HeadTooLarge : Http1Error.None;
-                        return error == Http1Error.None;
-                    }
-                    // An empty line before the start line: skipped (RFC 9112 section 2.2).
-                }
-                else if (InStartLine)
-                {
-                    if (lineLength > maxStartLineBytes)
-                    {
-                        error = Http1Error.RequestLineTooLong;
-                        return false;
-                    }
-                    InStartLine = false;
-                }
-                LineStart = abs + 1;
-                i = p + 1;
-            }
-            if (segment.Length > 0)
-            {
-                PrevCr = segment[^1] == (byte)'\r';
-            }
-            Offset += segment.Length;
-            error = Http1Error.None;
-            return false;
-        }
-
-        /// <summary>No head end in the scanned bytes: decides between "need more" and a size error.</summary>
-        public readonly void Finish(long available, int maxHeadBytes, int maxStartLineBytes, out Http1Error error)
-        {
-            int pendingLine = Offset - LineStart - (PrevCr ? 1 : 0);
-            if (InStartLine && pendingLine > maxStartLineBytes)
-            {
-                error = Http1Error.RequestLineTooLong;
-            }
-            else if (available > maxHeadBytes)
-            {
-                // Everything up to the limit was scanned and no empty line ended the head.
-                error = Http1Error.HeadTooLarge;
-            }
-            else
-            {
-                error = Http1Error.None;
-            }
-        }
     }
 
     /// <summary>Parses a complete request head (as found by <see cref="TryFindHeadEnd"/>) held in <c>request.Buffer[0..request.Length]</c>.</summary>
