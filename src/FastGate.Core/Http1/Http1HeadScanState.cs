@@ -18,8 +18,12 @@ public struct Http1HeadScanState
     internal int LineStart;
     /// <summary>A non-empty line has ended: the start line is behind us.</summary>
     internal bool StartLineDone;
+    /// <summary>The start line has been checked as a request line.</summary>
+    internal bool StartLineChecked;
     /// <summary>The last byte scanned was CR.</summary>
     internal bool PrevCr;
+    /// <summary>Offset and length (without CRLF) of the start line, once <see cref="StartLineDone"/>.</summary>
+    internal int StartLineStart, StartLineLength;
     private long _scannedBytes;
 
     /// <summary>Every byte handed to the line scan over the life of this state (each is handed over once).</summary>
@@ -93,6 +97,8 @@ public struct Http1HeadScanState
                     return false;
                 }
                 StartLineDone = true;
+                StartLineStart = LineStart;
+                StartLineLength = lineLength;
             }
             LineStart = abs + 1;
             i = p + 1;

@@ -53,11 +53,27 @@ public static class Http1Parser
     /// <summary>
     /// <see cref="TryFindHeadEnd(in ReadOnlySequence{byte}, int, int, out int, out Http1Error)"/> for a request
     /// head, resumable: <paramref name="state"/> carries where the last call over the same buffer stopped, so
-    /// each byte is scanned once however the head is split across reads.
+    /// each byte is scanned once however the head is split across reads. The request line is also judged as soon
+    /// as its CRLF arrives (method, target and version, as <see cref="ParseRequest"/> would), so a malformed one
+    /// is rejected at once rather than after the header timeout.
     /// </summary>
     public static bool TryFindRequestHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
-        return TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+        bool found = TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+        if (state.StartLineDone && !state.StartLineChecked)
+        {
+            // Judged before any error found further on, so the answer does not depend on how the head was
+            // split across reads: a client sending it a byte at a time would have hit this one first.
+            state.StartLineChecked = true;
+            Http1Error lineError = CheckRequestLine(buffer, state.StartLineStart, state.StartLineLength);
+            if (lineError != Http1Error.None)
+            {
+                headLength = 0;
+                error = lineError;
+                return false;
+            }
+        }
+        return found;
     }
 
     private static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
@@ -115,6 +131,38 @@ public static class Http1Parser
         headLength = 0;
         error = state.Finish(available, maxHeadBytes, maxStartLineBytes);
         return false;
+    }
+
+    /// <summary>Judges a request line on its own, with the checks <see cref="ParseRequest"/> makes first.</summary>
+    private static Http1Error CheckRequestLine(in ReadOnlySequence<byte> buffer, int start, int length)
+    {
+        ReadOnlySequence<byte> line = buffer.Slice(start, length);
+        if (line.IsSingleSegment)
+        {
+            return CheckRequestLine(line.FirstSpan);
+        }
+        return CheckRequestLineMultiSegment(line);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Http1Error CheckRequestLineMultiSegment(in ReadOnlySequence<byte> line)
+    {
+        // The line is at most max_request_line_bytes; the pool serves it without allocating in steady state.
+        byte[] copy = ArrayPool<byte>.Shared.Rent((int)line.Length);
+        line.CopyTo(copy);
+        Http1Error error = CheckRequestLine(copy.AsSpan(0, (int)line.Length));
+        ArrayPool<byte>.Shared.Return(copy);
+        return error;
+    }
+
+    private static Http1Error CheckRequestLine(ReadOnlySpan<byte> line)
+    {
+        Http1Error error = SplitRequestLine(line, out int methodLength, out _, out _);
+        if (error != Http1Error.None)
+        {
+            return error;
+        }
+        return MapMethod(line[..methodLength]) == RequestMethod.Connect ? Http1Error.MethodNotAllowed : Http1Error.None;
     }
 
     /// <summary>Parses a complete request head (as found by <see cref="TryFindHeadEnd"/>) held in <c>request.Buffer[0..request.Length]</c>.</summary>
@@ -295,24 +343,13 @@ public static class Http1Parser
     private static Http1Error ParseRequestLine(Http1RequestHead request, ReadOnlySpan<byte> buf, int start, int end)
     {
         ReadOnlySpan<byte> line = buf[start..end];
-        int methodLength = line.IndexOfAnyExcept(HttpChars.Token);
-        if (methodLength <= 0 || line[methodLength] != (byte)' ')
-        {
-            return Http1Error.InvalidRequestLine;
-        }
-        ReadOnlySpan<byte> method = line[..methodLength];
-        ReadOnlySpan<byte> rest = line[(methodLength + 1)..];
-        int targetLength = rest.IndexOfAnyExcept(HttpChars.TargetChar);
-        if (targetLength <= 0 || rest[targetLength] != (byte)' ')
-        {
-            return Http1Error.InvalidRequestLine;
-        }
-        ReadOnlySpan<byte> target = rest[..targetLength];
-        Http1Error error = ParseVersion(rest[(targetLength + 1)..], out request.Version, Http1Error.InvalidRequestLine, Http1Error.UnsupportedVersion);
+        Http1Error error = SplitRequestLine(line, out int methodLength, out int targetLength, out request.Version);
         if (error != Http1Error.None)
         {
             return error;
         }
+        ReadOnlySpan<byte> method = line[..methodLength];
+        ReadOnlySpan<byte> target = line.Slice(methodLength + 1, targetLength);
 
         request.Method = MapMethod(method);
         request.MethodStart = start;
@@ -374,6 +411,25 @@ public static class Http1Parser
         // An empty path is reported as PathLength 0 and means "/" (RFC 9112 section 3.2.2).
         SplitPathQuery(request, afterScheme[authorityLength..], authorityStart + authorityLength);
         return Http1Error.None;
+    }
+
+    /// <summary>The shape of a request line: a token method, one SP, a target of target bytes, one SP, a version.</summary>
+    private static Http1Error SplitRequestLine(ReadOnlySpan<byte> line, out int methodLength, out int targetLength, out ProtocolVersion version)
+    {
+        version = ProtocolVersion.Http11;
+        targetLength = 0;
+        methodLength = line.IndexOfAnyExcept(HttpChars.Token);
+        if (methodLength <= 0 || line[methodLength] != (byte)' ')
+        {
+            return Http1Error.InvalidRequestLine;
+        }
+        ReadOnlySpan<byte> rest = line[(methodLength + 1)..];
+        targetLength = rest.IndexOfAnyExcept(HttpChars.TargetChar);
+        if (targetLength <= 0 || rest[targetLength] != (byte)' ')
+        {
+            return Http1Error.InvalidRequestLine;
+        }
+        return ParseVersion(rest[(targetLength + 1)..], out version, Http1Error.InvalidRequestLine, Http1Error.UnsupportedVersion);
     }
 
     private static void SplitPathQuery(Http1RequestHead request, ReadOnlySpan<byte> pathAndQuery, int offset)

@@ -89,6 +89,9 @@ public class Http1RequestHeadScanTests
         { "GET / HTTP/1.1\nHost: a\r\n\r\n", Http1Error.BareLineEnding },
         { "GET / HTTP/1.1\r\nHost: a\r\nX: 1\rY: 2\r\n\r\n", Http1Error.BareLineEnding },
         { "GET / HTTP/1.1\r\nHost: a\r\n\r\r\n", Http1Error.BareLineEnding },
+        { "GET /echo\r\nHost: a\r\n\r\n", Http1Error.InvalidRequestLine },
+        { "GET /echo\r\nHost: a\nbad\r\n\r\n", Http1Error.InvalidRequestLine },
+        { "GET /echo HTTP/3.0\r\nHost: a\r\n\r\n", Http1Error.UnsupportedVersion },
         { "GET /" + new string('a', MaxStartLine) + " HTTP/1.1\r\n\r\n", Http1Error.RequestLineTooLong },
     };
 
@@ -104,5 +107,51 @@ public class Http1RequestHeadScanTests
 
         Assert.Equal(expected, errorWhole);
         Assert.Equal((foundWhole, lengthWhole, errorWhole), (found, length, error));
+    }
+
+    [Theory]
+    [InlineData("GET /echo", Http1Error.InvalidRequestLine)]
+    [InlineData("GET", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo HTTP/1.1 ", Http1Error.InvalidRequestLine)]
+    [InlineData("GET  /echo HTTP/1.1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo  HTTP/1.1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo HTTP/1.1 extra", Http1Error.InvalidRequestLine)]
+    [InlineData("GET\t/echo HTTP/1.1", Http1Error.InvalidRequestLine)]
+    [InlineData(" GET /echo HTTP/1.1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo http/1.1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo HTTP/1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo HTTP/1.1.1", Http1Error.InvalidRequestLine)]
+    [InlineData("GET /echo HTTP/2.0", Http1Error.UnsupportedVersion)]
+    [InlineData("GET /echo HTTP/0.9", Http1Error.UnsupportedVersion)]
+    [InlineData("CONNECT a.example:443 HTTP/1.1", Http1Error.MethodNotAllowed)]
+    public void TryFindRequestHeadEnd_MalformedRequestLine_RejectedAsSoonAsItsCrlfArrives(string line, Http1Error expected)
+    {
+        byte[] input = Bytes(line + "\r\nHost: a\r\n");
+
+        var (found, _, error, reads, _) = FeedByteByByte(input);
+
+        Assert.False(found);
+        Assert.Equal(expected, error);
+        Assert.Equal(line.Length + 2, reads);
+        // ParseRequest agrees once the head is complete.
+        Assert.Equal(expected, Http1Parser.ParseRequest(new Http1RequestHead { Buffer = Bytes(line + "\r\nHost: a\r\n\r\n"), Length = line.Length + 13 }, MaxHeaders));
+    }
+
+    [Theory]
+    [InlineData("\r\nGET /echo\r\n")]
+    [InlineData("\r\n\r\nGET /echo\r\n")]
+    public void TryFindRequestHeadEnd_MalformedRequestLineAfterEmptyLines_Rejected(string text)
+    {
+        var state = default(Http1HeadScanState);
+
+        Assert.False(Http1Parser.TryFindRequestHeadEnd(new ReadOnlySequence<byte>(Bytes(text)), ref state, MaxHead, MaxStartLine, out _, out var error));
+        Assert.Equal(Http1Error.InvalidRequestLine, error);
+    }
+
+    [Fact]
+    public void TryFindHeadEnd_StatusLine_IsNotJudgedAsARequestLine()
+    {
+        Assert.False(Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(Bytes("HTTP/1.1 200 OK\r\nServer: x\r\n")), MaxHead, MaxStartLine, out _, out var error));
+        Assert.Equal(Http1Error.None, error);
     }
 }

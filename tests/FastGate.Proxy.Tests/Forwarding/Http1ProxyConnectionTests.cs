@@ -303,6 +303,27 @@ public class Http1ProxyConnectionTests
         Assert.Empty(origin.Requests);
     }
 
+    [Theory]
+    [InlineData("GET /echo\r\n", "400 Bad Request")]
+    [InlineData("GET /echo\r\nHost: a\r\n", "400 Bad Request")]
+    [InlineData("GET  /echo HTTP/1.1\r\n", "400 Bad Request")]
+    [InlineData("GET /echo HTTP/2.0\r\nHost: a\r\n", "505 HTTP Version Not Supported")]
+    public async Task Serve_MalformedRequestLine_AnsweredAtItsCrlfNotAfterTheHeaderTimeout(string sent, string status)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        // The head never completes: only judging the request line alone can answer before 60 s.
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\nheader_timeout = \"60s\"");
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync(sent);
+
+        // ReceiveAsync gives up after 10 s, far below the header timeout.
+        Assert.StartsWith($"HTTP/1.1 {status}\r\n", (await client.ReceiveAsync()).Single());
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(origin.Requests);
+    }
+
     [Fact]
     public async Task Serve_UpstreamRefuses_Answers502()
     {
