@@ -40,160 +40,129 @@ public static class Http1Parser
     /// line over <paramref name="maxStartLineBytes"/>).
     /// </summary>
     /// <remarks>
-    /// Lines are found with a vectorised search for LF; each LF must follow a CR, so a head written with bare LF
-    /// endings fails on its first line instead of waiting for the size limit. Leading empty lines are skipped
-    /// (see the class remarks). A lone CR inside a line is reported by the Parse methods.
+    /// Scans from the start of the buffer on every call; for request heads read from a client, which may arrive
+    /// a byte at a time, use <see cref="TryFindRequestHeadEnd"/>. Leading empty lines are skipped (see the class
+    /// remarks). A lone CR inside a line is reported by the Parse methods.
     /// </remarks>
     public static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    {
+        var state = default(Http1HeadScanState);
+        return TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+    }
+
+    /// <summary>
+    /// <see cref="TryFindHeadEnd(in ReadOnlySequence{byte}, int, int, out int, out Http1Error)"/> for a request
+    /// head, resumable: <paramref name="state"/> carries where the last call over the same buffer stopped, so
+    /// each byte is scanned once however the head is split across reads. The request line is also judged as soon
+    /// as its CRLF arrives (method, target and version, as <see cref="ParseRequest"/> would), so a malformed one
+    /// is rejected at once rather than after the header timeout.
+    /// </summary>
+    public static bool TryFindRequestHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    {
+        bool found = TryFindHeadEnd(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+        if (state.StartLineDone && !state.StartLineChecked)
+        {
+            // Judged before any error found further on, so the answer does not depend on how the head was
+            // split across reads: a client sending it a byte at a time would have hit this one first.
+            state.StartLineChecked = true;
+            Http1Error lineError = CheckRequestLine(buffer, state.StartLineStart, state.StartLineLength);
+            if (lineError != Http1Error.None)
+            {
+                headLength = 0;
+                error = lineError;
+                return false;
+            }
+        }
+        return found;
+    }
+
+    private static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
         if (buffer.IsSingleSegment)
         {
             ReadOnlySpan<byte> span = buffer.FirstSpan;
-            var scan = new HeadScan { InStartLine = true };
             int limit = Math.Min(span.Length, maxHeadBytes);
-            if (scan.Scan(span[..limit], maxHeadBytes, maxStartLineBytes, out headLength, out error))
+            if (state.Offset < limit)
             {
-                return true;
+                if (state.Scan(span[state.Offset..limit], maxHeadBytes, maxStartLineBytes, out headLength, out error))
+                {
+                    return true;
+                }
+                if (error != Http1Error.None)
+                {
+                    return false;
+                }
             }
-            if (error == Http1Error.None)
-            {
-                scan.Finish(span.Length, maxHeadBytes, maxStartLineBytes, out error);
-            }
+            headLength = 0;
+            error = state.Finish(span.Length, maxHeadBytes, maxStartLineBytes);
             return false;
         }
-        return TryFindHeadEndMultiSegment(buffer, maxHeadBytes, maxStartLineBytes, out headLength, out error);
+        return TryFindHeadEndMultiSegment(buffer, ref state, maxHeadBytes, maxStartLineBytes, out headLength, out error);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool TryFindHeadEndMultiSegment(in ReadOnlySequence<byte> buffer, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    private static bool TryFindHeadEndMultiSegment(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
-        var scan = new HeadScan { InStartLine = true };
-        long total = 0;
-        foreach (ReadOnlyMemory<byte> memory in buffer)
+        long available = buffer.Length;
+        if (state.Offset < available)
         {
-            ReadOnlySpan<byte> segment = memory.Span;
-            total += segment.Length;
-            int budget = maxHeadBytes - scan.Offset;
-            if (budget <= 0)
+            foreach (ReadOnlyMemory<byte> memory in buffer.Slice(state.Offset))
             {
-                break;
-            }
-            if (segment.Length > budget)
-            {
-                segment = segment[..budget];
-            }
-            if (scan.Scan(segment, maxHeadBytes, maxStartLineBytes, out headLength, out error))
-            {
-                return true;
-            }
-            if (error != Http1Error.None)
-            {
-                return false;
+                ReadOnlySpan<byte> segment = memory.Span;
+                int budget = maxHeadBytes - state.Offset;
+                if (budget <= 0)
+                {
+                    break;
+                }
+                if (segment.Length > budget)
+                {
+                    segment = segment[..budget];
+                }
+                if (state.Scan(segment, maxHeadBytes, maxStartLineBytes, out headLength, out error))
+                {
+                    return true;
+                }
+                if (error != Http1Error.None)
+                {
+                    return false;
+                }
             }
         }
         headLength = 0;
-        scan.Finish(total, maxHeadBytes, maxStartLineBytes, out error);
+        error = state.Finish(available, maxHeadBytes, maxStartLineBytes);
         return false;
     }
 
-    /// <summary>Line-finding state carried across the segments of a sequence.</summary>
-    private struct HeadScan
+    /// <summary>Judges a request line on its own, with the checks <see cref="ParseRequest"/> makes first.</summary>
+    private static Http1Error CheckRequestLine(in ReadOnlySequence<byte> buffer, int start, int length)
     {
-        /// <summary>Bytes scanned before the current segment.</summary>
-        public int Offset;
-        /// <summary>Absolute offset of the current line's first byte.</summary>
-        public int LineStart;
-        /// <summary>No non-empty line has ended yet (the start line is pending).</summary>
-        public bool InStartLine;
-        /// <summary>The last byte scanned was CR.</summary>
-        public bool PrevCr;
-
-        public bool Scan(ReadOnlySpan<byte> segment, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+        ReadOnlySequence<byte> line = buffer.Slice(start, length);
+        if (line.IsSingleSegment)
         {
-            headLength = 0;
-            if (PrevCr && segment.Length > 0 && segment[0] != (byte)'\n')
-            {
-                error = Http1Error.BareLineEnding;
-                return false;
-            }
-            int i = 0;
-            while (true)
-            {
-                int rel = segment[i..].IndexOf((byte)'\n');
-                if (rel < 0)
-                {
-                    // A CR inside the unfinished line (the last byte may still be followed by LF) never ends well.
-                    if (segment.Length - i > 1 && segment[i..^1].Contains((byte)'\r'))
-                    {
-                        error = Http1Error.BareLineEnding;
-                        return false;
-                    }
-                    break;
-                }
-                int p = i + rel;
-                // A lone CR inside the line (RFC 9112 section 2.2): reject now rather than wait for the size limit.
-                if (rel > 1 && segment.Slice(i, rel - 1).Contains((byte)'\r'))
-                {
-                    error = Http1Error.BareLineEnding;
-                    return false;
-                }
-                bool crBefore = p > 0 ? segment[p - 1] == (byte)'\r' : PrevCr;
-                if (!crBefore)
-                {
-                    error = Http1Error.BareLineEnding;
-                    return false;
-                }
-                int abs = Offset + p;
-                int lineLength = abs - 1 - LineStart;
-                if (lineLength == 0)
-                {
-                    if (!InStartLine)
-                    {
-                        headLength = abs + 1;
-                        error = headLength > maxHeadBytes ? Http1Error.HeadTooLarge : Http1Error.None;
-                        return error == Http1Error.None;
-                    }
-                    // An empty line before the start line: skipped (RFC 9112 section 2.2).
-                }
-                else if (InStartLine)
-                {
-                    if (lineLength > maxStartLineBytes)
-                    {
-                        error = Http1Error.RequestLineTooLong;
-                        return false;
-                    }
-                    InStartLine = false;
-                }
-                LineStart = abs + 1;
-                i = p + 1;
-            }
-            if (segment.Length > 0)
-            {
-                PrevCr = segment[^1] == (byte)'\r';
-            }
-            Offset += segment.Length;
-            error = Http1Error.None;
-            return false;
+            return CheckRequestLine(line.FirstSpan);
         }
+        return CheckRequestLineMultiSegment(line);
+    }
 
-        /// <summary>No head end in the scanned bytes: decides between "need more" and a size error.</summary>
-        public readonly void Finish(long available, int maxHeadBytes, int maxStartLineBytes, out Http1Error error)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Http1Error CheckRequestLineMultiSegment(in ReadOnlySequence<byte> line)
+    {
+        // The line is at most max_request_line_bytes; the pool serves it without allocating in steady state.
+        byte[] copy = ArrayPool<byte>.Shared.Rent((int)line.Length);
+        line.CopyTo(copy);
+        Http1Error error = CheckRequestLine(copy.AsSpan(0, (int)line.Length));
+        ArrayPool<byte>.Shared.Return(copy);
+        return error;
+    }
+
+    private static Http1Error CheckRequestLine(ReadOnlySpan<byte> line)
+    {
+        Http1Error error = SplitRequestLine(line, out int methodLength, out _, out _);
+        if (error != Http1Error.None)
         {
-            int pendingLine = Offset - LineStart - (PrevCr ? 1 : 0);
-            if (InStartLine && pendingLine > maxStartLineBytes)
-            {
-                error = Http1Error.RequestLineTooLong;
-            }
-            else if (available > maxHeadBytes)
-            {
-                // Everything up to the limit was scanned and no empty line ended the head.
-                error = Http1Error.HeadTooLarge;
-            }
-            else
-            {
-                error = Http1Error.None;
-            }
+            return error;
         }
+        return MapMethod(line[..methodLength]) == RequestMethod.Connect ? Http1Error.MethodNotAllowed : Http1Error.None;
     }
 
     /// <summary>Parses a complete request head (as found by <see cref="TryFindHeadEnd"/>) held in <c>request.Buffer[0..request.Length]</c>.</summary>
@@ -374,24 +343,13 @@ public static class Http1Parser
     private static Http1Error ParseRequestLine(Http1RequestHead request, ReadOnlySpan<byte> buf, int start, int end)
     {
         ReadOnlySpan<byte> line = buf[start..end];
-        int methodLength = line.IndexOfAnyExcept(HttpChars.Token);
-        if (methodLength <= 0 || line[methodLength] != (byte)' ')
-        {
-            return Http1Error.InvalidRequestLine;
-        }
-        ReadOnlySpan<byte> method = line[..methodLength];
-        ReadOnlySpan<byte> rest = line[(methodLength + 1)..];
-        int targetLength = rest.IndexOfAnyExcept(HttpChars.TargetChar);
-        if (targetLength <= 0 || rest[targetLength] != (byte)' ')
-        {
-            return Http1Error.InvalidRequestLine;
-        }
-        ReadOnlySpan<byte> target = rest[..targetLength];
-        Http1Error error = ParseVersion(rest[(targetLength + 1)..], out request.Version, Http1Error.InvalidRequestLine, Http1Error.UnsupportedVersion);
+        Http1Error error = SplitRequestLine(line, out int methodLength, out int targetLength, out request.Version);
         if (error != Http1Error.None)
         {
             return error;
         }
+        ReadOnlySpan<byte> method = line[..methodLength];
+        ReadOnlySpan<byte> target = line.Slice(methodLength + 1, targetLength);
 
         request.Method = MapMethod(method);
         request.MethodStart = start;
@@ -453,6 +411,25 @@ public static class Http1Parser
         // An empty path is reported as PathLength 0 and means "/" (RFC 9112 section 3.2.2).
         SplitPathQuery(request, afterScheme[authorityLength..], authorityStart + authorityLength);
         return Http1Error.None;
+    }
+
+    /// <summary>The shape of a request line: a token method, one SP, a target of target bytes, one SP, a version.</summary>
+    private static Http1Error SplitRequestLine(ReadOnlySpan<byte> line, out int methodLength, out int targetLength, out ProtocolVersion version)
+    {
+        version = ProtocolVersion.Http11;
+        targetLength = 0;
+        methodLength = line.IndexOfAnyExcept(HttpChars.Token);
+        if (methodLength <= 0 || line[methodLength] != (byte)' ')
+        {
+            return Http1Error.InvalidRequestLine;
+        }
+        ReadOnlySpan<byte> rest = line[(methodLength + 1)..];
+        targetLength = rest.IndexOfAnyExcept(HttpChars.TargetChar);
+        if (targetLength <= 0 || rest[targetLength] != (byte)' ')
+        {
+            return Http1Error.InvalidRequestLine;
+        }
+        return ParseVersion(rest[(targetLength + 1)..], out version, Http1Error.InvalidRequestLine, Http1Error.UnsupportedVersion);
     }
 
     private static void SplitPathQuery(Http1RequestHead request, ReadOnlySpan<byte> pathAndQuery, int offset)

@@ -12,7 +12,11 @@ public sealed class Http1RequestHead : Http1Head
     public int MethodStart, MethodLength;
     /// <summary>The request-target exactly as sent.</summary>
     public int TargetStart, TargetLength;
-    /// <summary>The path (absolute-path of origin-form, or the path of absolute-form; "*" for asterisk-form).</summary>
+    /// <summary>
+    /// The path (absolute-path of origin-form, or the path of absolute-form; "*" for asterisk-form). A proxy that
+    /// normalizes it (<see cref="Http.PathNormalizer"/>) may point this range at a copy written after
+    /// <see cref="Http1Head.Length"/> in the same buffer; <see cref="Target"/> keeps the bytes as sent.
+    /// </summary>
     public int PathStart, PathLength;
     /// <summary>The query including its leading '?', or length 0.</summary>
     public int QueryStart, QueryLength;

@@ -57,6 +57,62 @@ public static class AddressParser
     }
 
     /// <summary>
+    /// A CIDR block, "10.0.0.0/8" or "2001:db8::/32"; a bare address is the block of that address alone.
+    /// Bits set past the prefix are an error rather than silently masked: "10.0.0.1/8" is more likely a
+    /// typo for a single host than a wish to trust ten million.
+    /// </summary>
+    public static bool TryParseNetwork(string text, out IPNetwork network, [NotNullWhen(false)] out string? error)
+    {
+        network = default;
+        int slash = text.IndexOf('/');
+        var addressText = slash < 0 ? text : text[..slash];
+        bool isIPv6 = addressText.Contains(':');
+        if ((!isIPv6 && !IsDottedQuad(addressText)) || !IPAddress.TryParse(addressText, out var address) || (isIPv6 && address.ScopeId != 0))
+        {
+            error = $"'{text}' is not an IP address or CIDR block (e.g. \"10.0.0.0/8\", \"::1/128\")";
+            return false;
+        }
+
+        int maxPrefix = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        int prefix = maxPrefix;
+        if (slash >= 0)
+        {
+            var prefixText = text.AsSpan(slash + 1);
+            if (prefixText.Length is 0 or > 3 || prefixText.ContainsAnyExceptInRange('0', '9')
+                || !int.TryParse(prefixText, out prefix) || prefix > maxPrefix)
+            {
+                error = $"invalid prefix length in '{text}': use 0 to {maxPrefix}";
+                return false;
+            }
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out int length);
+        for (int bit = prefix; bit < length * 8; bit++)
+        {
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+            {
+                error = $"'{text}' has bits set past the /{prefix} prefix; write the network address (e.g. {new IPNetwork(Mask(address, prefix), prefix)}) or a /{maxPrefix} for one host";
+                return false;
+            }
+        }
+
+        network = new IPNetwork(address, prefix);
+        error = null;
+        return true;
+    }
+
+    private static IPAddress Mask(IPAddress address, int prefix)
+    {
+        var bytes = address.GetAddressBytes();
+        for (int bit = prefix; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>
     /// Splits host and port; <paramref name="ip"/> is set when the host is an IP literal or
     /// "localhost". Only dotted quads count as IPv4: IPAddress.TryParse would also take "1" or
     /// "127.1", which nobody means in a config file.

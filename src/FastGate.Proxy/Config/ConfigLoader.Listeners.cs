@@ -10,7 +10,7 @@ public static partial class ConfigLoader
     [
         "name", "listen", "protocol", "cluster", "backlog", "max_connections", "tls",
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
-        "max_request_line_bytes", "reuse_port",
+        "max_request_line_bytes", "reuse_port", "merge_slashes", "escaped_slashes", "trusted_proxies",
     ];
 
     private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni"];
@@ -99,7 +99,7 @@ public static partial class ConfigLoader
 
             var backlog = r.Integer(table, "backlog", 1, int.MaxValue);
             var maxConnections = r.Integer(table, "max_connections", 0, int.MaxValue);
-            var reusePort = ReadBoolean(r, table, "reuse_port");
+            var reusePort = r.Boolean(table, "reuse_port");
             var limits = ReadLimits(r, table, defaults);
 
             TlsModel? tls = null;
@@ -133,22 +133,6 @@ public static partial class ConfigLoader
         }
 
         return set;
-    }
-
-    // The reader has no boolean yet and this is the only boolean key; kept here until it does.
-    private static bool? ReadBoolean(ConfigReader r, TomlTableNode table, string key)
-    {
-        var entry = table.Find(key);
-        if (entry is null)
-        {
-            return null;
-        }
-        if (entry.Value is TomlScalar { Value: bool value })
-        {
-            return value;
-        }
-        r.Error(entry.Value.Position, $"expected a boolean for '{key}', got {entry.Value.TypeName}");
-        return null;
     }
 
     private static string ProtocolName(ListenerProtocol protocol) => Protocols.First(p => p.Value == protocol).Key;

@@ -1,4 +1,5 @@
 using System.Net;
+using FastGate.Core.Http;
 
 namespace FastGate.Proxy.Config;
 
@@ -14,8 +15,14 @@ public static partial class ConfigLoader
     private static readonly string[] LimitKeys =
     [
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
-        "max_request_line_bytes",
+        "max_request_line_bytes", "merge_slashes", "escaped_slashes", "trusted_proxies",
     ];
+
+    private static readonly Dictionary<string, EscapedSlashAction> EscapedSlashActions = new()
+    {
+        ["keep"] = EscapedSlashAction.Keep,
+        ["reject"] = EscapedSlashAction.Reject,
+    };
 
     private static readonly Dictionary<string, LogLevel> LogLevels = new()
     {
@@ -144,6 +151,34 @@ public static partial class ConfigLoader
         if (r.Size(table, "max_request_line_bytes", 1, int.MaxValue) is { } maxRequestLineBytes)
         {
             limits = limits with { MaxRequestLineBytes = (int)maxRequestLineBytes };
+        }
+
+        if (r.Boolean(table, "merge_slashes") is { } mergeSlashes)
+        {
+            limits = limits with { MergeSlashes = mergeSlashes };
+        }
+
+        if (r.Choice(table, "escaped_slashes", EscapedSlashActions) is { } escapedSlashes)
+        {
+            limits = limits with { EscapedSlashes = escapedSlashes };
+        }
+
+        if (r.StringList(table, "trusted_proxies") is { } trustedProxies)
+        {
+            var networks = new List<IPNetwork>(trustedProxies.Count);
+            foreach (var item in trustedProxies)
+            {
+                if (AddressParser.TryParseNetwork(item.Value, out var network, out var error))
+                {
+                    networks.Add(network);
+                }
+                else
+                {
+                    r.Error(item.At, $"{error} in 'trusted_proxies'");
+                }
+            }
+
+            limits = limits with { TrustedProxies = networks.AsReadOnly() };
         }
 
         return limits;

@@ -153,6 +153,23 @@ internal sealed class ConfigReader(string file, string baseDirectory)
         return StringList(table, key);
     }
 
+    public bool? Boolean(TomlTableNode table, string key)
+    {
+        var entry = table.Find(key);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (entry.Value is TomlScalar { Value: bool value })
+        {
+            return value;
+        }
+
+        TypeError(key, "a boolean", entry.Value);
+        return null;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long? Integer(TomlTableNode table, string key, long min, long max)
     {

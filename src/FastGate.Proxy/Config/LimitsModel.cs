@@ -1,3 +1,6 @@
+using System.Net;
+using FastGate.Core.Http;
+
 namespace FastGate.Proxy.Config;
 
 /// <summary>HTTP limits and timeouts after validation; a listener or route may override the defaults.</summary>
@@ -11,4 +14,13 @@ public sealed record LimitsModel
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Longest request line (method, target, version) accepted; our extension to the contract.</summary>
     public int MaxRequestLineBytes { get; init; } = 8 * 1024;
+    /// <summary>Path normalization: collapse runs of '/' before routing (Envoy's merge_slashes); off by default.</summary>
+    public bool MergeSlashes { get; init; }
+    /// <summary>Path normalization: what to do with %2F, %5C and '\' in a path; kept by default, as Envoy does.</summary>
+    public EscapedSlashAction EscapedSlashes { get; init; } = EscapedSlashAction.Keep;
+    /// <summary>
+    /// Clients whose X-Forwarded-For is kept and appended to; any other client's is replaced by its
+    /// own address. Empty by default: nobody is trusted.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 }

@@ -47,6 +47,10 @@ public sealed partial class Http1ProxyConnection
         {
             return AnswerLocal(error.ToStatusCode(), close: true);
         }
+        if (!NormalizePath())
+        {
+            return AnswerLocal(400, close: true);
+        }
         _hasBody = request.IsChunked || request.ContentLength > 0;
         // A local answer that leaves a request body unread must close: the body's bytes would
         // otherwise be read as the next request.

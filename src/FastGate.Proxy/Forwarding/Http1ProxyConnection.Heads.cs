@@ -74,7 +74,10 @@ public sealed partial class Http1ProxyConnection
         }
 
         w.Write("X-Forwarded-For: "u8);
-        if (forwardedFor)
+        // Only a trusted proxy's list is carried on (trusted_proxies); anyone else could write any
+        // address there. A list the client's Connection names is hop-by-hop: it ends here too.
+        if (forwardedFor && _clientTrusted
+            && !(customConnectionTokens && request.IsNamedByConnection("X-Forwarded-For"u8)))
         {
             foreach (ref readonly var header in request.Headers)
             {

@@ -40,6 +40,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Http1RequestHead _request = new();
+    // Where the search for the end of the request head stopped; reset when a head is consumed.
+    private Http1HeadScanState _headScan;
     private readonly byte[] _clientAddress;
     private readonly ulong _clientHash;
 
@@ -177,8 +179,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             _snapshot = snapshot;
             _listenerIndex = snapshot.ListenerIndex(_listenerName);
             _limits = listener.Limits;
+            DecideClientTrust(_limits);
         }
         _state = ExchangeState.ReadingHead;
+        _headScan.Reset();
         _betweenExchanges = true;
         // Pairs with the barrier in CloseWhenIdle: either we see its flag here, or it sees
         // ours and cancels the read we are about to start.
@@ -217,7 +221,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             _betweenExchanges = false;
             Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
         }
-        if (Http1Parser.TryFindHeadEnd(buffer, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, out var headLength, out var error))
+        if (Http1Parser.TryFindRequestHeadEnd(buffer, ref _headScan, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, out var headLength, out var error))
         {
             CopyHead(buffer, headLength);
             _input.AdvanceTo(buffer.GetPosition(headLength));

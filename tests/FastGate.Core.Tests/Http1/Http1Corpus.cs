@@ -70,7 +70,7 @@ internal static class Http1Corpus
         while (pos < input.Length)
         {
             var rest = new ReadOnlySequence<byte>(input, pos, input.Length - pos);
-            if (!Http1Parser.TryFindHeadEnd(rest, MaxHead, MaxStartLine, out int headLength, out Http1Error error))
+            if (!FindRequestHead(rest, out int headLength, out Http1Error error))
             {
                 if (error != Http1Error.None)
                 {
@@ -82,7 +82,7 @@ internal static class Http1Corpus
                 byte[] partial = input[pos..];
                 bool onlyEmptyLines = partial.AsSpan().IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0;
                 byte[] completed = [.. partial, .. (partial.AsSpan().EndsWith("\r\n"u8) ? "\r\n"u8 : "\r\n\r\n"u8)];
-                if (!onlyEmptyLines && Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(completed), MaxHead, MaxStartLine, out int completedLength, out error))
+                if (!onlyEmptyLines && FindRequestHead(new ReadOnlySequence<byte>(completed), out int completedLength, out error))
                 {
                     error = ParseOne(head, completed[..completedLength], injectHost, out _);
                 }
@@ -146,6 +146,34 @@ internal static class Http1Corpus
             }
         }
         return new Outcome(messages, Http1Error.None, false);
+    }
+
+    /// <summary>
+    /// Finds a request head the way the proxy does over a client that sends one byte per read: the buffer grows
+    /// by a byte and the scan resumes where it stopped. Every corpus input is thus also a split-at-every-byte test
+    /// of the resumable scan; the result must be what one search over the whole buffer gives.
+    /// </summary>
+    private static bool FindRequestHead(ReadOnlySequence<byte> buffer, out int headLength, out Http1Error error)
+    {
+        var whole = default(Http1HeadScanState);
+        bool foundWhole = Http1Parser.TryFindRequestHeadEnd(buffer, ref whole, MaxHead, MaxStartLine, out int wholeLength, out Http1Error wholeError);
+        var state = default(Http1HeadScanState);
+        bool found = false;
+        headLength = 0;
+        error = Http1Error.None;
+        for (long end = 1; end <= buffer.Length; end++)
+        {
+            found = Http1Parser.TryFindRequestHeadEnd(buffer.Slice(0, end), ref state, MaxHead, MaxStartLine, out headLength, out error);
+            if (found || error != Http1Error.None)
+            {
+                break;
+            }
+        }
+        if (found != foundWhole || headLength != wholeLength || error != wholeError)
+        {
+            throw new InvalidOperationException($"byte-at-a-time scan gave ({found}, {headLength}, {error}), one scan ({foundWhole}, {wholeLength}, {wholeError})");
+        }
+        return found;
     }
 
     /// <summary>ParseRequest, retried with an added Host line when an HTTP/1.1 head has none.</summary>

@@ -42,7 +42,7 @@ public class Http1ProxyConnectionTests
         var request = Assert.Single(origin.Requests);
         Assert.StartsWith("GET /x HTTP/1.1\r\n", request);
         Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "Host"));
-        Assert.Equal("10.0.0.1, 192.0.2.7", InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
+        Assert.Equal("192.0.2.7", InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
         Assert.Equal("http", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Proto"));
         Assert.Equal("shop.example", InMemoryOrigin.HeaderValue(request, "X-Forwarded-Host"));
         Assert.Equal("1.1 fastgate", InMemoryOrigin.HeaderValue(request, "Via"));
@@ -50,6 +50,47 @@ public class Http1ProxyConnectionTests
         Assert.Null(InMemoryOrigin.HeaderValue(request, "X-Secret"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "Keep-Alive"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "TE"));
+        Assert.Null(InMemoryOrigin.HeaderValue(request, "Connection"));
+    }
+
+    [Theory]
+    [InlineData("", "192.0.2.7", "X-Forwarded-For: 10.0.0.1\r\n", "192.0.2.7")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "192.0.2.7", "X-Forwarded-For: 10.0.0.1\r\n", "192.0.2.7")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "X-Forwarded-For: 203.0.113.5\r\n", "203.0.113.5, 10.1.2.3")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "X-Forwarded-For: 203.0.113.5, 10.9.9.9\r\nX-Forwarded-For: 10.8.8.8\r\n", "203.0.113.5, 10.9.9.9, 10.8.8.8, 10.1.2.3")]
+    [InlineData("trusted_proxies = [\"::1/128\"]", "::1", "X-Forwarded-For: 203.0.113.5\r\n", "203.0.113.5, ::1")]
+    [InlineData("trusted_proxies = [\"10.0.0.0/8\"]", "10.1.2.3", "", "10.1.2.3")]
+    public async Task Forward_XForwardedFor_KeptOnlyFromTrustedProxies(string listenerKeys, string clientAddress, string sent, string expected)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect(clientAddress: clientAddress);
+
+        await client.SendAsync($"GET /x HTTP/1.1\r\nHost: a\r\n{sent}\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.Single(request.Split("\r\n"), line => line.StartsWith("X-Forwarded-For:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(expected, InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.7")]
+    [InlineData("10.1.2.3")]
+    public async Task Forward_XForwardedForNamedInConnection_StillCarriesTheClientAddress(string clientAddress)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\ntrusted_proxies = [\"10.0.0.0/8\"]");
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect(clientAddress: clientAddress);
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Forwarded-For\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
+        await client.ReceiveAsync();
+
+        var request = Assert.Single(origin.Requests);
+        Assert.Single(request.Split("\r\n"), line => line.StartsWith("X-Forwarded-For:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(clientAddress, InMemoryOrigin.HeaderValue(request, "X-Forwarded-For"));
         Assert.Null(InMemoryOrigin.HeaderValue(request, "Connection"));
     }
 
@@ -64,6 +105,85 @@ public class Http1ProxyConnectionTests
         await client.ReceiveAsync();
 
         Assert.StartsWith("GET /items?page=2 HTTP/1.1\r\n", Assert.Single(origin.Requests));
+    }
+
+    private const string PubAndEchoRoutes = """
+        [[route]]
+        name = "pub"
+        path_prefix = "/pub/"
+        cluster = "a"
+
+        [[route]]
+        name = "echo"
+        path_prefix = "/echo"
+        cluster = "b"
+        """;
+
+    [Theory]
+    [InlineData("/pub/../echo")]
+    [InlineData("/pub/%2e%2e/echo")]
+    [InlineData("/pub/%2E./echo")]
+    [InlineData("/pub/./../echo")]
+    [InlineData("/pub/x/../../echo")]
+    public async Task Forward_DotSegmentsOutOfAPrefix_AreRoutedAndForwardedNormalized(string path)
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var echo = new InMemoryOrigin("127.0.0.1:9002");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort(), PubAndEchoRoutes), pub, echo);
+        using var client = gateway.Connect();
+
+        await client.SendAsync($"GET {path}?q=%2e%2e/x HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync()).Single());
+
+        Assert.Empty(pub.Requests);
+        Assert.StartsWith("GET /echo?q=%2e%2e/x HTTP/1.1\r\n", Assert.Single(echo.Requests));
+    }
+
+    [Fact]
+    public async Task Forward_StripPrefix_AppliesToTheNormalizedPath()
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /api/v1/./%69tems/../items HTTP/1.1\r\nHost: a\r\n\r\nGET /x/../api/y HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReceiveAsync(2);
+
+        Assert.Equal(["GET /v1/items HTTP/1.1", "GET /y HTTP/1.1"], origin.Requests.Select(r => r[..r.IndexOf('\r')]));
+    }
+
+    [Theory]
+    [InlineData("/pub/%zz", "")]
+    [InlineData("/pub/%2", "")]
+    [InlineData("/pub/a%2Fb", "escaped_slashes = \"reject\"")]
+    [InlineData("/pub/a\\b", "escaped_slashes = \"reject\"")]
+    public async Task Serve_BadOrRejectedPath_Answers400AndCloses(string path, string listenerKeys)
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        using var gateway = new TestGateway(config, pub);
+        using var client = gateway.Connect();
+
+        await client.SendAsync($"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", (await client.ReceiveAsync()).Single());
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(pub.Requests);
+    }
+
+    [Fact]
+    public async Task Forward_MergeSlashes_RoutesAndForwardsOneSlash()
+    {
+        var pub = new InMemoryOrigin("127.0.0.1:9001");
+        var echo = new InMemoryOrigin("127.0.0.1:9002");
+        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\nmerge_slashes = true");
+        using var gateway = new TestGateway(config, pub, echo);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET //pub//a HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReceiveAsync();
+
+        Assert.StartsWith("GET /pub/a HTTP/1.1\r\n", Assert.Single(pub.Requests));
     }
 
     [Fact]
@@ -179,6 +299,27 @@ public class Http1ProxyConnectionTests
 
         Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", response);
         Assert.Contains("Connection: close", response);
+        Assert.True(await client.ClosedAsync());
+        Assert.Empty(origin.Requests);
+    }
+
+    [Theory]
+    [InlineData("GET /echo\r\n", "400 Bad Request")]
+    [InlineData("GET /echo\r\nHost: a\r\n", "400 Bad Request")]
+    [InlineData("GET  /echo HTTP/1.1\r\n", "400 Bad Request")]
+    [InlineData("GET /echo HTTP/2.0\r\nHost: a\r\n", "505 HTTP Version Not Supported")]
+    public async Task Serve_MalformedRequestLine_AnsweredAtItsCrlfNotAfterTheHeaderTimeout(string sent, string status)
+    {
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        // The head never completes: only judging the request line alone can answer before 60 s.
+        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\nheader_timeout = \"60s\"");
+        using var gateway = new TestGateway(config, origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync(sent);
+
+        // ReceiveAsync gives up after 10 s, far below the header timeout.
+        Assert.StartsWith($"HTTP/1.1 {status}\r\n", (await client.ReceiveAsync()).Single());
         Assert.True(await client.ClosedAsync());
         Assert.Empty(origin.Requests);
     }
