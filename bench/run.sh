@@ -7,6 +7,10 @@
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
 #   h1-small h1-16k h1-close h1-post idle-conns
 #
+#   bench/run.sh route-scale [SIZE...]         FastGate alone with huge route tables: check,
+#                                              start, reload, RSS and latency during reloads
+#                                              (bench/route-scale.sh; no peer has an equivalent)
+#
 # Options:
 #   --quick              one round, 5 s runs, short warm-ups (while developing)
 #   --rounds N           interleaved rounds per scenario (default 3)
@@ -33,6 +37,12 @@ BENCH=$ROOT/bench
 ALL_SCENARIOS=(h1-small h1-16k h1-close h1-post idle-conns)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
+# route-scale measures FastGate's config path, not a proxy against its peers: its own script.
+if [[ "${1:-}" == route-scale ]]; then
+    shift
+    exec "$(dirname "${BASH_SOURCE[0]}")/route-scale.sh" "$@"
+fi
+
 QUICK=0
 ROUNDS=3
 DURATION=10s
@@ -45,7 +55,7 @@ PEERS=("${ALL_PEERS[@]}")
 SCENARIOS=()
 declare -A SET=()
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
