@@ -40,8 +40,8 @@ public static class Http1Parser
     /// line over <paramref name="maxStartLineBytes"/>).
     /// </summary>
     /// <remarks>
-    /// Scans from the start of the buffer on every call; for request heads read from a client, which may arrive
-    /// a byte at a time, use <see cref="TryFindRequestHeadEnd"/>. Leading empty lines are skipped (see the class
+    /// Scans from the start of the buffer on every call; for heads that may arrive a byte at a time, use
+    /// <see cref="TryFindRequestHeadEnd"/> (requests) or the overload that takes a <see cref="Http1HeadScanState"/>. Leading empty lines are skipped (see the class
     /// remarks). A lone CR inside a line is reported by the Parse methods.
     /// </remarks>
     public static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
@@ -76,7 +76,12 @@ public static class Http1Parser
         return found;
     }
 
-    private static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
+    /// <summary>
+    /// <see cref="TryFindHeadEnd(in ReadOnlySequence{byte}, int, int, out int, out Http1Error)"/>, resumable:
+    /// <paramref name="state"/> carries where the last call over the same buffer stopped, so each byte is
+    /// scanned once however the head is split across reads. For response heads read from an upstream.
+    /// </summary>
+    public static bool TryFindHeadEnd(in ReadOnlySequence<byte> buffer, ref Http1HeadScanState state, int maxHeadBytes, int maxStartLineBytes, out int headLength, out Http1Error error)
     {
         if (buffer.IsSingleSegment)
         {

@@ -35,6 +35,8 @@ public sealed partial class Http1ProxyConnection
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
+    /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
+    private Http1HeadScanState _responseScan;
     /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
     private Http1BodyCopier _body;
 
@@ -163,6 +165,7 @@ public sealed partial class Http1ProxyConnection
         }
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+        _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
     }
@@ -218,8 +221,10 @@ public sealed partial class Http1ProxyConnection
             }
             return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
-        if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
+        if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
+            // The bytes before the next head (after an interim response) start somewhere else.
+            _responseScan.Reset();
             var response = upstream.Response;
             ReleaseResponseHead();
             response.Reset();

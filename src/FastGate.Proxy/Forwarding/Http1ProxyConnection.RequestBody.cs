@@ -58,6 +58,7 @@ public sealed partial class Http1ProxyConnection
         _requestSentAt = Stopwatch.GetTimestamp();
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _pumpRunning = true;
+        _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
         _pump = PumpRequestBodyAsync(_upstream!.Output);
         return IoOperation.ReadUpstream;

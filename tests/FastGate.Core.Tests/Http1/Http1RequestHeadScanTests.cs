@@ -48,6 +48,29 @@ public class Http1RequestHeadScanTests
     }
 
     [Fact]
+    public void TryFindHeadEnd_ResponseHeadTrickledOneByteAtATime_ScansEachByteOnce()
+    {
+        var text = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; text.Length < 30 * 1024; i++)
+        {
+            text.Append($"X-Filler-{i:D3}: {new string('v', 200)}\r\n");
+        }
+        byte[] head = Bytes(text.Append("\r\n").ToString());
+        var state = default(Http1HeadScanState);
+        bool found = false;
+        int length = 0;
+        for (int end = 1; end <= head.Length && !found; end++)
+        {
+            found = Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(head, 0, end), ref state, 64 * 1024, 64 * 1024, out length, out var error);
+            Assert.Equal(Http1Error.None, error);
+        }
+
+        Assert.True(found);
+        Assert.Equal(head.Length, length);
+        Assert.InRange(state.ScannedBytes, head.Length, 2L * head.Length);
+    }
+
+    [Fact]
     public void TryFindRequestHeadEnd_HeadTrickledAcrossSegments_ScansEachByteOnce()
     {
         byte[] head = LargeHead(8 * 1024);

@@ -107,6 +107,34 @@ public class Http1ProxyConnectionTests
         Assert.StartsWith("GET /items?page=2 HTTP/1.1\r\n", Assert.Single(origin.Requests));
     }
 
+    [Fact]
+    public async Task Forward_ResponseHeadsTrickled_ReachTheClientWholeOnOnePooledConnection()
+    {
+        // Each read of the upstream resumes the head scan where the last stopped; the scan must
+        // start over for the next exchange on the same pooled connection, whose head is shorter.
+        var origin = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Trickle = true,
+            Respond = request => "HTTP/1.1 200 OK\r\nX-Slow: " + new string('s', request.StartsWith("GET /long", StringComparison.Ordinal) ? 300 : 20)
+                + "\r\nContent-Length: 5\r\n\r\nhello",
+        };
+        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var client = gateway.Connect();
+
+        var exchanges = new[] { ("/long", 300), ("/short", 20) };
+        for (var i = 0; i < exchanges.Length; i++)
+        {
+            var (path, length) = exchanges[i];
+            await client.SendAsync($"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n");
+            // The client keeps every response it has read; the newest is the last.
+            var response = (await client.ReceiveAsync(i + 1))[i];
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", response);
+            Assert.Contains("X-Slow: " + new string('s', length) + "\r\n", response);
+            Assert.EndsWith("\r\n\r\nhello", response);
+        }
+        Assert.Equal(1, origin.Connections);
+    }
+
     private const string PubAndEchoRoutes = """
         [[route]]
         name = "pub"

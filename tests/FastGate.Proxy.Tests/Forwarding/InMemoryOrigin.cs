@@ -23,6 +23,9 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
     /// <summary>Close the connection after each response (a body delimited by close).</summary>
     public bool CloseAfterResponse { get; set; }
 
+    /// <summary>Send each response in pieces of 16 bytes, a millisecond apart, as a slow upstream would.</summary>
+    public bool Trickle { get; set; }
+
     /// <summary>When set, responses wait for this task.</summary>
     public Task? Hold { get; set; }
 
@@ -61,8 +64,21 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
                     transport.Dispose();
                     return;
                 }
-                transport.Output.Write(Encoding.Latin1.GetBytes(response));
-                await transport.Output.FlushAsync();
+                var bytes = Encoding.Latin1.GetBytes(response);
+                if (Trickle)
+                {
+                    for (var i = 0; i < bytes.Length; i += 16)
+                    {
+                        transport.Output.Write(bytes.AsSpan(i, Math.Min(16, bytes.Length - i)));
+                        await transport.Output.FlushAsync();
+                        await Task.Delay(1);
+                    }
+                }
+                else
+                {
+                    transport.Output.Write(bytes);
+                    await transport.Output.FlushAsync();
+                }
                 if (CloseAfterResponse)
                 {
                     transport.Dispose();
