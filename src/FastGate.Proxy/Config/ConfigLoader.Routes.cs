@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.RegularExpressions;
+using FastGate.Core.Http;
 
 namespace FastGate.Proxy.Config;
 
@@ -189,8 +191,35 @@ public static partial class ConfigLoader
         {
             r.Error(value.At, $"'{first.Key}' must start with '/', got '{value.Value}'");
         }
+        else if (NormalizedError(first.Key, value.Value) is { } normalizedError)
+        {
+            r.Error(value.At, normalizedError);
+        }
 
         return (first.Key == "path" ? PathMatchKind.Exact : PathMatchKind.Prefix, value.Value);
+    }
+
+    /// <summary>
+    /// Request paths are normalized before they are matched (docs/config.md, "Path normalization"),
+    /// so a route path that normalization would change can never match: say so, with the form that
+    /// would. Null when the path is already normalized.
+    /// </summary>
+    private static string? NormalizedError(string key, string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path);
+        if (!PathNormalizer.NeedsNormalization(bytes, mergeSlashes: false))
+        {
+            return null;
+        }
+        var normalized = new byte[bytes.Length];
+        if (PathNormalizer.Normalize(bytes, normalized, mergeSlashes: false, EscapedSlashAction.Keep, out var written) != PathNormalizationResult.Ok)
+        {
+            return $"'{key}' has a '%' not followed by two hex digits: '{path}'";
+        }
+        var form = Encoding.UTF8.GetString(normalized, 0, written);
+        return form == path
+            ? null
+            : $"'{key}' = '{path}' never matches: request paths are normalized before routing; write '{form}'";
     }
 
     /// <summary>

@@ -265,6 +265,44 @@ public class ConfigLoaderErrorTests
         Assert.StartsWith("test.toml:6:14: invalid regex for 'path_regex': ", error);
     }
 
+    [Theory]
+    [InlineData("/pub/../admin", "/admin")]
+    [InlineData("/%7Euser/", "/~user/")]
+    [InlineData("/a%2fb", "/a%2Fb")]
+    [InlineData("/api/./v1", "/api/v1")]
+    public void PathNotNormalized_NeverMatches_ReportsTheNormalizedForm(string path, string normalized)
+    {
+        AssertSingleError($$"""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [[route]]
+            name = "r"
+            path_prefix = "{{path}}"
+            cluster = "c"
+            [cluster.c]
+            endpoints = ["127.0.0.1:9001"]
+            """,
+            $"test.toml:6:15: 'path_prefix' = '{path}' never matches: request paths are normalized before routing; write '{normalized}'");
+    }
+
+    [Fact]
+    public void PathWithBadPercentEncoding_ReportsValuePosition()
+    {
+        AssertSingleError("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8080"
+            [[route]]
+            name = "r"
+            path = "/a%zz"
+            cluster = "c"
+            [cluster.c]
+            endpoints = ["127.0.0.1:9001"]
+            """,
+            "test.toml:6:8: 'path' has a '%' not followed by two hex digits: '/a%zz'");
+    }
+
     [Fact]
     public void PathWithoutSlash_ReportsValuePosition()
     {
