@@ -111,7 +111,6 @@ public sealed partial class Http1ProxyConnection
     {
         if (_fault is not null)
         {
-            _gateway.Metrics.UpstreamError();
             ReportUpstreamFailure(ConnectFailure(_fault));
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
             return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
@@ -195,7 +194,6 @@ public sealed partial class Http1ProxyConnection
     {
         ReportUpstreamFailure(cause);
         Disarm();
-        _gateway.Metrics.UpstreamError();
         return AnswerLocal(status, _closeOnLocal);
     }
 
@@ -303,7 +301,6 @@ public sealed partial class Http1ProxyConnection
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
             if (_body.Framing != Http1BodyFraming.UntilClose)
             {
-                _gateway.Metrics.UpstreamError();
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
             }
@@ -319,7 +316,6 @@ public sealed partial class Http1ProxyConnection
             {
                 return IoOperation.ReadUpstream;
             }
-            _gateway.Metrics.UpstreamError();
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
@@ -338,7 +334,6 @@ public sealed partial class Http1ProxyConnection
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
             // The head is already out: all we can do for the client is close mid-body.
-            _gateway.Metrics.UpstreamError();
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
@@ -477,9 +472,13 @@ public sealed partial class Http1ProxyConnection
         return IoOperation.Close;
     }
 
-    /// <summary>Logs (rate-limited) why the upstream failed this exchange; only failures come here.</summary>
+    /// <summary>
+    /// Counts an upstream failure of this exchange (fastgate_upstream_errors_total) and logs why,
+    /// rate-limited; every upstream failure comes here, and only failures.
+    /// </summary>
     private void ReportUpstreamFailure(UpstreamFailure cause)
     {
+        _gateway.Metrics.UpstreamError();
         var endpoint = _endpoint;
         if (endpoint is null)
         {
