@@ -696,27 +696,12 @@ internal sealed class TomlReader
         _builder.Clear();
         while (true)
         {
-            char c = Current();
-            if (c == '"' && Peek(1) == '"' && Peek(2) == '"')
+            if (TryReadMultilineEnd('"', out var value))
             {
-                // Up to two quotes may close the content right before the delimiter: """a""""".
-                int quotes = 3;
-                while (Peek(quotes) == '"')
-                {
-                    quotes++;
-                }
-
-                if (quotes > 5)
-                {
-                    throw Reject();
-                }
-
-                _builder.Append('"', quotes - 3);
-                _pos += quotes;
-                return Share(_builder, checkSurrogates: true);
+                return value;
             }
 
-            if (c == '\\')
+            if (Current() == '\\')
             {
                 _pos++;
                 int afterBackslash = _pos;
@@ -748,19 +733,7 @@ internal sealed class TomlReader
                 continue;
             }
 
-            if (TrySkipNewline(out var newline))
-            {
-                _builder.Append(newline);
-                continue;
-            }
-
-            if (IsControl(c))
-            {
-                throw Reject();
-            }
-
-            _builder.Append(c);
-            _pos++;
+            ReadMultilineContent();
         }
     }
 
@@ -771,39 +744,61 @@ internal sealed class TomlReader
         _builder.Clear();
         while (true)
         {
-            char c = Current();
-            if (c == '\'' && Peek(1) == '\'' && Peek(2) == '\'')
+            if (TryReadMultilineEnd('\'', out var value))
             {
-                int quotes = 3;
-                while (Peek(quotes) == '\'')
-                {
-                    quotes++;
-                }
-
-                if (quotes > 5)
-                {
-                    throw Reject();
-                }
-
-                _builder.Append('\'', quotes - 3);
-                _pos += quotes;
-                return Share(_builder, checkSurrogates: true);
+                return value;
             }
 
-            if (TrySkipNewline(out var newline))
-            {
-                _builder.Append(newline);
-                continue;
-            }
-
-            if (IsControl(c))
-            {
-                throw Reject();
-            }
-
-            _builder.Append(c);
-            _pos++;
+            ReadMultilineContent();
         }
+    }
+
+    /// <summary>
+    /// At three or more <paramref name="quote"/>s, the end of a multiline string: up to two of them
+    /// still belong to the content, right before the delimiter (<c>"""a"""""</c> is <c>a""</c>).
+    /// </summary>
+    private bool TryReadMultilineEnd(char quote, out string value)
+    {
+        if (Current() != quote || Peek(1) != quote || Peek(2) != quote)
+        {
+            value = "";
+            return false;
+        }
+
+        int quotes = 3;
+        while (Peek(quotes) == quote)
+        {
+            quotes++;
+        }
+
+        if (quotes > 5)
+        {
+            throw Reject();
+        }
+
+        _builder.Append(quote, quotes - 3);
+        _pos += quotes;
+        value = Share(_builder, checkSurrogates: true);
+        return true;
+    }
+
+    /// <summary>One newline or one character of a multiline string's content, as written.</summary>
+    private void ReadMultilineContent()
+    {
+        if (TrySkipNewline(out var newline))
+        {
+            _builder.Append(newline);
+            return;
+        }
+
+        char c = Current();
+        if (IsControl(c))
+        {
+            throw Reject();
+        }
+
+        _builder.Append(c);
+        _pos++;
     }
 
     private void SkipNewlineAfterDelimiter() => TrySkipNewline();
