@@ -23,7 +23,6 @@ public sealed class ConnectionListener : IDisposable
     private IConnectionHandler _handler;
     private TaskCompletionSource? _slotFreed;
     private int _active;
-    private long _capacityPauses;
     private volatile bool _stopped;
 
     /// <summary>Binds and listens; throws <see cref="SocketException"/> when the address is taken or unavailable.</summary>
@@ -69,9 +68,6 @@ public sealed class ConnectionListener : IDisposable
     /// <summary>Connections accepted and not yet released by <see cref="OnConnectionClosed"/>.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    /// <summary>How many times accepting paused because <c>max_connections</c> were open.</summary>
-    public long CapacityPauses => Interlocked.Read(ref _capacityPauses);
-
     /// <summary>Hands new connections to another handler (a reload keeps the socket, swaps what serves it).</summary>
     public IConnectionHandler Handler
     {
@@ -90,7 +86,6 @@ public sealed class ConnectionListener : IDisposable
         {
             if (_maxConnections > 0 && Volatile.Read(ref _active) >= _maxConnections)
             {
-                Interlocked.Increment(ref _capacityPauses);
                 Handler.OnCapacityReached(this);
                 await WaitForSlotAsync().ConfigureAwait(false);
                 continue;

@@ -12,7 +12,7 @@ namespace FastGate.Proxy.Observability;
 public sealed class UpstreamFailureLog(GatewayLog log, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly ConcurrentDictionary<(string Endpoint, UpstreamFailure Cause), Window> _windows = new();
+    private readonly ConcurrentDictionary<(string Endpoint, UpstreamFailure Cause), WarningRateLimit> _limits = new();
 
     /// <param name="detail">The error behind the failure (a socket error code, say), or null.</param>
     public void Report(string? route, string endpoint, UpstreamFailure cause, string? detail)
@@ -21,19 +21,10 @@ public sealed class UpstreamFailureLog(GatewayLog log, TimeProvider? time = null
         {
             return;
         }
-        var window = _windows.GetOrAdd((endpoint, cause), static _ => new Window());
-        var now = _time.GetTimestamp();
-        int suppressed;
-        lock (window)
+        var limit = _limits.GetOrAdd((endpoint, cause), static (_, frequency) => new WarningRateLimit(frequency), _time.TimestampFrequency);
+        if (!limit.TryAcquire(_time.GetTimestamp(), out var suppressed))
         {
-            if (now < window.Next)
-            {
-                window.Suppressed++;
-                return;
-            }
-            window.Next = now + _time.TimestampFrequency;
-            suppressed = window.Suppressed;
-            window.Suppressed = 0;
+            return;
         }
         var line = $"upstream failure: route={route ?? "-"} endpoint={endpoint} cause={Name(cause)}";
         if (detail is not null)
@@ -60,10 +51,4 @@ public sealed class UpstreamFailureLog(GatewayLog log, TimeProvider? time = null
         UpstreamFailure.ResponseTimeout => "response-timeout",
         _ => "response-body-failed",
     };
-
-    private sealed class Window
-    {
-        public long Next;
-        public int Suppressed;
-    }
 }
