@@ -12,21 +12,7 @@ namespace FastGate.Proxy.Tests.Forwarding;
 /// </summary>
 public class ConnectionTimeoutTests
 {
-    private static string Config(string pathPrefix = "/") => $"""
-        [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [log]
-        access = "off"
-        [[listener]]
-        name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [[route]]
-        name = "rest"
-        path_prefix = "{pathPrefix}"
-        cluster = "a"
-        [cluster.a]
-        endpoints = ["127.0.0.1:9001"]
-        """;
+    private static string Config(string pathPrefix = "/") => TestGateway.OneRouteConfig(pathPrefix);
 
     private static (InMemoryTransport Client, Http1ProxyConnection Connection) Connect(TestGateway gateway)
     {

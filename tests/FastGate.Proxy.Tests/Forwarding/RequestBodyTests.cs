@@ -8,22 +8,7 @@ namespace FastGate.Proxy.Tests.Forwarding;
 /// <summary>Request bodies streaming upstream while the response is awaited, and how they fail.</summary>
 public class RequestBodyTests
 {
-    private static string Config() => $"""
-        [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [log]
-        access = "off"
-        [[listener]]
-        name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [[route]]
-        name = "rest"
-        path_prefix = "/"
-        max_body_bytes = "1KiB"
-        cluster = "a"
-        [cluster.a]
-        endpoints = ["127.0.0.1:9001"]
-        """;
+    private static string Config() => TestGateway.OneRouteConfig(routeKeys: "max_body_bytes = \"1KiB\"");
 
     [Fact]
     public async Task Post_BodyThenNextRequest_BothAnsweredOnOneConnection()

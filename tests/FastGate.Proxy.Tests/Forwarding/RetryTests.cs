@@ -5,21 +5,7 @@ public class RetryTests
 {
     private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
-    private static string Config() => $"""
-        [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [log]
-        access = "off"
-        [[listener]]
-        name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
-        [[route]]
-        name = "rest"
-        path_prefix = "/"
-        cluster = "a"
-        [cluster.a]
-        endpoints = ["127.0.0.1:9001"]
-        """;
+    private static string Config() => TestGateway.OneRouteConfig();
 
     /// <summary>Pools one upstream connection, then makes the upstream drop the next request on it unanswered.</summary>
     private static async Task<(TestGateway Gateway, InMemoryOrigin Origin, InMemoryClient Client)> PooledConnectionThatDropsAsync()

@@ -30,6 +30,27 @@ internal sealed class TestGateway : IDisposable
 
     public Gateway Gateway { get; }
 
+    /// <summary>
+    /// A config with listener "web" and one route "rest" from <paramref name="pathPrefix"/> to
+    /// cluster "a" at 127.0.0.1:9001; <paramref name="routeKeys"/> adds keys to the route.
+    /// </summary>
+    public static string OneRouteConfig(string pathPrefix = "/", string routeKeys = "") => $"""
+        [admin]
+        listen = "127.0.0.1:{FreePort()}"
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:{FreePort()}"
+        [[route]]
+        name = "rest"
+        path_prefix = "{pathPrefix}"
+        {routeKeys}
+        cluster = "a"
+        [cluster.a]
+        endpoints = ["127.0.0.1:9001"]
+        """;
+
     public static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
