@@ -6,26 +6,7 @@ namespace FastGate.Functional.Tests;
 [Collection(OwnGatewayCollection.Name)]
 public sealed class MaxConnectionsTests(UpstreamsFixture upstreams)
 {
-    private static string Config(string upstream) => $$"""
-        [admin]
-        listen = "{admin}"
-
-        [log]
-        access = "off"
-
-        [[listener]]
-        name = "web"
-        listen = "{listen}"
-        max_connections = 2
-
-        [[route]]
-        name = "default"
-        path_prefix = "/"
-        cluster = "mock"
-
-        [cluster.mock]
-        endpoints = ["{{upstream}}"]
-        """;
+    private static string Config(string upstream) => UpstreamsFixture.SimpleConfig(upstream, listener: "max_connections = 2");
 
     private const string Request = "GET / HTTP/1.1\r\nHost: gate\r\n\r\n";
 

@@ -121,8 +121,8 @@ public sealed class UpstreamsFixture : IAsyncLifetime
     public MockUpstreamProcess A => _a!;
     public MockUpstreamProcess B => _b!;
 
-    /// <summary>One listener, one catch-all route to <paramref name="upstream"/>, plus <paramref name="extra"/> TOML.</summary>
-    public static string SimpleConfig(string upstream, string extra = "", string defaults = "", string log = "access = \"off\"") => $$"""
+    /// <summary>One listener (with <paramref name="listener"/> keys), one catch-all route to <paramref name="upstream"/>, plus <paramref name="extra"/> TOML.</summary>
+    public static string SimpleConfig(string upstream, string extra = "", string defaults = "", string log = "access = \"off\"", string listener = "") => $$"""
         [admin]
         listen = "{admin}"
 
@@ -135,6 +135,7 @@ public sealed class UpstreamsFixture : IAsyncLifetime
         [[listener]]
         name = "web"
         listen = "{listen}"
+        {{listener}}
 
         [[route]]
         name = "default"
