@@ -1,5 +1,4 @@
 using System.Net;
-using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Forwarding;
 
@@ -8,20 +7,12 @@ public sealed partial class Http1ProxyConnection
     // Whether this client may speak for others in X-Forwarded-For (trusted_proxies). Decided when the
     // connection takes up a snapshot, which is once at start and again only after a reload.
     private bool _clientTrusted;
-    private IReadOnlyList<IPNetwork>? _trustDecidedFor;
 
-    private void DecideClientTrust(LimitsModel limits)
+    private static bool IsTrusted(byte[] clientAddress, IReadOnlyList<IPNetwork> networks)
     {
-        var networks = limits.TrustedProxies;
-        if (ReferenceEquals(networks, _trustDecidedFor))
+        if (networks.Count == 0 || !IPAddress.TryParse(clientAddress, out var address))
         {
-            return;
-        }
-        _trustDecidedFor = networks;
-        _clientTrusted = false;
-        if (networks.Count == 0 || !IPAddress.TryParse(_clientAddress, out var address))
-        {
-            return;
+            return false;
         }
         if (address.IsIPv4MappedToIPv6)
         {
@@ -31,9 +22,9 @@ public sealed partial class Http1ProxyConnection
         {
             if (networks[i].Contains(address))
             {
-                _clientTrusted = true;
-                return;
+                return true;
             }
         }
+        return false;
     }
 }

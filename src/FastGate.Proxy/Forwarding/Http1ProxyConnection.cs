@@ -179,7 +179,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             _snapshot = snapshot;
             _listenerIndex = snapshot.ListenerIndex(_listenerName);
             _limits = listener.Limits;
-            DecideClientTrust(_limits);
+            _clientTrusted = IsTrusted(_clientAddress, _limits.TrustedProxies);
         }
         _state = ExchangeState.ReadingHead;
         _headScan.Reset();
