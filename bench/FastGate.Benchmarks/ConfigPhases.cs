@@ -37,8 +37,8 @@ internal static class ConfigPhases
             var registry = new EndpointRegistry(SocketConnector.Default);
             Phase("EndpointRegistry.Build", () => registry.Build(result.Model, out _), out var clusters);
             var metrics = new GatewayMetrics();
-            Phase("GatewaySnapshot (1st, new metrics)", () => new GatewaySnapshot(result.Model, clusters, metrics, 1), out var snapshot);
-            Phase("GatewaySnapshot (2nd)", () => new GatewaySnapshot(result.Model, clusters, metrics, 2), out _);
+            Phase("GatewaySnapshot (1st, new metrics)", () => new GatewaySnapshot(result.Model, clusters, metrics, 1, new FastGate.Proxy.Stages.StageServices(new GatewayLog(TextWriter.Null), metrics)), out var snapshot);
+            Phase("GatewaySnapshot (2nd)", () => new GatewaySnapshot(result.Model, clusters, metrics, 2, new FastGate.Proxy.Stages.StageServices(new GatewayLog(TextWriter.Null), metrics)), out _);
         }
     }
 
@@ -57,7 +57,7 @@ internal static class ConfigPhases
         long afterModel = GC.GetTotalMemory(true);
         var clusters = new EndpointRegistry(SocketConnector.Default).Build(result.Model!, out _);
         var metrics = new GatewayMetrics();
-        var snapshot = new GatewaySnapshot(result.Model!, clusters, metrics, 1);
+        var snapshot = new GatewaySnapshot(result.Model!, clusters, metrics, 1, new FastGate.Proxy.Stages.StageServices(new GatewayLog(TextWriter.Null), metrics));
         long afterSnapshot = GC.GetTotalMemory(true);
         foreach (var (mode, compacting) in new[] { (GCCollectionMode.Forced, false), (GCCollectionMode.Forced, true), (GCCollectionMode.Aggressive, true) })
         {

@@ -3,6 +3,7 @@ using System.Net;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Hosting;
@@ -36,12 +37,15 @@ public sealed class Gateway : IDisposable
     {
         Log = log;
         _endpoints = new EndpointRegistry(connector ?? SocketConnector.Default);
+        Stages = new StageServices(log, Metrics);
         _heartbeat = new Thread(HeartbeatLoop) { IsBackground = true, Name = "fastgate-heartbeat" };
     }
 
     public GatewaySnapshot Current => Volatile.Read(ref _current);
     public GatewayMetrics Metrics { get; } = new();
     public GatewayLog Log { get; }
+    /// <summary>What the stages of every snapshot share; outlives reloads.</summary>
+    public StageServices Stages { get; }
     public AccessLog? AccessLog { get; private set; }
     public ConnectionRegistry Connections { get; } = new();
     public bool Draining => _draining;
@@ -111,7 +115,7 @@ public sealed class Gateway : IDisposable
     {
         var clusters = _endpoints.Build(model, out var endpointPlan);
         var generation = _generation + 1;
-        var snapshot = new GatewaySnapshot(model, clusters, Metrics, generation);
+        var snapshot = new GatewaySnapshot(model, clusters, Metrics, generation, Stages);
 
         // A socket is identified by its address: one that stays (even under a new name) is kept,
         // so a reload never refuses a connection. New sockets are bound before anything changes,

@@ -1,6 +1,7 @@
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Routing;
+using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Hosting;
@@ -15,7 +16,7 @@ public sealed class GatewaySnapshot
     private readonly Dictionary<string, int> _listenerIndex;
     private readonly Dictionary<string, ListenerModel> _listeners;
 
-    public GatewaySnapshot(ConfigModel model, IReadOnlyDictionary<string, Cluster> clusters, GatewayMetrics metrics, long generation)
+    public GatewaySnapshot(ConfigModel model, IReadOnlyDictionary<string, Cluster> clusters, GatewayMetrics metrics, long generation, StageServices stages)
     {
         Model = model;
         Generation = generation;
@@ -34,7 +35,7 @@ public sealed class GatewaySnapshot
         for (var i = 0; i < RouteRuntimes.Length; i++)
         {
             var route = Routes.Routes[i];
-            RouteRuntimes[i] = new RouteRuntime(route, clusters[route.Cluster], metrics.Route(route.Name));
+            RouteRuntimes[i] = new RouteRuntime(route, clusters[route.Cluster], metrics.Route(route.Name), RouteStages.Build(route, model, stages));
         }
     }
 

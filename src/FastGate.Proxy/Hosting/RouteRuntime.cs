@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Hosting;
@@ -9,11 +10,12 @@ namespace FastGate.Proxy.Hosting;
 /// <summary>A route as a snapshot serves it: its model resolved to the cluster and precomputed bytes.</summary>
 public sealed class RouteRuntime
 {
-    public RouteRuntime(RouteModel model, Cluster cluster, RouteState state)
+    public RouteRuntime(RouteModel model, Cluster cluster, RouteState state, StageChain stages)
     {
         Model = model;
         Cluster = cluster;
         State = state;
+        Stages = stages;
         NameUtf8 = Encoding.UTF8.GetBytes(model.Name);
         StripPrefix = model.StripPrefix is null ? [] : Encoding.UTF8.GetBytes(model.StripPrefix);
         TimeoutTicks = (long)(model.Timeout.TotalSeconds * Stopwatch.Frequency);
@@ -22,6 +24,8 @@ public sealed class RouteRuntime
     public RouteModel Model { get; }
     public Cluster Cluster { get; }
     public RouteState State { get; }
+    /// <summary>The route's stages, compiled with the snapshot; <see cref="StageChain.Empty"/> when it has none.</summary>
+    public StageChain Stages { get; }
     public byte[] NameUtf8 { get; }
     /// <summary>Empty when the route strips nothing.</summary>
     public byte[] StripPrefix { get; }

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using FastGate.Core.Buffers;
+using FastGate.Core.Http1;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Stages;
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>
+/// One request/response pair, whatever front it came in on: what the stages read and change, and
+/// what the access log and the metrics count. A front owns one (an HTTP/1.1 connection) or one
+/// per stream and resets it between exchanges; nothing here is allocated per request once the
+/// buffers have grown to the traffic's size.
+/// <para>
+/// Only the loop that runs the exchange touches it; stages get it for the length of a phase call
+/// (or of the ValueTask a head phase returns) and must not keep it.
+/// </para>
+/// </summary>
+public sealed class Exchange
+{
+    private object?[] _slots = [];
+    private long[] _values = [];
+    private readonly PooledByteBuffer _requestBody = new();
+    private readonly PooledByteBuffer _replacement = new();
+    private readonly PooledByteBuffer _localBody = new();
+    private readonly PooledByteBuffer _upstreamTarget = new();
+    private readonly PooledByteBuffer _upstreamHost = new();
+    private readonly byte[] _requestId = new byte[RequestIdLength];
+    private int _requestIdLength;
+    private PooledByteBuffer[] _carries = [];
+    private readonly PooledByteBuffer _passA = new();
+    private readonly PooledByteBuffer _passB = new();
+
+    /// <summary>The longest request id kept; a longer incoming x-request-id is replaced.</summary>
+    public const int RequestIdLength = 64;
+
+    public Exchange(Http1RequestHead request, byte[] clientAddress, byte[] clientIp)
+    {
+        Request = request;
+        ClientAddressBytes = clientAddress;
+        ClientIpBytes = clientIp;
+    }
+
+    /// <summary>The request head as the client sent it (path normalized).</summary>
+    public Http1RequestHead Request { get; }
+    /// <summary>The upstream's final response head, once it arrived.</summary>
+    public Http1ResponseHead? Response { get; internal set; }
+    public GatewaySnapshot Snapshot { get; internal set; } = null!;
+    public RouteRuntime? Route { get; internal set; }
+    public StageChain Chain { get; internal set; } = StageChain.Empty;
+    /// <summary>The cluster the next attempt picks from: the route's, unless a stage chose another.</summary>
+    public Cluster? Cluster { get; set; }
+    public EndpointState? Endpoint { get; internal set; }
+    /// <summary>0 for the first upstream attempt, +1 for each retry or fallback.</summary>
+    public int Attempt { get; internal set; }
+    public long StartTimestamp { get; internal set; }
+    /// <summary>Stopwatch ticks from the request sent upstream to the response head read.</summary>
+    public long UpstreamTicks { get; internal set; }
+    public long BytesIn { get; internal set; }
+    public long BytesOut { get; internal set; }
+    /// <summary>Model tokens counted by AI stages (0 elsewhere).</summary>
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+    /// <summary>The status sent to the client; 0 until one is chosen, 499 when the client left first.</summary>
+    public int Status { get; internal set; }
+    /// <summary>Who is calling, once an auth stage knew; null for an anonymous caller.</summary>
+    public ConsumerModel? Consumer { get; set; }
+
+    /// <summary>The client's IP as text (ASCII), as X-Forwarded-For and the access log show it.</summary>
+    public byte[] ClientAddressBytes { get; }
+    /// <summary>The client's IP as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown.</summary>
+    public byte[] ClientIpBytes { get; }
+
+    /// <summary>Per-stage state (see <see cref="Stage.SlotBase"/>), cleared between exchanges.</summary>
+    public Span<object?> Slots => _slots.AsSpan(0, Chain.SlotCount);
+    public Span<long> Values => _values.AsSpan(0, Chain.SlotCount);
+
+    /// <summary>Fields to set, add or drop on the request sent upstream.</summary>
+    public HeaderEdits UpstreamRequestHeaders { get; } = new();
+    /// <summary>Fields to set, add or drop on the response the client gets (proxied or local).</summary>
+    public HeaderEdits ResponseHeaders { get; } = new();
+
+    /// <summary>The x-request-id of this exchange: the client's, or one a stage generated; empty when none.</summary>
+    public ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
+
+    public void SetRequestId(ReadOnlySpan<byte> id)
+    {
+        var length = Math.Min(id.Length, RequestIdLength);
+        id[..length].CopyTo(_requestId);
+        _requestIdLength = length;
+    }
+
+    /// <summary>True when a stage replaced the target (path and query) sent upstream.</summary>
+    public bool HasUpstreamTarget => _upstreamTarget.Length > 0;
+    public ReadOnlySpan<byte> UpstreamTarget => _upstreamTarget.WrittenSpan;
+
+    /// <summary>Sends <paramref name="target"/> (a path starting with '/', with its query if any) upstream instead of the client's.</summary>
+    public void SetUpstreamTarget(ReadOnlySpan<byte> target)
+    {
+        _upstreamTarget.Clear();
+        _upstreamTarget.Write(target);
+    }
+
+    public bool HasUpstreamHost => _upstreamHost.Length > 0;
+    public ReadOnlySpan<byte> UpstreamHost => _upstreamHost.WrittenSpan;
+
+    /// <summary>Sends this Host upstream instead of the client's.</summary>
+    public void SetUpstreamHost(ReadOnlySpan<byte> host)
+    {
+        _upstreamHost.Clear();
+        _upstreamHost.Write(host);
+    }
+
+    // ---- local answers ----
+
+    /// <summary>Set when a stage answered; the front writes it instead of going upstream.</summary>
+    public int LocalStatus { get; private set; }
+    public bool IsAnswered => LocalStatus != 0;
+    /// <summary>Fields of the local answer (WWW-Authenticate, Retry-After, Location...).</summary>
+    public HeaderEdits LocalHeaders { get; } = new();
+    public ReadOnlySpan<byte> LocalBody => _localBody.WrittenSpan;
+    public ReadOnlySpan<byte> LocalContentType => _localContentType.WrittenSpan;
+    private readonly PooledByteBuffer _localContentType = new();
+
+    /// <summary>Answers with <paramref name="status"/> and the proxy's usual short text body for it.</summary>
+    public StageOutcome Answer(int status) => Answer(status, default, default);
+
+    /// <summary>
+    /// Answers locally: nothing goes upstream, later stages of the phase do not run. An empty
+    /// <paramref name="body"/> sends no body (Content-Length: 0), except that a status the proxy
+    /// has a text for gets that text when <paramref name="contentType"/> is empty too.
+    /// </summary>
+    public StageOutcome Answer(int status, ReadOnlySpan<byte> body, ReadOnlySpan<byte> contentType)
+    {
+        LocalStatus = status;
+        _localBody.Clear();
+        _localBody.Write(body);
+        _localContentType.Clear();
+        _localContentType.Write(contentType);
+        return StageOutcome.Answered;
+    }
+
+    /// <summary>A JSON answer: <c>{"error":{"message":...,"type":...}}</c> shapes are the caller's to write.</summary>
+    public StageOutcome AnswerJson(int status, ReadOnlySpan<byte> json) => Answer(status, json, "application/json"u8);
+
+    // ---- bodies ----
+
+    /// <summary>The whole request body, when the route's chain buffers it.</summary>
+    public ReadOnlySpan<byte> RequestBody => _requestBody.WrittenSpan;
+    internal PooledByteBuffer RequestBodyBuffer => _requestBody;
+
+    /// <summary>Where a body phase writes what replaces the bytes it was shown (<see cref="BodyVerdict.Replace"/>).</summary>
+    public PooledByteBuffer Replacement => _replacement;
+
+    internal void TakeReplacementAsRequestBody()
+    {
+        _requestBody.Swap(_replacement);
+        _replacement.Clear();
+    }
+
+    /// <summary>See <see cref="StageChain.RunResponseBody"/>.</summary>
+    internal bool PassResponseBody(Stage[] stages, ReadOnlySpan<byte> data, bool endOfBody, out ReadOnlySpan<byte> output)
+    {
+        if (_carries.Length < stages.Length)
+        {
+            Array.Resize(ref _carries, stages.Length);
+        }
+        var current = data;
+        // Each stage's input lands in the pass buffer the previous stage's output is not in.
+        var next = _passA;
+        for (var i = 0; i < stages.Length; i++)
+        {
+            var carry = _carries[i] ??= new PooledByteBuffer();
+            if (carry.Length > 0)
+            {
+                carry.Write(current);
+                current = carry.WrittenSpan;
+            }
+            _replacement.Clear();
+            var verdict = stages[i].OnResponseBody(this, current, endOfBody);
+            var keep = 0;
+            switch (verdict.Kind)
+            {
+                case BodyVerdictKind.Terminate:
+                    output = default;
+                    return false;
+                case BodyVerdictKind.HoldBack when !endOfBody:
+                    keep = Math.Min(verdict.HoldBack, current.Length);
+                    break;
+            }
+            next.Clear();
+            if (verdict.Kind == BodyVerdictKind.Replace)
+            {
+                next.Write(_replacement.WrittenSpan);
+            }
+            else
+            {
+                next.Write(current[..^keep]);
+            }
+            if (carry.Length > 0)
+            {
+                // current points into the carry: keep its tail, drop the rest.
+                carry.Consume(carry.Length - keep);
+            }
+            else if (keep > 0)
+            {
+                carry.Write(current[^keep..]);
+            }
+            current = next.WrittenSpan;
+            next = ReferenceEquals(next, _passA) ? _passB : _passA;
+        }
+        output = current;
+        return true;
+    }
+
+    // ---- lifecycle, for the front ----
+
+    /// <summary>Starts a new exchange on the snapshot the front serves with.</summary>
+    internal void Begin(GatewaySnapshot snapshot, long headBytes)
+    {
+        Snapshot = snapshot;
+        StartTimestamp = Stopwatch.GetTimestamp();
+        BytesIn = headBytes;
+        BytesOut = 0;
+        Status = 0;
+        UpstreamTicks = 0;
+        Attempt = 0;
+        Route = null;
+        Chain = StageChain.Empty;
+        Cluster = null;
+        Endpoint = null;
+        Response = null;
+        Consumer = null;
+        InputTokens = OutputTokens = 0;
+        LocalStatus = 0;
+        _requestIdLength = 0;
+    }
+
+    /// <summary>The route matched: its chain's slots are made ready.</summary>
+    internal void Routed(RouteRuntime route)
+    {
+        Route = route;
+        Cluster = route.Cluster;
+        var chain = route.Stages;
+        Chain = chain;
+        if (_slots.Length < chain.SlotCount)
+        {
+            _slots = new object?[chain.SlotCount];
+            _values = new long[chain.SlotCount];
+        }
+    }
+
+    /// <summary>Clears what stages left and gives large buffers back; called when the exchange ended.</summary>
+    internal void Clear()
+    {
+        Slots.Clear();
+        Values.Clear();
+        UpstreamRequestHeaders.Clear();
+        ResponseHeaders.Clear();
+        LocalHeaders.Clear();
+        _localBody.Clear();
+        _localContentType.Clear();
+        _requestBody.Clear();
+        _replacement.Clear();
+        _upstreamTarget.Clear();
+        _upstreamHost.Clear();
+        foreach (var carry in _carries)
+        {
+            carry?.Clear();
+        }
+        _passA.Clear();
+        _passB.Clear();
+        LocalStatus = 0;
+    }
+
+    /// <summary>Gives every pooled buffer back: the connection is closing.</summary>
+    internal void Release()
+    {
+        Clear();
+        UpstreamRequestHeaders.Release();
+        ResponseHeaders.Release();
+        LocalHeaders.Release();
+        _localBody.Release();
+        _localContentType.Release();
+        _requestBody.Release();
+        _replacement.Release();
+        _upstreamTarget.Release();
+        _upstreamHost.Release();
+        foreach (var carry in _carries)
+        {
+            carry?.Release();
+        }
+        _passA.Release();
+        _passB.Release();
+    }
+}

@@ -1,0 +1,66 @@
+using FastGate.Proxy.Forwarding;
+
+namespace FastGate.Proxy.Stages;
+
+/// <summary>
+/// The one extension point of an exchange. A stage is built once per config snapshot for the
+/// route(s) that use it and is shared by every exchange on them, from many threads at once: it
+/// keeps no per-exchange state in its fields. Per-exchange state goes in the exchange's slots
+/// (<see cref="Exchange.Slots"/>, <see cref="Exchange.Values"/>), from <see cref="SlotBase"/> on,
+/// as many as <see cref="SlotCount"/> asks for; the chain assigns the base when it is compiled.
+/// <para>
+/// A chain calls a stage only in the phases <see cref="Phases"/> names, in the route's order.
+/// Head phases run on the connection's loop between two I/Os and should return synchronously;
+/// when one must wait (a remote rate-limit counter), its <see cref="ValueTask{TResult}"/> is
+/// awaited by the loop and the chain resumes with the next stage. Body phases are synchronous.
+/// An exception thrown by a stage answers 500 (or ends a response already started) and is logged;
+/// it never takes down the connection's neighbours.
+/// </para>
+/// See docs/stages.md for the phases and an example.
+/// </summary>
+public abstract class Stage
+{
+    /// <summary>The stage's kind, for logs (for example "api_key", "rate_limit").</summary>
+    public abstract string Name { get; }
+
+    public abstract StagePhases Phases { get; }
+
+    /// <summary>How many object and value slots each exchange keeps for this stage.</summary>
+    public virtual int SlotCount => 0;
+
+    /// <summary>Assigned by the chain: the first of this stage's slots in a route's exchanges.</summary>
+    public int SlotBase { get; internal set; }
+
+    /// <summary>
+    /// For <see cref="StagePhases.RequestBody"/>: the largest body the stage accepts in full. A bigger
+    /// body gets 413 before anything goes upstream.
+    /// </summary>
+    public virtual long RequestBodyLimit => 0;
+
+    /// <summary>For <see cref="StagePhases.ResponseBody"/>: true when the stage may change the body's length, so it cannot keep a Content-Length.</summary>
+    public virtual bool ChangesResponseLength => false;
+
+    public virtual ValueTask<StageOutcome> OnRequestHeadAsync(Exchange exchange) => new(StageOutcome.Continue);
+
+    /// <summary>
+    /// The whole request body is in <see cref="Exchange.RequestBody"/>. To replace it, write the new
+    /// body to <see cref="Exchange.Replacement"/> and return <see cref="BodyVerdict.Replace"/>.
+    /// </summary>
+    public virtual BodyVerdict OnRequestBody(Exchange exchange) => BodyVerdict.Continue;
+
+    public virtual StageOutcome OnUpstreamChosen(Exchange exchange) => StageOutcome.Continue;
+
+    public virtual StageOutcome OnResponseHead(Exchange exchange) => StageOutcome.Continue;
+
+    /// <summary>
+    /// Body bytes as they pass (framing removed). <paramref name="endOfBody"/> is true on the last
+    /// call, possibly with empty <paramref name="data"/>. Bytes held back are offered again at the
+    /// start of <paramref name="data"/> on the next call.
+    /// </summary>
+    public virtual BodyVerdict OnResponseBody(Exchange exchange, ReadOnlySpan<byte> data, bool endOfBody) => BodyVerdict.Continue;
+
+    /// <summary>Exactly once per exchange, however it ended (<see cref="Exchange.Status"/>, 499 when the client left).</summary>
+    public virtual void OnComplete(Exchange exchange)
+    {
+    }
+}

@@ -1,0 +1,14 @@
+using FastGate.Proxy.Observability;
+
+namespace FastGate.Proxy.Stages;
+
+/// <summary>
+/// What stages share beyond one snapshot: the log, the metrics, and state that must outlive a
+/// reload (rate-limit counters, the Redis connection). Owned by the gateway; each snapshot's
+/// stages are built with it.
+/// </summary>
+public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
+{
+    public GatewayLog Log { get; } = log;
+    public GatewayMetrics Metrics { get; } = metrics;
+}
