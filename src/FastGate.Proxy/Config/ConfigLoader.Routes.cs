@@ -12,6 +12,7 @@ public static partial class ConfigLoader
     [
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
+        "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -19,7 +20,8 @@ public static partial class ConfigLoader
     // Optimized at once: it loops over every route of the file exactly once (see ConfigReader).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<RouteModel> ReadRoutes(
-        ConfigReader r, IReadOnlyList<TomlTableNode> tables, LimitsModel defaults, ListenerSet listeners, ClusterSet clusters)
+        ConfigReader r, IReadOnlyList<TomlTableNode> tables, LimitsModel defaults, ListenerSet listeners, ClusterSet clusters,
+        ConsumerIndex consumers)
     {
         const string context = "[[route]]";
         var routes = new List<RouteModel>();
@@ -121,6 +123,7 @@ public static partial class ConfigLoader
 
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
+            var auth = ReadRouteAuth(r, table, name, consumers);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -138,6 +141,7 @@ public static partial class ConfigLoader
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
+                    Auth = auth,
                 });
             }
         }

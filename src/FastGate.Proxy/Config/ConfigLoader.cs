@@ -13,11 +13,11 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster"];
+    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster", "consumer"];
 
     /// <summary>Keys whose values are never shown: in /config, in logs, anywhere.</summary>
     internal static readonly FrozenSet<string> SecretKeys =
-        new[] { "token", "key", "password", "secret", "api_key" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        new[] { "token", "key", "keys", "password", "basic_password", "secret", "api_key" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads and validates the file at <paramref name="path"/>.</summary>
     public static ConfigLoadResult Load(string path)
@@ -110,7 +110,9 @@ public static partial class ConfigLoader
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
         var clusters = ReadClusters(r, root);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
-        var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters);
+        var consumers = ReadConsumers(r, root);
+        var consumerIndex = new ConsumerIndex(consumers.Values);
+        var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters, consumerIndex);
         if (refuseUnserved)
         {
             RefuseUnserved(r, r.Tables(root, "listener"));
@@ -130,6 +132,8 @@ public static partial class ConfigLoader
             Listeners = listeners.Models.AsReadOnly(),
             Routes = routes.AsReadOnly(),
             Clusters = clusters.Models.ToFrozenDictionary(StringComparer.Ordinal),
+            Consumers = consumers.ToFrozenDictionary(StringComparer.Ordinal),
+            ConsumerIndex = consumerIndex,
             RedactedText = redactedText,
         };
     }

@@ -13,6 +13,10 @@ public sealed record ConfigModel
     public required IReadOnlyList<ListenerModel> Listeners { get; init; }
     public required IReadOnlyList<RouteModel> Routes { get; init; }
     public required IReadOnlyDictionary<string, ClusterModel> Clusters { get; init; }
+    /// <summary>The <c>[consumer.NAME]</c> tables by name.</summary>
+    public IReadOnlyDictionary<string, ConsumerModel> Consumers { get; init; } = new Dictionary<string, ConsumerModel>();
+    /// <summary>The same consumers, indexed by credential for the auth stages.</summary>
+    public ConsumerIndex ConsumerIndex { get; init; } = ConsumerIndex.Empty;
     /// <summary>The file's text with secrets replaced by "[redacted]", served at /config.</summary>
     public string RedactedText { get; init; } = "";
 }

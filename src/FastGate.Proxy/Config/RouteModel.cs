@@ -21,4 +21,6 @@ public sealed record RouteModel
     /// <summary>Time allowed for the whole upstream response head.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
     public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
+    /// <summary>Who may call the route (<c>auth</c> and the keys that go with it); null lets anyone in.</summary>
+    public RouteAuthModel? Auth { get; init; }
 }
