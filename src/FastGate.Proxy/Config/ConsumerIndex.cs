@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
 
 namespace FastGate.Proxy.Config;
 
@@ -11,7 +12,11 @@ public sealed class ConsumerIndex
 {
     public static readonly ConsumerIndex Empty = new([]);
 
-    private readonly FrozenDictionary<CredentialHash, ConsumerModel> _byKey;
+    private static readonly CredentialHash UnknownUserPassword = CredentialHash.Of("no such user"u8);
+
+    private readonly record struct KeyEntry(CredentialHash Hash, ConsumerModel Consumer);
+
+    private readonly FrozenDictionary<CredentialHash, KeyEntry> _byKey;
     private readonly FrozenDictionary<CredentialHash, ConsumerModel> _byBasicUser;
     private readonly FrozenDictionary<string, ConsumerModel>.AlternateLookup<ReadOnlySpan<char>> _bySubject;
 
@@ -21,14 +26,14 @@ public sealed class ConsumerIndex
     /// </summary>
     public ConsumerIndex(IReadOnlyCollection<ConsumerModel> consumers)
     {
-        var byKey = new Dictionary<CredentialHash, ConsumerModel>();
+        var byKey = new Dictionary<CredentialHash, KeyEntry>();
         var byBasicUser = new Dictionary<CredentialHash, ConsumerModel>();
         var bySubject = new Dictionary<string, ConsumerModel>(StringComparer.Ordinal);
         foreach (var consumer in consumers)
         {
             foreach (var hash in consumer.KeyHashes)
             {
-                byKey.TryAdd(hash, consumer);
+                byKey.TryAdd(hash, new KeyEntry(hash, consumer));
             }
             if (consumer.BasicUsername is { } user)
             {
@@ -47,12 +52,36 @@ public sealed class ConsumerIndex
     public bool HasApiKeys => _byKey.Count > 0;
     public bool HasBasicUsers => _byBasicUser.Count > 0;
 
-    public bool TryGetByKeyHash(in CredentialHash keyHash, out ConsumerModel consumer) =>
-        _byKey.TryGetValue(keyHash, out consumer!);
+    /// <summary>
+    /// The consumer whose key hashes to <paramref name="keyHash"/>. The dictionary finds the entry;
+    /// the stored hash is then compared in constant time, so the answer never rests on a comparison
+    /// that stops at the first differing byte.
+    /// </summary>
+    public bool TryGetByKeyHash(in CredentialHash keyHash, [NotNullWhen(true)] out ConsumerModel? consumer)
+    {
+        if (_byKey.TryGetValue(keyHash, out var entry) && CredentialHash.FixedTimeEquals(entry.Hash, keyHash))
+        {
+            consumer = entry.Consumer;
+            return true;
+        }
+        consumer = null;
+        return false;
+    }
 
-    public bool TryGetByBasicUserHash(in CredentialHash userHash, out ConsumerModel consumer) =>
-        _byBasicUser.TryGetValue(userHash, out consumer!);
+    /// <summary>
+    /// The consumer with this basic user name and password. The password is compared in constant
+    /// time, against a stand-in when the user is unknown, so the time taken does not tell a caller
+    /// whether the user name exists.
+    /// </summary>
+    public bool TryGetByBasicCredentials(in CredentialHash userHash, in CredentialHash passwordHash, [NotNullWhen(true)] out ConsumerModel? consumer)
+    {
+        var found = _byBasicUser.TryGetValue(userHash, out var candidate);
+        var expected = found ? candidate!.BasicPasswordHash : UnknownUserPassword;
+        var match = CredentialHash.FixedTimeEquals(expected, passwordHash);
+        consumer = found && match ? candidate : null;
+        return consumer is not null;
+    }
 
-    public bool TryGetBySubject(ReadOnlySpan<char> subject, out ConsumerModel consumer) =>
-        _bySubject.TryGetValue(subject, out consumer!);
+    public bool TryGetBySubject(ReadOnlySpan<char> subject, [NotNullWhen(true)] out ConsumerModel? consumer) =>
+        _bySubject.TryGetValue(subject, out consumer);
 }

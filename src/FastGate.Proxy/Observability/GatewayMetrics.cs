@@ -25,6 +25,9 @@ public sealed class GatewayMetrics
 
     public LatencyHistogram UpstreamLatency { get; } = new();
 
+    /// <summary>401s from auth stages, by reason.</summary>
+    public AuthRefusalCounters AuthRefusals { get; } = new();
+
     public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
@@ -67,6 +70,7 @@ public sealed class GatewayMetrics
         {
             text.Append("fastgate_listener_connections_capped_total{listener=\"").Append(Escape(listener.Name)).Append("\"} ").Append(listener.CapacityPauses).Append('\n');
         }
+        AuthRefusals.WriteTo(text);
         Counter(text, "fastgate_upstream_errors_total", "Upstream connect failures, resets and timeouts.", Interlocked.Read(ref _upstreamErrors));
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
