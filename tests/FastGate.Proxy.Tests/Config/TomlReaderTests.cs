@@ -28,6 +28,7 @@ public class TomlReaderTests
         "a.b.c = 1\na.b.d = 2\na.e = 3\n",
         "x = { a = 1, b.c = \"two\", d = { e = [1, 2] } }\n",
         "x = {}\ny = []\nz = [ ]\n",
+        "[consumer.a]\nkeys = [\"k1\",\n  \"env:K2\", # second\n] # two\nbasic_password = 'pw'\n[[route]]\n[route.jwt]\nsecret = \"s\"\n",
         "arr = [\n  1, # one\n  2,\n  # nothing\n]\n",
         "nested = [[1, 2], [\"a\", 'b'], [{ k = 1 }, { k = 2 }]]\n",
         "tables = [{ name = \"a\", token = \"t\" }, { name = \"b\" }]\n",
