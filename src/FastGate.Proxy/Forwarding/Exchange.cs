@@ -70,6 +70,8 @@ public sealed class Exchange
 
     /// <summary>The client's IP as text (ASCII), as X-Forwarded-For and the access log show it.</summary>
     public byte[] ClientAddressBytes { get; }
+    /// <summary>The client is a trusted proxy (trusted_proxies): the X-Forwarded-For it sent is carried on.</summary>
+    public bool ClientTrusted { get; internal set; }
     /// <summary>The client's IP as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown.</summary>
     public byte[] ClientIpBytes { get; }
 
@@ -186,7 +188,7 @@ public sealed class Exchange
                 case BodyVerdictKind.Terminate:
                     output = default;
                     return false;
-                case BodyVerdictKind.HoldBack when !endOfBody:
+                case BodyVerdictKind.HoldBack or BodyVerdictKind.Replace when !endOfBody:
                     keep = Math.Min(verdict.HoldBack, current.Length);
                     break;
             }

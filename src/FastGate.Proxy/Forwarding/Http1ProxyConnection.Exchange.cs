@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Forwarding;
@@ -17,28 +19,13 @@ public sealed partial class Http1ProxyConnection
 
     private ExchangeState _state;
     private bool _inExchange;
-    private long _exchangeStart;
-    private int _status;
-    private long _bytesIn;
-    private long _bytesOut;
-    private long _requestSentAt;
-    private long _upstreamTicks;
-    private RouteRuntime? _route;
-    private EndpointState? _endpoint;
-    private byte[]? _responseHeadBuffer;
     private bool _hasBody;
     private bool _closeOnLocal;
-    private bool _reused;
-    private int _attempt;
     private bool _chunkToClient;
     private bool _closeClient;
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
-    /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
-    private Http1HeadScanState _responseScan;
-    /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
-    private Http1BodyCopier _body;
 
     private IoOperation StartExchange()
     {
@@ -67,44 +54,57 @@ public sealed partial class Http1ProxyConnection
             return AnswerLocal(404, _closeOnLocal);
         }
         var route = _snapshot.RouteRuntimes[routeIndex];
-        _route = route;
+        _exchange.Routed(route);
         if (request.ContentLength > route.MaxBodyBytes)
         {
             return AnswerLocal(413, close: true);
         }
-        var endpoint = route.Cluster.Pick(_clientHash);
-        if (endpoint is null)
-        {
-            return AnswerLocal(503, _closeOnLocal);
-        }
-        _endpoint = endpoint;
-        endpoint.OnRequestStart();
-        var upstream = endpoint.TryRent();
-        if (upstream is null)
-        {
-            _state = ExchangeState.Connecting;
-            return IoOperation.Connect;
-        }
-        _upstream = upstream;
-        _reused = true;
-        return SendRequestHead();
+        return route.Stages.HasRequestHead ? RunRequestHeadStages() : AfterRequestHead();
     }
 
     private void BeginExchange()
     {
         _inExchange = true;
-        _exchangeStart = Stopwatch.GetTimestamp();
-        _status = 0;
-        _bytesIn = _request.Length;
-        _bytesOut = 0;
-        _upstreamTicks = 0;
-        _route = null;
-        _endpoint = null;
-        _reused = false;
-        _attempt = 0;
+        _exchange.Begin(_snapshot, _request.Length);
+        _exchange.ClientTrusted = _clientTrusted;
         _hasBody = false;
+        _bodyInHand = false;
+        _stageTerminated = false;
         _closeOnLocal = true;
         _responseComplete = false;
+    }
+
+    /// <summary>The request head passed its stages: read a body they want whole, or go upstream.</summary>
+    private IoOperation AfterRequestHead()
+    {
+        if (_exchange.IsAnswered)
+        {
+            return AnswerFromStage();
+        }
+        if (_hasBody && _exchange.Chain.BuffersRequestBody)
+        {
+            return BeginBufferingRequestBody();
+        }
+        return PickUpstream();
+    }
+
+    /// <summary>Picks an endpoint from the exchange's cluster (a stage may have chosen another) and reaches it.</summary>
+    private IoOperation PickUpstream()
+    {
+        switch (_leg.Pick(_exchange, _clientHash, out var stageFault))
+        {
+            case UpstreamPick.Rented:
+                return SendRequestHead();
+            case UpstreamPick.Connect:
+                _state = ExchangeState.Connecting;
+                return IoOperation.Connect;
+            case UpstreamPick.Answered:
+                return AnswerFromStage();
+            case UpstreamPick.StageFailed:
+                return StageFailed(stageFault!);
+            default:
+                return AnswerLocal(503, _closeOnLocal);
+        }
     }
 
     private IoOperation OnConnected()
@@ -115,13 +115,13 @@ public sealed partial class Http1ProxyConnection
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
             return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
         }
-        _reused = false;
+        _leg.Connected();
         return SendRequestHead();
     }
 
     private IoOperation SendRequestHead()
     {
-        WriteRequestHead(_upstream!.Output, _route!, _endpoint!);
+        _leg.WriteRequest(_exchange, _bodyInHand);
         if (!_hasBody)
         {
             _state = ExchangeState.FlushingRequest;
@@ -162,9 +162,8 @@ public sealed partial class Http1ProxyConnection
             // The upstream stopped taking the request for idle_timeout.
             return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
         }
-        _requestSentAt = Stopwatch.GetTimestamp();
-        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
-        _responseScan.Reset();
+        _leg.RequestSent();
+        Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
     }
@@ -175,7 +174,7 @@ public sealed partial class Http1ProxyConnection
     /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
     /// POST or PATCH by default either.
     /// </summary>
-    private bool CanRetry => _reused && !_hasBody && _attempt == 0 && IsIdempotent(_request.Method);
+    private bool CanRetry => _leg.Reused && !_hasBody && _exchange.Attempt == 0 && IsIdempotent(_request.Method);
 
     private static bool IsIdempotent(RequestMethod method) =>
         method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
@@ -185,7 +184,7 @@ public sealed partial class Http1ProxyConnection
     {
         Disarm();
         DropUpstream();
-        _attempt++;
+        _exchange.Attempt++;
         _state = ExchangeState.Connecting;
         return IoOperation.Connect;
     }
@@ -203,14 +202,11 @@ public sealed partial class Http1ProxyConnection
         {
             return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
-        var upstream = _upstream!;
-        var input = upstream.Input;
         var result = _read;
-        var buffer = result.Buffer;
         if (result.IsCanceled)
         {
             // Examined nothing: bytes that came with the cancel are seen again at once.
-            input.AdvanceTo(buffer.Start);
+            _leg.Connection!.Input.AdvanceTo(result.Buffer.Start);
             var fired = _deadline.Fired;
             if (fired != TimeoutKind.None && _pumpRunning)
             {
@@ -219,47 +215,29 @@ public sealed partial class Http1ProxyConnection
             }
             return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
-        if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
+        switch (_leg.ReadResponseHead(result))
         {
-            // The bytes before the next head (after an interim response) start somewhere else.
-            _responseScan.Reset();
-            var response = upstream.Response;
-            ReleaseResponseHead();
-            response.Reset();
-            _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
-            buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
-            response.Buffer = _responseHeadBuffer;
-            response.Length = headLength;
-            input.AdvanceTo(buffer.GetPosition(headLength));
-            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
-            {
-                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
-            }
-            if (response.StatusCode < 200)
-            {
-                // Interim responses (100 Continue, 103 Early Hints): the client already had our own
-                // 100 Continue, so these end here and the final head is awaited.
+            case ResponseHeadRead.NeedMoreData:
+            case ResponseHeadRead.Interim:
                 return IoOperation.ReadUpstream;
-            }
-            _responseHeadSeen = true;
-            Disarm();
-            _upstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
-            _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
-            return BeginResponse(response);
+            case ResponseHeadRead.Invalid:
+                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
+            case ResponseHeadRead.ClosedEmpty:
+                return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
+            case ResponseHeadRead.ClosedPartial:
+                return UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
-        if (error != Http1Error.None)
+        var response = _leg.Response;
+        _responseHeadSeen = true;
+        Disarm();
+        _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _leg.RequestSentAt;
+        _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
+        _exchange.Response = response;
+        if (_exchange.Chain.HasResponseHead && RunResponseHeadStages() is { } next)
         {
-            input.AdvanceTo(buffer.End);
-            return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
+            return next;
         }
-        if (result.IsCompleted)
-        {
-            var empty = buffer.IsEmpty;
-            input.AdvanceTo(buffer.End);
-            return empty && CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
-        }
-        input.AdvanceTo(buffer.Start, buffer.End);
-        return IoOperation.ReadUpstream;
+        return BeginResponse(response);
     }
 
     private IoOperation BeginResponse(Http1ResponseHead response)
@@ -271,23 +249,26 @@ public sealed partial class Http1ProxyConnection
             : response.ContentLength >= 0 ? Http1BodyFraming.ContentLength
             : Http1BodyFraming.UntilClose;
         var client11 = request.Version == ProtocolVersion.Http11;
+        _responseThroughStages = !noBody && _exchange.Chain.HasResponseBody;
+        // Body stages that may change the length leave the client without a Content-Length it can trust.
+        var clientFraming = _responseThroughStages && _exchange.Chain.ChangesResponseLength ? Http1BodyFraming.UntilClose : framing;
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
-        _chunkToClient = !noBody && client11 && framing != Http1BodyFraming.ContentLength;
+        _chunkToClient = !noBody && client11 && clientFraming != Http1BodyFraming.ContentLength;
         // A response that comes while the request body still flows ends the connection, unless
         // the body turns out to be complete (its unread rest would be read as the next request).
-        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength)
+        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && clientFraming != Http1BodyFraming.ContentLength)
             || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
-        _status = status;
-        WriteResponseHead(response, noBody, framing, _chunkToClient, _closeClient);
+        _exchange.Status = status;
+        WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
         if (noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0))
         {
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        _body.Start(framing, response.ContentLength, _chunkToClient, long.MaxValue);
+        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue);
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
@@ -295,11 +276,11 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseBodyBytes()
     {
-        var input = _upstream!.Input;
+        var input = _leg.Connection!.Input;
         if (_fault is not null)
         {
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
-            if (_body.Framing != Http1BodyFraming.UntilClose)
+            if (_leg.ResponseBody.Framing != Http1BodyFraming.UntilClose)
             {
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
@@ -319,12 +300,14 @@ public sealed partial class Http1ProxyConnection
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
-        var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
+        var status = _responseThroughStages
+            ? CopyResponseThroughStages(buffer, result.IsCompleted, out var consumed, out var written)
+            : CopyResponse(buffer, result.IsCompleted, out consumed, out written);
         if (_fault is null)
         {
             input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
         }
-        _bytesOut += written;
+        _exchange.BytesOut += written;
         if (status == Http1CopyStatus.Complete)
         {
             _responseComplete = true;
@@ -334,11 +317,23 @@ public sealed partial class Http1ProxyConnection
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
             // The head is already out: all we can do for the client is close mid-body.
-            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            if (!_stageTerminated)
+            {
+                ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            }
             return Abort();
         }
         _state = ExchangeState.FlushingResponseBody;
         return IoOperation.FlushClient;
+    }
+
+    /// <summary>The plain path: the upstream's framing decoded and the body framed again for the client, in one pass.</summary>
+    private Http1CopyStatus CopyResponse(in ReadOnlySequence<byte> input, bool inputEnded, out long consumed, out long written)
+    {
+        var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
+        var status = _leg.ResponseBody.Read(input, inputEnded, ref writer, out consumed);
+        written = writer.Commit();
+        return status;
     }
 
     private IoOperation OnResponseBodyFlushed()
@@ -369,9 +364,7 @@ public sealed partial class Http1ProxyConnection
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
         if (_responseComplete && _upstreamReusable && RequestBodySent)
         {
-            var upstream = _upstream!;
-            _upstream = null;
-            upstream.Endpoint.Return(upstream);
+            _leg.ReturnConnection();
         }
         var bodyLeft = !RequestBodyDone;
         FinishExchange();
@@ -397,10 +390,17 @@ public sealed partial class Http1ProxyConnection
             BeginExchange();
         }
         DropUpstream();
-        _status = status;
-        var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
-        _output.Write(bytes);
-        _bytesOut += bytes.Length;
+        _exchange.Status = status;
+        if (_exchange.IsAnswered || _exchange.ResponseHeaders.Count > 0)
+        {
+            WriteLocalAnswer(status, close);
+        }
+        else
+        {
+            var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
+            _output.Write(bytes);
+            _exchange.BytesOut += bytes.Length;
+        }
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
         return FlushWithDeadline(IoOperation.FlushClient);
@@ -464,9 +464,9 @@ public sealed partial class Http1ProxyConnection
         {
             return JoinPump(AfterPump.Abort);
         }
-        if (_status == 0)
+        if (_exchange.Status == 0)
         {
-            _status = 499;
+            _exchange.Status = 499;
         }
         FinishExchange();
         return IoOperation.Close;
@@ -479,7 +479,7 @@ public sealed partial class Http1ProxyConnection
     private void ReportUpstreamFailure(UpstreamFailure cause)
     {
         _gateway.Metrics.UpstreamError();
-        var endpoint = _endpoint;
+        var endpoint = _exchange.Endpoint;
         if (endpoint is null)
         {
             return;
@@ -490,7 +490,7 @@ public sealed partial class Http1ProxyConnection
             SocketException socket => socket.SocketErrorCode.ToString(),
             _ => _fault.GetType().Name,
         };
-        _gateway.Log.UpstreamFailures.Report(_route?.Model.Name, endpoint.Address, cause, detail);
+        _gateway.Log.UpstreamFailures.Report(_exchange.Route?.Model.Name, endpoint.Address, cause, detail);
     }
 
     private static UpstreamFailure ConnectFailure(Exception fault) => fault switch
@@ -501,25 +501,7 @@ public sealed partial class Http1ProxyConnection
         _ => UpstreamFailure.ConnectFailed,
     };
 
-    private void DropUpstream()
-    {
-        var upstream = _upstream;
-        if (upstream is not null)
-        {
-            _upstream = null;
-            upstream.Dispose();
-        }
-    }
-
-    private void ReleaseResponseHead()
-    {
-        var buffer = _responseHeadBuffer;
-        if (buffer is not null)
-        {
-            _responseHeadBuffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private void DropUpstream() => _leg.DropConnection();
 
     /// <summary>Releases what the exchange holds, counts it and writes its access-log line.</summary>
     private void FinishExchange()
@@ -530,22 +512,31 @@ public sealed partial class Http1ProxyConnection
         }
         _inExchange = false;
         Disarm();
-        DropUpstream();
-        ReleaseResponseHead();
-        var endpoint = _endpoint;
+        _leg.Clear();
+        var endpoint = _exchange.Endpoint;
         endpoint?.OnRequestEnd();
-        var status = _status == 0 ? 499 : _status;
-        var route = _route;
+        var status = _exchange.Status == 0 ? 499 : _exchange.Status;
+        _exchange.Status = status;
+        var route = _exchange.Route;
+        if (_exchange.Chain.HasComplete)
+        {
+            _exchange.Chain.RunComplete(_exchange, _gateway.Log);
+        }
         var metrics = _gateway.Metrics;
         // The exchange counts its bytes as it goes; the shared counters take them once, at the end.
-        metrics.AddBytesIn(_bytesIn);
-        metrics.AddBytesOut(_bytesOut);
+        metrics.AddBytesIn(_exchange.BytesIn);
+        metrics.AddBytesOut(_exchange.BytesOut);
         (route?.State ?? metrics.Unrouted).Count(status);
         var log = _gateway.AccessLog;
-        if (log is null)
+        if (log is not null)
         {
-            return;
+            WriteAccessLog(log, status, route, endpoint);
         }
+        _exchange.Clear();
+    }
+
+    private void WriteAccessLog(AccessLog log, int status, RouteRuntime? route, EndpointState? endpoint)
+    {
         var request = _request;
         var record = new AccessLogRecord
         {
@@ -555,12 +546,14 @@ public sealed partial class Http1ProxyConnection
             Target = request.Target,
             Host = request.Host,
             Status = status,
-            BytesIn = _bytesIn,
-            BytesOut = _bytesOut,
-            DurationTicks = Stopwatch.GetTimestamp() - _exchangeStart,
+            BytesIn = _exchange.BytesIn,
+            BytesOut = _exchange.BytesOut,
+            DurationTicks = Stopwatch.GetTimestamp() - _exchange.StartTimestamp,
             Route = route is null ? default : route.NameUtf8,
             Upstream = endpoint is null ? default : endpoint.AddressUtf8,
-            UpstreamTicks = _upstreamTicks,
+            UpstreamTicks = _exchange.UpstreamTicks,
+            Consumer = _exchange.Consumer is { } consumer ? consumer.NameUtf8 : default,
+            RequestId = _exchange.RequestId,
         };
         log.Write(record);
     }

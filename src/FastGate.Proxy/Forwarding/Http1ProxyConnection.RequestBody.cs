@@ -49,18 +49,17 @@ public sealed partial class Http1ProxyConnection
     private IoOperation BeginRequestBody()
     {
         var request = _request;
-        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
+        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _exchange.Route!.MaxBodyBytes);
         _stopPump = false;
         _pumpAttention = false;
         _responseHeadSeen = false;
         _requestBodyOutcome = RequestBodyOutcome.None;
         _requestBodyRead = false;
-        _requestSentAt = Stopwatch.GetTimestamp();
+        _leg.RequestSent();
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _pumpRunning = true;
-        _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
-        _pump = PumpRequestBodyAsync(_upstream!.Output);
+        _pump = PumpRequestBodyAsync(_leg.Connection!.Output);
         return IoOperation.ReadUpstream;
     }
 
@@ -96,7 +95,7 @@ public sealed partial class Http1ProxyConnection
                 // Past a complete body the bytes are a pipelined request, not yet looked at: the
                 // next read must see them without waiting for more.
                 _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
-                _bytesIn += consumed;
+                _exchange.BytesIn += consumed;
                 switch (status)
                 {
                     case Http1CopyStatus.InvalidFraming:
@@ -152,7 +151,7 @@ public sealed partial class Http1ProxyConnection
                     // unless it has already come.
                     if (!_responseHeadSeen)
                     {
-                        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+                        Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
                     }
                     outcome = RequestBodyOutcome.Complete;
                     return;
@@ -182,7 +181,7 @@ public sealed partial class Http1ProxyConnection
     {
         try
         {
-            _upstream?.Input.CancelPendingRead();
+            _leg.Connection?.Input.CancelPendingRead();
             _output.CancelPendingFlush();
         }
         catch (Exception)
@@ -208,7 +207,7 @@ public sealed partial class Http1ProxyConnection
             try
             {
                 _input.CancelPendingRead();
-                _upstream?.Output.CancelPendingFlush();
+                _leg.Connection?.Output.CancelPendingFlush();
             }
             catch (Exception)
             {

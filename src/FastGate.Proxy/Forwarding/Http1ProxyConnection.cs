@@ -30,9 +30,6 @@ namespace FastGate.Proxy.Forwarding;
 /// </summary>
 public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem
 {
-    private const int MaxResponseHeadBytes = 64 * 1024;
-    private const int MaxResponseHeaders = 256;
-
     private readonly Gateway _gateway;
     private readonly ConnectionListener? _listener;
     private readonly string _listenerName;
@@ -40,6 +37,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Http1RequestHead _request = new();
+    private readonly Exchange _exchange;
     // Where the search for the end of the request head stopped; reset when a head is consumed.
     private Http1HeadScanState _headScan;
     private readonly byte[] _clientAddress;
@@ -54,7 +52,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private ConnectionDeadline _deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
-    private UpstreamConnection? _upstream;
+    private readonly UpstreamLeg _leg = new();
 
     // The last I/O's outcome, for the state machine.
     private ReadResult _read;
@@ -68,6 +66,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _listenerName = listenerName;
         _clientAddress = clientAddress;
         _clientHash = LoadBalancing.StableHash.Hash(clientAddress);
+        _exchange = new Exchange(_request, clientAddress, ParseAddress(clientAddress));
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;
@@ -99,19 +98,30 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
                             _read = await _input.ReadAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.ReadUpstream:
-                            _read = await _upstream!.Input.ReadAsync().ConfigureAwait(false);
+                            _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.FlushClient:
                             _flush = await _output.FlushAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.FlushUpstream:
-                            _flush = await _upstream!.Output.FlushAsync().ConfigureAwait(false);
+                            _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.Connect:
-                            _upstream = await _endpoint!.ConnectAsync(_route!.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
+                            _leg.Connection = await _leg.ConnectAsync(_exchange).ConfigureAwait(false);
                             break;
                         case IoOperation.JoinPump:
                             await _pump.ConfigureAwait(false);
+                            break;
+                        case IoOperation.AwaitStage:
+                            try
+                            {
+                                _stageOutcome = await _pendingStage.ConfigureAwait(false);
+                            }
+                            catch (Exception ex)
+                            {
+                                // A stage's failure is its exchange's, answered 500; the connection lives on.
+                                _stageFault = ex;
+                            }
                             break;
                     }
                 }
@@ -160,6 +170,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
         ExchangeState.FlushingResponse => OnResponseFlushed(),
         ExchangeState.Lingering => OnLingerBytes(),
+        ExchangeState.AwaitingStage => OnStageAwaited(),
+        ExchangeState.SendingContinueToBuffer => OnContinueSentToBuffer(),
+        ExchangeState.BufferingRequestBody => OnBufferedBodyBytes(),
         _ => OnLocalFlushed(),
     };
 
@@ -315,7 +328,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             }
             _input.CancelPendingRead();
             _output.CancelPendingFlush();
-            var upstream = _upstream;
+            var upstream = _leg.Connection;
             if (upstream is not null)
             {
                 upstream.Input.CancelPendingRead();
@@ -334,6 +347,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         Disarm();
         FinishExchange();
         ReleaseHead();
+        _exchange.Release();
+        _decodedResponse?.Release();
         try
         {
             _input.Complete();
@@ -347,6 +362,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _gateway.Metrics.ConnectionClosed();
         _listener?.OnConnectionClosed();
     }
+
+    /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
+    private static byte[] ParseAddress(byte[] text) =>
+        System.Net.IPAddress.TryParse(text, out var address) ? address.GetAddressBytes() : [];
 
     private static bool IsConnectionFault(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException

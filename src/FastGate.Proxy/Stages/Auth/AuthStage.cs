@@ -382,15 +382,31 @@ public sealed class AuthStage : Stage
         }
     }
 
-    /// <summary>Sends the path with the query minus the key parameter.</summary>
+    /// <summary>
+    /// Sends the path with the query minus the key parameter. A stage's target replaces the whole
+    /// upstream target, so the route's strip_prefix is applied here, as the front would have.
+    /// </summary>
     private void RemoveQueryKey(Exchange exchange)
     {
         var request = exchange.Request;
         var path = request.PathLength > 0 ? request.Path : "/"u8;
+        var strip = exchange.Route is { } route ? route.StripPrefix : [];
+        var slash = false;
+        if (strip.Length > 0 && path.StartsWith(strip))
+        {
+            path = path[strip.Length..];
+            slash = path.IsEmpty || path[0] != (byte)'/';
+        }
         var query = request.Query;
-        var rented = ArrayPool<byte>.Shared.Rent(path.Length + query.Length);
-        path.CopyTo(rented);
-        var length = path.Length + QueryParameter.WriteWithout(query, _apiKeyQuery!, rented.AsSpan(path.Length));
+        var rented = ArrayPool<byte>.Shared.Rent(path.Length + query.Length + 1);
+        var length = 0;
+        if (slash)
+        {
+            rented[length++] = (byte)'/';
+        }
+        path.CopyTo(rented.AsSpan(length));
+        length += path.Length;
+        length += QueryParameter.WriteWithout(query, _apiKeyQuery!, rented.AsSpan(length));
         exchange.SetUpstreamTarget(rented.AsSpan(0, length));
         Array.Clear(rented);
         ArrayPool<byte>.Shared.Return(rented);
