@@ -16,6 +16,18 @@ public class ExampleConfigTests
         Assert.Equal(3, result.Model.Clusters.Count);
     }
 
+    [Fact]
+    public void Load_ApiGatewayExample_IsValidWithConsumersAndAuth()
+    {
+        var result = ConfigLoader.Load(Path.Combine(RepositoryRoot(), "configs", "examples", "api-gateway.toml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(["alice", "mobile-app"], result.Model.Consumers.Keys.Order());
+        Assert.Equal(600, result.Model.Consumers["alice"].RequestsPerMinute);
+        Assert.Equal([AuthMethod.Jwt, AuthMethod.ApiKey], result.Model.Routes[1].Auth!.Methods);
+        Assert.DoesNotContain("demo-alice-key-change-me", result.Model.RedactedText);
+    }
+
     private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
