@@ -295,11 +295,9 @@ public sealed class AuthStage : Stage
     {
         consumer = null;
         var jwt = _jwt!;
-        if (token.Length > jwt.MaxTokenBytes)
-        {
-            return AuthRefusal.TokenTooLarge;
-        }
-        var rented = ArrayPool<byte>.Shared.Rent(token.Length);
+        // The validator refuses an oversized token before it decodes anything; this only keeps a
+        // huge header from renting a buffer to match.
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Min(token.Length, jwt.MaxTokenBytes + 1));
         try
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
