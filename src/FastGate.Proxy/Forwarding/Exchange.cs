@@ -257,6 +257,11 @@ public sealed class Exchange
     /// <summary>Clears what stages left and gives large buffers back; called when the exchange ended.</summary>
     internal void Clear()
     {
+        if (ReferenceEquals(Chain, StageChain.Empty) && LocalStatus == 0)
+        {
+            // Only stages write here: an exchange on a route without any left nothing to clear.
+            return;
+        }
         Slots.Clear();
         Values.Clear();
         UpstreamRequestHeaders.Clear();
