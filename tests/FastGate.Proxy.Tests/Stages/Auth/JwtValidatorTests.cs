@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using FastGate.Proxy.Config;
@@ -270,4 +271,47 @@ public sealed class JwtValidatorTests : IDisposable
     public void Validate_EscapedClaims_AreComparedUnescaped() =>
         Assert.Equal(AuthRefusal.None, Validate(HmacModel(issuer: "https://i", audiences: ["api"]),
             HmacToken(Now, "\"iss\":\"https:\\/\\/i\",\"aud\":\"\\u0061pi\"")));
+
+    /// <summary>One validator and its keys serve every connection's thread at once.</summary>
+    [Fact]
+    public void Validate_FromManyThreadsAtOnce_AgreesEveryTime()
+    {
+        var validator = new JwtValidator(JwksModel());
+        var tokens = new[]
+        {
+            Encoding.ASCII.GetBytes(Sign(Header("RS256", "rsa-1"), Claims(Now), Rs256(_rsa))),
+            Encoding.ASCII.GetBytes(Sign(Header("ES256", "ec-1"), Claims(Now), Es256(_ec))),
+        };
+        // One signature character changed, well inside the signature, so the decoded bytes differ.
+        var forged = Encoding.ASCII.GetBytes(Sign(Header("RS256", "rsa-1"), Claims(Now), Rs256(_rsa)));
+        forged[^50] = forged[^50] == (byte)'A' ? (byte)'B' : (byte)'A';
+        var wrong = 0;
+        Parallel.For(0, 4000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var token = i % 3 == 2 ? forged : tokens[i % 2];
+            var buffer = new byte[token.Length];
+            var expected = i % 3 == 2 ? AuthRefusal.BadSignature : AuthRefusal.None;
+            if (validator.Validate(token, Now.ToUnixTimeSeconds(), buffer, out _) != expected)
+            {
+                Interlocked.Increment(ref wrong);
+            }
+        });
+        Assert.Equal(0, wrong);
+    }
+
+    /// <summary>Many signatures, so r and s of every shape (high bit set, leading zero bytes) are verified.</summary>
+    [Fact]
+    public void Validate_ManyEs256Signatures_AllVerifyAndTamperedOnesFail()
+    {
+        var model = JwksModel();
+        for (var i = 0; i < 400; i++)
+        {
+            var token = Sign(Header("ES256", "ec-1"), Claims(Now, $"\"sub\":\"u{i}\""), Es256(_ec));
+            Assert.Equal(AuthRefusal.None, Validate(model, token));
+            var parts = token.Split('.');
+            var signature = Base64Url.DecodeFromChars(parts[2]);
+            signature[i % 64] ^= 1;
+            Assert.Equal(AuthRefusal.BadSignature, Validate(model, parts[0] + "." + parts[1] + "." + B64(signature)));
+        }
+    }
 }
