@@ -22,9 +22,10 @@ namespace FastGate.Proxy.Stages.Auth;
 /// the route's methods reads is refused, not ignored.
 /// </para>
 /// <para>
-/// Unless <c>forward_credentials</c>, what the methods read is removed from the upstream request,
-/// and so are the headers <c>claims_to_headers</c> fills, whatever the client put in them: only
-/// the gateway speaks for the caller there.
+/// Unless <c>forward_credentials</c>, every place the route's methods read is cleared from the
+/// upstream request, not only the credential that decided: an upstream must never see a credential
+/// the gateway did not check. So are the headers <c>claims_to_headers</c> fills, whatever the
+/// client put in them: only the gateway speaks for the caller there.
 /// </para>
 /// </summary>
 public sealed class AuthStage : Stage

@@ -141,6 +141,20 @@ public sealed class AuthStageTests
     }
 
     [Fact]
+    public void ApiKey_Passing_ClearsEveryCredentialPlaceNotOnlyTheOneThatDecided()
+    {
+        // x-api-key comes before Bearer and the query, so it decides; the other two are never checked.
+        var exchange = Request("/items?key=unchecked", "X-Api-Key: alice-key", "Authorization: Bearer unchecked");
+
+        Assert.Equal(StageOutcome.Continue, Stage("auth = [\"api_key\"]\napi_key_query = \"key\"").Authenticate(exchange));
+
+        Assert.Equal("alice", exchange.Consumer?.Name);
+        Assert.True(exchange.UpstreamRequestHeaders.Drops("authorization"u8));
+        Assert.True(exchange.UpstreamRequestHeaders.Drops("x-api-key"u8));
+        Assert.Equal("/items", Text(exchange.UpstreamTarget));
+    }
+
+    [Fact]
     public void ApiKey_ForwardCredentials_KeepsHeaderAndQuery()
     {
         var exchange = Request("/items?key=bob-key", "X-Api-Key: alice-key");
