@@ -242,4 +242,56 @@ public sealed class AuthTests(AuthGatewayFixture fixture) : IClassFixture<AuthGa
         await fixture.Gateway.Process.WaitForLineAsync(l => l.Contains("auth refused: route=keys", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain("secret-guess-that-must-not-be-logged", fixture.Gateway.Process.Stderr + fixture.Gateway.Process.Stdout);
     }
+
+    [Fact]
+    public async Task AdminConfig_ShowsNoKeyOrSecret()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var config = JsonDocument.Parse(await fixture.Gateway.Admin.GetStringAsync("/config", cts.Token)).RootElement.GetProperty("config").GetString()!;
+
+        Assert.Contains("keys = \"[redacted]\"", config);
+        Assert.DoesNotContain(BobKey, config);
+        Assert.DoesNotContain("FASTGATE_TEST_JWT_SECRET", config);
+        Assert.DoesNotContain("FASTGATE_TEST_ALICE_PASSWORD", config);
+    }
+
+    [Fact]
+    public async Task Reload_NewKeysTakeEffectAndRemovedOnesStop()
+    {
+        static string Config(string upstream, string key) => $$"""
+            [admin]
+            listen = "{admin}"
+            [log]
+            access = "off"
+            [[listener]]
+            name = "web"
+            listen = "{listen}"
+            [consumer.carol]
+            keys = ["{{key}}"]
+            [[route]]
+            name = "keys"
+            path_prefix = "/"
+            cluster = "mock"
+            auth = ["api_key"]
+            [cluster.mock]
+            endpoints = ["{{upstream}}"]
+            """;
+        await using var gateway = await FastGateProcess.StartAsync(Config(fixture.Upstream.Address, "carol-old-key"));
+        async Task<int> StatusAsync(string key)
+        {
+            await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
+            await connection.SendAsync($"GET /echo HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: {key}\r\n\r\n");
+            return (await connection.ReadResponseAsync()).Status;
+        }
+        Assert.Equal(200, await StatusAsync("carol-old-key"));
+        Assert.Equal(401, await StatusAsync("carol-new-key"));
+
+        gateway.WriteConfig(Config(fixture.Upstream.Address, "carol-new-key"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var reload = await gateway.Admin.PostAsync("/reload", null, cts.Token);
+        Assert.Equal(200, (int)reload.StatusCode);
+
+        Assert.Equal(401, await StatusAsync("carol-old-key"));
+        Assert.Equal(200, await StatusAsync("carol-new-key"));
+    }
 }
