@@ -12,6 +12,7 @@ public static partial class ConfigLoader
     [
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
+        .. Transform.Keys,
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -100,8 +101,10 @@ public static partial class ConfigLoader
                 }
             }
 
-            string? cluster = null;
-            if (RequiredString(r, table, "cluster", context) is { } clusterText)
+            var transforms = ReadTransforms(r, table, pathKind, path);
+            // A route that answers itself (redirect, direct_response) has no cluster: "" says so.
+            string? cluster = transforms is { AnswersLocally: true } ? "" : null;
+            if (cluster is null && RequiredString(r, table, "cluster", context) is { } clusterText)
             {
                 if (clusters.Names.Contains(clusterText.Value))
                 {
@@ -138,6 +141,7 @@ public static partial class ConfigLoader
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
+                    Transforms = transforms,
                 });
             }
         }

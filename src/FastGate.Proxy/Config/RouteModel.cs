@@ -21,4 +21,6 @@ public sealed record RouteModel
     /// <summary>Time allowed for the whole upstream response head.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
     public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
+    /// <summary>Header edits, rewrites, local answers, address rules, CORS, request id; null when none.</summary>
+    public RouteTransformsModel? Transforms { get; init; }
 }

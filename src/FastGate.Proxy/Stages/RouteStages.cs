@@ -1,4 +1,5 @@
 using FastGate.Proxy.Config;
+using FastGate.Proxy.Stages.Transforms;
 
 namespace FastGate.Proxy.Stages;
 
@@ -21,10 +22,14 @@ public static class RouteStages
             }
         }
 
+        Add(TransformStages.AddressRules(route));
+        Add(TransformStages.Cors(route));
+        Add(TransformStages.RequestId(route));
         _ = route;
         _ = config;
         _ = services;
         Add(null);
+        foreach (var stage in TransformStages.Edits(route, services)) Add(stage);
 
         return stages is null ? StageChain.Empty : new StageChain(stages);
     }
