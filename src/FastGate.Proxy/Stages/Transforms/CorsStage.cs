@@ -49,7 +49,7 @@ public sealed class CorsStage : Stage
             else if (star > 0)
             {
                 schemes.Add(Encoding.ASCII.GetBytes(origin[..(star + 3)]));
-                suffixes.Add(Encoding.ASCII.GetBytes(origin[(star + 4)..]));
+                suffixes.Add(Encoding.ASCII.GetBytes(origin[(star + 5)..]));
             }
             else
             {
@@ -159,11 +159,11 @@ public sealed class CorsStage : Stage
             // "https://*.example.com" takes "https://a.example.com", not "https://example.com".
             var scheme = _wildcardSchemes[i];
             var suffix = _wildcardSuffixes[i];
-            if (origin.Length > scheme.Length + suffix.Length
+            if (origin.Length > scheme.Length + suffix.Length + 1
                 && Ascii.EqualsIgnoreCase(origin[..scheme.Length], scheme)
                 && Ascii.EqualsIgnoreCase(origin[^suffix.Length..], suffix)
                 && origin[^(suffix.Length + 1)] == (byte)'.'
-                && !origin[scheme.Length..^suffix.Length].Contains((byte)'/'))
+                && !origin[scheme.Length..^(suffix.Length + 1)].ContainsAny((byte)'/', (byte)'@'))
             {
                 return true;
             }
