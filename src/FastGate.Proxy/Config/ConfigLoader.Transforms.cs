@@ -73,7 +73,16 @@ public static partial class ConfigLoader
         };
 
         // A route either forwards or answers itself, as in Envoy (route, redirect or direct_response).
-        var answer = table.Find("redirect") ?? table.Find("direct_response");
+        // The first of redirect and direct_response written is the route's answer; conflicts are reported at the others.
+        TomlEntry? answer = null;
+        foreach (var entry in table.Entries)
+        {
+            if (entry.Key is "redirect" or "direct_response")
+            {
+                answer = entry;
+                break;
+            }
+        }
         if (answer is not null)
         {
             foreach (var entry in table.Entries)
@@ -172,7 +181,7 @@ public static partial class ConfigLoader
         {
             return true;
         }
-        r.Error(at, $"{error} for {what}");
+        r.Error(at, $"{what}: {error}");
         return false;
     }
 
