@@ -170,4 +170,24 @@ public class TransformConfigTests
     {
         Assert.Equal([expected], Errors(route));
     }
+
+    [Fact]
+    public void Load_ShippedExample_HasEveryKindOfTransform()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "FastGate.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("FastGate.sln not found");
+        }
+
+        var result = ConfigLoader.Load(Path.Combine(root, "configs", "examples", "transforms.toml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var routes = result.Model.Routes.ToDictionary(r => r.Name);
+        Assert.NotNull(routes["api"].Transforms!.Cors);
+        Assert.NotNull(routes["v1"].Transforms!.Rewrite!.Regex);
+        Assert.NotEmpty(routes["ops"].Transforms!.Deny);
+        Assert.Equal("", routes["old-docs"].Cluster);
+        Assert.Equal("", routes["ping"].Cluster);
+    }
 }
