@@ -22,14 +22,23 @@ public static class RouteStages
             }
         }
 
+        _ = config;
+
         Add(TransformStages.AddressRules(route));
         Add(TransformStages.Cors(route));
         Add(TransformStages.RequestId(route));
-        _ = route;
-        _ = config;
-        _ = services;
-        Add(null);
-        foreach (var stage in TransformStages.Edits(route, services)) Add(stage);
+        foreach (var stage in TransformStages.Edits(route, services))
+        {
+            Add(stage);
+        }
+
+        if (services.CustomStages is { } custom)
+        {
+            foreach (var stage in custom(route))
+            {
+                Add(stage);
+            }
+        }
 
         return stages is null ? StageChain.Empty : new StageChain(stages);
     }

@@ -1,3 +1,4 @@
+using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Stages;
@@ -11,4 +12,11 @@ public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
 {
     public GatewayLog Log { get; } = log;
     public GatewayMetrics Metrics { get; } = metrics;
+
+    /// <summary>
+    /// Stages an application that embeds the gateway adds in code, after the configured ones of
+    /// each route; called once per route whenever a snapshot is built. Return an empty list for a
+    /// route that needs none (most routes: keep it cheap).
+    /// </summary>
+    public Func<RouteModel, IReadOnlyList<Stage>>? CustomStages { get; set; }
 }
