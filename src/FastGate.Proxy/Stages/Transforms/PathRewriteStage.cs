@@ -70,27 +70,29 @@ public sealed class PathRewriteStage : Stage
     {
         var path = exchange.Request.Path;
         string rewritten;
+        // The path is ASCII (the parser takes visible ASCII targets only), so Latin-1 widens it
+        // byte for byte; IsMatch on a span lets a path the pattern misses cost no allocation.
+        char[]? rentedChars = null;
+        var chars = path.Length <= StackLimit ? stackalloc char[StackLimit] : (rentedChars = ArrayPool<char>.Shared.Rent(path.Length));
         try
         {
-            // The path is ASCII (the parser takes visible ASCII targets only), so Latin-1 widens it
-            // byte for byte; IsMatch on a span lets a path the pattern misses cost no allocation.
-            char[]? rentedChars = null;
-            var chars = path.Length <= StackLimit ? stackalloc char[StackLimit] : (rentedChars = ArrayPool<char>.Shared.Rent(path.Length));
             chars = chars[..Encoding.Latin1.GetChars(path, chars)];
-            var matches = regex.IsMatch(chars);
-            rewritten = matches ? regex.Replace(new string(chars), _replacement) : "";
-            if (rentedChars is not null)
-            {
-                ArrayPool<char>.Shared.Return(rentedChars);
-            }
-            if (!matches)
+            if (!regex.IsMatch(chars))
             {
                 return StageOutcome.Continue;
             }
+            rewritten = regex.Replace(new string(chars), _replacement);
         }
         catch (RegexMatchTimeoutException)
         {
             return TransformRefusalLog.Refuse(_services, exchange, Name, "a path the pattern took too long on", 500);
+        }
+        finally
+        {
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
         }
 
         var query = exchange.Request.Query;

@@ -190,4 +190,30 @@ public class TransformConfigTests
         Assert.Equal("", routes["old-docs"].Cluster);
         Assert.Equal("", routes["ping"].Cluster);
     }
+
+    [Fact]
+    public void Build_EveryTransform_StagesInTheDocumentedOrder()
+    {
+        var route = Route("""
+            cluster = "c"
+            path_prefix = "/api/"
+            request_headers = { set = { "x-a" = "1" } }
+            response_headers = { set = { "x-b" = "2" } }
+            rewrite = { prefix = "/v2/" }
+            host_rewrite = "internal.example"
+            request_id = true
+            deny = ["10.9.0.0/16"]
+            [route.cors]
+            allow_origins = ["*"]
+            """);
+        var config = ConfigLoader.LoadFromText(Head + "[[route]]\nname = \"r\"\ncluster = \"c\"\n", "test.toml").Model!;
+
+        var chain = FastGate.Proxy.Stages.RouteStages.Build(route, config, TestExchange.Services());
+
+        Assert.Equal(
+            ["address_rules", "cors", "request_id", "request_headers", "response_headers", "rewrite", "host_rewrite"],
+            chain.Stages.Select(s => s.Name));
+        Assert.True(chain.HasResponseHead);
+    }
 }
+
