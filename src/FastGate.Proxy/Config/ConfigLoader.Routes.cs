@@ -11,7 +11,7 @@ public static partial class ConfigLoader
     private static readonly string[] RouteKeys =
     [
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
-        "strip_prefix", "timeout", "max_body_bytes",
+        "strip_prefix", "timeout", "max_body_bytes", "rate_limit", "concurrency_limit",
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -121,6 +121,7 @@ public static partial class ConfigLoader
 
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
+            var (rateLimits, concurrencyLimits) = ReadRouteLimits(r, table);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -138,6 +139,8 @@ public static partial class ConfigLoader
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
+                    RateLimits = rateLimits,
+                    ConcurrencyLimits = concurrencyLimits,
                 });
             }
         }

@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster"];
+    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster", "rate_limit"];
 
     /// <summary>Keys whose values are never shown: in /config, in logs, anywhere.</summary>
     internal static readonly FrozenSet<string> SecretKeys =
@@ -111,6 +111,7 @@ public static partial class ConfigLoader
         var clusters = ReadClusters(r, root);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
         var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters);
+        var rateLimit = ReadRateLimit(r, root);
         if (refuseUnserved)
         {
             RefuseUnserved(r, r.Tables(root, "listener"));
@@ -130,6 +131,7 @@ public static partial class ConfigLoader
             Listeners = listeners.Models.AsReadOnly(),
             Routes = routes.AsReadOnly(),
             Clusters = clusters.Models.ToFrozenDictionary(StringComparer.Ordinal),
+            RateLimit = rateLimit,
             RedactedText = redactedText,
         };
     }

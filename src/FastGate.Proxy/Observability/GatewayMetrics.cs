@@ -25,6 +25,8 @@ public sealed class GatewayMetrics
 
     public LatencyHistogram UpstreamLatency { get; } = new();
 
+    public RateLimitMetrics RateLimits { get; } = new();
+
     public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
@@ -71,6 +73,7 @@ public sealed class GatewayMetrics
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
         text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
+        RateLimits.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);

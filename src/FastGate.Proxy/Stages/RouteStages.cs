@@ -25,6 +25,7 @@ public static class RouteStages
         _ = config;
         _ = services;
         Add(null);
+        Add(RateLimits.RateLimitStage.Create(route, config, services));
 
         return stages is null ? StageChain.Empty : new StageChain(stages);
     }

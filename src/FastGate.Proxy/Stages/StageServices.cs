@@ -1,4 +1,5 @@
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages.RateLimits;
 
 namespace FastGate.Proxy.Stages;
 
@@ -11,4 +12,6 @@ public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
 {
     public GatewayLog Log { get; } = log;
     public GatewayMetrics Metrics { get; } = metrics;
+    /// <summary>Rate-limit counters and the Redis connection, shared by every snapshot.</summary>
+    public RateLimitBackends RateLimits { get; } = new();
 }
