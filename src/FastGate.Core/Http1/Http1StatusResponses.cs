@@ -10,6 +10,8 @@ public static class Http1StatusResponses
 {
     private static readonly Dictionary<int, byte[]> KeepAliveResponses = new();
     private static readonly Dictionary<int, byte[]> CloseResponses = new();
+    private static readonly Dictionary<int, byte[]> Reasons = new();
+    private static readonly Dictionary<int, byte[]> Bodies = new();
 
     static Http1StatusResponses()
     {
@@ -17,7 +19,13 @@ public static class Http1StatusResponses
         {
             KeepAliveResponses[status] = Build(status, close: false);
             CloseResponses[status] = Build(status, close: true);
+            Bodies[status] = Encoding.ASCII.GetBytes(Body(status));
         }
+        foreach (var status in new[] { 100, 200, 201, 202, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 408, 409, 410, 413, 414, 421, 422, 429, 431, 500, 501, 502, 503, 504, 505 })
+        {
+            Reasons[status] = Encoding.ASCII.GetBytes(ReasonPhrase(status));
+        }
+        Bodies[401] = Encoding.ASCII.GetBytes(Body(401));
     }
 
     public static ReadOnlySpan<byte> Continue100 => "HTTP/1.1 100 Continue\r\n\r\n"u8;
@@ -39,16 +47,33 @@ public static class Http1StatusResponses
         return response[..(response.IndexOf("\r\n\r\n"u8) + 4)];
     }
 
+    /// <summary>The reason phrase as bytes, for heads written without strings.</summary>
+    public static ReadOnlySpan<byte> ReasonPhraseUtf8(int status) => Reasons.TryGetValue(status, out var reason) ? reason : "Unknown"u8;
+
+    /// <summary>The short text body the proxy sends with <paramref name="status"/>; empty for statuses it has none for.</summary>
+    public static ReadOnlySpan<byte> DefaultBody(int status) => Bodies.TryGetValue(status, out var body) ? body : default;
+
     public static string ReasonPhrase(int status) => status switch
     {
         100 => "Continue",
         200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
         413 => "Content Too Large",
         414 => "URI Too Long",
         421 => "Misdirected Request",

@@ -186,7 +186,7 @@ public sealed class Exchange
                 case BodyVerdictKind.Terminate:
                     output = default;
                     return false;
-                case BodyVerdictKind.HoldBack when !endOfBody:
+                case BodyVerdictKind.HoldBack or BodyVerdictKind.Replace when !endOfBody:
                     keep = Math.Min(verdict.HoldBack, current.Length);
                     break;
             }

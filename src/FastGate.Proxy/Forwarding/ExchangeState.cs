@@ -23,6 +23,12 @@ internal enum ExchangeState : byte
     FlushingLocal,
     /// <summary>Waiting for the request-body pump to end before the exchange does.</summary>
     JoiningPump,
+    /// <summary>Waiting for a request-head stage that could not decide at once (a remote counter, say).</summary>
+    AwaitingStage,
+    /// <summary>Flushing our 100 Continue before reading a body the route's stages want whole.</summary>
+    SendingContinueToBuffer,
+    /// <summary>Reading the request body into the exchange for the route's body stages.</summary>
+    BufferingRequestBody,
     /// <summary>Answered and sent our FIN; discarding what the client still sends before closing.</summary>
     Lingering,
 }

@@ -5,6 +5,7 @@ using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Forwarding;
@@ -17,24 +18,18 @@ public sealed partial class Http1ProxyConnection
 
     private ExchangeState _state;
     private bool _inExchange;
-    private long _exchangeStart;
-    private int _status;
-    private long _bytesIn;
-    private long _bytesOut;
     private long _requestSentAt;
-    private long _upstreamTicks;
-    private RouteRuntime? _route;
-    private EndpointState? _endpoint;
     private byte[]? _responseHeadBuffer;
     private bool _hasBody;
     private bool _closeOnLocal;
     private bool _reused;
-    private int _attempt;
     private bool _chunkToClient;
     private bool _closeClient;
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
+    /// <summary>The cluster the endpoint of this attempt was picked from (the route's, or a stage's choice).</summary>
+    private Upstreams.Cluster? _cluster;
     /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
     private Http1HeadScanState _responseScan;
     /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
@@ -67,19 +62,82 @@ public sealed partial class Http1ProxyConnection
             return AnswerLocal(404, _closeOnLocal);
         }
         var route = _snapshot.RouteRuntimes[routeIndex];
-        _route = route;
+        _exchange.Routed(route);
         if (request.ContentLength > route.MaxBodyBytes)
         {
             return AnswerLocal(413, close: true);
         }
-        var endpoint = route.Cluster.Pick(_clientHash);
-        if (endpoint is null)
+        return route.Stages.HasRequestHead ? RunRequestHeadStages() : AfterRequestHead();
+    }
+
+    private void BeginExchange()
+    {
+        _inExchange = true;
+        _exchange.Begin(_snapshot, _request.Length);
+        _cluster = null;
+        _reused = false;
+        _hasBody = false;
+        _bodyInHand = false;
+        _stageTerminated = false;
+        _closeOnLocal = true;
+        _responseComplete = false;
+    }
+
+    /// <summary>The request head passed its stages: read a body they want whole, or go upstream.</summary>
+    private IoOperation AfterRequestHead()
+    {
+        if (_exchange.IsAnswered)
         {
-            return AnswerLocal(503, _closeOnLocal);
+            return AnswerFromStage();
         }
-        _endpoint = endpoint;
-        endpoint.OnRequestStart();
-        var upstream = endpoint.TryRent();
+        if (_hasBody && _exchange.Chain.BuffersRequestBody)
+        {
+            return BeginBufferingRequestBody();
+        }
+        return PickUpstream();
+    }
+
+    /// <summary>Picks an endpoint from the exchange's cluster (a stage may have chosen another) and reaches it.</summary>
+    private IoOperation PickUpstream()
+    {
+        var chain = _exchange.Chain;
+        // A stage of the upstream-chosen phase may move the exchange to another cluster once.
+        for (var pick = 0; ; pick++)
+        {
+            var cluster = _exchange.Cluster;
+            var endpoint = cluster?.Pick(_clientHash);
+            if (endpoint is null)
+            {
+                return AnswerLocal(503, _closeOnLocal);
+            }
+            _cluster = cluster;
+            _exchange.Endpoint = endpoint;
+            endpoint.OnRequestStart();
+            if (!chain.HasUpstreamChosen)
+            {
+                break;
+            }
+            StageOutcome outcome;
+            try
+            {
+                outcome = chain.RunUpstreamChosen(_exchange);
+            }
+            catch (Exception ex)
+            {
+                return StageFailed(ex);
+            }
+            if (outcome == StageOutcome.Answered)
+            {
+                return AnswerFromStage();
+            }
+            if (ReferenceEquals(_exchange.Cluster, cluster) || pick == 1)
+            {
+                break;
+            }
+            endpoint.OnRequestEnd();
+            _exchange.Endpoint = null;
+        }
+        var upstream = _exchange.Endpoint!.TryRent();
         if (upstream is null)
         {
             _state = ExchangeState.Connecting;
@@ -88,23 +146,6 @@ public sealed partial class Http1ProxyConnection
         _upstream = upstream;
         _reused = true;
         return SendRequestHead();
-    }
-
-    private void BeginExchange()
-    {
-        _inExchange = true;
-        _exchangeStart = Stopwatch.GetTimestamp();
-        _status = 0;
-        _bytesIn = _request.Length;
-        _bytesOut = 0;
-        _upstreamTicks = 0;
-        _route = null;
-        _endpoint = null;
-        _reused = false;
-        _attempt = 0;
-        _hasBody = false;
-        _closeOnLocal = true;
-        _responseComplete = false;
     }
 
     private IoOperation OnConnected()
@@ -121,7 +162,11 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation SendRequestHead()
     {
-        WriteRequestHead(_upstream!.Output, _route!, _endpoint!);
+        WriteRequestHead(_upstream!.Output, _exchange.Route!, _exchange.Endpoint!);
+        if (_bodyInHand)
+        {
+            _upstream.Output.Write(_exchange.RequestBody);
+        }
         if (!_hasBody)
         {
             _state = ExchangeState.FlushingRequest;
@@ -163,7 +208,7 @@ public sealed partial class Http1ProxyConnection
             return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
         }
         _requestSentAt = Stopwatch.GetTimestamp();
-        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+        Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
         _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
@@ -175,7 +220,7 @@ public sealed partial class Http1ProxyConnection
     /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
     /// POST or PATCH by default either.
     /// </summary>
-    private bool CanRetry => _reused && !_hasBody && _attempt == 0 && IsIdempotent(_request.Method);
+    private bool CanRetry => _reused && !_hasBody && _exchange.Attempt == 0 && IsIdempotent(_request.Method);
 
     private static bool IsIdempotent(RequestMethod method) =>
         method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
@@ -185,7 +230,7 @@ public sealed partial class Http1ProxyConnection
     {
         Disarm();
         DropUpstream();
-        _attempt++;
+        _exchange.Attempt++;
         _state = ExchangeState.Connecting;
         return IoOperation.Connect;
     }
@@ -243,8 +288,13 @@ public sealed partial class Http1ProxyConnection
             }
             _responseHeadSeen = true;
             Disarm();
-            _upstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
-            _gateway.Metrics.UpstreamLatency.Record(_upstreamTicks);
+            _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
+            _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
+            _exchange.Response = response;
+            if (_exchange.Chain.HasResponseHead && RunResponseHeadStages() is { } next)
+            {
+                return next;
+            }
             return BeginResponse(response);
         }
         if (error != Http1Error.None)
@@ -271,23 +321,27 @@ public sealed partial class Http1ProxyConnection
             : response.ContentLength >= 0 ? Http1BodyFraming.ContentLength
             : Http1BodyFraming.UntilClose;
         var client11 = request.Version == ProtocolVersion.Http11;
+        _responseThroughStages = !noBody && _exchange.Chain.HasResponseBody;
+        // Body stages that may change the length leave the client without a Content-Length it can trust.
+        var clientFraming = _responseThroughStages && _exchange.Chain.ChangesResponseLength ? Http1BodyFraming.UntilClose : framing;
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
-        _chunkToClient = !noBody && client11 && framing != Http1BodyFraming.ContentLength;
+        _chunkToClient = !noBody && client11 && clientFraming != Http1BodyFraming.ContentLength;
         // A response that comes while the request body still flows ends the connection, unless
         // the body turns out to be complete (its unread rest would be read as the next request).
-        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && framing != Http1BodyFraming.ContentLength)
+        _closeClient = !request.KeepAlive || _closeWhenIdle || (!noBody && !client11 && clientFraming != Http1BodyFraming.ContentLength)
             || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
-        _status = status;
-        WriteResponseHead(response, noBody, framing, _chunkToClient, _closeClient);
+        _exchange.Status = status;
+        WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
         if (noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0))
         {
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        _body.Start(framing, response.ContentLength, _chunkToClient, long.MaxValue);
+        // Through stages the copier only decodes; the stages' output is framed for the client after them.
+        _body.Start(framing, response.ContentLength, _chunkToClient && !_responseThroughStages, long.MaxValue);
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
@@ -319,12 +373,14 @@ public sealed partial class Http1ProxyConnection
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
         }
-        var status = _body.Copy(buffer, result.IsCompleted, _output, out var consumed, out var written);
+        var status = _responseThroughStages
+            ? CopyResponseThroughStages(buffer, result.IsCompleted, out var consumed, out var written)
+            : _body.Copy(buffer, result.IsCompleted, _output, out consumed, out written);
         if (_fault is null)
         {
             input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
         }
-        _bytesOut += written;
+        _exchange.BytesOut += written;
         if (status == Http1CopyStatus.Complete)
         {
             _responseComplete = true;
@@ -334,7 +390,10 @@ public sealed partial class Http1ProxyConnection
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
             // The head is already out: all we can do for the client is close mid-body.
-            ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            if (!_stageTerminated)
+            {
+                ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            }
             return Abort();
         }
         _state = ExchangeState.FlushingResponseBody;
@@ -397,10 +456,17 @@ public sealed partial class Http1ProxyConnection
             BeginExchange();
         }
         DropUpstream();
-        _status = status;
-        var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
-        _output.Write(bytes);
-        _bytesOut += bytes.Length;
+        _exchange.Status = status;
+        if (_exchange.IsAnswered || _exchange.ResponseHeaders.Count > 0)
+        {
+            WriteLocalAnswer(status, close);
+        }
+        else
+        {
+            var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
+            _output.Write(bytes);
+            _exchange.BytesOut += bytes.Length;
+        }
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
         return FlushWithDeadline(IoOperation.FlushClient);
@@ -464,9 +530,9 @@ public sealed partial class Http1ProxyConnection
         {
             return JoinPump(AfterPump.Abort);
         }
-        if (_status == 0)
+        if (_exchange.Status == 0)
         {
-            _status = 499;
+            _exchange.Status = 499;
         }
         FinishExchange();
         return IoOperation.Close;
@@ -479,7 +545,7 @@ public sealed partial class Http1ProxyConnection
     private void ReportUpstreamFailure(UpstreamFailure cause)
     {
         _gateway.Metrics.UpstreamError();
-        var endpoint = _endpoint;
+        var endpoint = _exchange.Endpoint;
         if (endpoint is null)
         {
             return;
@@ -490,7 +556,7 @@ public sealed partial class Http1ProxyConnection
             SocketException socket => socket.SocketErrorCode.ToString(),
             _ => _fault.GetType().Name,
         };
-        _gateway.Log.UpstreamFailures.Report(_route?.Model.Name, endpoint.Address, cause, detail);
+        _gateway.Log.UpstreamFailures.Report(_exchange.Route?.Model.Name, endpoint.Address, cause, detail);
     }
 
     private static UpstreamFailure ConnectFailure(Exception fault) => fault switch
@@ -532,20 +598,30 @@ public sealed partial class Http1ProxyConnection
         Disarm();
         DropUpstream();
         ReleaseResponseHead();
-        var endpoint = _endpoint;
+        var endpoint = _exchange.Endpoint;
         endpoint?.OnRequestEnd();
-        var status = _status == 0 ? 499 : _status;
-        var route = _route;
+        var status = _exchange.Status == 0 ? 499 : _exchange.Status;
+        _exchange.Status = status;
+        var route = _exchange.Route;
+        if (_exchange.Chain.HasComplete)
+        {
+            _exchange.Chain.RunComplete(_exchange, _gateway.Log);
+        }
         var metrics = _gateway.Metrics;
         // The exchange counts its bytes as it goes; the shared counters take them once, at the end.
-        metrics.AddBytesIn(_bytesIn);
-        metrics.AddBytesOut(_bytesOut);
+        metrics.AddBytesIn(_exchange.BytesIn);
+        metrics.AddBytesOut(_exchange.BytesOut);
         (route?.State ?? metrics.Unrouted).Count(status);
         var log = _gateway.AccessLog;
-        if (log is null)
+        if (log is not null)
         {
-            return;
+            WriteAccessLog(log, status, route, endpoint);
         }
+        _exchange.Clear();
+    }
+
+    private void WriteAccessLog(AccessLog log, int status, RouteRuntime? route, EndpointState? endpoint)
+    {
         var request = _request;
         var record = new AccessLogRecord
         {
@@ -555,12 +631,14 @@ public sealed partial class Http1ProxyConnection
             Target = request.Target,
             Host = request.Host,
             Status = status,
-            BytesIn = _bytesIn,
-            BytesOut = _bytesOut,
-            DurationTicks = Stopwatch.GetTimestamp() - _exchangeStart,
+            BytesIn = _exchange.BytesIn,
+            BytesOut = _exchange.BytesOut,
+            DurationTicks = Stopwatch.GetTimestamp() - _exchange.StartTimestamp,
             Route = route is null ? default : route.NameUtf8,
             Upstream = endpoint is null ? default : endpoint.AddressUtf8,
-            UpstreamTicks = _upstreamTicks,
+            UpstreamTicks = _exchange.UpstreamTicks,
+            Consumer = _exchange.Consumer is { } consumer ? consumer.NameUtf8 : default,
+            RequestId = _exchange.RequestId,
         };
         log.Write(record);
     }

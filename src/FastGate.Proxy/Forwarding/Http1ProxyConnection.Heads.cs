@@ -17,21 +17,32 @@ public sealed partial class Http1ProxyConnection
     private void WriteRequestHead(PipeWriter output, RouteRuntime route, EndpointState endpoint)
     {
         var request = _request;
+        var exchange = _exchange;
+        var edits = exchange.UpstreamRequestHeaders;
+        var edited = edits.Count > 0;
         var w = new BufferWriter<PipeWriter>(output);
         w.Write(request.MethodBytes);
         w.Write((byte)' ');
-        var path = request.PathLength > 0 ? request.Path : "/"u8;
-        var strip = route.StripPrefix;
-        if (strip.Length > 0 && path.StartsWith(strip))
+        if (exchange.HasUpstreamTarget)
         {
-            path = path[strip.Length..];
-            if (path.IsEmpty || path[0] != (byte)'/')
-            {
-                w.Write((byte)'/');
-            }
+            // A stage's rewrite is the whole target: the route's strip_prefix does not apply again.
+            w.Write(exchange.UpstreamTarget);
         }
-        w.Write(path);
-        w.Write(request.Query);
+        else
+        {
+            var path = request.PathLength > 0 ? request.Path : "/"u8;
+            var strip = route.StripPrefix;
+            if (strip.Length > 0 && path.StartsWith(strip))
+            {
+                path = path[strip.Length..];
+                if (path.IsEmpty || path[0] != (byte)'/')
+                {
+                    w.Write((byte)'/');
+                }
+            }
+            w.Write(path);
+            w.Write(request.Query);
+        }
         w.Write(" HTTP/1.1\r\n"u8);
 
         var customConnectionTokens = request.HasCustomConnectionTokens();
@@ -54,15 +65,29 @@ public sealed partial class Http1ProxyConnection
                     forwardedFor = true;
                     continue;
             }
+            if (edited && edits.Drops(request.Name(header)))
+            {
+                continue;
+            }
             WriteField(ref w, request, header);
+        }
+        if (edited)
+        {
+            edits.WriteFields(ref w);
         }
 
         // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
         // parser already folded into Host; HTTP/1.0 clients may send none.
         w.Write("Host: "u8);
-        w.Write(request.HostLength > 0 ? request.Host : endpoint.HostHeaderUtf8);
+        w.Write(exchange.HasUpstreamHost ? exchange.UpstreamHost : request.HostLength > 0 ? request.Host : endpoint.HostHeaderUtf8);
         w.Write("\r\n"u8);
-        if (request.IsChunked)
+        if (_bodyInHand)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(exchange.RequestBody.Length);
+            w.Write("\r\n"u8);
+        }
+        else if (request.IsChunked)
         {
             w.Write("Transfer-Encoding: chunked\r\n"u8);
         }
@@ -115,9 +140,11 @@ public sealed partial class Http1ProxyConnection
         w.Write(response.Reason);
         w.Write("\r\n"u8);
         var customConnectionTokens = response.HasCustomConnectionTokens();
+        var edits = _exchange.ResponseHeaders;
+        var edited = edits.Count > 0;
         foreach (ref readonly var header in response.Headers)
         {
-            if (IsHopByHop(response, header, customConnectionTokens))
+            if (IsHopByHop(response, header, customConnectionTokens) || (edited && edits.Drops(response.Name(header))))
             {
                 continue;
             }
@@ -129,6 +156,10 @@ public sealed partial class Http1ProxyConnection
                     continue;
             }
             WriteField(ref w, response, header);
+        }
+        if (edited)
+        {
+            edits.WriteFields(ref w);
         }
         if (!noBody && framing == Http1BodyFraming.ContentLength)
         {
@@ -149,7 +180,7 @@ public sealed partial class Http1ProxyConnection
             w.Write("Connection: keep-alive\r\n"u8);
         }
         w.Write("\r\n"u8);
-        _bytesOut += w.Buffered;
+        _exchange.BytesOut += w.Buffered;
         w.Commit();
     }
 

@@ -49,7 +49,7 @@ public sealed partial class Http1ProxyConnection
     private IoOperation BeginRequestBody()
     {
         var request = _request;
-        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _route!.MaxBodyBytes);
+        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _exchange.Route!.MaxBodyBytes);
         _stopPump = false;
         _pumpAttention = false;
         _responseHeadSeen = false;
@@ -96,7 +96,7 @@ public sealed partial class Http1ProxyConnection
                 // Past a complete body the bytes are a pipelined request, not yet looked at: the
                 // next read must see them without waiting for more.
                 _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
-                _bytesIn += consumed;
+                _exchange.BytesIn += consumed;
                 switch (status)
                 {
                     case Http1CopyStatus.InvalidFraming:
@@ -152,7 +152,7 @@ public sealed partial class Http1ProxyConnection
                     // unless it has already come.
                     if (!_responseHeadSeen)
                     {
-                        Arm(TimeoutKind.UpstreamResponse, _route!.TimeoutTicks);
+                        Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
                     }
                     outcome = RequestBodyOutcome.Complete;
                     return;

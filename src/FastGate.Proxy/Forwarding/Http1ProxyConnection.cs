@@ -40,6 +40,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Http1RequestHead _request = new();
+    private readonly Exchange _exchange;
     // Where the search for the end of the request head stopped; reset when a head is consumed.
     private Http1HeadScanState _headScan;
     private readonly byte[] _clientAddress;
@@ -68,6 +69,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _listenerName = listenerName;
         _clientAddress = clientAddress;
         _clientHash = LoadBalancing.StableHash.Hash(clientAddress);
+        _exchange = new Exchange(_request, clientAddress, ParseAddress(clientAddress));
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;
@@ -108,10 +110,21 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
                             _flush = await _upstream!.Output.FlushAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.Connect:
-                            _upstream = await _endpoint!.ConnectAsync(_route!.Cluster.Model.ConnectTimeout).ConfigureAwait(false);
+                            _upstream = await _exchange.Endpoint!.ConnectAsync(_cluster!.Model.ConnectTimeout).ConfigureAwait(false);
                             break;
                         case IoOperation.JoinPump:
                             await _pump.ConfigureAwait(false);
+                            break;
+                        case IoOperation.AwaitStage:
+                            try
+                            {
+                                _stageOutcome = await _pendingStage.ConfigureAwait(false);
+                            }
+                            catch (Exception ex)
+                            {
+                                // A stage's failure is its exchange's, answered 500; the connection lives on.
+                                _stageFault = ex;
+                            }
                             break;
                     }
                 }
@@ -160,6 +173,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         ExchangeState.FlushingResponseBody => OnResponseBodyFlushed(),
         ExchangeState.FlushingResponse => OnResponseFlushed(),
         ExchangeState.Lingering => OnLingerBytes(),
+        ExchangeState.AwaitingStage => OnStageAwaited(),
+        ExchangeState.SendingContinueToBuffer => OnContinueSentToBuffer(),
+        ExchangeState.BufferingRequestBody => OnBufferedBodyBytes(),
         _ => OnLocalFlushed(),
     };
 
@@ -334,6 +350,8 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         Disarm();
         FinishExchange();
         ReleaseHead();
+        _exchange.Release();
+        _decodedResponse?.Release();
         try
         {
             _input.Complete();
@@ -347,6 +365,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _gateway.Metrics.ConnectionClosed();
         _listener?.OnConnectionClosed();
     }
+
+    /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
+    private static byte[] ParseAddress(byte[] text) =>
+        System.Net.IPAddress.TryParse(text, out var address) ? address.GetAddressBytes() : [];
 
     private static bool IsConnectionFault(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException

@@ -10,5 +10,7 @@ internal enum IoOperation : byte
     Connect,
     /// <summary>Await the request-body pump's end.</summary>
     JoinPump,
+    /// <summary>Await the request-head stage that returned an unfinished ValueTask.</summary>
+    AwaitStage,
     Close,
 }

@@ -35,7 +35,7 @@ public sealed class GatewaySnapshot
         for (var i = 0; i < RouteRuntimes.Length; i++)
         {
             var route = Routes.Routes[i];
-            RouteRuntimes[i] = new RouteRuntime(route, clusters[route.Cluster], metrics.Route(route.Name), RouteStages.Build(route, model, stages));
+            RouteRuntimes[i] = new RouteRuntime(route, route.Cluster.Length == 0 ? null : clusters[route.Cluster], metrics.Route(route.Name), RouteStages.Build(route, model, stages));
         }
     }
 

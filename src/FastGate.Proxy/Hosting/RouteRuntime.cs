@@ -10,7 +10,7 @@ namespace FastGate.Proxy.Hosting;
 /// <summary>A route as a snapshot serves it: its model resolved to the cluster and precomputed bytes.</summary>
 public sealed class RouteRuntime
 {
-    public RouteRuntime(RouteModel model, Cluster cluster, RouteState state, StageChain stages)
+    public RouteRuntime(RouteModel model, Cluster? cluster, RouteState state, StageChain stages)
     {
         Model = model;
         Cluster = cluster;
@@ -22,7 +22,8 @@ public sealed class RouteRuntime
     }
 
     public RouteModel Model { get; }
-    public Cluster Cluster { get; }
+    /// <summary>Null for a route that only answers locally (a redirect, a direct response).</summary>
+    public Cluster? Cluster { get; }
     public RouteState State { get; }
     /// <summary>The route's stages, compiled with the snapshot; <see cref="StageChain.Empty"/> when it has none.</summary>
     public StageChain Stages { get; }

@@ -89,7 +89,11 @@ public sealed class AccessLog : IDisposable
         w.Escaped(r.Upstream);
         w.Raw("\",\"upstream_ms\":"u8);
         w.Milliseconds(r.UpstreamTicks);
-        w.Raw("}\n"u8);
+        w.Raw(",\"consumer\":\""u8);
+        w.Escaped(r.Consumer);
+        w.Raw("\",\"request_id\":\""u8);
+        w.Escaped(r.RequestId);
+        w.Raw("\"}\n"u8);
         return w.Written;
     }
 

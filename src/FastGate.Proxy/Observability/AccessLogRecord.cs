@@ -15,4 +15,8 @@ public ref struct AccessLogRecord
     public ReadOnlySpan<byte> Route;
     public ReadOnlySpan<byte> Upstream;
     public long UpstreamTicks;
+    /// <summary>Empty when the caller is anonymous.</summary>
+    public ReadOnlySpan<byte> Consumer;
+    /// <summary>Empty when the route keeps no request id.</summary>
+    public ReadOnlySpan<byte> RequestId;
 }

@@ -17,4 +17,7 @@ public readonly struct BodyVerdict
     public static BodyVerdict Replace => new(BodyVerdictKind.Replace, 0);
     public static BodyVerdict Terminate => new(BodyVerdictKind.Terminate, 0);
     public static BodyVerdict Hold(int bytes) => bytes <= 0 ? default : new(BodyVerdictKind.HoldBack, bytes);
+
+    /// <summary>Pass the replacement for the bytes shown except the last <paramref name="bytes"/>, which are offered again next time (a match that may continue).</summary>
+    public static BodyVerdict ReplaceAndHold(int bytes) => new(BodyVerdictKind.Replace, Math.Max(0, bytes));
 }

@@ -6,7 +6,7 @@ public enum BodyVerdictKind : byte
     Continue,
     /// <summary>Pass all but the last <see cref="BodyVerdict.HoldBack"/> bytes; they are offered again with the next bytes.</summary>
     HoldBack,
-    /// <summary>Pass what the stage wrote to <see cref="Forwarding.Exchange.Replacement"/> instead of the bytes.</summary>
+    /// <summary>Pass what the stage wrote (for all but a held-back tail, see <see cref="BodyVerdict.ReplaceAndHold"/>) to <see cref="Forwarding.Exchange.Replacement"/> instead of the bytes.</summary>
     Replace,
     /// <summary>End the exchange here: the client's response is cut off.</summary>
     Terminate,

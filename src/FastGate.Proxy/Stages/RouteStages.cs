@@ -21,11 +21,15 @@ public static class RouteStages
             }
         }
 
-        _ = route;
-        _ = config;
-        _ = services;
-        Add(null);
         Add(RateLimits.RateLimitStage.Create(route, config, services));
+
+        if (services.CustomStages is { } custom)
+        {
+            foreach (var stage in custom(route))
+            {
+                Add(stage);
+            }
+        }
 
         return stages is null ? StageChain.Empty : new StageChain(stages);
     }

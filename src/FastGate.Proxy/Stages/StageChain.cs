@@ -1,4 +1,5 @@
 using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Stages;
 
@@ -153,7 +154,7 @@ public sealed class StageChain
         => exchange.PassResponseBody(_responseBody, data, endOfBody, out output);
 
     /// <summary>Every stage's completion, each guarded so one failing stage does not skip the others.</summary>
-    public void RunComplete(Exchange exchange, Action<Stage, Exception> onFault)
+    public void RunComplete(Exchange exchange, GatewayLog log)
     {
         foreach (var stage in _complete)
         {
@@ -163,7 +164,7 @@ public sealed class StageChain
             }
             catch (Exception ex)
             {
-                onFault(stage, ex);
+                log.Error($"stage '{stage.Name}' failed to complete an exchange: {ex.GetType().Name}: {ex.Message}");
             }
         }
     }

@@ -1,3 +1,4 @@
+using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages.RateLimits;
 
@@ -14,4 +15,11 @@ public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
     public GatewayMetrics Metrics { get; } = metrics;
     /// <summary>Rate-limit counters and the Redis connection, shared by every snapshot.</summary>
     public RateLimitBackends RateLimits { get; } = new();
+
+    /// <summary>
+    /// Stages an application that embeds the gateway adds in code, after the configured ones of
+    /// each route; called once per route whenever a snapshot is built. Return an empty list for a
+    /// route that needs none (most routes: keep it cheap).
+    /// </summary>
+    public Func<RouteModel, IReadOnlyList<Stage>>? CustomStages { get; set; }
 }

@@ -5,6 +5,7 @@ using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
 
 namespace FastGate.Proxy.Tests.Forwarding;
 
@@ -19,12 +20,19 @@ internal sealed class TestGateway : IDisposable
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"fastgate-test-{Guid.NewGuid():N}.toml");
 
     public TestGateway(string config, params InMemoryOrigin[] origins)
+        : this(config, null, origins)
+    {
+    }
+
+    /// <param name="stages">Stages added in code to each route (see <see cref="StageServices.CustomStages"/>).</param>
+    public TestGateway(string config, Func<RouteModel, IReadOnlyList<Stage>>? stages, params InMemoryOrigin[] origins)
     {
         foreach (var origin in origins)
         {
             _origins[origin.Name] = origin;
         }
         Gateway = new Gateway(new GatewayLog(TextWriter.Null), new Connector(_origins));
+        Gateway.Stages.CustomStages = stages;
         Gateway.Start(Load(config));
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages;
 using FastGate.Proxy.Stages.RateLimits;
 using static FastGate.Proxy.Tests.Stages.RateLimits.RateLimitTestKit;
@@ -11,6 +12,14 @@ namespace FastGate.Proxy.Tests.Stages.RateLimits;
 public class RateLimitStageTests
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    /// <summary>A completion that failed shows up as a log line: fail the test on it.</summary>
+    private static readonly GatewayLog ThrowingLog = new(new ThrowingWriter());
+
+    private sealed class ThrowingWriter : StringWriter
+    {
+        public override void WriteLine(string? value) => throw new InvalidOperationException(value);
+    }
 
     private static StageChain Chain(RouteModel route, StageServices services, RateLimitModel? model = null) =>
         RouteStages.Build(route, RateLimitTestKit.Config(route, model), services);
@@ -25,7 +34,7 @@ public class RateLimitStageTests
             {
                 admitted++;
             }
-            exchange.Chain.RunComplete(exchange, static (_, e) => throw e);
+            exchange.Chain.RunComplete(exchange, ThrowingLog);
         }
         return admitted;
     }
@@ -181,12 +190,12 @@ public class RateLimitStageTests
         Assert.Equal(429, third.LocalStatus);
         Assert.Equal("1", Header(third.LocalHeaders, "Retry-After"));
         // The refused exchange held nothing: completing it frees nothing.
-        third.Chain.RunComplete(third, static (_, e) => throw e);
+        third.Chain.RunComplete(third, ThrowingLog);
         Assert.Equal(StageOutcome.Answered, RunHead(Exchange(route, chain)));
 
-        first.Chain.RunComplete(first, static (_, e) => throw e);
+        first.Chain.RunComplete(first, ThrowingLog);
         // Completion runs once per exchange; a second run would free a slot that is not held.
-        first.Chain.RunComplete(first, static (_, e) => throw e);
+        first.Chain.RunComplete(first, ThrowingLog);
         var fourth = Exchange(route, chain);
         Assert.Equal(StageOutcome.Continue, RunHead(fourth));
         Assert.Equal(StageOutcome.Answered, RunHead(Exchange(route, chain)));
@@ -208,7 +217,7 @@ public class RateLimitStageTests
             var refused = Exchange(route, chain);
             Assert.Equal(StageOutcome.Answered, RunHead(refused));
             Assert.Equal("1", Header(refused.LocalHeaders, "RateLimit-Limit"));
-            refused.Chain.RunComplete(refused, static (_, e) => throw e);
+            refused.Chain.RunComplete(refused, ThrowingLog);
         }
     }
 

@@ -1,0 +1,313 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using FastGate.Core.Buffers;
+using FastGate.Core.Http;
+using FastGate.Core.Http1;
+using FastGate.Proxy.Stages;
+
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>
+/// Where the route's stage chain meets the HTTP/1.1 exchange: the request-head phase (which may
+/// wait, on the connection loop's one await), a request body read whole for the stages that ask,
+/// local answers with the stage's headers and body, and the response body passed through body
+/// stages and framed again for the client. A route without stages never enters these paths.
+/// </summary>
+public sealed partial class Http1ProxyConnection
+{
+    /// <summary>Upstream attempts a response-head stage may ask for beyond the first.</summary>
+    private const int MaxStageRetries = 3;
+
+    private int _stageIndex;
+    private ValueTask<StageOutcome> _pendingStage;
+    private StageOutcome _stageOutcome;
+    private Exception? _stageFault;
+    /// <summary>The request body was read whole and is sent from the exchange, not streamed.</summary>
+    private bool _bodyInHand;
+    /// <summary>The response body passes through body stages on its way to the client.</summary>
+    private bool _responseThroughStages;
+    private PooledByteBuffer? _decodedResponse;
+    /// <summary>A response-body stage ended the exchange (not an upstream failure).</summary>
+    private bool _stageTerminated;
+
+    private IoOperation RunRequestHeadStages()
+    {
+        _stageIndex = 0;
+        StageOutcome outcome;
+        try
+        {
+            outcome = _exchange.Chain.RunRequestHead(_exchange, ref _stageIndex, out _pendingStage);
+        }
+        catch (Exception ex)
+        {
+            return StageFailed(ex);
+        }
+        return AfterRequestHeadStep(outcome);
+    }
+
+    private IoOperation AfterRequestHeadStep(StageOutcome outcome)
+    {
+        if (_pendingStage != default)
+        {
+            _state = ExchangeState.AwaitingStage;
+            return IoOperation.AwaitStage;
+        }
+        return AfterRequestHead();
+    }
+
+    /// <summary>A request-head stage that had to wait finished (or threw): the chain goes on from the next one.</summary>
+    private IoOperation OnStageAwaited()
+    {
+        _pendingStage = default;
+        if (_stageFault is { } fault)
+        {
+            _stageFault = null;
+            return StageFailed(fault);
+        }
+        StageOutcome outcome;
+        try
+        {
+            outcome = _exchange.Chain.ResumeRequestHead(_exchange, _stageOutcome, ref _stageIndex, out _pendingStage);
+        }
+        catch (Exception ex)
+        {
+            return StageFailed(ex);
+        }
+        return AfterRequestHeadStep(outcome);
+    }
+
+    /// <summary>A stage threw: its exchange answers 500 (or is cut short once a response is under way); nothing else is affected.</summary>
+    private IoOperation StageFailed(Exception ex)
+    {
+        var route = _exchange.Route?.Model.Name ?? "(none)";
+        _gateway.Log.Error($"a stage of route '{route}' failed: {ex.GetType().Name}: {ex.Message}");
+        return _responseHeadSeen && _exchange.Status != 0 ? Abort() : AnswerLocal(500, _closeOnLocal);
+    }
+
+    private IoOperation AnswerFromStage() => AnswerLocal(_exchange.LocalStatus, _closeOnLocal);
+
+    private IoOperation BeginBufferingRequestBody()
+    {
+        var request = _request;
+        var limit = Math.Min(_exchange.Chain.RequestBodyLimit, _exchange.Route!.MaxBodyBytes);
+        if (request.ContentLength > limit)
+        {
+            return AnswerLocal(413, close: true);
+        }
+        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: false, limit);
+        if (request.ExpectContinue)
+        {
+            _output.Write(Http1StatusResponses.Continue100);
+            _state = ExchangeState.SendingContinueToBuffer;
+            return FlushWithDeadline(IoOperation.FlushClient);
+        }
+        return ReadBufferedBody();
+    }
+
+    private IoOperation OnContinueSentToBuffer()
+    {
+        if (IsStaleCancel(_flush))
+        {
+            return IoOperation.FlushClient;
+        }
+        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
+        {
+            return Abort();
+        }
+        return ReadBufferedBody();
+    }
+
+    private IoOperation ReadBufferedBody()
+    {
+        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        _state = ExchangeState.BufferingRequestBody;
+        return IoOperation.ReadClient;
+    }
+
+    private IoOperation OnBufferedBodyBytes()
+    {
+        if (_fault is not null)
+        {
+            return Abort();
+        }
+        var result = _read;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            _input.AdvanceTo(buffer.Start);
+            return _deadline.Fired != TimeoutKind.None ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
+        }
+        var status = _requestBody.Copy(buffer, result.IsCompleted, _exchange.RequestBodyBuffer, out var consumed, out _);
+        var bodyEnd = buffer.GetPosition(consumed);
+        // Past a complete body the bytes are a pipelined request, not yet looked at.
+        _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
+        _exchange.BytesIn += consumed;
+        switch (status)
+        {
+            case Http1CopyStatus.InvalidFraming:
+                return AnswerLocal(400, close: true);
+            case Http1CopyStatus.TooLarge:
+                return AnswerLocal(413, close: true);
+            case Http1CopyStatus.NeedMoreData:
+                return result.IsCompleted ? Abort() : ReadBufferedBody();
+        }
+        Disarm();
+        // The body is off the client's connection and in hand: from here the exchange is like a
+        // bodiless one (the connection may be kept after a local answer, a retry may resend it).
+        _hasBody = false;
+        _bodyInHand = true;
+        _closeOnLocal = !_request.KeepAlive;
+        bool go;
+        try
+        {
+            go = _exchange.Chain.RunRequestBody(_exchange);
+        }
+        catch (Exception ex)
+        {
+            return StageFailed(ex);
+        }
+        if (_exchange.IsAnswered)
+        {
+            return AnswerFromStage();
+        }
+        return go ? PickUpstream() : AnswerLocal(500, _closeOnLocal);
+    }
+
+    /// <summary>
+    /// Runs the response-head phase on the upstream's final head. Returns null to go on with the
+    /// response, or the next I/O when a stage answered or asked for another attempt.
+    /// </summary>
+    private IoOperation? RunResponseHeadStages()
+    {
+        StageOutcome outcome;
+        try
+        {
+            outcome = _exchange.Chain.RunResponseHead(_exchange);
+        }
+        catch (Exception ex)
+        {
+            return StageFailed(ex);
+        }
+        switch (outcome)
+        {
+            case StageOutcome.Answered:
+                // The upstream's body is left unread: its connection is dropped with the answer.
+                return AnswerLocal(_exchange.LocalStatus, _closeOnLocal || !RequestBodyDone);
+            case StageOutcome.Retry when !_hasBody && _exchange.Attempt < MaxStageRetries:
+                // Nothing reached the client yet and the request is whole in hand: send it again,
+                // to whatever cluster the stage chose.
+                Disarm();
+                DropUpstream();
+                _exchange.Endpoint?.OnRequestEnd();
+                _exchange.Endpoint = null;
+                _exchange.Response = null;
+                _exchange.Attempt++;
+                _responseHeadSeen = false;
+                return PickUpstream();
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Decodes what <paramref name="input"/> holds of the response body, passes it through the
+    /// body stages and writes what they let through to the client, framed for it.
+    /// </summary>
+    private Http1CopyStatus CopyResponseThroughStages(in System.Buffers.ReadOnlySequence<byte> input, bool inputEnded, out long consumed, out long written)
+    {
+        var decoded = _decodedResponse ??= new PooledByteBuffer();
+        decoded.Clear();
+        var status = _body.Copy(input, inputEnded, decoded, out consumed, out _);
+        written = 0;
+        var end = status == Http1CopyStatus.Complete;
+        if (status != Http1CopyStatus.Complete && status != Http1CopyStatus.NeedMoreData)
+        {
+            return status;
+        }
+        if (!_exchange.Chain.RunResponseBody(_exchange, decoded.WrittenSpan, end, out var output))
+        {
+            // A stage ended the response: the client's copy stops here, cut short like a failed body.
+            _stageTerminated = true;
+            return Http1CopyStatus.InvalidFraming;
+        }
+        var w = new BufferWriter<PipeWriter>(_output);
+        if (_chunkToClient)
+        {
+            if (!output.IsEmpty)
+            {
+                w.WriteHex(output.Length);
+                w.Write("\r\n"u8);
+                w.Write(output);
+                w.Write("\r\n"u8);
+            }
+            if (end)
+            {
+                w.Write("0\r\n\r\n"u8);
+            }
+        }
+        else
+        {
+            w.Write(output);
+        }
+        written = w.Buffered;
+        w.Commit();
+        return status;
+    }
+
+    /// <summary>
+    /// Writes a local answer: the stage's status, fields and body, or the proxy's own text for
+    /// <paramref name="status"/>, with the response-header edits of the route's stages. A HEAD
+    /// request gets the head only; an HTTP/1.0 client is told whether the connection stays.
+    /// </summary>
+    private void WriteLocalAnswer(int status, bool close)
+    {
+        var exchange = _exchange;
+        var fromStage = exchange.IsAnswered && exchange.LocalStatus == status;
+        var body = fromStage ? exchange.LocalBody : default;
+        var contentType = fromStage ? exchange.LocalContentType : default;
+        if (body.IsEmpty && contentType.IsEmpty)
+        {
+            body = Http1StatusResponses.DefaultBody(status);
+            contentType = body.IsEmpty ? default : "text/plain"u8;
+        }
+        var bodiless = status < 200 || status is 204 or 304;
+        var w = new BufferWriter<PipeWriter>(_output);
+        w.Write("HTTP/1.1 "u8);
+        w.WriteDecimal(status);
+        w.Write((byte)' ');
+        w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
+        w.Write("\r\n"u8);
+        if (fromStage)
+        {
+            exchange.LocalHeaders.WriteFields(ref w);
+        }
+        exchange.ResponseHeaders.WriteFields(ref w);
+        if (!bodiless)
+        {
+            if (!contentType.IsEmpty)
+            {
+                w.Write("Content-Type: "u8);
+                w.Write(contentType);
+                w.Write("\r\n"u8);
+            }
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(body.Length);
+            w.Write("\r\n"u8);
+        }
+        if (close)
+        {
+            w.Write("Connection: close\r\n"u8);
+        }
+        else if (_request.Version == ProtocolVersion.Http10)
+        {
+            w.Write("Connection: keep-alive\r\n"u8);
+        }
+        w.Write("\r\n"u8);
+        if (!bodiless && _request.Method != RequestMethod.Head)
+        {
+            w.Write(body);
+        }
+        exchange.BytesOut += w.Buffered;
+        w.Commit();
+    }
+}
