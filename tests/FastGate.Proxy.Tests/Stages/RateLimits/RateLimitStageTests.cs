@@ -22,7 +22,7 @@ public class RateLimitStageTests
     }
 
     private static StageChain Chain(RouteModel route, StageServices services, RateLimitModel? model = null) =>
-        RouteStages.Build(route, RateLimitTestKit.Config(route, model), services);
+        RouteStages.Build(route, ConfigFor(route, model), services);
 
     private static int Admitted(RouteModel route, StageChain chain, int attempts, string headers = "", byte[]? ip = null, ConsumerModel? consumer = null)
     {

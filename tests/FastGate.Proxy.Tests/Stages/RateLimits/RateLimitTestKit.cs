@@ -24,7 +24,7 @@ internal static class RateLimitTestKit
     public static RouteRateLimitModel Rate(long requests, TimeSpan per, RateLimitKeyKind key = RateLimitKeyKind.Client, string header = "") =>
         new() { Requests = requests, Per = per, Key = key, HeaderName = header };
 
-    public static ConfigModel Config(RouteModel route, RateLimitModel? rateLimit = null) => new()
+    public static ConfigModel ConfigFor(RouteModel route, RateLimitModel? rateLimit = null) => new()
     {
         SourcePath = "/test.toml",
         Listeners = [],
