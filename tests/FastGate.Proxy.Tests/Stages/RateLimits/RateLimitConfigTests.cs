@@ -98,6 +98,22 @@ public class RateLimitConfigTests
     }
 
     [Fact]
+    public void ShippedExample_Loads_WithItsLimits()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "FastGate.sln")))
+        {
+            directory = directory.Parent;
+        }
+        var result = ConfigLoader.Load(Path.Combine(directory.FullName, "configs", "examples", "rate-limits.toml"));
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(RateLimitBackendKind.Redis, result.Model!.RateLimit.Backend);
+        Assert.Single(result.Model.Routes[0].RateLimits);
+        Assert.Single(result.Model.Routes[0].ConcurrencyLimits);
+        Assert.Equal(2, result.Model.Routes[1].RateLimits.Count);
+    }
+
+    [Fact]
     public void RedisBackend_WithoutAddress_IsAnErrorAtBackend()
     {
         Assert.Equal(["2:11: backend = \"redis\" needs the server's address: set 'redis' in [rate_limit] (e.g. redis = \"127.0.0.1:6379\")"], Errors("""
