@@ -23,7 +23,7 @@ public sealed class RateLimitMetrics
         text.Append("# HELP fastgate_rate_limited_total Requests refused by a rate or concurrency limit (429), by route.\n# TYPE fastgate_rate_limited_total counter\n");
         foreach (var route in _routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
         {
-            text.Append("fastgate_rate_limited_total{route=\"").Append(route.Name.Replace("\\", "\\\\").Replace("\"", "\\\"")).Append("\"} ").Append(route.Limited).Append('\n');
+            text.Append("fastgate_rate_limited_total{route=\"").Append(GatewayMetrics.Escape(route.Name)).Append("\"} ").Append(route.Limited).Append('\n');
         }
         text.Append("# HELP fastgate_rate_limit_backend_errors_total Rate-limit decisions the shared backend (Redis) failed or timed out; on_backend_error decided them.\n# TYPE fastgate_rate_limit_backend_errors_total counter\n");
         text.Append("fastgate_rate_limit_backend_errors_total ").Append(BackendErrors).Append('\n');

@@ -100,12 +100,7 @@ public class RateLimitConfigTests
     [Fact]
     public void ShippedExample_Loads_WithItsLimits()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "FastGate.sln")))
-        {
-            directory = directory.Parent;
-        }
-        var result = ConfigLoader.Load(Path.Combine(directory.FullName, "configs", "examples", "rate-limits.toml"));
+        var result = ConfigLoader.Load(Path.Combine(global::FastGate.Proxy.Tests.Config.ExampleConfigTests.RepositoryRoot(), "configs", "examples", "rate-limits.toml"));
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(RateLimitBackendKind.Redis, result.Model!.RateLimit.Backend);
         Assert.Single(result.Model.Routes[0].RateLimits);
