@@ -5,7 +5,7 @@
 #   bench/run.sh [options] [SCENARIO...]        (./run.sh bench ... delegates here)
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
-#   h1-small h1-16k h1-close h1-post idle-conns
+#   h1-small h1-auth h1-16k h1-close h1-post idle-conns
 #
 #   bench/run.sh route-scale [SIZE...]         FastGate alone with huge route tables: check,
 #                                              start, reload, RSS and latency during reloads
@@ -34,7 +34,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-16k h1-close h1-post idle-conns)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post idle-conns)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.

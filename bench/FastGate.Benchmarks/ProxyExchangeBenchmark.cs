@@ -13,24 +13,53 @@ namespace FastGate.Benchmarks;
 /// <summary>
 /// A whole proxied HTTP/1.1 exchange over in-memory pipes: the client's request is parsed,
 /// routed, forwarded to a pooled upstream connection, answered by an in-process origin and the
-/// response copied back, all on the benchmark's thread. Steady state must allocate nothing.
+/// response copied back, all on the benchmark's thread. Steady state must allocate nothing,
+/// on a plain route and on one with an API-key stage and a rate limit that never triggers.
 /// </summary>
 [MemoryDiagnoser]
 public class ProxyExchangeBenchmark
 {
-    private static readonly byte[] Request =
+    private static readonly byte[] PlainRequest =
         "GET /api/items?page=2 HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n"u8.ToArray();
+
+    private static readonly byte[] StagedRequest =
+        "GET /auth/items?page=2 HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\nx-api-key: bench-key\r\nConnection: keep-alive\r\n\r\n"u8.ToArray();
+
+    /// <summary>The config of the staged route: a consumer with a key, and a limit far above any rate the benchmark reaches.</summary>
+    private const string StagedConfig = """
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:1"
+        [consumer.bench]
+        keys = ["bench-key"]
+        [[route]]
+        name = "auth"
+        path_prefix = "/auth/"
+        cluster = "origin"
+        auth = ["api_key"]
+        rate_limit = { requests = 1000000000, per = "1s", key = "consumer" }
+        [cluster.origin]
+        endpoints = ["127.0.0.1:80"]
+        """;
 
     private static readonly byte[] OriginResponse =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nHello World!"u8.ToArray();
 
     private Gateway _gateway = null!;
+    private byte[] _request = [];
+
+    [Params("plain", "api-key+rate-limit")]
+    public string Route { get; set; } = "plain";
     private InMemoryTransport _client = null!;
     private long _responseLength;
 
     [GlobalSetup]
     public void Setup()
     {
+        var staged = Route != "plain";
+        _request = staged ? StagedRequest : PlainRequest;
         var endpoint = new EndpointModel { Address = "origin:80", EndPoint = new DnsEndPoint("origin", 80), HostHeader = "origin" };
         var model = new ConfigModel
         {
@@ -42,6 +71,12 @@ public class ProxyExchangeBenchmark
             Clusters = new Dictionary<string, ClusterModel> { ["origin"] = new ClusterModel { Name = "origin", Endpoints = [endpoint] } },
         };
         _gateway = new Gateway(new GatewayLog(TextWriter.Null), new InMemoryOrigin(OriginResponse));
+        if (staged)
+        {
+            var load = ConfigLoader.LoadFromText(StagedConfig, Path.Combine(Path.GetTempPath(), "bench.toml"));
+            // The listener binds a free port, as the plain model's does; nothing connects to it.
+            model = (load.Model ?? throw new InvalidOperationException(string.Join("\n", load.Errors))) with { Listeners = model.Listeners };
+        }
         _gateway.Start(model);
         var (client, server) = InMemoryTransport.CreatePair();
         _client = client;
@@ -61,7 +96,7 @@ public class ProxyExchangeBenchmark
 
     private long Exchange(bool measure)
     {
-        _client.Output.Write(Request);
+        _client.Output.Write(_request);
         var flush = _client.Output.FlushAsync();
         if (!flush.IsCompleted)
         {
@@ -72,6 +107,10 @@ public class ProxyExchangeBenchmark
             throw new InvalidOperationException("no response");
         }
         var length = result.Buffer.Length;
+        if (measure && !result.Buffer.FirstSpan.StartsWith("HTTP/1.1 200 "u8))
+        {
+            throw new InvalidOperationException("the exchange was not answered 200: " + System.Text.Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        }
         if (!measure && length != _responseLength)
         {
             throw new InvalidOperationException($"response of {length} bytes, expected {_responseLength}");

@@ -41,6 +41,18 @@ name = "all"
 path_prefix = "/"
 cluster = "origin"
 
+# h1-auth: an API key and a request rate limit that never triggers, as the other peers do on /auth/.
+[consumer.bench]
+keys = ["bench-key"]
+
+[[route]]
+name = "auth"
+path_prefix = "/auth/"
+strip_prefix = "/auth"
+cluster = "origin"
+auth = ["api_key"]
+rate_limit = { requests = 100000000, per = "1s", key = "consumer" }
+
 [cluster.origin]
 endpoints = ["$origin"]
 max_idle_connections = 1024

@@ -29,6 +29,14 @@ defaults
 frontend fe
     bind 127.0.0.1:$port
     maxconn 10240
+    # h1-auth: an API key and a request rate limit that never triggers, on /auth/.
+    acl auth_path path_beg /auth/
+    stick-table type string len 64 size 100k expire 60s store http_req_rate(1s)
+    http-request deny deny_status 401 if auth_path !{ req.hdr(x-api-key) -m str bench-key }
+    http-request track-sc0 req.hdr(x-api-key) if auth_path
+    http-request deny deny_status 429 if auth_path { sc_http_req_rate(0) gt 100000000 }
+    http-request del-header x-api-key if auth_path
+    http-request set-path / if auth_path
     default_backend origin
 backend origin
     server origin $origin

@@ -50,12 +50,28 @@ peer_nginx_start() {
         keepalive_requests 1000000;
         keepalive_timeout 120s;
     }
+    # h1-auth: an API key and a request rate limit that never triggers, on /auth/.
+    map \$http_x_api_key \$api_key_ok {
+        default 0;
+        bench-key 1;
+    }
+    limit_req_zone \$http_x_api_key zone=bench:1m rate=100000000r/s;
     server {
         listen 127.0.0.1:$port;
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+        }
+        location /auth/ {
+            if (\$api_key_ok = 0) {
+                return 401;
+            }
+            limit_req zone=bench burst=1000000 nodelay;
+            proxy_pass http://origin/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header x-api-key \"\";
         }
     }"
     nginx_spawn PEER_PGID "$PROXY_CPU" "$dir"

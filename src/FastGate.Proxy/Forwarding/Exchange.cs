@@ -70,6 +70,8 @@ public sealed class Exchange
 
     /// <summary>The client's IP as text (ASCII), as X-Forwarded-For and the access log show it.</summary>
     public byte[] ClientAddressBytes { get; }
+    /// <summary>The client is a trusted proxy (trusted_proxies): the X-Forwarded-For it sent is carried on.</summary>
+    public bool ClientTrusted { get; internal set; }
     /// <summary>The client's IP as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown.</summary>
     public byte[] ClientIpBytes { get; }
 
@@ -255,6 +257,11 @@ public sealed class Exchange
     /// <summary>Clears what stages left and gives large buffers back; called when the exchange ended.</summary>
     internal void Clear()
     {
+        if (ReferenceEquals(Chain, StageChain.Empty) && LocalStatus == 0)
+        {
+            // Only stages write here: an exchange on a route without any left nothing to clear.
+            return;
+        }
         Slots.Clear();
         Values.Clear();
         UpstreamRequestHeaders.Clear();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
@@ -18,22 +19,13 @@ public sealed partial class Http1ProxyConnection
 
     private ExchangeState _state;
     private bool _inExchange;
-    private long _requestSentAt;
-    private byte[]? _responseHeadBuffer;
     private bool _hasBody;
     private bool _closeOnLocal;
-    private bool _reused;
     private bool _chunkToClient;
     private bool _closeClient;
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
-    /// <summary>The cluster the endpoint of this attempt was picked from (the route's, or a stage's choice).</summary>
-    private Upstreams.Cluster? _cluster;
-    /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
-    private Http1HeadScanState _responseScan;
-    /// <summary>The response body's copier (the request body has its own, on the pump).</summary>
-    private Http1BodyCopier _body;
 
     private IoOperation StartExchange()
     {
@@ -74,8 +66,7 @@ public sealed partial class Http1ProxyConnection
     {
         _inExchange = true;
         _exchange.Begin(_snapshot, _request.Length);
-        _cluster = null;
-        _reused = false;
+        _exchange.ClientTrusted = _clientTrusted;
         _hasBody = false;
         _bodyInHand = false;
         _stageTerminated = false;
@@ -100,52 +91,20 @@ public sealed partial class Http1ProxyConnection
     /// <summary>Picks an endpoint from the exchange's cluster (a stage may have chosen another) and reaches it.</summary>
     private IoOperation PickUpstream()
     {
-        var chain = _exchange.Chain;
-        // A stage of the upstream-chosen phase may move the exchange to another cluster once.
-        for (var pick = 0; ; pick++)
+        switch (_leg.Pick(_exchange, _clientHash, out var stageFault))
         {
-            var cluster = _exchange.Cluster;
-            var endpoint = cluster?.Pick(_clientHash);
-            if (endpoint is null)
-            {
-                return AnswerLocal(503, _closeOnLocal);
-            }
-            _cluster = cluster;
-            _exchange.Endpoint = endpoint;
-            endpoint.OnRequestStart();
-            if (!chain.HasUpstreamChosen)
-            {
-                break;
-            }
-            StageOutcome outcome;
-            try
-            {
-                outcome = chain.RunUpstreamChosen(_exchange);
-            }
-            catch (Exception ex)
-            {
-                return StageFailed(ex);
-            }
-            if (outcome == StageOutcome.Answered)
-            {
+            case UpstreamPick.Rented:
+                return SendRequestHead();
+            case UpstreamPick.Connect:
+                _state = ExchangeState.Connecting;
+                return IoOperation.Connect;
+            case UpstreamPick.Answered:
                 return AnswerFromStage();
-            }
-            if (ReferenceEquals(_exchange.Cluster, cluster) || pick == 1)
-            {
-                break;
-            }
-            endpoint.OnRequestEnd();
-            _exchange.Endpoint = null;
+            case UpstreamPick.StageFailed:
+                return StageFailed(stageFault!);
+            default:
+                return AnswerLocal(503, _closeOnLocal);
         }
-        var upstream = _exchange.Endpoint!.TryRent();
-        if (upstream is null)
-        {
-            _state = ExchangeState.Connecting;
-            return IoOperation.Connect;
-        }
-        _upstream = upstream;
-        _reused = true;
-        return SendRequestHead();
     }
 
     private IoOperation OnConnected()
@@ -156,17 +115,13 @@ public sealed partial class Http1ProxyConnection
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
             return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
         }
-        _reused = false;
+        _leg.Connected();
         return SendRequestHead();
     }
 
     private IoOperation SendRequestHead()
     {
-        WriteRequestHead(_upstream!.Output, _exchange.Route!, _exchange.Endpoint!);
-        if (_bodyInHand)
-        {
-            _upstream.Output.Write(_exchange.RequestBody);
-        }
+        _leg.WriteRequest(_exchange, _bodyInHand);
         if (!_hasBody)
         {
             _state = ExchangeState.FlushingRequest;
@@ -207,9 +162,8 @@ public sealed partial class Http1ProxyConnection
             // The upstream stopped taking the request for idle_timeout.
             return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
         }
-        _requestSentAt = Stopwatch.GetTimestamp();
+        _leg.RequestSent();
         Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
-        _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
     }
@@ -220,7 +174,7 @@ public sealed partial class Http1ProxyConnection
     /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
     /// POST or PATCH by default either.
     /// </summary>
-    private bool CanRetry => _reused && !_hasBody && _exchange.Attempt == 0 && IsIdempotent(_request.Method);
+    private bool CanRetry => _leg.Reused && !_hasBody && _exchange.Attempt == 0 && IsIdempotent(_request.Method);
 
     private static bool IsIdempotent(RequestMethod method) =>
         method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
@@ -248,14 +202,11 @@ public sealed partial class Http1ProxyConnection
         {
             return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
-        var upstream = _upstream!;
-        var input = upstream.Input;
         var result = _read;
-        var buffer = result.Buffer;
         if (result.IsCanceled)
         {
             // Examined nothing: bytes that came with the cancel are seen again at once.
-            input.AdvanceTo(buffer.Start);
+            _leg.Connection!.Input.AdvanceTo(result.Buffer.Start);
             var fired = _deadline.Fired;
             if (fired != TimeoutKind.None && _pumpRunning)
             {
@@ -264,52 +215,29 @@ public sealed partial class Http1ProxyConnection
             }
             return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
         }
-        if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
+        switch (_leg.ReadResponseHead(result))
         {
-            // The bytes before the next head (after an interim response) start somewhere else.
-            _responseScan.Reset();
-            var response = upstream.Response;
-            ReleaseResponseHead();
-            response.Reset();
-            _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
-            buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
-            response.Buffer = _responseHeadBuffer;
-            response.Length = headLength;
-            input.AdvanceTo(buffer.GetPosition(headLength));
-            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
-            {
-                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
-            }
-            if (response.StatusCode < 200)
-            {
-                // Interim responses (100 Continue, 103 Early Hints): the client already had our own
-                // 100 Continue, so these end here and the final head is awaited.
+            case ResponseHeadRead.NeedMoreData:
+            case ResponseHeadRead.Interim:
                 return IoOperation.ReadUpstream;
-            }
-            _responseHeadSeen = true;
-            Disarm();
-            _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _requestSentAt;
-            _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
-            _exchange.Response = response;
-            if (_exchange.Chain.HasResponseHead && RunResponseHeadStages() is { } next)
-            {
-                return next;
-            }
-            return BeginResponse(response);
+            case ResponseHeadRead.Invalid:
+                return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
+            case ResponseHeadRead.ClosedEmpty:
+                return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
+            case ResponseHeadRead.ClosedPartial:
+                return UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
-        if (error != Http1Error.None)
+        var response = _leg.Response;
+        _responseHeadSeen = true;
+        Disarm();
+        _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _leg.RequestSentAt;
+        _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
+        _exchange.Response = response;
+        if (_exchange.Chain.HasResponseHead && RunResponseHeadStages() is { } next)
         {
-            input.AdvanceTo(buffer.End);
-            return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
+            return next;
         }
-        if (result.IsCompleted)
-        {
-            var empty = buffer.IsEmpty;
-            input.AdvanceTo(buffer.End);
-            return empty && CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
-        }
-        input.AdvanceTo(buffer.Start, buffer.End);
-        return IoOperation.ReadUpstream;
+        return BeginResponse(response);
     }
 
     private IoOperation BeginResponse(Http1ResponseHead response)
@@ -340,8 +268,7 @@ public sealed partial class Http1ProxyConnection
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        // Through stages the copier only decodes; the stages' output is framed for the client after them.
-        _body.Start(framing, response.ContentLength, _chunkToClient && !_responseThroughStages, long.MaxValue);
+        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue);
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
@@ -349,11 +276,11 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseBodyBytes()
     {
-        var input = _upstream!.Input;
+        var input = _leg.Connection!.Input;
         if (_fault is not null)
         {
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
-            if (_body.Framing != Http1BodyFraming.UntilClose)
+            if (_leg.ResponseBody.Framing != Http1BodyFraming.UntilClose)
             {
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
@@ -375,7 +302,7 @@ public sealed partial class Http1ProxyConnection
         }
         var status = _responseThroughStages
             ? CopyResponseThroughStages(buffer, result.IsCompleted, out var consumed, out var written)
-            : _body.Copy(buffer, result.IsCompleted, _output, out consumed, out written);
+            : CopyResponse(buffer, result.IsCompleted, out consumed, out written);
         if (_fault is null)
         {
             input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
@@ -398,6 +325,15 @@ public sealed partial class Http1ProxyConnection
         }
         _state = ExchangeState.FlushingResponseBody;
         return IoOperation.FlushClient;
+    }
+
+    /// <summary>The plain path: the upstream's framing decoded and the body framed again for the client, in one pass.</summary>
+    private Http1CopyStatus CopyResponse(in ReadOnlySequence<byte> input, bool inputEnded, out long consumed, out long written)
+    {
+        var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
+        var status = _leg.ResponseBody.Read(input, inputEnded, ref writer, out consumed);
+        written = writer.Commit();
+        return status;
     }
 
     private IoOperation OnResponseBodyFlushed()
@@ -428,9 +364,7 @@ public sealed partial class Http1ProxyConnection
         var delivered = _fault is null && !_flush.IsCompleted && !_flush.IsCanceled;
         if (_responseComplete && _upstreamReusable && RequestBodySent)
         {
-            var upstream = _upstream!;
-            _upstream = null;
-            upstream.Endpoint.Return(upstream);
+            _leg.ReturnConnection();
         }
         var bodyLeft = !RequestBodyDone;
         FinishExchange();
@@ -567,25 +501,7 @@ public sealed partial class Http1ProxyConnection
         _ => UpstreamFailure.ConnectFailed,
     };
 
-    private void DropUpstream()
-    {
-        var upstream = _upstream;
-        if (upstream is not null)
-        {
-            _upstream = null;
-            upstream.Dispose();
-        }
-    }
-
-    private void ReleaseResponseHead()
-    {
-        var buffer = _responseHeadBuffer;
-        if (buffer is not null)
-        {
-            _responseHeadBuffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private void DropUpstream() => _leg.DropConnection();
 
     /// <summary>Releases what the exchange holds, counts it and writes its access-log line.</summary>
     private void FinishExchange()
@@ -596,8 +512,7 @@ public sealed partial class Http1ProxyConnection
         }
         _inExchange = false;
         Disarm();
-        DropUpstream();
-        ReleaseResponseHead();
+        _leg.Clear();
         var endpoint = _exchange.Endpoint;
         endpoint?.OnRequestEnd();
         var status = _exchange.Status == 0 ? 499 : _exchange.Status;

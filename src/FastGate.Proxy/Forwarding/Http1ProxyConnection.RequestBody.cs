@@ -55,12 +55,11 @@ public sealed partial class Http1ProxyConnection
         _responseHeadSeen = false;
         _requestBodyOutcome = RequestBodyOutcome.None;
         _requestBodyRead = false;
-        _requestSentAt = Stopwatch.GetTimestamp();
+        _leg.RequestSent();
         Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
         _pumpRunning = true;
-        _responseScan.Reset();
         _state = ExchangeState.ReadingResponseHead;
-        _pump = PumpRequestBodyAsync(_upstream!.Output);
+        _pump = PumpRequestBodyAsync(_leg.Connection!.Output);
         return IoOperation.ReadUpstream;
     }
 
@@ -182,7 +181,7 @@ public sealed partial class Http1ProxyConnection
     {
         try
         {
-            _upstream?.Input.CancelPendingRead();
+            _leg.Connection?.Input.CancelPendingRead();
             _output.CancelPendingFlush();
         }
         catch (Exception)
@@ -208,7 +207,7 @@ public sealed partial class Http1ProxyConnection
             try
             {
                 _input.CancelPendingRead();
-                _upstream?.Output.CancelPendingFlush();
+                _leg.Connection?.Output.CancelPendingFlush();
             }
             catch (Exception)
             {

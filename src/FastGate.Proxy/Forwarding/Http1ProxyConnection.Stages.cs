@@ -217,7 +217,9 @@ public sealed partial class Http1ProxyConnection
     {
         var decoded = _decodedResponse ??= new PooledByteBuffer();
         decoded.Clear();
-        var status = _body.Copy(input, inputEnded, decoded, out consumed, out _);
+        var decoder = new Http1BodyWriter<PooledByteBuffer>(decoded, chunked: false);
+        var status = _leg.ResponseBody.Read(input, inputEnded, ref decoder, out consumed);
+        decoder.Commit();
         written = 0;
         var end = status == Http1CopyStatus.Complete;
         if (status != Http1CopyStatus.Complete && status != Http1CopyStatus.NeedMoreData)
@@ -230,27 +232,13 @@ public sealed partial class Http1ProxyConnection
             _stageTerminated = true;
             return Http1CopyStatus.InvalidFraming;
         }
-        var w = new BufferWriter<PipeWriter>(_output);
-        if (_chunkToClient)
+        var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
+        writer.Data(output);
+        if (end)
         {
-            if (!output.IsEmpty)
-            {
-                w.WriteHex(output.Length);
-                w.Write("\r\n"u8);
-                w.Write(output);
-                w.Write("\r\n"u8);
-            }
-            if (end)
-            {
-                w.Write("0\r\n\r\n"u8);
-            }
+            writer.End();
         }
-        else
-        {
-            w.Write(output);
-        }
-        written = w.Buffered;
-        w.Commit();
+        written = writer.Commit();
         return status;
     }
 

@@ -30,9 +30,6 @@ namespace FastGate.Proxy.Forwarding;
 /// </summary>
 public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem
 {
-    private const int MaxResponseHeadBytes = 64 * 1024;
-    private const int MaxResponseHeaders = 256;
-
     private readonly Gateway _gateway;
     private readonly ConnectionListener? _listener;
     private readonly string _listenerName;
@@ -55,7 +52,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private ConnectionDeadline _deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
-    private UpstreamConnection? _upstream;
+    private readonly UpstreamLeg _leg = new();
 
     // The last I/O's outcome, for the state machine.
     private ReadResult _read;
@@ -101,16 +98,16 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
                             _read = await _input.ReadAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.ReadUpstream:
-                            _read = await _upstream!.Input.ReadAsync().ConfigureAwait(false);
+                            _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.FlushClient:
                             _flush = await _output.FlushAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.FlushUpstream:
-                            _flush = await _upstream!.Output.FlushAsync().ConfigureAwait(false);
+                            _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
                             break;
                         case IoOperation.Connect:
-                            _upstream = await _exchange.Endpoint!.ConnectAsync(_cluster!.Model.ConnectTimeout).ConfigureAwait(false);
+                            _leg.Connection = await _leg.ConnectAsync(_exchange).ConfigureAwait(false);
                             break;
                         case IoOperation.JoinPump:
                             await _pump.ConfigureAwait(false);
@@ -331,7 +328,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             }
             _input.CancelPendingRead();
             _output.CancelPendingFlush();
-            var upstream = _upstream;
+            var upstream = _leg.Connection;
             if (upstream is not null)
             {
                 upstream.Input.CancelPendingRead();

@@ -421,6 +421,40 @@ public class StageChainTests
         Assert.Equal([0L, 0L], seen.ToArray());
     }
 
+    [Fact]
+    public async Task Reload_InFlightExchangeFinishesOnItsChain_TheNextUsesTheNewOne()
+    {
+        var generation = 0;
+        var seen = new ConcurrentQueue<string>();
+        IReadOnlyList<Stage> Build(FastGate.Proxy.Config.RouteModel route)
+        {
+            var built = Interlocked.Increment(ref generation);
+            return [new DelegateStage($"gen{built}", StagePhases.RequestHead | StagePhases.Complete)
+            {
+                RequestHead = _ => { seen.Enqueue($"gen{built}.head"); return new(StageOutcome.Continue); },
+                Complete = _ => seen.Enqueue($"gen{built}.complete"),
+            }];
+        }
+        var hold = new TaskCompletionSource();
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Hold = hold.Task };
+        var config = TestGateway.OneRouteConfig();
+        using var gateway = new TestGateway(config, Build, origin);
+        using var first = gateway.Connect();
+
+        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+        await WaitFor(() => !origin.Requests.IsEmpty);
+        Assert.True(gateway.Reload(config).Success);
+        origin.Hold = null;
+        hold.SetResult();
+        await first.ReceiveAsync();
+        using var second = gateway.Connect();
+        await second.SendAsync("GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+        await second.ReceiveAsync();
+
+        await WaitFor(() => seen.Count == 4);
+        Assert.Equal(["gen1.head", "gen1.complete", "gen2.head", "gen2.complete"], seen.ToArray());
+    }
+
     private static string Dechunk(string body)
     {
         var result = new StringBuilder();

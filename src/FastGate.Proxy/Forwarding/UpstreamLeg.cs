@@ -1,0 +1,325 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using FastGate.Core.Buffers;
+using FastGate.Core.Http;
+using FastGate.Core.Http1;
+using FastGate.Proxy.Stages;
+using FastGate.Proxy.Upstreams;
+
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>
+/// The upstream side of an exchange, the same whatever front the request came in on: it picks
+/// the endpoint (running the upstream-chosen stages), rents a pooled connection or names the
+/// connect, writes the request head from the exchange (with the stages' edits) and a body in
+/// hand, finds and parses the response head, and decodes the response body's framing. It never
+/// awaits: the front's loop does the I/O these steps name, so one loop drives client and
+/// upstream alike. One per front slot (an HTTP/1.1 connection; later an HTTP/2 stream), reused.
+/// </summary>
+internal sealed class UpstreamLeg
+{
+    private const int MaxResponseHeadBytes = 64 * 1024;
+    private const int MaxResponseHeaders = 256;
+
+    /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
+    private Http1HeadScanState _responseScan;
+    private byte[]? _responseHeadBuffer;
+
+    /// <summary>The connection of this attempt; null before one is rented or opened, and after.</summary>
+    public UpstreamConnection? Connection;
+    /// <summary>The cluster the endpoint was picked from (the route's, or a stage's choice).</summary>
+    public Cluster? Cluster { get; private set; }
+    /// <summary>The connection came from the pool (it may have been closed by the upstream meanwhile).</summary>
+    public bool Reused { get; private set; }
+    /// <summary>When the request was all sent, for the upstream latency.</summary>
+    public long RequestSentAt;
+    /// <summary>Decodes the response body's framing; the front frames it again for its client.</summary>
+    public Http1BodyReader ResponseBody;
+
+    /// <summary>The final response head, valid after <see cref="ResponseHeadRead.Final"/>.</summary>
+    public Http1ResponseHead Response => Connection!.Response;
+
+    /// <summary>
+    /// Picks an endpoint from the exchange's cluster and runs the upstream-chosen stages, which
+    /// may move the exchange to another cluster once. On <see cref="UpstreamPick.Rented"/> the
+    /// pooled connection is in <see cref="Connection"/>.
+    /// </summary>
+    public UpstreamPick Pick(Exchange exchange, ulong clientHash, out Exception? stageFault)
+    {
+        stageFault = null;
+        Reused = false;
+        var chain = exchange.Chain;
+        for (var pick = 0; ; pick++)
+        {
+            var cluster = exchange.Cluster;
+            var endpoint = cluster?.Pick(clientHash);
+            if (endpoint is null)
+            {
+                return UpstreamPick.NoEndpoint;
+            }
+            Cluster = cluster;
+            exchange.Endpoint = endpoint;
+            endpoint.OnRequestStart();
+            if (!chain.HasUpstreamChosen)
+            {
+                break;
+            }
+            StageOutcome outcome;
+            try
+            {
+                outcome = chain.RunUpstreamChosen(exchange);
+            }
+            catch (Exception ex)
+            {
+                stageFault = ex;
+                return UpstreamPick.StageFailed;
+            }
+            if (outcome == StageOutcome.Answered)
+            {
+                return UpstreamPick.Answered;
+            }
+            if (ReferenceEquals(exchange.Cluster, cluster) || pick == 1)
+            {
+                break;
+            }
+            endpoint.OnRequestEnd();
+            exchange.Endpoint = null;
+        }
+        var upstream = exchange.Endpoint!.TryRent();
+        if (upstream is null)
+        {
+            return UpstreamPick.Connect;
+        }
+        Connection = upstream;
+        Reused = true;
+        return UpstreamPick.Rented;
+    }
+
+    /// <summary>Opens a new connection to the picked endpoint, within its cluster's connect timeout.</summary>
+    public ValueTask<UpstreamConnection> ConnectAsync(Exchange exchange) =>
+        exchange.Endpoint!.ConnectAsync(Cluster!.Model.ConnectTimeout);
+
+    public void Connected()
+    {
+        Reused = false;
+    }
+
+    /// <summary>Writes the request head, and the body when the exchange holds it whole.</summary>
+    public void WriteRequest(Exchange exchange, bool bodyInHand)
+    {
+        var output = Connection!.Output;
+        WriteRequestHead(output, exchange, bodyInHand);
+        if (bodyInHand)
+        {
+            output.Write(exchange.RequestBody);
+        }
+    }
+
+    /// <summary>The request is sent: from now on the response head is awaited.</summary>
+    public void RequestSent()
+    {
+        RequestSentAt = Stopwatch.GetTimestamp();
+        _responseScan.Reset();
+    }
+
+    /// <summary>
+    /// Looks for the response head in what the upstream sent and advances its input past what was
+    /// used. Interim heads (100 Continue, 103 Early Hints) are dropped: the client already had our
+    /// own 100 Continue. A read that was cancelled is the caller's to handle before this.
+    /// </summary>
+    public ResponseHeadRead ReadResponseHead(in ReadResult result)
+    {
+        var input = Connection!.Input;
+        var buffer = result.Buffer;
+        if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
+        {
+            // The bytes before the next head (after an interim response) start somewhere else.
+            _responseScan.Reset();
+            var response = Connection.Response;
+            ReleaseResponseHead();
+            response.Reset();
+            _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
+            buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
+            response.Buffer = _responseHeadBuffer;
+            response.Length = headLength;
+            input.AdvanceTo(buffer.GetPosition(headLength));
+            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
+            {
+                return ResponseHeadRead.Invalid;
+            }
+            return response.StatusCode < 200 ? ResponseHeadRead.Interim : ResponseHeadRead.Final;
+        }
+        if (error != Http1Error.None)
+        {
+            input.AdvanceTo(buffer.End);
+            return ResponseHeadRead.Invalid;
+        }
+        if (result.IsCompleted)
+        {
+            var empty = buffer.IsEmpty;
+            input.AdvanceTo(buffer.End);
+            return empty ? ResponseHeadRead.ClosedEmpty : ResponseHeadRead.ClosedPartial;
+        }
+        input.AdvanceTo(buffer.Start, buffer.End);
+        return ResponseHeadRead.NeedMoreData;
+    }
+
+    /// <summary>The response is complete and the connection may carry another request: back to its endpoint's pool.</summary>
+    public void ReturnConnection()
+    {
+        var upstream = Connection!;
+        Connection = null;
+        upstream.Endpoint.Return(upstream);
+    }
+
+    /// <summary>Closes the connection of this attempt, if any (a failure, a retry, an answer that leaves a response unread).</summary>
+    public void DropConnection()
+    {
+        var upstream = Connection;
+        if (upstream is not null)
+        {
+            Connection = null;
+            upstream.Dispose();
+        }
+    }
+
+    public void ReleaseResponseHead()
+    {
+        var buffer = _responseHeadBuffer;
+        if (buffer is not null)
+        {
+            _responseHeadBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Ends the exchange's use of the leg: the connection closes, the response head's buffer goes back.</summary>
+    public void Clear()
+    {
+        DropConnection();
+        ReleaseResponseHead();
+        Cluster = null;
+        Reused = false;
+    }
+
+    /// <summary>
+    /// Writes the upstream request head: the method and (prefix-stripped) path over HTTP/1.1,
+    /// the end-to-end headers, our own framing header, and the forwarding headers. Hop-by-hop
+    /// headers (RFC 9110 §7.6.1) and any header the client's Connection names stay here.
+    /// </summary>
+    private void WriteRequestHead(PipeWriter output, Exchange exchange, bool bodyInHand)
+    {
+        var request = exchange.Request;
+        var route = exchange.Route!;
+        var endpoint = exchange.Endpoint!;
+        var edits = exchange.UpstreamRequestHeaders;
+        var edited = edits.Count > 0;
+        var w = new BufferWriter<PipeWriter>(output);
+        w.Write(request.MethodBytes);
+        w.Write((byte)' ');
+        if (exchange.HasUpstreamTarget)
+        {
+            // A stage's rewrite is the whole target: the route's strip_prefix does not apply again.
+            w.Write(exchange.UpstreamTarget);
+        }
+        else
+        {
+            var path = request.PathLength > 0 ? request.Path : "/"u8;
+            var strip = route.StripPrefix;
+            if (strip.Length > 0 && path.StartsWith(strip))
+            {
+                path = path[strip.Length..];
+                if (path.IsEmpty || path[0] != (byte)'/')
+                {
+                    w.Write((byte)'/');
+                }
+            }
+            w.Write(path);
+            w.Write(request.Query);
+        }
+        w.Write(" HTTP/1.1\r\n"u8);
+
+        var customConnectionTokens = request.HasCustomConnectionTokens();
+        var forwardedFor = false;
+        foreach (ref readonly var header in request.Headers)
+        {
+            if (ForwardedFields.IsHopByHop(request, header, customConnectionTokens))
+            {
+                continue;
+            }
+            switch (header.Known)
+            {
+                case KnownHeader.Expect:
+                case KnownHeader.ContentLength:
+                case KnownHeader.Host:
+                case KnownHeader.XForwardedProto:
+                case KnownHeader.XForwardedHost:
+                    continue;
+                case KnownHeader.XForwardedFor:
+                    forwardedFor = true;
+                    continue;
+            }
+            if (edited && edits.Drops(request.Name(header)))
+            {
+                continue;
+            }
+            ForwardedFields.Write(ref w, request, header);
+        }
+        if (edited)
+        {
+            edits.WriteFields(ref w);
+        }
+
+        // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
+        // parser already folded into Host; HTTP/1.0 clients may send none.
+        w.Write("Host: "u8);
+        w.Write(exchange.HasUpstreamHost ? exchange.UpstreamHost : request.HostLength > 0 ? request.Host : endpoint.HostHeaderUtf8);
+        w.Write("\r\n"u8);
+        if (bodyInHand)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(exchange.RequestBody.Length);
+            w.Write("\r\n"u8);
+        }
+        else if (request.IsChunked)
+        {
+            w.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+        else if (request.ContentLength >= 0)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(request.ContentLength);
+            w.Write("\r\n"u8);
+        }
+
+        w.Write("X-Forwarded-For: "u8);
+        // Only a trusted proxy's list is carried on (trusted_proxies); anyone else could write any
+        // address there. A list the client's Connection names is hop-by-hop: it ends here too.
+        if (forwardedFor && exchange.ClientTrusted
+            && !(customConnectionTokens && request.IsNamedByConnection("X-Forwarded-For"u8)))
+        {
+            foreach (ref readonly var header in request.Headers)
+            {
+                if (header.Known == KnownHeader.XForwardedFor && header.ValueLength > 0)
+                {
+                    w.Write(request.Value(header));
+                    w.Write(", "u8);
+                }
+            }
+        }
+        w.Write(exchange.ClientAddressBytes);
+        // The client's X-Forwarded-Proto/-Host are replaced, not trusted: they describe the hop
+        // into this proxy, which only we know.
+        w.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
+        if (request.HostLength > 0)
+        {
+            w.Write("X-Forwarded-Host: "u8);
+            w.Write(request.Host);
+            w.Write("\r\n"u8);
+        }
+        w.Write("Via: 1.1 fastgate\r\n\r\n"u8);
+        w.Commit();
+    }
+
+}

@@ -1,0 +1,16 @@
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>What <see cref="UpstreamLeg.Pick"/> found.</summary>
+internal enum UpstreamPick : byte
+{
+    /// <summary>A pooled connection to the endpoint is ready to take the request.</summary>
+    Rented,
+    /// <summary>An endpoint was chosen; a new connection must be opened to it.</summary>
+    Connect,
+    /// <summary>The cluster has no endpoint to offer (or the route has no cluster).</summary>
+    NoEndpoint,
+    /// <summary>An upstream-chosen stage answered the exchange locally.</summary>
+    Answered,
+    /// <summary>An upstream-chosen stage threw.</summary>
+    StageFailed,
+}
