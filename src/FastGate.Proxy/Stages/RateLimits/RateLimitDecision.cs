@@ -16,6 +16,11 @@ public readonly struct RateLimitDecision(bool allowed, long limit, long remainin
     /// <summary>When denied: time until the same request would pass; zero when allowed.</summary>
     public TimeSpan RetryAfter { get; } = retryAfter;
 
+    /// <summary>Refused because the shared counters could not be reached and <c>on_backend_error = "deny"</c>.</summary>
+    public bool BackendUnavailable { get; private init; }
+
+    public static RateLimitDecision Unavailable(long limit) => new(false, limit, 0, TimeSpan.Zero, TimeSpan.Zero) { BackendUnavailable = true };
+
     /// <summary>Whole seconds, rounded up, as the header fields carry them: "0.2 s left" must not read as "retry now".</summary>
     public static long CeilSeconds(TimeSpan span) => span <= TimeSpan.Zero ? 0 : (span.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -34,18 +33,13 @@ public sealed class RateLimitStage : Stage
     private readonly ConcurrencyRule[] _concurrency;
     private readonly bool _consumerLimits;
     private readonly bool _responseHeaders;
-    private readonly RateLimitErrorAction _onBackendError;
     private readonly RateLimitBackends _backends;
     private readonly LocalRateLimitStore _local;
-    private readonly RedisRateLimitStore? _redis;
+    private readonly RateLimiter _limiter;
     private readonly RateLimitRouteCounter _limited;
-    private readonly RateLimitMetrics _metrics;
-    private readonly GatewayLog _log;
-    private readonly string _routeName;
 
     private RateLimitStage(RouteModel route, ConfigModel config, StageServices services)
     {
-        _routeName = route.Name;
         _rates = new RateLimitRule[route.RateLimits.Count];
         for (var i = 0; i < _rates.Length; i++)
         {
@@ -61,16 +55,12 @@ public sealed class RateLimitStage : Stage
             _concurrency[i] = new ConcurrencyRule($"{route.Name}\n{limit.Definition}", (int)limit.Max,
                 new RateLimitKeySelector(limit.Key, limit.HeaderName, route.Name));
         }
-        var model = config.RateLimit;
-        _consumerLimits = model.ConsumerLimits;
-        _responseHeaders = model.ResponseHeaders;
-        _onBackendError = model.OnBackendError;
+        _consumerLimits = config.RateLimit.ConsumerLimits;
+        _responseHeaders = config.RateLimit.ResponseHeaders;
         _backends = services.RateLimits;
         _local = _backends.Local;
-        _redis = model.Backend == RateLimitBackendKind.Redis ? _backends.Redis(model) : null;
-        _metrics = services.Metrics.RateLimits;
-        _limited = _metrics.Route(route.Name);
-        _log = services.Log;
+        _limiter = new RateLimiter(config.RateLimit, services);
+        _limited = services.Metrics.RateLimits.Route(route.Name);
         Phases = _concurrency.Length > 0 ? StagePhases.RequestHead | StagePhases.Complete : StagePhases.RequestHead;
     }
 
@@ -100,12 +90,14 @@ public sealed class RateLimitStage : Stage
             exchange.Values[SlotBase + i] = 1;
         }
 
-        var consumer = _consumerLimits ? ConsumerPolicy(exchange) : null;
-        if (_rates.Length == 0 && consumer is null)
+        var keys = new RouteRateLimitKeys(_rates, exchange, _consumerLimits ? ConsumerPolicy(exchange) : null);
+        if (keys.Count == 0)
         {
             return new(StageOutcome.Continue);
         }
-        return _redis is null ? new(DecideLocal(exchange, consumer)) : DecideRemoteAsync(exchange, consumer);
+        // Local decisions complete here, synchronously; Redis ones when the script answers.
+        var pending = _limiter.TryAcquireAsync(keys);
+        return pending.IsCompletedSuccessfully ? new(Apply(exchange, pending.Result)) : ApplyLaterAsync(exchange, pending);
     }
 
     public override void OnComplete(Exchange exchange)
@@ -126,68 +118,14 @@ public sealed class RateLimitStage : Stage
     private RateLimitPolicy? ConsumerPolicy(Exchange exchange) =>
         exchange.Consumer?.RequestsPerMinute is int rpm && rpm > 0 ? _backends.ConsumerPolicy(rpm) : null;
 
-    /// <summary>Charges every limit on the local store; a refusal refunds the limits charged before it.</summary>
-    private StageOutcome DecideLocal(Exchange exchange, RateLimitPolicy? consumer)
-    {
-        var count = _rates.Length + (consumer is null ? 0 : 1);
-        RateLimitDecision report = default;
-        for (var i = 0; i < count; i++)
-        {
-            var decision = _local.TryAcquire(Policy(i, consumer), KeyHash(i, exchange), 1);
-            if (!decision.Allowed)
-            {
-                for (var j = 0; j < i; j++)
-                {
-                    _local.Adjust(Policy(j, consumer), KeyHash(j, exchange), -1);
-                }
-                return Refuse(exchange, decision);
-            }
-            if (i == 0 || decision.IsTighterThan(report))
-            {
-                report = decision;
-            }
-        }
-        return Admit(exchange, report);
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<StageOutcome> DecideRemoteAsync(Exchange exchange, RateLimitPolicy? consumer)
-    {
-        var count = _rates.Length + (consumer is null ? 0 : 1);
-        var policies = new RateLimitPolicy[count];
-        var hashes = new ulong[count];
-        for (var i = 0; i < count; i++)
-        {
-            policies[i] = Policy(i, consumer);
-            hashes[i] = KeyHash(i, exchange);
-        }
+    private async ValueTask<StageOutcome> ApplyLaterAsync(Exchange exchange, ValueTask<RateLimitDecision> pending) =>
+        Apply(exchange, await pending.ConfigureAwait(false));
 
-        RateLimitDecision decision;
-        try
-        {
-            decision = await _redis!.TryAcquireAsync(policies, hashes, count).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _metrics.BackendError();
-            if (_backends.BackendWarnings.TryAcquire(Stopwatch.GetTimestamp(), out var suppressed))
-            {
-                var also = suppressed > 0 ? $" ({suppressed} more since the last line)" : "";
-                var action = _onBackendError == RateLimitErrorAction.Deny ? "answering 503" : "deciding on local counters";
-                _log.Warn($"rate limit backend error on route '{_routeName}': {ex.GetType().Name}: {ex.Message}; {action}{also}");
-            }
-            return _onBackendError == RateLimitErrorAction.Deny
-                ? exchange.Answer(503, UnavailableBody, TextPlain)
-                : DecideLocal(exchange, consumer);
-        }
-        return decision.Allowed ? Admit(exchange, decision) : Refuse(exchange, decision);
-    }
-
-    private RateLimitPolicy Policy(int index, RateLimitPolicy? consumer) =>
-        index < _rates.Length ? _rates[index].Policy : consumer!;
-
-    private ulong KeyHash(int index, Exchange exchange) =>
-        index < _rates.Length ? _rates[index].Key.Select(exchange) : RateLimitKeySelector.Consumer(exchange.Consumer!);
+    private StageOutcome Apply(Exchange exchange, RateLimitDecision decision) =>
+        decision.Allowed ? Admit(exchange, decision)
+        : decision.BackendUnavailable ? exchange.Answer(503, UnavailableBody, TextPlain)
+        : Refuse(exchange, decision);
 
     private StageOutcome Admit(Exchange exchange, RateLimitDecision decision)
     {

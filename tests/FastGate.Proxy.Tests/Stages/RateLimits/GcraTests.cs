@@ -129,6 +129,19 @@ public class GcraTests
     }
 
     [Fact]
+    public async Task Limiter_Local_DecidesSynchronously_AllOrNone()
+    {
+        var limiter = new RateLimiter(new FastGate.Proxy.Config.RateLimitModel(), RateLimitTestKit.Services());
+        Assert.False(limiter.IsShared);
+        var policy = new RateLimitPolicy("tokens", 1000, TimeSpan.FromMinutes(1));
+        var reserve = limiter.TryAcquireAsync(new SingleRateLimitKey(policy, 4), 600);
+        Assert.True(reserve.IsCompletedSuccessfully);
+        Assert.Equal(400, (await reserve).Remaining);
+        Assert.True(limiter.AdjustAsync(policy, 4, -100).IsCompletedSuccessfully);
+        Assert.Equal(0, (await limiter.TryAcquireAsync(new SingleRateLimitKey(policy, 4), 500)).Remaining);
+    }
+
+    [Fact]
     public void TryAcquire_ManyThreads_AdmitExactlyTheLimit()
     {
         var store = new LocalRateLimitStore();

@@ -111,6 +111,22 @@ public sealed class RedisRateLimitStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Limiter_ReservesAndReconciles_OnRedis_AndAnswersUnavailableWhenDownWithDeny()
+    {
+        var limiter = new RateLimiter(Model(RateLimitErrorAction.Deny), Gateway());
+        Assert.True(limiter.IsShared);
+        var tokens = new SingleRateLimitKey(new RateLimitPolicy("tokens", 1000, Hour), 8);
+        Assert.Equal(100, (await limiter.TryAcquireAsync(tokens, 900)).Remaining);
+        await limiter.AdjustAsync(tokens.Policy(0), 8, -400);
+        Assert.Equal(400, (await limiter.TryAcquireAsync(tokens, 100)).Remaining);
+
+        _redis.Stop();
+        var down = await limiter.TryAcquireAsync(tokens, 1);
+        Assert.False(down.Allowed);
+        Assert.True(down.BackendUnavailable);
+    }
+
+    [Fact]
     public void Backends_KeepTheConnectionWhileTheAddressStays_AndMoveWithIt()
     {
         var backends = Gateway().RateLimits;
