@@ -93,7 +93,25 @@ public sealed class RedisServer : IDisposable
         }
     }
 
-    public void Dispose() => Stop();
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung or overloaded Redis.</summary>
+    public void Pause() => SendSignal("STOP");
+
+    public void Resume() => SendSignal("CONT");
+
+    public void Dispose()
+    {
+        if (IsRunning)
+        {
+            Resume();
+        }
+        Stop();
+    }
+
+    private void SendSignal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, _process!.Id.ToString()]);
+        kill.WaitForExit(10_000);
+    }
 
     private bool Ping()
     {

@@ -127,6 +127,24 @@ public sealed class RedisRateLimitStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Decisions_AfterTheFirst_AreSentAsEvalsha()
+    {
+        var store = Gateway().RateLimits.Redis(Model());
+        var policy = new RateLimitPolicy("sha", 100, Hour);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.TryAcquireAsync(policy, 1);
+        }
+        using var admin = await ConnectionMultiplexer.ConnectAsync($"{_redis.Address},allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        var stats = (await server.InfoAsync("commandstats")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
+        Assert.True(stats.ContainsKey("cmdstat_evalsha"), string.Join(", ", stats.Keys));
+        var evalsha = stats["cmdstat_evalsha"];
+        Assert.StartsWith("calls=", evalsha);
+        Assert.True(int.Parse(evalsha["calls=".Length..evalsha.IndexOf(',')]) >= 4, evalsha);
+    }
+
+    [Fact]
     public void Backends_KeepTheConnectionWhileTheAddressStays_AndMoveWithIt()
     {
         var backends = Gateway().RateLimits;
@@ -155,6 +173,29 @@ public sealed class RedisRateLimitStoreTests : IDisposable
         Assert.Equal([StageOutcome.Continue, StageOutcome.Continue, StageOutcome.Continue, StageOutcome.Answered, StageOutcome.Answered], outcomes);
         Assert.Equal(5, services.Metrics.RateLimits.BackendErrors);
         Assert.Contains("fastgate_rate_limit_backend_errors_total 5", services.Metrics.Render([]));
+    }
+
+    [Fact]
+    public void Stage_RedisHangs_TheTimeoutCountsAsABackendError()
+    {
+        var services = Gateway();
+        var route = Route(rates: [Rate(100, Hour)]);
+        var chain = RouteStages.Build(route, ConfigFor(route, Model() with { Timeout = TimeSpan.FromMilliseconds(200) }), services);
+        Assert.Equal(StageOutcome.Continue, RunHead(Exchange(route, chain)));
+
+        _redis.Pause();
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal(StageOutcome.Continue, RunHead(Exchange(route, chain)));
+            Assert.Equal(1, services.Metrics.RateLimits.BackendErrors);
+            // Decided by the configured timeout, well before the client's own (seconds).
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
+        }
+        finally
+        {
+            _redis.Resume();
+        }
     }
 
     [Fact]
