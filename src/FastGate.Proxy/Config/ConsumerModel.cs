@@ -13,5 +13,5 @@ public sealed record ConsumerModel
 
     public string Name { get; }
     public byte[] NameUtf8 { get; }
-    public int? RequestsPerMinute { get; init; }
+    public long? RequestsPerMinute { get; init; }
 }

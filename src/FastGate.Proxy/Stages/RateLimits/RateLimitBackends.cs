@@ -23,7 +23,7 @@ public sealed class RateLimitBackends : IDisposable
     private string? _redisAddress;
     private RedisRateLimitStore? _store;
 
-    private readonly ConcurrentDictionary<int, RateLimitPolicy> _consumerPolicies = new();
+    private readonly ConcurrentDictionary<long, RateLimitPolicy> _consumerPolicies = new();
 
     public LocalRateLimitStore Local { get; } = new();
 
@@ -34,7 +34,7 @@ public sealed class RateLimitBackends : IDisposable
     /// The policy of a consumer's <c>requests_per_minute</c>: one per distinct figure, shared by every
     /// route, so a consumer's requests count against one limit wherever they go.
     /// </summary>
-    public RateLimitPolicy ConsumerPolicy(int requestsPerMinute) =>
+    public RateLimitPolicy ConsumerPolicy(long requestsPerMinute) =>
         _consumerPolicies.TryGetValue(requestsPerMinute, out var policy)
             ? policy
             : _consumerPolicies.GetOrAdd(requestsPerMinute, static rpm => new RateLimitPolicy($"consumer\n{rpm}/60000ms", rpm, TimeSpan.FromMinutes(1)));

@@ -115,8 +115,9 @@ public sealed class RateLimitStage : Stage
         }
     }
 
+    // One request per nanosecond is the finest a policy keeps; a figure past it is no limit in practice.
     private RateLimitPolicy? ConsumerPolicy(Exchange exchange) =>
-        exchange.Consumer?.RequestsPerMinute is int rpm && rpm > 0 ? _backends.ConsumerPolicy(rpm) : null;
+        exchange.Consumer?.RequestsPerMinute is long rpm && rpm > 0 ? _backends.ConsumerPolicy(Math.Min(rpm, 60_000_000_000)) : null;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<StageOutcome> ApplyLaterAsync(Exchange exchange, ValueTask<RateLimitDecision> pending) =>
