@@ -10,8 +10,9 @@ public static partial class ConfigLoader
 {
     private static readonly string[] RouteKeys =
     [
+        "rate_limit", "concurrency_limit",
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
-        "strip_prefix", "timeout", "max_body_bytes", "rate_limit", "concurrency_limit",
+        "strip_prefix", "timeout", "max_body_bytes",
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -119,9 +120,9 @@ public static partial class ConfigLoader
                 r.Error(stripPrefix.At, $"'strip_prefix' must start with '/', got '{stripPrefix.Value}'");
             }
 
+            var (rateLimits, concurrencyLimits) = ReadRouteLimits(r, table);
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
-            var (rateLimits, concurrencyLimits) = ReadRouteLimits(r, table);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -138,9 +139,9 @@ public static partial class ConfigLoader
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
-                    MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                     RateLimits = rateLimits,
                     ConcurrencyLimits = concurrencyLimits,
+                    MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                 });
             }
         }

@@ -108,10 +108,10 @@ public static partial class ConfigLoader
         var admin = ReadAdmin(r, r.Table(root, "admin"));
         var log = ReadLog(r, r.Table(root, "log"));
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
+        var rateLimit = ReadRateLimit(r, root);
         var clusters = ReadClusters(r, root);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
         var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters);
-        var rateLimit = ReadRateLimit(r, root);
         if (refuseUnserved)
         {
             RefuseUnserved(r, r.Tables(root, "listener"));
@@ -128,10 +128,10 @@ public static partial class ConfigLoader
             Admin = admin,
             Log = log,
             Defaults = defaults,
+            RateLimit = rateLimit,
             Listeners = listeners.Models.AsReadOnly(),
             Routes = routes.AsReadOnly(),
             Clusters = clusters.Models.ToFrozenDictionary(StringComparer.Ordinal),
-            RateLimit = rateLimit,
             RedactedText = redactedText,
         };
     }

@@ -10,10 +10,10 @@ public sealed record ConfigModel
     public AdminModel Admin { get; init; } = new();
     public LogModel Log { get; init; } = new();
     public LimitsModel Defaults { get; init; } = new();
+    public RateLimitModel RateLimit { get; init; } = new();
     public required IReadOnlyList<ListenerModel> Listeners { get; init; }
     public required IReadOnlyList<RouteModel> Routes { get; init; }
     public required IReadOnlyDictionary<string, ClusterModel> Clusters { get; init; }
-    public RateLimitModel RateLimit { get; init; } = new();
     /// <summary>The file's text with secrets replaced by "[redacted]", served at /config.</summary>
     public string RedactedText { get; init; } = "";
 }

@@ -25,11 +25,12 @@ public sealed class GatewayMetrics
 
     public LatencyHistogram UpstreamLatency { get; } = new();
 
-    public RateLimitMetrics RateLimits { get; } = new();
-
     public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
+
+    /// <summary>429s per route and shared-backend failures of the rate-limit stage.</summary>
+    public RateLimitMetrics RateLimits { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 

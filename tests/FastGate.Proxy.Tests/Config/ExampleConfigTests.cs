@@ -16,7 +16,7 @@ public class ExampleConfigTests
         Assert.Equal(3, result.Model.Clusters.Count);
     }
 
-    internal static string RepositoryRoot()
+    private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

@@ -100,7 +100,12 @@ public class RateLimitConfigTests
     [Fact]
     public void ShippedExample_Loads_WithItsLimits()
     {
-        var result = ConfigLoader.Load(Path.Combine(global::FastGate.Proxy.Tests.Config.ExampleConfigTests.RepositoryRoot(), "configs", "examples", "rate-limits.toml"));
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root!.FullName, "FastGate.sln")))
+        {
+            root = root.Parent;
+        }
+        var result = ConfigLoader.Load(Path.Combine(root.FullName, "configs", "examples", "rate-limits.toml"));
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(RateLimitBackendKind.Redis, result.Model!.RateLimit.Backend);
         Assert.Single(result.Model.Routes[0].RateLimits);
