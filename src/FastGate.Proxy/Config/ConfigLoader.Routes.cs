@@ -10,6 +10,7 @@ public static partial class ConfigLoader
 {
     private static readonly string[] RouteKeys =
     [
+        "rate_limit", "concurrency_limit",
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
         .. Transform.Keys,
@@ -122,6 +123,7 @@ public static partial class ConfigLoader
                 r.Error(stripPrefix.At, $"'strip_prefix' must start with '/', got '{stripPrefix.Value}'");
             }
 
+            var (rateLimits, concurrencyLimits) = ReadRouteLimits(r, table);
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
 
@@ -140,6 +142,8 @@ public static partial class ConfigLoader
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
+                    RateLimits = rateLimits,
+                    ConcurrencyLimits = concurrencyLimits,
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                     Transforms = transforms,
                 });

@@ -13,4 +13,5 @@ public sealed record ConsumerModel
 
     public string Name { get; }
     public byte[] NameUtf8 { get; }
+    public long? RequestsPerMinute { get; init; }
 }

@@ -22,7 +22,7 @@ public static class RouteStages
             }
         }
 
-        _ = config;
+        Add(RateLimits.RateLimitStage.Create(route, config, services));
 
         Add(TransformStages.AddressRules(route));
         Add(TransformStages.Cors(route));
