@@ -120,9 +120,12 @@ cmd_run() {
 # ------------------------------------------------------------------ test
 install_prerequisites() {
     # The functional tests drive the daemon with curl and signal it with kill(1) (procps);
-    # the benchmark harness installs its own tools (nginx, haproxy, wrk, ...) when run.
+    # the rate-limit tests start redis-server processes of their own on free loopback ports
+    # (never a system-wide instance); the benchmark harness installs its own tools (nginx,
+    # haproxy, wrk, ...) when run.
     local missing=()
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
     [[ ${#missing[@]} -eq 0 ]] && return 0
     command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"

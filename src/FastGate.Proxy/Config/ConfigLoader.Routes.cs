@@ -10,9 +10,11 @@ public static partial class ConfigLoader
 {
     private static readonly string[] RouteKeys =
     [
+        "rate_limit", "concurrency_limit",
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
         "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
+        .. Transform.Keys,
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -102,8 +104,10 @@ public static partial class ConfigLoader
                 }
             }
 
-            string? cluster = null;
-            if (RequiredString(r, table, "cluster", context) is { } clusterText)
+            var transforms = ReadTransforms(r, table, pathKind, path);
+            // A route that answers itself (redirect, direct_response) has no cluster: "" says so.
+            string? cluster = transforms is { AnswersLocally: true } ? "" : null;
+            if (cluster is null && RequiredString(r, table, "cluster", context) is { } clusterText)
             {
                 if (clusters.Names.Contains(clusterText.Value))
                 {
@@ -121,6 +125,7 @@ public static partial class ConfigLoader
                 r.Error(stripPrefix.At, $"'strip_prefix' must start with '/', got '{stripPrefix.Value}'");
             }
 
+            var (rateLimits, concurrencyLimits) = ReadRouteLimits(r, table);
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
             var auth = ReadRouteAuth(r, table, name, consumers);
@@ -140,8 +145,11 @@ public static partial class ConfigLoader
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
                     Timeout = timeout ?? TimeSpan.FromSeconds(60),
+                    RateLimits = rateLimits,
+                    ConcurrencyLimits = concurrencyLimits,
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                     Auth = auth,
+                    Transforms = transforms,
                 });
             }
         }

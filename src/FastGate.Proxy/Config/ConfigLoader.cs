@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster", "consumer"];
+    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit"];
 
     /// <summary>Keys whose values are never shown: in /config, in logs, anywhere.</summary>
     internal static readonly FrozenSet<string> SecretKeys =
@@ -108,6 +108,7 @@ public static partial class ConfigLoader
         var admin = ReadAdmin(r, r.Table(root, "admin"));
         var log = ReadLog(r, r.Table(root, "log"));
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
+        var rateLimit = ReadRateLimit(r, root);
         var clusters = ReadClusters(r, root);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
         var consumers = ReadConsumers(r, root);
@@ -129,6 +130,7 @@ public static partial class ConfigLoader
             Admin = admin,
             Log = log,
             Defaults = defaults,
+            RateLimit = rateLimit,
             Listeners = listeners.Models.AsReadOnly(),
             Routes = routes.AsReadOnly(),
             Clusters = clusters.Models.ToFrozenDictionary(StringComparer.Ordinal),

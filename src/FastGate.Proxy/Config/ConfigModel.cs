@@ -10,6 +10,7 @@ public sealed record ConfigModel
     public AdminModel Admin { get; init; } = new();
     public LogModel Log { get; init; } = new();
     public LimitsModel Defaults { get; init; } = new();
+    public RateLimitModel RateLimit { get; init; } = new();
     public required IReadOnlyList<ListenerModel> Listeners { get; init; }
     public required IReadOnlyList<RouteModel> Routes { get; init; }
     public required IReadOnlyDictionary<string, ClusterModel> Clusters { get; init; }

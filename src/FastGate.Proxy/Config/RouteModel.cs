@@ -20,7 +20,13 @@ public sealed record RouteModel
     public string? StripPrefix { get; init; }
     /// <summary>Time allowed for the whole upstream response head.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The route's <c>rate_limit</c> tables, in file order; empty when it has none.</summary>
+    public IReadOnlyList<RouteRateLimitModel> RateLimits { get; init; } = [];
+    /// <summary>The route's <c>concurrency_limit</c> tables; empty when it has none.</summary>
+    public IReadOnlyList<RouteConcurrencyLimitModel> ConcurrencyLimits { get; init; } = [];
     public long MaxBodyBytes { get; init; } = 16L * 1024 * 1024;
     /// <summary>Who may call the route (<c>auth</c> and the keys that go with it); null lets anyone in.</summary>
     public RouteAuthModel? Auth { get; init; }
+    /// <summary>Header edits, rewrites, local answers, address rules, CORS, request id; null when none.</summary>
+    public RouteTransformsModel? Transforms { get; init; }
 }

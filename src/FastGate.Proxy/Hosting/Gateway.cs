@@ -355,5 +355,6 @@ public sealed class Gateway : IDisposable
             _admin?.Listener.Dispose();
         }
         AccessLog?.Dispose();
+        Stages.RateLimits.Dispose();
     }
 }

@@ -32,6 +32,9 @@ public sealed class GatewayMetrics
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
 
+    /// <summary>429s per route and shared-backend failures of the rate-limit stage.</summary>
+    public RateLimitMetrics RateLimits { get; } = new();
+
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
     public void ConnectionOpened()
@@ -75,6 +78,7 @@ public sealed class GatewayMetrics
         text.Append("# HELP fastgate_reloads_total Config reloads, by result.\n# TYPE fastgate_reloads_total counter\n");
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
         text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
+        RateLimits.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
@@ -108,5 +112,5 @@ public sealed class GatewayMetrics
     private static void Gauge(StringBuilder text, string name, string help, long value)
         => text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" gauge\n").Append(name).Append(' ').Append(value).Append('\n');
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+    internal static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 }

@@ -1,4 +1,5 @@
 using FastGate.Proxy.Config;
+using FastGate.Proxy.Stages.Transforms;
 
 namespace FastGate.Proxy.Stages;
 
@@ -21,7 +22,15 @@ public static class RouteStages
             }
         }
 
+        Add(TransformStages.AddressRules(route));
+        Add(TransformStages.Cors(route));
+        Add(TransformStages.RequestId(route));
         Add(Auth.AuthStage.For(route, config, services));
+        Add(RateLimits.RateLimitStage.Create(route, config, services));
+        foreach (var stage in TransformStages.Edits(route, services))
+        {
+            Add(stage);
+        }
 
         if (services.CustomStages is { } custom)
         {

@@ -1,5 +1,6 @@
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages.RateLimits;
 
 namespace FastGate.Proxy.Stages;
 
@@ -12,6 +13,8 @@ public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
 {
     public GatewayLog Log { get; } = log;
     public GatewayMetrics Metrics { get; } = metrics;
+    /// <summary>Rate-limit counters and the Redis connection, shared by every snapshot.</summary>
+    public RateLimitBackends RateLimits { get; } = new();
 
     /// <summary>
     /// Stages an application that embeds the gateway adds in code, after the configured ones of

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Text;
+using FastGate.Core.Http1;
+using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Observability;
+using FastGate.Proxy.Stages;
+
+namespace FastGate.Proxy.Tests.Stages.Transforms;
+
+/// <summary>Exchanges over a parsed request head, as a front hands them to stages.</summary>
+internal static class TestExchange
+{
+    public static Exchange Create(string head, string clientIp = "127.0.0.1")
+    {
+        var bytes = Encoding.Latin1.GetBytes(head);
+        var request = new Http1RequestHead { Buffer = bytes, Length = bytes.Length };
+        Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(request, 100));
+        return new Exchange(request, Encoding.ASCII.GetBytes(clientIp), IPAddress.Parse(clientIp).GetAddressBytes());
+    }
+
+    public static Exchange Get(string target, string extraHeaders = "", string clientIp = "127.0.0.1") =>
+        Create($"GET {target} HTTP/1.1\r\nHost: app.example\r\n{extraHeaders}\r\n", clientIp);
+
+    public static StageServices Services(StringWriter? log = null) => new(new GatewayLog(log ?? new StringWriter()), new GatewayMetrics());
+
+    public static StageOutcome RunRequestHead(Stage stage, Exchange exchange)
+    {
+        var task = stage.OnRequestHeadAsync(exchange);
+        Assert.True(task.IsCompleted);
+        return task.Result;
+    }
+
+    /// <summary>What the edits leave for <paramref name="name"/>, or null.</summary>
+    public static string? Value(HeaderEdits edits, string name) =>
+        edits.TryGetValue(Encoding.ASCII.GetBytes(name), out var value) ? Encoding.UTF8.GetString(value) : null;
+
+    /// <summary>The fields the edits write, as "name: value" lines.</summary>
+    public static string[] Fields(HeaderEdits edits)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new Core.Buffers.BufferWriter<System.Buffers.ArrayBufferWriter<byte>>(buffer);
+        edits.WriteFields(ref writer);
+        writer.Commit();
+        return Encoding.ASCII.GetString(buffer.WrittenSpan).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+    }
+}
