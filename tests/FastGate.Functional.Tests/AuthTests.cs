@@ -294,4 +294,44 @@ public sealed class AuthTests(AuthGatewayFixture fixture) : IClassFixture<AuthGa
         Assert.Equal(401, await StatusAsync("carol-old-key"));
         Assert.Equal(200, await StatusAsync("carol-new-key"));
     }
+
+    /// <summary>Auth runs before the rate limits, so a consumer's own limit counts that consumer only.</summary>
+    [Fact]
+    public async Task ConsumerLimit_CountsTheConsumerTheKeyNamed()
+    {
+        await using var gateway = await FastGateProcess.StartAsync($$"""
+            [admin]
+            listen = "{admin}"
+            [log]
+            access = "off"
+            [[listener]]
+            name = "web"
+            listen = "{listen}"
+            [consumer.dave]
+            keys = ["dave-key"]
+            [consumer.dave.limits]
+            requests_per_minute = 2
+            [consumer.erin]
+            keys = ["erin-key"]
+            [[route]]
+            name = "keys"
+            path_prefix = "/"
+            cluster = "mock"
+            auth = ["api_key"]
+            [cluster.mock]
+            endpoints = ["{{fixture.Upstream.Address}}"]
+            """);
+        async Task<int> StatusAsync(string key)
+        {
+            await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
+            await connection.SendAsync($"GET /echo HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: {key}\r\n\r\n");
+            return (await connection.ReadResponseAsync()).Status;
+        }
+
+        Assert.Equal(200, await StatusAsync("dave-key"));
+        Assert.Equal(200, await StatusAsync("dave-key"));
+        Assert.Equal(429, await StatusAsync("dave-key"));
+        Assert.Equal(200, await StatusAsync("erin-key"));
+        Assert.Equal(401, await StatusAsync("nobody-key"));
+    }
 }
