@@ -21,7 +21,7 @@ public static partial class ConfigLoader
 
     private static RateLimitModel ReadRateLimit(ConfigReader r, TomlTableNode root)
     {
-        var model = new RateLimitModel { ConsumerLimits = ConsumersHaveLimits(root) };
+        var model = new RateLimitModel();
         var table = r.Table(root, "rate_limit");
         if (table is null)
         {
@@ -55,27 +55,6 @@ public static partial class ConfigLoader
             Timeout = r.Duration(table, "timeout") ?? model.Timeout,
             ResponseHeaders = r.Boolean(table, "response_headers") ?? false,
         };
-    }
-
-    /// <summary>
-    /// Whether some consumer sets <c>limits.requests_per_minute</c>. Only presence is looked at here;
-    /// the consumer tables themselves are read and validated with the consumers.
-    /// </summary>
-    private static bool ConsumersHaveLimits(TomlTableNode root)
-    {
-        if (root.Find("consumer")?.Value is not TomlTableNode consumers)
-        {
-            return false;
-        }
-        foreach (var consumer in consumers.Entries)
-        {
-            if (consumer.Value is TomlTableNode table && table.Find("limits")?.Value is TomlTableNode limits
-                && limits.Find("requests_per_minute") is not null)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>A route's rate_limit and concurrency_limit: each one inline table, or an array of them.</summary>

@@ -131,6 +131,7 @@ public static partial class ConfigLoader
             Log = log,
             Defaults = defaults,
             RateLimit = rateLimit,
+            ConsumerLimits = consumers.Values.Any(c => c.RequestsPerMinute is not null),
             Listeners = listeners.Models.AsReadOnly(),
             Routes = routes.AsReadOnly(),
             Clusters = clusters.Models.ToFrozenDictionary(StringComparer.Ordinal),

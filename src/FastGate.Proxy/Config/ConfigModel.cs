@@ -18,6 +18,11 @@ public sealed record ConfigModel
     public IReadOnlyDictionary<string, ConsumerModel> Consumers { get; init; } = new Dictionary<string, ConsumerModel>();
     /// <summary>The same consumers, indexed by credential for the auth stages.</summary>
     public ConsumerIndex ConsumerIndex { get; init; } = ConsumerIndex.Empty;
+    /// <summary>
+    /// True when some <c>[consumer.NAME.limits]</c> sets <c>requests_per_minute</c>: every route then
+    /// checks the caller's limit, whether or not it has limits of its own.
+    /// </summary>
+    public bool ConsumerLimits { get; init; }
     /// <summary>The file's text with secrets replaced by "[redacted]", served at /config.</summary>
     public string RedactedText { get; init; } = "";
 }

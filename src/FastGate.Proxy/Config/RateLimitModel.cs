@@ -17,9 +17,4 @@ public sealed record RateLimitModel
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMilliseconds(250);
     /// <summary>Adds RateLimit-Limit, -Remaining and -Reset to responses that were let through.</summary>
     public bool ResponseHeaders { get; init; }
-    /// <summary>
-    /// True when some <c>[consumer.NAME.limits]</c> sets <c>requests_per_minute</c>: every route then
-    /// checks the caller's limit, whether or not it has limits of its own.
-    /// </summary>
-    public bool ConsumerLimits { get; init; }
 }

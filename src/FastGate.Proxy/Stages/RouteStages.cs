@@ -14,32 +14,36 @@ public static class RouteStages
     public static StageChain Build(RouteModel route, ConfigModel config, StageServices services)
     {
         List<Stage>? stages = null;
-        void Add(Stage? stage)
+        Add(ref stages, TransformStages.AddressRules(route));
+        Add(ref stages, TransformStages.Cors(route));
+        Add(ref stages, TransformStages.RequestId(route));
+        Add(ref stages, Auth.AuthStage.For(route, config, services));
+        Add(ref stages, RateLimits.RateLimitStage.Create(route, config, services));
+        if (route.Transforms is not null)
         {
-            if (stage is not null)
+            foreach (var stage in TransformStages.Edits(route, services))
             {
-                (stages ??= []).Add(stage);
+                Add(ref stages, stage);
             }
-        }
-
-        Add(TransformStages.AddressRules(route));
-        Add(TransformStages.Cors(route));
-        Add(TransformStages.RequestId(route));
-        Add(Auth.AuthStage.For(route, config, services));
-        Add(RateLimits.RateLimitStage.Create(route, config, services));
-        foreach (var stage in TransformStages.Edits(route, services))
-        {
-            Add(stage);
         }
 
         if (services.CustomStages is { } custom)
         {
             foreach (var stage in custom(route))
             {
-                Add(stage);
+                Add(ref stages, stage);
             }
         }
 
         return stages is null ? StageChain.Empty : new StageChain(stages);
+    }
+
+    // A list only for routes that have stages: a plain route allocates nothing here.
+    private static void Add(ref List<Stage>? stages, Stage? stage)
+    {
+        if (stage is not null)
+        {
+            (stages ??= []).Add(stage);
+        }
     }
 }

@@ -55,7 +55,7 @@ public sealed class RateLimitStage : Stage
             _concurrency[i] = new ConcurrencyRule($"{route.Name}\n{limit.Definition}", (int)limit.Max,
                 new RateLimitKeySelector(limit.Key, limit.HeaderName, route.Name));
         }
-        _consumerLimits = config.RateLimit.ConsumerLimits;
+        _consumerLimits = config.ConsumerLimits;
         _responseHeaders = config.RateLimit.ResponseHeaders;
         _backends = services.RateLimits;
         _local = _backends.Local;
@@ -66,7 +66,7 @@ public sealed class RateLimitStage : Stage
 
     /// <summary>The stage for <paramref name="route"/>, or null when neither it nor any consumer has a limit.</summary>
     public static RateLimitStage? Create(RouteModel route, ConfigModel config, StageServices services) =>
-        route.RateLimits.Count == 0 && route.ConcurrencyLimits.Count == 0 && !config.RateLimit.ConsumerLimits
+        route.RateLimits.Count == 0 && route.ConcurrencyLimits.Count == 0 && !config.ConsumerLimits
             ? null
             : new RateLimitStage(route, config, services);
 

@@ -21,8 +21,8 @@ public class RateLimitStageTests
         public override void WriteLine(string? value) => throw new InvalidOperationException(value);
     }
 
-    private static StageChain Chain(RouteModel route, StageServices services, RateLimitModel? model = null) =>
-        RouteStages.Build(route, ConfigFor(route, model), services);
+    private static StageChain Chain(RouteModel route, StageServices services, RateLimitModel? model = null, bool consumerLimits = false) =>
+        RouteStages.Build(route, ConfigFor(route, model, consumerLimits), services);
 
     private static int Admitted(RouteModel route, StageChain chain, int attempts, string headers = "", byte[]? ip = null, ConsumerModel? consumer = null)
     {
@@ -135,11 +135,10 @@ public class RateLimitStageTests
     public void ConsumerLimit_AppliesAcrossRoutes_AndOnlyToThatConsumer()
     {
         var services = Services();
-        var model = new RateLimitModel { ConsumerLimits = true };
         var a = Route("a");
         var b = Route("b");
-        var chainA = Chain(a, services, model);
-        var chainB = Chain(b, services, model);
+        var chainA = Chain(a, services, consumerLimits: true);
+        var chainB = Chain(b, services, consumerLimits: true);
         var alice = new ConsumerModel("alice") { RequestsPerMinute = 3 };
         Assert.Equal(2, Admitted(a, chainA, 2, consumer: alice));
         Assert.Equal(1, Admitted(b, chainB, 5, consumer: alice));

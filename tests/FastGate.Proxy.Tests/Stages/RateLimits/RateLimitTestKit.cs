@@ -24,8 +24,9 @@ internal static class RateLimitTestKit
     public static RouteRateLimitModel Rate(long requests, TimeSpan per, RateLimitKeyKind key = RateLimitKeyKind.Client, string header = "") =>
         new() { Requests = requests, Per = per, Key = key, HeaderName = header };
 
-    public static ConfigModel ConfigFor(RouteModel route, RateLimitModel? rateLimit = null) => new()
+    public static ConfigModel ConfigFor(RouteModel route, RateLimitModel? rateLimit = null, bool consumerLimits = false) => new()
     {
+        ConsumerLimits = consumerLimits,
         SourcePath = "/test.toml",
         Listeners = [],
         Routes = [route],
