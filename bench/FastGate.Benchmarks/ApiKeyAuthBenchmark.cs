@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -79,7 +80,7 @@ public class ApiKeyAuthBenchmark
 
     private static Exchange Exchange(string head)
     {
-        var request = new Http1RequestHead();
+        var request = new RequestHead();
         request.Buffer = Encoding.ASCII.GetBytes(head);
         request.Length = request.Buffer.Length;
         if (Http1Parser.ParseRequest(request, 100) != Http1Error.None)

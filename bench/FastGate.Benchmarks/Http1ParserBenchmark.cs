@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 
 namespace FastGate.Benchmarks;
@@ -36,8 +37,8 @@ public class Http1ParserBenchmark
         "Server: origin\r\n" +
         "\r\n");
 
-    private readonly Http1RequestHead _request = new();
-    private readonly Http1ResponseHead _response = new();
+    private readonly RequestHead _request = new();
+    private readonly ResponseHead _response = new();
     private ReadOnlySequence<byte> _single;
     private ReadOnlySequence<byte> _multi;
     private byte[] _chunkedBody = [];

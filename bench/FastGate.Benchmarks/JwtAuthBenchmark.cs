@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -116,7 +117,7 @@ public class JwtAuthBenchmark
 
     private static Exchange Exchange(string token)
     {
-        var request = new Http1RequestHead();
+        var request = new RequestHead();
         request.Buffer = Encoding.ASCII.GetBytes($"GET /api/items HTTP/1.1\r\nHost: api.example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\nAuthorization: Bearer {token}\r\n\r\n");
         request.Length = request.Buffer.Length;
         if (Http1Parser.ParseRequest(request, 100) != Http1Error.None)

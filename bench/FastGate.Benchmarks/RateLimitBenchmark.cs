@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -50,7 +51,7 @@ public class RateLimitBenchmark
         _stage = chain.Stages[0];
 
         var bytes = Encoding.ASCII.GetBytes("GET /api/items HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: bench/1.0\r\nX-Tenant: acme\r\nAccept: */*\r\n\r\n");
-        var head = new Http1RequestHead { Buffer = bytes, Length = bytes.Length };
+        var head = new RequestHead { Buffer = bytes, Length = bytes.Length };
         Http1Parser.ParseRequest(head, 100);
         _exchange = new Exchange(head, "10.1.2.3"u8.ToArray(), [10, 1, 2, 3]);
         var cluster = new Cluster(new ClusterModel { Name = "c", Endpoints = [] }, [], new RoundRobinPolicy());

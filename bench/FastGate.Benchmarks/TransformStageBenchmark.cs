@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -58,7 +59,7 @@ public class TransformStageBenchmark
 
     private static Exchange NewExchange(string client)
     {
-        var head = new Http1RequestHead { Buffer = Request, Length = Request.Length };
+        var head = new RequestHead { Buffer = Request, Length = Request.Length };
         Http1Parser.ParseRequest(head, 100);
         return new Exchange(head, Encoding.ASCII.GetBytes(client), IPAddress.Parse(client).GetAddressBytes());
     }

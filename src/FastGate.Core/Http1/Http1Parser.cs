@@ -172,7 +172,7 @@ public static class Http1Parser
 
     /// <summary>Parses a complete request head (as found by <see cref="TryFindHeadEnd"/>) held in <c>request.Buffer[0..request.Length]</c>.</summary>
     /// <remarks>Fills every parsed field of <paramref name="request"/> (previous values are overwritten) and returns the first error.</remarks>
-    public static Http1Error ParseRequest(Http1RequestHead request, int maxHeaders)
+    public static Http1Error ParseRequest(RequestHead request, int maxHeaders)
     {
         request.ClearParsed();
         ReadOnlySpan<byte> buf = request.Buffer.AsSpan(0, request.Length);
@@ -280,7 +280,7 @@ public static class Http1Parser
     /// ContentLength -1, KeepAlive false). Rules that depend on the request (HEAD, 1xx, 204, 304, CONNECT) are the
     /// caller's.
     /// </remarks>
-    public static Http1Error ParseResponse(Http1ResponseHead response, int maxHeaders)
+    public static Http1Error ParseResponse(ResponseHead response, int maxHeaders)
     {
         response.ClearParsed();
         ReadOnlySpan<byte> buf = response.Buffer.AsSpan(0, response.Length);
@@ -345,7 +345,7 @@ public static class Http1Parser
     }
 
     /// <summary>request-line = method SP request-target SP HTTP-version (RFC 9112 section 3), one SP each.</summary>
-    private static Http1Error ParseRequestLine(Http1RequestHead request, ReadOnlySpan<byte> buf, int start, int end)
+    private static Http1Error ParseRequestLine(RequestHead request, ReadOnlySpan<byte> buf, int start, int end)
     {
         ReadOnlySpan<byte> line = buf[start..end];
         Http1Error error = SplitRequestLine(line, out int methodLength, out int targetLength, out request.Version);
@@ -437,7 +437,7 @@ public static class Http1Parser
         return ParseVersion(rest[(targetLength + 1)..], out version, Http1Error.InvalidRequestLine, Http1Error.UnsupportedVersion);
     }
 
-    private static void SplitPathQuery(Http1RequestHead request, ReadOnlySpan<byte> pathAndQuery, int offset)
+    private static void SplitPathQuery(RequestHead request, ReadOnlySpan<byte> pathAndQuery, int offset)
     {
         int q = pathAndQuery.IndexOf((byte)'?');
         request.PathStart = offset;
@@ -500,7 +500,7 @@ public static class Http1Parser
     }
 
     /// <summary>status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4).</summary>
-    private static Http1Error ParseStatusLine(Http1ResponseHead response, ReadOnlySpan<byte> line)
+    private static Http1Error ParseStatusLine(ResponseHead response, ReadOnlySpan<byte> line)
     {
         if (line.Length < 12 || line[8] != (byte)' ')
         {
@@ -541,7 +541,7 @@ public static class Http1Parser
     /// Reads the next header line of a head. False at the empty line that ends the head (error
     /// None) or at a malformed line or one header too many (error set).
     /// </summary>
-    private static bool NextHeader(Http1Head head, ReadOnlySpan<byte> buf, ref int pos, int maxHeaders, out HeaderEntry entry, out Http1Error error)
+    private static bool NextHeader(MessageHead head, ReadOnlySpan<byte> buf, ref int pos, int maxHeaders, out HeaderEntry entry, out Http1Error error)
     {
         error = ParseHeaderLine(buf, ref pos, out entry, out var end);
         if (error != Http1Error.None || end)

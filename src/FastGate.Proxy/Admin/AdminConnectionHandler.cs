@@ -46,7 +46,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
     private async Task ServeAsync(Socket socket, ConnectionListener listener)
     {
         var connection = SocketPipe.Create(socket);
-        var head = new Http1RequestHead();
+        var head = new RequestHead();
         using var deadline = new CancellationTokenSource();
         try
         {
@@ -110,7 +110,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
         }
     }
 
-    private async Task<(int Status, string Type, string Body)> HandleAsync(Http1RequestHead head, string? token)
+    private async Task<(int Status, string Type, string Body)> HandleAsync(RequestHead head, string? token)
     {
         if (!Authorized(head, token))
         {
@@ -135,7 +135,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
         }
     }
 
-    private static bool Authorized(Http1RequestHead head, string? token)
+    private static bool Authorized(RequestHead head, string? token)
     {
         if (string.IsNullOrEmpty(token))
         {

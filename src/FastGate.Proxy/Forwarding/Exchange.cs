@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastGate.Core.Buffers;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
@@ -36,7 +37,7 @@ public sealed class Exchange
     /// <summary>The longest request id kept; a longer incoming x-request-id is replaced.</summary>
     public const int RequestIdLength = 64;
 
-    public Exchange(Http1RequestHead request, byte[] clientAddress, byte[] clientIp)
+    public Exchange(RequestHead request, byte[] clientAddress, byte[] clientIp)
     {
         Request = request;
         ClientAddressBytes = clientAddress;
@@ -44,9 +45,9 @@ public sealed class Exchange
     }
 
     /// <summary>The request head as the client sent it (path normalized).</summary>
-    public Http1RequestHead Request { get; }
+    public RequestHead Request { get; }
     /// <summary>The upstream's final response head, once it arrived.</summary>
-    public Http1ResponseHead? Response { get; internal set; }
+    public ResponseHead? Response { get; internal set; }
     public GatewaySnapshot Snapshot { get; internal set; } = null!;
     public RouteRuntime? Route { get; internal set; }
     public StageChain Chain { get; internal set; } = StageChain.Empty;

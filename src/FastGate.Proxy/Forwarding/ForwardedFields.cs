@@ -12,12 +12,12 @@ internal static class ForwardedFields
     /// Fields that describe one connection (RFC 9110 §7.6.1), and any the message's Connection
     /// header names: they stay on their hop, in either direction.
     /// </summary>
-    public static bool IsHopByHop(Http1Head head, in HeaderEntry header, bool customConnectionTokens) =>
+    public static bool IsHopByHop(MessageHead head, in HeaderEntry header, bool customConnectionTokens) =>
         header.Known is KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection
             or KnownHeader.Te or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade
         || (header.Known == KnownHeader.Other && customConnectionTokens && head.IsNamedByConnection(head.Name(header)));
 
-    public static void Write<T>(ref BufferWriter<T> w, Http1Head head, in HeaderEntry header) where T : IBufferWriter<byte>
+    public static void Write<T>(ref BufferWriter<T> w, MessageHead head, in HeaderEntry header) where T : IBufferWriter<byte>
     {
         w.Write(head.Name(header));
         w.Write(": "u8);

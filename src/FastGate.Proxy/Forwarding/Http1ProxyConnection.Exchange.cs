@@ -240,7 +240,7 @@ public sealed partial class Http1ProxyConnection
         return BeginResponse(response);
     }
 
-    private IoOperation BeginResponse(Http1ResponseHead response)
+    private IoOperation BeginResponse(ResponseHead response)
     {
         var request = _request;
         var status = response.StatusCode;

@@ -11,7 +11,7 @@ public sealed partial class Http1ProxyConnection
     /// Writes the client's response head: the upstream status over HTTP/1.1, its end-to-end
     /// headers, and framing chosen for the client (we may re-chunk, or close to delimit).
     /// </summary>
-    private void WriteResponseHead(Http1ResponseHead response, bool noBody, Http1BodyFraming framing, bool chunkToClient, bool closeClient)
+    private void WriteResponseHead(ResponseHead response, bool noBody, Http1BodyFraming framing, bool chunkToClient, bool closeClient)
     {
         var w = new BufferWriter<PipeWriter>(_output);
         w.Write("HTTP/1.1 "u8);

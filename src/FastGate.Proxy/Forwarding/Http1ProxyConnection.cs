@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Config;
@@ -36,7 +37,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly ITransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly Http1RequestHead _request = new();
+    private readonly RequestHead _request = new();
     private readonly Exchange _exchange;
     // Where the search for the end of the request head stopped; reset when a head is consumed.
     private Http1HeadScanState _headScan;

@@ -38,7 +38,7 @@ internal sealed class UpstreamLeg
     public Http1BodyReader ResponseBody;
 
     /// <summary>The final response head, valid after <see cref="ResponseHeadRead.Final"/>.</summary>
-    public Http1ResponseHead Response => Connection!.Response;
+    public ResponseHead Response => Connection!.Response;
 
     /// <summary>
     /// Picks an endpoint from the exchange's cluster and runs the upstream-chosen stages, which

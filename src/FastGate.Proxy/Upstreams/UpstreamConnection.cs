@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
 
@@ -21,7 +22,7 @@ public sealed class UpstreamConnection : IDisposable
     public PipeWriter Output => _transport.Output;
 
     /// <summary>The response head of the current exchange, reused.</summary>
-    public Http1ResponseHead Response { get; } = new();
+    public ResponseHead Response { get; } = new();
 
     /// <summary>Exchanges already served on this connection (0 while the first one runs).</summary>
     public int Uses { get; set; }

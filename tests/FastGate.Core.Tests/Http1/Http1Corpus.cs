@@ -66,7 +66,7 @@ internal static class Http1Corpus
     {
         var messages = new List<Message>();
         int pos = 0;
-        var head = new Http1RequestHead();
+        var head = new RequestHead();
         while (pos < input.Length)
         {
             var rest = new ReadOnlySequence<byte>(input, pos, input.Length - pos);
@@ -177,7 +177,7 @@ internal static class Http1Corpus
     }
 
     /// <summary>ParseRequest, retried with an added Host line when an HTTP/1.1 head has none.</summary>
-    private static Http1Error ParseOne(Http1RequestHead head, byte[] headBytes, bool injectHost, out bool injected)
+    private static Http1Error ParseOne(RequestHead head, byte[] headBytes, bool injectHost, out bool injected)
     {
         injected = false;
         head.Buffer = headBytes;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using static FastGate.Core.Tests.Http1.Http1TestHelpers;
 
@@ -157,7 +158,7 @@ public class Http1RequestHeadScanTests
         Assert.Equal(expected, error);
         Assert.Equal(line.Length + 2, reads);
         // ParseRequest agrees once the head is complete.
-        Assert.Equal(expected, Http1Parser.ParseRequest(new Http1RequestHead { Buffer = Bytes(line + "\r\nHost: a\r\n\r\n"), Length = line.Length + 13 }, MaxHeaders));
+        Assert.Equal(expected, Http1Parser.ParseRequest(new RequestHead { Buffer = Bytes(line + "\r\nHost: a\r\n\r\n"), Length = line.Length + 13 }, MaxHeaders));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 
 namespace FastGate.Core.Tests.Http1;
@@ -47,9 +48,9 @@ internal static class Http1TestHelpers
     }
 
     /// <summary>Finds the head and parses it; returns the error of whichever step failed.</summary>
-    public static Http1Error ParseRequest(byte[] input, out Http1RequestHead head, out int headLength, int maxHeaders = MaxHeaders)
+    public static Http1Error ParseRequest(byte[] input, out RequestHead head, out int headLength, int maxHeaders = MaxHeaders)
     {
-        head = new Http1RequestHead();
+        head = new RequestHead();
         if (!Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(input), MaxHead, MaxStartLine, out headLength, out Http1Error error))
         {
             return error == Http1Error.None ? Incomplete : error;
@@ -59,14 +60,14 @@ internal static class Http1TestHelpers
         return Http1Parser.ParseRequest(head, maxHeaders);
     }
 
-    public static Http1Error ParseRequest(string input, out Http1RequestHead head) => ParseRequest(Bytes(input), out head, out _);
+    public static Http1Error ParseRequest(string input, out RequestHead head) => ParseRequest(Bytes(input), out head, out _);
 
     public static Http1Error ParseRequest(string input) => ParseRequest(Bytes(input), out _, out _);
 
-    public static Http1Error ParseResponse(string input, out Http1ResponseHead head)
+    public static Http1Error ParseResponse(string input, out ResponseHead head)
     {
         byte[] bytes = Bytes(input);
-        head = new Http1ResponseHead();
+        head = new ResponseHead();
         if (!Http1Parser.TryFindHeadEnd(new ReadOnlySequence<byte>(bytes), MaxHead, MaxStartLine, out int headLength, out Http1Error error))
         {
             return error == Http1Error.None ? Incomplete : error;

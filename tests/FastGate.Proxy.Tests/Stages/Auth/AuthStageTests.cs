@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using FastGate.Core.Buffers;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -55,7 +56,7 @@ public sealed class AuthStageTests
             head.Append(header).Append("\r\n");
         }
         head.Append("\r\n");
-        var request = new Http1RequestHead();
+        var request = new RequestHead();
         request.Buffer = Encoding.UTF8.GetBytes(head.ToString());
         request.Length = request.Buffer.Length;
         Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(request, 100));

@@ -1,4 +1,5 @@
 using System.Text;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
@@ -40,7 +41,7 @@ internal static class RateLimitTestKit
     public static Exchange Exchange(RouteModel route, StageChain chain, string headers = "", byte[]? clientIp = null, ConsumerModel? consumer = null)
     {
         var bytes = Encoding.ASCII.GetBytes($"GET /x HTTP/1.1\r\nHost: example\r\n{headers}\r\n");
-        var head = new Http1RequestHead { Buffer = bytes, Length = bytes.Length };
+        var head = new RequestHead { Buffer = bytes, Length = bytes.Length };
         Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(head, 100));
         var ip = clientIp ?? [127, 0, 0, 1];
         var exchange = new Exchange(head, Encoding.ASCII.GetBytes(string.Join('.', ip)), ip);

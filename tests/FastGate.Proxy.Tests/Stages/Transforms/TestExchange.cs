@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
@@ -13,7 +14,7 @@ internal static class TestExchange
     public static Exchange Create(string head, string clientIp = "127.0.0.1")
     {
         var bytes = Encoding.Latin1.GetBytes(head);
-        var request = new Http1RequestHead { Buffer = bytes, Length = bytes.Length };
+        var request = new RequestHead { Buffer = bytes, Length = bytes.Length };
         Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(request, 100));
         return new Exchange(request, Encoding.ASCII.GetBytes(clientIp), IPAddress.Parse(clientIp).GetAddressBytes());
     }

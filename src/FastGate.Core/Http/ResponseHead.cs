@@ -1,9 +1,7 @@
-using FastGate.Core.Http;
+namespace FastGate.Core.Http;
 
-namespace FastGate.Core.Http1;
-
-/// <summary>A parsed response head from an upstream, as byte ranges into <see cref="Http1Head.Buffer"/>; reused.</summary>
-public sealed class Http1ResponseHead : Http1Head
+/// <summary>A parsed response head from an upstream, as byte ranges into <see cref="MessageHead.Buffer"/>; reused.</summary>
+public sealed class ResponseHead : MessageHead
 {
     public int StatusCode;
     public int ReasonStart, ReasonLength;

@@ -1,12 +1,10 @@
-using FastGate.Core.Http;
-
-namespace FastGate.Core.Http1;
+namespace FastGate.Core.Http;
 
 /// <summary>
-/// A parsed request head: byte ranges into <see cref="Http1Head.Buffer"/>, reused across requests
-/// of a connection (call <see cref="Http1Head.Reset"/>), so parsing allocates nothing in steady state.
+/// A parsed request head: byte ranges into <see cref="MessageHead.Buffer"/>, reused across requests
+/// of a connection (call <see cref="MessageHead.Reset"/>), so parsing allocates nothing in steady state.
 /// </summary>
-public sealed class Http1RequestHead : Http1Head
+public sealed class RequestHead : MessageHead
 {
     public RequestMethod Method;
     public int MethodStart, MethodLength;
@@ -15,7 +13,7 @@ public sealed class Http1RequestHead : Http1Head
     /// <summary>
     /// The path (absolute-path of origin-form, or the path of absolute-form; "*" for asterisk-form). A proxy that
     /// normalizes it (<see cref="Http.PathNormalizer"/>) may point this range at a copy written after
-    /// <see cref="Http1Head.Length"/> in the same buffer; <see cref="Target"/> keeps the bytes as sent.
+    /// <see cref="MessageHead.Length"/> in the same buffer; <see cref="Target"/> keeps the bytes as sent.
     /// </summary>
     public int PathStart, PathLength;
     /// <summary>The query including its leading '?', or length 0.</summary>

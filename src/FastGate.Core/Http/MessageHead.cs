@@ -1,14 +1,15 @@
 using System.Text;
-using FastGate.Core.Http;
 
-namespace FastGate.Core.Http1;
+namespace FastGate.Core.Http;
 
 /// <summary>
-/// What request and response heads share: the head bytes, the header entries as ranges into
-/// them, and the framing facts the parser derives. Reused across messages (reset, never
-/// reallocated), so parsing allocates nothing in steady state.
+/// What request and response heads share, whatever protocol carried them: the head bytes, the
+/// header entries as ranges into them, and the framing facts derived from them. The HTTP/1.1
+/// parser fills it from the bytes as received; a decoder of compressed heads (HPACK) fills it
+/// by writing the decoded fields to <see cref="Buffer"/> and adding their ranges. Reused across
+/// messages (reset, never reallocated), so filling it allocates nothing in steady state.
 /// </summary>
-public abstract class Http1Head
+public abstract class MessageHead
 {
     private HeaderEntry[] _headers = [];
 
