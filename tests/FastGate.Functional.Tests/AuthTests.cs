@@ -334,4 +334,41 @@ public sealed class AuthTests(AuthGatewayFixture fixture) : IClassFixture<AuthGa
         Assert.Equal(200, await StatusAsync("erin-key"));
         Assert.Equal(401, await StatusAsync("nobody-key"));
     }
+
+    [Fact]
+    public async Task Consumer_IsInTheAccessLogAndTheMetrics()
+    {
+        await using var gateway = await FastGateProcess.StartAsync($$"""
+            [admin]
+            listen = "{admin}"
+            [log]
+            access = "access.log"
+            [[listener]]
+            name = "web"
+            listen = "{listen}"
+            [consumer.frank]
+            keys = ["frank-key"]
+            [[route]]
+            name = "keys"
+            path_prefix = "/"
+            cluster = "mock"
+            auth = ["api_key"]
+            [cluster.mock]
+            endpoints = ["{{fixture.Upstream.Address}}"]
+            """);
+        await using (var connection = await RawHttpConnection.ConnectAsync(gateway.Port))
+        {
+            await connection.SendAsync("GET /echo?who=frank HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: frank-key\r\n\r\n");
+            Assert.Equal(200, (await connection.ReadResponseAsync()).Status);
+            await connection.SendAsync("GET /echo?who=nobody HTTP/1.1\r\nHost: gw.test\r\n\r\n");
+            Assert.Equal(401, (await connection.ReadResponseAsync()).Status);
+        }
+
+        var entry = await AccessLogFile.WaitForEntryAsync(Path.Combine(gateway.Directory, "access.log"), "who=frank");
+        Assert.Equal("frank", entry.GetProperty("consumer").GetString());
+        var anonymous = await AccessLogFile.WaitForEntryAsync(Path.Combine(gateway.Directory, "access.log"), "who=nobody");
+        Assert.Equal("", anonymous.GetProperty("consumer").GetString());
+        var metrics = await gateway.MetricsAsync();
+        Assert.Equal(1, FastGateProcess.Metric(metrics, "fastgate_consumer_requests_total{consumer=\"frank\",code=\"2xx\"}"));
+    }
 }

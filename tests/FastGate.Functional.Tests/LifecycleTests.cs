@@ -144,8 +144,7 @@ public sealed class LifecycleTests(UpstreamsFixture upstreams)
         var rotatedPath = logPath + ".1";
 
         (await client.GetAsync("/echo?first=1", cts.Token)).Dispose();
-        var first = await WaitForLineAsync(logPath, "first=1", cts.Token);
-        var entry = JsonDocument.Parse(first).RootElement;
+        var entry = await AccessLogFile.WaitForEntryAsync(logPath, "first=1");
         Assert.Equal(200, entry.GetProperty("status").GetInt32());
         Assert.Equal("GET", entry.GetProperty("method").GetString());
         Assert.StartsWith("/echo", entry.GetProperty("path").GetString());
@@ -156,27 +155,8 @@ public sealed class LifecycleTests(UpstreamsFixture upstreams)
         await gateway.Process.WaitForLineAsync(l => l.Contains("access log reopened", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
         (await client.GetAsync("/echo?second=1", cts.Token)).Dispose();
 
-        var second = JsonDocument.Parse(await WaitForLineAsync(logPath, "second=1", cts.Token)).RootElement;
+        var second = await AccessLogFile.WaitForEntryAsync(logPath, "second=1");
         Assert.Equal(200, second.GetProperty("status").GetInt32());
         Assert.DoesNotContain("second=1", await File.ReadAllTextAsync(rotatedPath, cts.Token));
-    }
-
-    private static async Task<string> WaitForLineAsync(string path, string fragment, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (File.Exists(path))
-            {
-                // The daemon holds the file open for writing; share it.
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(stream);
-                var line = (await reader.ReadToEndAsync(cancellationToken)).Split('\n').FirstOrDefault(l => l.Contains(fragment, StringComparison.Ordinal));
-                if (line is not null)
-                {
-                    return line;
-                }
-            }
-            await Task.Delay(50, cancellationToken);
-        }
     }
 }

@@ -157,20 +157,7 @@ public sealed class TransformTests(TransformGatewayFixture fixture) : IClassFixt
         Assert.Matches("^[0-9a-f]{32}$", id);
         Assert.Equal(id, Echo(response).GetProperty("headers").GetProperty("x-request-id").GetString());
 
-        var log = Path.Combine(fixture.Gateway.Directory, "access.log");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!(File.Exists(log) && (await ReadSharedAsync(log)).Contains($"\"request_id\":\"{id}\"", StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"request id {id} not in the access log:\n{(File.Exists(log) ? await ReadSharedAsync(log) : "(none)")}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<string> ReadSharedAsync(string path)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync();
+        await AccessLogFile.WaitForLineAsync(Path.Combine(fixture.Gateway.Directory, "access.log"), $"\"request_id\":\"{id}\"");
     }
 
     [Fact]

@@ -527,6 +527,10 @@ public sealed partial class Http1ProxyConnection
         metrics.AddBytesIn(_exchange.BytesIn);
         metrics.AddBytesOut(_exchange.BytesOut);
         (route?.State ?? metrics.Unrouted).Count(status);
+        if (_exchange.Consumer is { } consumer)
+        {
+            metrics.Consumer(consumer.Name).Count(status);
+        }
         var log = _gateway.AccessLog;
         if (log is not null)
         {

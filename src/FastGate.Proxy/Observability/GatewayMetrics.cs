@@ -11,6 +11,7 @@ namespace FastGate.Proxy.Observability;
 public sealed class GatewayMetrics
 {
     private readonly ConcurrentDictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConsumerState> _consumers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ListenerState> _listeners = new(StringComparer.Ordinal);
     private long _activeConnections;
     private long _connectionsTotal;
@@ -29,6 +30,9 @@ public sealed class GatewayMetrics
     public AuthRefusalCounters AuthRefusals { get; } = new();
 
     public RouteState Route(string name) => _routes.GetOrAdd(name, static n => new RouteState(n));
+
+    /// <summary>The counters of a consumer an auth stage named.</summary>
+    public ConsumerState Consumer(string name) => _consumers.GetOrAdd(name, static n => new ConsumerState(n));
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
 
@@ -57,10 +61,15 @@ public sealed class GatewayMetrics
     {
         var text = new StringBuilder(4096);
         text.Append("# HELP fastgate_requests_total Requests answered, by route and status class.\n# TYPE fastgate_requests_total counter\n");
-        WriteRoute(text, Unrouted);
+        WriteCounts(text, "fastgate_requests_total{route=\"", Unrouted);
         foreach (var route in _routes.Values.OrderBy(r => r.Name, StringComparer.Ordinal))
         {
-            WriteRoute(text, route);
+            WriteCounts(text, "fastgate_requests_total{route=\"", route);
+        }
+        text.Append("# HELP fastgate_consumer_requests_total Requests answered, by consumer and status class.\n# TYPE fastgate_consumer_requests_total counter\n");
+        foreach (var consumer in _consumers.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            WriteCounts(text, "fastgate_consumer_requests_total{consumer=\"", consumer);
         }
         text.Append("# HELP fastgate_upstream_response_seconds Time from sending the request head upstream to receiving the response head.\n# TYPE fastgate_upstream_response_seconds histogram\n");
         UpstreamLatency.WriteTo(text, "fastgate_upstream_response_seconds", "");
@@ -93,16 +102,17 @@ public sealed class GatewayMetrics
         return text.ToString();
     }
 
-    private static void WriteRoute(StringBuilder text, RouteState route)
+    /// <param name="opening">The metric name and its first label up to the opening quote of the name.</param>
+    private static void WriteCounts(StringBuilder text, string opening, RequestCounts counts)
     {
         for (var statusClass = 1; statusClass <= 5; statusClass++)
         {
-            var count = route.Requests(statusClass);
+            var count = counts.Requests(statusClass);
             if (count == 0)
             {
                 continue;
             }
-            text.Append("fastgate_requests_total{route=\"").Append(Escape(route.Name)).Append("\",code=\"").Append(statusClass).Append("xx\"} ").Append(count).Append('\n');
+            text.Append(opening).Append(Escape(counts.Name)).Append("\",code=\"").Append(statusClass).Append("xx\"} ").Append(count).Append('\n');
         }
     }
 
