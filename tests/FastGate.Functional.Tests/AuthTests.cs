@@ -258,35 +258,13 @@ public sealed class AuthTests(AuthGatewayFixture fixture) : IClassFixture<AuthGa
     [Fact]
     public async Task Reload_NewKeysTakeEffectAndRemovedOnesStop()
     {
-        static string Config(string upstream, string key) => $$"""
-            [admin]
-            listen = "{admin}"
-            [log]
-            access = "off"
-            [[listener]]
-            name = "web"
-            listen = "{listen}"
-            [consumer.carol]
-            keys = ["{{key}}"]
-            [[route]]
-            name = "keys"
-            path_prefix = "/"
-            cluster = "mock"
-            auth = ["api_key"]
-            [cluster.mock]
-            endpoints = ["{{upstream}}"]
-            """;
-        await using var gateway = await FastGateProcess.StartAsync(Config(fixture.Upstream.Address, "carol-old-key"));
-        async Task<int> StatusAsync(string key)
-        {
-            await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
-            await connection.SendAsync($"GET /echo HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: {key}\r\n\r\n");
-            return (await connection.ReadResponseAsync()).Status;
-        }
+        static string Carol(string key) => $"[consumer.carol]\nkeys = [\"{key}\"]";
+        await using var gateway = await FastGateProcess.StartAsync(KeysConfig(Carol("carol-old-key")));
+        Task<int> StatusAsync(string key) => AuthTests.StatusAsync(gateway, key);
         Assert.Equal(200, await StatusAsync("carol-old-key"));
         Assert.Equal(401, await StatusAsync("carol-new-key"));
 
-        gateway.WriteConfig(Config(fixture.Upstream.Address, "carol-new-key"));
+        gateway.WriteConfig(KeysConfig(Carol("carol-new-key")));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var reload = await gateway.Admin.PostAsync("/reload", null, cts.Token);
         Assert.Equal(200, (int)reload.StatusCode);
@@ -295,79 +273,70 @@ public sealed class AuthTests(AuthGatewayFixture fixture) : IClassFixture<AuthGa
         Assert.Equal(200, await StatusAsync("carol-new-key"));
     }
 
+    /// <summary>A daemon of its own with these consumers and one route that takes their API keys.</summary>
+    private Task<FastGateProcess> StartKeysGatewayAsync(string consumers, string access = "off") =>
+        FastGateProcess.StartAsync(KeysConfig(consumers, access));
+
+    private string KeysConfig(string consumers, string access = "off") => $$"""
+            [admin]
+            listen = "{admin}"
+            [log]
+            access = "{{access}}"
+            [[listener]]
+            name = "web"
+            listen = "{listen}"
+            {{consumers}}
+            [[route]]
+            name = "keys"
+            path_prefix = "/"
+            cluster = "mock"
+            auth = ["api_key"]
+            [cluster.mock]
+            endpoints = ["{{fixture.Upstream.Address}}"]
+            """;
+
+    private static async Task<int> StatusAsync(FastGateProcess gateway, string? key, string target = "/echo")
+    {
+        await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
+        var credential = key is null ? "" : $"X-Api-Key: {key}\r\n";
+        await connection.SendAsync($"GET {target} HTTP/1.1\r\nHost: gw.test\r\n{credential}\r\n");
+        return (await connection.ReadResponseAsync()).Status;
+    }
+
     /// <summary>Auth runs before the rate limits, so a consumer's own limit counts that consumer only.</summary>
     [Fact]
     public async Task ConsumerLimit_CountsTheConsumerTheKeyNamed()
     {
-        await using var gateway = await FastGateProcess.StartAsync($$"""
-            [admin]
-            listen = "{admin}"
-            [log]
-            access = "off"
-            [[listener]]
-            name = "web"
-            listen = "{listen}"
+        await using var gateway = await StartKeysGatewayAsync("""
             [consumer.dave]
             keys = ["dave-key"]
             [consumer.dave.limits]
             requests_per_minute = 2
             [consumer.erin]
             keys = ["erin-key"]
-            [[route]]
-            name = "keys"
-            path_prefix = "/"
-            cluster = "mock"
-            auth = ["api_key"]
-            [cluster.mock]
-            endpoints = ["{{fixture.Upstream.Address}}"]
             """);
-        async Task<int> StatusAsync(string key)
-        {
-            await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
-            await connection.SendAsync($"GET /echo HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: {key}\r\n\r\n");
-            return (await connection.ReadResponseAsync()).Status;
-        }
 
-        Assert.Equal(200, await StatusAsync("dave-key"));
-        Assert.Equal(200, await StatusAsync("dave-key"));
-        Assert.Equal(429, await StatusAsync("dave-key"));
-        Assert.Equal(200, await StatusAsync("erin-key"));
-        Assert.Equal(401, await StatusAsync("nobody-key"));
+        Assert.Equal(200, await StatusAsync(gateway, "dave-key"));
+        Assert.Equal(200, await StatusAsync(gateway, "dave-key"));
+        Assert.Equal(429, await StatusAsync(gateway, "dave-key"));
+        Assert.Equal(200, await StatusAsync(gateway, "erin-key"));
+        Assert.Equal(401, await StatusAsync(gateway, "nobody-key"));
     }
 
     [Fact]
     public async Task Consumer_IsInTheAccessLogAndTheMetrics()
     {
-        await using var gateway = await FastGateProcess.StartAsync($$"""
-            [admin]
-            listen = "{admin}"
-            [log]
-            access = "access.log"
-            [[listener]]
-            name = "web"
-            listen = "{listen}"
+        await using var gateway = await StartKeysGatewayAsync("""
             [consumer.frank]
             keys = ["frank-key"]
-            [[route]]
-            name = "keys"
-            path_prefix = "/"
-            cluster = "mock"
-            auth = ["api_key"]
-            [cluster.mock]
-            endpoints = ["{{fixture.Upstream.Address}}"]
-            """);
-        await using (var connection = await RawHttpConnection.ConnectAsync(gateway.Port))
-        {
-            await connection.SendAsync("GET /echo?who=frank HTTP/1.1\r\nHost: gw.test\r\nX-Api-Key: frank-key\r\n\r\n");
-            Assert.Equal(200, (await connection.ReadResponseAsync()).Status);
-            await connection.SendAsync("GET /echo?who=nobody HTTP/1.1\r\nHost: gw.test\r\n\r\n");
-            Assert.Equal(401, (await connection.ReadResponseAsync()).Status);
-        }
+            """, access: "access.log");
 
-        var entry = await AccessLogFile.WaitForEntryAsync(Path.Combine(gateway.Directory, "access.log"), "who=frank");
-        Assert.Equal("frank", entry.GetProperty("consumer").GetString());
-        var anonymous = await AccessLogFile.WaitForEntryAsync(Path.Combine(gateway.Directory, "access.log"), "who=nobody");
-        Assert.Equal("", anonymous.GetProperty("consumer").GetString());
+        Assert.Equal(200, await StatusAsync(gateway, "frank-key", "/echo?who=frank"));
+        Assert.Equal(401, await StatusAsync(gateway, null, "/echo?who=nobody"));
+
+        var log = Path.Combine(gateway.Directory, "access.log");
+        Assert.Equal("frank", (await AccessLogFile.WaitForEntryAsync(log, "who=frank")).GetProperty("consumer").GetString());
+        Assert.Equal("", (await AccessLogFile.WaitForEntryAsync(log, "who=nobody")).GetProperty("consumer").GetString());
         var metrics = await gateway.MetricsAsync();
         Assert.Equal(1, FastGateProcess.Metric(metrics, "fastgate_consumer_requests_total{consumer=\"frank\",code=\"2xx\"}"));
     }
