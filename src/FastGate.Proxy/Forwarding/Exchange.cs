@@ -23,16 +23,10 @@ public sealed class Exchange
 {
     private object?[] _slots = [];
     private long[] _values = [];
-    private readonly PooledByteBuffer _requestBody = new();
-    private readonly PooledByteBuffer _replacement = new();
-    private readonly PooledByteBuffer _localBody = new();
-    private readonly PooledByteBuffer _upstreamTarget = new();
-    private readonly PooledByteBuffer _upstreamHost = new();
-    private readonly byte[] _requestId = new byte[RequestIdLength];
-    private int _requestIdLength;
-    private PooledByteBuffer[] _carries = [];
-    private readonly PooledByteBuffer _passA = new();
-    private readonly PooledByteBuffer _passB = new();
+    private ExchangeScratch? _scratch;
+
+    /// <summary>What stages write, made when a stage first needs it.</summary>
+    private ExchangeScratch Scratch => _scratch ??= new ExchangeScratch();
 
     /// <summary>The longest request id kept; a longer incoming x-request-id is replaced.</summary>
     public const int RequestIdLength = 64;
@@ -81,39 +75,47 @@ public sealed class Exchange
     public Span<long> Values => _values.AsSpan(0, Chain.SlotCount);
 
     /// <summary>Fields to set, add or drop on the request sent upstream.</summary>
-    public HeaderEdits UpstreamRequestHeaders { get; } = new();
+    public HeaderEdits UpstreamRequestHeaders => Scratch.UpstreamRequestHeaders;
     /// <summary>Fields to set, add or drop on the response the client gets (proxied or local).</summary>
-    public HeaderEdits ResponseHeaders { get; } = new();
+    public HeaderEdits ResponseHeaders => Scratch.ResponseHeaders;
+
+    /// <summary>The upstream request's edits when a stage made any (the front's fast check).</summary>
+    internal HeaderEdits? UpstreamRequestEdits => _scratch is { UpstreamRequestHeaders.Count: > 0 } s ? s.UpstreamRequestHeaders : null;
+    /// <summary>The client response's edits when a stage made any.</summary>
+    internal HeaderEdits? ResponseEdits => _scratch is { ResponseHeaders.Count: > 0 } s ? s.ResponseHeaders : null;
 
     /// <summary>The x-request-id of this exchange: the client's, or one a stage generated; empty when none.</summary>
-    public ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
+    public ReadOnlySpan<byte> RequestId => _scratch is { } s ? s.RequestId.AsSpan(0, s.RequestIdLength) : default;
 
     public void SetRequestId(ReadOnlySpan<byte> id)
     {
+        var scratch = Scratch;
         var length = Math.Min(id.Length, RequestIdLength);
-        id[..length].CopyTo(_requestId);
-        _requestIdLength = length;
+        id[..length].CopyTo(scratch.RequestId);
+        scratch.RequestIdLength = length;
     }
 
     /// <summary>True when a stage replaced the target (path and query) sent upstream.</summary>
-    public bool HasUpstreamTarget => _upstreamTarget.Length > 0;
-    public ReadOnlySpan<byte> UpstreamTarget => _upstreamTarget.WrittenSpan;
+    public bool HasUpstreamTarget => _scratch is { UpstreamTarget.Length: > 0 };
+    public ReadOnlySpan<byte> UpstreamTarget => _scratch is { } s ? s.UpstreamTarget.WrittenSpan : default;
 
     /// <summary>Sends <paramref name="target"/> (a path starting with '/', with its query if any) upstream instead of the client's.</summary>
     public void SetUpstreamTarget(ReadOnlySpan<byte> target)
     {
-        _upstreamTarget.Clear();
-        _upstreamTarget.Write(target);
+        var buffer = Scratch.UpstreamTarget;
+        buffer.Clear();
+        buffer.Write(target);
     }
 
-    public bool HasUpstreamHost => _upstreamHost.Length > 0;
-    public ReadOnlySpan<byte> UpstreamHost => _upstreamHost.WrittenSpan;
+    public bool HasUpstreamHost => _scratch is { UpstreamHost.Length: > 0 };
+    public ReadOnlySpan<byte> UpstreamHost => _scratch is { } s ? s.UpstreamHost.WrittenSpan : default;
 
     /// <summary>Sends this Host upstream instead of the client's.</summary>
     public void SetUpstreamHost(ReadOnlySpan<byte> host)
     {
-        _upstreamHost.Clear();
-        _upstreamHost.Write(host);
+        var buffer = Scratch.UpstreamHost;
+        buffer.Clear();
+        buffer.Write(host);
     }
 
     // ---- local answers ----
@@ -122,10 +124,9 @@ public sealed class Exchange
     public int LocalStatus { get; private set; }
     public bool IsAnswered => LocalStatus != 0;
     /// <summary>Fields of the local answer (WWW-Authenticate, Retry-After, Location...).</summary>
-    public HeaderEdits LocalHeaders { get; } = new();
-    public ReadOnlySpan<byte> LocalBody => _localBody.WrittenSpan;
-    public ReadOnlySpan<byte> LocalContentType => _localContentType.WrittenSpan;
-    private readonly PooledByteBuffer _localContentType = new();
+    public HeaderEdits LocalHeaders => Scratch.LocalHeaders;
+    public ReadOnlySpan<byte> LocalBody => _scratch is { } s ? s.LocalBody.WrittenSpan : default;
+    public ReadOnlySpan<byte> LocalContentType => _scratch is { } s ? s.LocalContentType.WrittenSpan : default;
 
     /// <summary>Answers with <paramref name="status"/> and the proxy's usual short text body for it.</summary>
     public StageOutcome Answer(int status) => Answer(status, default, default);
@@ -137,11 +138,12 @@ public sealed class Exchange
     /// </summary>
     public StageOutcome Answer(int status, ReadOnlySpan<byte> body, ReadOnlySpan<byte> contentType)
     {
+        var scratch = Scratch;
         LocalStatus = status;
-        _localBody.Clear();
-        _localBody.Write(body);
-        _localContentType.Clear();
-        _localContentType.Write(contentType);
+        scratch.LocalBody.Clear();
+        scratch.LocalBody.Write(body);
+        scratch.LocalContentType.Clear();
+        scratch.LocalContentType.Write(contentType);
         return StageOutcome.Answered;
     }
 
@@ -151,37 +153,40 @@ public sealed class Exchange
     // ---- bodies ----
 
     /// <summary>The whole request body, when the route's chain buffers it.</summary>
-    public ReadOnlySpan<byte> RequestBody => _requestBody.WrittenSpan;
-    internal PooledByteBuffer RequestBodyBuffer => _requestBody;
+    public ReadOnlySpan<byte> RequestBody => _scratch is { } s ? s.RequestBody.WrittenSpan : default;
+    internal PooledByteBuffer RequestBodyBuffer => Scratch.RequestBody;
 
     /// <summary>Where a body phase writes what replaces the bytes it was shown (<see cref="BodyVerdict.Replace"/>).</summary>
-    public PooledByteBuffer Replacement => _replacement;
+    public PooledByteBuffer Replacement => Scratch.Replacement;
 
     internal void TakeReplacementAsRequestBody()
     {
-        _requestBody.Swap(_replacement);
-        _replacement.Clear();
+        var scratch = Scratch;
+        scratch.RequestBody.Swap(scratch.Replacement);
+        scratch.Replacement.Clear();
     }
 
     /// <summary>See <see cref="StageChain.RunResponseBody"/>.</summary>
     internal bool PassResponseBody(Stage[] stages, ReadOnlySpan<byte> data, bool endOfBody, out ReadOnlySpan<byte> output)
     {
-        if (_carries.Length < stages.Length)
+        var scratch = Scratch;
+        if (scratch.Carries.Length < stages.Length)
         {
-            Array.Resize(ref _carries, stages.Length);
+            Array.Resize(ref scratch.Carries, stages.Length);
         }
+        var replacement = scratch.Replacement;
         var current = data;
-        // Each stage's input lands in the pass buffer the previous stage's output is not in.
-        var next = _passA;
+        // Each stage's output lands in the pass buffer the previous stage's output is not in.
+        var next = scratch.PassA;
         for (var i = 0; i < stages.Length; i++)
         {
-            var carry = _carries[i] ??= new PooledByteBuffer();
+            var carry = scratch.Carries[i] ??= new PooledByteBuffer();
             if (carry.Length > 0)
             {
                 carry.Write(current);
                 current = carry.WrittenSpan;
             }
-            _replacement.Clear();
+            replacement.Clear();
             var verdict = stages[i].OnResponseBody(this, current, endOfBody);
             var keep = 0;
             switch (verdict.Kind)
@@ -196,7 +201,7 @@ public sealed class Exchange
             next.Clear();
             if (verdict.Kind == BodyVerdictKind.Replace)
             {
-                next.Write(_replacement.WrittenSpan);
+                next.Write(replacement.WrittenSpan);
             }
             else
             {
@@ -212,7 +217,7 @@ public sealed class Exchange
                 carry.Write(current[^keep..]);
             }
             current = next.WrittenSpan;
-            next = ReferenceEquals(next, _passA) ? _passB : _passA;
+            next = ReferenceEquals(next, scratch.PassA) ? scratch.PassB : scratch.PassA;
         }
         output = current;
         return true;
@@ -238,7 +243,10 @@ public sealed class Exchange
         Consumer = null;
         InputTokens = OutputTokens = 0;
         LocalStatus = 0;
-        _requestIdLength = 0;
+        if (_scratch is { } scratch)
+        {
+            scratch.RequestIdLength = 0;
+        }
     }
 
     /// <summary>The route matched: its chain's slots are made ready.</summary>
@@ -258,49 +266,16 @@ public sealed class Exchange
     /// <summary>Clears what stages left and gives large buffers back; called when the exchange ended.</summary>
     internal void Clear()
     {
-        if (ReferenceEquals(Chain, StageChain.Empty) && LocalStatus == 0)
-        {
-            // Only stages write here: an exchange on a route without any left nothing to clear.
-            return;
-        }
+        LocalStatus = 0;
         Slots.Clear();
         Values.Clear();
-        UpstreamRequestHeaders.Clear();
-        ResponseHeaders.Clear();
-        LocalHeaders.Clear();
-        _localBody.Clear();
-        _localContentType.Clear();
-        _requestBody.Clear();
-        _replacement.Clear();
-        _upstreamTarget.Clear();
-        _upstreamHost.Clear();
-        foreach (var carry in _carries)
-        {
-            carry?.Clear();
-        }
-        _passA.Clear();
-        _passB.Clear();
-        LocalStatus = 0;
+        _scratch?.Clear();
     }
 
     /// <summary>Gives every pooled buffer back: the connection is closing.</summary>
     internal void Release()
     {
         Clear();
-        UpstreamRequestHeaders.Release();
-        ResponseHeaders.Release();
-        LocalHeaders.Release();
-        _localBody.Release();
-        _localContentType.Release();
-        _requestBody.Release();
-        _replacement.Release();
-        _upstreamTarget.Release();
-        _upstreamHost.Release();
-        foreach (var carry in _carries)
-        {
-            carry?.Release();
-        }
-        _passA.Release();
-        _passB.Release();
+        _scratch?.Release();
     }
 }

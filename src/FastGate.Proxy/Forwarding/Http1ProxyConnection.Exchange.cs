@@ -391,7 +391,7 @@ public sealed partial class Http1ProxyConnection
         }
         DropUpstream();
         _exchange.Status = status;
-        if (_exchange.IsAnswered || _exchange.ResponseHeaders.Count > 0)
+        if (_exchange.IsAnswered || _exchange.ResponseEdits is not null)
         {
             WriteLocalAnswer(status, close);
         }

@@ -20,11 +20,10 @@ public sealed partial class Http1ProxyConnection
         w.Write(response.Reason);
         w.Write("\r\n"u8);
         var customConnectionTokens = response.HasCustomConnectionTokens();
-        var edits = _exchange.ResponseHeaders;
-        var edited = edits.Count > 0;
+        var edits = _exchange.ResponseEdits;
         foreach (ref readonly var header in response.Headers)
         {
-            if (ForwardedFields.IsHopByHop(response, header, customConnectionTokens) || (edited && edits.Drops(response.Name(header))))
+            if (ForwardedFields.IsHopByHop(response, header, customConnectionTokens) || (edits is not null && edits.Drops(response.Name(header))))
             {
                 continue;
             }
@@ -37,10 +36,7 @@ public sealed partial class Http1ProxyConnection
             }
             ForwardedFields.Write(ref w, response, header);
         }
-        if (edited)
-        {
-            edits.WriteFields(ref w);
-        }
+        edits?.WriteFields(ref w);
         if (!noBody && framing == Http1BodyFraming.ContentLength)
         {
             w.Write("Content-Length: "u8);

@@ -269,7 +269,7 @@ public sealed partial class Http1ProxyConnection
         {
             exchange.LocalHeaders.WriteFields(ref w);
         }
-        exchange.ResponseHeaders.WriteFields(ref w);
+        exchange.ResponseEdits?.WriteFields(ref w);
         if (!bodiless)
         {
             if (!contentType.IsEmpty)

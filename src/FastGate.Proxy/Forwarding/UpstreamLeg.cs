@@ -213,8 +213,7 @@ internal sealed class UpstreamLeg
         var request = exchange.Request;
         var route = exchange.Route!;
         var endpoint = exchange.Endpoint!;
-        var edits = exchange.UpstreamRequestHeaders;
-        var edited = edits.Count > 0;
+        var edits = exchange.UpstreamRequestEdits;
         var w = new BufferWriter<PipeWriter>(output);
         w.Write(request.MethodBytes);
         w.Write((byte)' ');
@@ -260,16 +259,13 @@ internal sealed class UpstreamLeg
                     forwardedFor = true;
                     continue;
             }
-            if (edited && edits.Drops(request.Name(header)))
+            if (edits is not null && edits.Drops(request.Name(header)))
             {
                 continue;
             }
             ForwardedFields.Write(ref w, request, header);
         }
-        if (edited)
-        {
-            edits.WriteFields(ref w);
-        }
+        edits?.WriteFields(ref w);
 
         // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
         // parser already folded into Host; HTTP/1.0 clients may send none.
