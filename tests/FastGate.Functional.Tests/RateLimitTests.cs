@@ -75,12 +75,21 @@ public sealed class RateLimitTests(UpstreamsFixture upstreams)
         await using var gateway = await FastGateProcess.StartAsync(Config("concurrency_limit = { max = 1, key = \"route\" }"));
         using var client = Clients.Http11(gateway.BaseUri);
 
-        var slow = client.GetAsync("/limited/delay/1500");
-        // Wait until the slow one holds the slot: a quick request is refused from then on.
+        // The slow request and the probes race for the one slot: wait until the slow one holds
+        // it, so a quick request is refused; a slow one that came while a probe held the slot was
+        // refused itself and is sent again.
+        Task<HttpResponseMessage>? slow = null;
         HttpResponseMessage? refused = null;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (refused is null && DateTime.UtcNow < deadline && !slow.IsCompleted)
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (refused is null && DateTime.UtcNow < deadline)
         {
+            slow ??= client.GetAsync("/limited/delay/1500");
+            if (slow.IsCompleted)
+            {
+                (await slow).Dispose();
+                slow = null;
+                continue;
+            }
             using var probe = await client.GetAsync("/limited/");
             if (probe.StatusCode == HttpStatusCode.TooManyRequests)
             {
@@ -89,6 +98,7 @@ public sealed class RateLimitTests(UpstreamsFixture upstreams)
             }
         }
         Assert.NotNull(refused);
+        Assert.NotNull(slow);
         Assert.Equal(HttpStatusCode.OK, (await slow).StatusCode);
         Assert.Equal(3, Count(await SendAsync(client, 3), HttpStatusCode.OK));
     }
