@@ -11,9 +11,11 @@ namespace FastGate.Proxy.Forwarding;
 
 /// <summary>
 /// One request/response pair, whatever front it came in on: what the stages read and change, and
-/// what the access log and the metrics count. A front owns one (an HTTP/1.1 connection) or one
-/// per stream and resets it between exchanges; nothing here is allocated per request once the
-/// buffers have grown to the traffic's size.
+/// what the access log and the metrics count. A front takes one from the gateway's
+/// <see cref="ExchangePool"/> when a request head has arrived (an HTTP/1.1 connection, later an
+/// HTTP/2 stream) and gives it back, reset, when the exchange ends; its request head storage and
+/// its upstream leg go with it. Nothing here is allocated per request once the pool and the
+/// buffers have grown to the traffic.
 /// <para>
 /// Only the loop that runs the exchange touches it; stages get it for the length of a phase call
 /// (or of the ValueTask a head phase returns) and must not keep it.
@@ -31,6 +33,13 @@ public sealed class Exchange
     /// <summary>The longest request id kept; a longer incoming x-request-id is replaced.</summary>
     public const int RequestIdLength = 64;
 
+    /// <summary>An empty exchange, as the pool makes them.</summary>
+    public Exchange()
+        : this(new RequestHead(), [], [])
+    {
+    }
+
+    /// <summary>An exchange over a head parsed elsewhere (a stage's tests, a tool).</summary>
     public Exchange(RequestHead request, byte[] clientAddress, byte[] clientIp)
     {
         Request = request;
@@ -38,8 +47,11 @@ public sealed class Exchange
         ClientIpBytes = clientIp;
     }
 
-    /// <summary>The request head as the client sent it (path normalized).</summary>
+    /// <summary>The request head as the client sent it (path normalized); it travels with the pooled exchange.</summary>
     public RequestHead Request { get; }
+
+    /// <summary>The upstream side of this exchange; pooled with it.</summary>
+    internal UpstreamLeg Leg { get; } = new();
     /// <summary>The upstream's final response head, once it arrived.</summary>
     public ResponseHead? Response { get; internal set; }
     public GatewaySnapshot Snapshot { get; internal set; } = null!;
@@ -64,11 +76,11 @@ public sealed class Exchange
     public ConsumerModel? Consumer { get; set; }
 
     /// <summary>The client's IP as text (ASCII), as X-Forwarded-For and the access log show it.</summary>
-    public byte[] ClientAddressBytes { get; }
+    public byte[] ClientAddressBytes { get; internal set; }
     /// <summary>The client is a trusted proxy (trusted_proxies): the X-Forwarded-For it sent is carried on.</summary>
     public bool ClientTrusted { get; internal set; }
     /// <summary>The client's IP as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown.</summary>
-    public byte[] ClientIpBytes { get; }
+    public byte[] ClientIpBytes { get; internal set; }
 
     /// <summary>Per-stage state (see <see cref="Stage.SlotBase"/>), cleared between exchanges.</summary>
     public Span<object?> Slots => _slots.AsSpan(0, Chain.SlotCount);
@@ -270,12 +282,21 @@ public sealed class Exchange
         Slots.Clear();
         Values.Clear();
         _scratch?.Clear();
+        // A pooled exchange must not keep a replaced snapshot (its routes, clusters, stages) alive.
+        Snapshot = null!;
+        Route = null;
+        Chain = StageChain.Empty;
+        Cluster = null;
+        Endpoint = null;
+        Response = null;
+        Consumer = null;
     }
 
-    /// <summary>Gives every pooled buffer back: the connection is closing.</summary>
+    /// <summary>Gives every pooled buffer back: the exchange leaves the pool for good.</summary>
     internal void Release()
     {
         Clear();
         _scratch?.Release();
+        _scratch = null;
     }
 }

@@ -65,6 +65,7 @@ public sealed partial class Http1ProxyConnection
     private void BeginExchange()
     {
         _inExchange = true;
+        TakeExchange();
         _exchange.Begin(_snapshot, _request.Length);
         _exchange.ClientTrusted = _clientTrusted;
         _hasBody = false;
@@ -536,7 +537,7 @@ public sealed partial class Http1ProxyConnection
         {
             WriteAccessLog(log, status, route, endpoint);
         }
-        _exchange.Clear();
+        ReturnExchange();
     }
 
     private void WriteAccessLog(AccessLog log, int status, RouteRuntime? route, EndpointState? endpoint)

@@ -37,11 +37,13 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly ITransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly RequestHead _request = new();
-    private readonly Exchange _exchange;
+    // The exchange in progress, taken from the gateway's pool when a request head has arrived and
+    // given back when it ends: a connection between requests holds none.
+    private Exchange? _current;
     // Where the search for the end of the request head stopped; reset when a head is consumed.
     private Http1HeadScanState _headScan;
     private readonly byte[] _clientAddress;
+    private readonly byte[] _clientIp;
     private readonly ulong _clientHash;
 
     // Snapshot-derived values, refreshed when the gateway publishes a new snapshot.
@@ -53,7 +55,6 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private ConnectionDeadline _deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
-    private readonly UpstreamLeg _leg = new();
 
     // The last I/O's outcome, for the state machine.
     private ReadResult _read;
@@ -67,13 +68,18 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _listenerName = listenerName;
         _clientAddress = clientAddress;
         _clientHash = LoadBalancing.StableHash.Hash(clientAddress);
-        _exchange = new Exchange(_request, clientAddress, ParseAddress(clientAddress));
+        _clientIp = ParseAddress(clientAddress);
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;
     }
 
     public int RegistrySlot { get; set; } = -1;
+
+    // Valid during an exchange only (between taking and giving back _current).
+    private Exchange _exchange => _current!;
+    private RequestHead _request => _current!.Request;
+    private UpstreamLeg _leg => _current!.Leg;
 
     /// <summary>Registers the connection and starts its loop; the returned task ends when the connection closes.</summary>
     public Task Start()
@@ -261,6 +267,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     /// <summary>Copies the head out of the pipe into a pooled buffer the parsed ranges point into.</summary>
     private void CopyHead(in ReadOnlySequence<byte> buffer, int headLength)
     {
+        TakeExchange();
         _request.Reset();
         var bytes = ArrayPool<byte>.Shared.Rent(headLength);
         buffer.Slice(0, headLength).CopyTo(bytes);
@@ -268,8 +275,41 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _request.Length = headLength;
     }
 
+    /// <summary>Takes an exchange from the gateway's pool for the request now arriving (once per exchange).</summary>
+    private void TakeExchange()
+    {
+        if (_current is null)
+        {
+            var exchange = _gateway.Exchanges.Rent();
+            exchange.ClientAddressBytes = _clientAddress;
+            exchange.ClientIpBytes = _clientIp;
+            _current = exchange;
+        }
+    }
+
+    /// <summary>Gives the exchange back to the pool, its head's buffer and its leg released.</summary>
+    private void ReturnExchange()
+    {
+        var exchange = _current;
+        if (exchange is null)
+        {
+            return;
+        }
+        ReleaseHead();
+        exchange.Leg.Clear();
+        exchange.Clear();
+        exchange.ClientAddressBytes = [];
+        exchange.ClientIpBytes = [];
+        _current = null;
+        _gateway.Exchanges.Return(exchange);
+    }
+
     private void ReleaseHead()
     {
+        if (_current is null)
+        {
+            return;
+        }
         var bytes = _request.Buffer;
         _request.Reset();
         if (bytes.Length > 0)
@@ -329,7 +369,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
             }
             _input.CancelPendingRead();
             _output.CancelPendingFlush();
-            var upstream = _leg.Connection;
+            // Read once: the exchange may end (and its leg go back to the pool) meanwhile; a cancel
+            // that lands on another connection's upstream is taken there as stale.
+            var upstream = _current?.Leg.Connection;
             if (upstream is not null)
             {
                 upstream.Input.CancelPendingRead();
@@ -347,8 +389,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     {
         Disarm();
         FinishExchange();
-        ReleaseHead();
-        _exchange.Release();
+        ReturnExchange();
         _decodedResponse?.Release();
         try
         {

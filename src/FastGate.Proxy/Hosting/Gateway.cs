@@ -48,6 +48,8 @@ public sealed class Gateway : IDisposable
     public StageServices Stages { get; }
     public AccessLog? AccessLog { get; private set; }
     public ConnectionRegistry Connections { get; } = new();
+    /// <summary>Spare exchanges, shared by every connection.</summary>
+    public Forwarding.ExchangePool Exchanges { get; } = new();
     public bool Draining => _draining;
     public IEnumerable<EndpointState> Endpoints => _endpoints.All;
 
