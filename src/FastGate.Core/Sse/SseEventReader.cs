@@ -1,3 +1,4 @@
+using System.Buffers;
 using FastGate.Core.Buffers;
 
 namespace FastGate.Core.Sse;
@@ -91,7 +92,7 @@ public sealed class SseEventReader
     }
 
     /// <summary>Adds body bytes held in a sequence, segment by segment.</summary>
-    public void Append(in System.Buffers.ReadOnlySequence<byte> bytes)
+    public void Append(in ReadOnlySequence<byte> bytes)
     {
         if (bytes.IsSingleSegment)
         {

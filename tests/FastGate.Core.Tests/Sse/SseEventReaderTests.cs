@@ -342,4 +342,35 @@ public class SseEventReaderTests
         Assert.True(total > 0);
         reader.Release();
     }
+    [Fact]
+    public void TryRead_RandomStreams_SameAsSpecAlgorithm()
+    {
+        // Streams made of the pieces the format is built from, so that odd mixes (CR before LF in another line,
+        // colons in names, NUL in ids, BOMs) come up; each is read in random pieces and compared with the plain algorithm.
+        string[] tokens =
+        [
+            "data", "data", "id", "event", "retry", ":", ":", " ", " ", "\r", "\n", "\r\n", "\r", "\n",
+            "x", "12", "\0", "\u00EF\u00BB\u00BF", "Data", "foo",
+        ];
+        var random = new Random(11);
+        for (int n = 0; n < 2000; n++)
+        {
+            var stream = new StringBuilder();
+            int count = random.Next(0, 40);
+            for (int t = 0; t < count; t++)
+            {
+                stream.Append(tokens[random.Next(tokens.Length)]);
+            }
+            string text = stream.ToString();
+            byte[] input = Bytes(text);
+            string shown = text.Replace("\r", "\\r").Replace("\n", "\\n").Replace("\0", "\\0");
+            var (events, raws, pending) = Reference(text);
+            Result result = Feed(input, Enumerable.Range(0, input.Length + 1).Select(_ => random.Next(1, 5)));
+            Assert.True(events.SequenceEqual(result.Events), shown);
+            Assert.True(text == string.Concat(result.Raws) + result.Pending, shown);
+            var (joined, rest) = JoinSplitCrLf(result.Raws, result.Pending);
+            Assert.True(raws.SequenceEqual(joined), shown);
+            Assert.True(pending == rest, shown);
+        }
+    }
 }

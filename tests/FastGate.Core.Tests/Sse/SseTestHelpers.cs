@@ -98,4 +98,67 @@ internal static class SseTestHelpers
         }
         return (joined, pending);
     }
+    /// <summary>
+    /// The spec's algorithm written plainly over a whole string (WHATWG HTML 9.2.6), to check the reader against:
+    /// the events as <see cref="Describe"/> writes them, the raw blocks, and the unfinished tail.
+    /// </summary>
+    public static (List<string> Events, List<string> Raws, string Pending) Reference(string stream)
+    {
+        var events = new List<string>();
+        var raws = new List<string>();
+        int blockStart = 0;
+        int pos = stream.StartsWith("\u00EF\u00BB\u00BF", StringComparison.Ordinal) ? 3 : 0;
+        string type = "";
+        string? id = null;
+        var data = new List<string>();
+        long retry = -1;
+        bool known = false;
+        while (true)
+        {
+            int eol = stream.IndexOfAny(['\r', '\n'], pos);
+            if (eol < 0)
+            {
+                break;
+            }
+            string line = stream[pos..eol];
+            pos = stream[eol] == '\r' && eol + 1 < stream.Length && stream[eol + 1] == '\n' ? eol + 2 : eol + 1;
+            if (line.Length == 0)
+            {
+                var parts = new List<string>();
+                if (type.Length > 0) parts.Add("event=" + type);
+                if (id != null) parts.Add("id=" + id);
+                if (data.Count > 0) parts.Add("data=" + string.Join('\n', data));
+                if (retry >= 0) parts.Add("retry=" + retry);
+                if (!known) parts.Add("comment");
+                events.Add(string.Join(' ', parts));
+                raws.Add(stream[blockStart..pos]);
+                blockStart = pos;
+                (type, id, retry, known) = ("", null, -1, false);
+                data.Clear();
+                continue;
+            }
+            if (line[0] == ':')
+            {
+                continue;
+            }
+            int colon = line.IndexOf(':');
+            string name = colon < 0 ? line : line[..colon];
+            string value = colon < 0 ? "" : line[(colon + 1)..];
+            if (value.StartsWith(' '))
+            {
+                value = value[1..];
+            }
+            switch (name)
+            {
+                case "event": known = true; type = value; break;
+                case "data": known = true; data.Add(value); break;
+                case "id": known = true; if (!value.Contains('\0')) id = value; break;
+                case "retry":
+                    known = true;
+                    if (value.Length > 0 && value.All(char.IsAsciiDigit) && long.TryParse(value, out long r)) retry = r;
+                    break;
+            }
+        }
+        return (events, raws, stream[blockStart..]);
+    }
 }
