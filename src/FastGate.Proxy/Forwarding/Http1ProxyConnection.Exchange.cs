@@ -250,9 +250,15 @@ public sealed partial class Http1ProxyConnection
             : response.ContentLength >= 0 ? Http1BodyFraming.ContentLength
             : Http1BodyFraming.UntilClose;
         var client11 = request.Version == ProtocolVersion.Http11;
-        _responseThroughStages = !noBody && _exchange.Chain.HasResponseBody;
-        // Body stages that may change the length leave the client without a Content-Length it can trust.
-        var clientFraming = _responseThroughStages && _exchange.Chain.ChangesResponseLength ? Http1BodyFraming.UntilClose : framing;
+        var chain = _exchange.Chain;
+        _responseEvents = !noBody && chain.HasResponseEvents && IsEventStream(response);
+        if (_responseEvents)
+        {
+            _sseReader?.Reset();
+        }
+        _responseThroughStages = !noBody && (chain.HasResponseBody || _responseEvents);
+        // Stages that may change the length leave the client without a Content-Length it can trust.
+        var clientFraming = _responseThroughStages && (chain.ChangesResponseLength || _responseEvents) ? Http1BodyFraming.UntilClose : framing;
         // Bodies of unknown length go to an HTTP/1.1 client chunked; an HTTP/1.0 client can only
         // see their end as the connection closing.
         _chunkToClient = !noBody && client11 && clientFraming != Http1BodyFraming.ContentLength;

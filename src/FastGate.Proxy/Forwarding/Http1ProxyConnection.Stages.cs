@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
+using FastGate.Core.Sse;
 using FastGate.Proxy.Stages;
 
 namespace FastGate.Proxy.Forwarding;
@@ -26,6 +27,9 @@ public sealed partial class Http1ProxyConnection
     private bool _bodyInHand;
     /// <summary>The response body passes through body stages on its way to the client.</summary>
     private bool _responseThroughStages;
+    /// <summary>The response is an event stream the chain's event stages read event by event.</summary>
+    private bool _responseEvents;
+    private SseEventReader? _sseReader;
     private PooledByteBuffer? _decodedResponse;
     /// <summary>A response-body stage ended the exchange (not an upstream failure).</summary>
     private bool _stageTerminated;
@@ -226,20 +230,83 @@ public sealed partial class Http1ProxyConnection
         {
             return status;
         }
-        if (!_exchange.Chain.RunResponseBody(_exchange, decoded.WrittenSpan, end, out var output))
+        var chain = _exchange.Chain;
+        var output = decoded.WrittenSpan;
+        if (chain.HasResponseBody && !chain.RunResponseBody(_exchange, output, end, out output))
         {
-            // A stage ended the response: the client's copy stops here, cut short like a failed body.
-            _stageTerminated = true;
-            return Http1CopyStatus.InvalidFraming;
+            return Terminated();
         }
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
-        writer.Data(output);
+        if (_responseEvents)
+        {
+            if (!PassEvents(chain, output, end, ref writer))
+            {
+                writer.Commit();
+                return Terminated();
+            }
+        }
+        else
+        {
+            writer.Data(output);
+        }
         if (end)
         {
             writer.End();
         }
         written = writer.Commit();
         return status;
+    }
+
+    /// <summary>A stage ended the response: the client's copy stops here, cut short like a failed body.</summary>
+    private Http1CopyStatus Terminated()
+    {
+        _stageTerminated = true;
+        return Http1CopyStatus.InvalidFraming;
+    }
+
+    /// <summary>
+    /// Cuts the stream into whole events and passes each through the event stages to the client.
+    /// At the end of the body an unfinished last event goes out as it is. An event larger than
+    /// the reader's bound ends the response: passing it unread would skip the stages.
+    /// </summary>
+    private bool PassEvents(StageChain chain, ReadOnlySpan<byte> bytes, bool end, ref Http1BodyWriter<PipeWriter> writer)
+    {
+        var reader = _sseReader ??= new SseEventReader();
+        reader.Append(bytes);
+        while (reader.TryRead(out var sseEvent))
+        {
+            if (!chain.RunResponseEvent(_exchange, sseEvent, out var output))
+            {
+                return false;
+            }
+            writer.Data(output);
+        }
+        if (reader.TooLarge)
+        {
+            _gateway.Log.Warn($"route '{_exchange.Route?.Model.Name}': an event of the response stream is over the event size limit; the response was cut");
+            return false;
+        }
+        if (end)
+        {
+            writer.Data(reader.Pending);
+        }
+        return true;
+    }
+
+    /// <summary>True for a <c>text/event-stream</c> response (media type parameters aside).</summary>
+    private static bool IsEventStream(ResponseHead response)
+    {
+        foreach (ref readonly var header in response.Headers)
+        {
+            if (header.Known == KnownHeader.Other && System.Text.Ascii.EqualsIgnoreCase(response.Name(header), "content-type"u8))
+            {
+                var value = response.Value(header);
+                var end = value.IndexOf((byte)';');
+                var type = (end < 0 ? value : value[..end]).Trim(" \t"u8);
+                return System.Text.Ascii.EqualsIgnoreCase(type, "text/event-stream"u8);
+            }
+        }
+        return false;
     }
 
     /// <summary>

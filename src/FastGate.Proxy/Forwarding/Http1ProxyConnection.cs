@@ -391,6 +391,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         FinishExchange();
         ReturnExchange();
         _decodedResponse?.Release();
+        _sseReader?.Release();
         try
         {
             _input.Complete();

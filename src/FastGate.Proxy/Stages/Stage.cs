@@ -1,3 +1,4 @@
+using FastGate.Core.Sse;
 using FastGate.Proxy.Forwarding;
 
 namespace FastGate.Proxy.Stages;
@@ -58,6 +59,16 @@ public abstract class Stage
     /// start of <paramref name="data"/> on the next call.
     /// </summary>
     public virtual BodyVerdict OnResponseBody(Exchange exchange, ReadOnlySpan<byte> data, bool endOfBody) => BodyVerdict.Continue;
+
+    /// <summary>
+    /// One whole event of a <c>text/event-stream</c> response (its exact bytes in
+    /// <see cref="SseEvent.Raw"/>, its fields parsed), as it passes. Continue passes the event on
+    /// to the next event stage and then the client; <see cref="BodyVerdict.Replace"/> sends what
+    /// the stage wrote to <see cref="Exchange.Replacement"/> instead (later event stages do not see
+    /// that event); <see cref="BodyVerdict.Terminate"/> cuts the response. Events are never held
+    /// back: each reaches the client as soon as its stages passed it.
+    /// </summary>
+    public virtual BodyVerdict OnResponseEvent(Exchange exchange, SseEvent sseEvent) => BodyVerdict.Continue;
 
     /// <summary>Exactly once per exchange, however it ended (<see cref="Exchange.Status"/>, 499 when the client left).</summary>
     public virtual void OnComplete(Exchange exchange)

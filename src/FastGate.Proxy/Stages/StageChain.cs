@@ -1,3 +1,4 @@
+using FastGate.Core.Sse;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
 
@@ -17,6 +18,7 @@ public sealed class StageChain
     private readonly Stage[] _upstreamChosen;
     private readonly Stage[] _responseHead;
     private readonly Stage[] _responseBody;
+    private readonly Stage[] _responseEvents;
     private readonly Stage[] _complete;
 
     public StageChain(IReadOnlyList<Stage> stages)
@@ -42,6 +44,7 @@ public sealed class StageChain
         _upstreamChosen = Select(stages, StagePhases.UpstreamChosen);
         _responseHead = Select(stages, StagePhases.ResponseHead);
         _responseBody = Select(stages, StagePhases.ResponseBody);
+        _responseEvents = Select(stages, StagePhases.ResponseEvents);
         _complete = Select(stages, StagePhases.Complete);
     }
 
@@ -55,6 +58,8 @@ public sealed class StageChain
     public bool HasResponseHead => _responseHead.Length > 0;
     /// <summary>False keeps the response on the plain copy path.</summary>
     public bool HasResponseBody => _responseBody.Length > 0;
+    /// <summary>Stages read a <c>text/event-stream</c> response event by event.</summary>
+    public bool HasResponseEvents => _responseEvents.Length > 0;
     public bool ChangesResponseLength { get; }
     public bool HasComplete => _complete.Length > 0;
 
@@ -152,6 +157,31 @@ public sealed class StageChain
     /// </summary>
     public bool RunResponseBody(Exchange exchange, ReadOnlySpan<byte> data, bool endOfBody, out ReadOnlySpan<byte> output)
         => exchange.PassResponseBody(_responseBody, data, endOfBody, out output);
+
+    /// <summary>
+    /// Passes one whole event through the event stages in order. <paramref name="output"/> is the
+    /// event's bytes, or the replacement of the stage that replaced it. Returns false when a stage
+    /// terminated.
+    /// </summary>
+    public bool RunResponseEvent(Exchange exchange, SseEvent sseEvent, out ReadOnlySpan<byte> output)
+    {
+        foreach (var stage in _responseEvents)
+        {
+            exchange.Replacement.Clear();
+            var verdict = stage.OnResponseEvent(exchange, sseEvent);
+            switch (verdict.Kind)
+            {
+                case BodyVerdictKind.Terminate:
+                    output = default;
+                    return false;
+                case BodyVerdictKind.Replace:
+                    output = exchange.Replacement.WrittenSpan;
+                    return true;
+            }
+        }
+        output = sseEvent.Raw;
+        return true;
+    }
 
     /// <summary>Every stage's completion, each guarded so one failing stage does not skip the others.</summary>
     public void RunComplete(Exchange exchange, GatewayLog log)

@@ -17,4 +17,9 @@ public enum StagePhases : byte
     ResponseBody = 16,
     /// <summary>Runs exactly once when the exchange ends, however it ends.</summary>
     Complete = 32,
+    /// <summary>
+    /// A <c>text/event-stream</c> response, one whole Server-Sent Event at a time (after any
+    /// <see cref="ResponseBody"/> stages); synchronous, returns a verdict.
+    /// </summary>
+    ResponseEvents = 64,
 }

@@ -1,3 +1,4 @@
+using FastGate.Core.Sse;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Stages;
 
@@ -21,6 +22,9 @@ internal sealed class DelegateStage(string name, StagePhases phases) : Stage
     public Func<Exchange, StageOutcome>? ResponseHead { get; init; }
     public ResponseBodyHandler? ResponseBody { get; init; }
     public Action<Exchange>? Complete { get; init; }
+    public ResponseEventHandler? ResponseEvent { get; init; }
+
+    public delegate BodyVerdict ResponseEventHandler(Exchange exchange, SseEvent sseEvent);
 
     public delegate BodyVerdict ResponseBodyHandler(Exchange exchange, ReadOnlySpan<byte> data, bool end);
 
@@ -35,6 +39,9 @@ internal sealed class DelegateStage(string name, StagePhases phases) : Stage
 
     public override BodyVerdict OnResponseBody(Exchange exchange, ReadOnlySpan<byte> data, bool endOfBody) =>
         ResponseBody?.Invoke(exchange, data, endOfBody) ?? BodyVerdict.Continue;
+
+    public override BodyVerdict OnResponseEvent(Exchange exchange, SseEvent sseEvent) =>
+        ResponseEvent?.Invoke(exchange, sseEvent) ?? BodyVerdict.Continue;
 
     public override void OnComplete(Exchange exchange) => Complete?.Invoke(exchange);
 }

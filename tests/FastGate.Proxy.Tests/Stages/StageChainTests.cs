@@ -455,6 +455,74 @@ public class StageChainTests
         Assert.Equal(["gen1.head", "gen1.complete", "gen2.head", "gen2.complete"], seen.ToArray());
     }
 
+    private const string EventStream =
+        "data: {\"delta\":\"Hel\"}\n\n"
+        + ": keep-alive\n\n"
+        + "event: usage\ndata: {\"tokens\":7}\n\n"
+        + "data: [DONE]\n\n";
+
+    private static InMemoryOrigin EventOrigin(string contentType = "text/event-stream") => new("127.0.0.1:9001")
+    {
+        Trickle = true,
+        Respond = _ => $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {EventStream.Length}\r\n\r\n{EventStream}",
+    };
+
+    [Fact]
+    public async Task ResponseEvents_WholeEventsReachTheStage_TheClientGetsTheStreamUnchanged()
+    {
+        var seen = new List<string>();
+        var stage = new DelegateStage("events", StagePhases.ResponseEvents)
+        {
+            ResponseEvent = (e, sse) =>
+            {
+                seen.Add(sse.IsCommentOnly ? "(comment)" : $"{Encoding.ASCII.GetString(sse.EventType)}|{Encoding.ASCII.GetString(sse.Data)}");
+                return BodyVerdict.Continue;
+            },
+        };
+        var origin = EventOrigin("text/event-stream; charset=utf-8");
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.Equal(["|{\"delta\":\"Hel\"}", "(comment)", "usage|{\"tokens\":7}", "|[DONE]"], seen);
+        Assert.Equal(EventStream, Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
+    }
+
+    [Fact]
+    public async Task ResponseEvents_Replaced_TheClientGetsTheReplacement()
+    {
+        var stage = new DelegateStage("strip-usage", StagePhases.ResponseEvents)
+        {
+            // Drops the usage event, as a gateway that asked for usage the client did not.
+            ResponseEvent = (e, sse) => sse.EventType.SequenceEqual("usage"u8) ? BodyVerdict.Replace : BodyVerdict.Continue,
+        };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], EventOrigin());
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        var body = Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+        Assert.Equal(EventStream.Replace("event: usage\ndata: {\"tokens\":7}\n\n", ""), body);
+    }
+
+    [Fact]
+    public async Task ResponseEvents_NotAnEventStream_KeepsThePlainPath()
+    {
+        var calls = 0;
+        var stage = new DelegateStage("events", StagePhases.ResponseEvents) { ResponseEvent = (e, sse) => { calls++; return BodyVerdict.Continue; } };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], EventOrigin("text/plain"));
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.Equal(0, calls);
+        Assert.Equal(EventStream.Length.ToString(), InMemoryOrigin.HeaderValue(response, "Content-Length"));
+    }
+
     private static string Dechunk(string body)
     {
         var result = new StringBuilder();
