@@ -12,7 +12,10 @@ public sealed class ConsumerIndex
 {
     public static readonly ConsumerIndex Empty = new([]);
 
-    private static readonly CredentialHash UnknownUserPassword = CredentialHash.Of("no such user"u8);
+    // Compared against for an unknown user so the answer takes as long as for a known one. All
+    // zeros is no password's SHA-256 in practice, and (unlike hashing a text here) needs no
+    // crypto library loaded by a daemon that serves no consumers.
+    private static readonly CredentialHash UnknownUserPassword = default;
 
     private readonly record struct KeyEntry(CredentialHash Hash, ConsumerModel Consumer);
 
