@@ -112,6 +112,9 @@ public sealed class Daemon
 
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
 
+    /// <summary>How long a reload may wait in the background for a core before it competes for one.</summary>
+    private static readonly TimeSpan ReloadPatience = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Loads the file and swaps it in on a thread of its own, in the background for the kernel.
     /// Parsing a large config takes a good part of a second of CPU. On the thread pool, which on
@@ -120,7 +123,9 @@ public sealed class Daemon
     /// thread of its own at normal priority each request waited for the parse's time slice
     /// (median 4 ms); at nice 19 still for the rest of a slice (p99 2.8 ms). Under SCHED_IDLE a
     /// serving thread that wakes takes the core at once: p99 0.21 ms against 0.15–0.18 idle. The
-    /// price is that a reload only gets the time serving leaves: on a saturated core it waits.
+    /// price is that a reload only gets the time serving leaves, none on a saturated core; so a
+    /// reload still running after <see cref="ReloadPatience"/> competes at nice 19 and finishes
+    /// on a small share of the core however busy it stays.
     /// </summary>
     private async Task<ReloadResult> ReloadAsync(Gateway gateway, SystemdNotifier notifier)
     {
@@ -128,10 +133,12 @@ public sealed class Daemon
         try
         {
             var done = new TaskCompletionSource<ReloadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var threadId = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
                 try
                 {
+                    threadId.SetResult(ThreadPriority.CurrentThreadId());
                     ThreadPriority.MoveCurrentToBackground();
                     notifier.Reloading();
                     var result = gateway.Reload(ConfigLoader.Load(_configPath));
@@ -146,6 +153,10 @@ public sealed class Daemon
             })
             { IsBackground = true, Name = "fastgate-reload" };
             thread.Start();
+            if (await Task.WhenAny(done.Task, Task.Delay(ReloadPatience)).ConfigureAwait(false) != done.Task)
+            {
+                ThreadPriority.LetCompete(await threadId.Task.ConfigureAwait(false));
+            }
             return await done.Task.ConfigureAwait(false);
         }
         finally

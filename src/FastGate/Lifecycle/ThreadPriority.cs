@@ -10,9 +10,50 @@ namespace FastGate.Lifecycle;
 /// </summary>
 internal static partial class ThreadPriority
 {
+    private const int SCHED_OTHER = 0;
     private const int SCHED_IDLE = 5;
     private const int PRIO_PROCESS = 0;
     private const int LowestNice = 19;
+
+    /// <summary>The kernel's id of the calling thread, for <see cref="LetCompete"/>; 0 where there is none.</summary>
+    public static int CurrentThreadId()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+        try
+        {
+            return gettid();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Moves a background thread of this process from SCHED_IDLE to the normal policy at nice 19,
+    /// so it gets a small share of a saturated core instead of none. No privilege is needed: the
+    /// nice value goes up first, and a thread may leave SCHED_IDLE for a nice value its limit
+    /// allows (Linux 2.6.39 and later). Best effort, like <see cref="MoveCurrentToBackground"/>.
+    /// </summary>
+    public static void LetCompete(int threadId)
+    {
+        if (threadId == 0)
+        {
+            return;
+        }
+        try
+        {
+            _ = setpriority(PRIO_PROCESS, threadId, LowestNice);
+            var param = 0;
+            _ = sched_setscheduler(threadId, SCHED_OTHER, ref param);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
 
     /// <summary>
     /// SCHED_IDLE: any other thread that wakes takes the core at once. A nice-19 thread, by
@@ -44,4 +85,7 @@ internal static partial class ThreadPriority
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setpriority(int which, int who, int prio);
+
+    [LibraryImport("libc")]
+    private static partial int gettid();
 }
