@@ -96,6 +96,21 @@ public sealed class ReloadTests(UpstreamsFixture upstreams, ITestOutputHelper ou
         Assert.Equal(0, await ReloadsAsync(gateway, "failure"));
     }
 
+    /// <summary>nohup leaves SIGHUP ignored for the daemon it starts; reload is what SIGHUP means here all the same.</summary>
+    [Fact]
+    public async Task Sighup_DaemonStartedUnderNohup_StillReloads()
+    {
+        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address), launcher: "nohup");
+        using var client = Clients.Http11(gateway.BaseUri);
+
+        gateway.WriteConfig(UpstreamsFixture.SimpleConfig(upstreams.B.Address));
+        gateway.Process.Signal("HUP");
+        await WaitForReloadsAsync(gateway, "success", 1);
+
+        using var response = await client.GetAsync("/");
+        Assert.Equal(upstreams.B.Name, response.Headers.GetValues("x-upstream").Single());
+    }
+
     [Fact]
     public async Task Reload_InvalidFile_Returns422AndOldConfigKeepsServing()
     {

@@ -31,6 +31,7 @@ public sealed class Daemon
     public async Task<int> RunAsync()
     {
         // Handlers first: a signal that arrives while the gateway starts is queued, not fatal.
+        HangUpSignal.RestoreDefault();
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Enqueue(DaemonCommand.Reload));
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Enqueue(DaemonCommand.Stop));
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Enqueue(DaemonCommand.Stop));

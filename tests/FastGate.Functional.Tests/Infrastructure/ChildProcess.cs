@@ -28,9 +28,10 @@ public sealed class ChildProcess : IDisposable
     public string Stdout { get { lock (_gate) { return _stdout.ToString(); } } }
     public string Stderr { get { lock (_gate) { return _stderr.ToString(); } } }
 
-    public static ChildProcess StartDll(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="launcher">A command that execs the rest in the same process (<c>nohup</c>), or null.</param>
+    public static ChildProcess StartDll(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, string? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -38,6 +39,10 @@ public sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
         };
+        if (launcher is not null)
+        {
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

@@ -34,14 +34,15 @@ public sealed partial class FastGateProcess : IAsyncDisposable
     public HttpClient Admin { get; }
     public ChildProcess Process => _process ?? throw new InvalidOperationException("not started");
 
-    public static async Task<FastGateProcess> StartAsync(string template, IDictionary<string, string>? environment = null)
+    /// <param name="launcher">A command that execs the daemon in its own process (<c>nohup</c>), or null.</param>
+    public static async Task<FastGateProcess> StartAsync(string template, IDictionary<string, string>? environment = null, string? launcher = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("fastgate-functional-").FullName;
         var gate = new FastGateProcess(directory);
         try
         {
             gate.WriteConfig(template);
-            gate._process = ChildProcess.StartDll(TestPaths.FastGateDll, ["run", "-c", gate.ConfigPath], environment, directory);
+            gate._process = ChildProcess.StartDll(TestPaths.FastGateDll, ["run", "-c", gate.ConfigPath], environment, directory, launcher);
             await gate.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
             return gate;
         }
