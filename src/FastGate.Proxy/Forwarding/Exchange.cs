@@ -237,28 +237,12 @@ public sealed class Exchange
 
     // ---- lifecycle, for the front ----
 
-    /// <summary>Starts a new exchange on the snapshot the front serves with.</summary>
+    /// <summary>Starts a new exchange on the snapshot the front serves with (the exchange is new or cleared).</summary>
     internal void Begin(GatewaySnapshot snapshot, long headBytes)
     {
         Snapshot = snapshot;
         StartTimestamp = Stopwatch.GetTimestamp();
         BytesIn = headBytes;
-        BytesOut = 0;
-        Status = 0;
-        UpstreamTicks = 0;
-        Attempt = 0;
-        Route = null;
-        Chain = StageChain.Empty;
-        Cluster = null;
-        Endpoint = null;
-        Response = null;
-        Consumer = null;
-        InputTokens = OutputTokens = 0;
-        LocalStatus = 0;
-        if (_scratch is { } scratch)
-        {
-            scratch.RequestIdLength = 0;
-        }
     }
 
     /// <summary>The route matched: its chain's slots are made ready.</summary>
@@ -282,6 +266,7 @@ public sealed class Exchange
         Slots.Clear();
         Values.Clear();
         _scratch?.Clear();
+        Leg.Clear();
         // A pooled exchange must not keep a replaced snapshot (its routes, clusters, stages) alive.
         Snapshot = null!;
         Route = null;
@@ -290,6 +275,13 @@ public sealed class Exchange
         Endpoint = null;
         Response = null;
         Consumer = null;
+        ClientAddressBytes = [];
+        ClientIpBytes = [];
+        BytesIn = BytesOut = 0;
+        Status = 0;
+        UpstreamTicks = 0;
+        Attempt = 0;
+        InputTokens = OutputTokens = 0;
     }
 
     /// <summary>Gives every pooled buffer back: the exchange leaves the pool for good.</summary>

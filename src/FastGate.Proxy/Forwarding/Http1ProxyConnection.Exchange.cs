@@ -18,7 +18,6 @@ public sealed partial class Http1ProxyConnection
     private static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(5);
 
     private ExchangeState _state;
-    private bool _inExchange;
     private bool _hasBody;
     private bool _closeOnLocal;
     private bool _chunkToClient;
@@ -64,7 +63,6 @@ public sealed partial class Http1ProxyConnection
 
     private void BeginExchange()
     {
-        _inExchange = true;
         TakeExchange();
         _exchange.Begin(_snapshot, _request.Length);
         _exchange.ClientTrusted = _clientTrusted;
@@ -392,7 +390,7 @@ public sealed partial class Http1ProxyConnection
             _pendingClose = close;
             return JoinPump(AfterPump.AnswerLocal);
         }
-        if (!_inExchange)
+        if (_current is null)
         {
             BeginExchange();
         }
@@ -513,13 +511,14 @@ public sealed partial class Http1ProxyConnection
     /// <summary>Releases what the exchange holds, counts it and writes its access-log line.</summary>
     private void FinishExchange()
     {
-        if (!_inExchange)
+        if (_current is null)
         {
             return;
         }
-        _inExchange = false;
         Disarm();
-        _leg.Clear();
+        // The upstream connection goes now; the response head stays readable for the completion
+        // stages until the exchange is given back.
+        _leg.DropConnection();
         var endpoint = _exchange.Endpoint;
         endpoint?.OnRequestEnd();
         var status = _exchange.Status == 0 ? 499 : _exchange.Status;

@@ -186,7 +186,6 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     /// <summary>Waits for the next request head on the snapshot that is current now.</summary>
     private IoOperation BeginNextRequest()
     {
-        ReleaseHead();
         var snapshot = _gateway.Current;
         if (!ReferenceEquals(snapshot, _snapshot))
         {
@@ -287,29 +286,18 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         }
     }
 
-    /// <summary>Gives the exchange back to the pool, its head's buffer and its leg released.</summary>
+    /// <summary>Gives the exchange back to the pool (at the end of <see cref="FinishExchange"/>), its head's buffer and its leg released.</summary>
     private void ReturnExchange()
     {
-        var exchange = _current;
-        if (exchange is null)
-        {
-            return;
-        }
+        var exchange = _current!;
         ReleaseHead();
-        exchange.Leg.Clear();
         exchange.Clear();
-        exchange.ClientAddressBytes = [];
-        exchange.ClientIpBytes = [];
         _current = null;
         _gateway.Exchanges.Return(exchange);
     }
 
     private void ReleaseHead()
     {
-        if (_current is null)
-        {
-            return;
-        }
         var bytes = _request.Buffer;
         _request.Reset();
         if (bytes.Length > 0)
@@ -389,7 +377,6 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     {
         Disarm();
         FinishExchange();
-        ReturnExchange();
         _decodedResponse?.Release();
         _sseReader?.Release();
         try
