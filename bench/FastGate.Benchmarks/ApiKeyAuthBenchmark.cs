@@ -1,7 +1,6 @@
+using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using FastGate.Core.Http;
-using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
@@ -78,17 +77,7 @@ public class ApiKeyAuthBenchmark
 
     private static string Key(int i) => $"sk-live-{i:D6}-5f0c2b9e8a7d4c3b2a1f0e9d8c7b6a59";
 
-    private static Exchange Exchange(string head)
-    {
-        var request = new RequestHead();
-        request.Buffer = Encoding.ASCII.GetBytes(head);
-        request.Length = request.Buffer.Length;
-        if (Http1Parser.ParseRequest(request, 100) != Http1Error.None)
-        {
-            throw new InvalidOperationException("bad head");
-        }
-        return new Exchange(request, "127.0.0.1"u8.ToArray(), [127, 0, 0, 1]);
-    }
+    private static Exchange Exchange(string head) => FastGate.Proxy.Forwarding.Exchange.ForRequest(head, IPAddress.Loopback);
 
     private static void Expect(AuthStage stage, Exchange exchange, StageOutcome expected)
     {

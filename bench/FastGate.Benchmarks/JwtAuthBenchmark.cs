@@ -1,9 +1,8 @@
 using System.Buffers.Text;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using FastGate.Core.Http;
-using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
@@ -115,17 +114,8 @@ public class JwtAuthBenchmark
         return input + "." + Base64Url.EncodeToString(sign(Encoding.ASCII.GetBytes(input)));
     }
 
-    private static Exchange Exchange(string token)
-    {
-        var request = new RequestHead();
-        request.Buffer = Encoding.ASCII.GetBytes($"GET /api/items HTTP/1.1\r\nHost: api.example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\nAuthorization: Bearer {token}\r\n\r\n");
-        request.Length = request.Buffer.Length;
-        if (Http1Parser.ParseRequest(request, 100) != Http1Error.None)
-        {
-            throw new InvalidOperationException("bad head");
-        }
-        return new Exchange(request, "127.0.0.1"u8.ToArray(), [127, 0, 0, 1]);
-    }
+    private static Exchange Exchange(string token) => FastGate.Proxy.Forwarding.Exchange.ForRequest(
+        $"GET /api/items HTTP/1.1\r\nHost: api.example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\nAuthorization: Bearer {token}\r\n\r\n", IPAddress.Loopback);
 
     private static StageOutcome Run(AuthStage stage, Exchange exchange)
     {

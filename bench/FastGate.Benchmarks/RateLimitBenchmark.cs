@@ -1,7 +1,6 @@
+using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using FastGate.Core.Http;
-using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Hosting;
@@ -50,10 +49,7 @@ public class RateLimitBenchmark
         var chain = RouteStages.Build(route, config, new StageServices(new GatewayLog(TextWriter.Null), metrics));
         _stage = chain.Stages[0];
 
-        var bytes = Encoding.ASCII.GetBytes("GET /api/items HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: bench/1.0\r\nX-Tenant: acme\r\nAccept: */*\r\n\r\n");
-        var head = new RequestHead { Buffer = bytes, Length = bytes.Length };
-        Http1Parser.ParseRequest(head, 100);
-        _exchange = new Exchange(head, "10.1.2.3"u8.ToArray(), [10, 1, 2, 3]);
+        _exchange = Exchange.ForRequest("GET /api/items HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: bench/1.0\r\nX-Tenant: acme\r\nAccept: */*\r\n\r\n", IPAddress.Parse("10.1.2.3"));
         var cluster = new Cluster(new ClusterModel { Name = "c", Endpoints = [] }, [], new RoundRobinPolicy());
         _exchange.Routed(new RouteRuntime(route, cluster, metrics.Route("api"), chain));
     }

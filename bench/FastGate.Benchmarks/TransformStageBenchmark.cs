@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using FastGate.Core.Http;
-using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
@@ -57,12 +55,7 @@ public class TransformStageBenchmark
         _regexRewrite = new PathRewriteStage(new PathRewriteModel { Regex = "^/api/v1/(.*)$", Replacement = "/v1/$1" }, services);
     }
 
-    private static Exchange NewExchange(string client)
-    {
-        var head = new RequestHead { Buffer = Request, Length = Request.Length };
-        Http1Parser.ParseRequest(head, 100);
-        return new Exchange(head, Encoding.ASCII.GetBytes(client), IPAddress.Parse(client).GetAddressBytes());
-    }
+    private static Exchange NewExchange(string client) => Exchange.ForRequest(Encoding.ASCII.GetString(Request), IPAddress.Parse(client));
 
     private StageOutcome Run(Stage stage)
     {

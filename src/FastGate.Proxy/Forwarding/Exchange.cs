@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
@@ -35,16 +37,31 @@ public sealed class Exchange
 
     /// <summary>An empty exchange, as the pool makes them.</summary>
     public Exchange()
-        : this(new RequestHead(), [], [])
     {
+        Request = new RequestHead();
+        ClientAddressBytes = [];
+        ClientIpBytes = [];
     }
 
-    /// <summary>An exchange over a head parsed elsewhere (a stage's tests, a tool).</summary>
-    public Exchange(RequestHead request, byte[] clientAddress, byte[] clientIp)
+    /// <summary>
+    /// An exchange for a request head given as text, parsed as the HTTP/1.1 front parses it, from
+    /// <paramref name="client"/>: what a stage's tests and benchmarks start from. Throws on a head
+    /// the front would refuse.
+    /// </summary>
+    public static Exchange ForRequest(string head, IPAddress client)
     {
-        Request = request;
-        ClientAddressBytes = clientAddress;
-        ClientIpBytes = clientIp;
+        var exchange = new Exchange();
+        var request = exchange.Request;
+        request.Buffer = Encoding.Latin1.GetBytes(head);
+        request.Length = request.Buffer.Length;
+        var error = Http1Parser.ParseRequest(request, maxHeaders: 1000);
+        if (error != Http1Error.None)
+        {
+            throw new ArgumentException($"the request head is refused: {error}", nameof(head));
+        }
+        exchange.ClientAddressBytes = Encoding.ASCII.GetBytes(client.ToString());
+        exchange.ClientIpBytes = client.GetAddressBytes();
+        return exchange;
     }
 
     /// <summary>The request head as the client sent it (path normalized); it travels with the pooled exchange.</summary>

@@ -48,35 +48,13 @@ public sealed class AuthStageTests
         return new AuthStage(model.Name, model.Auth!, result.Model.ConsumerIndex, _counters, new AuthRefusalLog(log, model.Name, _time), _time);
     }
 
-    private static Exchange Request(string target, params string[] headers)
-    {
-        var head = new StringBuilder($"GET {target} HTTP/1.1\r\nHost: gw.test\r\n");
-        foreach (var header in headers)
-        {
-            head.Append(header).Append("\r\n");
-        }
-        head.Append("\r\n");
-        var request = new RequestHead();
-        request.Buffer = Encoding.UTF8.GetBytes(head.ToString());
-        request.Length = request.Buffer.Length;
-        Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(request, 100));
-        return new Exchange(request, "192.0.2.7"u8.ToArray(), [192, 0, 2, 7]);
-    }
+    private static Exchange Request(string target, params string[] headers) =>
+        TestExchange.Create($"GET {target} HTTP/1.1\r\nHost: gw.test\r\n{string.Concat(headers.Select(h => h + "\r\n"))}\r\n", "192.0.2.7");
 
     private static string Basic(string user, string password) =>
         "Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
 
     private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
-
-    /// <summary>The fields a head written with these edits would carry.</summary>
-    private static string Fields(HeaderEdits edits)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new BufferWriter<ArrayBufferWriter<byte>>(output);
-        edits.WriteFields(ref writer);
-        writer.Commit();
-        return Text(output.WrittenSpan);
-    }
 
     private void AssertRefused(Exchange exchange, StageOutcome outcome, AuthRefusal reason, string challenges)
     {
@@ -84,7 +62,7 @@ public sealed class AuthStageTests
         Assert.Equal(401, exchange.LocalStatus);
         Assert.Equal("application/json", Text(exchange.LocalContentType));
         Assert.Contains($"\"code\":\"{AuthRefusalCounters.Name(reason)}\"", Text(exchange.LocalBody));
-        Assert.Equal(challenges, Fields(exchange.LocalHeaders));
+        Assert.Equal(challenges, TestExchange.FieldsText(exchange.LocalHeaders));
         Assert.Null(exchange.Consumer);
         Assert.Equal(1, _counters[reason]);
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
@@ -40,11 +41,7 @@ internal static class RateLimitTestKit
     /// <summary>An exchange routed to <paramref name="route"/> with <paramref name="chain"/>, as the front makes one per request.</summary>
     public static Exchange Exchange(RouteModel route, StageChain chain, string headers = "", byte[]? clientIp = null, ConsumerModel? consumer = null)
     {
-        var bytes = Encoding.ASCII.GetBytes($"GET /x HTTP/1.1\r\nHost: example\r\n{headers}\r\n");
-        var head = new RequestHead { Buffer = bytes, Length = bytes.Length };
-        Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(head, 100));
-        var ip = clientIp ?? [127, 0, 0, 1];
-        var exchange = new Exchange(head, Encoding.ASCII.GetBytes(string.Join('.', ip)), ip);
+        var exchange = FastGate.Proxy.Forwarding.Exchange.ForRequest($"GET /x HTTP/1.1\r\nHost: example\r\n{headers}\r\n", new IPAddress(clientIp ?? [127, 0, 0, 1]));
         var cluster = new Cluster(new ClusterModel { Name = "c", Endpoints = [] }, [], new RoundRobinPolicy());
         exchange.Routed(new RouteRuntime(route, cluster, new RouteState(route.Name), chain));
         exchange.Consumer = consumer;

@@ -1,23 +1,15 @@
 using System.Net;
 using System.Text;
-using FastGate.Core.Http;
-using FastGate.Core.Http1;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages;
 
-namespace FastGate.Proxy.Tests.Stages.Transforms;
+namespace FastGate.Proxy.Tests.Stages;
 
 /// <summary>Exchanges over a parsed request head, as a front hands them to stages.</summary>
 internal static class TestExchange
 {
-    public static Exchange Create(string head, string clientIp = "127.0.0.1")
-    {
-        var bytes = Encoding.Latin1.GetBytes(head);
-        var request = new RequestHead { Buffer = bytes, Length = bytes.Length };
-        Assert.Equal(Http1Error.None, Http1Parser.ParseRequest(request, 100));
-        return new Exchange(request, Encoding.ASCII.GetBytes(clientIp), IPAddress.Parse(clientIp).GetAddressBytes());
-    }
+    public static Exchange Create(string head, string clientIp = "127.0.0.1") => Exchange.ForRequest(head, IPAddress.Parse(clientIp));
 
     public static Exchange Get(string target, string extraHeaders = "", string clientIp = "127.0.0.1") =>
         Create($"GET {target} HTTP/1.1\r\nHost: app.example\r\n{extraHeaders}\r\n", clientIp);
@@ -36,12 +28,15 @@ internal static class TestExchange
         edits.TryGetValue(Encoding.ASCII.GetBytes(name), out var value) ? Encoding.UTF8.GetString(value) : null;
 
     /// <summary>The fields the edits write, as "name: value" lines.</summary>
-    public static string[] Fields(HeaderEdits edits)
+    public static string[] Fields(HeaderEdits edits) => FieldsText(edits).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The fields the edits write, exactly as a head would carry them.</summary>
+    public static string FieldsText(HeaderEdits edits)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var writer = new Core.Buffers.BufferWriter<System.Buffers.ArrayBufferWriter<byte>>(buffer);
         edits.WriteFields(ref writer);
         writer.Commit();
-        return Encoding.ASCII.GetString(buffer.WrittenSpan).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
