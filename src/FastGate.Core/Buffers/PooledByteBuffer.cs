@@ -17,7 +17,6 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
 
     public int Length => _length;
     public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _length);
-    public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _length);
 
     public void Write(ReadOnlySpan<byte> bytes)
     {

@@ -38,8 +38,6 @@ public sealed class HeaderEdits
     /// <summary>Drops every field named <paramref name="name"/>, including ones set or added before.</summary>
     public bool Remove(ReadOnlySpan<byte> name) => Append(HeaderEditKind.Remove, name, default);
 
-    public bool Set(string name, string value) => Set(Encoding.UTF8.GetBytes(name), Encoding.UTF8.GetBytes(value));
-
     public void Clear()
     {
         _count = 0;
