@@ -30,7 +30,7 @@ public sealed class Exchange
     private ExchangeScratch? _scratch;
 
     /// <summary>What stages write, made when a stage first needs it.</summary>
-    private ExchangeScratch Scratch => _scratch ??= new ExchangeScratch();
+    internal ExchangeScratch Scratch => _scratch ??= new ExchangeScratch();
 
     /// <summary>The longest request id kept; a longer incoming x-request-id is replaced.</summary>
     public const int RequestIdLength = 64;
@@ -193,63 +193,6 @@ public sealed class Exchange
         var scratch = Scratch;
         scratch.RequestBody.Swap(scratch.Replacement);
         scratch.Replacement.Clear();
-    }
-
-    /// <summary>See <see cref="StageChain.RunResponseBody"/>.</summary>
-    internal bool PassResponseBody(Stage[] stages, ReadOnlySpan<byte> data, bool endOfBody, out ReadOnlySpan<byte> output)
-    {
-        var scratch = Scratch;
-        if (scratch.Carries.Length < stages.Length)
-        {
-            Array.Resize(ref scratch.Carries, stages.Length);
-        }
-        var replacement = scratch.Replacement;
-        var current = data;
-        // Each stage's output lands in the pass buffer the previous stage's output is not in.
-        var next = scratch.PassA;
-        for (var i = 0; i < stages.Length; i++)
-        {
-            var carry = scratch.Carries[i] ??= new PooledByteBuffer();
-            if (carry.Length > 0)
-            {
-                carry.Write(current);
-                current = carry.WrittenSpan;
-            }
-            replacement.Clear();
-            var verdict = stages[i].OnResponseBody(this, current, endOfBody);
-            var keep = 0;
-            switch (verdict.Kind)
-            {
-                case BodyVerdictKind.Terminate:
-                    output = default;
-                    return false;
-                case BodyVerdictKind.HoldBack or BodyVerdictKind.Replace when !endOfBody:
-                    keep = Math.Min(verdict.HoldBack, current.Length);
-                    break;
-            }
-            next.Clear();
-            if (verdict.Kind == BodyVerdictKind.Replace)
-            {
-                next.Write(replacement.WrittenSpan);
-            }
-            else
-            {
-                next.Write(current[..^keep]);
-            }
-            if (carry.Length > 0)
-            {
-                // current points into the carry: keep its tail, drop the rest.
-                carry.Consume(carry.Length - keep);
-            }
-            else if (keep > 0)
-            {
-                carry.Write(current[^keep..]);
-            }
-            current = next.WrittenSpan;
-            next = ReferenceEquals(next, scratch.PassA) ? scratch.PassB : scratch.PassA;
-        }
-        output = current;
-        return true;
     }
 
     // ---- lifecycle, for the front ----

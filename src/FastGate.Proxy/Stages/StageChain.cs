@@ -1,3 +1,4 @@
+using FastGate.Core.Buffers;
 using FastGate.Core.Sse;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Observability;
@@ -156,7 +157,58 @@ public sealed class StageChain
     /// the next call. Returns false when a stage terminated.
     /// </summary>
     public bool RunResponseBody(Exchange exchange, ReadOnlySpan<byte> data, bool endOfBody, out ReadOnlySpan<byte> output)
-        => exchange.PassResponseBody(_responseBody, data, endOfBody, out output);
+    {
+        var stages = _responseBody;
+        var scratch = exchange.Scratch;
+        if (scratch.Carries.Length < stages.Length)
+        {
+            Array.Resize(ref scratch.Carries, stages.Length);
+        }
+        var replacement = scratch.Replacement;
+        var current = data;
+        // A stage's output that must be copied lands in the pass buffer the bytes it was shown are not in.
+        var next = scratch.PassA;
+        for (var i = 0; i < stages.Length; i++)
+        {
+            var carry = scratch.Carries[i] ??= new PooledByteBuffer();
+            var carried = carry.Length > 0;
+            if (carried)
+            {
+                carry.Write(current);
+                current = carry.WrittenSpan;
+            }
+            replacement.Clear();
+            var verdict = stages[i].OnResponseBody(exchange, current, endOfBody);
+            var keep = 0;
+            switch (verdict.Kind)
+            {
+                case BodyVerdictKind.Terminate:
+                    output = default;
+                    return false;
+                case BodyVerdictKind.Continue when !carried:
+                    // A stage that only looks passes the very bytes it was shown: no copy.
+                    continue;
+                case BodyVerdictKind.HoldBack or BodyVerdictKind.Replace when !endOfBody:
+                    keep = Math.Min(verdict.HoldBack, current.Length);
+                    break;
+            }
+            next.Clear();
+            next.Write(verdict.Kind == BodyVerdictKind.Replace ? replacement.WrittenSpan : current[..^keep]);
+            if (carried)
+            {
+                // current points into the carry: keep its tail, drop the rest.
+                carry.Consume(carry.Length - keep);
+            }
+            else if (keep > 0)
+            {
+                carry.Write(current[^keep..]);
+            }
+            current = next.WrittenSpan;
+            next = ReferenceEquals(next, scratch.PassA) ? scratch.PassB : scratch.PassA;
+        }
+        output = current;
+        return true;
+    }
 
     /// <summary>
     /// Passes one whole event through the event stages in order. <paramref name="output"/> is the

@@ -323,6 +323,44 @@ public class StageChainTests
     }
 
     [Fact]
+    public async Task ResponseBody_AnObservingStageBeforeAReplacingOne_SeesEveryByteOnce()
+    {
+        long seen = 0;
+        var observer = new DelegateStage("count", StagePhases.ResponseBody)
+        {
+            ResponseBody = (e, data, end) => { seen += data.Length; return BodyVerdict.Continue; },
+        };
+        var upper = new DelegateStage("upper", StagePhases.ResponseBody)
+        {
+            ChangesLength = true,
+            ResponseBody = (e, data, end) =>
+            {
+                var cut = end ? data.Length : data.LastIndexOf((byte)' ') + 1;
+                foreach (var b in data[..cut])
+                {
+                    e.Replacement.GetSpan(1)[0] = (byte)char.ToUpperInvariant((char)b);
+                    e.Replacement.Advance(1);
+                }
+                return BodyVerdict.ReplaceAndHold(data.Length - cut);
+            },
+        };
+        var words = string.Join(" ", Enumerable.Range(0, 40).Select(i => $"word{i}"));
+        var origin = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Trickle = true,
+            Respond = _ => $"HTTP/1.1 200 OK\r\nContent-Length: {words.Length}\r\n\r\n{words}",
+        };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [observer, upper], origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.Equal(words.ToUpperInvariant(), Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
+        Assert.Equal(words.Length, seen);
+    }
+
+    [Fact]
     public async Task ResponseBody_Terminate_CutsTheClientsResponseShort()
     {
         var stage = new DelegateStage("stop", StagePhases.ResponseBody)
