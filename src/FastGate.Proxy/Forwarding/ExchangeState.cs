@@ -7,7 +7,7 @@ internal enum ExchangeState : byte
     ReadingHead,
     /// <summary>Opening a new upstream connection.</summary>
     Connecting,
-    /// <summary>Flushing our 100 Continue to the client.</summary>
+    /// <summary>Flushing our 100 Continue to the client (before streaming the body upstream, or reading it whole for the stages).</summary>
     SendingContinue,
     /// <summary>Flushing a request without a body upstream (a body streams on the pump).</summary>
     FlushingRequest,
@@ -25,8 +25,6 @@ internal enum ExchangeState : byte
     JoiningPump,
     /// <summary>Waiting for a request-head stage that could not decide at once (a remote counter, say).</summary>
     AwaitingStage,
-    /// <summary>Flushing our 100 Continue before reading a body the route's stages want whole.</summary>
-    SendingContinueToBuffer,
     /// <summary>Reading the request body into the exchange for the route's body stages.</summary>
     BufferingRequestBody,
     /// <summary>Answered and sent our FIN; discarding what the client still sends before closing.</summary>

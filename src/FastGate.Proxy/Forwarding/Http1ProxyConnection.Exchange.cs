@@ -126,15 +126,17 @@ public sealed partial class Http1ProxyConnection
             _state = ExchangeState.FlushingRequest;
             return FlushWithDeadline(IoOperation.FlushUpstream);
         }
-        if (_request.ExpectContinue)
-        {
-            // We take the body as soon as the exchange is routed and the upstream is reached,
-            // as nginx does; the upstream gets the body without an Expect of its own.
-            _output.Write(Http1StatusResponses.Continue100);
-            _state = ExchangeState.SendingContinue;
-            return FlushWithDeadline(IoOperation.FlushClient);
-        }
-        return BeginRequestBody();
+        // We take the body as soon as the exchange is routed and the upstream is reached, as
+        // nginx does; the upstream gets the body without an Expect of its own.
+        return _request.ExpectContinue ? SendContinue() : BeginRequestBody();
+    }
+
+    /// <summary>Tells the client to send the body it holds back for our 100 Continue.</summary>
+    private IoOperation SendContinue()
+    {
+        _output.Write(Http1StatusResponses.Continue100);
+        _state = ExchangeState.SendingContinue;
+        return FlushWithDeadline(IoOperation.FlushClient);
     }
 
     private IoOperation OnContinueSent()
@@ -147,7 +149,8 @@ public sealed partial class Http1ProxyConnection
         {
             return Abort();
         }
-        return BeginRequestBody();
+        // A chain that reads the body whole takes it before going upstream; otherwise it streams.
+        return _exchange.Chain.BuffersRequestBody ? ReadBufferedBody() : BeginRequestBody();
     }
 
     private IoOperation OnRequestFlushed()

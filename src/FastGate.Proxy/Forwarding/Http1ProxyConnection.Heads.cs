@@ -47,7 +47,18 @@ public sealed partial class Http1ProxyConnection
         {
             w.Write("Transfer-Encoding: chunked\r\n"u8);
         }
-        if (closeClient)
+        EndHead(ref w, closeClient);
+        _exchange.BytesOut += w.Buffered;
+        w.Commit();
+    }
+
+    /// <summary>
+    /// Ends a head for the client with what the connection does next: Connection: close, or for
+    /// an HTTP/1.0 client that keeps it, the keep-alive it must be told of.
+    /// </summary>
+    private void EndHead(ref BufferWriter<PipeWriter> w, bool close)
+    {
+        if (close)
         {
             w.Write("Connection: close\r\n"u8);
         }
@@ -56,7 +67,5 @@ public sealed partial class Http1ProxyConnection
             w.Write("Connection: keep-alive\r\n"u8);
         }
         w.Write("\r\n"u8);
-        _exchange.BytesOut += w.Buffered;
-        w.Commit();
     }
 }

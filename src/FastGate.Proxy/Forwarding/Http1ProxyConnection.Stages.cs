@@ -99,26 +99,7 @@ public sealed partial class Http1ProxyConnection
             return AnswerLocal(413, close: true);
         }
         _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: false, limit);
-        if (request.ExpectContinue)
-        {
-            _output.Write(Http1StatusResponses.Continue100);
-            _state = ExchangeState.SendingContinueToBuffer;
-            return FlushWithDeadline(IoOperation.FlushClient);
-        }
-        return ReadBufferedBody();
-    }
-
-    private IoOperation OnContinueSentToBuffer()
-    {
-        if (IsStaleCancel(_flush))
-        {
-            return IoOperation.FlushClient;
-        }
-        if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
-        {
-            return Abort();
-        }
-        return ReadBufferedBody();
+        return request.ExpectContinue ? SendContinue() : ReadBufferedBody();
     }
 
     private IoOperation ReadBufferedBody()
@@ -349,15 +330,7 @@ public sealed partial class Http1ProxyConnection
             w.WriteDecimal(body.Length);
             w.Write("\r\n"u8);
         }
-        if (close)
-        {
-            w.Write("Connection: close\r\n"u8);
-        }
-        else if (_request.Version == ProtocolVersion.Http10)
-        {
-            w.Write("Connection: keep-alive\r\n"u8);
-        }
-        w.Write("\r\n"u8);
+        EndHead(ref w, close);
         if (!bodiless && _request.Method != RequestMethod.Head)
         {
             w.Write(body);

@@ -178,7 +178,6 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         ExchangeState.FlushingResponse => OnResponseFlushed(),
         ExchangeState.Lingering => OnLingerBytes(),
         ExchangeState.AwaitingStage => OnStageAwaited(),
-        ExchangeState.SendingContinueToBuffer => OnContinueSentToBuffer(),
         ExchangeState.BufferingRequestBody => OnBufferedBodyBytes(),
         _ => OnLocalFlushed(),
     };

@@ -270,6 +270,29 @@ public class StageChainTests
     }
 
     [Fact]
+    public async Task RequestBody_WithExpectContinue_IsAskedForThenReadWhole()
+    {
+        string? seen = null;
+        var stage = new DelegateStage("body", StagePhases.RequestBody)
+        {
+            RequestBody = e => { seen = Encoding.ASCII.GetString(e.RequestBody); return BodyVerdict.Continue; },
+        };
+        var origin = new InMemoryOrigin("127.0.0.1:9001");
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        await client.ReceiveTextAsync(t => t.StartsWith("HTTP/1.1 100 Continue\r\n\r\n", StringComparison.Ordinal));
+        Assert.Empty(origin.Requests);
+        await client.SendAsync("hello");
+        var text = await client.ReceiveTextAsync(t => t.EndsWith("\r\n\r\nok", StringComparison.Ordinal));
+
+        Assert.Contains("HTTP/1.1 200 OK", text);
+        Assert.Equal("hello", seen);
+        Assert.EndsWith("\r\n\r\nhello", Assert.Single(origin.Requests));
+    }
+
+    [Fact]
     public async Task RequestBody_OverTheStagesLimit_Is413_BeforeAnythingGoesUpstream()
     {
         var stage = new DelegateStage("body", StagePhases.RequestBody) { BodyLimit = 4 };
