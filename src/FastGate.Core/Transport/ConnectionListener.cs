@@ -92,6 +92,7 @@ public sealed class ConnectionListener : IDisposable
     public void Start(EventLoopGroup loops)
     {
         _socket.Blocking = false;
+        _socket.NoDelay = true;
         var fd = (int)_socket.SafeHandle.DangerousGetHandle();
         _acceptors = loops.Loops.Select(loop => new LoopAcceptor(loop, this, fd)).ToArray();
         _acceptorsLeft = new CountdownEvent(_acceptors.Length);

@@ -204,7 +204,7 @@ public sealed class Daemon
             case null or "":
                 return null;
             case "portable":
-                _log.Info("FASTGATE_TRANSPORT=portable: serving on the portable socket transport");
+                _log.Info("FASTGATE_TRANSPORT=portable: connections run on the portable socket transport");
                 return TransportKind.Portable;
             case "epoll":
                 return TransportKind.Epoll;

@@ -124,7 +124,7 @@ internal sealed unsafe class LoopAcceptor : IEpollHandler, ILoopTimerTarget, ITh
                 }
                 return;
             }
-            Libc.SetNoDelay(fd);
+            // TCP_NODELAY comes from the listening socket: Linux copies it to every accepted one.
             var connection = new EpollConnection(_loop, fd);
             try
             {

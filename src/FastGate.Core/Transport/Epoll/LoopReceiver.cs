@@ -230,6 +230,11 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
 
     public override void CancelPendingRead()
     {
+        if (!_connection.Loop.IsCurrent)
+        {
+            _connection.Loop.Post(CancelPendingRead);
+            return;
+        }
         if (_pending)
         {
             _pending = false;
@@ -241,6 +246,11 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
 
     public override void Complete(Exception? exception = null)
     {
+        if (!_connection.Loop.IsCurrent)
+        {
+            _connection.Loop.Post(() => Complete(exception));
+            return;
+        }
         if (_completed)
         {
             return;
