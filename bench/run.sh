@@ -25,7 +25,9 @@
 #
 # Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
-# the temporary directory with configs, logs and raw wrk output.
+# the temporary directory with configs, logs and raw wrk output; BENCH_LOCK (default
+# /tmp/bench.lock) is the lock file held while measuring, so that concurrent runs on one
+# machine take turns.
 #
 # Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle
 # client on core 1. Exits non-zero when a peer fails to start; stops every process it
@@ -199,6 +201,8 @@ done
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 
+# From here to the end of the measurements this run is the only one generating load.
+bench_lock
 STAMP=$(date -u +%Y-%m-%d-%H%M)
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
@@ -440,6 +444,7 @@ for origin in "${origins_needed[@]}"; do
 done
 
 meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+bench_unlock
 
 # ---------------------------------------------------------------- report
 if [[ $REPORT -eq 1 ]]; then
