@@ -165,6 +165,18 @@ start_rss_sampler() {
     printf -v "$__var" '%s' "$!"
 }
 
+# ---------------------------------------------------------------- workers
+# Cores the proxy gets with N workers: core PROXY_CPU alone for one; cores 0..N-1 (at most
+# every core) for more, shared with the load generator. Empty without pinning.
+proxy_cpus() {
+    local n=$1 cores
+    [[ $PIN -eq 1 ]] || { echo ""; return; }
+    if [[ $n -le 1 ]]; then echo "$PROXY_CPU"; return; fi
+    cores=$(nproc)
+    [[ $n -le $cores ]] || n=$cores
+    seq -s, 0 $((n - 1))
+}
+
 # ---------------------------------------------------------------- numbers
 # Duration "10s", "2m", "500ms" or plain seconds -> seconds (integer, at least 1).
 to_seconds() {
