@@ -28,9 +28,9 @@
 #
 # Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
-# the temporary directory with configs, logs and raw wrk output; BENCH_LOCK (default
-# /tmp/bench.lock) is the lock file held while measuring, so that concurrent runs on one
-# machine take turns.
+# the temporary directory with configs, logs and raw wrk output; FASTGATE_TRANSPORT sets
+# FastGate's `transport` ("epoll", "portable"); BENCH_LOCK (default /tmp/bench.lock) is
+# the lock file held while measuring, so that concurrent runs on one machine take turns.
 #
 # Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle
 # client on core 1. With N > 1 workers the proxy runs on cores 0..N-1 and shares core 1

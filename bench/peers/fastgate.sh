@@ -1,6 +1,8 @@
 # FastGate: published in Release, started with inline socket completions and TieredPGO;
-# `workers` = the workers count.
+# `workers` = the workers count. FASTGATE_TRANSPORT, when set, becomes `transport = "..."`
+# (to compare transports); unset, FastGate's default transport is measured.
 FASTGATE_BIN=${FASTGATE_BIN:-}
+FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
 peer_fastgate_label() { echo "FastGate"; }
 peer_fastgate_jit() { echo 1; }
 peer_fastgate_workers() { echo 1; }
@@ -19,14 +21,15 @@ peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
     local w="workers = 1, taskset to 1 core"
     [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
-    echo "$w, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
+    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
 }
 
 peer_fastgate_start() {
-    local port=$1 origin=$2 dir=$3
+    local port=$1 origin=$2 dir=$3 top="workers = $PEER_WORKERS"
+    [[ -z "$FASTGATE_TRANSPORT" ]] || top+=$'\n'"transport = \"$FASTGATE_TRANSPORT\""
     mkdir -p "$dir"
     cat >"$dir/fastgate.toml" <<EOC
-workers = $PEER_WORKERS
+$top
 
 [admin]
 listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
