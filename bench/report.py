@@ -146,6 +146,11 @@ def direct_rps(figs):
     return d[0] if d else None
 
 
+def several_workers_with_fastgate(meta, summary):
+    """The ratio table is for runs that measured FastGate with more than one worker count."""
+    return len(workers_values(meta)) > 1 and any(p == "fastgate" for figs in summary.values() for p, _ in figs)
+
+
 def ratio_table(meta, summary):
     """FastGate against the best of nginx and HAProxy, per scenario and worker count."""
     values = workers_values(meta, [{"workers": w} for figs in summary.values() for _, w in figs])
@@ -377,7 +382,7 @@ def report_md(meta, summary, idle, name):
     lines += ["", "Every proxy: upstream keep-alive on, access log off, client keep-alive timeout 120 s, "
               "one catch-all route to the same origin.", "", "## Results", "",
               f"![req/s and p99 per proxy and scenario]({name}.svg)", ""]
-    if len(workers_values(meta)) > 1 and summary:
+    if several_workers_with_fastgate(meta, summary):
         lines += ratio_table(meta, summary)
     lines += wrk_tables(meta, summary)
     lines += idle_table(meta, idle)
@@ -397,7 +402,7 @@ def update_docs(path, meta, summary, idle, name):
              f"{meta.get('rounds')} round(s) of {meta.get('duration')}, load average at start "
              f"{meta.get('load')}). Full report: [{name}.md]({rel}.md).", "",
              f"![req/s and p99 per proxy and scenario]({rel}.svg)", ""]
-    if len(workers_values(meta)) > 1 and summary:
+    if several_workers_with_fastgate(meta, summary):
         block += [l.replace("### ", "#### ") for l in ratio_table(meta, summary)]
     block += [l.replace("### ", "#### ") for l in wrk_tables(meta, summary)]
     block += [l.replace("### ", "#### ") for l in idle_table(meta, idle)]
