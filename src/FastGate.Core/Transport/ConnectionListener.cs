@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FastGate.Core.Transport.Epoll;
 
 namespace FastGate.Core.Transport;
 
@@ -9,6 +10,10 @@ namespace FastGate.Core.Transport;
 /// connection lives on socket completions). At <c>max_connections</c> the loop stops accepting
 /// until a connection closes, the way nginx behaves at worker_connections: excess clients wait
 /// in the kernel's accept queue and are served in turn instead of being accepted and reset.
+/// <para>
+/// Started on an <see cref="EventLoopGroup"/>, the socket goes into every loop's epoll set instead
+/// (<see cref="LoopAcceptor"/>): each accepted connection lives on the loop that accepted it.
+/// </para>
 /// </summary>
 public sealed class ConnectionListener : IDisposable
 {
@@ -24,6 +29,9 @@ public sealed class ConnectionListener : IDisposable
     private TaskCompletionSource? _slotFreed;
     private int _active;
     private volatile bool _stopped;
+    private LoopAcceptor[]? _acceptors;
+    private CountdownEvent? _acceptorsLeft;
+    private volatile bool _paused;
 
     /// <summary>Binds and listens; throws <see cref="SocketException"/> when the address is taken or unavailable.</summary>
     /// <param name="reusePort">Share the port with other sockets that ask for it too (SO_REUSEPORT); only when the config says so.</param>
@@ -79,6 +87,73 @@ public sealed class ConnectionListener : IDisposable
     {
         _ = AcceptLoopAsync();
     }
+
+    /// <summary>Accepts on every loop of <paramref name="loops"/> rather than on an accept loop of its own.</summary>
+    public void Start(EventLoopGroup loops)
+    {
+        _socket.Blocking = false;
+        var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        _acceptors = loops.Loops.Select(loop => new LoopAcceptor(loop, this, fd)).ToArray();
+        _acceptorsLeft = new CountdownEvent(_acceptors.Length);
+        foreach (var acceptor in _acceptors)
+        {
+            acceptor.Sync();
+        }
+    }
+
+    internal bool IsStopped => _stopped;
+
+    internal bool IsPaused => _paused;
+
+    /// <summary>Counts a connection about to be accepted; false (and a pause) at max_connections.</summary>
+    internal bool TryReserveSlot()
+    {
+        var active = Interlocked.Increment(ref _active);
+        if (_maxConnections <= 0 || active <= _maxConnections)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _active);
+        lock (_socket)
+        {
+            if (!_paused)
+            {
+                _paused = true;
+                Handler.OnCapacityReached(this);
+                SyncAcceptors();
+            }
+        }
+        // A close between the count and the pause finds nobody to resume it: check again.
+        ResumeIfRoom();
+        return false;
+    }
+
+    private void ResumeIfRoom()
+    {
+        if (!_paused || Volatile.Read(ref _active) >= _maxConnections)
+        {
+            return;
+        }
+        lock (_socket)
+        {
+            if (_paused && Volatile.Read(ref _active) < _maxConnections)
+            {
+                _paused = false;
+                SyncAcceptors();
+            }
+        }
+    }
+
+    private void SyncAcceptors()
+    {
+        foreach (var acceptor in _acceptors!)
+        {
+            acceptor.Sync();
+        }
+    }
+
+    /// <summary>A loop has taken the socket out of its epoll set for good.</summary>
+    internal void OnAcceptorReleased() => _acceptorsLeft!.Signal();
 
     private async Task AcceptLoopAsync()
     {
@@ -142,13 +217,32 @@ public sealed class ConnectionListener : IDisposable
     public void OnConnectionClosed()
     {
         Interlocked.Decrement(ref _active);
+        if (_acceptors is not null)
+        {
+            ResumeIfRoom();
+            return;
+        }
         Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
     }
 
     /// <summary>Stops accepting; connections already accepted go on.</summary>
     public void Stop()
     {
+        if (_stopped)
+        {
+            return;
+        }
         _stopped = true;
+        if (_acceptors is not null)
+        {
+            // Every loop takes the socket out of its epoll set before it is closed: a descriptor
+            // number closed first could be reused by a new connection that a late removal would hit.
+            SyncAcceptors();
+            if (EventLoop.Current is null)
+            {
+                _acceptorsLeft!.Wait(TimeSpan.FromSeconds(5));
+            }
+        }
         _socket.Dispose();
         Interlocked.Exchange(ref _slotFreed, null)?.TrySetResult();
     }

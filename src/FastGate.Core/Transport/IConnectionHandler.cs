@@ -7,6 +7,13 @@ public interface IConnectionHandler
 {
     void OnConnection(Socket socket, ConnectionListener listener);
 
+    /// <summary>A connection accepted on an event loop; <paramref name="remote"/> is null when the kernel gave no address.</summary>
+    void OnConnection(ITransport transport, System.Net.IPEndPoint? remote, ConnectionListener listener)
+    {
+        transport.Dispose();
+        listener.OnConnectionClosed();
+    }
+
     /// <summary>
     /// The listener reached its connection cap and stops accepting until one closes; called on the
     /// accept loop, once per pause. Default: nothing.

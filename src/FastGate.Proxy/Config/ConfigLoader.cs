@@ -13,7 +13,13 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit"];
+    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit"];
+
+    private static readonly Dictionary<string, TransportKind> TransportKinds = new()
+    {
+        ["epoll"] = TransportKind.Epoll,
+        ["portable"] = TransportKind.Portable,
+    };
 
     /// <summary>Keys whose values are never shown: in /config, in logs, anywhere.</summary>
     internal static readonly FrozenSet<string> SecretKeys =
@@ -105,6 +111,8 @@ public static partial class ConfigLoader
     private static ConfigModel? Bind(ConfigReader r, TomlTableNode root, string fullPath, string redactedText, bool refuseUnserved)
     {
         r.CheckKeys(root, "the top level", RootKeys);
+        var workers = (int)(r.Integer(root, "workers", 0, 1024) ?? 0);
+        var transport = r.Choice(root, "transport", TransportKinds) ?? TransportKind.Epoll;
         var admin = ReadAdmin(r, r.Table(root, "admin"));
         var log = ReadLog(r, r.Table(root, "log"));
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
@@ -127,6 +135,8 @@ public static partial class ConfigLoader
         return new ConfigModel
         {
             SourcePath = fullPath,
+            Workers = workers,
+            Transport = transport,
             Admin = admin,
             Log = log,
             Defaults = defaults,

@@ -7,6 +7,10 @@ namespace FastGate.Proxy.Config;
 public sealed record ConfigModel
 {
     public required string SourcePath { get; init; }
+    /// <summary>Event loops (top-level <c>workers</c>); 0 means one per core the process may run on.</summary>
+    public int Workers { get; init; }
+    /// <summary>Top-level <c>transport</c>: the own epoll loops (Linux) or the portable socket engine.</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Epoll;
     public AdminModel Admin { get; init; } = new();
     public LogModel Log { get; init; } = new();
     public LimitsModel Defaults { get; init; } = new();

@@ -125,6 +125,11 @@ public sealed partial class Http1ProxyConnection
                         outcome = RequestBodyOutcome.UpstreamSendFailed;
                         return;
                     }
+                    if (_loop is not null && !_loop.IsCurrent)
+                    {
+                        // An upstream on another transport completed the flush on its own thread.
+                        await _loop.SwitchTo();
+                    }
                     if (flush.IsCompleted)
                     {
                         outcome = RequestBodyOutcome.UpstreamSendFailed;

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Upstreams;
@@ -24,12 +25,16 @@ namespace FastGate.Proxy.Forwarding;
 /// one exception is a request body, which streams on a pooled second loop while the response is
 /// read (see Http1ProxyConnection.RequestBody.cs for how the two share the connection).
 /// </para>
-/// One loop owns all other mutable state here. The heartbeat thread only fires the deadline
-/// (<see cref="ConnectionDeadline"/>) and queues the cancel of the pending read or flush to the
-/// thread pool: with inline pipe schedulers a cancel runs the awaiting continuation on the
-/// cancelling thread, and connection work must never run on the heartbeat thread.
+/// One loop owns all other mutable state here. On an <see cref="EventLoop"/> everything runs on
+/// the loop's thread: the deadline is a timer on the loop's wheel, work from other threads
+/// (drain) is posted to the loop, and an await that completed elsewhere (a stage waiting on
+/// Redis, an upstream on another transport) switches back before the next step. On the portable
+/// transport, the heartbeat thread only fires the deadline (<see cref="ConnectionDeadline"/>) and
+/// queues the cancel of the pending read or flush to the thread pool: with inline pipe schedulers
+/// a cancel runs the awaiting continuation on the cancelling thread, and connection work must
+/// never run on the heartbeat thread.
 /// </summary>
-public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem
+public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
 {
     private readonly Gateway _gateway;
     private readonly ConnectionListener? _listener;
@@ -37,6 +42,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     private readonly ITransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    // The loop the connection lives on; null on the portable transport.
+    private readonly EventLoop? _loop;
+    private LoopTimer? _timer;
     // The exchange in progress, taken from the gateway's pool when a request head has arrived and
     // given back when it ends: a connection between requests holds none.
     private Exchange? _current;
@@ -72,6 +80,7 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;
+        _loop = (transport as EpollConnection)?.Loop;
     }
 
     public int RegistrySlot { get; set; } = -1;
@@ -136,6 +145,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
                 {
                     _fault = ex;
                 }
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    await _loop.SwitchTo();
+                }
                 next = Continue();
             }
         }
@@ -149,6 +162,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         }
         finally
         {
+            if (_loop is not null && !_loop.IsCurrent)
+            {
+                await _loop.SwitchTo();
+            }
             Close();
         }
     }
@@ -307,9 +324,21 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
 
     private void Arm(TimeoutKind kind, TimeSpan timeout) => Arm(kind, (long)(timeout.TotalSeconds * Stopwatch.Frequency));
 
-    private void Arm(TimeoutKind kind, long ticks) => _deadline.Arm(kind, Stopwatch.GetTimestamp() + ticks);
+    private void Arm(TimeoutKind kind, long ticks)
+    {
+        var at = Stopwatch.GetTimestamp() + ticks;
+        _deadline.Arm(kind, at);
+        if (_loop is not null)
+        {
+            (_timer ??= _loop.Timers.Create(this)).Schedule(at);
+        }
+    }
 
-    private void Disarm() => _deadline.Disarm();
+    private void Disarm()
+    {
+        _deadline.Disarm();
+        _timer?.Cancel();
+    }
 
     /// <summary>Arms <see cref="TimeoutKind.Send"/> and names the flush: every flush has a deadline.</summary>
     private IoOperation FlushWithDeadline(IoOperation flush)
@@ -320,9 +349,18 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
 
     public void OnHeartbeat(long now)
     {
-        if (_deadline.TryFire(_deadline.Observe(), now, out _))
+        // On a loop, the deadline is the loop's timer.
+        if (_loop is null && _deadline.TryFire(_deadline.Observe(), now, out _))
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        if (_deadline.TryFire(_deadline.Observe(), now, out _))
+        {
+            CancelWaits();
         }
     }
 
@@ -332,7 +370,14 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         Interlocked.MemoryBarrier();
         if (_betweenExchanges)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            if (_loop is not null)
+            {
+                _loop.Post(this);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
         }
     }
 
@@ -342,7 +387,9 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     /// and a cancel with no I/O pending applies to the next one. A cancel that lands after a
     /// re-arm finds no fired deadline and the loop simply starts that I/O again.
     /// </summary>
-    void IThreadPoolWorkItem.Execute()
+    void IThreadPoolWorkItem.Execute() => CancelWaits();
+
+    private void CancelWaits()
     {
         try
         {

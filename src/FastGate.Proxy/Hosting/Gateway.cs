@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages;
@@ -32,11 +33,14 @@ public sealed class Gateway : IDisposable
     private long _generation;
     private volatile bool _draining;
     private volatile bool _stopped;
+    private EventLoopGroup? _loops;
+    private (int Workers, TransportKind Transport) _started;
 
     public Gateway(GatewayLog log, IUpstreamConnector? connector = null)
     {
         Log = log;
-        _endpoints = new EndpointRegistry(connector ?? SocketConnector.Default);
+        // Off the loops (tests, benchmarks that drive the gateway directly) it opens sockets as before.
+        _endpoints = new EndpointRegistry(connector ?? new EpollConnector(SocketConnector.Default));
         Stages = new StageServices(log, Metrics);
         _heartbeat = new Thread(HeartbeatLoop) { IsBackground = true, Name = "fastgate-heartbeat" };
     }
@@ -52,6 +56,12 @@ public sealed class Gateway : IDisposable
     public Forwarding.ExchangePool Exchanges { get; } = new();
     public bool Draining => _draining;
     public IEnumerable<EndpointState> Endpoints => _endpoints.All;
+
+    /// <summary>Replaces the config's <c>transport</c> when set before <see cref="Start"/> (FASTGATE_TRANSPORT).</summary>
+    public TransportKind? TransportOverride { get; init; }
+
+    /// <summary>The event loops serving the listeners; null on the portable transport.</summary>
+    public EventLoopGroup? Loops => _loops;
 
     /// <summary>The last reload's outcome, shown at /config; null before any reload.</summary>
     public ReloadResult? LastReload { get; private set; }
@@ -71,7 +81,22 @@ public sealed class Gateway : IDisposable
         lock (_reloadLock)
         {
             _adminHandler = admin;
-            Apply(model);
+            _started = (model.Workers, model.Transport);
+            if ((TransportOverride ?? model.Transport) == TransportKind.Epoll && EventLoopGroup.IsSupported)
+            {
+                _loops = new EventLoopGroup(model.Workers, ex => Log.Error($"event loop: {ex}"));
+                Log.Info($"{_loops.Loops.Count} event loop(s)");
+            }
+            try
+            {
+                Apply(model);
+            }
+            catch
+            {
+                _loops?.Dispose();
+                _loops = null;
+                throw;
+            }
             _heartbeat.Start();
         }
     }
@@ -178,6 +203,10 @@ public sealed class Gateway : IDisposable
         }
         AccessLog = ReplaceAccessLog(AccessLog, model.Log.Access);
         Log.Level = model.Log.Level;
+        if (_current is not null && (model.Workers, model.Transport) != _started)
+        {
+            Log.Warn("'workers' and 'transport' take effect when the daemon restarts; the running loops stay as they are");
+        }
         foreach (var cluster in model.Clusters.Values)
         {
             if (cluster.Health is not null)
@@ -191,7 +220,14 @@ public sealed class Gateway : IDisposable
             listener.Handler = new HttpConnectionHandler(this, name);
             if (bound.Contains(listener))
             {
-                listener.Start();
+                if (_loops is not null)
+                {
+                    listener.Start(_loops);
+                }
+                else
+                {
+                    listener.Start();
+                }
                 Log.Info($"listener '{name}' on {listener.EndPoint}");
             }
         }
@@ -327,7 +363,11 @@ public sealed class Gateway : IDisposable
             var now = Stopwatch.GetTimestamp();
             try
             {
-                Connections.Heartbeat(now);
+                if (_loops is null)
+                {
+                    // On the loops, every connection's deadline is a timer of its own loop.
+                    Connections.Heartbeat(now);
+                }
                 if (now - lastSweep > Stopwatch.Frequency)
                 {
                     lastSweep = now;
@@ -356,6 +396,7 @@ public sealed class Gateway : IDisposable
             _listeners.Clear();
             _admin?.Listener.Dispose();
         }
+        _loops?.Dispose();
         AccessLog?.Dispose();
         Stages.RateLimits.Dispose();
     }

@@ -20,6 +20,17 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
     }
 
+    public void OnConnection(ITransport transport, IPEndPoint? remote, ConnectionListener listener)
+    {
+        if (gateway.Draining)
+        {
+            transport.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
+        _ = new Http1ProxyConnection(transport, FormatAddress(remote), gateway, listenerName, listener).Start();
+    }
+
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
 
     /// <summary>The client's IP as ASCII, once per connection, for X-Forwarded-For and the access log.</summary>

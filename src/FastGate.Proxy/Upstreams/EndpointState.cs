@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Upstreams;
@@ -8,13 +9,15 @@ namespace FastGate.Proxy.Upstreams;
 /// <summary>
 /// Runtime state of one upstream endpoint of one cluster. It outlives reloads: a new snapshot whose
 /// cluster names the same address gets this same object, so its pool and counters stay.
-/// Thread-safe: the idle pool is behind a lock, counters are atomics.
+/// Thread-safe: the idle pool is behind a lock, counters are atomics. The idle pool has one lane
+/// per event loop (and one for connections off the loops): a connection is only ever reused on
+/// the loop that opened it, so an exchange's client and upstream sides share a thread.
 /// </summary>
 public sealed class EndpointState
 {
     private readonly object _lock = new();
-    private UpstreamConnection[] _idle = new UpstreamConnection[8];
-    private int _idleCount;
+    private UpstreamConnection[][] _idle = [new UpstreamConnection[8]];
+    private int[] _idleCounts = [0];
     private int _maxIdle = 64;
     private long _idleTimeoutTicks = Stopwatch.Frequency * 60;
     private int _open;
@@ -57,10 +60,9 @@ public sealed class EndpointState
 
     public int IdleConnections
     {
-        get { lock (_lock) { return _idleCount; } }
+        get { lock (_lock) { return _idleCounts.Sum(); } }
     }
 
-    /// <summary>The most idle connections kept for reuse (the cluster's max_idle_connections).</summary>
     public int MaxIdleConnections
     {
         get { lock (_lock) { return _maxIdle; } }
@@ -87,20 +89,25 @@ public sealed class EndpointState
 
     internal void OnConnectionClosed() => Interlocked.Decrement(ref _open);
 
-    /// <summary>Takes the most recently used live idle connection, if any.</summary>
+    /// <summary>The caller's lane: its loop's index + 1, or 0 off the loops.</summary>
+    private static int CurrentLane => EventLoop.Current is { } loop ? loop.Index + 1 : 0;
+
+    /// <summary>Takes the most recently used live idle connection of the caller's loop, if any.</summary>
     public UpstreamConnection? TryRent()
     {
+        var lane = CurrentLane;
         while (true)
         {
             UpstreamConnection? connection;
             lock (_lock)
             {
-                if (_idleCount == 0)
+                if (lane >= _idleCounts.Length || _idleCounts[lane] == 0)
                 {
                     return null;
                 }
-                connection = _idle[--_idleCount];
-                _idle[_idleCount] = null!;
+                var idle = _idle[lane];
+                connection = idle[--_idleCounts[lane]];
+                idle[_idleCounts[lane]] = null!;
             }
             if (!connection.IsStale())
             {
@@ -115,15 +122,25 @@ public sealed class EndpointState
     {
         connection.Uses++;
         connection.IdleSince = Stopwatch.GetTimestamp();
+        var lane = connection.Lane;
         lock (_lock)
         {
-            if (!_retired && _idleCount < _maxIdle)
+            if (lane >= _idleCounts.Length)
             {
-                if (_idleCount == _idle.Length)
+                Array.Resize(ref _idle, lane + 1);
+                Array.Resize(ref _idleCounts, lane + 1);
+            }
+            var idle = _idle[lane] ??= new UpstreamConnection[8];
+            var count = _idleCounts[lane];
+            if (!_retired && count < _maxIdle)
+            {
+                if (count == idle.Length)
                 {
-                    Array.Resize(ref _idle, _idle.Length * 2);
+                    Array.Resize(ref _idle[lane], count * 2);
+                    idle = _idle[lane];
                 }
-                _idle[_idleCount++] = connection;
+                idle[count] = connection;
+                _idleCounts[lane] = count + 1;
                 return;
             }
         }
@@ -141,43 +158,57 @@ public sealed class EndpointState
     /// <summary>Closes idle connections older than the idle timeout (called by the heartbeat).</summary>
     public void CloseExpired(long now)
     {
-        while (true)
+        for (var lane = 0; ; lane++)
         {
-            UpstreamConnection? expired = null;
-            lock (_lock)
+            while (true)
             {
-                // The oldest idle connection sits at the bottom of the stack.
-                if (_idleCount > 0 && now - _idle[0].IdleSince > _idleTimeoutTicks)
+                UpstreamConnection? expired = null;
+                lock (_lock)
                 {
-                    expired = _idle[0];
-                    Array.Copy(_idle, 1, _idle, 0, _idleCount - 1);
-                    _idle[--_idleCount] = null!;
+                    if (lane >= _idleCounts.Length)
+                    {
+                        return;
+                    }
+                    // The oldest idle connection sits at the bottom of the stack.
+                    var idle = _idle[lane];
+                    var count = _idleCounts[lane];
+                    if (count > 0 && now - idle[0].IdleSince > _idleTimeoutTicks)
+                    {
+                        expired = idle[0];
+                        Array.Copy(idle, 1, idle, 0, count - 1);
+                        idle[count - 1] = null!;
+                        _idleCounts[lane] = count - 1;
+                    }
                 }
+                if (expired is null)
+                {
+                    break;
+                }
+                expired.Dispose();
             }
-            if (expired is null)
-            {
-                return;
-            }
-            expired.Dispose();
         }
     }
 
     /// <summary>The endpoint left the config: close its idle connections and pool nothing more.</summary>
     public void Retire()
     {
-        UpstreamConnection[] idle;
-        int count;
+        var closing = new List<UpstreamConnection>();
         lock (_lock)
         {
             _retired = true;
-            idle = _idle;
-            count = _idleCount;
-            _idle = new UpstreamConnection[1];
-            _idleCount = 0;
+            for (var lane = 0; lane < _idleCounts.Length; lane++)
+            {
+                for (var i = 0; i < _idleCounts[lane]; i++)
+                {
+                    closing.Add(_idle[lane][i]);
+                }
+                _idle[lane] = new UpstreamConnection[1];
+                _idleCounts[lane] = 0;
+            }
         }
-        for (var i = 0; i < count; i++)
+        foreach (var connection in closing)
         {
-            idle[i].Dispose();
+            connection.Dispose();
         }
     }
 }

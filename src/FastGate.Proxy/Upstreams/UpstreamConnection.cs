@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 
 namespace FastGate.Proxy.Upstreams;
 
@@ -15,7 +16,11 @@ public sealed class UpstreamConnection : IDisposable
     {
         Endpoint = endpoint;
         _transport = transport;
+        Lane = transport is EpollConnection loopBound ? loopBound.Loop.Index + 1 : 0;
     }
+
+    /// <summary>The idle pool it returns to: 0 off the loops, else its loop's index + 1.</summary>
+    public int Lane { get; }
 
     public EndpointState Endpoint { get; }
     public PipeReader Input => _transport.Input;
@@ -56,6 +61,12 @@ public sealed class UpstreamConnection : IDisposable
             return;
         }
         Endpoint.OnConnectionClosed();
+        if (Lane != 0)
+        {
+            // Closed on its loop (from any thread), which ends what is pending on its pipes.
+            _transport.Dispose();
+            return;
+        }
         try
         {
             _transport.Input.Complete();

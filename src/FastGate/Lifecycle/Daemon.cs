@@ -48,7 +48,7 @@ public sealed class Daemon
         }
 
         using var notifier = new SystemdNotifier();
-        using var gateway = new Gateway(_log);
+        using var gateway = new Gateway(_log) { TransportOverride = TransportFromEnvironment() };
         try
         {
             gateway.Start(load.Model, new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier)));
@@ -190,5 +190,27 @@ public sealed class Daemon
         Reload,
         Stop,
         ReopenLogs,
+    }
+
+    /// <summary>
+    /// FASTGATE_TRANSPORT=portable|epoll overrides the config's <c>transport</c> for this run, to
+    /// compare the two or rule one out without editing the config.
+    /// </summary>
+    private TransportKind? TransportFromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable("FASTGATE_TRANSPORT");
+        switch (value)
+        {
+            case null or "":
+                return null;
+            case "portable":
+                _log.Info("FASTGATE_TRANSPORT=portable: serving on the portable socket transport");
+                return TransportKind.Portable;
+            case "epoll":
+                return TransportKind.Epoll;
+            default:
+                _log.Warn($"FASTGATE_TRANSPORT='{value}' is neither 'epoll' nor 'portable'; using the config's transport");
+                return null;
+        }
     }
 }

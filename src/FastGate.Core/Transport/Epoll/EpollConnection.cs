@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// A TCP connection on one <see cref="EventLoop"/> for its whole life: registered once,
+/// edge-triggered for reading and writing, its pipes served by <see cref="LoopReceiver"/> and
+/// <see cref="LoopSender"/>. Disposing from another thread closes it on the loop.
+/// </summary>
+public sealed unsafe class EpollConnection : ITransport, IEpollHandler, IThreadPoolWorkItem, ILoopTimerTarget
+{
+    private const uint Interest = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
+
+    private readonly LoopReceiver _receiver;
+    private readonly LoopSender _sender;
+    private int _slot = -1;
+    private TaskCompletionSource<ITransport>? _connecting;
+    private LoopTimer? _connectTimer;
+
+    internal EpollConnection(EventLoop loop, int fd)
+    {
+        Loop = loop;
+        Fd = fd;
+        _receiver = new LoopReceiver(this);
+        _sender = new LoopSender(this);
+    }
+
+    public EventLoop Loop { get; }
+
+    internal int Fd { get; }
+
+    public bool Closed { get; private set; }
+
+    public PipeReader Input => _receiver;
+
+    public PipeWriter Output => _sender;
+
+    /// <summary>True while the connection holds a pooled block for either direction.</summary>
+    public bool HoldsBuffers => _receiver.HoldsBuffer || _sender.HoldsBuffer;
+
+    internal void Register() => _slot = Loop.Register(this, Fd, Interest);
+
+    /// <summary>Opens a connection to <paramref name="endPoint"/> on <paramref name="loop"/> (its thread only).</summary>
+    public static ValueTask<ITransport> ConnectAsync(EventLoop loop, IPEndPoint endPoint, TimeSpan timeout)
+    {
+        Debug.Assert(loop.IsCurrent);
+        var family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
+        var fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return ValueTask.FromException<ITransport>(SocketErrors.Exception(Libc.Errno));
+        }
+        Libc.SetNoDelay(fd);
+        var connection = new EpollConnection(loop, fd);
+        try
+        {
+            connection.Register();
+        }
+        catch (SocketException ex)
+        {
+            Libc.Close(fd);
+            return ValueTask.FromException<ITransport>(ex);
+        }
+
+        var address = stackalloc byte[SocketAddress.MaxLength];
+        var length = SocketAddress.Write(endPoint, address);
+        if (Libc.Connect(fd, address, (uint)length) == 0)
+        {
+            return ValueTask.FromResult<ITransport>(connection);
+        }
+        var errno = Libc.Errno;
+        if (errno != Libc.EINPROGRESS)
+        {
+            connection.CloseNow();
+            return ValueTask.FromException<ITransport>(SocketErrors.Exception(errno));
+        }
+        // Completed on the loop thread by EPOLLOUT (or the timer), continuing the caller inline.
+        connection._connecting = new TaskCompletionSource<ITransport>();
+        connection._connectTimer = loop.Timers.Create(connection);
+        connection._connectTimer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+        return new ValueTask<ITransport>(connection._connecting.Task);
+    }
+
+    void IEpollHandler.OnEvents(uint events)
+    {
+        if (_connecting is not null)
+        {
+            if ((events & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) == 0)
+            {
+                return;
+            }
+            OnConnectResult();
+            if (Closed)
+            {
+                return;
+            }
+        }
+        if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+        {
+            _receiver.OnReadable(events);
+        }
+        if (!Closed && (events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+        {
+            _sender.OnWritable();
+        }
+    }
+
+    private void OnConnectResult()
+    {
+        int error = 0;
+        uint length = sizeof(int);
+        if (Libc.GetSocketOption(Fd, Libc.SOL_SOCKET, Libc.SO_ERROR, &error, &length) != 0)
+        {
+            error = Libc.Errno;
+        }
+        var connecting = _connecting!;
+        _connecting = null;
+        _connectTimer!.Cancel();
+        _connectTimer = null;
+        if (error != 0)
+        {
+            CloseNow();
+            connecting.SetException(SocketErrors.Exception(error));
+            return;
+        }
+        connecting.SetResult(this);
+    }
+
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        var connecting = _connecting;
+        if (connecting is null)
+        {
+            return;
+        }
+        _connecting = null;
+        _connectTimer = null;
+        CloseNow();
+        connecting.SetException(new OperationCanceledException("connect timed out"));
+    }
+
+    public void Dispose()
+    {
+        if (Loop.IsCurrent)
+        {
+            CloseNow();
+        }
+        else
+        {
+            Loop.Post(this);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => CloseNow();
+
+    private void CloseNow()
+    {
+        if (Closed)
+        {
+            return;
+        }
+        Closed = true;
+        if (_slot >= 0)
+        {
+            Loop.Release(_slot);
+            _slot = -1;
+        }
+        Libc.Close(Fd);
+        _receiver.OnClosed();
+        _sender.OnClosed();
+    }
+}

@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// One thread, one epoll set. Every connection it accepted or opened lives here for its whole
+/// life: readiness, the connection's state machine, its timers and its writes all run on this
+/// thread, with no hop to the thread pool. Other threads reach a connection only through
+/// <see cref="Post(IThreadPoolWorkItem)"/>, which wakes the loop through an eventfd.
+/// </summary>
+public sealed unsafe class EventLoop : IDisposable
+{
+    private const int MaxEvents = 256;
+    private const ulong WakeToken = ulong.MaxValue;
+
+    [ThreadStatic]
+    private static EventLoop? t_current;
+
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<object> _posted = new();
+    private readonly Action<Exception> _onError;
+    private IEpollHandler?[] _handlers = new IEpollHandler?[256];
+    private uint[] _generations = new uint[256];
+    private int[] _freeSlots = new int[256];
+    private int _freeCount;
+    private int _slotsUsed;
+    private int _wakePending;
+    private volatile bool _stopping;
+
+    public EventLoop(int index, Action<Exception> onError)
+    {
+        Index = index;
+        _onError = onError;
+        _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
+        if (_epoll < 0)
+        {
+            throw new SocketException(Libc.Errno);
+        }
+        _wakeFd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
+        if (_wakeFd < 0 || Libc.Control(_epoll, Libc.EPOLL_CTL_ADD, _wakeFd, Libc.EPOLLIN | Libc.EPOLLET, WakeToken) != 0)
+        {
+            var errno = Libc.Errno;
+            Libc.Close(_epoll);
+            throw new SocketException(errno);
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = $"fastgate-loop-{index}" };
+    }
+
+    /// <summary>The loop whose thread is running the caller; null off every loop.</summary>
+    public static EventLoop? Current => t_current;
+
+    public int Index { get; }
+
+    public bool IsCurrent => t_current == this;
+
+    public TimerWheel Timers { get; } = new();
+
+    internal LoopBufferPool Buffers { get; } = new(16 * 1024, 1024);
+
+    /// <summary>Descriptors registered on this loop now (connections and listeners).</summary>
+    public int Registered => _slotsUsed - _freeCount;
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Runs <paramref name="item"/> on the loop thread, after the events at hand.</summary>
+    public void Post(IThreadPoolWorkItem item) => Enqueue(item);
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread, after the events at hand.</summary>
+    public void Post(Action action) => Enqueue(action);
+
+    /// <summary>Continues an async method on this loop's thread (at once when already there).</summary>
+    public LoopSwitch SwitchTo() => new(this);
+
+    private void Enqueue(object item)
+    {
+        _posted.Enqueue(item);
+        if (!IsCurrent && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            ulong one = 1;
+            Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>Adds <paramref name="fd"/> to the epoll set; returns the slot to release on close.</summary>
+    internal int Register(IEpollHandler handler, int fd, uint events)
+    {
+        int slot;
+        if (_freeCount > 0)
+        {
+            slot = _freeSlots[--_freeCount];
+        }
+        else
+        {
+            if (_slotsUsed == _handlers.Length)
+            {
+                Array.Resize(ref _handlers, _handlers.Length * 2);
+                Array.Resize(ref _generations, _generations.Length * 2);
+                Array.Resize(ref _freeSlots, _freeSlots.Length * 2);
+            }
+            slot = _slotsUsed++;
+        }
+        _handlers[slot] = handler;
+        var errno = Libc.Control(_epoll, Libc.EPOLL_CTL_ADD, fd, events, Token(slot));
+        if (errno != 0)
+        {
+            Release(slot);
+            throw new SocketException(SocketErrors.FromErrno(errno));
+        }
+        return slot;
+    }
+
+    /// <summary>Adds a descriptor registered before (a listener resuming) under its slot again.</summary>
+    internal int Rearm(int slot, int fd, uint events) => Libc.Control(_epoll, Libc.EPOLL_CTL_ADD, fd, events, Token(slot));
+
+    /// <summary>Takes <paramref name="fd"/> out of the epoll set, keeping its slot.</summary>
+    internal int Remove(int fd) => Libc.Control(_epoll, Libc.EPOLL_CTL_DEL, fd, 0, 0);
+
+    /// <summary>
+    /// Frees a slot; events already fetched for it in this batch are dropped by the generation
+    /// check. The descriptor must be closed or removed by the caller.
+    /// </summary>
+    internal void Release(int slot)
+    {
+        _handlers[slot] = null;
+        _generations[slot]++;
+        _freeSlots[_freeCount++] = slot;
+    }
+
+    private ulong Token(int slot) => ((ulong)_generations[slot] << 32) | (uint)slot;
+
+    private void Run()
+    {
+        t_current = this;
+        var events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * Libc.EpollEventSize));
+        try
+        {
+            while (!_stopping)
+            {
+                var timeout = _posted.IsEmpty ? Timers.WaitMilliseconds(Stopwatch.GetTimestamp()) : 0;
+                var count = Libc.EpollWait(_epoll, events, MaxEvents, timeout);
+                if (count < 0)
+                {
+                    var errno = Libc.Errno;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+                    _onError(new SocketException(SocketErrors.FromErrno(errno)));
+                    Thread.Sleep(10);
+                    continue;
+                }
+                for (var i = 0; i < count; i++)
+                {
+                    var entry = events + (i * Libc.EpollEventSize);
+                    var flags = *(uint*)entry;
+                    var token = *(ulong*)(entry + Libc.EpollDataOffset);
+                    if (token == WakeToken)
+                    {
+                        ulong value;
+                        Libc.Read(_wakeFd, (byte*)&value, sizeof(ulong));
+                        continue;
+                    }
+                    Dispatch(token, flags);
+                }
+                RunPosted();
+                if (Timers.Count > 0)
+                {
+                    RunTimers();
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(events);
+            t_current = null;
+        }
+    }
+
+    private void Dispatch(ulong token, uint flags)
+    {
+        var slot = (int)(uint)token;
+        var handler = _handlers[slot];
+        if (handler is null || _generations[slot] != (uint)(token >> 32))
+        {
+            return;
+        }
+        try
+        {
+            handler.OnEvents(flags);
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+    }
+
+    private void RunPosted()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        // Only what is queued now: work a posted item queues runs on the next turn, after I/O.
+        var pending = _posted.Count;
+        while (pending-- > 0 && _posted.TryDequeue(out var item))
+        {
+            try
+            {
+                if (item is IThreadPoolWorkItem work)
+                {
+                    work.Execute();
+                }
+                else
+                {
+                    ((Action)item)();
+                }
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+        }
+    }
+
+    private void RunTimers()
+    {
+        try
+        {
+            Timers.Run(Stopwatch.GetTimestamp());
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+    }
+
+    /// <summary>Stops the thread after its current turn; descriptors still registered are left to their owners.</summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+        _stopping = true;
+        if (_thread.IsAlive)
+        {
+            ulong one = 1;
+            Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
+            if (!IsCurrent)
+            {
+                _thread.Join(TimeSpan.FromSeconds(5));
+            }
+        }
+        Libc.Close(_wakeFd);
+        Libc.Close(_epoll);
+    }
+
+    /// <summary>The awaitable of <see cref="SwitchTo"/>.</summary>
+    public readonly struct LoopSwitch(EventLoop loop) : ICriticalNotifyCompletion
+    {
+        public LoopSwitch GetAwaiter() => this;
+
+        public bool IsCompleted => loop.IsCurrent;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => loop.Post(continuation);
+
+        public void UnsafeOnCompleted(Action continuation) => loop.Post(continuation);
+    }
+}

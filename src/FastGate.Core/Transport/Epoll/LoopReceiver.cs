@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// The reading side of an <see cref="EpollConnection"/>. It receives only when the consumer asks
+/// for bytes and epoll has said the socket is readable (edge-triggered): a read shorter than the
+/// block means the socket is drained, so no receive ever comes back empty-handed in the normal
+/// case. Blocks come from the loop's pool as bytes arrive and go back as soon as they are
+/// consumed, so a connection waiting for its next request holds none. Loop thread only.
+/// </summary>
+internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadResult>
+{
+    private readonly EpollConnection _connection;
+    private ManualResetValueTaskSourceCore<ReadResult> _source;
+    private LoopSegment? _head;
+    private int _headStart;
+    private LoopSegment? _tail;
+    // Bytes the consumer has not examined yet: a read returns at once.
+    private bool _unexamined;
+    // epoll said readable and no receive has drained the socket since.
+    private bool _readable;
+    // The peer shut down its side: after the buffered bytes, the next receive returns 0.
+    private bool _peerClosed;
+    private bool _ended;
+    private bool _pending;
+    private bool _cancelRequested;
+    private bool _completed;
+    private Exception? _error;
+
+    public LoopReceiver(EpollConnection connection)
+    {
+        _connection = connection;
+    }
+
+    /// <summary>True while a block is held (bytes received and not consumed).</summary>
+    public bool HoldsBuffer => _head is not null;
+
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (TryRead(out var result))
+        {
+            return new ValueTask<ReadResult>(result);
+        }
+        if (_pending)
+        {
+            throw new InvalidOperationException("A read is already pending.");
+        }
+        _pending = true;
+        _source.Reset();
+        return new ValueTask<ReadResult>(this, _source.Version);
+    }
+
+    public override bool TryRead(out ReadResult result)
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("The reader was completed.");
+        }
+        if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            result = new ReadResult(Buffered(), isCanceled: true, isCompleted: _ended);
+            return true;
+        }
+        if (!_unexamined && !_ended && _error is null && _readable)
+        {
+            Receive();
+        }
+        if (_error is not null && !_unexamined)
+        {
+            throw _error;
+        }
+        if (_unexamined || _ended)
+        {
+            result = new ReadResult(Buffered(), isCanceled: false, isCompleted: _ended);
+            return true;
+        }
+        result = default;
+        return false;
+    }
+
+    /// <summary>epoll reported the socket readable (or closed, or in error).</summary>
+    public void OnReadable(uint events)
+    {
+        _readable = true;
+        if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+        {
+            _peerClosed = true;
+        }
+        if (_pending && !_completed)
+        {
+            Receive();
+            if (_unexamined || _ended || _error is not null)
+            {
+                CompletePending();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives into the tail block until the socket is drained or one block is full (the
+    /// consumer then gets those bytes and the next read receives again).
+    /// </summary>
+    private void Receive()
+    {
+        var pool = _connection.Loop.Buffers;
+        var fresh = false;
+        if (_tail is null || _tail.Free == 0)
+        {
+            var segment = pool.Rent();
+            if (_tail is null)
+            {
+                segment.Start(0);
+                _head = _tail = segment;
+                _headStart = 0;
+            }
+            else
+            {
+                _tail.Link(segment);
+                _tail = segment;
+            }
+            fresh = true;
+        }
+        var tail = _tail;
+        var free = tail.Free;
+        while (true)
+        {
+            nint received;
+            fixed (byte* block = &tail.Block[tail.End])
+            {
+                received = Libc.Receive(_connection.Fd, block, free, 0);
+            }
+            if (received > 0)
+            {
+                tail.Commit((int)received);
+                _unexamined = true;
+                // A short read drained the socket; a full one may have left more behind. After the
+                // peer's FIN the next receive must run to see the end.
+                _readable = received == free || _peerClosed;
+                return;
+            }
+            if (received == 0)
+            {
+                _ended = true;
+                _readable = false;
+                break;
+            }
+            var errno = Libc.Errno;
+            if (errno == Libc.EINTR)
+            {
+                continue;
+            }
+            _readable = false;
+            if (errno != Libc.EAGAIN)
+            {
+                _error = SocketErrors.Exception(errno);
+            }
+            break;
+        }
+        if (fresh && tail.End == 0)
+        {
+            DropTail(tail);
+        }
+    }
+
+    private void DropTail(LoopSegment tail)
+    {
+        if (ReferenceEquals(_head, tail))
+        {
+            _head = _tail = null;
+            _headStart = 0;
+        }
+        else
+        {
+            var previous = _head!;
+            while (!ReferenceEquals(previous.Next, tail))
+            {
+                previous = previous.NextSegment!;
+            }
+            previous.Unlink();
+            _tail = previous;
+        }
+        _connection.Loop.Buffers.Return(tail);
+    }
+
+    private ReadOnlySequence<byte> Buffered() =>
+        _head is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(_head, _headStart, _tail!, _tail!.End);
+
+    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+    {
+        if (_head is null)
+        {
+            _unexamined = false;
+            return;
+        }
+        var consumedSegment = (LoopSegment?)consumed.GetObject() ?? _head;
+        var consumedIndex = consumed.GetInteger();
+        var pool = _connection.Loop.Buffers;
+        while (!ReferenceEquals(_head, consumedSegment))
+        {
+            var done = _head!;
+            _head = done.NextSegment;
+            pool.Return(done);
+            if (_head is null)
+            {
+                // A position outside this reader's segments: treat everything as consumed.
+                _tail = null;
+                _headStart = 0;
+                _unexamined = false;
+                return;
+            }
+        }
+        _headStart = consumedIndex;
+        // Examined up to the end: the next read waits for new bytes; short of it, returns at once.
+        _unexamined = !(ReferenceEquals(examined.GetObject(), _tail) && examined.GetInteger() >= _tail!.End);
+        if (ReferenceEquals(_head, _tail) && _headStart >= _tail!.End)
+        {
+            pool.Return(_head!);
+            _head = _tail = null;
+            _headStart = 0;
+            _unexamined = false;
+        }
+    }
+
+    public override void CancelPendingRead()
+    {
+        if (_pending)
+        {
+            _pending = false;
+            _source.SetResult(new ReadResult(Buffered(), isCanceled: true, isCompleted: _ended));
+            return;
+        }
+        _cancelRequested = true;
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        Release();
+    }
+
+    /// <summary>The connection closed: pending reads end and blocks go back.</summary>
+    public void OnClosed()
+    {
+        if (_pending)
+        {
+            _error ??= new SocketException((int)SocketError.OperationAborted);
+            CompletePending();
+        }
+        _ended = true;
+        Release();
+    }
+
+    private void Release()
+    {
+        var pool = _connection.Loop.Buffers;
+        var segment = _head;
+        while (segment is not null)
+        {
+            var next = segment.NextSegment;
+            pool.Return(segment);
+            segment = next;
+        }
+        _head = _tail = null;
+        _headStart = 0;
+        _unexamined = false;
+    }
+
+    private void CompletePending()
+    {
+        _pending = false;
+        if (_error is not null && !_unexamined)
+        {
+            _source.SetException(_error);
+            return;
+        }
+        _source.SetResult(new ReadResult(Buffered(), isCanceled: false, isCompleted: _ended));
+    }
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _source.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,276 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// The writing side of an <see cref="EpollConnection"/>. A flush goes straight out from the loop
+/// thread: every block written since the last one in one sendmsg (a response head and its body
+/// together). What the kernel does not take waits for EPOLLOUT, and the flush completes only when
+/// all of it is out, so a slow reader holds back its writer and memory stays bounded. Blocks
+/// go back to the loop's pool once sent. Loop thread only.
+/// </summary>
+internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResult>
+{
+    private const int MaxVectors = 64;
+
+    private readonly EpollConnection _connection;
+    private ManualResetValueTaskSourceCore<FlushResult> _source;
+    private LoopSegment? _head;
+    private int _headSent;
+    private LoopSegment? _tail;
+    private long _unflushed;
+    private bool _waitingWritable;
+    private bool _pending;
+    private bool _cancelRequested;
+    private bool _completed;
+    private bool _shutdownWhenSent;
+    private Exception? _error;
+
+    public LoopSender(EpollConnection connection)
+    {
+        _connection = connection;
+    }
+
+    /// <summary>True while a block is held (bytes written and not yet sent).</summary>
+    public bool HoldsBuffer => _head is not null;
+
+    public override bool CanGetUnflushedBytes => true;
+
+    public override long UnflushedBytes => _unflushed;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var need = Math.Max(sizeHint, 1);
+        if (_tail is null || _tail.Free < need)
+        {
+            Append(need);
+        }
+        return _tail!.Block.AsMemory(_tail.End);
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    private void Append(int need)
+    {
+        var segment = _connection.Loop.Buffers.Rent(need);
+        if (_tail is null)
+        {
+            segment.Start(0);
+            _head = _tail = segment;
+            _headSent = 0;
+        }
+        else
+        {
+            _tail.Link(segment);
+            _tail = segment;
+        }
+    }
+
+    public override void Advance(int bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+        _tail!.Commit(bytes);
+        _unflushed += bytes;
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_cancelRequested)
+        {
+            _cancelRequested = false;
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+        _unflushed = 0;
+        if (_error is not null)
+        {
+            throw _error;
+        }
+        if (!_waitingWritable)
+        {
+            Send();
+            if (_error is not null)
+            {
+                throw _error;
+            }
+            if (!_waitingWritable)
+            {
+                return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+            }
+        }
+        if (_pending)
+        {
+            throw new InvalidOperationException("A flush is already pending.");
+        }
+        _pending = true;
+        _source.Reset();
+        return new ValueTask<FlushResult>(this, _source.Version);
+    }
+
+    /// <summary>Sends everything queued, as far as the kernel takes it; on EAGAIN waits for EPOLLOUT.</summary>
+    private void Send()
+    {
+        var vectors = stackalloc Libc.IoVector[MaxVectors];
+        while (_head is not null)
+        {
+            var count = 0;
+            nint total = 0;
+            var segment = _head;
+            var start = _headSent;
+            while (segment is not null && count < MaxVectors)
+            {
+                var length = segment.End - start;
+                if (length > 0)
+                {
+                    vectors[count].Base = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref segment.Block[start]);
+                    vectors[count].Length = (nuint)length;
+                    total += length;
+                    count++;
+                }
+                segment = segment.NextSegment;
+                start = 0;
+            }
+            if (count == 0)
+            {
+                ReleaseSent(long.MaxValue);
+                return;
+            }
+            Libc.MessageHeader message = default;
+            message.Vectors = vectors;
+            message.VectorCount = (nuint)count;
+            var sent = Libc.SendMessage(_connection.Fd, &message, Libc.MSG_NOSIGNAL);
+            if (sent < 0)
+            {
+                var errno = Libc.Errno;
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+                if (errno == Libc.EAGAIN)
+                {
+                    _waitingWritable = true;
+                    return;
+                }
+                _error = SocketErrors.Exception(errno);
+                _waitingWritable = false;
+                ReleaseSent(long.MaxValue);
+                return;
+            }
+            ReleaseSent(sent);
+            if (sent < total)
+            {
+                // The kernel's buffer is full: EPOLLOUT tells when it has room again.
+                _waitingWritable = true;
+                return;
+            }
+        }
+        _waitingWritable = false;
+        if (_shutdownWhenSent)
+        {
+            _shutdownWhenSent = false;
+            Libc.Shutdown(_connection.Fd, Libc.SHUT_WR);
+        }
+    }
+
+    /// <summary>Drops <paramref name="sent"/> bytes from the front of the queue, returning emptied blocks.</summary>
+    private void ReleaseSent(long sent)
+    {
+        var pool = _connection.Loop.Buffers;
+        while (_head is not null)
+        {
+            var available = _head.End - _headSent;
+            if (sent < available)
+            {
+                _headSent += (int)sent;
+                return;
+            }
+            sent -= available;
+            if (ReferenceEquals(_head, _tail))
+            {
+                // Keep nothing once all is out: an idle connection holds no block.
+                pool.Return(_head);
+                _head = _tail = null;
+                _headSent = 0;
+                return;
+            }
+            var done = _head;
+            _head = done.NextSegment;
+            _headSent = 0;
+            pool.Return(done);
+        }
+    }
+
+    /// <summary>epoll reported the socket writable (or closed, or in error).</summary>
+    public void OnWritable()
+    {
+        if (!_waitingWritable)
+        {
+            return;
+        }
+        Send();
+        if (_pending && (!_waitingWritable || _error is not null))
+        {
+            _pending = false;
+            if (_error is not null)
+            {
+                _source.SetException(_error);
+            }
+            else
+            {
+                _source.SetResult(new FlushResult(isCanceled: false, isCompleted: false));
+            }
+        }
+    }
+
+    public override void CancelPendingFlush()
+    {
+        if (_pending)
+        {
+            _pending = false;
+            _source.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
+            return;
+        }
+        _cancelRequested = true;
+    }
+
+    /// <summary>Sends what is left and then shuts the sending side (the peer reads the end).</summary>
+    public override void Complete(Exception? exception = null)
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        if (_connection.Closed || _error is not null)
+        {
+            return;
+        }
+        _shutdownWhenSent = true;
+        if (!_waitingWritable)
+        {
+            Send();
+        }
+    }
+
+    /// <summary>The connection closed: a pending flush ends and blocks go back.</summary>
+    public void OnClosed()
+    {
+        ReleaseSent(long.MaxValue);
+        if (_pending)
+        {
+            _pending = false;
+            _source.SetException(_error ?? new SocketException((int)SocketError.OperationAborted));
+        }
+    }
+
+    FlushResult IValueTaskSource<FlushResult>.GetResult(short token) => _source.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<FlushResult>.GetStatus(short token) => _source.GetStatus(token);
+
+    void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _source.OnCompleted(continuation, state, token, flags);
+}

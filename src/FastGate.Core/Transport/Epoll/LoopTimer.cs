@@ -1,0 +1,32 @@
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// One deadline on a loop's <see cref="TimerWheel"/>: an intrusive list node, so scheduling,
+/// moving and cancelling are O(1) and allocate nothing. Used on the loop thread only.
+/// </summary>
+public sealed class LoopTimer
+{
+    private readonly TimerWheel _wheel;
+
+    internal LoopTimer(TimerWheel wheel, ILoopTimerTarget target)
+    {
+        _wheel = wheel;
+        Target = target;
+    }
+
+    internal ILoopTimerTarget Target { get; }
+    internal LoopTimer? Previous;
+    internal LoopTimer? Next;
+    internal int Slot = -1;
+    internal LoopTimer? FireNext;
+
+    /// <summary>When the timer fires, in <see cref="System.Diagnostics.Stopwatch"/> ticks; 0 when not scheduled.</summary>
+    public long Due { get; internal set; }
+
+    public bool Scheduled => Slot >= 0;
+
+    /// <summary>Fires at <paramref name="due"/> (Stopwatch ticks), replacing any earlier schedule.</summary>
+    public void Schedule(long due) => _wheel.Schedule(this, due);
+
+    public void Cancel() => _wheel.Cancel(this);
+}

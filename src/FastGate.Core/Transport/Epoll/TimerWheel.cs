@@ -1,0 +1,147 @@
+using System.Diagnostics;
+
+namespace FastGate.Core.Transport.Epoll;
+
+/// <summary>
+/// A hashed timer wheel for one loop: slots of <see cref="TickMilliseconds"/> over a horizon of
+/// about a minute; a timer further out sits in its slot and is passed over until its round
+/// comes. Header, idle and body timeouts of every connection on the loop live here, so no thread
+/// scans connections, and a loop with no timer sleeps until I/O wakes it.
+/// </summary>
+public sealed class TimerWheel
+{
+    public const int TickMilliseconds = 16;
+    private const int SlotCount = 4096;
+    private const int SlotMask = SlotCount - 1;
+
+    private static readonly long TickLength = Stopwatch.Frequency * TickMilliseconds / 1000;
+
+    private readonly LoopTimer?[] _slots = new LoopTimer?[SlotCount];
+    private long _processedTick;
+    private int _count;
+
+    public TimerWheel()
+    {
+        _processedTick = Stopwatch.GetTimestamp() / TickLength;
+    }
+
+    /// <summary>Timers scheduled now.</summary>
+    public int Count => _count;
+
+    public LoopTimer Create(ILoopTimerTarget target) => new(this, target);
+
+    internal void Schedule(LoopTimer timer, long due)
+    {
+        // The slot of the first tick that starts after the due time, so that every timer in a
+        // slot being processed is due (but those a whole round out); never a slot already
+        // processed: a due time in the past fires on the next tick.
+        var tick = Math.Max((due / TickLength) + 1, _processedTick + 1);
+        var slot = (int)(tick & SlotMask);
+        timer.Due = due;
+        if (timer.Slot == slot)
+        {
+            return;
+        }
+        Unlink(timer);
+        timer.Slot = slot;
+        var head = _slots[slot];
+        timer.Next = head;
+        timer.Previous = null;
+        if (head is not null)
+        {
+            head.Previous = timer;
+        }
+        _slots[slot] = timer;
+        _count++;
+    }
+
+    internal void Cancel(LoopTimer timer)
+    {
+        Unlink(timer);
+        timer.Due = 0;
+    }
+
+    private void Unlink(LoopTimer timer)
+    {
+        if (timer.Slot < 0)
+        {
+            return;
+        }
+        if (timer.Previous is null)
+        {
+            _slots[timer.Slot] = timer.Next;
+        }
+        else
+        {
+            timer.Previous.Next = timer.Next;
+        }
+        if (timer.Next is not null)
+        {
+            timer.Next.Previous = timer.Previous;
+        }
+        timer.Previous = null;
+        timer.Next = null;
+        timer.Slot = -1;
+        _count--;
+    }
+
+    /// <summary>Milliseconds epoll_wait may sleep before the next tick with timers; -1 when none.</summary>
+    public int WaitMilliseconds(long now)
+    {
+        if (_count == 0)
+        {
+            return -1;
+        }
+        var next = (_processedTick + 1) * TickLength;
+        var wait = (next - now) * 1000 / Stopwatch.Frequency;
+        return wait <= 0 ? 0 : (int)Math.Min(wait + 1, TickMilliseconds);
+    }
+
+    /// <summary>Fires every timer due by <paramref name="now"/>; returns how many fired.</summary>
+    public int Run(long now)
+    {
+        var current = now / TickLength;
+        if (_count == 0)
+        {
+            _processedTick = current;
+            return 0;
+        }
+        // Collect first, fire after: a target may schedule or cancel any timer, and one due now
+        // must land in a later slot rather than in the one being walked.
+        LoopTimer? due = null;
+        // After a long stall, one pass over the wheel visits every slot once.
+        var from = Math.Max(_processedTick + 1, current - SlotMask);
+        for (var tick = from; tick <= current; tick++)
+        {
+            var timer = _slots[(int)(tick & SlotMask)];
+            while (timer is not null)
+            {
+                var next = timer.Next;
+                if (timer.Due <= now)
+                {
+                    Unlink(timer);
+                    timer.FireNext = due;
+                    due = timer;
+                }
+                timer = next;
+            }
+        }
+        _processedTick = current;
+        var fired = 0;
+        while (due is not null)
+        {
+            var timer = due;
+            due = timer.FireNext;
+            timer.FireNext = null;
+            // Cancelled (Due 0) or moved (scheduled again) by an earlier target in this batch.
+            if (timer.Slot >= 0 || timer.Due == 0)
+            {
+                continue;
+            }
+            timer.Due = 0;
+            fired++;
+            timer.Target.OnTimer(now);
+        }
+        return fired;
+    }
+}
