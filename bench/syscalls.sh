@@ -274,8 +274,8 @@ with open(meta_path) as f:
 
 # Columns of the summary: (heading, syscalls); the rest is "other".
 GROUPS = [
-    ("recvfrom, read", {"recvfrom", "read", "recvmsg", "readv", "recvmmsg"}),
-    ("sendto, writev, write", {"sendto", "writev", "write", "sendmsg", "sendmmsg", "sendfile"}),
+    ("recvfrom, recvmsg, read", {"recvfrom", "read", "recvmsg", "readv", "recvmmsg"}),
+    ("sendto, sendmsg, writev, write", {"sendto", "writev", "write", "sendmsg", "sendmmsg", "sendfile"}),
     ("epoll_wait", {"epoll_wait", "epoll_pwait", "epoll_pwait2"}),
     ("epoll_ctl", {"epoll_ctl"}),
     ("ioctl", {"ioctl"}),
