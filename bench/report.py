@@ -66,16 +66,48 @@ def label(meta, peer):
     return meta.get("label_" + peer, peer)
 
 
-def peers_in(rows):
-    present = {r["peer"] for r in rows}
-    return [p for p in ORDER if p in present] + sorted(present - set(ORDER))
+def workers_of(row):
+    """Worker count of a run; runs written before the workers column had one."""
+    return int(num(row.get("workers")) or 1)
+
+
+def workers_values(meta, rows=()):
+    vals = {int(w) for w in meta.get("workers", "").split() if w.isdigit()}
+    vals |= {workers_of(r) for r in rows}
+    return sorted(vals) or [1]
+
+
+def has_workers_setting(meta, peer):
+    """True when the peer ran with each --workers value (FastGate, nginx, HAProxy)."""
+    return meta.get("workers_setting_" + peer, "1" if peer in ("fastgate", "nginx", "haproxy") else "0") == "1"
+
+
+def workers_cell(meta, peer, workers):
+    if peer == "direct":
+        return "–"
+    return str(workers) if has_workers_setting(meta, peer) else f"{workers} (fixed)"
+
+
+def order_key(inst):
+    """Rows: by worker count, then in the usual peer order."""
+    peer, workers = inst
+    return (workers, ORDER.index(peer) if peer in ORDER else len(ORDER), peer)
+
+
+def inst_name(meta, inst, several):
+    peer, workers = inst
+    if not several or not has_workers_setting(meta, peer):
+        return label(meta, peer)
+    return f"{label(meta, peer)} ×{workers}"
 
 
 def summarize(runs):
-    """(scenario, variant) -> peer -> aggregated figures, keeping run order of scenarios."""
+    """(scenario, variant) -> (peer, workers) -> aggregated figures, keeping run order of
+    scenarios."""
     out = {}
     for r in runs:
-        out.setdefault((r["scenario"], r["variant"]), {}).setdefault(r["peer"], []).append(r)
+        out.setdefault((r["scenario"], r["variant"]), {}).setdefault(
+            (r["peer"], workers_of(r)), []).append(r)
     summary = {}
     for key, by_peer in out.items():
         summary[key] = {}
@@ -100,10 +132,46 @@ def summarize(runs):
     return summary
 
 
-def best_peer(figs):
-    """Highest median req/s among the other proxies (not the ceiling, not FastGate)."""
-    cands = [(f["rps"], p) for p, f in figs.items() if p not in ("direct", "fastgate") and f["rps"]]
+def best_peer(figs, workers, among=None):
+    """Highest median req/s among the other proxies with WORKERS workers (not the ceiling,
+    not FastGate); AMONG restricts the candidates to those peers."""
+    cands = [(f["rps"], inst) for inst, f in figs.items()
+             if inst[1] == workers and inst[0] not in ("direct", "fastgate") and f["rps"]
+             and (among is None or inst[0] in among)]
     return max(cands)[1] if cands else None
+
+
+def direct_rps(figs):
+    d = [f["rps"] for (p, _), f in figs.items() if p == "direct" and f["rps"]]
+    return d[0] if d else None
+
+
+def several_workers_with_fastgate(meta, summary):
+    """The ratio table is for runs that measured FastGate with more than one worker count."""
+    return len(workers_values(meta)) > 1 and any(p == "fastgate" for figs in summary.values() for p, _ in figs)
+
+
+def ratio_table(meta, summary):
+    """FastGate against the best of nginx and HAProxy, per scenario and worker count."""
+    values = workers_values(meta, [{"workers": w} for figs in summary.values() for _, w in figs])
+    lines = ["### FastGate against the best of nginx and HAProxy", "",
+             "Median req/s of FastGate divided by that of the faster of nginx and HAProxy "
+             "with the same number of workers.", ""]
+    lines.append("| Scenario | " + " | ".join(f"{w} worker{'s' if w > 1 else ''}" for w in values) + " |")
+    lines.append("|---|" + "---:|" * len(values))
+    for (scenario, variant), figs in summary.items():
+        cells = []
+        for w in values:
+            fg = figs.get(("fastgate", w))
+            best = best_peer(figs, w, among=("nginx", "haproxy"))
+            if not fg or not fg["rps"] or best is None:
+                cells.append("–")
+                continue
+            cells.append(f"{ratio(fg['rps'], figs[best]['rps'])} ({fmt_rps(fg['rps'])} / "
+                         f"{fmt_rps(figs[best]['rps'])} {label(meta, best[0])})")
+        lines.append(f"| {scenario} {variant} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
 
 
 def wrk_tables(meta, summary):
@@ -115,46 +183,54 @@ def wrk_tables(meta, summary):
         if desc:
             lines.append(f"{desc}; {variant[1:]} connections.")
             lines.append("")
-        best = best_peer(figs)
-        direct = figs.get("direct", {}).get("rps")
-        lines.append("| Proxy | req/s (median) | spread | vs direct | vs best peer | p50 ms | p99 ms | p99.9 ms | CPU s / 100k req | peak RSS MiB | errors |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for p in [p for p in ORDER if p in figs] + sorted(set(figs) - set(ORDER)):
-            f = figs[p]
+        direct = direct_rps(figs)
+        best = {w: best_peer(figs, w) for w in {w for _, w in figs}}
+        lines.append("| Proxy | workers | req/s (median) | spread | vs direct | vs best peer | p50 ms | p99 ms | p99.9 ms | CPU s / 100k req | peak RSS MiB | errors |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for inst in sorted(figs, key=order_key):
+            p, w = inst
+            f = figs[inst]
             name = label(meta, p)
             if p == "fastgate":
                 name = f"**{name}**"
-            if p == best:
+            if inst == best[w]:
                 name += " (best peer)"
             spread = "–" if f["spread"] is None else f"{f['spread']:.0f} %"
-            vs_best = "–" if p == "direct" or best is None else ratio(f["rps"], figs[best]["rps"])
+            vs_best = "–" if p == "direct" or best[w] is None else ratio(f["rps"], figs[best[w]]["rps"])
             vs_direct = "1.00" if p == "direct" else ratio(f["rps"], direct)
-            lines.append(f"| {name} | {fmt_rps(f['rps'])} | {spread} | {vs_direct} | {vs_best} | "
+            lines.append(f"| {name} | {workers_cell(meta, p, w)} | {fmt_rps(f['rps'])} | {spread} | {vs_direct} | {vs_best} | "
                          f"{fmt(f['p50'])} | {fmt(f['p99'])} | {fmt(f['p999'])} | {fmt(f['cpu'])} | "
                          f"{fmt(f['rss'], 1)} | {f['errors']} |")
-        fg = figs.get("fastgate")
-        if fg and fg["alloc"] is not None:
+        allocs = [(w, f["alloc"]) for (p, w), f in sorted(figs.items(), key=lambda kv: order_key(kv[0]))
+                  if p == "fastgate" and f["alloc"] is not None]
+        if allocs:
             lines.append("")
-            lines.append(f"FastGate allocated {fmt(fg['alloc'], 1)} bytes per request "
-                         "(`fastgate_allocated_bytes_total` delta / requests, median over rounds).")
+            if len(allocs) == 1:
+                lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per request "
+                             "(`fastgate_allocated_bytes_total` delta / requests, median over rounds).")
+            else:
+                per = ", ".join(f"{fmt(a, 1)} with {w} worker{'s' if w > 1 else ''}" for w, a in allocs)
+                lines.append(f"FastGate allocated bytes per request: {per} "
+                             "(`fastgate_allocated_bytes_total` delta / requests, median over rounds).")
         lines.append("")
     return lines
 
 
 def idle_summary(idle):
+    """(peer, workers) -> connections -> [(rss_kib, errors)] over rounds."""
     by = {}
     for r in idle:
-        by.setdefault(r["peer"], {}).setdefault(int(r["connections"]), []).append(
+        by.setdefault((r["peer"], workers_of(r)), {}).setdefault(int(r["connections"]), []).append(
             (num(r["rss_kib"]), int(num(r["errors"]) or 0)))
     return by
 
 
-def idle_per_conn(idle, peer, top):
+def idle_per_conn(idle, inst, top):
     """Median over rounds of (RSS with TOP connections - RSS with none) / TOP, each round
     against its own baseline (every round starts a fresh proxy)."""
     rounds = {}
     for r in idle:
-        if r["peer"] == peer:
+        if (r["peer"], workers_of(r)) == inst:
             rounds.setdefault(r["round"], {})[int(r["connections"])] = num(r["rss_kib"])
     per = [(d[top] - d[0]) * 1024 / top for d in rounds.values()
            if top and d.get(0) is not None and d.get(top) is not None]
@@ -168,26 +244,28 @@ def idle_table(meta, idle):
     counts = sorted({c for d in by.values() for c in d})
     top = max(counts)
     lines = ["### idle-conns", "", meta.get("desc_idle-conns", ""), ""]
-    head = "| Proxy | " + " | ".join(f"RSS, {c:,} conns (MiB)" for c in counts)
+    head = "| Proxy | workers | " + " | ".join(f"RSS, {c:,} conns (MiB)" for c in counts)
     head += f" | bytes per idle connection ({top:,}; median of per-round deltas) | errors |"
     lines.append(head)
-    lines.append("|---|" + "---:|" * (len(counts) + 2))
-    for p in [p for p in ORDER if p in by] + sorted(set(by) - set(ORDER)):
-        d = by[p]
+    lines.append("|---|---:|" + "---:|" * (len(counts) + 2))
+    for inst in sorted(by, key=order_key):
+        p, w = inst
+        d = by[inst]
         rss = {c: med(v[0] for v in d.get(c, [])) for c in counts}
-        per = idle_per_conn(idle, p, top)
+        per = idle_per_conn(idle, inst, top)
         errs = sum(e for c in d for _, e in d[c])
         name = f"**{label(meta, p)}**" if p == "fastgate" else label(meta, p)
         cells = " | ".join(fmt(None if rss[c] is None else rss[c] / 1024, 1) for c in counts)
-        lines.append(f"| {name} | {cells} | {fmt(per, 0)} | {errs} |")
+        lines.append(f"| {name} | {workers_cell(meta, p, w)} | {cells} | {fmt(per, 0)} | {errs} |")
     lines.append("")
     return lines
 
 
 def svg_chart(meta, summary, idle):
     keys = list(summary.keys())
-    peers = peers_in([{"peer": p} for figs in summary.values() for p in figs] +
-                     [{"peer": r["peer"]} for r in idle])
+    peers = sorted({inst for figs in summary.values() for inst in figs} |
+                   {(r["peer"], workers_of(r)) for r in idle}, key=order_key)
+    several = len({w for _, w in peers}) > 1
     panels = [("Requests per second (median; bars scaled per scenario)", "rps", fmt_rps),
               ("p99 latency, ms (median; lower is better)", "p99", lambda v: fmt(v))]
     bar_w, gap, group_gap, left, top = 14, 2, 26, 20, 60
@@ -203,10 +281,12 @@ def svg_chart(meta, summary, idle):
            f'{escape(meta.get("date", ""))} ({escape(meta.get("mode", ""))} run)</text>']
     # legend
     x = left
-    for p in peers:
-        out.append(f'<rect x="{x}" y="32" width="10" height="10" fill="{COLORS.get(p, "#777")}"/>')
-        out.append(f'<text x="{x + 14}" y="41">{escape(label(meta, p))}</text>')
-        x += 16 + 7 * len(label(meta, p)) + 14
+    for inst in peers:
+        name = inst_name(meta, inst, several)
+        out.append(f'<rect x="{x}" y="32" width="10" height="10" fill="{COLORS.get(inst[0], "#777")}"'
+                   f'{bar_style(inst)}/>')
+        out.append(f'<text x="{x + 14}" y="41">{escape(name)}</text>')
+        x += 16 + 7 * len(name) + 14
     y0 = top
     for title, field, formatter in panels:
         out.append(f'<text x="{left}" y="{y0 + 12}" font-weight="bold">{escape(title)}</text>')
@@ -215,14 +295,15 @@ def svg_chart(meta, summary, idle):
             figs = summary[key]
             vmax = max([f[field] for f in figs.values() if f[field]] or [1])
             gx = left + gi * group_w
-            for pi, p in enumerate(peers):
-                f = figs.get(p)
+            for pi, inst in enumerate(peers):
+                f = figs.get(inst)
                 if not f or f[field] is None:
                     continue
                 h = f[field] / vmax * (panel_h - 45)  # headroom for the value label
                 bx = gx + pi * (bar_w + gap)
                 out.append(f'<rect x="{bx}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
-                           f'fill="{COLORS.get(p, "#777")}"><title>{escape(label(meta, p))}: '
+                           f'fill="{COLORS.get(inst[0], "#777")}"{bar_style(inst)}>'
+                           f'<title>{escape(inst_name(meta, inst, several))}: '
                            f'{formatter(f[field])}</title></rect>')
                 out.append(f'<text transform="translate({bx + bar_w - 3},{base - h - 3:.1f}) rotate(-90)" '
                            f'font-size="9">{escape(short(f[field]) if field == "rps" else formatter(f[field]))}</text>')
@@ -233,19 +314,27 @@ def svg_chart(meta, summary, idle):
     if idle_by:
         counts = sorted({c for d in idle_by.values() for c in d})
         topc = max(counts)
-        vals = {p: idle_per_conn(idle, p, topc) for p in idle_by}
-        vals = {p: v for p, v in vals.items() if v is not None}
+        vals = {inst: idle_per_conn(idle, inst, topc) for inst in idle_by}
+        vals = {inst: v for inst, v in vals.items() if v is not None}
         out.append(f'<text x="{left}" y="{y0 + 12}" font-weight="bold">Bytes of RSS per idle keep-alive '
                    f'connection ({topc:,} connections; lower is better)</text>')
         vmax = max(list(vals.values()) + [1])
-        for i, p in enumerate([p for p in peers if p in vals]):
+        for i, inst in enumerate([p for p in peers if p in vals]):
             y = y0 + 24 + i * 22
-            w = max(0.0, vals[p]) / vmax * (width - 260)
-            out.append(f'<text x="{left}" y="{y + 12}">{escape(label(meta, p))}</text>')
-            out.append(f'<rect x="{left + 80}" y="{y}" width="{w:.1f}" height="16" fill="{COLORS.get(p, "#777")}"/>')
-            out.append(f'<text x="{left + 86 + w:.1f}" y="{y + 12}">{vals[p]:,.0f} B</text>')
+            w = max(0.0, vals[inst]) / vmax * (width - 260)
+            out.append(f'<text x="{left}" y="{y + 12}">{escape(inst_name(meta, inst, several))}</text>')
+            out.append(f'<rect x="{left + 80}" y="{y}" width="{w:.1f}" height="16" '
+                       f'fill="{COLORS.get(inst[0], "#777")}"{bar_style(inst)}/>')
+            out.append(f'<text x="{left + 86 + w:.1f}" y="{y + 12}">{vals[inst]:,.0f} B</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def bar_style(inst):
+    """Runs with more than one worker: the peer's colour, lighter and outlined."""
+    if inst[1] <= 1:
+        return ""
+    return ' fill-opacity="0.45" stroke="#333" stroke-width="0.6"'
 
 
 def short(v):
@@ -269,13 +358,19 @@ def report_md(meta, summary, idle, name):
         f"- Machine: {meta.get('nproc')} CPUs, {meta.get('cpu')}, {meta.get('kernel')}; "
         f"load average at start {meta.get('load')}, at end {meta.get('load_end', '?')}.",
         f"- Pinning: {meta.get('pinning')}.",
+        *([f"- Workers: {', '.join(map(str, workers_values(meta)))}. FastGate (`workers`), nginx "
+           "(`worker_processes`) and HAProxy (`nbthread`) ran once per value; the proxies without "
+           "such a setting (Caddy, YARP) ran once, with their single worker (\"fixed\"). All "
+           "instances ran side by side and the rounds interleave them."]
+          if len(workers_values(meta)) > 1 else []),
         f"- {meta.get('rounds')} interleaved round(s) per scenario (direct, FastGate, nginx, HAProxy, "
         f"Caddy, YARP, then again); {meta.get('duration')} per measured run.",
         f"- Warm-up after start: {meta.get('warmup_jit')} for JIT-compiled proxies (FastGate, YARP), "
         f"{meta.get('warmup')} for the others; {meta.get('scenario_warmup')} per proxy before each scenario.",
         "- req/s, p50/p99/p99.9: wrk (`--latency`, percentiles from a Lua `done` hook); spread = "
         "(max − min) / median over rounds; *vs direct* = against the origin without proxy (the "
-        "ceiling); *vs best peer* = against the fastest of nginx, HAProxy, Caddy, YARP in that scenario.",
+        "ceiling); *vs best peer* = against the fastest of nginx, HAProxy, Caddy, YARP in that scenario"
+        + (" with the same number of workers." if len(workers_values(meta)) > 1 else "."),
         "- CPU s / 100k req: the proxy's utime+stime (/proc/PID/stat, all its processes) during the run. "
         "Peak RSS: the proxy's VmRSS sampled every 0.5 s during the run. Errors: non-2xx responses "
         "plus socket errors (connect, read, write, timeout).",
@@ -287,6 +382,8 @@ def report_md(meta, summary, idle, name):
     lines += ["", "Every proxy: upstream keep-alive on, access log off, client keep-alive timeout 120 s, "
               "one catch-all route to the same origin.", "", "## Results", "",
               f"![req/s and p99 per proxy and scenario]({name}.svg)", ""]
+    if several_workers_with_fastgate(meta, summary):
+        lines += ratio_table(meta, summary)
     lines += wrk_tables(meta, summary)
     lines += idle_table(meta, idle)
     lines += ["## Commands", "", "PORT is the proxy's port (the origin's for *direct*).", "", "```"]
@@ -305,6 +402,8 @@ def update_docs(path, meta, summary, idle, name):
              f"{meta.get('rounds')} round(s) of {meta.get('duration')}, load average at start "
              f"{meta.get('load')}). Full report: [{name}.md]({rel}.md).", "",
              f"![req/s and p99 per proxy and scenario]({rel}.svg)", ""]
+    if several_workers_with_fastgate(meta, summary):
+        block += [l.replace("### ", "#### ") for l in ratio_table(meta, summary)]
     block += [l.replace("### ", "#### ") for l in wrk_tables(meta, summary)]
     block += [l.replace("### ", "#### ") for l in idle_table(meta, idle)]
     block += [END]

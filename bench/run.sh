@@ -19,16 +19,23 @@
 #   --warmup-jit D       warm-up of JIT-compiled peers, FastGate and YARP (default 30s)
 #   --scenario-warmup D  short warm-up of every peer before each scenario (default 2s)
 #   --peers LIST         comma-separated subset of: direct,fastgate,nginx,haproxy,caddy,yarp
+#   --workers LIST       comma-separated worker counts, e.g. 1,2 (default 1): FastGate
+#                        (`workers`), nginx (worker_processes) and HAProxy (nbthread) run once
+#                        per value; direct, Caddy and YARP have no such setting and run once
 #   --no-install         do not apt-get install missing tools; fail instead
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
 #
 # Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
-# the temporary directory with configs, logs and raw wrk output.
+# the temporary directory with configs, logs and raw wrk output; FASTGATE_TRANSPORT sets
+# FastGate's `transport` ("epoll", "portable"); BENCH_LOCK (default /tmp/bench.lock) is
+# the lock file held while measuring, so that concurrent runs on one machine take turns.
 #
 # Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle
-# client on core 1. Exits non-zero when a peer fails to start; stops every process it
+# client on core 1. With N > 1 workers the proxy runs on cores 0..N-1 and shares core 1
+# with the load. Every instance (peer and worker count) runs side by side and the rounds
+# interleave them. Exits non-zero when a peer fails to start; stops every process it
 # started on exit (each runs in its own process group).
 set -euo pipefail
 
@@ -52,10 +59,11 @@ SCENARIO_WARMUP=2s
 INSTALL=1
 REPORT=1
 PEERS=("${ALL_PEERS[@]}")
+WORKERS=(1)
 SCENARIOS=()
 declare -A SET=()
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -66,6 +74,7 @@ while [[ $# -gt 0 ]]; do
         --warmup-jit) WARMUP_JIT=${2:?--warmup-jit needs a value}; SET[warmup_jit]=1; shift 2 ;;
         --scenario-warmup) SCENARIO_WARMUP=${2:?--scenario-warmup needs a value}; SET[swarm]=1; shift 2 ;;
         --peers) IFS=, read -r -a PEERS <<<"${2:?--peers needs a value}"; shift 2 ;;
+        --workers) IFS=, read -r -a WORKERS <<<"${2:?--workers needs a value}"; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-report) REPORT=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -82,6 +91,12 @@ if [[ $QUICK -eq 1 ]]; then
 fi
 [[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=("${ALL_SCENARIOS[@]}")
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds must be a positive integer" >&2; exit 2; }
+[[ ${#WORKERS[@]} -gt 0 ]] || { echo "bench: --workers needs at least one value" >&2; exit 2; }
+for w in "${WORKERS[@]}"; do
+    [[ "$w" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --workers takes positive integers (got '$w')" >&2; exit 2; }
+done
+[[ $(printf '%s\n' "${WORKERS[@]}" | sort -u | wc -l) -eq ${#WORKERS[@]} ]] \
+    || { echo "bench: --workers lists a value twice" >&2; exit 2; }
 
 source "$BENCH/lib/common.sh"
 for p in "${PEERS[@]}"; do
@@ -169,15 +184,57 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 12000 ]]; then
     log "warning: ulimit -n is $(ulimit -n); the 10,000-connection idle run may fail"
 fi
 
-# ---------------------------------------------------------------- ports
+# ---------------------------------------------------------------- instances and ports
+# An instance is a peer with a worker count. Peers with a workers setting get one instance
+# per --workers value, the others one with their single worker. The first value's
+# instances are named after the peer (ports BASE+1..5, FastGate's admin BASE+9); the
+# value at position i adds 10*i to those ports and "-wN" to the name.
 BASE=${BENCH_PORT_BASE:-18300}
 ORIGIN_PORT=$BASE
-declare -A PORT=([nginx]=$((BASE + 1)) [fastgate]=$((BASE + 2)) [haproxy]=$((BASE + 3))
-                 [caddy]=$((BASE + 4)) [yarp]=$((BASE + 5)) [direct]=$ORIGIN_PORT)
-FASTGATE_ADMIN_PORT=$((BASE + 9))
-for port in $ORIGIN_PORT $((BASE + 1)) $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) $((BASE + 5)) $FASTGATE_ADMIN_PORT; do
+declare -A PEER_OFFSET=([nginx]=1 [fastgate]=2 [haproxy]=3 [caddy]=4 [yarp]=5)
+declare -A PORT=() ADMIN_PORT=() INST_PEER=() INST_WORKERS=() INST_CPUS=()
+INSTANCES=()
+for ((wi = 0; wi < ${#WORKERS[@]}; wi++)); do
+    for p in "${PEERS[@]}"; do
+        if [[ $(peer_${p}_workers) == 1 ]]; then
+            w=${WORKERS[wi]}
+        else
+            [[ $wi -eq 0 ]] || continue
+            w=1
+        fi
+        i=$p
+        [[ $wi -eq 0 ]] || i=$p-w$w
+        INSTANCES+=("$i")
+        INST_PEER[$i]=$p
+        INST_WORKERS[$i]=$w
+        INST_CPUS[$i]=$(proxy_cpus "$w")
+        if [[ $p == direct ]]; then
+            PORT[$i]=$ORIGIN_PORT
+        else
+            PORT[$i]=$((BASE + 10 * wi + ${PEER_OFFSET[$p]:?no port for peer $p}))
+        fi
+        [[ $p != fastgate ]] || ADMIN_PORT[$i]=$((BASE + 10 * wi + 9))
+    done
+done
+for w in "${WORKERS[@]}"; do
+    if [[ $PIN -eq 1 && $w -gt $(nproc) ]]; then
+        log "warning: $w workers on $(nproc) cores: the proxy gets every core"
+    fi
+done
+for port in $ORIGIN_PORT "${PORT[@]}" "${ADMIN_PORT[@]}"; do
     port_in_use "$port" && die "port $port is already in use (another benchmark, or a system nginx/haproxy/caddy service?)"
 done
+
+# Name of an instance in the log: the peer's label, plus its workers when there are several.
+inst_label() {
+    local i=$1 p=${INST_PEER[$1]}
+    if [[ ${#WORKERS[@]} -eq 1 || $(peer_${p}_workers) == 0 ]]; then
+        peer_${p}_label
+    else
+        local w=${INST_WORKERS[$i]}
+        echo "$(peer_${p}_label) ($w worker$([[ $w -eq 1 ]] || echo s))"
+    fi
+}
 
 WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/fastgate-bench.XXXXXX")
 # nginx workers drop root privileges and must still read the origin's static files.
@@ -185,8 +242,8 @@ chmod 755 "$WORKDIR"
 RUNS=$WORKDIR/runs.tsv
 IDLE=$WORKDIR/idle.tsv
 META=$WORKDIR/meta.txt
-printf 'scenario\tvariant\tround\tpeer\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
-printf 'round\tpeer\tconnections\trss_kib\terrors\n' >"$IDLE"
+printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
+printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\n' >"$IDLE"
 : >"$META"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
 
@@ -199,6 +256,8 @@ done
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 
+# From here to the end of the measurements this run is the only one generating load.
+bench_lock
 STAMP=$(date -u +%Y-%m-%d-%H%M)
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
@@ -211,14 +270,25 @@ meta duration "$DURATION"
 meta warmup "$WARMUP"
 meta warmup_jit "$WARMUP_JIT"
 meta scenario_warmup "$SCENARIO_WARMUP"
-meta pinning "$([[ $PIN -eq 1 ]] && echo "proxy on core $PROXY_CPU; wrk, origin and idle client on core $LOAD_CPU" || echo none)"
+pinning="proxy on core $PROXY_CPU; wrk, origin and idle client on core $LOAD_CPU"
+for w in "${WORKERS[@]}"; do
+    [[ $w -gt 1 ]] || continue
+    pinning+="; with $w workers the proxy runs on cores $(proxy_cpus "$w") and shares them with wrk, the origin and the idle client"
+done
+meta pinning "$([[ $PIN -eq 1 ]] && echo "$pinning" || echo none)"
+meta workers "${WORKERS[*]}"
 meta wrk "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
 meta origin "$(origin_version)"
 meta peers "${PEERS[*]}"
 for p in "${PEERS[@]}"; do
     meta "version_$p" "$(peer_${p}_version)"
-    meta "settings_$p" "$(peer_${p}_settings)"
+    if [[ $(peer_${p}_workers) == 1 ]]; then
+        meta "settings_$p" "$(peer_${p}_settings "$(IFS=/; echo "${WORKERS[*]}")")"
+    else
+        meta "settings_$p" "$(peer_${p}_settings 1)"
+    fi
     meta "label_$p" "$(peer_${p}_label)"
+    meta "workers_setting_$p" "$(peer_${p}_workers)"
 done
 for s in "${SCENARIOS[@]}"; do load_scenario "$s"; meta "desc_$s" "$SC_DESC"; done
 cp "$META" "$WORKDIR/meta.head"
@@ -262,59 +332,65 @@ bench_field() { sed -n 's/^BENCH //p' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1
 # ---------------------------------------------------------------- peers
 declare -A PGID=() PLOG=()
 
-start_peers() {  # usage: start_peers ORIGIN_PORT PEER...
-    local origin=127.0.0.1:$1 p
+start_peers() {  # usage: start_peers ORIGIN_PORT INSTANCE...
+    local origin=127.0.0.1:$1 i p cores
     shift
-    for p in "$@"; do
+    for i in "$@"; do
+        p=${INST_PEER[$i]}
         [[ $p == direct ]] && continue
-        log "starting $(peer_${p}_label) on port ${PORT[$p]}"
+        cores=${INST_CPUS[$i]}
+        if [[ $cores == *,* ]]; then cores=" (cores $cores)"; elif [[ -n $cores ]]; then cores=" (core $cores)"; fi
+        log "starting $(inst_label "$i") on port ${PORT[$i]}$cores"
         PEER_PGID="" PEER_LOG=""
-        peer_${p}_start "${PORT[$p]}" "$origin" "$WORKDIR/$p"
-        PGID[$p]=$PEER_PGID
-        PLOG[$p]=$PEER_LOG
-        wait_http "$(peer_${p}_label)" "$PEER_PGID" "http://127.0.0.1:${PORT[$p]}/" "$PEER_LOG" 60
+        PEER_WORKERS=${INST_WORKERS[$i]}
+        PEER_CPUS=${INST_CPUS[$i]}
+        FASTGATE_ADMIN_PORT=${ADMIN_PORT[$i]:-}
+        peer_${p}_start "${PORT[$i]}" "$origin" "$WORKDIR/$i"
+        PGID[$i]=$PEER_PGID
+        PLOG[$i]=$PEER_LOG
+        wait_http "$(inst_label "$i")" "$PEER_PGID" "http://127.0.0.1:${PORT[$i]}/" "$PEER_LOG" 60
     done
 }
 
-stop_peers() {
-    local p
-    for p in "$@"; do
-        [[ -n "${PGID[$p]:-}" ]] && stop_group "${PGID[$p]}"
-        PGID[$p]=""
+stop_peers() {  # usage: stop_peers INSTANCE...
+    local i
+    for i in "$@"; do
+        [[ -n "${PGID[$i]:-}" ]] && stop_group "${PGID[$i]}"
+        PGID[$i]=""
     done
 }
 
 check_alive() {  # a peer that died mid-run makes every later figure meaningless
-    local p=$1
-    [[ -z "${PGID[$p]:-}" ]] && return 0
-    kill -0 "${PGID[$p]}" 2>/dev/null && return 0
-    tail -n 30 "${PLOG[$p]}" >&2 || true
-    die "$(peer_${p}_label) exited during the benchmark (log above)"
+    local i=$1
+    [[ -z "${PGID[$i]:-}" ]] && return 0
+    kill -0 "${PGID[$i]}" 2>/dev/null && return 0
+    tail -n 30 "${PLOG[$i]}" >&2 || true
+    die "$(inst_label "$i") exited during the benchmark (log above)"
 }
 
 # ---------------------------------------------------------------- measuring: wrk
-measure_wrk() {  # usage: measure_wrk SCENARIO PEER...
-    local name=$1 c r p out
+measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
+    local name=$1 c r i out
     shift
-    local peers=("$@")
+    local insts=("$@")
     for c in "${SC_CONNECTIONS[@]}"; do
         meta "command_${name}_c$c" "$(wrk_command_text "$c" "$DURATION")"
-        for p in "${peers[@]}"; do
-            log "$name c$c: scenario warm-up of $(peer_${p}_label) ($SCENARIO_WARMUP)"
-            run_wrk "${PORT[$p]}" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$p.txt"
+        for i in "${insts[@]}"; do
+            log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
+            run_wrk "${PORT[$i]}" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$i.txt"
         done
         for ((r = 1; r <= ROUNDS; r++)); do
-            for p in "${peers[@]}"; do
-                check_alive "$p"
-                out=$WORKDIR/run-$name-c$c-r$r-$p.txt
-                local pg=${PGID[$p]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
+            for i in "${insts[@]}"; do
+                check_alive "$i"
+                out=$WORKDIR/run-$name-c$c-r$r-$i.txt
+                local pg=${PGID[$i]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
                 if [[ -n "$pg" ]]; then
                     cpu0=$(group_cpu_ticks "$pg")
                     start_rss_sampler sampler "$pg" "$rssfile"
                 fi
-                if [[ $p == fastgate ]]; then alloc0=$(fastgate_allocated_bytes); fi
-                run_wrk "${PORT[$p]}" "$c" "$DURATION" "$out"
-                if [[ $p == fastgate ]]; then alloc1=$(fastgate_allocated_bytes); fi
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                run_wrk "${PORT[$i]}" "$c" "$DURATION" "$out"
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 local cpu_s="" rss_mib=""
                 if [[ -n "$pg" ]]; then
                     cpu1=$(group_cpu_ticks "$pg")
@@ -339,11 +415,11 @@ measure_wrk() {  # usage: measure_wrk SCENARIO PEER...
                 line=$(awk -v n="$req" -v d="$dur" -v p50="$(bench_field "$out" p50_us)" \
                     -v p99="$(bench_field "$out" p99_us)" -v p999="$(bench_field "$out" p999_us)" \
                     'BEGIN { printf "%.0f\t%.3f\t%.3f\t%.3f", n / (d / 1e6), p50 / 1000, p99 / 1000, p999 / 1000 }')
-                printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "$p" "$line" \
+                printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$line" \
                     "$cpu_s" "$rss_mib" "$errs" "$alloc" "$req" >>"$RUNS"
-                log "$name c$c round $r/$ROUNDS $(peer_${p}_label): $(cut -f1 <<<"$line") req/s, p99 $(cut -f3 <<<"$line") ms, errors $errs"
+                log "$name c$c round $r/$ROUNDS $(inst_label "$i"): $(cut -f1 <<<"$line") req/s, p99 $(cut -f3 <<<"$line") ms, errors $errs"
                 if [[ $errs -gt 0 ]]; then
-                    log "warning: $(peer_${p}_label) had $errs errors in $name c$c (non-2xx or socket errors)"
+                    log "warning: $(inst_label "$i") had $errs errors in $name c$c (non-2xx or socket errors)"
                 fi
             done
         done
@@ -351,30 +427,30 @@ measure_wrk() {  # usage: measure_wrk SCENARIO PEER...
 }
 
 # ---------------------------------------------------------------- measuring: idle connections
-measure_idle() {  # usage: measure_idle SCENARIO PEER...
-    local name=$1 r p n
+measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
+    local name=$1 r i n
     shift
     meta "command_${name}" "taskset -c $LOAD_CPU python3 bench/idle-client/idle_client.py --target 127.0.0.1:PORT --connections N --path $SC_PATH"
     for ((r = 1; r <= ROUNDS; r++)); do
-        for p in "$@"; do
-            [[ $p == direct ]] && continue
+        for i in "$@"; do
+            [[ ${INST_PEER[$i]} == direct ]] && continue
             # Allocators keep what a previous 10,000-connection pass grew, which would
             # inflate the next baseline: every round measures a freshly started proxy,
             # after a short warm-up (memory, not speed, is measured here).
-            log "$name round $r/$ROUNDS: restarting $(peer_${p}_label)"
-            stop_peers "$p"
-            start_peers "$ORIGIN_PORT" "$p"
-            run_wrk "${PORT[$p]}" 64 "$WARMUP" "$WORKDIR/idle-warmup-$p-r$r.txt"
-            local pg=${PGID[$p]}
+            log "$name round $r/$ROUNDS: restarting $(inst_label "$i")"
+            stop_peers "$i"
+            start_peers "$ORIGIN_PORT" "$i"
+            run_wrk "${PORT[$i]}" 64 "$WARMUP" "$WORKDIR/idle-warmup-$i-r$r.txt"
+            local pg=${PGID[$i]}
             for n in "${SC_CONNECTIONS[@]}"; do
                 local rss errors=0
                 if [[ $n -eq 0 ]]; then
                     sleep 1
                     rss=$(group_mem_kb "$pg" VmRSS)
                 else
-                    local cpid out=$WORKDIR/idle-$p-$n-r$r.txt ready=""
+                    local cpid out=$WORKDIR/idle-$i-$n-r$r.txt ready=""
                     spawn cpid "$LOAD_CPU" "$out" python3 "$BENCH/idle-client/idle_client.py" \
-                        --target "127.0.0.1:${PORT[$p]}" --connections "$n" --path "$SC_PATH"
+                        --target "127.0.0.1:${PORT[$i]}" --connections "$n" --path "$SC_PATH"
                     for _ in $(seq 1200); do
                         ready=$(sed -n 's/^ready //p' "$out")
                         [[ -n "$ready" ]] && break
@@ -384,17 +460,17 @@ measure_idle() {  # usage: measure_idle SCENARIO PEER...
                     if [[ -z "$ready" ]]; then
                         cat "$out" >&2
                         stop_group "$cpid"
-                        die "idle client against $(peer_${p}_label) did not get ready"
+                        die "idle client against $(inst_label "$i") did not get ready"
                     fi
                     errors=${ready#*errors=}
                     sleep 2  # let the proxy settle (lazy buffers, GC)
-                    check_alive "$p"
+                    check_alive "$i"
                     rss=$(group_mem_kb "$pg" VmRSS)
                     stop_group "$cpid"
                     sleep 1
                 fi
-                printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$p" "$n" "$rss" "$errors" >>"$IDLE"
-                log "$name round $r/$ROUNDS $(peer_${p}_label): $n idle connections -> RSS $((rss / 1024)) MiB, errors $errors"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$n" "$rss" "$errors" >>"$IDLE"
+                log "$name round $r/$ROUNDS $(inst_label "$i"): $n idle connections -> RSS $((rss / 1024)) MiB, errors $errors"
             done
         done
     done
@@ -410,8 +486,8 @@ for origin in "${origins_needed[@]}"; do
         [[ $SC_ORIGIN == "$origin" ]] || continue
         # idle scenarios restart the proxies, so they run after the throughput ones
         if [[ $SC_KIND == idle ]]; then late+=("$s"); else group+=("$s"); fi
-        for p in "${PEERS[@]}"; do
-            scenario_has_peer "$p" && [[ " ${need[*]} " != *" $p "* ]] && need+=("$p")
+        for i in "${INSTANCES[@]}"; do
+            scenario_has_peer "${INST_PEER[$i]}" && [[ " ${need[*]} " != *" $i "* ]] && need+=("$i")
         done
     done
     group+=("${late[@]}")
@@ -421,25 +497,26 @@ for origin in "${origins_needed[@]}"; do
 
     # Warm-up after start: JIT-compiled peers need much longer to reach steady state.
     SC_PATH=/ SC_LUA="" SC_WRK_ARGS=()
-    for p in "${need[@]}"; do
+    for i in "${need[@]}"; do
         w=$WARMUP
-        [[ $(peer_${p}_jit) == 1 ]] && w=$WARMUP_JIT
-        log "warming up $(peer_${p}_label) for $w"
-        run_wrk "${PORT[$p]}" 64 "$w" "$WORKDIR/warmup-$p.txt"
+        [[ $(peer_${INST_PEER[$i]}_jit) == 1 ]] && w=$WARMUP_JIT
+        log "warming up $(inst_label "$i") for $w"
+        run_wrk "${PORT[$i]}" 64 "$w" "$WORKDIR/warmup-$i.txt"
     done
 
     for s in "${group[@]}"; do
         load_scenario "$s"
-        peers=()
-        for p in "${need[@]}"; do scenario_has_peer "$p" && peers+=("$p"); done
+        insts=()
+        for i in "${need[@]}"; do scenario_has_peer "${INST_PEER[$i]}" && insts+=("$i"); done
         log "scenario $s: $SC_DESC"
-        measure_$SC_KIND "$s" "${peers[@]}"
+        measure_$SC_KIND "$s" "${insts[@]}"
     done
     stop_peers "${need[@]}"
     stop_group "$ORIGIN_PGID"
 done
 
 meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+bench_unlock
 
 # ---------------------------------------------------------------- report
 if [[ $REPORT -eq 1 ]]; then

@@ -15,7 +15,12 @@ spawn() {
     shift 3
     local pin=()
     [[ -n "$cpu" && $PIN -eq 1 ]] && pin=(taskset -c "$cpu")
-    setsid "${pin[@]}" "$@" >"$logfile" 2>&1 </dev/null &
+    # A child must not keep the measurement lock (bench_lock) alive after the harness.
+    if [[ -n "${BENCH_LOCK_FD:-}" ]]; then
+        setsid "${pin[@]}" "$@" >"$logfile" 2>&1 </dev/null {BENCH_LOCK_FD}>&- &
+    else
+        setsid "${pin[@]}" "$@" >"$logfile" 2>&1 </dev/null &
+    fi
     local __spawned=$!
     PGIDS+=("$__spawned")
     printf -v "$__var" '%s' "$__spawned"
@@ -68,6 +73,34 @@ stop_all() {
     return 0
 }
 
+# ---------------------------------------------------------------- measurement lock
+# Measurements on a shared machine serialize on one lock file: whoever holds it is the only
+# one generating load. `flock /tmp/bench.lock bench/run.sh ...` works too: a descriptor of
+# the lock file inherited from the caller is locked again (at once, as it is the caller's).
+BENCH_LOCK=${BENCH_LOCK:-/tmp/bench.lock}
+BENCH_LOCK_FD=""
+
+bench_lock() {
+    local f fd="" target
+    target=$(readlink -f "$BENCH_LOCK")
+    for f in /proc/$$/fd/*; do
+        if [[ $(readlink "$f" 2>/dev/null) == "$target" ]]; then fd=${f##*/}; break; fi
+    done
+    [[ -n "$fd" ]] || exec {fd}>>"$BENCH_LOCK"
+    if ! flock -n "$fd"; then
+        log "waiting for $BENCH_LOCK (another measurement is running)"
+        flock "$fd"
+    fi
+    BENCH_LOCK_FD=$fd
+}
+
+# Closing our descriptor releases the lock, unless the caller holds it through its own.
+bench_unlock() {
+    [[ -n "$BENCH_LOCK_FD" ]] || return 0
+    exec {BENCH_LOCK_FD}>&-
+    BENCH_LOCK_FD=""
+}
+
 # ---------------------------------------------------------------- readiness
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -118,16 +151,30 @@ group_mem_kb() {
 start_rss_sampler() {
     local __var=$1 pg=$2 out=$3
     echo 0 >"$out"
+    local parent=$$
     (
+        [[ -n "${BENCH_LOCK_FD:-}" ]] && exec {BENCH_LOCK_FD}>&-
         [[ $PIN -eq 1 ]] && taskset -cp "$LOAD_CPU" $BASHPID >/dev/null 2>&1
         max=0
-        while :; do
+        while kill -0 "$parent" 2>/dev/null; do
             kb=$(group_mem_kb "$pg" VmRSS)
             if [[ $kb -gt $max ]]; then max=$kb; echo "$max" >"$out"; fi
             sleep 0.5
         done
     ) &
     printf -v "$__var" '%s' "$!"
+}
+
+# ---------------------------------------------------------------- workers
+# Cores the proxy gets with N workers: core PROXY_CPU alone for one; cores 0..N-1 (at most
+# every core) for more, shared with the load generator. Empty without pinning.
+proxy_cpus() {
+    local n=$1 cores
+    [[ $PIN -eq 1 ]] || { echo ""; return; }
+    if [[ $n -le 1 ]]; then echo "$PROXY_CPU"; return; fi
+    cores=$(nproc)
+    [[ $n -le $cores ]] || n=$cores
+    seq -s, 0 $((n - 1))
 }
 
 # ---------------------------------------------------------------- numbers

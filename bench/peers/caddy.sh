@@ -1,6 +1,7 @@
 # Caddy: Go runtime limited to one OS thread running Go code (GOMAXPROCS=1).
 peer_caddy_label() { echo "Caddy"; }
 peer_caddy_jit() { echo 0; }
+peer_caddy_workers() { echo 0; }
 peer_caddy_packages() { echo caddy; }
 peer_caddy_prepare() { CADDY=$(command -v caddy || echo /usr/bin/caddy); [[ -x $CADDY ]] || die "caddy not found"; }
 peer_caddy_version() { "$CADDY" version 2>&1 | awk '{ print $1 }'; }
@@ -31,7 +32,7 @@ http://127.0.0.1:$port {
 }
 EOC
     # No log directive: no access log. XDG dirs keep Caddy's state inside DIR.
-    spawn PEER_PGID "$PROXY_CPU" "$dir/caddy.log" env GOMAXPROCS=1 \
+    spawn PEER_PGID "$PEER_CPUS" "$dir/caddy.log" env GOMAXPROCS=1 \
         XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" HOME="$dir" \
         "$CADDY" run --config "$dir/Caddyfile" --adapter caddyfile
     PEER_LOG=$dir/caddy.log

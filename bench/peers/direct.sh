@@ -1,6 +1,7 @@
 # The origin itself, without a proxy: the ceiling every proxy is compared with.
 peer_direct_label() { echo "direct"; }
 peer_direct_jit() { echo 0; }
+peer_direct_workers() { echo 0; }
 peer_direct_packages() { :; }
 peer_direct_prepare() { :; }
 peer_direct_version() { echo "(origin: $(origin_version))"; }

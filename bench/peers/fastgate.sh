@@ -1,7 +1,11 @@
-# FastGate: published in Release, started with inline socket completions and TieredPGO.
+# FastGate: published in Release, started with inline socket completions and TieredPGO;
+# `workers` = the workers count. FASTGATE_TRANSPORT, when set, becomes `transport = "..."`
+# (to compare transports); unset, FastGate's default transport is measured.
 FASTGATE_BIN=${FASTGATE_BIN:-}
+FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
 peer_fastgate_label() { echo "FastGate"; }
 peer_fastgate_jit() { echo 1; }
+peer_fastgate_workers() { echo 1; }
 peer_fastgate_packages() { :; }
 peer_fastgate_prepare() {
     if [[ -z "$FASTGATE_BIN" ]]; then
@@ -15,13 +19,18 @@ peer_fastgate_prepare() {
 }
 peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
-    echo "taskset to 1 core, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
+    local w="workers = 1, taskset to 1 core"
+    [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
+    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
 }
 
 peer_fastgate_start() {
-    local port=$1 origin=$2 dir=$3
+    local port=$1 origin=$2 dir=$3 top="workers = $PEER_WORKERS"
+    [[ -z "$FASTGATE_TRANSPORT" ]] || top+=$'\n'"transport = \"$FASTGATE_TRANSPORT\""
     mkdir -p "$dir"
     cat >"$dir/fastgate.toml" <<EOC
+$top
+
 [admin]
 listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
 
@@ -59,13 +68,14 @@ max_idle_connections = 1024
 EOC
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
-    spawn PEER_PGID "$PROXY_CPU" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+    spawn PEER_PGID "$PEER_CPUS" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
         DOTNET_TieredPGO=1 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
     PEER_LOG=$dir/fastgate.log
 }
 
 # Counter value from FastGate's admin /metrics (empty when absent).
+# usage: fastgate_allocated_bytes [ADMIN_PORT]   (default FASTGATE_ADMIN_PORT)
 fastgate_allocated_bytes() {
-    curl -s --max-time 2 "http://127.0.0.1:$FASTGATE_ADMIN_PORT/metrics" 2>/dev/null \
+    curl -s --max-time 2 "http://127.0.0.1:${1:-$FASTGATE_ADMIN_PORT}/metrics" 2>/dev/null \
         | awk '/^fastgate_allocated_bytes_total([{ ]|$)/ { print $NF; exit }' || true
 }

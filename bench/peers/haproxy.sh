@@ -1,17 +1,18 @@
-# HAProxy: one thread (nbthread 1), HTTP mode, server-side connection reuse.
+# HAProxy: nbthread = the workers count (one by default), HTTP mode, server-side connection reuse.
 peer_haproxy_label() { echo "HAProxy"; }
 peer_haproxy_jit() { echo 0; }
+peer_haproxy_workers() { echo 1; }
 peer_haproxy_packages() { echo haproxy; }
 peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy); [[ -x $HAPROXY ]] || die "haproxy not found"; }
 peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
-peer_haproxy_settings() { echo "nbthread 1, http-reuse always"; }
+peer_haproxy_settings() { echo "nbthread $1, http-reuse always"; }
 
 peer_haproxy_start() {
     local port=$1 origin=$2 dir=$3
     mkdir -p "$dir"
     cat >"$dir/haproxy.cfg" <<EOC
 global
-    nbthread 1
+    nbthread $PEER_WORKERS
     # HAProxy sizes its descriptor needs as 2 x maxconn and refuses to start when the hard
     # limit is lower. The idle-connection scenario needs 10,000 clients plus a few upstream
     # connections (not 2 x 10,000): warn instead of failing when the limit is short.
@@ -42,6 +43,6 @@ backend origin
     server origin $origin
 EOC
     # -db: stay in the foreground, no master-worker; no log lines are configured.
-    spawn PEER_PGID "$PROXY_CPU" "$dir/haproxy.log" "$HAPROXY" -db -f "$dir/haproxy.cfg"
+    spawn PEER_PGID "$PEER_CPUS" "$dir/haproxy.log" "$HAPROXY" -db -f "$dir/haproxy.cfg"
     PEER_LOG=$dir/haproxy.log
 }

@@ -1,18 +1,20 @@
-# nginx as a reverse proxy: one worker process, upstream keep-alive pool.
+# nginx as a reverse proxy: worker_processes = the workers count (one by default), upstream
+# keep-alive pool.
 peer_nginx_label() { echo "nginx"; }
 peer_nginx_jit() { echo 0; }
+peer_nginx_workers() { echo 1; }
 peer_nginx_packages() { echo nginx; }
 peer_nginx_prepare() { NGINX=$(command -v nginx || echo /usr/sbin/nginx); [[ -x $NGINX ]] || die "nginx not found"; }
 peer_nginx_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
-peer_nginx_settings() { echo "worker_processes 1, upstream keepalive 1024"; }
+peer_nginx_settings() { echo "worker_processes $1, upstream keepalive 1024"; }
 
 # Writes a self-contained nginx prefix directory (config, pid, logs, temp dirs).
-# usage: nginx_write_conf DIR HTTP_BLOCK_BODY
+# usage: nginx_write_conf DIR HTTP_BLOCK_BODY [WORKERS]   (the origin: one worker)
 nginx_write_conf() {
-    local dir=$1 body=$2
+    local dir=$1 body=$2 workers=${3:-1}
     mkdir -p "$dir/logs" "$dir/tmp"
     cat >"$dir/nginx.conf" <<EOC
-worker_processes 1;
+worker_processes $workers;
 worker_rlimit_nofile 65536;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
@@ -73,7 +75,7 @@ peer_nginx_start() {
             proxy_set_header Connection \"\";
             proxy_set_header x-api-key \"\";
         }
-    }"
-    nginx_spawn PEER_PGID "$PROXY_CPU" "$dir"
+    }" "$PEER_WORKERS"
+    nginx_spawn PEER_PGID "$PEER_CPUS" "$dir"
     PEER_LOG=$dir/logs/error.log
 }

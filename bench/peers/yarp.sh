@@ -2,6 +2,7 @@
 YARP_BIN=${YARP_BIN:-}
 peer_yarp_label() { echo "YARP"; }
 peer_yarp_jit() { echo 1; }
+peer_yarp_workers() { echo 0; }
 peer_yarp_packages() { :; }
 peer_yarp_prepare() {
     if [[ -z "$YARP_BIN" ]]; then
@@ -25,7 +26,7 @@ peer_yarp_settings() {
 peer_yarp_start() {
     local port=$1 origin=$2 dir=$3
     mkdir -p "$dir"
-    spawn PEER_PGID "$PROXY_CPU" "$dir/yarp.log" env DOTNET_TieredPGO=1 DOTNET_gcServer=0 \
+    spawn PEER_PGID "$PEER_CPUS" "$dir/yarp.log" env DOTNET_TieredPGO=1 DOTNET_gcServer=0 \
         "$YARP_BIN" --listen "127.0.0.1:$port" --origin "http://$origin"
     PEER_LOG=$dir/yarp.log
 }
