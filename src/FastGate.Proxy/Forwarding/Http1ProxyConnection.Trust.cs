@@ -4,10 +4,6 @@ namespace FastGate.Proxy.Forwarding;
 
 public sealed partial class Http1ProxyConnection
 {
-    // Whether this client may speak for others in X-Forwarded-For (trusted_proxies). Decided when the
-    // connection takes up a snapshot, which is once at start and again only after a reload.
-    private bool _clientTrusted;
-
     private static bool IsTrusted(byte[] clientAddress, IReadOnlyList<IPNetwork> networks)
     {
         if (networks.Count == 0 || !IPAddress.TryParse(clientAddress, out var address))

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
@@ -34,56 +35,68 @@ namespace FastGate.Proxy.Forwarding;
 /// a cancel runs the awaiting continuation on the cancelling thread, and connection work must
 /// never run on the heartbeat thread.
 /// </summary>
-public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
+public sealed partial class Http1ProxyConnection : IValueTaskSource
 {
-    private readonly Gateway _gateway;
-    private readonly ConnectionListener? _listener;
-    private readonly string _listenerName;
-    private readonly ITransport _transport;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    // Workers of a loop that have no connection to serve, on the loop's own thread.
+    private const int MaxPooledWorkers = 4096;
+
+    [ThreadStatic]
+    private static Stack<Http1ProxyConnection>? t_idleWorkers;
+
+    // The connection served now, and copies of what of it the exchange code reads everywhere.
+    private Http1ClientConnection _client = null!;
+    private Gateway _gateway = null!;
+    private ConnectionListener? _listener;
+    private string _listenerName = null!;
+    private ITransport _transport = null!;
+    private PipeReader _input = null!;
+    private PipeWriter _output = null!;
     // The loop the connection lives on; null on the portable transport.
-    private readonly EventLoop? _loop;
-    private LoopTimer? _timer;
+    private EventLoop? _loop;
+    private byte[] _clientAddress = null!;
+    private byte[] _clientIp = null!;
+    private ulong _clientHash;
+    // A loop's worker goes back to the loop's pool when its connection parks or closes.
+    private bool _pooled;
+    // The first step once bound: a new connection begins, a parked one reads.
+    private bool _fresh;
+    private ManualResetValueTaskSourceCore<bool> _bound;
+
     // The exchange in progress, taken from the gateway's pool when a request head has arrived and
     // given back when it ends: a connection between requests holds none.
     private Exchange? _current;
     // Where the search for the end of the request head stopped; reset when a head is consumed.
     private Http1HeadScanState _headScan;
-    private readonly byte[] _clientAddress;
-    private readonly byte[] _clientIp;
-    private readonly ulong _clientHash;
-
-    // Snapshot-derived values, refreshed when the gateway publishes a new snapshot.
-    private GatewaySnapshot _snapshot = null!;
-    private int _listenerIndex;
-    private LimitsModel _limits = null!;
-
-    // Shared with the heartbeat thread and with drain.
-    private ConnectionDeadline _deadline;
-    private volatile bool _closeWhenIdle;
-    private volatile bool _betweenExchanges;
 
     // The last I/O's outcome, for the state machine.
     private ReadResult _read;
     private FlushResult _flush;
     private Exception? _fault;
 
+    /// <summary>A connection with a worker of its own for life (the portable transport, tests, benchmarks).</summary>
     public Http1ProxyConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
     {
-        _gateway = gateway;
-        _listener = listener;
-        _listenerName = listenerName;
-        _clientAddress = clientAddress;
-        _clientHash = LoadBalancing.StableHash.Hash(clientAddress);
-        _clientIp = ParseAddress(clientAddress);
-        _transport = transport;
-        _input = transport.Input;
-        _output = transport.Output;
-        _loop = (transport as EpollConnection)?.Loop;
+        Attach(new Http1ClientConnection(transport, clientAddress, gateway, listenerName, listener), fresh: true);
     }
 
-    public int RegistrySlot { get; set; } = -1;
+    private Http1ProxyConnection()
+    {
+        _pooled = true;
+    }
+
+    // What the connection keeps between requests, used in place.
+    private ref GatewaySnapshot _snapshot => ref _client.Snapshot;
+    private ref int _listenerIndex => ref _client.ListenerIndex;
+    private ref LimitsModel _limits => ref _client.Limits;
+    private ref bool _clientTrusted => ref _client.ClientTrusted;
+    private ref ConnectionDeadline _deadline => ref _client.Deadline;
+    private bool _closeWhenIdle => _client.CloseWhenIdleRequested;
+
+    private bool _betweenExchanges
+    {
+        get => _client.BetweenExchanges;
+        set => _client.BetweenExchanges = value;
+    }
 
     // Valid during an exchange only (between taking and giving back _current).
     private Exchange _exchange => _current!;
@@ -93,82 +106,186 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
     /// <summary>Registers the connection and starts its loop; the returned task ends when the connection closes.</summary>
     public Task Start()
     {
-        _gateway.Connections.Add(this);
+        _gateway.Connections.Add(_client);
         _gateway.Metrics.ConnectionOpened();
         return RunAsync();
     }
 
+    /// <summary>The connection's deadline, as the heartbeat thread would (tests).</summary>
+    public void OnHeartbeat(long now) => _client.OnHeartbeat(now);
+
+    /// <summary>
+    /// Gives <paramref name="client"/> a worker from its loop's pool (or a new one) and runs it:
+    /// a <paramref name="fresh"/> connection begins, a parked one reads what woke it. Loop thread.
+    /// </summary>
+    internal static void Bind(Http1ClientConnection client, bool fresh)
+    {
+        var idle = t_idleWorkers;
+        if (idle is not null && idle.TryPop(out var worker))
+        {
+            worker.Attach(client, fresh);
+            // Resumes the worker's loop, waiting in WaitForClientAsync, inline.
+            worker._bound.SetResult(true);
+            return;
+        }
+        worker = new Http1ProxyConnection();
+        worker.Attach(client, fresh);
+        _ = worker.RunAsync();
+    }
+
+    private void Attach(Http1ClientConnection client, bool fresh)
+    {
+        _client = client;
+        _gateway = client.Gateway;
+        _listener = client.Listener;
+        _listenerName = client.ListenerName;
+        _transport = client.Transport;
+        _input = client.Transport.Input;
+        _output = client.Transport.Output;
+        _loop = client.Loop;
+        _clientAddress = client.ClientAddress;
+        _clientIp = client.ClientIp;
+        _clientHash = client.ClientHash;
+        _fresh = fresh;
+        if (!fresh)
+        {
+            // A parked connection was waiting for a request head with nothing of it in hand.
+            _state = ExchangeState.ReadingHead;
+            _headScan.Reset();
+        }
+        client.Worker = this;
+    }
+
+    /// <summary>Lets go of the connection (parked or closed); a pooled worker then waits for the next.</summary>
+    private bool Detach()
+    {
+        _client.Worker = null;
+        _client = null!;
+        _transport = null!;
+        _input = null!;
+        _output = null!;
+        _listener = null;
+        _read = default;
+        if (!_pooled)
+        {
+            return false;
+        }
+        var idle = t_idleWorkers ??= new Stack<Http1ProxyConnection>();
+        if (idle.Count >= MaxPooledWorkers)
+        {
+            return false;
+        }
+        idle.Push(this);
+        return true;
+    }
+
+    private ValueTask WaitForClientAsync()
+    {
+        _bound.Reset();
+        return new ValueTask(this, _bound.Version);
+    }
+
+    void IValueTaskSource.GetResult(short token) => _bound.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _bound.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _bound.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>
+    /// The worker's one loop: serves its connection until it parks or closes, then (a loop's
+    /// worker) waits in the pool for the next. All awaits live here, so the state machine box is
+    /// allocated once per worker, not per connection or exchange.
+    /// </summary>
     private async Task RunAsync()
     {
-        try
+        while (true)
         {
-            var next = BeginNextRequest();
-            while (next != IoOperation.Close)
+            var closing = true;
+            try
             {
-                _fault = null;
-                try
+                var next = _fresh ? BeginNextRequest() : IoOperation.ReadClient;
+                while (next != IoOperation.Close)
                 {
-                    switch (next)
+                    if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())
                     {
-                        case IoOperation.ReadClient:
-                            _read = await _input.ReadAsync().ConfigureAwait(false);
-                            break;
-                        case IoOperation.ReadUpstream:
-                            _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
-                            break;
-                        case IoOperation.FlushClient:
-                            _flush = await _output.FlushAsync().ConfigureAwait(false);
-                            break;
-                        case IoOperation.FlushUpstream:
-                            _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
-                            break;
-                        case IoOperation.Connect:
-                            _leg.Connection = await _leg.ConnectAsync(_exchange).ConfigureAwait(false);
-                            break;
-                        case IoOperation.JoinPump:
-                            await _pump.ConfigureAwait(false);
-                            break;
-                        case IoOperation.AwaitStage:
-                            try
-                            {
-                                _stageOutcome = await _pendingStage.ConfigureAwait(false);
-                            }
-                            catch (Exception ex)
-                            {
-                                // A stage's failure is its exchange's, answered 500; the connection lives on.
-                                _stageFault = ex;
-                            }
-                            break;
+                        // Idle between requests: the transport tells the connection when to go on.
+                        closing = false;
+                        break;
                     }
+                    _fault = null;
+                    try
+                    {
+                        switch (next)
+                        {
+                            case IoOperation.ReadClient:
+                                _read = await _input.ReadAsync().ConfigureAwait(false);
+                                break;
+                            case IoOperation.ReadUpstream:
+                                _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
+                                break;
+                            case IoOperation.FlushClient:
+                                _flush = await _output.FlushAsync().ConfigureAwait(false);
+                                break;
+                            case IoOperation.FlushUpstream:
+                                _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
+                                break;
+                            case IoOperation.Connect:
+                                _leg.Connection = await _leg.ConnectAsync(_exchange).ConfigureAwait(false);
+                                break;
+                            case IoOperation.JoinPump:
+                                await _pump.ConfigureAwait(false);
+                                break;
+                            case IoOperation.AwaitStage:
+                                try
+                                {
+                                    _stageOutcome = await _pendingStage.ConfigureAwait(false);
+                                }
+                                catch (Exception ex)
+                                {
+                                    // A stage's failure is its exchange's, answered 500; the connection lives on.
+                                    _stageFault = ex;
+                                }
+                                break;
+                        }
+                    }
+                    catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
+                    {
+                        _fault = ex;
+                    }
+                    if (_loop is not null && !_loop.IsCurrent)
+                    {
+                        await _loop.SwitchTo();
+                    }
+                    next = Continue();
                 }
-                catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
-                {
-                    _fault = ex;
-                }
-                if (_loop is not null && !_loop.IsCurrent)
-                {
-                    await _loop.SwitchTo();
-                }
-                next = Continue();
             }
-        }
-        catch (Exception ex) when (IsConnectionFault(ex))
-        {
-            // The client went away mid-write: nothing to answer.
-        }
-        catch (Exception ex)
-        {
-            _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
-        }
-        finally
-        {
+            catch (Exception ex) when (IsConnectionFault(ex))
+            {
+                // The client went away mid-write: nothing to answer.
+            }
+            catch (Exception ex)
+            {
+                _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+            }
             if (_loop is not null && !_loop.IsCurrent)
             {
                 await _loop.SwitchTo();
             }
-            Close();
+            if (closing)
+            {
+                Close();
+            }
+            if (!Detach())
+            {
+                return;
+            }
+            await WaitForClientAsync();
         }
     }
+
+    /// <summary>Waiting for the next request with nothing in hand: the connection may park.</summary>
+    private bool CanPark() => _pooled && _state == ExchangeState.ReadingHead && _current is null && _betweenExchanges;
 
     /// <summary>Runs the exchange state machine one step, after the last I/O completed.</summary>
     private IoOperation Continue()
@@ -330,14 +447,14 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         _deadline.Arm(kind, at);
         if (_loop is not null)
         {
-            (_timer ??= _loop.Timers.Create(this)).Schedule(at);
+            _client.ScheduleTimer(at);
         }
     }
 
     private void Disarm()
     {
         _deadline.Disarm();
-        _timer?.Cancel();
+        _client.Timer?.Cancel();
     }
 
     /// <summary>Arms <see cref="TimeoutKind.Send"/> and names the flush: every flush has a deadline.</summary>
@@ -347,49 +464,14 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         return flush;
     }
 
-    public void OnHeartbeat(long now)
-    {
-        // On a loop, the deadline is the loop's timer.
-        if (_loop is null && _deadline.TryFire(_deadline.Observe(), now, out _))
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-    }
-
-    void ILoopTimerTarget.OnTimer(long now)
-    {
-        if (_deadline.TryFire(_deadline.Observe(), now, out _))
-        {
-            CancelWaits();
-        }
-    }
-
-    public void CloseWhenIdle()
-    {
-        _closeWhenIdle = true;
-        Interlocked.MemoryBarrier();
-        if (_betweenExchanges)
-        {
-            if (_loop is not null)
-            {
-                _loop.Post(this);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            }
-        }
-    }
-
     /// <summary>
-    /// Cancels what the loop awaits, off the heartbeat thread. A fired deadline cancels every
-    /// read and flush of the connection: the loop may be between two I/Os of the same arming,
-    /// and a cancel with no I/O pending applies to the next one. A cancel that lands after a
-    /// re-arm finds no fired deadline and the loop simply starts that I/O again.
+    /// Cancels what the loop awaits (on the loop's thread, or on the thread pool for the
+    /// portable transport). A fired deadline cancels every read and flush of the connection: the
+    /// loop may be between two I/Os of the same arming, and a cancel with no I/O pending applies
+    /// to the next one. A cancel that lands after a re-arm finds no fired deadline and the loop
+    /// simply starts that I/O again.
     /// </summary>
-    void IThreadPoolWorkItem.Execute() => CancelWaits();
-
-    private void CancelWaits()
+    internal void CancelWaits()
     {
         try
         {
@@ -434,14 +516,10 @@ public sealed partial class Http1ProxyConnection : IHeartbeatTarget, IThreadPool
         {
         }
         _transport.Dispose();
-        _gateway.Connections.Remove(this);
+        _gateway.Connections.Remove(_client);
         _gateway.Metrics.ConnectionClosed();
         _listener?.OnConnectionClosed();
     }
-
-    /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
-    private static byte[] ParseAddress(byte[] text) =>
-        System.Net.IPAddress.TryParse(text, out var address) ? address.GetAddressBytes() : [];
 
     private static bool IsConnectionFault(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException

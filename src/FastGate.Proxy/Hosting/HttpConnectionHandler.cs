@@ -28,7 +28,7 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
             listener.OnConnectionClosed();
             return;
         }
-        _ = new Http1ProxyConnection(transport, FormatAddress(remote), gateway, listenerName, listener).Start();
+        new Http1ClientConnection(transport, FormatAddress(remote), gateway, listenerName, listener).Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);

@@ -41,6 +41,9 @@ public sealed unsafe class EpollConnection : ITransport, IEpollHandler, IThreadP
     /// <summary>True while the connection holds a pooled block for either direction.</summary>
     public bool HoldsBuffers => _receiver.HoldsBuffer || _sender.HoldsBuffer;
 
+    /// <summary>See <see cref="LoopReceiver.TryPark"/>; loop thread only.</summary>
+    public bool TryPark(IParkedReader waiter) => _receiver.TryPark(waiter);
+
     internal void Register() => _slot = Loop.Register(this, Fd, Interest);
 
     /// <summary>Opens a connection to <paramref name="endPoint"/> on <paramref name="loop"/> (its thread only).</summary>

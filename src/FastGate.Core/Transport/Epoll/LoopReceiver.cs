@@ -30,6 +30,7 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
     private bool _cancelRequested;
     private bool _completed;
     private Exception? _error;
+    private IParkedReader? _parked;
 
     public LoopReceiver(EpollConnection connection)
     {
@@ -83,6 +84,20 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
         return false;
     }
 
+    /// <summary>
+    /// Leaves <paramref name="waiter"/> to be told when the socket turns readable (or a read is
+    /// cancelled), instead of a pending read; false when bytes, an end or a cancel may already wait.
+    /// </summary>
+    public bool TryPark(IParkedReader waiter)
+    {
+        if (_completed || _pending || _unexamined || _readable || _ended || _cancelRequested || _error is not null)
+        {
+            return false;
+        }
+        _parked = waiter;
+        return true;
+    }
+
     /// <summary>epoll reported the socket readable (or closed, or in error).</summary>
     public void OnReadable(uint events)
     {
@@ -90,6 +105,12 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
         if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
         {
             _peerClosed = true;
+        }
+        if (_parked is { } waiter)
+        {
+            _parked = null;
+            waiter.OnReadable();
+            return;
         }
         if (_pending && !_completed)
         {
@@ -242,6 +263,11 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
             return;
         }
         _cancelRequested = true;
+        if (_parked is { } waiter)
+        {
+            _parked = null;
+            waiter.OnReadable();
+        }
     }
 
     public override void Complete(Exception? exception = null)

@@ -1,0 +1,141 @@
+using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Hosting;
+
+namespace FastGate.Proxy.Forwarding;
+
+/// <summary>
+/// What a client connection keeps between requests: its transport, its address, its deadline
+/// and the snapshot-derived values of its listener. The work of an exchange is done by an
+/// <see cref="Http1ProxyConnection"/>. On an event loop that one is bound only while the
+/// connection has something to do: an idle keep-alive connection parks on its transport
+/// (<see cref="IParkedReader"/>) and gives its <see cref="Http1ProxyConnection"/> back to the
+/// loop's pool, so it costs these few fields and its socket, not a state machine and buffers.
+/// On the portable transport one stays bound for the connection's whole life.
+/// </summary>
+public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget, IParkedReader
+{
+    // Snapshot-derived values, refreshed when the gateway publishes a new snapshot (public
+    // fields: the exchange code updates them in place).
+    internal GatewaySnapshot Snapshot = null!;
+    internal int ListenerIndex;
+    internal LimitsModel Limits = null!;
+    // Whether this client may speak for others in X-Forwarded-For (trusted_proxies). Decided when the
+    // connection takes up a snapshot, which is once at start and again only after a reload.
+    internal bool ClientTrusted;
+
+    // Armed by the exchange code, fired by the loop's timer or the heartbeat.
+    internal ConnectionDeadline Deadline;
+    private volatile bool _closeWhenIdle;
+    private volatile bool _betweenExchanges;
+
+    public Http1ClientConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
+    {
+        Transport = transport;
+        ClientAddress = clientAddress;
+        ClientHash = LoadBalancing.StableHash.Hash(clientAddress);
+        ClientIp = System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [];
+        Gateway = gateway;
+        ListenerName = listenerName;
+        Listener = listener;
+        Loop = (transport as EpollConnection)?.Loop;
+    }
+
+    internal ITransport Transport { get; }
+    internal byte[] ClientAddress { get; }
+    /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
+    internal byte[] ClientIp { get; }
+    internal ulong ClientHash { get; }
+    internal Gateway Gateway { get; }
+    internal string ListenerName { get; }
+    internal ConnectionListener? Listener { get; }
+    internal EventLoop? Loop { get; }
+    internal LoopTimer? Timer { get; private set; }
+
+    /// <summary>The exchange worker bound now; null while the connection is parked.</summary>
+    internal Http1ProxyConnection? Worker { get; set; }
+
+    public int RegistrySlot { get; set; } = -1;
+
+    internal bool CloseWhenIdleRequested => _closeWhenIdle;
+
+    internal bool BetweenExchanges
+    {
+        get => _betweenExchanges;
+        set => _betweenExchanges = value;
+    }
+
+    /// <summary>Registers the connection and gives it a worker from the loop's pool.</summary>
+    public void Start()
+    {
+        Gateway.Connections.Add(this);
+        Gateway.Metrics.ConnectionOpened();
+        Http1ProxyConnection.Bind(this, fresh: true);
+    }
+
+    internal void ScheduleTimer(long at) => (Timer ??= Loop!.Timers.Create(this)).Schedule(at);
+
+    /// <summary>Parks on the loop transport until it is readable; false when bytes may already wait.</summary>
+    internal bool TryPark() => Transport is EpollConnection connection && connection.TryPark(this);
+
+    void IParkedReader.OnReadable() => Http1ProxyConnection.Bind(this, fresh: false);
+
+    public void OnHeartbeat(long now)
+    {
+        // On a loop, the deadline is the loop's timer.
+        if (Loop is null && Deadline.TryFire(Deadline.Observe(), now, out _))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        if (Deadline.TryFire(Deadline.Observe(), now, out _))
+        {
+            Wake();
+        }
+    }
+
+    public void CloseWhenIdle()
+    {
+        _closeWhenIdle = true;
+        Interlocked.MemoryBarrier();
+        if (_betweenExchanges)
+        {
+            if (Loop is not null)
+            {
+                Loop.Post(this);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => Wake();
+
+    /// <summary>
+    /// A deadline fired or a drain asks to close: the bound worker cancels what it waits for; a
+    /// parked connection is woken with a cancelled read, which its new worker takes as such.
+    /// </summary>
+    private void Wake()
+    {
+        var worker = Worker;
+        if (worker is not null)
+        {
+            worker.CancelWaits();
+            return;
+        }
+        try
+        {
+            Transport.Input.CancelPendingRead();
+        }
+        catch (Exception)
+        {
+            // Closed meanwhile: nothing to wake.
+        }
+    }
+}
