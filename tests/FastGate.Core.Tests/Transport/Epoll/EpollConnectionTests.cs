@@ -333,6 +333,48 @@ public class EpollConnectionTests
     }
 
     [Fact]
+    public async Task Write_OneSpanLargerThanABlock_PeerGetsItIntact()
+    {
+        using var harness = new LoopTestHarness();
+        var (connection, peer) = await harness.ConnectAsync();
+        using (peer)
+        {
+            var data = TestPattern.Create(100 * 1024);
+            var receiving = ReceiveExactlyAsync(peer, data.Length);
+            await harness.OnLoop(async () =>
+            {
+                var span = connection.Output.GetSpan(data.Length);
+                data.CopyTo(span);
+                connection.Output.Advance(data.Length);
+                await connection.Output.FlushAsync();
+                return true;
+            });
+            Assert.Equal(-1, TestPattern.FirstMismatch(await receiving, 0));
+            Assert.False(await harness.OnLoop(() => connection.HoldsBuffers));
+            await harness.CloseAsync(connection);
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_FromAnotherThreadWhileReadPending_ReadFailsAndPeerSeesTheEnd()
+    {
+        using var harness = new LoopTestHarness();
+        var (connection, peer) = await harness.ConnectAsync();
+        using (peer)
+        {
+            var pending = harness.OnLoop(() => connection.Input.ReadAsync());
+            Assert.False(pending.IsCompleted);
+
+            connection.Dispose();
+
+            var error = await Assert.ThrowsAsync<SocketException>(() => pending);
+            Assert.Equal(SocketError.OperationAborted, error.SocketErrorCode);
+            Assert.Equal(0, await peer.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(LoopTestHarness.Bound));
+            Assert.Equal(0, await harness.OnLoop(() => harness.Loop.Registered));
+        }
+    }
+
+    [Fact]
     public async Task Read_PeerResets_PendingReadFailsWithSocketException()
     {
         using var harness = new LoopTestHarness();
