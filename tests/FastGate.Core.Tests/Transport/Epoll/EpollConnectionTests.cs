@@ -426,15 +426,35 @@ public class EpollConnectionTests
         Assert.Equal(0, await harness.OnLoop(() => harness.Loop.Registered));
     }
 
+    /// <summary>
+    /// Connections waiting in the accept queue of the loopback listener on <paramref name="port"/>,
+    /// as the kernel reports them in /proc/net/tcp (rx_queue of the socket in LISTEN, state 0A).
+    /// </summary>
+    private static int AcceptQueueLength(int port)
+    {
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var local = fields[1].Split(':');
+            if (fields[3] == "0A" && local[0] == "0100007F" && int.Parse(local[1], System.Globalization.NumberStyles.HexNumber) == port)
+            {
+                return int.Parse(fields[4].Split(':')[1], System.Globalization.NumberStyles.HexNumber);
+            }
+        }
+        throw new InvalidOperationException($"no listening socket on 127.0.0.1:{port} in /proc/net/tcp");
+    }
+
     [Fact]
     public async Task ConnectAsync_ListenerQueueFull_FailsWithOperationCanceled()
     {
         using var harness = new LoopTestHarness();
         // A backlog of 1 that nobody accepts from: once its queue is full, Linux drops further
-        // SYNs, so a connect neither succeeds nor is refused.
+        // SYNs (they are retried after a second, and dropped again), so a connect neither
+        // succeeds nor is refused. Linux counts the queue full once it holds more than the backlog.
+        const int Backlog = 1;
         using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         full.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        full.Listen(1);
+        full.Listen(Backlog);
         var endPoint = (IPEndPoint)full.LocalEndPoint!;
         var fillers = new List<Socket>();
         try
@@ -444,17 +464,27 @@ public class EpollConnectionTests
             {
                 var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 fillers.Add(filler);
-                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
                 try
                 {
-                    await filler.ConnectAsync(endPoint, cts.Token);
+                    // Completes at once while the queue has room (the SYN is answered).
+                    await filler.ConnectAsync(endPoint).WaitAsync(TimeSpan.FromSeconds(3));
                 }
-                catch (OperationCanceledException)
+                catch (TimeoutException)
                 {
+                    // Its SYN was dropped (and retried): the queue is full already.
                     queueFull = true;
+                    break;
                 }
+                // The connection joins the accept queue with the handshake's last ACK: wait for it.
+                using var settle = new CancellationTokenSource(LoopTestHarness.Bound);
+                int queued;
+                while ((queued = AcceptQueueLength(endPoint.Port)) < fillers.Count)
+                {
+                    await Task.Delay(10, settle.Token);
+                }
+                queueFull = queued > Backlog;
             }
-            Assert.True(queueFull, "16 connects to a listener with backlog 1 all completed");
+            Assert.True(queueFull, "16 connections did not fill the accept queue of a listener with backlog 1");
 
             var connecting = harness.OnLoop(() => EpollConnection.ConnectAsync(harness.Loop, endPoint, TimeSpan.FromMilliseconds(300)));
             await Assert.ThrowsAsync<OperationCanceledException>(() => connecting);
