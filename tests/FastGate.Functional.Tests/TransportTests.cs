@@ -213,7 +213,8 @@ public sealed class TransportTests(UpstreamsFixture upstreams, ITestOutputHelper
     {
         await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var baseline = await ActiveConnectionsAsync(gateway);
+        // The start-up probe's connection may still be counted for a moment.
+        await WaitForActiveConnectionsAsync(gateway, 0, TimeSpan.FromSeconds(30));
 
         for (var i = 0; i < 3; i++)
         {
@@ -233,7 +234,7 @@ public sealed class TransportTests(UpstreamsFixture upstreams, ITestOutputHelper
             Assert.Equal(100_000, response.Body.Length);
         }
 
-        await WaitForActiveConnectionsAsync(gateway, baseline, TimeSpan.FromSeconds(30));
+        await WaitForActiveConnectionsAsync(gateway, 0, TimeSpan.FromSeconds(30));
         Assert.False(gateway.Process.HasExited);
     }
 
@@ -287,13 +288,7 @@ public sealed class TransportTests(UpstreamsFixture upstreams, ITestOutputHelper
                 socket.Dispose();
             }
         }
-        var baselineConnections = await ActiveConnectionsAsync(gateway);
-        using var settle = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (baselineConnections != 0 && !settle.IsCancellationRequested)
-        {
-            await Task.Delay(100, cts.Token);
-            baselineConnections = await ActiveConnectionsAsync(gateway);
-        }
+        await WaitForActiveConnectionsAsync(gateway, 0, TimeSpan.FromSeconds(20));
         var baseline = gateway.Process.ResidentBytes();
 
         var open = new List<Socket>(Connections);
@@ -313,7 +308,7 @@ public sealed class TransportTests(UpstreamsFixture upstreams, ITestOutputHelper
             }
             var served = clock.Elapsed;
 
-            Assert.Equal(baselineConnections + Connections, await ActiveConnectionsAsync(gateway));
+            Assert.Equal(Connections, await ActiveConnectionsAsync(gateway));
             var rss = gateway.Process.ResidentBytes();
             var perConnection = (rss - baseline) / Connections;
             output.WriteLine($"{Connections} keep-alive connections served and idle after {served.TotalSeconds:F1} s; RSS {baseline / MiB} MiB -> {rss / MiB} MiB: {perConnection} bytes per idle connection");
