@@ -136,8 +136,10 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             }
             if (count == 0)
             {
+                // Only blocks taken and left empty: drop them and finish as a complete send
+                // (a Complete waiting for this send still shuts the sending side).
                 ReleaseSent(long.MaxValue);
-                return;
+                break;
             }
             Libc.MessageHeader message = default;
             message.Vectors = vectors;
