@@ -103,8 +103,8 @@ cmd_run() {
     log "admin:  http://127.0.0.1:9901/metrics"
     log "Ctrl-C to stop"
 
-    # The daemon runs its socket continuations inline on the socket event thread.
-    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
+    # The environment of the systemd unit (configs/fastgate.service says why).
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 \
         "$FASTGATE" run -c "$CONFIG" &
     GATE_PID=$!
     local rc=0

@@ -21,7 +21,7 @@ peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
     local w="workers = 1, taskset to 1 core"
     [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
-    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, max_idle_connections 1024"
+    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
 }
 
 peer_fastgate_start() {
@@ -69,7 +69,7 @@ EOC
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
     spawn PEER_PGID "$PEER_CPUS" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-        DOTNET_TieredPGO=1 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
+        DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
     PEER_LOG=$dir/fastgate.log
 }
 

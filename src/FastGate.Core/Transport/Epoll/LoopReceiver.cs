@@ -15,7 +15,7 @@ namespace FastGate.Core.Transport.Epoll;
 internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadResult>
 {
     private readonly EpollConnection _connection;
-    private ManualResetValueTaskSourceCore<ReadResult> _source;
+    private LoopCompletion _source;
     private LoopSegment? _head;
     private int _headStart;
     private LoopSegment? _tail;
@@ -259,7 +259,7 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
         if (_pending)
         {
             _pending = false;
-            _source.SetResult(new ReadResult(Buffered(), isCanceled: true, isCompleted: _ended));
+            _source.Complete(LoopCompletion.Canceled);
             return;
         }
         _cancelRequested = true;
@@ -315,18 +315,18 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
     private void CompletePending()
     {
         _pending = false;
-        if (_error is not null && !_unexamined)
-        {
-            _source.SetException(_error);
-            return;
-        }
-        _source.SetResult(new ReadResult(Buffered(), isCanceled: false, isCompleted: _ended));
+        _source.Complete(_error is not null && !_unexamined ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
     }
 
-    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.GetResult(token);
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.Take(token) switch
+    {
+        LoopCompletion.Faulted => throw _error!,
+        LoopCompletion.Canceled => new ReadResult(Buffered(), isCanceled: true, isCompleted: _ended),
+        _ => new ReadResult(Buffered(), isCanceled: false, isCompleted: _ended),
+    };
 
     ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
 
     void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _source.OnCompleted(continuation, state, token, flags);
+        _source.OnCompleted(continuation, state, token);
 }

@@ -16,7 +16,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     private const int MaxVectors = 64;
 
     private readonly EpollConnection _connection;
-    private ManualResetValueTaskSourceCore<FlushResult> _source;
+    private LoopCompletion _source;
     private LoopSegment? _head;
     private int _headSent;
     private LoopSegment? _tail;
@@ -227,14 +227,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
         if (_pending && (!_waitingWritable || _error is not null))
         {
             _pending = false;
-            if (_error is not null)
-            {
-                _source.SetException(_error);
-            }
-            else
-            {
-                _source.SetResult(new FlushResult(isCanceled: false, isCompleted: false));
-            }
+            _source.Complete(_error is not null ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
         }
     }
 
@@ -248,7 +241,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
         if (_pending)
         {
             _pending = false;
-            _source.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
+            _source.Complete(LoopCompletion.Canceled);
             return;
         }
         _cancelRequested = true;
@@ -285,14 +278,20 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
         if (_pending)
         {
             _pending = false;
-            _source.SetException(_error ?? new SocketException((int)SocketError.OperationAborted));
+            _error ??= new SocketException((int)SocketError.OperationAborted);
+            _source.Complete(LoopCompletion.Faulted);
         }
     }
 
-    FlushResult IValueTaskSource<FlushResult>.GetResult(short token) => _source.GetResult(token);
+    FlushResult IValueTaskSource<FlushResult>.GetResult(short token) => _source.Take(token) switch
+    {
+        LoopCompletion.Faulted => throw _error!,
+        LoopCompletion.Canceled => new FlushResult(isCanceled: true, isCompleted: false),
+        _ => new FlushResult(isCanceled: false, isCompleted: false),
+    };
 
     ValueTaskSourceStatus IValueTaskSource<FlushResult>.GetStatus(short token) => _source.GetStatus(token);
 
     void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _source.OnCompleted(continuation, state, token, flags);
+        _source.OnCompleted(continuation, state, token);
 }
