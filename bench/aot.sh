@@ -11,6 +11,7 @@
 #   r2r-composite  self-contained, ReadyToRun composite (the framework compiled with the app)
 #   aot            NativeAOT
 #   aot-speed      NativeAOT, OptimizationPreference=Speed
+#   aot-v3         NativeAOT for x86-64-v3 CPUs (AVX2, BMI2: 2013 and later)
 #
 # Each variant is published from a copy of the working tree into a temporary folder (so
 # the tree's own bin/ and obj/ stay as they are), then measured with the gateway pinned to
@@ -37,7 +38,7 @@ while [[ $# -gt 0 ]]; do
         --startup-runs) STARTUP_RUNS=$2; shift 2 ;;
         --no-publish) PREBUILT=$(cd "$2" && pwd); shift 2 ;;
         --keep-builds) mkdir -p "$2"; KEEP=$(cd "$2" && pwd); shift 2 ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "aot.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +59,7 @@ variant_args() {
         r2r-composite) echo "-r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true" ;;
         aot) echo "-r linux-x64 -p:PublishAot=true" ;;
         aot-speed) echo "-r linux-x64 -p:PublishAot=true -p:OptimizationPreference=Speed" ;;
+        aot-v3) echo "-r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-x64-v3" ;;
         *) return 1 ;;
     esac
 }
