@@ -59,7 +59,7 @@ variant_args() {
         r2r-composite) echo "-r linux-x64 --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true" ;;
         aot) echo "-r linux-x64 -p:PublishAot=true" ;;
         aot-speed) echo "-r linux-x64 -p:PublishAot=true -p:OptimizationPreference=Speed" ;;
-        aot-v3) echo "-r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-x64-v3" ;;
+        aot-v3) echo "-r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v3" ;;
         *) return 1 ;;
     esac
 }
