@@ -196,8 +196,8 @@ OUT=$BENCH/results/$STAMP-aot.md
     echo "Gateway pinned to core 0 (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1);" \
         "wrk -t1 -c64 and the mock upstream pinned to core 1; GET / (12-byte body) through one route."
     echo
-    echo "| variant | publish size | shipped size | start-up (median of $STARTUP_RUNS) | idle RSS after ~20k req | requests in first 10 s | steady req/s (after ${WARMUP} s) | steady p99 | gateway CPU (steady) | RSS under load |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| variant | publish size | shipped size | start-up (median of $STARTUP_RUNS) | idle RSS after ~20k req | requests in first 10 s | steady req/s (after ${WARMUP} s) | steady p99 | gateway CPU (steady) | gateway CPU µs/req | RSS under load |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for v in "${VARIANT_LIST[@]}"; do
         dir=$BUILDS/$v
         all=$(du -sbL "$dir/" | cut -f1)
@@ -205,10 +205,11 @@ OUT=$BENCH/results/$STAMP-aot.md
         note=""
         [[ -f $dir/fastgate.runtimeconfig.json ]] && grep -q '"framework' "$dir/fastgate.runtimeconfig.json" \
             && note=" + $(mib "$RUNTIME_BYTES") MiB shared runtime"
-        printf '| %s | %s MiB | %s MiB%s | %s ms | %s MiB | %s | %s | %s ms | %s%% | %s MiB |\n' "$v" \
+        us_per_req=$(awk -v c="$(field "$v" steady_cpu_pct)" -v r="$(field "$v" steady_rps)" 'BEGIN { printf "%.1f", c * 10000 / r }')
+        printf '| %s | %s MiB | %s MiB%s | %s ms | %s MiB | %s | %s | %s ms | %s%% | %s | %s MiB |\n' "$v" \
             "$(mib "$all")" "$(mib "$shipped")" "$note" "$(field "$v" startup_ms)" \
             "$(mib $(($(field "$v" rss_kib) * 1024)))" "$(field "$v" first10s)" \
-            "$(field "$v" steady_rps)" "$(field "$v" steady_p99_ms)" "$(field "$v" steady_cpu_pct)" \
+            "$(field "$v" steady_rps)" "$(field "$v" steady_p99_ms)" "$(field "$v" steady_cpu_pct)" "$us_per_req" \
             "$(mib $(($(field "$v" rss_loaded_kib) * 1024)))"
     done
     echo
