@@ -29,9 +29,17 @@ public sealed class ChildProcess : IDisposable
     public string Stderr { get { lock (_gate) { return _stderr.ToString(); } } }
 
     /// <param name="launcher">A command that execs the rest in the same process (<c>nohup</c>), or null.</param>
+    /// <remarks>
+    /// With FASTGATE_TEST_BINARY set to a published daemon executable (a NativeAOT or
+    /// self-contained build), fastgate.dll runs as that executable instead, so the suite can
+    /// check the build that ships.
+    /// </remarks>
     public static ChildProcess StartDll(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null, string? workingDirectory = null, string? launcher = null)
     {
-        var info = new ProcessStartInfo(launcher ?? "dotnet")
+        var published = Path.GetFileName(dll) == "fastgate.dll"
+            ? Environment.GetEnvironmentVariable("FASTGATE_TEST_BINARY") is { Length: > 0 } binary ? binary : null
+            : null;
+        var info = new ProcessStartInfo(launcher ?? published ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -39,11 +47,18 @@ public sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
         };
-        if (launcher is not null)
+        if (published is null)
         {
-            info.ArgumentList.Add("dotnet");
+            if (launcher is not null)
+            {
+                info.ArgumentList.Add("dotnet");
+            }
+            info.ArgumentList.Add(dll);
         }
-        info.ArgumentList.Add(dll);
+        else if (launcher is not null)
+        {
+            info.ArgumentList.Add(published);
+        }
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
