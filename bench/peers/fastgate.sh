@@ -1,19 +1,23 @@
-# FastGate: published in Release, started with inline socket completions and TieredPGO;
+# FastGate: published as ./run.sh build does (NativeAOT, else ReadyToRun), started with the
+# systemd unit's environment;
 # `workers` = the workers count. FASTGATE_TRANSPORT, when set, becomes `transport = "..."`
 # (to compare transports); unset, FastGate's default transport is measured.
 FASTGATE_BIN=${FASTGATE_BIN:-}
 FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
 peer_fastgate_label() { echo "FastGate"; }
-peer_fastgate_jit() { echo 1; }
+# A ReadyToRun build (fastgate.dll beside the binary) is JIT-compiled and gets the long warm-up.
+peer_fastgate_jit() {
+    local bin=${FASTGATE_BIN:-$ROOT/artifacts/fastgate/fastgate}
+    [[ -e ${bin%/*}/fastgate.dll ]] && echo 1 || echo 0
+}
 peer_fastgate_workers() { echo 1; }
 peer_fastgate_packages() { :; }
 peer_fastgate_prepare() {
     if [[ -z "$FASTGATE_BIN" ]]; then
         FASTGATE_BIN=$ROOT/artifacts/fastgate/fastgate
-        log "publishing FastGate to artifacts/fastgate"
-        (cd "$ROOT" && dotnet publish src/FastGate/FastGate.csproj -c Release -o artifacts/fastgate) \
-            >"$WORKDIR/fastgate-publish.log" 2>&1 \
-            || { tail -n 30 "$WORKDIR/fastgate-publish.log" >&2; die "dotnet publish src/FastGate failed"; }
+        log "publishing FastGate to artifacts/fastgate (./run.sh build)"
+        (cd "$ROOT" && ./run.sh build) >"$WORKDIR/fastgate-publish.log" 2>&1 \
+            || { tail -n 30 "$WORKDIR/fastgate-publish.log" >&2; die "./run.sh build failed"; }
     fi
     [[ -x "$FASTGATE_BIN" ]] || die "FastGate binary $FASTGATE_BIN is missing"
 }

@@ -7,8 +7,11 @@ public interface IConnectionHandler
 {
     void OnConnection(Socket socket, ConnectionListener listener);
 
-    /// <summary>A connection accepted on an event loop; <paramref name="remote"/> is null when the kernel gave no address.</summary>
-    void OnConnection(ITransport transport, System.Net.IPEndPoint? remote, ConnectionListener listener)
+    /// <summary>
+    /// A connection accepted on an event loop. <paramref name="clientIp"/> is the peer's IP, 4 or 16
+    /// bytes (empty when the kernel gave none), valid during the call only.
+    /// </summary>
+    void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
     {
         transport.Dispose();
         listener.OnConnectionClosed();

@@ -31,11 +31,18 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     private volatile bool _betweenExchanges;
 
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
+        : this(transport, clientAddress, System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [], gateway, listenerName, listener)
+    {
+    }
+
+    /// <param name="clientAddress">The client's IP as text.</param>
+    /// <param name="clientIp">The same IP as 4 or 16 bytes (empty when unknown).</param>
+    public Http1ClientConnection(ITransport transport, byte[] clientAddress, byte[] clientIp, Gateway gateway, string listenerName, ConnectionListener? listener)
     {
         Transport = transport;
         ClientAddress = clientAddress;
         ClientHash = LoadBalancing.StableHash.Hash(clientAddress);
-        ClientIp = System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [];
+        ClientIp = clientIp;
         Gateway = gateway;
         ListenerName = listenerName;
         Listener = listener;

@@ -20,7 +20,7 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
     }
 
-    public void OnConnection(ITransport transport, IPEndPoint? remote, ConnectionListener listener)
+    public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
     {
         if (gateway.Draining)
         {
@@ -28,10 +28,31 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
             listener.OnConnectionClosed();
             return;
         }
-        new Http1ClientConnection(transport, FormatAddress(remote), gateway, listenerName, listener).Start();
+        new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener).Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
+
+    /// <summary>An IP as ASCII (IPv4 without allocating anything but the result), once per connection.</summary>
+    private static byte[] FormatAddress(ReadOnlySpan<byte> ip)
+    {
+        if (ip.Length == 4)
+        {
+            Span<byte> text = stackalloc byte[15];
+            var written = 0;
+            for (var i = 0; i < 4; i++)
+            {
+                if (i > 0)
+                {
+                    text[written++] = (byte)'.';
+                }
+                System.Buffers.Text.Utf8Formatter.TryFormat(ip[i], text[written..], out var digits);
+                written += digits;
+            }
+            return text[..written].ToArray();
+        }
+        return ip.Length == 16 ? FormatAddress(new IPEndPoint(new IPAddress(ip), 0)) : "unknown"u8.ToArray();
+    }
 
     /// <summary>The client's IP as ASCII, once per connection, for X-Forwarded-For and the access log.</summary>
     private static byte[] FormatAddress(EndPoint? endPoint)

@@ -129,7 +129,7 @@ internal sealed unsafe class LoopAcceptor : IEpollHandler, ILoopTimerTarget, ITh
             try
             {
                 connection.Register();
-                _listener.Handler.OnConnection(connection, SocketAddress.Read(address, length), _listener);
+                _listener.Handler.OnConnection(connection, SocketAddress.Ip(address, length), _listener);
             }
             catch (Exception)
             {

@@ -27,25 +27,28 @@ internal static unsafe class SocketAddress
         return 16;
     }
 
-    /// <summary>The address accept4 filled in; null for a family other than IPv4 and IPv6.</summary>
-    public static IPEndPoint? Read(byte* address, uint length)
+    /// <summary>
+    /// The IP of the address accept4 filled in, as 4 bytes (IPv4, also when mapped into IPv6) or
+    /// 16 (IPv6), without allocating; empty for another family.
+    /// </summary>
+    public static ReadOnlySpan<byte> Ip(byte* address, uint length)
     {
         var span = new ReadOnlySpan<byte>(address, (int)Math.Min(length, MaxLength));
         if (span.Length < 2)
         {
-            return null;
+            return default;
         }
         var family = *(ushort*)address;
-        var port = span.Length >= 4 ? BinaryPrimitives.ReadUInt16BigEndian(span[2..]) : 0;
         if (family == Libc.AF_INET && span.Length >= 8)
         {
-            return new IPEndPoint(new IPAddress(span.Slice(4, 4)), port);
+            return span.Slice(4, 4);
         }
         if (family == Libc.AF_INET6 && span.Length >= 24)
         {
-            var scope = span.Length >= 28 ? BinaryPrimitives.ReadUInt32LittleEndian(span[24..]) : 0;
-            return new IPEndPoint(new IPAddress(span.Slice(8, 16), scope), port);
+            var ip = span.Slice(8, 16);
+            // ::ffff:a.b.c.d, what a dual-mode socket reports for an IPv4 client.
+            return ip[..10].IndexOfAnyExcept((byte)0) < 0 && ip[10] == 0xFF && ip[11] == 0xFF ? ip[12..] : ip;
         }
-        return null;
+        return default;
     }
 }

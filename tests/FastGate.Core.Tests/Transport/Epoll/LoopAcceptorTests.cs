@@ -35,7 +35,7 @@ public class LoopAcceptorTests(ITestOutputHelper output)
         public void OnConnection(Socket socket, ConnectionListener listener) =>
             throw new InvalidOperationException("a listener started on loops hands transports, not sockets");
 
-        public void OnConnection(ITransport transport, IPEndPoint? remote, ConnectionListener listener)
+        public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
         {
             Interlocked.Increment(ref AcceptedPerLoop[EventLoop.Current!.Index]);
             var open = Interlocked.Increment(ref _open);
