@@ -61,7 +61,12 @@ public sealed unsafe class EventLoop : IDisposable
 
     public TimerWheel Timers { get; } = new();
 
-    internal LoopBufferPool Buffers { get; } = new(16 * 1024, 1024);
+    /// <summary>
+    /// 32 KiB blocks: a 16 KiB response with its head arrives in one receive and leaves in one
+    /// send (with 16 KiB blocks it took two receives and cost a third more CPU per request).
+    /// Blocks are held only while bytes are in flight; the pool keeps at most 16 MiB.
+    /// </summary>
+    internal LoopBufferPool Buffers { get; } = new(32 * 1024, 512);
 
     /// <summary>Descriptors registered on this loop now (connections and listeners).</summary>
     public int Registered => _slotsUsed - _freeCount;
