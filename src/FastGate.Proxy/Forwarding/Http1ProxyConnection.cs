@@ -15,12 +15,15 @@ using Pipelines.Sockets.Unofficial;
 namespace FastGate.Proxy.Forwarding;
 
 /// <summary>
-/// One downstream HTTP/1.1 connection: reads request heads, forwards each exchange to an
-/// upstream and its response back, in order (pipelined requests wait their turn in the pipe).
+/// The exchange worker of a downstream HTTP/1.1 connection (<see cref="Http1ClientConnection"/>):
+/// reads request heads, forwards each exchange to an upstream and its response back, in order
+/// (pipelined requests wait their turn in the pipe). On an event loop a worker is bound to a
+/// connection only while it has bytes to handle, and serves other connections of the loop in
+/// between; elsewhere it serves one connection for its whole life.
 /// <para>
-/// Every await of the connection happens in <see cref="RunAsync"/>, one loop that lives as long
-/// as the connection, so its state machine box is allocated once per connection rather than once
-/// per exchange (nested async methods would each allocate when they suspend under load). The
+/// Every await of the worker happens in <see cref="RunAsync"/>, one loop that lives as long as
+/// the worker, so its state machine box is allocated once per worker rather than once per
+/// exchange (nested async methods would each allocate when they suspend under load). The
 /// exchange itself is a synchronous state machine (<see cref="ExchangeState"/>): each step
 /// handles the result of the last I/O and names the next one (<see cref="IoOperation"/>). The
 /// one exception is a request body, which streams on a pooled second loop while the response is
