@@ -71,23 +71,7 @@ source "$BENCH/lib/origins.sh"
 
 # ---------------------------------------------------------------- cleanup
 WORKDIR=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if ! stop_all; then
-        rc=1
-    fi
-    if [[ -n "$WORKDIR" ]] && pgrep -f "$WORKDIR" >/dev/null 2>&1; then
-        echo "bench: error: processes still running:" >&2
-        pgrep -a -f "$WORKDIR" >&2 || true
-        rc=1
-    fi
-    if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
-        if [[ "${KEEP_WORKDIR:-0}" == 1 ]]; then log "kept $WORKDIR"; else rm -rf "$WORKDIR"; fi
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -188,3 +188,23 @@ to_seconds() {
         *) echo "$d" ;;
     esac
 }
+
+# The EXIT trap of bench/run.sh and bench/syscalls.sh: stops every process they started,
+# checks that none is left (every config path lives in WORKDIR, so anything still naming it
+# is ours) and removes WORKDIR unless KEEP_WORKDIR=1.
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ! stop_all; then
+        rc=1
+    fi
+    if [[ -n "$WORKDIR" ]] && pgrep -f "$WORKDIR" >/dev/null 2>&1; then
+        echo "bench: error: processes still running:" >&2
+        pgrep -a -f "$WORKDIR" >&2 || true
+        rc=1
+    fi
+    if [[ -n "$WORKDIR" && -d "$WORKDIR" ]]; then
+        if [[ "${KEEP_WORKDIR:-0}" == 1 ]]; then log "kept $WORKDIR"; else rm -rf "$WORKDIR"; fi
+    fi
+    exit "$rc"
+}
