@@ -11,8 +11,6 @@ internal sealed class LoopBufferPool(int blockSize, int maxPooled)
 
     public int BlockSize => blockSize;
 
-    public int Pooled => _free.Count;
-
     public LoopSegment Rent(int minimum = 0)
     {
         if (minimum > blockSize)
