@@ -128,24 +128,7 @@ scenario_has_peer() { [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $1 "* ]]; }
 
 packages=(nginx wrk nghttp2-client)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    [[ $INSTALL -eq 1 ]] || die "missing packages: ${missing[*]} (run without --no-install)"
-    SUDO=()
-    if [[ $EUID -ne 0 ]]; then
-        command -v sudo >/dev/null || die "need ${missing[*]} and cannot install them (not root, no sudo)"
-        SUDO=(sudo)
-    fi
-    log "installing ${missing[*]}"
-    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2; then
-        "${SUDO[@]}" apt-get update >&2
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 \
-            || die "apt-get install ${missing[*]} failed"
-    fi
-fi
+bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
 for t in curl taskset setsid pgrep python3 dotnet; do
     command -v "$t" >/dev/null || die "$t is required"

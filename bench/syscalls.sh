@@ -78,24 +78,7 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- tools
 packages=(nginx wrk strace)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    [[ $INSTALL -eq 1 ]] || die "missing packages: ${missing[*]} (run without --no-install)"
-    SUDO=()
-    if [[ $EUID -ne 0 ]]; then
-        command -v sudo >/dev/null || die "need ${missing[*]} and cannot install them (not root, no sudo)"
-        SUDO=(sudo)
-    fi
-    log "installing ${missing[*]}"
-    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2; then
-        "${SUDO[@]}" apt-get update >&2
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 \
-            || die "apt-get install ${missing[*]} failed"
-    fi
-fi
+bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
 STRACE=$(command -v strace) || die "strace not found"
 for t in curl taskset setsid pgrep python3 dotnet flock; do

@@ -208,3 +208,25 @@ bench_cleanup() {
     fi
     exit "$rc"
 }
+
+# usage: bench_install PACKAGE...   installs the Debian packages not installed yet, or dies
+# naming them under --no-install (INSTALL=0) or without root and sudo.
+bench_install() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    [[ $INSTALL -eq 1 ]] || die "missing packages: ${missing[*]} (run without --no-install)"
+    local sudo=()
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null || die "need ${missing[*]} and cannot install them (not root, no sudo)"
+        sudo=(sudo)
+    fi
+    log "installing ${missing[*]}"
+    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2; then
+        "${sudo[@]}" apt-get update >&2
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 \
+            || die "apt-get install ${missing[*]} failed"
+    fi
+}
