@@ -11,5 +11,15 @@ public sealed record ClusterModel
     public int MaxIdleConnections { get; init; } = 64;
     /// <summary>An idle upstream connection is closed after this long.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Active checks; null when the cluster has none.</summary>
     public HealthCheckModel? Health { get; init; }
+    public OutlierModel Outlier { get; init; } = new();
+    public RetryModel Retry { get; init; } = new();
+    public CircuitModel Circuit { get; init; } = new();
+    /// <summary>Below this share of available endpoints, traffic goes to all of them (panic mode); 0 turns panic off.</summary>
+    public int PanicThresholdPercent { get; init; } = 50;
+    /// <summary>An endpoint that comes back takes a growing share of traffic over this window; zero sends it its full share at once.</summary>
+    public TimeSpan SlowStart { get; init; }
+    /// <summary>How often endpoints given by host name are resolved again.</summary>
+    public TimeSpan DnsRefresh { get; init; } = TimeSpan.FromSeconds(30);
 }

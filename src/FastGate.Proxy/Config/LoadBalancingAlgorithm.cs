@@ -9,4 +9,6 @@ public enum LoadBalancingAlgorithm
     RingHash,
     Maglev,
     Random,
+    /// <summary>p2c over a peak-sensitive latency EWMA times requests in flight ("peak_ewma").</summary>
+    PeakEwma,
 }

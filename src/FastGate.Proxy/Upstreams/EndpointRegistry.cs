@@ -14,6 +14,7 @@ public sealed class EndpointRegistry
 {
     private readonly IUpstreamConnector _connector;
     private Dictionary<(string Cluster, string Address), EndpointState> _states = new();
+    private Dictionary<string, ClusterState> _clusterStates = new(StringComparer.Ordinal);
 
     public EndpointRegistry(IUpstreamConnector connector)
     {
@@ -33,6 +34,11 @@ public sealed class EndpointRegistry
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
         foreach (var (name, clusterModel) in model.Clusters)
         {
+            if (!_clusterStates.TryGetValue(name, out var clusterState))
+            {
+                clusterState = new ClusterState(name) { Model = clusterModel };
+            }
+            plan.ClusterStates[name] = (clusterState, clusterModel);
             var endpoints = new EndpointState[clusterModel.Endpoints.Count];
             for (var i = 0; i < endpoints.Length; i++)
             {
@@ -42,14 +48,14 @@ public sealed class EndpointRegistry
                 {
                     if (!_states.TryGetValue(key, out state))
                     {
-                        state = new EndpointState(endpointModel, _connector);
+                        state = new EndpointState(endpointModel, _connector) { Cluster = clusterState };
                     }
                     plan.States[key] = state;
                 }
                 plan.Settings.Add((state, endpointModel, clusterModel.MaxIdleConnections, clusterModel.IdleTimeout));
                 endpoints[i] = state;
             }
-            clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel));
+            clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel), clusterState);
         }
         return clusters;
     }
@@ -70,5 +76,15 @@ public sealed class EndpointRegistry
             }
         }
         _states = plan.States;
+        var clusterStates = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
+        foreach (var (name, (state, model)) in plan.ClusterStates)
+        {
+            state.Model = model;
+            clusterStates[name] = state;
+        }
+        _clusterStates = clusterStates;
     }
+
+    /// <summary>The live clusters' shared states, for metrics.</summary>
+    public IEnumerable<ClusterState> Clusters => _clusterStates.Values;
 }

@@ -31,6 +31,7 @@ public sealed class EndpointState
     {
         Model = model;
         _connector = connector;
+        Addresses = new EndpointAddresses(model.EndPoint);
     }
 
     /// <summary>The latest model for this address (the weight may change on reload; set only when a reload commits).</summary>
@@ -57,6 +58,30 @@ public sealed class EndpointState
     public long ActiveRequests => Interlocked.Read(ref _activeRequests);
 
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>The cluster's shared counters (circuit caps, retry budget); set when the endpoint is built.</summary>
+    public ClusterState Cluster { get; internal set; } = null!;
+
+    /// <summary>Where new connections go (the resolved addresses of a host name).</summary>
+    public EndpointAddresses Addresses { get; internal set; } = null!;
+
+    /// <summary>
+    /// True when the endpoint may take new requests: not ejected by passive health, not marked
+    /// down by active checks. The cluster decides about panic; this is the endpoint's own view.
+    /// </summary>
+    public bool IsAvailable(long now) => true;
+
+    /// <summary>An upstream response head arrived after <paramref name="latencyTicks"/> (Stopwatch ticks since the request was sent).</summary>
+    public void OnResponse(int status, long latencyTicks) { }
+
+    /// <summary>A connect to the endpoint failed (refused, timed out, unresolvable).</summary>
+    public void OnConnectFailure() { }
+
+    /// <summary>The connection failed or timed out before a response head came.</summary>
+    public void OnFailure() { }
+
+    /// <summary>An active check's result.</summary>
+    public void OnHealthCheck(bool passed) { }
 
     public int IdleConnections
     {
@@ -109,7 +134,7 @@ public sealed class EndpointState
                 connection = idle[--_idleCounts[lane]];
                 idle[_idleCounts[lane]] = null!;
             }
-            if (!connection.IsStale())
+            if (!connection.IsStale() && Addresses.IsCurrent(connection.Target))
             {
                 return connection;
             }
@@ -150,9 +175,10 @@ public sealed class EndpointState
     /// <summary>Opens a new connection; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/> (timeout).</summary>
     public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout)
     {
-        var transport = await _connector.ConnectAsync(Model.EndPoint, timeout).ConfigureAwait(false);
+        var target = Addresses.Next();
+        var transport = await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
         Interlocked.Increment(ref _open);
-        return new UpstreamConnection(transport, this);
+        return new UpstreamConnection(transport, this, target);
     }
 
     /// <summary>Closes idle connections older than the idle timeout (called by the heartbeat).</summary>

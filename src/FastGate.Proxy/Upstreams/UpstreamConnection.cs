@@ -12,9 +12,10 @@ public sealed class UpstreamConnection : IDisposable
     private readonly ITransport _transport;
     private int _disposed;
 
-    public UpstreamConnection(ITransport transport, EndpointState endpoint)
+    public UpstreamConnection(ITransport transport, EndpointState endpoint, System.Net.EndPoint target)
     {
         Endpoint = endpoint;
+        Target = target;
         _transport = transport;
         Lane = transport is EpollConnection loopBound ? loopBound.Loop.Index + 1 : 0;
     }
@@ -23,6 +24,9 @@ public sealed class UpstreamConnection : IDisposable
     public int Lane { get; }
 
     public EndpointState Endpoint { get; }
+
+    /// <summary>The address this connection went to (one of a host name's answers).</summary>
+    public System.Net.EndPoint Target { get; }
     public PipeReader Input => _transport.Input;
     public PipeWriter Output => _transport.Output;
 
