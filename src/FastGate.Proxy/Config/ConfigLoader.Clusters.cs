@@ -1,13 +1,13 @@
 namespace FastGate.Proxy.Config;
 
-// [cluster.NAME], [[cluster.NAME.endpoint]] and [cluster.NAME.health].
+// [cluster.NAME] and [[cluster.NAME.endpoint]]; its resilience tables are in ConfigLoader.Resilience.cs.
 public static partial class ConfigLoader
 {
     private static readonly string[] ClusterKeys =
-        ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout", "health"];
+        ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout",
+         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit"];
 
     private static readonly string[] EndpointKeys = ["address", "weight"];
-    private static readonly string[] HealthKeys = ["path", "interval"];
 
     private static readonly Dictionary<string, LoadBalancingAlgorithm> Algorithms = new()
     {
@@ -18,6 +18,7 @@ public static partial class ConfigLoader
         ["ring_hash"] = LoadBalancingAlgorithm.RingHash,
         ["maglev"] = LoadBalancingAlgorithm.Maglev,
         ["random"] = LoadBalancingAlgorithm.Random,
+        ["peak_ewma"] = LoadBalancingAlgorithm.PeakEwma,
     };
 
     /// <summary>
@@ -141,35 +142,22 @@ public static partial class ConfigLoader
             cluster = cluster with { IdleTimeout = idleTimeout };
         }
 
-        if (r.Table(table, "health") is { } healthTable)
+        if (r.Percent(table, "panic_threshold") is { } panic)
         {
-            cluster = cluster with { Health = ReadHealth(r, healthTable, $"[cluster.{name}.health]") };
+            cluster = cluster with { PanicThresholdPercent = panic };
         }
 
+        if (r.Duration(table, "slow_start", allowZero: true) is { } slowStart)
+        {
+            cluster = cluster with { SlowStart = slowStart };
+        }
+
+        if (r.Duration(table, "dns_refresh") is { } dnsRefresh)
+        {
+            cluster = cluster with { DnsRefresh = dnsRefresh };
+        }
+
+        cluster = ReadResilience(r, name, table, cluster);
         return r.Errors.Count == errorsBefore ? cluster : null;
-    }
-
-    private static HealthCheckModel ReadHealth(ConfigReader r, TomlTableNode table, string context)
-    {
-        r.CheckKeys(table, context, HealthKeys);
-        var health = new HealthCheckModel();
-        if (r.String(table, "path") is { } path)
-        {
-            if (path.Value.StartsWith('/'))
-            {
-                health = health with { Path = path.Value };
-            }
-            else
-            {
-                r.Error(path.At, $"'path' must start with '/', got '{path.Value}'");
-            }
-        }
-
-        if (r.Duration(table, "interval") is { } interval)
-        {
-            health = health with { Interval = interval };
-        }
-
-        return health;
     }
 }

@@ -226,6 +226,39 @@ internal sealed class ConfigReader(string file, string baseDirectory)
         return value;
     }
 
+    /// <summary>A share written as a string ("20%") or a bare integer percent, 0 to 100.</summary>
+    public int? Percent(TomlTableNode table, string key)
+    {
+        var entry = table.Find(key);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        long value;
+        switch (entry.Value)
+        {
+            case TomlScalar { Value: long number }:
+                value = number;
+                break;
+            case TomlScalar { Value: string text } when text.EndsWith('%')
+                && long.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed):
+                value = parsed;
+                break;
+            default:
+                TypeError(key, "a percentage like \"20%\"", entry.Value);
+                return null;
+        }
+
+        if (value is < 0 or > 100)
+        {
+            Error(entry.Value.Position, $"'{key}' must be between 0% and 100%, got {value}%");
+            return null;
+        }
+
+        return (int)value;
+    }
+
     /// <summary>A size string ("64KiB") or a bare integer count of bytes.</summary>
     public long? Size(TomlTableNode table, string key, long min, long max)
     {

@@ -402,7 +402,7 @@ public class ConfigLoaderErrorTests
             endpoints = ["127.0.0.1:9001"]
             lb = "roundrobin"
             """,
-            "test.toml:6:6: invalid value 'roundrobin' for 'lb'; did you mean 'round_robin'? expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random");
+            "test.toml:6:6: invalid value 'roundrobin' for 'lb'; did you mean 'round_robin'? expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random, peak_ewma");
     }
 
     [Fact]
@@ -416,7 +416,7 @@ public class ConfigLoaderErrorTests
             endpoints = ["127.0.0.1:9001"]
             lb = "fastest"
             """,
-            "test.toml:6:6: invalid value 'fastest' for 'lb'; expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random");
+            "test.toml:6:6: invalid value 'fastest' for 'lb'; expected one of: round_robin, weighted_round_robin, least_request, p2c, ring_hash, maglev, random, peak_ewma");
     }
 
     [Fact]

@@ -161,7 +161,8 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(2), backend.ConnectTimeout);
         Assert.Equal(16, backend.MaxIdleConnections);
         Assert.Equal(TimeSpan.FromSeconds(30), backend.IdleTimeout);
-        Assert.Equal(new HealthCheckModel { Path = "/ready", Interval = TimeSpan.FromSeconds(2) }, backend.Health);
+        Assert.Equal("/ready", backend.Health!.Path);
+        Assert.Equal(TimeSpan.FromSeconds(2), backend.Health.Interval);
         Assert.Equal(["127.0.0.1:9001", "127.0.0.1:9002", "localhost:9003"], backend.Endpoints.Select(e => e.Address));
         Assert.Equal([1, 1, 3], backend.Endpoints.Select(e => e.Weight));
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9003), backend.Endpoints[2].EndPoint);
