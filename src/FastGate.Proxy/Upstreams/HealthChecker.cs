@@ -72,7 +72,8 @@ public sealed class HealthChecker : IDisposable
             {
                 if (!wanted.ContainsKey(endpoint))
                 {
-                    job.Stop.Cancel();
+                    // CancelAsync: the loop's wake-up runs on the pool, not on the reload's thread (maybe an event loop).
+                    _ = job.Stop.CancelAsync();
                     _stopping.Add(job.Task);
                     _jobs.Remove(endpoint);
                 }
@@ -99,7 +100,7 @@ public sealed class HealthChecker : IDisposable
             _disposed = true;
             foreach (var job in _jobs.Values)
             {
-                job.Stop.Cancel();
+                _ = job.Stop.CancelAsync();
                 _stopping.Add(job.Task);
             }
             _jobs.Clear();
