@@ -24,6 +24,8 @@ public sealed class Gateway : IDisposable
 
     private readonly object _reloadLock = new();
     private readonly EndpointRegistry _endpoints;
+    private readonly HealthChecker _healthChecker;
+    private readonly DnsRefresher _dnsRefresher;
     private Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
     private readonly Thread _heartbeat;
     private IConnectionHandler? _adminHandler;
@@ -41,6 +43,8 @@ public sealed class Gateway : IDisposable
         Log = log;
         // Off the loops (tests, benchmarks that drive the gateway directly) it opens sockets as before.
         _endpoints = new EndpointRegistry(connector ?? new EpollConnector(SocketConnector.Default));
+        _healthChecker = new HealthChecker(log);
+        _dnsRefresher = new DnsRefresher(log);
         Stages = new StageServices(log, Metrics);
         _heartbeat = new Thread(HeartbeatLoop) { IsBackground = true, Name = "fastgate-heartbeat" };
     }
@@ -56,6 +60,8 @@ public sealed class Gateway : IDisposable
     public Forwarding.ExchangePool Exchanges { get; } = new();
     public bool Draining => _draining;
     public IEnumerable<EndpointState> Endpoints => _endpoints.All;
+    /// <summary>The live clusters' shared states (circuit and retry counters), for metrics.</summary>
+    public IEnumerable<ClusterState> Clusters => _endpoints.Clusters;
 
     /// <summary>Replaces the config's <c>transport</c> when set before <see cref="Start"/> (FASTGATE_TRANSPORT).</summary>
     public TransportKind? TransportOverride { get; init; }
@@ -207,13 +213,9 @@ public sealed class Gateway : IDisposable
         {
             Log.Warn("'workers' and 'transport' take effect when the daemon restarts; the running loops stay as they are");
         }
-        foreach (var cluster in model.Clusters.Values)
-        {
-            if (cluster.Health is not null)
-            {
-                Log.Warn($"cluster '{cluster.Name}': active health checks are not run by this version; every endpoint is treated as healthy");
-            }
-        }
+        // Endpoints that stay keep their check and lookup schedules; new ones start, gone ones stop.
+        _dnsRefresher.Update(snapshot.Clusters.Values);
+        _healthChecker.Update(snapshot.Clusters.Values);
 
         foreach (var (name, (_, listener)) in next)
         {
@@ -387,6 +389,8 @@ public sealed class Gateway : IDisposable
     public void Dispose()
     {
         _stopped = true;
+        _healthChecker.Dispose();
+        _dnsRefresher.Dispose();
         lock (_reloadLock)
         {
             foreach (var (_, listener) in _listeners.Values)
