@@ -1,6 +1,6 @@
 namespace FastGate.Proxy.Tests.Forwarding;
 
-/// <summary>The one retry the proxy makes: a pooled upstream connection that turns out dead.</summary>
+/// <summary>The free resend of the keep-alive race: a pooled upstream connection that turns out dead (the retry policy is in RetryPolicyTests).</summary>
 public class RetryTests
 {
     private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
