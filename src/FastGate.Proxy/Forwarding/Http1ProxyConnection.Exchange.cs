@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
+using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages;
@@ -25,6 +26,8 @@ public sealed partial class Http1ProxyConnection
     private bool _upstreamReusable;
     private bool _responseComplete;
     private bool _closeAfterLocal;
+    /// <summary>The cap a circuit-breaking 503 of this exchange names; None for every other answer.</summary>
+    private CircuitCap _circuitCap;
 
     private IoOperation StartExchange()
     {
@@ -71,6 +74,7 @@ public sealed partial class Http1ProxyConnection
         _stageTerminated = false;
         _closeOnLocal = true;
         _responseComplete = false;
+        _circuitCap = CircuitCap.None;
     }
 
     /// <summary>The request head passed its stages: read a body they want whole, or go upstream.</summary>
@@ -87,10 +91,15 @@ public sealed partial class Http1ProxyConnection
         return PickUpstream();
     }
 
-    /// <summary>Picks an endpoint from the exchange's cluster (a stage may have chosen another) and reaches it.</summary>
-    private IoOperation PickUpstream()
+    /// <summary>
+    /// Picks an endpoint from the exchange's cluster (a stage may have chosen another) and reaches
+    /// it. A retry passes the endpoint that failed as <paramref name="avoid"/>, and the status the
+    /// failure would have answered as <paramref name="noEndpointStatus"/>: with nowhere else to go,
+    /// the client gets the original error.
+    /// </summary>
+    private IoOperation PickUpstream(EndpointState? avoid = null, int noEndpointStatus = 503)
     {
-        switch (_leg.Pick(_exchange, _clientHash, out var stageFault))
+        switch (_leg.Pick(_exchange, _clientHash, avoid, out var stageFault))
         {
             case UpstreamPick.Rented:
                 return SendRequestHead();
@@ -101,18 +110,38 @@ public sealed partial class Http1ProxyConnection
                 return AnswerFromStage();
             case UpstreamPick.StageFailed:
                 return StageFailed(stageFault!);
+            case UpstreamPick.CircuitOpen:
+                return AnswerCircuitOpen(_leg.Refused);
             default:
-                return AnswerLocal(503, _closeOnLocal);
+                return AnswerLocal(noEndpointStatus, _closeOnLocal);
         }
     }
 
+    /// <summary>
+    /// The cluster is over a cap: 503 at once, naming the cap in X-FastGate-Circuit, rather than
+    /// queue behind an upstream that is already as busy as it was allowed to get (Envoy's circuit
+    /// breakers answer the same way).
+    /// </summary>
+    private IoOperation AnswerCircuitOpen(CircuitCap cap)
+    {
+        _circuitCap = cap;
+        return AnswerLocal(503, _closeOnLocal);
+    }
+
+    private static ReadOnlySpan<byte> CircuitCapName(CircuitCap cap) => cap switch
+    {
+        CircuitCap.MaxConnections => "max_connections"u8,
+        CircuitCap.MaxPending => "max_pending"u8,
+        _ => "max_requests"u8,
+    };
+
     private IoOperation OnConnected()
     {
+        _leg.EndConnect();
         if (_fault is not null)
         {
-            ReportUpstreamFailure(ConnectFailure(_fault));
             // nginx's convention: a connect timeout is a gateway timeout, a refusal a bad gateway.
-            return AnswerLocal(_fault is OperationCanceledException ? 504 : 502, _closeOnLocal);
+            return TryFailed(_fault is OperationCanceledException ? 504 : 502, ConnectFailure(_fault), RetryConditions.ConnectFailure);
         }
         _leg.Connected();
         return SendRequestHead();
@@ -157,57 +186,175 @@ public sealed partial class Http1ProxyConnection
     {
         if (_fault is not null || _flush.IsCompleted)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.SendFailed);
+            return CanRetry ? Retry() : TryFailed(502, UpstreamFailure.SendFailed, RetryConditions.Reset);
         }
         if (_flush.IsCanceled)
         {
             // The upstream stopped taking the request for idle_timeout.
-            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : UpstreamFailed(504, UpstreamFailure.SendTimeout);
+            return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : TryFailed(504, UpstreamFailure.SendTimeout, RetryConditions.Timeout);
         }
         _leg.RequestSent();
-        Arm(TimeoutKind.UpstreamResponse, _exchange.Route!.TimeoutTicks);
+        Arm(TimeoutKind.UpstreamResponse, ResponseHeadTimeoutTicks());
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
+    }
+
+    /// <summary>How long this try waits for the response head: the route's timeout, or the cluster's per-try timeout when shorter.</summary>
+    private long ResponseHeadTimeoutTicks()
+    {
+        var ticks = _exchange.Route!.TimeoutTicks;
+        if (_leg.Cluster?.Model.Retry.PerTryTimeout is { } perTry)
+        {
+            ticks = Math.Min(ticks, (long)(perTry.TotalSeconds * Stopwatch.Frequency));
+        }
+        return ticks;
     }
 
     /// <summary>
     /// A pooled connection the upstream closed just as we picked it (the keep-alive race). The
     /// upstream may still have acted on the request before closing, so only an idempotent method
     /// (RFC 9110 §9.2.2) without a body is sent again on a new connection; nginx never retries
-    /// POST or PATCH by default either.
+    /// POST or PATCH by default either. The resend is free: it is not the endpoint's failure, and
+    /// it takes neither a try nor the retry budget. A new connection cannot race that way, so it
+    /// happens at most once per try.
     /// </summary>
-    private bool CanRetry => _leg.Reused && !_hasBody && _exchange.Attempt == 0 && IsIdempotent(_request.Method);
+    private bool CanRetry => _leg.Reused && !_hasBody && !_leg.ResponseStarted && IsIdempotent(_request.Method);
 
     private static bool IsIdempotent(RequestMethod method) =>
         method is RequestMethod.Get or RequestMethod.Head or RequestMethod.Options or RequestMethod.Trace
             or RequestMethod.Put or RequestMethod.Delete;
 
+    /// <summary>The keep-alive race's resend, to the same endpoint on a new connection.</summary>
     private IoOperation Retry()
     {
         Disarm();
         DropUpstream();
         _exchange.Attempt++;
+        var cap = _leg.StartConnect();
+        if (cap != CircuitCap.None)
+        {
+            return AnswerCircuitOpen(cap);
+        }
         _state = ExchangeState.Connecting;
         return IoOperation.Connect;
     }
 
+    /// <summary>The try failed before a response head and is not tried again: counted, and the client answered <paramref name="status"/>.</summary>
     private IoOperation UpstreamFailed(int status, UpstreamFailure cause)
     {
-        ReportUpstreamFailure(cause);
+        ReportTryFailure(cause);
         Disarm();
         return AnswerLocal(status, _closeOnLocal);
     }
 
+    /// <summary>
+    /// The try failed before a response head for <paramref name="condition"/>: counted, then sent
+    /// to another endpoint when the cluster's retry policy allows, else answered <paramref name="status"/>.
+    /// </summary>
+    private IoOperation TryFailed(int status, UpstreamFailure cause, RetryConditions condition)
+    {
+        ReportTryFailure(cause);
+        Disarm();
+        return RetryElsewhere(condition, status) ?? AnswerLocal(status, _closeOnLocal);
+    }
+
+    /// <summary>
+    /// Sends the request to another endpoint of the same cluster when the cluster's retry policy
+    /// (<see cref="RetryModel"/>) takes <paramref name="condition"/>, a try is left, the request
+    /// is safe to repeat and the retry budget has room; null (nothing changed) otherwise. Callers
+    /// are all before the response head went to the client, so nothing of this try reached it.
+    /// </summary>
+    private IoOperation? RetryElsewhere(RetryConditions condition, int status)
+    {
+        var cluster = _leg.Cluster;
+        if (cluster is null || _pumpRunning)
+        {
+            return null;
+        }
+        var policy = cluster.Model.Retry;
+        if ((policy.On & condition) == 0 || _leg.Tries >= policy.Attempts || !SafeToRepeat(policy))
+        {
+            return null;
+        }
+        if (!_leg.TryStartRetry())
+        {
+            // The budget is spent (the cluster counts it): many requests failing at once must not
+            // double the upstream's load with their retries.
+            return null;
+        }
+        Disarm();
+        DropUpstream();
+        var failed = _exchange.Endpoint;
+        failed?.OnRequestEnd();
+        _exchange.Endpoint = null;
+        _exchange.Response = null;
+        _exchange.Attempt++;
+        // The retry stays in the cluster of the try that failed (a stage may have chosen it).
+        _exchange.Cluster = cluster;
+        _responseHeadSeen = false;
+        return PickUpstream(failed, status);
+    }
+
+    /// <summary>
+    /// The request may be sent again: its body is not streaming from the client (none, or whole
+    /// in hand), and its method is idempotent (RFC 9110 §9.2.2) or one the policy names.
+    /// </summary>
+    private bool SafeToRepeat(RetryModel policy)
+    {
+        if (_hasBody)
+        {
+            // A streamed body is gone once sent: there is nothing to send again.
+            return false;
+        }
+        if (IsIdempotent(_request.Method))
+        {
+            return true;
+        }
+        var method = _request.MethodBytes;
+        var methods = policy.Methods;
+        for (var i = 0; i < methods.Count; i++)
+        {
+            if (System.Text.Ascii.Equals(method, methods[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The final response's status is one the cluster's retry policy sends elsewhere.</summary>
+    private static bool IsRetriedStatus(RetryModel policy, int status)
+    {
+        if ((policy.On & RetryConditions.Status) == 0)
+        {
+            return false;
+        }
+        var statuses = policy.Statuses;
+        for (var i = 0; i < statuses.Count; i++)
+        {
+            if (statuses[i] == status)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private IoOperation OnResponseHeadBytes()
     {
+        // A reset or a timeout is retried only before any byte of a response: after one, the
+        // upstream has shown it took the request.
+        var beforeResponse = !_leg.ResponseStarted;
         if (_fault is not null)
         {
-            return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
+            return CanRetry ? Retry()
+                : TryFailed(502, UpstreamFailure.ClosedBeforeResponse, beforeResponse ? RetryConditions.Reset : RetryConditions.None);
         }
         var result = _read;
         if (result.IsCanceled)
         {
             // Examined nothing: bytes that came with the cancel are seen again at once.
+            var untouched = result.Buffer.IsEmpty;
             _leg.Connection!.Input.AdvanceTo(result.Buffer.Start);
             var fired = _deadline.Fired;
             if (fired != TimeoutKind.None && _pumpRunning)
@@ -215,7 +362,9 @@ public sealed partial class Http1ProxyConnection
                 // The body stalled (or, once sent, the response head is late): the pump knows which.
                 return JoinPump(AfterPump.PumpDecides);
             }
-            return fired != TimeoutKind.None ? UpstreamFailed(504, UpstreamFailure.ResponseTimeout) : IoOperation.ReadUpstream;
+            return fired != TimeoutKind.None
+                ? TryFailed(504, UpstreamFailure.ResponseTimeout, beforeResponse && untouched ? RetryConditions.Timeout : RetryConditions.None)
+                : IoOperation.ReadUpstream;
         }
         switch (_leg.ReadResponseHead(result))
         {
@@ -225,7 +374,8 @@ public sealed partial class Http1ProxyConnection
             case ResponseHeadRead.Invalid:
                 return UpstreamFailed(502, UpstreamFailure.BadResponseHead);
             case ResponseHeadRead.ClosedEmpty:
-                return CanRetry ? Retry() : UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
+                return CanRetry ? Retry()
+                    : TryFailed(502, UpstreamFailure.ClosedBeforeResponse, beforeResponse ? RetryConditions.Reset : RetryConditions.None);
             case ResponseHeadRead.ClosedPartial:
                 return UpstreamFailed(502, UpstreamFailure.ClosedBeforeResponse);
         }
@@ -234,6 +384,14 @@ public sealed partial class Http1ProxyConnection
         Disarm();
         _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _leg.RequestSentAt;
         _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
+        _exchange.Endpoint?.OnResponse(response.StatusCode, _exchange.UpstreamTicks);
+        // A status the policy retries goes elsewhere before any stage or the client sees it; its
+        // connection and unread body are dropped. Refused (no try left, budget spent), the
+        // response goes to the client as it is.
+        if (IsRetriedStatus(_leg.Cluster!.Model.Retry, response.StatusCode) && RetryElsewhere(RetryConditions.Status, response.StatusCode) is { } retry)
+        {
+            return retry;
+        }
         _exchange.Response = response;
         if (_exchange.Chain.HasResponseHead && RunResponseHeadStages() is { } next)
         {
@@ -403,6 +561,13 @@ public sealed partial class Http1ProxyConnection
         {
             WriteLocalAnswer(status, close);
         }
+        else if (_circuitCap != CircuitCap.None)
+        {
+            var cap = CircuitCapName(_circuitCap);
+            var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.CircuitOpenHead(cap, close) : Http1StatusResponses.CircuitOpen(cap, close);
+            _output.Write(bytes);
+            _exchange.BytesOut += bytes.Length;
+        }
         else
         {
             var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
@@ -478,6 +643,35 @@ public sealed partial class Http1ProxyConnection
         }
         FinishExchange();
         return IoOperation.Close;
+    }
+
+    /// <summary>
+    /// A try failed before its response head: counted and logged as an upstream failure, and told
+    /// to the endpoint (its passive health) — except a pooled connection that closed before a
+    /// byte of the answer, which is the keep-alive race rather than the endpoint failing.
+    /// </summary>
+    private void ReportTryFailure(UpstreamFailure cause)
+    {
+        ReportUpstreamFailure(cause);
+        var endpoint = _exchange.Endpoint;
+        if (endpoint is null)
+        {
+            return;
+        }
+        switch (cause)
+        {
+            case UpstreamFailure.ConnectRefused:
+            case UpstreamFailure.ConnectTimeout:
+            case UpstreamFailure.Unresolvable:
+            case UpstreamFailure.ConnectFailed:
+                endpoint.OnConnectFailure();
+                break;
+            case UpstreamFailure.SendFailed or UpstreamFailure.ClosedBeforeResponse when _leg.Reused && !_leg.ResponseStarted:
+                break;
+            default:
+                endpoint.OnFailure();
+                break;
+        }
     }
 
     /// <summary>

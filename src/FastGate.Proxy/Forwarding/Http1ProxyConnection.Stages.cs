@@ -183,6 +183,7 @@ public sealed partial class Http1ProxyConnection
                 // to whatever cluster the stage chose.
                 Disarm();
                 DropUpstream();
+                _leg.EndRetry();
                 _exchange.Endpoint?.OnRequestEnd();
                 _exchange.Endpoint = null;
                 _exchange.Response = null;
@@ -303,7 +304,7 @@ public sealed partial class Http1ProxyConnection
         var contentType = fromStage ? exchange.LocalContentType : default;
         if (body.IsEmpty && contentType.IsEmpty)
         {
-            body = Http1StatusResponses.DefaultBody(status);
+            body = _circuitCap != Upstreams.CircuitCap.None ? Http1StatusResponses.CircuitOpenBody : Http1StatusResponses.DefaultBody(status);
             contentType = body.IsEmpty ? default : "text/plain"u8;
         }
         var bodiless = status < 200 || status is 204 or 304;
@@ -316,6 +317,13 @@ public sealed partial class Http1ProxyConnection
         if (fromStage)
         {
             exchange.LocalHeaders.WriteFields(ref w);
+        }
+        if (_circuitCap != Upstreams.CircuitCap.None)
+        {
+            w.Write(Http1StatusResponses.CircuitHeaderName);
+            w.Write(": "u8);
+            w.Write(CircuitCapName(_circuitCap));
+            w.Write("\r\n"u8);
         }
         exchange.ResponseEdits?.WriteFields(ref w);
         if (!bodiless)

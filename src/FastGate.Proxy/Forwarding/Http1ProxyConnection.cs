@@ -117,6 +117,9 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
     /// <summary>The connection's deadline, as the heartbeat thread would (tests).</summary>
     public void OnHeartbeat(long now) => _client.OnHeartbeat(now);
 
+    /// <summary>What the connection's deadline is armed for now (tests: to fire one arming and no other).</summary>
+    internal TimeoutKind ArmedDeadline => _client?.Deadline.Armed ?? TimeoutKind.None;
+
     /// <summary>
     /// Gives <paramref name="client"/> a worker from its loop's pool (or a new one) and runs it:
     /// a <paramref name="fresh"/> connection begins, a parked one reads what woke it. Loop thread.

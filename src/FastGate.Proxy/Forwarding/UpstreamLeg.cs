@@ -37,15 +37,32 @@ internal sealed class UpstreamLeg
     /// <summary>Decodes the response body's framing; the front frames it again for its client.</summary>
     public Http1BodyReader ResponseBody;
 
+    // What this exchange holds of its clusters' circuit and retry counts, each given back exactly
+    // once: when the use ends, or at the latest in Clear. A request counts once per cluster
+    // however many tries it makes there; a connect from the pick until it completes or fails; a
+    // retry from its start until the next retry or the exchange's end.
+    private ClusterState? _requestCounted;
+    private ClusterState? _connectCounted;
+    private ClusterState? _retryCounted;
+
+    /// <summary>Tries sent to an endpoint so far, the first included; the free resend of the keep-alive race is not one.</summary>
+    public int Tries { get; private set; }
+    /// <summary>Some byte of a response (an interim one, or part of a head) came on this try.</summary>
+    public bool ResponseStarted { get; private set; }
+    /// <summary>The cap that refused the last pick (<see cref="UpstreamPick.CircuitOpen"/>).</summary>
+    public CircuitCap Refused { get; private set; }
+
     /// <summary>The final response head, valid after <see cref="ResponseHeadRead.Final"/>.</summary>
     public ResponseHead Response => Connection!.Response;
 
     /// <summary>
     /// Picks an endpoint from the exchange's cluster and runs the upstream-chosen stages, which
     /// may move the exchange to another cluster once. On <see cref="UpstreamPick.Rented"/> the
-    /// pooled connection is in <see cref="Connection"/>.
+    /// pooled connection is in <see cref="Connection"/>; on <see cref="UpstreamPick.Connect"/> the
+    /// connect is counted against the cluster's caps. A retry passes the endpoint that failed as
+    /// <paramref name="avoid"/>.
     /// </summary>
-    public UpstreamPick Pick(Exchange exchange, ulong clientHash, out Exception? stageFault)
+    public UpstreamPick Pick(Exchange exchange, ulong clientHash, EndpointState? avoid, out Exception? stageFault)
     {
         stageFault = null;
         Reused = false;
@@ -53,7 +70,22 @@ internal sealed class UpstreamLeg
         for (var pick = 0; ; pick++)
         {
             var cluster = exchange.Cluster;
-            var endpoint = cluster?.Pick(clientHash);
+            if (cluster is null)
+            {
+                return UpstreamPick.NoEndpoint;
+            }
+            if (!ReferenceEquals(_requestCounted, cluster.State))
+            {
+                EndRequest();
+                var cap = cluster.State.TryStartRequest();
+                if (cap != CircuitCap.None)
+                {
+                    Refused = cap;
+                    return UpstreamPick.CircuitOpen;
+                }
+                _requestCounted = cluster.State;
+            }
+            var endpoint = cluster.Pick(clientHash, avoid);
             if (endpoint is null)
             {
                 return UpstreamPick.NoEndpoint;
@@ -86,14 +118,85 @@ internal sealed class UpstreamLeg
             endpoint.OnRequestEnd();
             exchange.Endpoint = null;
         }
+        Tries++;
         var upstream = exchange.Endpoint!.TryRent();
         if (upstream is null)
         {
+            var cap = StartConnect();
+            if (cap != CircuitCap.None)
+            {
+                Refused = cap;
+                return UpstreamPick.CircuitOpen;
+            }
             return UpstreamPick.Connect;
         }
         Connection = upstream;
         Reused = true;
         return UpstreamPick.Rented;
+    }
+
+    /// <summary>
+    /// Counts a new connection to the picked endpoint against its cluster's caps (max_pending,
+    /// max_connections), or names the cap that refuses it; <see cref="EndConnect"/> gives it back.
+    /// </summary>
+    public CircuitCap StartConnect()
+    {
+        EndConnect();
+        var state = Cluster!.State;
+        var cap = state.TryStartConnect();
+        if (cap == CircuitCap.None)
+        {
+            _connectCounted = state;
+        }
+        return cap;
+    }
+
+    /// <summary>The connect completed or failed: it no longer waits.</summary>
+    public void EndConnect()
+    {
+        var state = _connectCounted;
+        if (state is not null)
+        {
+            _connectCounted = null;
+            state.EndConnect();
+        }
+    }
+
+    /// <summary>
+    /// Takes a retry from the cluster's budget; false when it is spent. The retry this exchange
+    /// made before, if any, has ended and is given back first.
+    /// </summary>
+    public bool TryStartRetry()
+    {
+        EndRetry();
+        var state = Cluster!.State;
+        if (!state.TryStartRetry())
+        {
+            return false;
+        }
+        _retryCounted = state;
+        return true;
+    }
+
+    /// <summary>The retry in flight, if any, has ended.</summary>
+    public void EndRetry()
+    {
+        var state = _retryCounted;
+        if (state is not null)
+        {
+            _retryCounted = null;
+            state.EndRetry();
+        }
+    }
+
+    private void EndRequest()
+    {
+        var state = _requestCounted;
+        if (state is not null)
+        {
+            _requestCounted = null;
+            state.EndRequest();
+        }
     }
 
     /// <summary>Opens a new connection to the picked endpoint, within its cluster's connect timeout.</summary>
@@ -120,6 +223,7 @@ internal sealed class UpstreamLeg
     public void RequestSent()
     {
         RequestSentAt = Stopwatch.GetTimestamp();
+        ResponseStarted = false;
         _responseScan.Reset();
     }
 
@@ -132,6 +236,10 @@ internal sealed class UpstreamLeg
     {
         var input = Connection!.Input;
         var buffer = result.Buffer;
+        if (!buffer.IsEmpty)
+        {
+            ResponseStarted = true;
+        }
         if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
             // The bytes before the next head (after an interim response) start somewhere else.
@@ -194,13 +302,22 @@ internal sealed class UpstreamLeg
         }
     }
 
-    /// <summary>Ends the exchange's use of the leg: the connection closes, the response head's buffer goes back.</summary>
+    /// <summary>
+    /// Ends the exchange's use of the leg: the connection closes, the response head's buffer goes
+    /// back, and what the exchange counted against its clusters is given back.
+    /// </summary>
     public void Clear()
     {
         DropConnection();
         ReleaseResponseHead();
+        EndConnect();
+        EndRetry();
+        EndRequest();
         Cluster = null;
         Reused = false;
+        Tries = 0;
+        ResponseStarted = false;
+        Refused = CircuitCap.None;
     }
 
     /// <summary>

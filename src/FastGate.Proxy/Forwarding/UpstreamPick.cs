@@ -13,4 +13,6 @@ internal enum UpstreamPick : byte
     Answered,
     /// <summary>An upstream-chosen stage threw.</summary>
     StageFailed,
+    /// <summary>The cluster is at one of its circuit caps (<see cref="UpstreamLeg.Refused"/> names it): 503 at once.</summary>
+    CircuitOpen,
 }

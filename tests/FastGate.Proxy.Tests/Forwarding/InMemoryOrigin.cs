@@ -17,6 +17,15 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
 
     public int Connections;
 
+    /// <summary>Connects tried, refused ones included.</summary>
+    public int ConnectAttempts;
+
+    /// <summary>Refuse every connect, as a host with nothing listening does.</summary>
+    public bool RefuseConnects { get; set; }
+
+    /// <summary>When set, connects wait for this task before they complete (a slow handshake).</summary>
+    public Task? ConnectHold { get; set; }
+
     /// <summary>The response to send for a request; an empty string closes the connection instead.</summary>
     public Func<string, string> Respond { get; set; } = _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -29,14 +38,37 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
     /// <summary>When set, responses wait for this task.</summary>
     public Task? Hold { get; set; }
 
+    /// <summary>When set, each request's response waits for the task it returns for that request.</summary>
+    public Func<string, Task>? HoldEach { get; set; }
+
     public string Name => name;
 
     public ValueTask<ITransport> ConnectAsync(EndPoint endPoint, TimeSpan timeout)
     {
+        Interlocked.Increment(ref ConnectAttempts);
+        if (RefuseConnects)
+        {
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused);
+        }
+        if (ConnectHold is { } hold)
+        {
+            return ConnectLaterAsync(hold);
+        }
+        return new ValueTask<ITransport>(Open());
+    }
+
+    private async ValueTask<ITransport> ConnectLaterAsync(Task hold)
+    {
+        await hold;
+        return Open();
+    }
+
+    private InMemoryTransport Open()
+    {
         Interlocked.Increment(ref Connections);
         var (proxySide, originSide) = InMemoryTransport.CreatePair();
         _ = ServeAsync(originSide);
-        return new ValueTask<ITransport>(proxySide);
+        return proxySide;
     }
 
     private async Task ServeAsync(InMemoryTransport transport)
@@ -56,6 +88,10 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
                 if (Hold is { } hold)
                 {
                     await hold;
+                }
+                if (HoldEach is { } holdEach)
+                {
+                    await holdEach(request);
                 }
                 var response = Respond(request);
                 if (response.Length == 0)

@@ -1,6 +1,8 @@
+using FastGate.Proxy.Config;
+
 namespace FastGate.Proxy.Tests.Forwarding;
 
-/// <summary>The one retry the proxy makes: a pooled upstream connection that turns out dead.</summary>
+/// <summary>The free resend of the keep-alive race: a pooled upstream connection that turns out dead (the retry policy is in RetryPolicyTests).</summary>
 public class RetryTests
 {
     private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -8,10 +10,10 @@ public class RetryTests
     private static string Config() => TestGateway.OneRouteConfig();
 
     /// <summary>Pools one upstream connection, then makes the upstream drop the next request on it unanswered.</summary>
-    private static async Task<(TestGateway Gateway, InMemoryOrigin Origin, InMemoryClient Client)> PooledConnectionThatDropsAsync()
+    private static async Task<(TestGateway Gateway, InMemoryOrigin Origin, InMemoryClient Client)> PooledConnectionThatDropsAsync(RetryModel? retry = null)
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        var gateway = new TestGateway(Config(), origin);
+        var gateway = retry is null ? new TestGateway(Config(), origin) : TestGateway.WithClusters(Config(), c => c with { Retry = retry }, null, origin);
         var client = gateway.Connect();
         await client.SendAsync("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync()).Single());
@@ -48,6 +50,21 @@ public class RetryTests
 
             Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync(2))[1]);
             Assert.Equal(2, origin.Requests.Count(r => r.StartsWith(method + " /item ", StringComparison.Ordinal)));
+            Assert.Equal(2, origin.Connections);
+        }
+    }
+
+    [Fact]
+    public async Task Get_PooledConnectionClosedByUpstream_IsSentAgainEvenWithNoRetriesLeft()
+    {
+        // The resend of the keep-alive race is not a try of the retry policy.
+        var (gateway, origin, client) = await PooledConnectionThatDropsAsync(new RetryModel { Attempts = 1 });
+        using (gateway)
+        using (client)
+        {
+            await client.SendAsync("GET /item HTTP/1.1\r\nHost: a\r\n\r\n");
+
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await client.ReceiveAsync(2))[1]);
             Assert.Equal(2, origin.Connections);
         }
     }

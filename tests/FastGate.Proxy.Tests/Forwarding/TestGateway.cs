@@ -26,6 +26,11 @@ internal sealed class TestGateway : IDisposable
 
     /// <param name="stages">Stages added in code to each route (see <see cref="StageServices.CustomStages"/>).</param>
     public TestGateway(string config, Func<RouteModel, IReadOnlyList<Stage>>? stages, params InMemoryOrigin[] origins)
+        : this(config, stages, null, origins)
+    {
+    }
+
+    private TestGateway(string config, Func<RouteModel, IReadOnlyList<Stage>>? stages, Func<ClusterModel, ClusterModel>? clusters, InMemoryOrigin[] origins)
     {
         foreach (var origin in origins)
         {
@@ -33,8 +38,20 @@ internal sealed class TestGateway : IDisposable
         }
         Gateway = new Gateway(new GatewayLog(TextWriter.Null), new Connector(_origins));
         Gateway.Stages.CustomStages = stages;
-        Gateway.Start(Load(config));
+        var model = Load(config);
+        if (clusters is not null)
+        {
+            model = model with { Clusters = model.Clusters.ToDictionary(c => c.Key, c => clusters(c.Value)) };
+        }
+        Gateway.Start(model);
     }
+
+    /// <summary>
+    /// A gateway whose cluster models are changed in code by <paramref name="clusters"/> before it
+    /// starts: settings such as the retry policy or the circuit caps, set without the config file.
+    /// </summary>
+    public static TestGateway WithClusters(string config, Func<ClusterModel, ClusterModel> clusters, Func<RouteModel, IReadOnlyList<Stage>>? stages, params InMemoryOrigin[] origins) =>
+        new(config, stages, clusters, origins);
 
     public Gateway Gateway { get; }
 
@@ -59,6 +76,26 @@ internal sealed class TestGateway : IDisposable
         endpoints = ["127.0.0.1:9001"]
         """;
 
+    /// <summary>
+    /// A config with listener "web" and one route "rest" for every path to cluster "a" at
+    /// <paramref name="endpoints"/> (round robin, from the first).
+    /// </summary>
+    public static string ClusterConfig(params string[] endpoints) => $"""
+        [admin]
+        listen = "127.0.0.1:{FreePort()}"
+        [log]
+        access = "off"
+        [[listener]]
+        name = "web"
+        listen = "127.0.0.1:{FreePort()}"
+        [[route]]
+        name = "rest"
+        path_prefix = "/"
+        cluster = "a"
+        [cluster.a]
+        endpoints = [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]
+        """;
+
     public static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -80,10 +117,14 @@ internal sealed class TestGateway : IDisposable
         return Gateway.Reload(ConfigLoader.Load(_path));
     }
 
-    public InMemoryClient Connect(string listener = "web", string clientAddress = "127.0.0.1")
+    public InMemoryClient Connect(string listener = "web", string clientAddress = "127.0.0.1") => Connect(out _, listener, clientAddress);
+
+    /// <summary>Connects a client and hands out its connection's worker, whose heartbeat a test fires itself.</summary>
+    public InMemoryClient Connect(out Http1ProxyConnection connection, string listener = "web", string clientAddress = "127.0.0.1")
     {
         var (client, server) = InMemoryTransport.CreatePair();
-        _ = new Http1ProxyConnection(server, System.Text.Encoding.ASCII.GetBytes(clientAddress), Gateway, listener, null).Start();
+        connection = new Http1ProxyConnection(server, System.Text.Encoding.ASCII.GetBytes(clientAddress), Gateway, listener, null);
+        _ = connection.Start();
         return new InMemoryClient(client);
     }
 
