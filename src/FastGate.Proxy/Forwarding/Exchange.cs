@@ -69,6 +69,9 @@ public sealed class Exchange
 
     /// <summary>The upstream side of this exchange; pooled with it.</summary>
     internal UpstreamLeg Leg { get; } = new();
+
+    /// <summary>Where the request head is copied; kept across the exchanges this object serves.</summary>
+    internal HeadArray RequestHeadArray;
     /// <summary>The upstream's final response head, once it arrived.</summary>
     public ResponseHead? Response { get; internal set; }
     public GatewaySnapshot Snapshot { get; internal set; } = null!;
@@ -248,6 +251,8 @@ public sealed class Exchange
     internal void Release()
     {
         Clear();
+        Leg.Release();
+        RequestHeadArray.Drop();
         _scratch?.Release();
         _scratch = null;
     }

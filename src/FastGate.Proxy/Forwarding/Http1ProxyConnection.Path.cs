@@ -26,11 +26,7 @@ public sealed partial class Http1ProxyConnection
         int needed = request.Length + request.PathLength;
         if (request.Buffer.Length < needed)
         {
-            var old = request.Buffer;
-            var bigger = ArrayPool<byte>.Shared.Rent(needed);
-            old.AsSpan(0, request.Length).CopyTo(bigger);
-            request.Buffer = bigger;
-            ArrayPool<byte>.Shared.Return(old);
+            request.Buffer = _current!.RequestHeadArray.Grow(needed, request.Length);
         }
         var result = PathNormalizer.Normalize(
             request.Path, request.Buffer.AsSpan(request.Length, request.PathLength), _limits.MergeSlashes, _limits.EscapedSlashes, out int written);

@@ -402,12 +402,12 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         return IoOperation.ReadClient;
     }
 
-    /// <summary>Copies the head out of the pipe into a pooled buffer the parsed ranges point into.</summary>
+    /// <summary>Copies the head out of the pipe into the exchange's head array, which the parsed ranges point into.</summary>
     private void CopyHead(in ReadOnlySequence<byte> buffer, int headLength)
     {
         TakeExchange();
         _request.Reset();
-        var bytes = ArrayPool<byte>.Shared.Rent(headLength);
+        var bytes = _current!.RequestHeadArray.Get(headLength);
         buffer.Slice(0, headLength).CopyTo(bytes);
         _request.Buffer = bytes;
         _request.Length = headLength;
@@ -437,12 +437,8 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
 
     private void ReleaseHead()
     {
-        var bytes = _request.Buffer;
         _request.Reset();
-        if (bytes.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-        }
+        _current!.RequestHeadArray.Done();
     }
 
     private void Arm(TimeoutKind kind, TimeSpan timeout) => Arm(kind, (long)(timeout.TotalSeconds * Stopwatch.Frequency));

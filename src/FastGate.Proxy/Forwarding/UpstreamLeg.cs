@@ -24,7 +24,7 @@ internal sealed class UpstreamLeg
 
     /// <summary>Where the search for the response head's end stopped, so an upstream trickling its head costs linear time.</summary>
     private Http1HeadScanState _responseScan;
-    private byte[]? _responseHeadBuffer;
+    private HeadArray _responseHeadArray;
 
     /// <summary>The connection of this attempt; null before one is rented or opened, and after.</summary>
     public UpstreamConnection? Connection;
@@ -245,11 +245,10 @@ internal sealed class UpstreamLeg
             // The bytes before the next head (after an interim response) start somewhere else.
             _responseScan.Reset();
             var response = Connection.Response;
-            ReleaseResponseHead();
             response.Reset();
-            _responseHeadBuffer = ArrayPool<byte>.Shared.Rent(headLength);
-            buffer.Slice(0, headLength).CopyTo(_responseHeadBuffer);
-            response.Buffer = _responseHeadBuffer;
+            var head = _responseHeadArray.Get(headLength);
+            buffer.Slice(0, headLength).CopyTo(head);
+            response.Buffer = head;
             response.Length = headLength;
             input.AdvanceTo(buffer.GetPosition(headLength));
             if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
@@ -292,15 +291,10 @@ internal sealed class UpstreamLeg
         }
     }
 
-    public void ReleaseResponseHead()
-    {
-        var buffer = _responseHeadBuffer;
-        if (buffer is not null)
-        {
-            _responseHeadBuffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public void ReleaseResponseHead() => _responseHeadArray.Done();
+
+    /// <summary>The exchange leaves its pool for good (after <see cref="Clear"/>): the kept head array goes back too.</summary>
+    public void Release() => _responseHeadArray.Drop();
 
     /// <summary>
     /// Ends the exchange's use of the leg: the connection closes, the response head's buffer goes
