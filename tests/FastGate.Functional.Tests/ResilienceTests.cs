@@ -337,7 +337,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
                     var body = await response.Content.ReadAsStringAsync(stop);
                     if ((int)response.StatusCode != 200 || body != "Hello World!")
                     {
-                        _failures.Enqueue($"{(int)response.StatusCode} {body}");
+                        _failures.Enqueue($"{(int)response.StatusCode} {body.TrimEnd()}");
                         continue;
                     }
                     Interlocked.Increment(ref _ok);
