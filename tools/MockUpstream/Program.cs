@@ -109,8 +109,9 @@ internal sealed class Options
         "  --fail-status CODE  status of an injected failure (500-599; default 503)\n" +
         "  --latency MS        added to every request before it is answered (default 0)\n" +
         "  --jitter MS         plus a random 0..MS on top of --latency (default 0)\n" +
-        "  --reset-rate SHARE  share of requests answered with a head and part of the body, then a\n" +
-        "                      TCP reset (default 0)\n" +
+        "  --reset-rate SHARE  share of requests answered with a TCP reset (default 0)\n" +
+        "  --reset-at WHEN     body: the reset follows a head and part of the body (default);\n" +
+        "                      start: it comes before any byte of the response\n" +
         "  --health-fail       /healthz answers 503 from the start";
 
     public List<IPEndPoint> Listen { get; } = [];
@@ -137,7 +138,7 @@ internal sealed class Options
                 case "--health-fail":
                     o.Faults = o.Faults with { HealthFailing = true };
                     break;
-                case "--fail-rate" or "--fail-status" or "--latency" or "--jitter" or "--reset-rate":
+                case "--fail-rate" or "--fail-status" or "--latency" or "--jitter" or "--reset-rate" or "--reset-at":
                     // The same keys as the runtime switch (/__mock/faults), spelled with underscores.
                     var key = args[i][2..].Replace('-', '_');
                     if (!FaultSettings.TryApply(o.Faults, key, Value(args, ref i), out var faults, out var error))
@@ -365,7 +366,7 @@ internal sealed class Handler
         }
         if (path == "/reset" || _faults.TakeReset(settings))
         {
-            await ResetAsync(ctx);
+            await ResetAsync(ctx, settings.ResetBeforeResponse);
             return;
         }
         if (_faults.TakeFailure(settings))
@@ -379,15 +380,21 @@ internal sealed class Handler
 
     /// <summary>
     /// A response cut off by a crashing upstream: the head (Content-Length 1024) and the first
-    /// 100 body bytes, then an RST (SO_LINGER 0). Written on the socket itself, not through
-    /// Kestrel, whose output loop would send the bytes later than the reset and close with a FIN.
+    /// 100 body bytes, then an RST (SO_LINGER 0); or the RST alone, before any byte of a response
+    /// (the case a proxy may retry). Written on the socket itself, not through Kestrel, whose
+    /// output loop would send the bytes later than the reset and close with a FIN.
     /// </summary>
-    private async Task ResetAsync(HttpContext ctx)
+    private async Task ResetAsync(HttpContext ctx, bool beforeResponse)
     {
         var socket = ctx.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is null)
         {
             ctx.Abort();
+            return;
+        }
+        if (beforeResponse)
+        {
+            Reset(ctx, socket);
             return;
         }
         var head = Encoding.ASCII.GetBytes(
@@ -406,6 +413,11 @@ internal sealed class Handler
         {
             return;
         }
+        Reset(ctx, socket);
+    }
+
+    private void Reset(HttpContext ctx, Socket socket)
+    {
         _faults.CountReset();
         socket.LingerState = new LingerOption(true, 0);
         socket.Close(0);
@@ -458,6 +470,7 @@ internal sealed class Handler
             json.WriteNumber("latency_ms", settings.LatencyMs);
             json.WriteNumber("jitter_ms", settings.JitterMs);
             json.WriteNumber("reset_rate", settings.ResetRate);
+            json.WriteString("reset_at", settings.ResetBeforeResponse ? "start" : "body");
             json.WriteString("health", settings.HealthFailing ? "fail" : "ok");
             json.WriteEndObject();
         }
@@ -770,6 +783,7 @@ internal sealed record FaultSettings
     public int LatencyMs { get; init; }
     public int JitterMs { get; init; }
     public double ResetRate { get; init; }
+    public bool ResetBeforeResponse { get; init; }
     public bool HealthFailing { get; init; }
 
     /// <summary>Whether a request has to go through the fault path at all.</summary>
@@ -797,6 +811,9 @@ internal sealed record FaultSettings
             case "jitter" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 600_000:
                 result = settings with { JitterMs = ms };
                 return true;
+            case "reset_at" when value is "start" or "body":
+                result = settings with { ResetBeforeResponse = value == "start" };
+                return true;
             case "health" when value is "ok" or "fail":
                 result = settings with { HealthFailing = value == "fail" };
                 return true;
@@ -809,11 +826,14 @@ internal sealed record FaultSettings
             case "latency" or "jitter":
                 error = $"bad {key} '{value}' (milliseconds, 0 to 600000)";
                 return false;
+            case "reset_at":
+                error = $"bad reset_at '{value}' (start or body)";
+                return false;
             case "health":
                 error = $"bad health '{value}' (ok or fail)";
                 return false;
             default:
-                error = $"unknown fault '{key}' (fail_rate, fail_status, latency, jitter, reset_rate, health)";
+                error = $"unknown fault '{key}' (fail_rate, fail_status, latency, jitter, reset_rate, reset_at, health)";
                 return false;
         }
     }
