@@ -89,6 +89,32 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Get_OneEndpointResetsBeforeAnyResponseByte_RetriedElsewhereWithoutClientErrors()
+    {
+        await using var mocks = await Upstreams.StartAsync([], ["--reset-rate", "1", "--reset-at", "start"], []);
+        await using var gateway = await FastGateProcess.StartAsync(Config(mocks, """
+            lb = "round_robin"
+
+            [cluster.mock.retry]
+            attempts = 2
+            on = ["reset"]
+            budget = "100%"
+            budget_min = 10
+            """));
+        using var client = Clients.Http11(gateway.BaseUri, timeout: TimeSpan.FromSeconds(10));
+
+        var results = await SendAsync(client, total: 300, workers: 4);
+
+        var resets = await mocks[1].ResetsAsync();
+        var retries = FastGateProcess.MetricSum(await gateway.MetricsAsync(), "fastgate_upstream_retries_total", "cluster=\"mock\"");
+        output.WriteLine($"{results.Count} requests, {resets} reset by b, retries_total {retries}");
+        Assert.All(results, r => Assert.Equal(200, r.Status));
+        // The failure did happen (b was tried and reset the connection): the retries hid it.
+        Assert.True(resets > 0, "b was never tried");
+        Assert.True(retries >= resets, $"{resets} resets but retries_total {retries}");
+    }
+
+    [Fact]
     public async Task Get_OneEndpointSlowWithPeakEwma_SlowEndpointGetsFarLessTraffic()
     {
         await using var mocks = await Upstreams.StartAsync([], ["--latency", "50"], []);

@@ -53,9 +53,14 @@ public sealed partial class MockUpstreamProcess
     }
 
     /// <summary>Requests the mock has received on any path but /healthz and its control path.</summary>
-    public async Task<long> RequestsAsync()
+    public Task<long> RequestsAsync() => StatAsync("requests");
+
+    /// <summary>Connections the mock has reset (<c>--reset-rate</c>, <c>/reset</c>).</summary>
+    public Task<long> ResetsAsync() => StatAsync("resets");
+
+    private async Task<long> StatAsync(string name)
     {
         var stats = await Control.GetStringAsync($"http://{Address}/__mock/stats");
-        return JsonDocument.Parse(stats).RootElement.GetProperty("requests").GetInt64();
+        return JsonDocument.Parse(stats).RootElement.GetProperty(name).GetInt64();
     }
 }
