@@ -46,8 +46,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
             per_try_timeout = "2s"
             """));
         using var client = Clients.Http11(gateway.BaseUri, timeout: TimeSpan.FromSeconds(10));
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var load = Load.Start(client, workers: 4, stop.Token);
+        await using var load = Load.Start(client, workers: 4);
         var victim = mocks[1];
         var endpoint = Labels(victim);
 
@@ -74,8 +73,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
         }
         var returnedAfter = restartedAt.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(1));
-        await stop.CancelAsync();
-        await load.Completion;
+        await load.StopAsync();
 
         output.WriteLine($"{load.Total} requests, {load.Failures.Count} failed; back in rotation {returnedAfter.TotalSeconds:0.0} s after restart; served by {load.Summary()}");
         foreach (var failure in load.Failures.Take(10))
@@ -222,8 +220,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
             expected_statuses = ["200-299"]
             """));
         using var client = Clients.Http11(gateway.BaseUri, timeout: TimeSpan.FromSeconds(10));
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var load = Load.Start(client, workers: 3, stop.Token);
+        await using var load = Load.Start(client, workers: 3);
         var sick = mocks[1];
         var endpoint = Labels(sick);
 
@@ -246,8 +243,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
         await WaitAsync(async () => await sick.RequestsAsync() > stood, "the endpoint to receive traffic again once its health passes");
         var returnedAfter = flipped.Elapsed;
         Assert.Equal(1, Sample(await gateway.MetricsAsync(), "fastgate_upstream_healthy", endpoint));
-        await stop.CancelAsync();
-        await load.Completion;
+        await load.StopAsync();
 
         output.WriteLine($"{load.Total} requests, {load.Failures.Count} failed; out after {leftAfter.TotalSeconds:0.0} s, back after {returnedAfter.TotalSeconds:0.0} s; served by {load.Summary()}");
         Assert.Empty(load.Failures);
@@ -331,25 +327,40 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
 
     /// <summary>
     /// GETs of / from a few loops until stopped: a non-200, a wrong body or a transport error is
-    /// a failure; the answers are counted per <c>x-upstream</c>.
+    /// a failure; the answers are counted per <c>x-upstream</c>. Disposing stops the loops, so a
+    /// test that fails half-way leaves none running into the next test.
     /// </summary>
-    private sealed class Load
+    private sealed class Load : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, long> _served = new();
         private readonly ConcurrentQueue<string> _failures = new();
+        private readonly CancellationTokenSource _stop = new();
+        private Task _loops = Task.CompletedTask;
         private long _ok;
 
-        public Task Completion { get; private set; } = Task.CompletedTask;
         public IReadOnlyCollection<string> Failures => _failures;
         public long Total => Interlocked.Read(ref _ok) + _failures.Count;
         public long Served(string name) => _served.GetValueOrDefault(name);
         public string Summary() => string.Join(", ", _served.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"));
 
-        public static Load Start(HttpClient client, int workers, CancellationToken stop)
+        public static Load Start(HttpClient client, int workers)
         {
             var load = new Load();
-            load.Completion = Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => load.LoopAsync(client, stop))));
+            var stop = load._stop.Token;
+            load._loops = Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => load.LoopAsync(client, stop))));
             return load;
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _loops;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            _stop.Dispose();
         }
 
         private async Task LoopAsync(HttpClient client, CancellationToken stop)
