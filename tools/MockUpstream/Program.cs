@@ -3,9 +3,11 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -63,7 +65,7 @@ public static class Program
         });
 
         var app = builder.Build();
-        var handler = new Handler(options.Name);
+        var handler = new Handler(options.Name, new Faults(options.Faults));
         app.Run(handler.HandleAsync);
 
         try
@@ -98,14 +100,24 @@ public static class Program
 internal sealed class Options
 {
     public const string Usage =
-        "usage: mock-upstream [--listen HOST:PORT]... [--name NAME]\n" +
-        "  --listen ADDR   address to listen on, e.g. 127.0.0.1:9001 or [::1]:9001 (repeatable;\n" +
-        "                  default 127.0.0.1:9001; host may be localhost, * or an IP)\n" +
-        "  --name NAME     value of the x-upstream response header (default: the listen address)";
+        "usage: mock-upstream [--listen HOST:PORT]... [--name NAME] [fault options]\n" +
+        "  --listen ADDR       address to listen on, e.g. 127.0.0.1:9001 or [::1]:9001 (repeatable;\n" +
+        "                      default 127.0.0.1:9001; host may be localhost, * or an IP)\n" +
+        "  --name NAME         value of the x-upstream response header (default: the listen address)\n" +
+        "faults (also settable at runtime: POST /__mock/faults?fail_rate=0.5&health=fail ...):\n" +
+        "  --fail-rate SHARE   share of requests answered with --fail-status (0.25 or 25%; default 0)\n" +
+        "  --fail-status CODE  status of an injected failure (500-599; default 503)\n" +
+        "  --latency MS        added to every request before it is answered (default 0)\n" +
+        "  --jitter MS         plus a random 0..MS on top of --latency (default 0)\n" +
+        "  --reset-rate SHARE  share of requests answered with a TCP reset (default 0)\n" +
+        "  --reset-at WHEN     body: the reset follows a head and part of the body (default);\n" +
+        "                      start: it comes before any byte of the response\n" +
+        "  --health-fail       /healthz answers 503 from the start";
 
     public List<IPEndPoint> Listen { get; } = [];
     public string? Name { get; private set; }
     public bool ShowHelp { get; private set; }
+    public FaultSettings Faults { get; private set; } = new();
 
     public static Options Parse(string[] args)
     {
@@ -122,6 +134,18 @@ internal sealed class Options
                     break;
                 case "--help" or "-h":
                     o.ShowHelp = true;
+                    break;
+                case "--health-fail":
+                    o.Faults = o.Faults with { HealthFailing = true };
+                    break;
+                case "--fail-rate" or "--fail-status" or "--latency" or "--jitter" or "--reset-rate" or "--reset-at":
+                    // The same keys as the runtime switch (/__mock/faults), spelled with underscores.
+                    var key = args[i][2..].Replace('-', '_');
+                    if (!FaultSettings.TryApply(o.Faults, key, Value(args, ref i), out var faults, out var error))
+                    {
+                        throw new ArgumentException(error);
+                    }
+                    o.Faults = faults;
                     break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'");
@@ -214,12 +238,17 @@ internal sealed class Handler
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    private static readonly byte[] Healthy = "healthy"u8.ToArray();
+    private static readonly byte[] Unhealthy = "unhealthy"u8.ToArray();
+
     private readonly StringValues _fixedName;
+    private readonly Faults _faults;
     private volatile FrozenDictionary<int, StringValues> _nameByPort = FrozenDictionary<int, StringValues>.Empty;
 
-    public Handler(string? name)
+    public Handler(string? name, Faults faults)
     {
         _fixedName = name is null ? StringValues.Empty : new StringValues(name);
+        _faults = faults;
     }
 
     /// <summary>
@@ -254,6 +283,31 @@ internal sealed class Handler
         response.Headers["x-upstream"] = UpstreamName(ctx);
 
         var path = ctx.Request.Path.Value ?? "/";
+        // The control paths and the health path are outside the fault injection and the
+        // request count, so a test can read and flip the state of a failing upstream.
+        if (path.StartsWith("/__mock/", StringComparison.Ordinal))
+        {
+            return ControlAsync(ctx, path);
+        }
+        if (path == "/healthz")
+        {
+            _faults.CountHealthCheck();
+            var failing = _faults.Settings.HealthFailing;
+            return WriteFixedAsync(ctx, failing ? 503 : 200, failing ? Unhealthy : Healthy, TextPlain);
+        }
+
+        _faults.CountRequest();
+        var settings = _faults.Settings;
+        if (settings.Active || path == "/reset")
+        {
+            return FaultedAsync(ctx, path, settings);
+        }
+        return DispatchAsync(ctx, path);
+    }
+
+    private Task DispatchAsync(HttpContext ctx, string path)
+    {
+        var response = ctx.Response;
         if (path == "/")
         {
             return WriteFixedAsync(ctx, 200, HelloWorld, TextPlain);
@@ -290,6 +344,137 @@ internal sealed class Handler
             default:
                 return WriteFixedAsync(ctx, 404, NotFound, TextPlain);
         }
+    }
+
+    /// <summary>
+    /// Added latency first (an upstream slow to answer anything), then a reset or an injected
+    /// status, each for its share of requests; what is left is served as usual.
+    /// </summary>
+    private async Task FaultedAsync(HttpContext ctx, string path, FaultSettings settings)
+    {
+        var delay = settings.LatencyMs + (settings.JitterMs > 0 ? Random.Shared.Next(settings.JitterMs + 1) : 0);
+        if (delay > 0)
+        {
+            try
+            {
+                await Task.Delay(delay, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        if (path == "/reset" || _faults.TakeReset(settings))
+        {
+            await ResetAsync(ctx, settings.ResetBeforeResponse);
+            return;
+        }
+        if (_faults.TakeFailure(settings))
+        {
+            var body = Encoding.ASCII.GetBytes("injected " + settings.FailStatus.ToString(CultureInfo.InvariantCulture));
+            await WriteFixedAsync(ctx, settings.FailStatus, body, TextPlain);
+            return;
+        }
+        await DispatchAsync(ctx, path);
+    }
+
+    /// <summary>
+    /// A response cut off by a crashing upstream: the head (Content-Length 1024) and the first
+    /// 100 body bytes, then an RST (SO_LINGER 0); or the RST alone, before any byte of a response
+    /// (the case a proxy may retry). Written on the socket itself, not through Kestrel, whose
+    /// output loop would send the bytes later than the reset and close with a FIN.
+    /// </summary>
+    private async Task ResetAsync(HttpContext ctx, bool beforeResponse)
+    {
+        var socket = ctx.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (socket is null)
+        {
+            ctx.Abort();
+            return;
+        }
+        if (beforeResponse)
+        {
+            Reset(ctx, socket);
+            return;
+        }
+        var head = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1024\r\n" +
+            $"x-upstream: {UpstreamName(ctx)}\r\n\r\n");
+        try
+        {
+            await socket.SendAsync(head, SocketFlags.None);
+            await socket.SendAsync(Pattern.AsMemory(0, 100), SocketFlags.None);
+        }
+        catch (SocketException)
+        {
+            // The client went first; the reset below is all that is left to do.
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        Reset(ctx, socket);
+    }
+
+    private void Reset(HttpContext ctx, Socket socket)
+    {
+        _faults.CountReset();
+        socket.LingerState = new LingerOption(true, 0);
+        socket.Close(0);
+        ctx.Abort();
+    }
+
+    /// <summary>
+    /// <c>GET /__mock/stats</c> reads the counters and the fault settings; <c>POST
+    /// /__mock/faults?key=value&amp;...</c> changes the settings named and answers the same.
+    /// </summary>
+    private Task ControlAsync(HttpContext ctx, string path)
+    {
+        var request = ctx.Request;
+        switch (path)
+        {
+            case "/__mock/stats" when HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method):
+                return WriteStatsAsync(ctx);
+            case "/__mock/faults" when HttpMethods.IsPost(request.Method):
+                var settings = _faults.Settings;
+                foreach (var (key, value) in request.Query)
+                {
+                    if (!FaultSettings.TryApply(settings, key, value.ToString(), out settings, out var error))
+                    {
+                        return WriteFixedAsync(ctx, 400, Encoding.UTF8.GetBytes(error), TextPlain);
+                    }
+                }
+                _faults.Settings = settings;
+                return WriteStatsAsync(ctx);
+            case "/__mock/stats" or "/__mock/faults":
+                return WriteFixedAsync(ctx, 405, "method not allowed"u8.ToArray(), TextPlain);
+            default:
+                return WriteFixedAsync(ctx, 404, NotFound, TextPlain);
+        }
+    }
+
+    private Task WriteStatsAsync(HttpContext ctx)
+    {
+        var output = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(output))
+        {
+            var settings = _faults.Settings;
+            json.WriteStartObject();
+            json.WriteString("name", UpstreamName(ctx).ToString());
+            json.WriteNumber("requests", _faults.Requests);
+            json.WriteNumber("failures", _faults.Failures);
+            json.WriteNumber("resets", _faults.Resets);
+            json.WriteNumber("health_checks", _faults.HealthChecks);
+            json.WriteNumber("fail_rate", settings.FailRate);
+            json.WriteNumber("fail_status", settings.FailStatus);
+            json.WriteNumber("latency_ms", settings.LatencyMs);
+            json.WriteNumber("jitter_ms", settings.JitterMs);
+            json.WriteNumber("reset_rate", settings.ResetRate);
+            json.WriteString("reset_at", settings.ResetBeforeResponse ? "start" : "body");
+            json.WriteString("health", settings.HealthFailing ? "fail" : "ok");
+            json.WriteEndObject();
+        }
+        return WriteFixedAsync(ctx, 200, output.WrittenSpan.ToArray(), Json);
     }
 
     private StringValues UpstreamName(HttpContext ctx)
@@ -584,5 +769,142 @@ internal sealed class Handler
                 span[i] = (char)('a' + i % 26);
             }
         });
+    }
+}
+
+/// <summary>
+/// The failure modes in force: an immutable snapshot, replaced whole by the control path so a
+/// request never sees half of a change.
+/// </summary>
+internal sealed record FaultSettings
+{
+    public double FailRate { get; init; }
+    public int FailStatus { get; init; } = 503;
+    public int LatencyMs { get; init; }
+    public int JitterMs { get; init; }
+    public double ResetRate { get; init; }
+    public bool ResetBeforeResponse { get; init; }
+    public bool HealthFailing { get; init; }
+
+    /// <summary>Whether a request has to go through the fault path at all.</summary>
+    public bool Active => FailRate > 0 || LatencyMs > 0 || JitterMs > 0 || ResetRate > 0;
+
+    /// <summary>One setting by its control-path name (the command-line option without "--", '-' as '_').</summary>
+    public static bool TryApply(FaultSettings settings, string key, string value, out FaultSettings result, out string error)
+    {
+        result = settings;
+        error = "";
+        switch (key)
+        {
+            case "fail_rate" when TryParseShare(value, out var share):
+                result = settings with { FailRate = share };
+                return true;
+            case "reset_rate" when TryParseShare(value, out var share):
+                result = settings with { ResetRate = share };
+                return true;
+            case "fail_status" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var status) && status is >= 500 and <= 599:
+                result = settings with { FailStatus = status };
+                return true;
+            case "latency" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 600_000:
+                result = settings with { LatencyMs = ms };
+                return true;
+            case "jitter" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= 600_000:
+                result = settings with { JitterMs = ms };
+                return true;
+            case "reset_at" when value is "start" or "body":
+                result = settings with { ResetBeforeResponse = value == "start" };
+                return true;
+            case "health" when value is "ok" or "fail":
+                result = settings with { HealthFailing = value == "fail" };
+                return true;
+            case "fail_rate" or "reset_rate":
+                error = $"bad {key} '{value}' (a share: 0 to 1, or 0% to 100%)";
+                return false;
+            case "fail_status":
+                error = $"bad fail_status '{value}' (500 to 599)";
+                return false;
+            case "latency" or "jitter":
+                error = $"bad {key} '{value}' (milliseconds, 0 to 600000)";
+                return false;
+            case "reset_at":
+                error = $"bad reset_at '{value}' (start or body)";
+                return false;
+            case "health":
+                error = $"bad health '{value}' (ok or fail)";
+                return false;
+            default:
+                error = $"unknown fault '{key}' (fail_rate, fail_status, latency, jitter, reset_rate, reset_at, health)";
+                return false;
+        }
+    }
+
+    private static bool TryParseShare(string text, out double share)
+    {
+        var percent = text.EndsWith('%');
+        var ok = double.TryParse(percent ? text[..^1] : text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out share);
+        if (percent)
+        {
+            share /= 100;
+        }
+        return ok && share is >= 0 and <= 1;
+    }
+}
+
+/// <summary>
+/// The fault settings and the counters a test reads back through /__mock/stats. Shares are
+/// taken by counting, not by chance: with a share of 0.25 exactly every fourth request fails,
+/// so a test that injects failures still knows how many it will see.
+/// </summary>
+internal sealed class Faults(FaultSettings initial)
+{
+    private FaultSettings _settings = initial;
+    private long _requests;
+    private long _failures;
+    private long _resets;
+    private long _healthChecks;
+    private long _failSequence;
+    private long _resetSequence;
+
+    public FaultSettings Settings
+    {
+        get => Volatile.Read(ref _settings);
+        set => Volatile.Write(ref _settings, value);
+    }
+
+    /// <summary>Requests on any path but /healthz and /__mock/*, counted on arrival (before any fault).</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+    public long Failures => Interlocked.Read(ref _failures);
+    public long Resets => Interlocked.Read(ref _resets);
+    public long HealthChecks => Interlocked.Read(ref _healthChecks);
+
+    public void CountRequest() => Interlocked.Increment(ref _requests);
+    public void CountHealthCheck() => Interlocked.Increment(ref _healthChecks);
+    public void CountReset() => Interlocked.Increment(ref _resets);
+
+    public bool TakeReset(FaultSettings settings) => Take(ref _resetSequence, settings.ResetRate);
+
+    public bool TakeFailure(FaultSettings settings)
+    {
+        if (!Take(ref _failSequence, settings.FailRate))
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _failures);
+        return true;
+    }
+
+    // Request n is taken when floor(n × share) steps up: exactly `share` of every run of requests.
+    private static bool Take(ref long sequence, double share)
+    {
+        if (share <= 0)
+        {
+            return false;
+        }
+        if (share >= 1)
+        {
+            return true;
+        }
+        var n = Interlocked.Increment(ref sequence);
+        return Math.Floor(n * share) > Math.Floor((n - 1) * share);
     }
 }
