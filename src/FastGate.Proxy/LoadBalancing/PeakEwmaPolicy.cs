@@ -7,18 +7,16 @@ namespace FastGate.Proxy.LoadBalancing;
 /// at random, the one with the lower latency estimate × (requests in flight + 1) ÷ weight wins.
 /// The estimate (<see cref="LatencyEwma"/>) reacts at once to a slowdown and forgets it over
 /// about ten seconds, so a slow endpoint sheds load before its queue builds, which counting
-/// requests alone notices only once they pile up.
+/// requests alone notices only once they pile up. Estimates decay toward zero while unsampled,
+/// all at the same rate, so two compare without reading the clock (<see cref="LatencyEwma.RatioTo"/>).
 /// An endpoint with no sample yet costs nothing while it has nothing in flight and a penalty
 /// once it has (as Finagle does): it gets a probe at once, then waits for the probe's answer.
 /// </summary>
 /// <param name="random">Draws the two choices.</param>
-/// <param name="time">The clock the estimates decay by, in Stopwatch ticks (the system clock unless a test sets one).</param>
-public sealed class PeakEwmaPolicy(Random random, TimeProvider? time = null) : ILoadBalancingPolicy
+public sealed class PeakEwmaPolicy(Random random) : ILoadBalancingPolicy
 {
-    /// <summary>Seconds; larger than any real estimate × load, so an unmeasured busy endpoint loses to any measured one.</summary>
-    private const double Penalty = 1e9;
-
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    /// <summary>Above any measured endpoint's cost in <see cref="Unmeasured"/>, which ranks the measured ones as 1.</summary>
+    private const double Penalty = 2;
 
     public int Pick(ReadOnlySpan<EndpointState> endpoints, ulong hash)
     {
@@ -32,18 +30,23 @@ public sealed class PeakEwmaPolicy(Random random, TimeProvider? time = null) : I
         {
             b++;
         }
-        var now = _time.GetTimestamp();
-        return Cost(endpoints[b], now) < Cost(endpoints[a], now) ? b : a;
+        return Cheaper(endpoints[b], endpoints[a]) ? b : a;
     }
 
-    internal static double Cost(EndpointState endpoint, long now)
+    /// <summary>True when <paramref name="x"/> costs less than <paramref name="y"/>.</summary>
+    internal static bool Cheaper(EndpointState x, EndpointState y)
     {
-        var inFlight = endpoint.ActiveRequests;
-        var latency = endpoint.Latency;
-        if (!latency.HasSample)
+        var (lx, ly) = (x.Latency, y.Latency);
+        var (nx, ny) = (x.ActiveRequests, y.ActiveRequests);
+        if (!lx.HasSample || !ly.HasSample)
         {
-            return inFlight == 0 ? 0 : (Penalty + inFlight) / endpoint.Model.Weight;
+            return Unmeasured(lx, nx) < Unmeasured(ly, ny);
         }
-        return latency.Estimate(now) * (inFlight + 1) / endpoint.Model.Weight;
+        // cost(x) / cost(y) < 1, without a division by a count or weight.
+        return lx.RatioTo(ly) * (nx + 1) * y.Model.Weight < (double)(ny + 1) * x.Model.Weight;
     }
+
+    /// <summary>A rank when either endpoint has no sample: a probe's chance first, measured ones next, a probe in flight last.</summary>
+    private static double Unmeasured(LatencyEwma latency, long inFlight) =>
+        latency.HasSample ? 1 : inFlight == 0 ? 0 : Penalty + inFlight;
 }

@@ -86,6 +86,20 @@ public sealed class LatencyEwma
         return Value(packed) * Math.Exp(-Elapsed(packed, Stamp(now)) / _decayMilliseconds);
     }
 
+    /// <summary>
+    /// This estimate over <paramref name="other"/>'s, both decayed to the same moment; both must
+    /// have a sample. They decay at the same rate, so the ratio depends only on their values and
+    /// on how far apart their last samples were: comparing two endpoints needs no clock.
+    /// </summary>
+    public double RatioTo(LatencyEwma other)
+    {
+        var mine = Volatile.Read(ref _packed);
+        var theirs = Volatile.Read(ref other._packed);
+        // Milliseconds my last sample came after theirs; signed, so the wrap of the stamps cancels.
+        var later = (double)(int)((uint)mine - (uint)theirs);
+        return Value(mine) / Value(theirs) * Math.Exp(later / _decayMilliseconds);
+    }
+
     private static uint Stamp(long now) => (uint)(now / TicksPerMillisecond);
 
     /// <summary>Milliseconds from the word's stamp to <paramref name="stamp"/>; unsigned subtraction survives the wrap.</summary>

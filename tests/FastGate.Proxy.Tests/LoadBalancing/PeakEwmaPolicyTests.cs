@@ -20,16 +20,14 @@ public sealed class PeakEwmaPolicyTests
     /// Sends a request a millisecond for <paramref name="seconds"/> simulated seconds; endpoint i
     /// answers after <paramref name="latencyMs"/>[i]. Returns each endpoint's share of the requests.
     /// </summary>
-    private static double[] Simulate(ILoadBalancingPolicy policy, ManualClock clock, EndpointState[] endpoints, int[] latencyMs, int seconds = 20)
+    private static double[] Simulate(ILoadBalancingPolicy policy, EndpointState[] endpoints, int[] latencyMs, int seconds = 20)
     {
         var counts = new int[endpoints.Length];
         var inFlight = new List<(long Done, int Index, long Latency)>();
-        var start = clock.Now;
         var steps = seconds * 1000;
         for (var step = 0; step < steps; step++)
         {
-            var now = start + step * Stopwatch.Frequency / 1000;
-            clock.Now = now;
+            var now = UpstreamTestKit.At(step / 1000.0);
             for (var i = inFlight.Count - 1; i >= 0; i--)
             {
                 var (done, index, latency) = inFlight[i];
@@ -52,10 +50,9 @@ public sealed class PeakEwmaPolicyTests
     [Fact]
     public void Pick_OneOfThreeSlow_SlowEndpointGetsMuchLessTraffic()
     {
-        var clock = new ManualClock(UpstreamTestKit.At(0));
         var endpoints = Endpoints(1, 1, 1);
 
-        var shares = Simulate(new PeakEwmaPolicy(new Random(7), clock), clock, endpoints, [10, 10, 100]);
+        var shares = Simulate(new PeakEwmaPolicy(new Random(7)), endpoints, [10, 10, 100]);
 
         Assert.True(shares[2] < 0.1, string.Join(", ", shares));
         Assert.True(shares[0] > 0.4 && shares[1] > 0.4, string.Join(", ", shares));
@@ -64,10 +61,9 @@ public sealed class PeakEwmaPolicyTests
     [Fact]
     public void Pick_SameLatencyAndLoad_EndpointsShareEvenly()
     {
-        var clock = new ManualClock(UpstreamTestKit.At(0));
         var endpoints = Endpoints(1, 1, 1);
 
-        var shares = Simulate(new PeakEwmaPolicy(new Random(7), clock), clock, endpoints, [10, 10, 10]);
+        var shares = Simulate(new PeakEwmaPolicy(new Random(7)), endpoints, [10, 10, 10]);
 
         Assert.All(shares, share => Assert.InRange(share, 0.28, 0.39));
     }
@@ -75,10 +71,9 @@ public sealed class PeakEwmaPolicyTests
     [Fact]
     public void Pick_Weights_HeavierEndpointTakesMore()
     {
-        var clock = new ManualClock(UpstreamTestKit.At(0));
         var endpoints = Endpoints(3, 1);
 
-        var shares = Simulate(new PeakEwmaPolicy(new Random(7), clock), clock, endpoints, [10, 10]);
+        var shares = Simulate(new PeakEwmaPolicy(new Random(7)), endpoints, [10, 10]);
 
         Assert.True(shares[0] > 0.6, string.Join(", ", shares));
     }
@@ -86,27 +81,36 @@ public sealed class PeakEwmaPolicyTests
     [Fact]
     public void Pick_SlowEndpointNoLongerPicked_IsTriedAgainAsItsEstimateDecays()
     {
-        var clock = new ManualClock(UpstreamTestKit.At(0));
         var endpoints = Endpoints(1, 1);
-        endpoints[0].OnResponse(200, Stopwatch.Frequency, clock.Now);
-        endpoints[1].OnResponse(200, Stopwatch.Frequency / 100, clock.Now);
-        var policy = new PeakEwmaPolicy(new Random(7), clock);
+        endpoints[0].OnResponse(200, Stopwatch.Frequency, UpstreamTestKit.At(0));
+        endpoints[1].OnResponse(200, Stopwatch.Frequency / 100, UpstreamTestKit.At(0));
+        var policy = new PeakEwmaPolicy(new Random(7));
         Assert.Equal(1, policy.Pick(endpoints, 0));
 
-        // A minute later the slow one's estimate (1 s) has decayed below the fast one's (10 ms, also decayed, but sampled later).
-        endpoints[1].OnResponse(200, Stopwatch.Frequency / 100, clock.Now + 55 * Stopwatch.Frequency);
-        clock.Now += 60 * Stopwatch.Frequency;
+        // The fast one is still answering in 10 ms 55 s later; the slow one's 1 s, unsampled
+        // since, has decayed by e^-5.5 to about 4 ms, so it is tried again.
+        endpoints[1].OnResponse(200, Stopwatch.Frequency / 100, UpstreamTestKit.At(55));
 
         Assert.Equal(0, policy.Pick(endpoints, 0));
     }
 
     [Fact]
+    public void Pick_SameLatency_FewerInFlightWins()
+    {
+        var endpoints = Endpoints(1, 1);
+        endpoints[0].OnResponse(200, Stopwatch.Frequency / 100, UpstreamTestKit.At(0));
+        endpoints[1].OnResponse(200, Stopwatch.Frequency / 100, UpstreamTestKit.At(0));
+        endpoints[0].OnRequestStart();
+
+        Assert.Equal(1, new PeakEwmaPolicy(new Random(7)).Pick(endpoints, 0));
+    }
+
+    [Fact]
     public void Pick_NoSampleYet_ProbedOnceThenWaitsForTheAnswer()
     {
-        var clock = new ManualClock(UpstreamTestKit.At(0));
         var endpoints = Endpoints(1, 1);
-        endpoints[0].OnResponse(200, Stopwatch.Frequency / 100, clock.Now);
-        var policy = new PeakEwmaPolicy(new Random(7), clock);
+        endpoints[0].OnResponse(200, Stopwatch.Frequency / 100, UpstreamTestKit.At(0));
+        var policy = new PeakEwmaPolicy(new Random(7));
 
         Assert.Equal(1, policy.Pick(endpoints, 0));
         endpoints[1].OnRequestStart();

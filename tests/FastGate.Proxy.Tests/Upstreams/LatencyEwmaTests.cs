@@ -92,6 +92,18 @@ public sealed class LatencyEwmaTests
     }
 
     [Fact]
+    public void RatioTo_EqualsTheRatioOfTheEstimatesAtAnyMoment()
+    {
+        var (a, b) = (new LatencyEwma(), new LatencyEwma());
+        a.Observe(Ticks(0.050), At(0));
+        b.Observe(Ticks(0.020), At(7));
+
+        Assert.Equal(a.Estimate(At(30)) / b.Estimate(At(30)), a.RatioTo(b), Tolerance);
+        Assert.Equal(a.Estimate(At(8)) / b.Estimate(At(8)), a.RatioTo(b), Tolerance);
+        Assert.Equal(b.Estimate(At(8)) / a.Estimate(At(8)), b.RatioTo(a), Tolerance);
+    }
+
+    [Fact]
     public void OnResponse_5xx_DoesNotMakeTheEndpointLookFaster()
     {
         var endpoint = Cluster(Model(2)).Endpoints[0];
