@@ -8,8 +8,8 @@ namespace FastGate.Proxy.Upstreams;
 /// connection, open connections, retries in flight, endpoints out of rotation, and the counters
 /// behind the circuit and retry metrics. Kept by name in <see cref="EndpointRegistry"/>, so a
 /// reload keeps it for a cluster that stays. Thread-safe: every counter is an atomic, and the
-/// caps count first and check after, so a refusal under contention may be early by a request but
-/// a cap is never exceeded.
+/// caps count first and check after, so under contention a refusal may come a request early but
+/// what they count never passes the cap.
 /// </summary>
 public sealed class ClusterState
 {
