@@ -14,6 +14,7 @@ public static class LoadBalancingPolicies
             LoadBalancingAlgorithm.WeightedRoundRobin => new WeightedRoundRobinPolicy(addresses.Length),
             LoadBalancingAlgorithm.LeastRequest => new LeastRequestPolicy(),
             LoadBalancingAlgorithm.P2c => new PowerOfTwoChoicesPolicy(random ?? Random.Shared),
+            LoadBalancingAlgorithm.PeakEwma => new PeakEwmaPolicy(random ?? Random.Shared),
             LoadBalancingAlgorithm.Random => new RandomPolicy(random ?? Random.Shared),
             LoadBalancingAlgorithm.RingHash => new RingHashPolicy(addresses, weights),
             LoadBalancingAlgorithm.Maglev => new MaglevPolicy(addresses, weights),

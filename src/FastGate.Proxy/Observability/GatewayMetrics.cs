@@ -57,7 +57,9 @@ public sealed class GatewayMetrics
 
     public void Reloaded(bool success) => Interlocked.Increment(ref success ? ref _reloadSuccess : ref _reloadFailure);
 
-    public string Render(IEnumerable<EndpointState> endpoints, AccessLog? accessLog = null)
+    /// <param name="endpoints">The live endpoints, for the per-endpoint series.</param>
+    /// <param name="clusters">The live clusters' states, for the retry, circuit and panic series; null takes those of <paramref name="endpoints"/>.</param>
+    public string Render(IEnumerable<EndpointState> endpoints, IEnumerable<ClusterState>? clusters = null, AccessLog? accessLog = null)
     {
         var text = new StringBuilder(4096);
         text.Append("# HELP fastgate_requests_total Requests answered, by route and status class.\n# TYPE fastgate_requests_total counter\n");
@@ -99,6 +101,7 @@ public sealed class GatewayMetrics
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"open\"} ").Append(address.Sum(e => e.OpenConnections)).Append('\n');
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"idle\"} ").Append(address.Sum(e => e.IdleConnections)).Append('\n');
         }
+        UpstreamHealthMetrics.WriteTo(text, endpoints, clusters ?? endpoints.Select(e => e.Cluster).Distinct());
         return text.ToString();
     }
 

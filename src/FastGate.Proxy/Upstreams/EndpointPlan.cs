@@ -11,7 +11,7 @@ public sealed class EndpointPlan
 {
     internal Dictionary<(string Cluster, string Address), EndpointState> States { get; } = new();
 
-    internal Dictionary<string, (ClusterState State, ClusterModel Model)> ClusterStates { get; } = new(StringComparer.Ordinal);
+    internal Dictionary<string, (ClusterState State, ClusterModel Model, EndpointState[] Endpoints)> ClusterStates { get; } = new(StringComparer.Ordinal);
 
     internal List<(EndpointState State, EndpointModel Model, int MaxIdle, TimeSpan IdleTimeout)> Settings { get; } = [];
 }

@@ -8,7 +8,9 @@ namespace FastGate.Proxy.Upstreams;
 /// its cluster keeps its pool and counters; endpoints that left are retired after the swap. The key
 /// holds the cluster because weight and pool limits are cluster settings: two clusters naming one
 /// address each get their own state, the way nginx gives each upstream block its own keepalive
-/// cache, so neither takes the other's limits. Used only by the reload path, under its lock.
+/// cache, so neither takes the other's limits. Health, ejections and latency estimates live in
+/// those states too, so they survive a reload as the pools do. Used only by the reload path,
+/// under its lock.
 /// </summary>
 public sealed class EndpointRegistry
 {
@@ -38,7 +40,6 @@ public sealed class EndpointRegistry
             {
                 clusterState = new ClusterState(name) { Model = clusterModel };
             }
-            plan.ClusterStates[name] = (clusterState, clusterModel);
             var endpoints = new EndpointState[clusterModel.Endpoints.Count];
             for (var i = 0; i < endpoints.Length; i++)
             {
@@ -55,6 +56,7 @@ public sealed class EndpointRegistry
                 plan.Settings.Add((state, endpointModel, clusterModel.MaxIdleConnections, clusterModel.IdleTimeout));
                 endpoints[i] = state;
             }
+            plan.ClusterStates[name] = (clusterState, clusterModel, endpoints);
             clusters[name] = new Cluster(clusterModel, endpoints, LoadBalancing.LoadBalancingPolicies.Create(clusterModel), clusterState);
         }
         return clusters;
@@ -77,9 +79,12 @@ public sealed class EndpointRegistry
         }
         _states = plan.States;
         var clusterStates = new Dictionary<string, ClusterState>(StringComparer.Ordinal);
-        foreach (var (name, (state, model)) in plan.ClusterStates)
+        foreach (var (name, (state, model, endpoints)) in plan.ClusterStates)
         {
+            // A changed model (thresholds, caps, budget) applies from here to the state that
+            // stays, and with it to its endpoints' ejections, checks and slow start.
             state.Model = model;
+            state.SetEndpoints(endpoints);
             clusterStates[name] = state;
         }
         _clusterStates = clusterStates;

@@ -12,8 +12,10 @@ namespace FastGate.Proxy.Upstreams;
 /// Thread-safe: the idle pool is behind a lock, counters are atomics. The idle pool has one lane
 /// per event loop (and one for connections off the loops): a connection is only ever reused on
 /// the loop that opened it, so an exchange's client and upstream sides share a thread.
+/// Health, ejection and slow start are in EndpointState.Health.cs; the latency estimate for
+/// peak-EWMA balancing is <see cref="Latency"/>. All of it lives here so that it survives reloads.
 /// </summary>
-public sealed class EndpointState
+public sealed partial class EndpointState
 {
     private readonly object _lock = new();
     private UpstreamConnection[][] _idle = [new UpstreamConnection[8]];
@@ -55,33 +57,22 @@ public sealed class EndpointState
     public byte[] HostHeaderUtf8 { get; private set; } = [];
 
     /// <summary>Requests in flight to this endpoint (for least-request balancing and metrics).</summary>
-    public long ActiveRequests => Interlocked.Read(ref _activeRequests);
+    public long ActiveRequests => Volatile.Read(ref _activeRequests);
 
     public int OpenConnections => Volatile.Read(ref _open);
 
-    /// <summary>The cluster's shared counters (circuit caps, retry budget); set when the endpoint is built.</summary>
-    public ClusterState Cluster { get; internal set; } = null!;
+    /// <summary>
+    /// The cluster's shared counters (circuit caps, retry budget, endpoints out of rotation) and
+    /// its model in force; set when the endpoint is built. An endpoint built on its own (tests,
+    /// benchmarks) gets a cluster of its own with the default settings.
+    /// </summary>
+    public ClusterState Cluster { get; internal set; } = new("");
+
+    /// <summary>The response latency estimate, for peak-EWMA balancing and metrics.</summary>
+    public LatencyEwma Latency { get; } = new();
 
     /// <summary>Where new connections go (the resolved addresses of a host name).</summary>
     public EndpointAddresses Addresses { get; internal set; } = null!;
-
-    /// <summary>
-    /// True when the endpoint may take new requests: not ejected by passive health, not marked
-    /// down by active checks. The cluster decides about panic; this is the endpoint's own view.
-    /// </summary>
-    public bool IsAvailable(long now) => true;
-
-    /// <summary>An upstream response head arrived after <paramref name="latencyTicks"/> (Stopwatch ticks since the request was sent).</summary>
-    public void OnResponse(int status, long latencyTicks) { }
-
-    /// <summary>A connect to the endpoint failed (refused, timed out, unresolvable).</summary>
-    public void OnConnectFailure() { }
-
-    /// <summary>The connection failed or timed out before a response head came.</summary>
-    public void OnFailure() { }
-
-    /// <summary>An active check's result.</summary>
-    public void OnHealthCheck(bool passed) { }
 
     public int IdleConnections
     {
@@ -112,7 +103,11 @@ public sealed class EndpointState
 
     public void OnRequestEnd() => Interlocked.Decrement(ref _activeRequests);
 
-    internal void OnConnectionClosed() => Interlocked.Decrement(ref _open);
+    internal void OnConnectionClosed()
+    {
+        Interlocked.Decrement(ref _open);
+        Cluster.ConnectionClosed();
+    }
 
     /// <summary>The caller's lane: its loop's index + 1, or 0 off the loops.</summary>
     private static int CurrentLane => EventLoop.Current is { } loop ? loop.Index + 1 : 0;
@@ -178,6 +173,7 @@ public sealed class EndpointState
         var target = Addresses.Next();
         var transport = await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
         Interlocked.Increment(ref _open);
+        Cluster.ConnectionOpened();
         return new UpstreamConnection(transport, this, target);
     }
 
@@ -218,6 +214,7 @@ public sealed class EndpointState
     /// <summary>The endpoint left the config: close its idle connections and pool nothing more.</summary>
     public void Retire()
     {
+        RetireHealth();
         var closing = new List<UpstreamConnection>();
         lock (_lock)
         {
