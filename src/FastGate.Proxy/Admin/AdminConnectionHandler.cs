@@ -120,7 +120,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
         switch (path)
         {
             case "/metrics" when head.Method is RequestMethod.Get or RequestMethod.Head:
-                return (200, "text/plain; version=0.0.4; charset=utf-8", _gateway.Metrics.Render(_gateway.Endpoints, _gateway.Endpoints.Select(e => e.Cluster).Distinct(), _gateway.AccessLog));
+                return (200, "text/plain; version=0.0.4; charset=utf-8", _gateway.Metrics.Render(_gateway.Endpoints, _gateway.Clusters, _gateway.AccessLog));
             case "/healthz" when head.Method is RequestMethod.Get or RequestMethod.Head:
                 return _gateway.Draining ? (503, "text/plain", "draining\n") : (200, "text/plain", "ok\n");
             case "/config" when head.Method is RequestMethod.Get or RequestMethod.Head:

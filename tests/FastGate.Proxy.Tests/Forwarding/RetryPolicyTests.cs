@@ -15,13 +15,6 @@ public class RetryPolicyTests
     private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     private const string Unavailable = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy";
 
-    /// <summary>
-    /// For tests of effects the upstream state owns: circuit and budget counts (ClusterState),
-    /// passive ejection (EndpointState) and the pick's avoid (Cluster.Pick), stubs on this branch
-    /// that refuse nothing and eject nothing.
-    /// </summary>
-    internal const string NeedsUpstreams = "needs ClusterState/EndpointState/Cluster.Pick of branch res-upstreams (stubs here); remove the Skip once merged";
-
     private static TestGateway Gateway(RetryModel retry, params InMemoryOrigin[] origins) => Gateway(retry, null, origins);
 
     private static TestGateway Gateway(RetryModel retry, Func<RouteModel, IReadOnlyList<Stage>>? stages, params InMemoryOrigin[] origins) =>
@@ -181,7 +174,7 @@ public class RetryPolicyTests
         Assert.All(origins, o => Assert.Single(o.Requests));
     }
 
-    [Fact(Skip = NeedsUpstreams)]
+    [Fact]
     public async Task Get_RetriedUnderAHashPolicy_StillGoesToAnotherEndpoint()
     {
         // A hash policy picks the same endpoint for the same client every time: only the pick's
@@ -199,7 +192,7 @@ public class RetryPolicyTests
         Assert.All(origins, o => Assert.Single(o.Requests));
     }
 
-    [Fact(Skip = NeedsUpstreams)]
+    [Fact]
     public async Task Get_RetryBudgetSpent_ClientGetsTheOriginalAnswer()
     {
         var origins = Origins(2);
