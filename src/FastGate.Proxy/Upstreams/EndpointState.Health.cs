@@ -104,8 +104,11 @@ public sealed partial class EndpointState
     /// unhealthy_threshold failures in a row take it down. An endpoint starts up (as if it had
     /// passed), so a start or a reload never black-holes a cluster while the first checks run;
     /// a dead endpoint is found by its first failed checks, and by passive health meanwhile.
-    /// Active and passive health are separate: a passing check does not end an ejection, since an
-    /// endpoint can answer its health path and still fail real requests.
+    /// Active and passive health are separate verdicts: a passing check alone does not end an
+    /// ejection, since an endpoint can answer its health path and still fail real requests. But
+    /// when the checks themselves had taken the endpoint down and now bring it back, the ejection
+    /// made while it was down is about the same outage and ends with it (a restarted endpoint
+    /// returns after healthy_threshold checks, not after its back-off).
     /// </summary>
     public void OnHealthCheck(bool passed, long now)
     {
@@ -116,6 +119,7 @@ public sealed partial class EndpointState
             if (Interlocked.Increment(ref _checkPasses) >= (health?.HealthyThreshold ?? 1)
                 && Interlocked.CompareExchange(ref _down, 0, 1) == 1)
             {
+                EndEjection(now);
                 Cluster.MarkedUp();
                 StartSlowStart(now, now);
             }
@@ -206,6 +210,17 @@ public sealed partial class EndpointState
         _ejectionsInRow = inRow;
         _lastEjectionEnd = until;
         Interlocked.Increment(ref _ejections);
+    }
+
+    /// <summary>Ends the current ejection before its time.</summary>
+    private void EndEjection(long now)
+    {
+        var until = Volatile.Read(ref _ejectedUntil);
+        if (until > 0 && Interlocked.CompareExchange(ref _ejectedUntil, 0, until) == until)
+        {
+            _lastEjectionEnd = now;
+            Cluster.EjectionEnded();
+        }
     }
 
     private void StartSlowStart(long at, long now)

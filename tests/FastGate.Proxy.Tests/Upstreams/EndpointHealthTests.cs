@@ -186,6 +186,26 @@ public sealed class EndpointHealthTests
     }
 
     [Fact]
+    public void OnHealthCheck_BringingBackAnEndpointItTookDown_EndsItsEjection()
+    {
+        var cluster = Four(health: new HealthCheckModel { HealthyThreshold = 2, UnhealthyThreshold = 2 });
+        var endpoint = cluster.Endpoints[0];
+        // Killed: requests fail and eject it, and the checks take it down.
+        Fail(endpoint, 3, At(0));
+        endpoint.OnHealthCheck(false, At(0.5));
+        endpoint.OnHealthCheck(false, At(1));
+        Assert.True(endpoint.IsDown);
+
+        // Restarted: the checks pass healthy_threshold times, well before the 10 s back-off ends.
+        endpoint.OnHealthCheck(true, At(2));
+        Assert.False(endpoint.IsAvailable(At(2)));
+        endpoint.OnHealthCheck(true, At(3));
+
+        Assert.True(endpoint.IsAvailable(At(3)));
+        Assert.Equal(0, cluster.State.EjectedEndpoints);
+    }
+
+    [Fact]
     public void Retire_EjectedAndDown_NoLongerCountsInItsCluster()
     {
         var cluster = Four(health: new HealthCheckModel { UnhealthyThreshold = 1 });
