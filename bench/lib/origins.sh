@@ -17,6 +17,8 @@ origin_start() {
     open_file_cache max=16;
     server {
         listen 127.0.0.1:$port backlog=4096;
+        listen 127.0.0.2:$port backlog=4096;
+        listen 127.0.0.3:$port backlog=4096;
         root $dir/www;
         location = / {
             default_type text/plain;

@@ -1,9 +1,14 @@
 # FastGate: published as ./run.sh build does (NativeAOT, else ReadyToRun), started with the
 # systemd unit's environment;
 # `workers` = the workers count. FASTGATE_TRANSPORT, when set, becomes `transport = "..."`
-# (to compare transports); unset, FastGate's default transport is measured.
+# (to compare transports); unset, FastGate's default transport is measured. FASTGATE_LB, when
+# set, becomes the cluster's `lb`; FASTGATE_ENDPOINTS=N (1 to 3) makes the cluster N endpoints
+# that are all the origin (127.0.0.1, .2, .3 on its port; the nginx origin listens on each),
+# so balancing policies can be compared where they have a choice to make.
 FASTGATE_BIN=${FASTGATE_BIN:-}
 FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
+FASTGATE_LB=${FASTGATE_LB:-}
+FASTGATE_ENDPOINTS=${FASTGATE_ENDPOINTS:-1}
 peer_fastgate_label() { echo "FastGate"; }
 # A ReadyToRun build (fastgate.dll beside the binary) is JIT-compiled and gets the long warm-up.
 peer_fastgate_jit() {
@@ -25,12 +30,15 @@ peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
     local w="workers = 1, taskset to 1 core"
     [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
-    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
+    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
 }
 
 peer_fastgate_start() {
-    local port=$1 origin=$2 dir=$3 top="workers = $PEER_WORKERS"
+    local port=$1 origin=$2 dir=$3 top="workers = $PEER_WORKERS" endpoints="\"$2\"" lb="" n
     [[ -z "$FASTGATE_TRANSPORT" ]] || top+=$'\n'"transport = \"$FASTGATE_TRANSPORT\""
+    [[ $FASTGATE_ENDPOINTS =~ ^[123]$ ]] || die "FASTGATE_ENDPOINTS must be 1, 2 or 3"
+    for ((n = 2; n <= FASTGATE_ENDPOINTS; n++)); do endpoints+=", \"127.0.0.$n:${origin##*:}\""; done
+    [[ -z "$FASTGATE_LB" ]] || lb="lb = \"$FASTGATE_LB\""
     mkdir -p "$dir"
     cat >"$dir/fastgate.toml" <<EOC
 $top
@@ -67,8 +75,9 @@ auth = ["api_key"]
 rate_limit = { requests = 100000000, per = "1s", key = "consumer" }
 
 [cluster.origin]
-endpoints = ["$origin"]
+endpoints = [$endpoints]
 max_idle_connections = 1024
+$lb
 EOC
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }

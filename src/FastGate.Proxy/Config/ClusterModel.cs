@@ -5,7 +5,8 @@ public sealed record ClusterModel
 {
     public required string Name { get; init; }
     public required IReadOnlyList<EndpointModel> Endpoints { get; init; }
-    public LoadBalancingAlgorithm LoadBalancing { get; init; } = LoadBalancingAlgorithm.RoundRobin;
+    /// <summary>Peak EWMA by default: on the harness it is no slower than round robin, and it steers away from a slow endpoint.</summary>
+    public LoadBalancingAlgorithm LoadBalancing { get; init; } = LoadBalancingAlgorithm.PeakEwma;
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Idle upstream connections kept per endpoint.</summary>
     public int MaxIdleConnections { get; init; } = 64;

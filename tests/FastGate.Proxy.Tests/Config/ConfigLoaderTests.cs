@@ -169,7 +169,7 @@ public class ConfigLoaderTests
         Assert.Equal("localhost:9003", backend.Endpoints[2].HostHeader);
         var postgres = model.Clusters["postgres"];
         Assert.Equal(new DnsEndPoint("db.internal", 5432), postgres.Endpoints[0].EndPoint);
-        Assert.Equal(LoadBalancingAlgorithm.RoundRobin, postgres.LoadBalancing);
+        Assert.Equal(LoadBalancingAlgorithm.PeakEwma, postgres.LoadBalancing);
         Assert.Null(postgres.Health);
         Assert.Equal(64, postgres.MaxIdleConnections);
     }

@@ -78,7 +78,7 @@ internal sealed class TestGateway : IDisposable
 
     /// <summary>
     /// A config with listener "web" and one route "rest" for every path to cluster "a" at
-    /// <paramref name="endpoints"/> (round robin, from the first).
+    /// <paramref name="endpoints"/> (round robin, from the first, so a test knows where each try goes).
     /// </summary>
     public static string ClusterConfig(params string[] endpoints) => $"""
         [admin]
@@ -94,6 +94,7 @@ internal sealed class TestGateway : IDisposable
         cluster = "a"
         [cluster.a]
         endpoints = [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]
+        lb = "round_robin"
         """;
 
     public static int FreePort()
