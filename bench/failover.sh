@@ -85,18 +85,8 @@ packages=(wrk)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
 bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
-for t in curl taskset setsid pgrep python3 dotnet flock; do
-    command -v "$t" >/dev/null || die "$t is required"
-done
-
-PIN=1
-if [[ $(nproc) -ge 2 ]]; then
-    PROXY_CPU=0
-    LOAD_CPU=1
-else
-    log "only one CPU: running without pinning"
-    PIN=0 PROXY_CPU="" LOAD_CPU=""
-fi
+bench_require curl taskset setsid pgrep python3 dotnet flock
+bench_pinning
 
 BASE=${BENCH_PORT_BASE:-18480}
 MOCK_PORTS=($((BASE + 1)) $((BASE + 2)) $((BASE + 3)))

@@ -130,18 +130,8 @@ packages=(nginx wrk nghttp2-client)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
 bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
-for t in curl taskset setsid pgrep python3 dotnet; do
-    command -v "$t" >/dev/null || die "$t is required"
-done
-
-PIN=1
-if [[ $(nproc) -ge 2 ]]; then
-    PROXY_CPU=0
-    LOAD_CPU=1
-else
-    log "only one CPU: running without pinning (figures will not be comparable)"
-    PIN=0 PROXY_CPU="" LOAD_CPU=""
-fi
+bench_require curl taskset setsid pgrep python3 dotnet
+bench_pinning "figures will not be comparable"
 CLK_TCK=$(getconf CLK_TCK)
 
 # 10,000 idle connections need as many descriptors in the proxy and in the client.

@@ -230,3 +230,25 @@ bench_install() {
             || die "apt-get install ${missing[*]} failed"
     fi
 }
+
+# usage: bench_require TOOL...   dies naming the first of these commands that is missing
+bench_require() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null || die "$t is required"
+    done
+}
+
+# Sets PIN, PROXY_CPU and LOAD_CPU: the proxy on core 0 and the load on core 1 when there are
+# two cores or more; unpinned on one core (and says so, with NOTE appended).
+# usage: bench_pinning [NOTE]
+bench_pinning() {
+    PIN=1
+    if [[ $(nproc) -ge 2 ]]; then
+        PROXY_CPU=0
+        LOAD_CPU=1
+    else
+        log "only one CPU: running without pinning${1:+ ($1)}"
+        PIN=0 PROXY_CPU="" LOAD_CPU=""
+    fi
+}

@@ -24,12 +24,7 @@ public sealed class PeakEwmaPolicy(Random random) : ILoadBalancingPolicy
         {
             return endpoints.Length - 1;
         }
-        var a = random.Next(endpoints.Length);
-        var b = random.Next(endpoints.Length - 1);
-        if (b >= a)
-        {
-            b++;
-        }
+        var (a, b) = TwoChoices.Draw(random, endpoints.Length);
         return Cheaper(endpoints[b], endpoints[a]) ? b : a;
     }
 

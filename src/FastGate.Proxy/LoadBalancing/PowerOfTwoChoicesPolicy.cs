@@ -14,12 +14,7 @@ public sealed class PowerOfTwoChoicesPolicy(Random random) : ILoadBalancingPolic
         {
             return endpoints.Length - 1;
         }
-        var a = random.Next(endpoints.Length);
-        var b = random.Next(endpoints.Length - 1);
-        if (b >= a)
-        {
-            b++;
-        }
+        var (a, b) = TwoChoices.Draw(random, endpoints.Length);
         return endpoints[b].ActiveRequests * endpoints[a].Model.Weight < endpoints[a].ActiveRequests * endpoints[b].Model.Weight ? b : a;
     }
 }
