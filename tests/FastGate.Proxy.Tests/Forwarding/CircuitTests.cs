@@ -15,6 +15,31 @@ public class CircuitTests
     private static TestGateway Gateway(CircuitModel circuit, InMemoryOrigin origin, Func<RouteModel, IReadOnlyList<Stage>>? stages = null) =>
         TestGateway.WithClusters(TestGateway.ClusterConfig(origin.Name), c => c with { Circuit = circuit }, stages, origin);
 
+    /// <summary>
+    /// Sends a GET on <paramref name="first"/> and, once <paramref name="arrived"/> says the origin side
+    /// holds it, <paramref name="method"/> on <paramref name="second"/>; returns the second's answer and
+    /// only then lets the first go on with <paramref name="release"/>, so the cap is full when the second asks.
+    /// </summary>
+    private static async Task<string> SecondWhileFirstHeldAsync(
+        InMemoryClient first, InMemoryClient second, Func<bool> arrived, TaskCompletionSource release, string method = "GET")
+    {
+        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+        await RetryPolicyTests.WaitUntilAsync(arrived);
+        await second.SendAsync($"{method} /other HTTP/1.1\r\nHost: a\r\n\r\n");
+        // A HEAD answer has a Content-Length but no body: read up to the end of the head.
+        var answer = method == "HEAD"
+            ? await second.ReceiveTextAsync(t => t.EndsWith("\r\n\r\n", StringComparison.Ordinal))
+            : (await second.ReceiveAsync()).Single();
+        release.SetResult();
+        return answer;
+    }
+
+    private static void AssertCircuitOpen(string response, string cap)
+    {
+        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", response);
+        Assert.Equal(cap, InMemoryOrigin.HeaderValue(response, "X-FastGate-Circuit"));
+    }
+
     [Theory]
     [InlineData("max_connections")]
     [InlineData("max_pending")]
@@ -42,14 +67,9 @@ public class CircuitTests
         using var first = gateway.Connect();
         using var second = gateway.Connect();
 
-        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-        await RetryPolicyTests.WaitUntilAsync(() => origin.Requests.Count == 1);
-        await second.SendAsync("GET /other HTTP/1.1\r\nHost: a\r\n\r\n");
-        var refused = (await second.ReceiveAsync()).Single();
-        release.SetResult();
+        var refused = await SecondWhileFirstHeldAsync(first, second, () => origin.Requests.Count == 1, release);
 
-        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
-        Assert.Equal("max_requests", InMemoryOrigin.HeaderValue(refused, "X-FastGate-Circuit"));
+        AssertCircuitOpen(refused, "max_requests");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await first.ReceiveAsync()).Single());
         Assert.Single(origin.Requests);
         // The first request's count was given back: the next one is served.
@@ -66,14 +86,9 @@ public class CircuitTests
         using var first = gateway.Connect();
         using var second = gateway.Connect();
 
-        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-        await RetryPolicyTests.WaitUntilAsync(() => origin.Requests.Count == 1);
-        await second.SendAsync("HEAD /other HTTP/1.1\r\nHost: a\r\n\r\n");
-        var refused = await second.ReceiveTextAsync(t => t.EndsWith("\r\n\r\n", StringComparison.Ordinal));
-        release.SetResult();
+        var refused = await SecondWhileFirstHeldAsync(first, second, () => origin.Requests.Count == 1, release, "HEAD");
 
-        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
-        Assert.Equal("max_connections", InMemoryOrigin.HeaderValue(refused, "X-FastGate-Circuit"));
+        AssertCircuitOpen(refused, "max_connections");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await first.ReceiveAsync()).Single());
         Assert.Equal(1, origin.Connections);
     }
@@ -87,14 +102,9 @@ public class CircuitTests
         using var first = gateway.Connect();
         using var second = gateway.Connect();
 
-        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-        await RetryPolicyTests.WaitUntilAsync(() => origin.ConnectAttempts == 1);
-        await second.SendAsync("GET /other HTTP/1.1\r\nHost: a\r\n\r\n");
-        var refused = (await second.ReceiveAsync()).Single();
-        connected.SetResult();
+        var refused = await SecondWhileFirstHeldAsync(first, second, () => origin.ConnectAttempts == 1, connected);
 
-        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
-        Assert.Equal("max_pending", InMemoryOrigin.HeaderValue(refused, "X-FastGate-Circuit"));
+        AssertCircuitOpen(refused, "max_pending");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", (await first.ReceiveAsync()).Single());
         Assert.Equal(1, origin.ConnectAttempts);
     }
@@ -119,14 +129,9 @@ public class CircuitTests
         using var first = gateway.Connect();
         using var second = gateway.Connect();
 
-        await first.SendAsync("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-        await RetryPolicyTests.WaitUntilAsync(() => origin.Requests.Count == 1);
-        await second.SendAsync("GET /other HTTP/1.1\r\nHost: a\r\n\r\n");
-        var refused = (await second.ReceiveAsync()).Single();
-        release.SetResult();
+        var refused = await SecondWhileFirstHeldAsync(first, second, () => origin.Requests.Count == 1, release);
 
-        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
-        Assert.Equal("max_requests", InMemoryOrigin.HeaderValue(refused, "X-FastGate-Circuit"));
+        AssertCircuitOpen(refused, "max_requests");
         Assert.Equal("yes", InMemoryOrigin.HeaderValue(refused, "X-Edited"));
     }
 }

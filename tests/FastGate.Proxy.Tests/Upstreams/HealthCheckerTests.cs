@@ -47,16 +47,21 @@ public sealed class HealthCheckerTests
         return (IPEndPoint)socket.LocalEndPoint!;
     }
 
+    /// <summary>Checks one endpoint at <paramref name="address"/> until it has reported <paramref name="count"/> results.</summary>
+    private static async Task<HealthCheckResult[]> CheckAsync(IPEndPoint address, HealthCheckModel health, int count)
+    {
+        var endpoint = Endpoint(address);
+        var results = new Results();
+        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
+        checker.Update([Cluster(health, endpoint)]);
+        return await results.WaitForAsync(endpoint, count);
+    }
+
     [Fact]
     public async Task Update_HealthPathAnswers503_ReportsFailedChecks()
     {
         await using var origin = new Origin("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 3);
+        var seen = await CheckAsync(origin.EndPoint, Http(), 3);
 
         Assert.All(seen, result => Assert.False(result.Passed));
         Assert.Equal("status 503", seen[0].Detail);
@@ -66,12 +71,7 @@ public sealed class HealthCheckerTests
     public async Task Update_HealthPathAnswers200_ReportsPassedChecks()
     {
         await using var origin = new Origin("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 3);
+        var seen = await CheckAsync(origin.EndPoint, Http(), 3);
 
         Assert.All(seen, result => Assert.True(result.Passed));
     }
@@ -80,12 +80,7 @@ public sealed class HealthCheckerTests
     public async Task Update_StatusOutsideExpectedStatuses_Fails()
     {
         await using var origin = new Origin("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http() with { ExpectedStatuses = [new StatusRange(204, 204)] }, endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 1);
+        var seen = await CheckAsync(origin.EndPoint, Http() with { ExpectedStatuses = [new StatusRange(204, 204)] }, 1);
 
         Assert.False(seen[0].Passed);
         Assert.Equal("status 200", seen[0].Detail);
@@ -118,12 +113,7 @@ public sealed class HealthCheckerTests
     public async Task Update_MalformedStatusLine_Fails(string response)
     {
         await using var origin = new Origin(response);
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 1);
+        var seen = await CheckAsync(origin.EndPoint, Http(), 1);
 
         Assert.False(seen[0].Passed);
         Assert.Equal("malformed status line", seen[0].Detail);
@@ -133,12 +123,7 @@ public sealed class HealthCheckerTests
     public async Task Update_ServerClosesWithoutAnswering_Fails()
     {
         await using var origin = new Origin("");
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 1);
+        var seen = await CheckAsync(origin.EndPoint, Http(), 1);
 
         Assert.False(seen[0].Passed);
         Assert.Equal("closed before the status line", seen[0].Detail);
@@ -148,12 +133,7 @@ public sealed class HealthCheckerTests
     public async Task Update_ServerNeverAnswers_FailsOnTimeout()
     {
         await using var origin = new Origin(response: null);
-        var endpoint = Endpoint(origin.EndPoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Http(timeout: TimeSpan.FromMilliseconds(200)), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 2);
+        var seen = await CheckAsync(origin.EndPoint, Http(timeout: TimeSpan.FromMilliseconds(200)), 2);
 
         Assert.All(seen, result => Assert.False(result.Passed));
         Assert.Equal("timed out after 200 ms", seen[0].Detail);
@@ -164,12 +144,7 @@ public sealed class HealthCheckerTests
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var endpoint = Endpoint((IPEndPoint)listener.LocalEndpoint);
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Tcp(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 2);
+        var seen = await CheckAsync((IPEndPoint)listener.LocalEndpoint, Tcp(), 2);
 
         Assert.All(seen, result => Assert.True(result.Passed));
     }
@@ -177,12 +152,7 @@ public sealed class HealthCheckerTests
     [Fact]
     public async Task Update_TcpCheckToClosedPort_Fails()
     {
-        var endpoint = Endpoint(ClosedPort());
-        var results = new Results();
-        using var checker = new HealthChecker(new GatewayLog(TextWriter.Null), results.Report);
-
-        checker.Update([Cluster(Tcp(), endpoint)]);
-        var seen = await results.WaitForAsync(endpoint, 2);
+        var seen = await CheckAsync(ClosedPort(), Tcp(), 2);
 
         Assert.All(seen, result => Assert.False(result.Passed));
         Assert.Equal("connection refused", seen[0].Detail);
