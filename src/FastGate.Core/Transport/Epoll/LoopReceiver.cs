@@ -274,7 +274,7 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
     {
         if (!_connection.Loop.IsCurrent)
         {
-            _connection.Loop.Post(() => Complete(exception));
+            CompleteOnLoop(exception);
             return;
         }
         if (_completed)
@@ -284,6 +284,12 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
         _completed = true;
         Release();
     }
+
+    /// <summary>
+    /// Completes from another thread by way of the loop. A method of its own: a lambda in
+    /// <see cref="Complete"/> would allocate its closure on every call, the loop's own included.
+    /// </summary>
+    private void CompleteOnLoop(Exception? exception) => _connection.Loop.Post(() => Complete(exception));
 
     /// <summary>The connection closed: pending reads end and blocks go back.</summary>
     public void OnClosed()

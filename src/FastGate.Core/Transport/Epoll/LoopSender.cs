@@ -252,7 +252,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     {
         if (!_connection.Loop.IsCurrent)
         {
-            _connection.Loop.Post(() => Complete(exception));
+            CompleteOnLoop(exception);
             return;
         }
         if (_completed)
@@ -270,6 +270,12 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             Send();
         }
     }
+
+    /// <summary>
+    /// Completes from another thread by way of the loop. A method of its own: a lambda in
+    /// <see cref="Complete"/> would allocate its closure on every call, the loop's own included.
+    /// </summary>
+    private void CompleteOnLoop(Exception? exception) => _connection.Loop.Post(() => Complete(exception));
 
     /// <summary>The connection closed: a pending flush ends and blocks go back.</summary>
     public void OnClosed()
