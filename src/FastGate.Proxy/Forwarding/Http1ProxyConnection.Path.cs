@@ -1,4 +1,3 @@
-using System.Buffers;
 using FastGate.Core.Http;
 
 namespace FastGate.Proxy.Forwarding;
