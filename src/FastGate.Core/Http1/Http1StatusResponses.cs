@@ -13,11 +13,6 @@ public static class Http1StatusResponses
     private static readonly Dictionary<int, byte[]> Reasons = new();
     private static readonly Dictionary<int, byte[]> Bodies = new();
 
-    // The caps a full circuit names in X-FastGate-Circuit, and their 503s (keep-alive, close).
-    private static readonly byte[][] CircuitCaps = ["max_connections"u8.ToArray(), "max_pending"u8.ToArray(), "max_requests"u8.ToArray()];
-    private static readonly byte[][] CircuitKeepAliveResponses = new byte[CircuitCaps.Length][];
-    private static readonly byte[][] CircuitCloseResponses = new byte[CircuitCaps.Length][];
-
     static Http1StatusResponses()
     {
         foreach (var status in new[] { 400, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 502, 503, 504, 505 })
@@ -31,21 +26,7 @@ public static class Http1StatusResponses
             Reasons[status] = Encoding.ASCII.GetBytes(ReasonPhrase(status));
         }
         Bodies[401] = Encoding.ASCII.GetBytes(Body(401));
-        for (var i = 0; i < CircuitCaps.Length; i++)
-        {
-            var field = $"{Encoding.ASCII.GetString(CircuitHeaderName)}: {Encoding.ASCII.GetString(CircuitCaps[i])}\r\n";
-            CircuitKeepAliveResponses[i] = Build(503, close: false, field, CircuitOpenBodyText);
-            CircuitCloseResponses[i] = Build(503, close: true, field, CircuitOpenBodyText);
-        }
     }
-
-    private const string CircuitOpenBodyText = "upstream circuit open\n";
-
-    /// <summary>The field a circuit-breaking 503 names its cap in, so a client or an operator can tell it from an outage.</summary>
-    public static ReadOnlySpan<byte> CircuitHeaderName => "X-FastGate-Circuit"u8;
-
-    /// <summary>The text body of a circuit-breaking 503.</summary>
-    public static ReadOnlySpan<byte> CircuitOpenBody => "upstream circuit open\n"u8;
 
     public static ReadOnlySpan<byte> Continue100 => "HTTP/1.1 100 Continue\r\n\r\n"u8;
 
@@ -60,35 +41,10 @@ public static class Http1StatusResponses
     /// The answer to a HEAD request: the same head, Content-Length included (RFC 9110 §9.3.2: what
     /// a GET would get), and no body, which a keep-alive client would read as the next response.
     /// </summary>
-    public static ReadOnlySpan<byte> GetHead(int status, bool close)
-    {
-        var response = Get(status, close);
-        return response[..(response.IndexOf("\r\n\r\n"u8) + 4)];
-    }
+    public static ReadOnlySpan<byte> GetHead(int status, bool close) => HeadOf(Get(status, close));
 
-    /// <summary>
-    /// The 503 of a cluster over one of its circuit caps, with <c>X-FastGate-Circuit:
-    /// <paramref name="cap"/></c>: <c>max_connections</c>, <c>max_pending</c> or
-    /// <c>max_requests</c>. Built once, so a flood refused by a cap allocates nothing.
-    /// </summary>
-    public static ReadOnlySpan<byte> CircuitOpen(ReadOnlySpan<byte> cap, bool close)
-    {
-        for (var i = 0; i < CircuitCaps.Length; i++)
-        {
-            if (cap.SequenceEqual(CircuitCaps[i]))
-            {
-                return close ? CircuitCloseResponses[i] : CircuitKeepAliveResponses[i];
-            }
-        }
-        throw new ArgumentOutOfRangeException(nameof(cap), "not a circuit cap");
-    }
-
-    /// <summary>The circuit 503 for a HEAD request: the same head, no body (see <see cref="GetHead"/>).</summary>
-    public static ReadOnlySpan<byte> CircuitOpenHead(ReadOnlySpan<byte> cap, bool close)
-    {
-        var response = CircuitOpen(cap, close);
-        return response[..(response.IndexOf("\r\n\r\n"u8) + 4)];
-    }
+    /// <summary>The head of a whole canned <paramref name="response"/>, for a HEAD request.</summary>
+    public static ReadOnlySpan<byte> HeadOf(ReadOnlySpan<byte> response) => response[..(response.IndexOf("\r\n\r\n"u8) + 4)];
 
     /// <summary>The reason phrase as bytes, for heads written without strings.</summary>
     public static ReadOnlySpan<byte> ReasonPhraseUtf8(int status) => Reasons.TryGetValue(status, out var reason) ? reason : "Unknown"u8;
@@ -141,9 +97,14 @@ public static class Http1StatusResponses
         _ => ReasonPhrase(status).ToLowerInvariant() + "\n",
     };
 
-    private static byte[] Build(int status, bool close, string fields = "", string? body = null)
+    private static byte[] Build(int status, bool close) => Compose(status, close, "", Body(status));
+
+    /// <summary>
+    /// A whole plain-text response built once, for answers a gateway gives often enough to keep:
+    /// <paramref name="fields"/> are extra header lines, each ending in CRLF.
+    /// </summary>
+    public static byte[] Compose(int status, bool close, string fields, string body)
     {
-        body ??= Body(status);
         var text = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\n"
             + fields + (close ? "Connection: close\r\n" : "") + "\r\n" + body;
         return Encoding.ASCII.GetBytes(text);

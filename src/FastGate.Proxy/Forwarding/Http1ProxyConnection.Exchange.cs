@@ -128,13 +128,6 @@ public sealed partial class Http1ProxyConnection
         return AnswerLocal(503, _closeOnLocal);
     }
 
-    private static ReadOnlySpan<byte> CircuitCapName(CircuitCap cap) => cap switch
-    {
-        CircuitCap.MaxConnections => "max_connections"u8,
-        CircuitCap.MaxPending => "max_pending"u8,
-        _ => "max_requests"u8,
-    };
-
     private IoOperation OnConnected()
     {
         _leg.EndConnect();
@@ -561,16 +554,11 @@ public sealed partial class Http1ProxyConnection
         {
             WriteLocalAnswer(status, close);
         }
-        else if (_circuitCap != CircuitCap.None)
-        {
-            var cap = CircuitCapName(_circuitCap);
-            var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.CircuitOpenHead(cap, close) : Http1StatusResponses.CircuitOpen(cap, close);
-            _output.Write(bytes);
-            _exchange.BytesOut += bytes.Length;
-        }
         else
         {
-            var bytes = _request.Method == RequestMethod.Head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
+            var head = _request.Method == RequestMethod.Head;
+            var bytes = _circuitCap != CircuitCap.None ? CircuitAnswers.Response(_circuitCap, close, head)
+                : head ? Http1StatusResponses.GetHead(status, close) : Http1StatusResponses.Get(status, close);
             _output.Write(bytes);
             _exchange.BytesOut += bytes.Length;
         }

@@ -304,7 +304,7 @@ public sealed partial class Http1ProxyConnection
         var contentType = fromStage ? exchange.LocalContentType : default;
         if (body.IsEmpty && contentType.IsEmpty)
         {
-            body = _circuitCap != Upstreams.CircuitCap.None ? Http1StatusResponses.CircuitOpenBody : Http1StatusResponses.DefaultBody(status);
+            body = _circuitCap != Upstreams.CircuitCap.None ? CircuitAnswers.BodyUtf8 : Http1StatusResponses.DefaultBody(status);
             contentType = body.IsEmpty ? default : "text/plain"u8;
         }
         var bodiless = status < 200 || status is 204 or 304;
@@ -320,10 +320,7 @@ public sealed partial class Http1ProxyConnection
         }
         if (_circuitCap != Upstreams.CircuitCap.None)
         {
-            w.Write(Http1StatusResponses.CircuitHeaderName);
-            w.Write(": "u8);
-            w.Write(CircuitCapName(_circuitCap));
-            w.Write("\r\n"u8);
+            w.Write(CircuitAnswers.Field(_circuitCap));
         }
         exchange.ResponseEdits?.WriteFields(ref w);
         if (!bodiless)

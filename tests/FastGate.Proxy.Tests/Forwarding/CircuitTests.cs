@@ -1,7 +1,9 @@
 using System.Text;
 using FastGate.Core.Http1;
 using FastGate.Proxy.Config;
+using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Stages;
+using FastGate.Proxy.Upstreams;
 using FastGate.Proxy.Tests.Stages;
 
 namespace FastGate.Proxy.Tests.Forwarding;
@@ -41,13 +43,13 @@ public class CircuitTests
     }
 
     [Theory]
-    [InlineData("max_connections")]
-    [InlineData("max_pending")]
-    [InlineData("max_requests")]
-    public void CircuitOpen_EachCap_Is503NamingTheCapWithItsBodyLength(string cap)
+    [InlineData(CircuitCap.MaxConnections, "max_connections")]
+    [InlineData(CircuitCap.MaxPending, "max_pending")]
+    [InlineData(CircuitCap.MaxRequests, "max_requests")]
+    public void CircuitOpen_EachCap_Is503NamingTheCapWithItsBodyLength(CircuitCap circuitCap, string cap)
     {
-        var response = Encoding.ASCII.GetString(Http1StatusResponses.CircuitOpen(Encoding.ASCII.GetBytes(cap), close: false));
-        var head = Encoding.ASCII.GetString(Http1StatusResponses.CircuitOpenHead(Encoding.ASCII.GetBytes(cap), close: true));
+        var response = Encoding.ASCII.GetString(CircuitAnswers.Response(circuitCap, close: false, headOnly: false));
+        var head = Encoding.ASCII.GetString(CircuitAnswers.Response(circuitCap, close: true, headOnly: true));
 
         Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", response);
         Assert.Contains($"\r\nX-FastGate-Circuit: {cap}\r\n", response);
