@@ -117,27 +117,10 @@ sleep_until() {
 failover_fastgate_config() {
     local port=$1 dir=$2
     mkdir -p "$dir"
-    cat >"$dir/fastgate.toml" <<EOC
-workers = 1
-
-[admin]
-listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
-
-[log]
-level = "warn"
-access = "off"
-
-[defaults]
-idle_timeout = "120s"
-
-[[listener]]
-name = "web"
-listen = "127.0.0.1:$port"
-
-[[route]]
-name = "all"
-path_prefix = "/"
-cluster = "origin"
+    {
+        printf 'workers = 1\n\n'
+        fastgate_config_head "$FASTGATE_ADMIN_PORT" "$port"
+        cat <<EOC
 
 [cluster.origin]
 endpoints = ["127.0.0.1:${MOCK_PORTS[0]}", "127.0.0.1:${MOCK_PORTS[1]}", "127.0.0.1:${MOCK_PORTS[2]}"]
@@ -155,6 +138,7 @@ unhealthy = 2
 attempts = 2
 on = ["connect-failure", "reset", "timeout"]
 EOC
+    } >"$dir/fastgate.toml"
     if ! "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1; then
         cat "$dir/check.log" >&2
         die "FastGate refused the failover config (above): this binary predates the health-check and retry keys"
