@@ -24,6 +24,7 @@ set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
+source "$BENCH/lib/fastgate.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 VARIANTS=r2r,r2r-composite,aot,aot-speed
@@ -127,30 +128,15 @@ ORIGIN_PORT=$BASE PROXY_PORT=$((BASE + 1)) ADMIN_PORT=$((BASE + 2))
 for port in $ORIGIN_PORT $PROXY_PORT $ADMIN_PORT; do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is in use (set AOT_PORT_BASE)"
 done
-cat >"$WORK/fastgate.toml" <<EOC
-[admin]
-listen = "127.0.0.1:$ADMIN_PORT"
-
-[log]
-level = "warn"
-access = "off"
-
-[defaults]
-idle_timeout = "120s"
-
-[[listener]]
-name = "web"
-listen = "127.0.0.1:$PROXY_PORT"
-
-[[route]]
-name = "all"
-path_prefix = "/"
-cluster = "origin"
+{
+    fastgate_config_head "$ADMIN_PORT" "$PROXY_PORT"
+    cat <<EOC
 
 [cluster.origin]
 endpoints = ["127.0.0.1:$ORIGIN_PORT"]
 max_idle_connections = 1024
 EOC
+} >"$WORK/fastgate.toml"
 
 (exec taskset -c 1 env DOTNET_TieredPGO=1 "$MOCK_DIR/mock-upstream" --listen "127.0.0.1:$ORIGIN_PORT" --name origin) \
     >"$WORK/mock.log" 2>&1 </dev/null &

@@ -117,27 +117,10 @@ sleep_until() {
 failover_fastgate_config() {
     local port=$1 dir=$2
     mkdir -p "$dir"
-    cat >"$dir/fastgate.toml" <<EOC
-workers = 1
-
-[admin]
-listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
-
-[log]
-level = "warn"
-access = "off"
-
-[defaults]
-idle_timeout = "120s"
-
-[[listener]]
-name = "web"
-listen = "127.0.0.1:$port"
-
-[[route]]
-name = "all"
-path_prefix = "/"
-cluster = "origin"
+    {
+        printf 'workers = 1\n\n'
+        fastgate_config_head "$FASTGATE_ADMIN_PORT" "$port"
+        cat <<EOC
 
 [cluster.origin]
 endpoints = ["127.0.0.1:${MOCK_PORTS[0]}", "127.0.0.1:${MOCK_PORTS[1]}", "127.0.0.1:${MOCK_PORTS[2]}"]
@@ -155,6 +138,7 @@ unhealthy = 2
 attempts = 2
 on = ["connect-failure", "reset", "timeout"]
 EOC
+    } >"$dir/fastgate.toml"
     if ! "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1; then
         cat "$dir/check.log" >&2
         die "FastGate refused the failover config (above): this binary predates the health-check and retry keys"
@@ -300,26 +284,12 @@ bench_unlock
 # ---------------------------------------------------------------- report
 meta=$WORKDIR/meta.txt
 {
-    printf 'date\t%s\n' "$DATE"
-    printf 'load\t%s\n' "$LOAD_START"
-    printf 'load_end\t%s\n' "$LOAD_END"
-    printf 'machine\t%s CPUs, %s, %s\n' "$(nproc)" \
-        "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -sr)"
-    printf 'wrk\t%s\n' "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    bench_meta_common
     printf 'command\ttaskset -c %s wrk -t1 -c%s -d%ss --timeout 10s -s bench/lua/stats.lua+bench/failover/timeline.lua http://127.0.0.1:PORT/\n' \
         "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION"
     printf 'timeline\t%s\t%s\t%s\t%s\n' "$DURATION" "$KILL_AT" "$RESTART_AT" "$WARMUP"
-    for p in "${PEERS[@]}"; do
-        printf 'label_%s\t%s\n' "$p" "$(peer_${p}_label)"
-        printf 'version_%s\t%s\n' "$p" "${VERSION[$p]}"
-        printf 'settings_%s\t%s\n' "$p" "${SETTINGS[$p]}"
-    done
 } >"$meta"
 
-out=""
-if [[ $REPORT -eq 1 ]]; then
-    mkdir -p "$BENCH/results"
-    out=$BENCH/results/$STAMP-failover.md
-fi
+out=$(bench_report_path failover)
 python3 "$BENCH/failover/report.py" "$meta" "$RESULTS" "$out"
 [[ -z "$out" ]] || log "report: ${out#"$ROOT"/}"

@@ -193,31 +193,17 @@ bench_unlock
 # ---------------------------------------------------------------- report
 meta=$WORKDIR/meta.txt
 {
-    printf 'date\t%s\n' "$DATE"
+    bench_meta_common
     printf 'stamp\t%s\n' "$STAMP"
-    printf 'load\t%s\n' "$LOAD_START"
-    printf 'load_end\t%s\n' "$LOAD_END"
-    printf 'machine\t%s CPUs, %s, %s\n' "$(nproc)" \
-        "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -sr)"
     printf 'strace\t%s\n' "$("$STRACE" -V | head -n 1)"
-    printf 'wrk\t%s\n' "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
     printf 'origin\t%s\n' "$(origin_version)"
     printf 'workers\t%s\n' "$WORKERS"
     printf 'command\ttaskset -c %s wrk -t1 -c%s -d%s -s bench/lua/stats.lua http://127.0.0.1:PORT/\n' \
         "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION"
     printf 'warmup\t%s for FastGate, %s for the others (wrk -t1 -c%s)\n' "$WARMUP_JIT" "$WARMUP" "$CONNECTIONS"
-    for p in "${PEERS[@]}"; do
-        printf 'label_%s\t%s\n' "$p" "$(peer_${p}_label)"
-        printf 'version_%s\t%s\n' "$p" "${VERSION[$p]}"
-        printf 'settings_%s\t%s\n' "$p" "${SETTINGS[$p]}"
-    done
 } >"$meta"
 
-out=""
-if [[ $REPORT -eq 1 ]]; then
-    mkdir -p "$BENCH/results"
-    out=$BENCH/results/$STAMP-syscalls.md
-fi
+out=$(bench_report_path syscalls)
 python3 - "$meta" "$RESULTS" "$out" <<'PY'
 import csv
 import sys

@@ -252,3 +252,30 @@ bench_pinning() {
         PIN=0 PROXY_CPU="" LOAD_CPU=""
     fi
 }
+
+# ---------------------------------------------------------------- reports
+# The meta lines bench/syscalls.sh and bench/failover.sh both hand their report: when, the
+# load average before and after the measurement, the machine, wrk's version, and per peer its
+# label, version and settings. Reads DATE, LOAD_START, LOAD_END, WRK, PEERS and the VERSION
+# and SETTINGS maps; the caller prints its own lines after these.
+bench_meta_common() {
+    local p
+    printf 'date\t%s\n' "$DATE"
+    printf 'load\t%s\n' "$LOAD_START"
+    printf 'load_end\t%s\n' "$LOAD_END"
+    printf 'machine\t%s CPUs, %s, %s\n' "$(nproc)" \
+        "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -sr)"
+    printf 'wrk\t%s\n' "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    for p in "${PEERS[@]}"; do
+        printf 'label_%s\t%s\n' "$p" "$(peer_${p}_label)"
+        printf 'version_%s\t%s\n' "$p" "${VERSION[$p]}"
+        printf 'settings_%s\t%s\n' "$p" "${SETTINGS[$p]}"
+    done
+}
+
+# Where the report goes: bench/results/STAMP-NAME.md, or nothing under --no-report (REPORT=0).
+# usage: bench_report_path NAME
+bench_report_path() {
+    [[ $REPORT -eq 1 ]] || return 0
+    mkdir -p "$BENCH/results" && echo "$BENCH/results/$STAMP-$1.md"
+}

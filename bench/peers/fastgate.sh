@@ -5,6 +5,8 @@
 # set, becomes the cluster's `lb`; FASTGATE_ENDPOINTS=N (1 to 3) makes the cluster N endpoints
 # that are all the origin (127.0.0.1, .2, .3 on its port; the nginx origin listens on each),
 # so balancing policies can be compared where they have a choice to make.
+source "$BENCH/lib/fastgate.sh"
+
 FASTGATE_BIN=${FASTGATE_BIN:-}
 FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
 FASTGATE_LB=${FASTGATE_LB:-}
@@ -40,27 +42,10 @@ peer_fastgate_start() {
     for ((n = 2; n <= FASTGATE_ENDPOINTS; n++)); do endpoints+=", \"127.0.0.$n:${origin##*:}\""; done
     [[ -z "$FASTGATE_LB" ]] || lb="lb = \"$FASTGATE_LB\""
     mkdir -p "$dir"
-    cat >"$dir/fastgate.toml" <<EOC
-$top
-
-[admin]
-listen = "127.0.0.1:$FASTGATE_ADMIN_PORT"
-
-[log]
-level = "warn"
-access = "off"
-
-[defaults]
-idle_timeout = "120s"
-
-[[listener]]
-name = "web"
-listen = "127.0.0.1:$port"
-
-[[route]]
-name = "all"
-path_prefix = "/"
-cluster = "origin"
+    {
+        printf '%s\n\n' "$top"
+        fastgate_config_head "$FASTGATE_ADMIN_PORT" "$port"
+        cat <<EOC
 
 # h1-auth: an API key and a request rate limit that never triggers, as the other peers do on /auth/.
 [consumer.bench]
@@ -79,6 +64,7 @@ endpoints = [$endpoints]
 max_idle_connections = 1024
 $lb
 EOC
+    } >"$dir/fastgate.toml"
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
     spawn PEER_PGID "$PEER_CPUS" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
