@@ -152,15 +152,7 @@ internal sealed class UpstreamLeg
     }
 
     /// <summary>The connect completed or failed: it no longer waits.</summary>
-    public void EndConnect()
-    {
-        var state = _connectCounted;
-        if (state is not null)
-        {
-            _connectCounted = null;
-            state.EndConnect();
-        }
-    }
+    public void EndConnect() => Take(ref _connectCounted)?.EndConnect();
 
     /// <summary>
     /// Takes a retry from the cluster's budget; false when it is spent. The retry this exchange
@@ -179,24 +171,16 @@ internal sealed class UpstreamLeg
     }
 
     /// <summary>The retry in flight, if any, has ended.</summary>
-    public void EndRetry()
-    {
-        var state = _retryCounted;
-        if (state is not null)
-        {
-            _retryCounted = null;
-            state.EndRetry();
-        }
-    }
+    public void EndRetry() => Take(ref _retryCounted)?.EndRetry();
 
-    private void EndRequest()
+    private void EndRequest() => Take(ref _requestCounted)?.EndRequest();
+
+    /// <summary>The cluster a count was held against, now held no more (so it is given back once).</summary>
+    private static ClusterState? Take(ref ClusterState? counted)
     {
-        var state = _requestCounted;
-        if (state is not null)
-        {
-            _requestCounted = null;
-            state.EndRequest();
-        }
+        var state = counted;
+        counted = null;
+        return state;
     }
 
     /// <summary>Opens a new connection to the picked endpoint, within its cluster's connect timeout.</summary>
