@@ -275,17 +275,27 @@ public sealed partial class Http1ProxyConnection
             // double the upstream's load with their retries.
             return null;
         }
+        var failed = EndTry();
+        // The retry stays in the cluster of the try that failed (a stage may have chosen it).
+        _exchange.Cluster = cluster;
+        return PickUpstream(failed, status);
+    }
+
+    /// <summary>
+    /// Ends a try whose request goes out again (a retry, or a stage's Retry): its deadline, its
+    /// connection, its endpoint's count and any response it had. Returns the endpoint it went to.
+    /// </summary>
+    private EndpointState? EndTry()
+    {
         Disarm();
         DropUpstream();
-        var failed = _exchange.Endpoint;
-        failed?.OnRequestEnd();
+        var endpoint = _exchange.Endpoint;
+        endpoint?.OnRequestEnd();
         _exchange.Endpoint = null;
         _exchange.Response = null;
         _exchange.Attempt++;
-        // The retry stays in the cluster of the try that failed (a stage may have chosen it).
-        _exchange.Cluster = cluster;
         _responseHeadSeen = false;
-        return PickUpstream(failed, status);
+        return endpoint;
     }
 
     /// <summary>

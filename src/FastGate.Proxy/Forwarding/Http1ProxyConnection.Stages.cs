@@ -181,14 +181,8 @@ public sealed partial class Http1ProxyConnection
             case StageOutcome.Retry when !_hasBody && _exchange.Attempt < MaxStageRetries:
                 // Nothing reached the client yet and the request is whole in hand: send it again,
                 // to whatever cluster the stage chose.
-                Disarm();
-                DropUpstream();
+                EndTry();
                 _leg.EndRetry();
-                _exchange.Endpoint?.OnRequestEnd();
-                _exchange.Endpoint = null;
-                _exchange.Response = null;
-                _exchange.Attempt++;
-                _responseHeadSeen = false;
                 return PickUpstream();
             default:
                 return null;
