@@ -140,32 +140,33 @@ public static partial class ConfigLoader
         {
             var range = item switch
             {
-                TomlScalar { Value: long status } => ((int)Math.Clamp(status, 0, 1000), (int)Math.Clamp(status, 0, 1000)),
+                TomlScalar { Value: long status } => new StatusRange((int)Math.Clamp(status, 0, 1000), (int)Math.Clamp(status, 0, 1000)),
                 TomlScalar { Value: string text } => ParseStatusRange(text),
-                _ => (0, 0),
+                _ => default,
             };
-            if (range.Item1 < 100 || range.Item2 > 599 || range.Item1 > range.Item2)
+            if (range.From < 100 || range.To > 599 || range.From > range.To)
             {
                 var shown = item is TomlScalar { Value: var value } ? $"'{value}'" : item.TypeName;
                 r.Error(item.Position, $"'{key}' holds statuses (100-599) or ranges like \"200-299\"; got {shown}");
                 return null;
             }
 
-            ranges.Add(new StatusRange(range.Item1, range.Item2));
+            ranges.Add(range);
         }
 
         return ranges;
     }
 
-    private static (int, int) ParseStatusRange(string text)
+    /// <summary>"204" or "200-299"; an impossible range (0, 0) when it is neither.</summary>
+    private static StatusRange ParseStatusRange(string text)
     {
         var dash = text.IndexOf('-');
         var from = dash < 0 ? text : text[..dash];
         var to = dash < 0 ? text : text[(dash + 1)..];
         return int.TryParse(from, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a)
             && int.TryParse(to, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b)
-            ? (a, b)
-            : (0, 0);
+            ? new StatusRange(a, b)
+            : default;
     }
 
     private static OutlierModel ReadOutlier(ConfigReader r, TomlTableNode table, string context)
