@@ -251,27 +251,8 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
         Assert.True(load.Total > 100, $"only {load.Total} requests completed");
     }
 
-    /// <summary>The test's config: one listener, every path to cluster <c>mock</c> over the mocks, plus <paramref name="cluster"/> TOML.</summary>
-    private static string Config(Upstreams mocks, string cluster) => $$"""
-        [admin]
-        listen = "{admin}"
-
-        [log]
-        access = "off"
-
-        [[listener]]
-        name = "web"
-        listen = "{listen}"
-
-        [[route]]
-        name = "default"
-        path_prefix = "/"
-        cluster = "mock"
-
-        [cluster.mock]
-        endpoints = [{{string.Join(", ", mocks.Select(m => $"\"{m.Address}\""))}}]
-        {{cluster}}
-        """;
+    /// <summary>The test's config: every path to cluster <c>mock</c> over the mocks, plus <paramref name="cluster"/> TOML.</summary>
+    private static string Config(Upstreams mocks, string cluster) => UpstreamsFixture.SimpleConfig(mocks.Select(m => m.Address), cluster);
 
     private static string[] Labels(MockUpstreamProcess mock) => ["cluster=\"mock\"", $"endpoint=\"{mock.Address}\""];
 
