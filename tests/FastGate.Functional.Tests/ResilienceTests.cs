@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using FastGate.Functional.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -14,7 +13,7 @@ namespace FastGate.Functional.Tests;
 /// traffic each endpoint received is counted from the answers, and the mocks count what reached
 /// them (<c>/__mock/stats</c>). Every process is killed when a test ends, whatever it asserted.
 /// </summary>
-public sealed partial class ResilienceTests(ITestOutputHelper output)
+public sealed class ResilienceTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
 
@@ -59,7 +58,7 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
         while (killedAt.Elapsed < TimeSpan.FromSeconds(4))
         {
             var metrics = await gateway.MetricsAsync();
-            sawDown |= Sample(metrics, "fastgate_upstream_healthy", endpoint) == 0
+            sawDown |= FastGateProcess.MetricSample(metrics, "fastgate_upstream_healthy", endpoint) == 0
                        || FastGateProcess.MetricSum(metrics, "fastgate_upstream_ejections_total", endpoint) > 0;
             await Task.Delay(250);
         }
@@ -236,14 +235,14 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
             return await sick.RequestsAsync() == before;
         }, "the endpoint with the failing health check to stop receiving requests");
         var leftAfter = flipped.Elapsed;
-        Assert.Equal(0, Sample(await gateway.MetricsAsync(), "fastgate_upstream_healthy", endpoint));
+        Assert.Equal(0, FastGateProcess.MetricSample(await gateway.MetricsAsync(), "fastgate_upstream_healthy", endpoint));
 
         await sick.SetFaultsAsync("health=ok");
         flipped.Restart();
         var stood = await sick.RequestsAsync();
         await WaitAsync(async () => await sick.RequestsAsync() > stood, "the endpoint to receive traffic again once its health passes");
         var returnedAfter = flipped.Elapsed;
-        Assert.Equal(1, Sample(await gateway.MetricsAsync(), "fastgate_upstream_healthy", endpoint));
+        Assert.Equal(1, FastGateProcess.MetricSample(await gateway.MetricsAsync(), "fastgate_upstream_healthy", endpoint));
         await load.StopAsync();
 
         output.WriteLine($"{load.Total} requests, {load.Failures.Count} failed; out after {leftAfter.TotalSeconds:0.0} s, back after {returnedAfter.TotalSeconds:0.0} s; served by {load.Summary()}");
@@ -251,45 +250,10 @@ public sealed partial class ResilienceTests(ITestOutputHelper output)
         Assert.True(load.Total > 100, $"only {load.Total} requests completed");
     }
 
-    /// <summary>The test's config: one listener, every path to cluster <c>mock</c> over the mocks, plus <paramref name="cluster"/> TOML.</summary>
-    private static string Config(Upstreams mocks, string cluster) => $$"""
-        [admin]
-        listen = "{admin}"
-
-        [log]
-        access = "off"
-
-        [[listener]]
-        name = "web"
-        listen = "{listen}"
-
-        [[route]]
-        name = "default"
-        path_prefix = "/"
-        cluster = "mock"
-
-        [cluster.mock]
-        endpoints = [{{string.Join(", ", mocks.Select(m => $"\"{m.Address}\""))}}]
-        {{cluster}}
-        """;
+    /// <summary>The test's config: every path to cluster <c>mock</c> over the mocks, plus <paramref name="cluster"/> TOML.</summary>
+    private static string Config(Upstreams mocks, string cluster) => UpstreamsFixture.SimpleConfig(mocks.Select(m => m.Address), cluster);
 
     private static string[] Labels(MockUpstreamProcess mock) => ["cluster=\"mock\"", $"endpoint=\"{mock.Address}\""];
-
-    /// <summary>One sample of <paramref name="name"/> whose labels contain all of <paramref name="labels"/>; null when there is none.</summary>
-    private static double? Sample(string metrics, string name, string[] labels)
-    {
-        foreach (Match match in SamplePattern().Matches(metrics))
-        {
-            if (match.Groups[1].Value == name && labels.All(l => match.Groups[2].Value.Contains(l, StringComparison.Ordinal)))
-            {
-                return double.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture);
-            }
-        }
-        return null;
-    }
-
-    [GeneratedRegex(@"^([a-z_]+)(\{[^}]*\})? (\S+)$", RegexOptions.Multiline)]
-    private static partial Regex SamplePattern();
 
     private static async Task WaitAsync(Func<Task<bool>> condition, string what)
     {

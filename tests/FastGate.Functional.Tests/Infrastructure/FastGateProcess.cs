@@ -117,17 +117,27 @@ public sealed partial class FastGateProcess : IAsyncDisposable
     }
 
     /// <summary>Sum of every sample of a metric whose labels contain all of <paramref name="labels"/>.</summary>
-    public static double MetricSum(string metrics, string name, params string[] labels)
+    public static double MetricSum(string metrics, string name, params string[] labels) => Samples(metrics, name, labels).Sum();
+
+    /// <summary>The first sample of a metric whose labels contain all of <paramref name="labels"/>; null when there is none.</summary>
+    public static double? MetricSample(string metrics, string name, params string[] labels)
     {
-        double sum = 0;
+        foreach (var value in Samples(metrics, name, labels))
+        {
+            return value;
+        }
+        return null;
+    }
+
+    private static IEnumerable<double> Samples(string metrics, string name, string[] labels)
+    {
         foreach (Match match in SamplePattern().Matches(metrics))
         {
             if (match.Groups[1].Value == name && labels.All(l => match.Groups[2].Value.Contains(l, StringComparison.Ordinal)))
             {
-                sum += double.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture);
+                yield return double.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture);
             }
         }
-        return sum;
     }
 
     [GeneratedRegex(@"^([a-z_]+)(\{[^}]*\})? (\S+)$", RegexOptions.Multiline)]

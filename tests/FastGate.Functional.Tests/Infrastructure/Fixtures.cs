@@ -122,7 +122,11 @@ public sealed class UpstreamsFixture : IAsyncLifetime
     public MockUpstreamProcess B => _b!;
 
     /// <summary>One listener (with <paramref name="listener"/> keys), one catch-all route to <paramref name="upstream"/>, plus <paramref name="extra"/> TOML.</summary>
-    public static string SimpleConfig(string upstream, string extra = "", string defaults = "", string log = "access = \"off\"", string listener = "") => $$"""
+    public static string SimpleConfig(string upstream, string extra = "", string defaults = "", string log = "access = \"off\"", string listener = "") =>
+        SimpleConfig([upstream], extra, defaults, log, listener);
+
+    /// <summary>As above, with cluster <c>mock</c> balancing over every one of <paramref name="upstreams"/>.</summary>
+    public static string SimpleConfig(IEnumerable<string> upstreams, string extra = "", string defaults = "", string log = "access = \"off\"", string listener = "") => $$"""
         [admin]
         listen = "{admin}"
 
@@ -143,7 +147,7 @@ public sealed class UpstreamsFixture : IAsyncLifetime
         cluster = "mock"
 
         [cluster.mock]
-        endpoints = ["{{upstream}}"]
+        endpoints = [{{string.Join(", ", upstreams.Select(u => $"\"{u}\""))}}]
         {{extra}}
         """;
 

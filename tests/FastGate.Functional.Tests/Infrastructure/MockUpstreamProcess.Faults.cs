@@ -2,9 +2,9 @@ using System.Text.Json;
 
 namespace FastGate.Functional.Tests.Infrastructure;
 
-// Failure modes for the resilience tests: a mock on a port of the test's choosing (so a killed
-// one comes back at the same address), killed outright, and its faults and counters driven
-// through its control path (tools/MockUpstream/README.md, "Failure modes").
+// Failure modes for the resilience tests: a mock killed outright (restarted on its old port, so
+// it comes back at the same address), and its faults and counters driven through its control
+// path (tools/MockUpstream/README.md, "Failure modes").
 public sealed partial class MockUpstreamProcess
 {
     // Connection: close on every control request: a pooled connection to a mock that was killed
@@ -14,22 +14,6 @@ public sealed partial class MockUpstreamProcess
         Timeout = TimeSpan.FromSeconds(10),
         DefaultRequestHeaders = { ConnectionClose = true },
     };
-
-    /// <summary>Starts a mock on <paramref name="port"/> (0: one it picks) with extra arguments such as <c>--latency 50</c>.</summary>
-    public static async Task<MockUpstreamProcess> StartAsync(string name, int port, params string[] arguments)
-    {
-        var process = ChildProcess.StartDll(TestPaths.MockUpstreamDll, ["--listen", $"127.0.0.1:{port}", "--name", name, .. arguments]);
-        try
-        {
-            var line = await process.WaitForLineAsync(l => l.StartsWith("mock-upstream listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-            return new MockUpstreamProcess(process, name, int.Parse(PortPattern().Match(line).Groups[1].Value));
-        }
-        catch
-        {
-            process.Dispose();
-            throw;
-        }
-    }
 
     /// <summary>SIGKILL, as a crash: no graceful close of its connections. Returns once it has exited.</summary>
     public async Task KillAsync()

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace FastGate.Functional.Tests.Infrastructure;
 
-/// <summary>A running mock-upstream on a loopback port it chose itself (port 0, read back from its ready line).</summary>
+/// <summary>A running mock-upstream on a loopback port, by default one it chose itself (port 0, read back from its ready line).</summary>
 public sealed partial class MockUpstreamProcess : IAsyncDisposable
 {
     private readonly ChildProcess _process;
@@ -18,14 +18,14 @@ public sealed partial class MockUpstreamProcess : IAsyncDisposable
     public int Port { get; }
     public string Address => $"127.0.0.1:{Port}";
 
-    public static async Task<MockUpstreamProcess> StartAsync(string name)
+    /// <summary>Starts a mock on <paramref name="port"/> (0: one it picks) with extra arguments such as <c>--latency 50</c>.</summary>
+    public static async Task<MockUpstreamProcess> StartAsync(string name, int port = 0, params string[] arguments)
     {
-        var process = ChildProcess.StartDll(TestPaths.MockUpstreamDll, ["--listen", "127.0.0.1:0", "--name", name]);
+        var process = ChildProcess.StartDll(TestPaths.MockUpstreamDll, ["--listen", $"127.0.0.1:{port}", "--name", name, .. arguments]);
         try
         {
             var line = await process.WaitForLineAsync(l => l.StartsWith("mock-upstream listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-            var port = int.Parse(PortPattern().Match(line).Groups[1].Value);
-            return new MockUpstreamProcess(process, name, port);
+            return new MockUpstreamProcess(process, name, int.Parse(PortPattern().Match(line).Groups[1].Value));
         }
         catch
         {
