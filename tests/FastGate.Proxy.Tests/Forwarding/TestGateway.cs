@@ -57,9 +57,10 @@ internal sealed class TestGateway : IDisposable
 
     /// <summary>
     /// A config with listener "web" and one route "rest" from <paramref name="pathPrefix"/> to
-    /// cluster "a" at 127.0.0.1:9001; <paramref name="routeKeys"/> adds keys to the route.
+    /// cluster "a" at 127.0.0.1:9001; <paramref name="routeKeys"/> adds keys to the route,
+    /// <paramref name="clusterKeys"/> replaces the cluster's.
     /// </summary>
-    public static string OneRouteConfig(string pathPrefix = "/", string routeKeys = "") => $"""
+    public static string OneRouteConfig(string pathPrefix = "/", string routeKeys = "", string clusterKeys = "endpoints = [\"127.0.0.1:9001\"]") => $"""
         [admin]
         listen = "127.0.0.1:{FreePort()}"
         [log]
@@ -73,29 +74,15 @@ internal sealed class TestGateway : IDisposable
         {routeKeys}
         cluster = "a"
         [cluster.a]
-        endpoints = ["127.0.0.1:9001"]
+        {clusterKeys}
         """;
 
     /// <summary>
-    /// A config with listener "web" and one route "rest" for every path to cluster "a" at
-    /// <paramref name="endpoints"/> (round robin, from the first, so a test knows where each try goes).
+    /// <see cref="OneRouteConfig"/> for every path to cluster "a" at <paramref name="endpoints"/>
+    /// (round robin, from the first, so a test knows where each try goes).
     /// </summary>
-    public static string ClusterConfig(params string[] endpoints) => $"""
-        [admin]
-        listen = "127.0.0.1:{FreePort()}"
-        [log]
-        access = "off"
-        [[listener]]
-        name = "web"
-        listen = "127.0.0.1:{FreePort()}"
-        [[route]]
-        name = "rest"
-        path_prefix = "/"
-        cluster = "a"
-        [cluster.a]
-        endpoints = [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]
-        lb = "round_robin"
-        """;
+    public static string ClusterConfig(params string[] endpoints) =>
+        OneRouteConfig(clusterKeys: $"endpoints = [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]\nlb = \"round_robin\"");
 
     public static int FreePort()
     {
