@@ -19,10 +19,13 @@ public sealed class LatencyEwma
 
     private static readonly long TicksPerMillisecond = Math.Max(Stopwatch.Frequency / 1000, 1);
 
+    private static readonly double SecondsPerTick = 1.0 / Stopwatch.Frequency;
+
     /// <summary>Samples are at least this (seconds), so a stored estimate is never the empty word.</summary>
     private const float Floor = 1e-6f;
 
-    private readonly double _decayMilliseconds;
+    /// <summary>1/tau per millisecond: every pick and response multiplies by it rather than divides by tau.</summary>
+    private readonly double _decayRate;
     private long _packed;
 
     public LatencyEwma() : this(DefaultDecay)
@@ -32,7 +35,7 @@ public sealed class LatencyEwma
     /// <param name="decay">tau: after this long, an old estimate weighs e^-1 against a new sample.</param>
     public LatencyEwma(TimeSpan decay)
     {
-        _decayMilliseconds = Math.Max(decay.TotalMilliseconds, 1);
+        _decayRate = 1 / Math.Max(decay.TotalMilliseconds, 1);
     }
 
     public bool HasSample => Volatile.Read(ref _packed) != 0;
@@ -44,7 +47,7 @@ public sealed class LatencyEwma
     /// <param name="peakOnly">The sample may raise the estimate but not lower it (an error response, which proves nothing about speed).</param>
     public void Observe(long latencyTicks, long now, bool peakOnly = false)
     {
-        var sample = Math.Max((float)((double)latencyTicks / Stopwatch.Frequency), Floor);
+        var sample = Math.Max((float)(latencyTicks * SecondsPerTick), Floor);
         var stamp = Stamp(now);
         while (true)
         {
@@ -62,7 +65,7 @@ public sealed class LatencyEwma
             }
             else
             {
-                var weight = Math.Exp(-Elapsed(old, stamp) / _decayMilliseconds);
+                var weight = Math.Exp(-Elapsed(old, stamp) * _decayRate);
                 next = (float)(Value(old) * weight + sample * (1 - weight));
             }
             if (Interlocked.CompareExchange(ref _packed, Pack(next, stamp), old) == old)
@@ -83,7 +86,7 @@ public sealed class LatencyEwma
         {
             return 0;
         }
-        return Value(packed) * Math.Exp(-Elapsed(packed, Stamp(now)) / _decayMilliseconds);
+        return Value(packed) * Math.Exp(-Elapsed(packed, Stamp(now)) * _decayRate);
     }
 
     /// <summary>
@@ -97,7 +100,7 @@ public sealed class LatencyEwma
         var theirs = Volatile.Read(ref other._packed);
         // Milliseconds my last sample came after theirs; signed, so the wrap of the stamps cancels.
         var later = (double)(int)((uint)mine - (uint)theirs);
-        return Value(mine) / Value(theirs) * Math.Exp(later / _decayMilliseconds);
+        return Value(mine) / Value(theirs) * Math.Exp(later * _decayRate);
     }
 
     private static uint Stamp(long now) => (uint)(now / TicksPerMillisecond);
