@@ -385,9 +385,10 @@ public sealed partial class Http1ProxyConnection
         var response = _leg.Response;
         _responseHeadSeen = true;
         Disarm();
-        _exchange.UpstreamTicks = Stopwatch.GetTimestamp() - _leg.RequestSentAt;
+        var now = Stopwatch.GetTimestamp();
+        _exchange.UpstreamTicks = now - _leg.RequestSentAt;
         _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
-        _exchange.Endpoint?.OnResponse(response.StatusCode, _exchange.UpstreamTicks);
+        _exchange.Endpoint?.OnResponse(response.StatusCode, _exchange.UpstreamTicks, now);
         // A status the policy retries goes elsewhere before any stage or the client sees it; its
         // connection and unread body are dropped. Refused (no try left, budget spent), the
         // response goes to the client as it is.
