@@ -58,9 +58,9 @@ internal static class UpstreamHealthMetrics
         Header(text, "fastgate_upstream_circuit_open_total", "Requests answered 503 at once because a cluster cap was reached, by cap.", "counter");
         foreach (var cluster in orderedClusters)
         {
-            Cap(text, cluster, CircuitCap.MaxConnections, "max_connections");
-            Cap(text, cluster, CircuitCap.MaxPending, "max_pending");
-            Cap(text, cluster, CircuitCap.MaxRequests, "max_requests");
+            Cap(text, cluster, CircuitCap.MaxConnections);
+            Cap(text, cluster, CircuitCap.MaxPending);
+            Cap(text, cluster, CircuitCap.MaxRequests);
         }
         Header(text, "fastgate_upstream_panic_total", "Picks made in panic mode: too few endpoints available, so all of them took traffic.", "counter");
         foreach (var cluster in orderedClusters)
@@ -79,6 +79,6 @@ internal static class UpstreamHealthMetrics
     private static StringBuilder ClusterLabel(StringBuilder text, string name, ClusterState cluster) =>
         text.Append(name).Append("{cluster=\"").Append(GatewayMetrics.Escape(cluster.Name)).Append('"');
 
-    private static void Cap(StringBuilder text, ClusterState cluster, CircuitCap cap, string label) =>
-        ClusterLabel(text, "fastgate_upstream_circuit_open_total", cluster).Append(",cap=\"").Append(label).Append("\"} ").Append(cluster.CircuitRefusals(cap)).Append('\n');
+    private static void Cap(StringBuilder text, ClusterState cluster, CircuitCap cap) =>
+        ClusterLabel(text, "fastgate_upstream_circuit_open_total", cluster).Append(",cap=\"").Append(cap.Name()).Append("\"} ").Append(cluster.CircuitRefusals(cap)).Append('\n');
 }
