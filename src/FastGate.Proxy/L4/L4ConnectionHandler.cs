@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Sockets;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Hosting;
+
+namespace FastGate.Proxy.L4;
+
+/// <summary>
+/// Serves the connections of one tcp or tls-passthrough listener, by name, so it follows
+/// reloads: each accepted connection takes the plan of the snapshot current then.
+/// </summary>
+public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : IConnectionHandler
+{
+    private L4ListenerPlan? _plan;
+
+    public void OnConnection(Socket socket, ConnectionListener listener)
+    {
+        var ip = socket.RemoteEndPoint is IPEndPoint remote
+            ? (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).GetAddressBytes()
+            : [];
+        Start(new SocketTransport(socket), ip, listener);
+    }
+
+    public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener) =>
+        Start(transport, clientIp, listener);
+
+    public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
+
+    private void Start(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
+    {
+        var plan = gateway.Draining ? null : Plan();
+        if (plan is null)
+        {
+            transport.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
+        new L4Connection(gateway, plan, transport, clientIp, listener).Start();
+    }
+
+    /// <summary>The plan for the current snapshot, built by the first connection that sees it; null when the listener is no longer an L4 one.</summary>
+    private L4ListenerPlan? Plan()
+    {
+        var snapshot = gateway.Current;
+        var plan = Volatile.Read(ref _plan);
+        if (plan is not null && ReferenceEquals(plan.Snapshot, snapshot))
+        {
+            return plan;
+        }
+        var model = snapshot.Listener(listenerName);
+        if (model is null || model.Protocol == ListenerProtocol.Http || model.Cluster is null)
+        {
+            return null;
+        }
+        // Two loops may build one each for a new snapshot; either is right and the last one stays.
+        plan = new L4ListenerPlan(snapshot, model, gateway.Metrics.L4.Listener(listenerName));
+        Volatile.Write(ref _plan, plan);
+        return plan;
+    }
+}
