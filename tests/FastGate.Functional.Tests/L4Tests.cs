@@ -251,6 +251,25 @@ public sealed class L4Tests
         Assert.Equal("still here", Encoding.ASCII.GetString(await ReceiveExactlyAsync(before, 10)));
     }
 
+    [Fact]
+    public async Task Tcp_Sigterm_ConnectionKeepsForwardingThroughTheDrainThenCloses()
+    {
+        await using var upstream = L4TestServer.Echo();
+        await using var gateway = await FastGateProcess.StartAsync(
+            "[defaults]\ndrain_timeout = \"3s\"\n" + TcpConfig($"\"{upstream.Address}\""));
+        using var client = await ConnectAsync(gateway.Port);
+        await client.SendAsync("one"u8.ToArray());
+        Assert.Equal("one", Encoding.ASCII.GetString(await ReceiveExactlyAsync(client, 3)));
+
+        gateway.Process.Signal("TERM");
+        await gateway.Process.WaitForLineAsync(l => l.Contains("draining", StringComparison.Ordinal), Patience);
+        await client.SendAsync("two"u8.ToArray());
+        Assert.Equal("two", Encoding.ASCII.GetString(await ReceiveExactlyAsync(client, 3)));
+
+        Assert.Equal(0, await gateway.Process.WaitForExitAsync(Patience));
+        Assert.Empty(await ReceiveToEndAsync(client));
+    }
+
     [Theory]
     [InlineData("a.example.com", "a")]
     [InlineData("b.example.com", "b")]

@@ -36,7 +36,9 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private readonly ITransport _client;
     private readonly ConnectionListener _listener;
     private readonly EventLoop? _loop;
-    private readonly ulong _clientHash;
+    // The client's IP (4 or 16 bytes; empty when unknown) and its hash for hash-based balancing.
+    private readonly byte[] _clientIp;
+    private ulong _clientHash;
     private readonly long _openedAt;
     private readonly long _idleTicks;
     private LoopTimer? _timer;
@@ -64,7 +66,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         _client = client;
         _listener = listener;
         _loop = (client as EpollConnection)?.Loop;
-        _clientHash = HashClient(clientIp);
+        _clientIp = clientIp.ToArray();
         _openedAt = Stopwatch.GetTimestamp();
         _idleTicks = Ticks(plan.Model.Limits.IdleTimeout);
     }
@@ -86,17 +88,14 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     {
         try
         {
-            var cluster = _plan.Cluster;
-            if (_plan.Router is { } router)
+            // Each step below reads or writes what comes before the forwarded bytes: who the
+            // client is (its address, for hash balancing), which cluster (the SNI name), the
+            // upstream connection; then the pumps take over.
+            _clientHash = HashClient(_clientIp);
+            var cluster = _plan.Router is { } router ? await ReadClientHelloAsync(router).ConfigureAwait(false) : _plan.Cluster;
+            if (cluster is null)
             {
-                _helloDeadline = _openedAt + Ticks(_plan.Model.Limits.HeaderTimeout);
-                ArmTimer(_helloDeadline);
-                var chosen = await ReadClientHelloAsync(router).ConfigureAwait(false);
-                if (chosen is null)
-                {
-                    return;
-                }
-                cluster = chosen;
+                return;
             }
             if (!await ConnectAsync(cluster).ConfigureAwait(false))
             {
@@ -128,6 +127,8 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     /// </summary>
     private async ValueTask<Cluster?> ReadClientHelloAsync(SniRouter router)
     {
+        _helloDeadline = _openedAt + Ticks(_plan.Model.Limits.HeaderTimeout);
+        ArmTimer(_helloDeadline);
         var input = _client.Input;
         while (true)
         {
