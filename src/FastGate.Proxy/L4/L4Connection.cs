@@ -164,6 +164,10 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
                 case TlsClientHelloStatus.Invalid:
                     input.AdvanceTo(buffer.End);
                     Refuse(error == TlsClientHelloError.Oversized ? L4Refusal.HelloOversized : L4Refusal.HelloInvalid);
+                    if (_gateway.Log.IsEnabled(LogLevel.Debug))
+                    {
+                        _gateway.Log.Debug($"listener '{_plan.Model.Name}': closed a connection whose first bytes are not a ClientHello it can route ({error})");
+                    }
                     return null;
             }
             if (result.IsCompleted || result.IsCanceled)
