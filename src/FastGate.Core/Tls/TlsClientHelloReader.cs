@@ -8,11 +8,11 @@ namespace FastGate.Core.Tls;
 /// Finds the server name (SNI, RFC 6066 §3) in a TLS ClientHello without terminating TLS, for
 /// routing passthrough connections. It is given everything the client has sent so far and says
 /// <see cref="TlsClientHelloStatus.NeedMore"/>, <see cref="TlsClientHelloStatus.Found"/> or
-/// <see cref="TlsClientHelloStatus.Invalid"/>. It keeps no state between calls: a call walks the
-/// record headers only (a few per hello) until the whole handshake message is in hand, and parses
-/// the message once, so a client trickling its hello byte by byte costs one header walk per read,
-/// bounded by <c>maxBytes</c>. It allocates nothing; a hello split across segments or records is
-/// gathered into a pooled buffer.
+/// <see cref="TlsClientHelloStatus.Invalid"/>. A call walks the record headers only, from where
+/// the last call stopped (<see cref="TlsClientHelloScanState"/>), until the whole handshake
+/// message is in hand, and parses the message once; so a hello trickled byte by byte, or in
+/// thousands of one-byte records, costs linear time, bounded by <c>maxBytes</c>. It allocates
+/// nothing; a hello split across segments or records is gathered into a pooled buffer.
 /// <code>
 /// TLSPlaintext (RFC 8446 §5.1)          Handshake (§4)            ClientHello (§4.1.2)
 /// +------+---------+--------+--------+  +------+----------+------+  legacy_version      2
@@ -51,12 +51,26 @@ public static class TlsClientHelloReader
     public static TlsClientHelloStatus Read(
         in ReadOnlySequence<byte> buffer, Span<byte> serverName, out int serverNameLength, out TlsClientHelloError error, int maxBytes = DefaultMaxBytes)
     {
+        var state = default(TlsClientHelloScanState);
+        return Read(buffer, ref state, serverName, out serverNameLength, out error, maxBytes);
+    }
+
+    /// <summary>
+    /// <see cref="Read(in ReadOnlySequence{byte}, Span{byte}, out int, out TlsClientHelloError, int)"/>
+    /// for a connection read after read: <paramref name="state"/> carries where the last call
+    /// stopped, so the bytes already walked are not walked again. The buffer must start where it
+    /// started for the last call.
+    /// </summary>
+    public static TlsClientHelloStatus Read(
+        in ReadOnlySequence<byte> buffer, ref TlsClientHelloScanState state, Span<byte> serverName, out int serverNameLength, out TlsClientHelloError error,
+        int maxBytes = DefaultMaxBytes)
+    {
         if (serverName.Length < MaxServerNameLength)
         {
             throw new ArgumentException($"the server name span must hold {MaxServerNameLength} bytes", nameof(serverName));
         }
         serverNameLength = 0;
-        var status = Scan(buffer, maxBytes, out var messageLength, out error);
+        var status = Scan(buffer, ref state, maxBytes, out var messageLength, out error);
         if (status != TlsClientHelloStatus.Found)
         {
             return status;
@@ -97,15 +111,16 @@ public static class TlsClientHelloReader
     /// passes, and the handshake header as soon as it is in hand, so garbage is refused at its first
     /// bytes rather than after <paramref name="maxBytes"/>.
     /// </summary>
-    private static TlsClientHelloStatus Scan(in ReadOnlySequence<byte> buffer, int maxBytes, out int messageLength, out TlsClientHelloError error)
+    private static TlsClientHelloStatus Scan(
+        in ReadOnlySequence<byte> buffer, ref TlsClientHelloScanState state, int maxBytes, out int messageLength, out TlsClientHelloError error)
     {
-        messageLength = -1;
+        messageLength = state.MessageLengthPlusOne - 1;
         error = TlsClientHelloError.None;
         Span<byte> header = stackalloc byte[RecordHeaderLength];
         Span<byte> handshake = stackalloc byte[HandshakeHeaderLength];
         var total = buffer.Length;
-        long offset = 0;
-        long payload = 0;
+        var offset = state.NextRecord;
+        var payloadBefore = state.PayloadBefore;
         while (true)
         {
             var left = total - offset;
@@ -130,7 +145,7 @@ public static class TlsClientHelloReader
                 break;
             }
             var available = Math.Min(length, left - RecordHeaderLength);
-            payload += available;
+            var payload = payloadBefore + available;
             if (messageLength < 0 && payload > 0)
             {
                 var have = (int)Math.Min(payload, HandshakeHeaderLength);
@@ -143,6 +158,7 @@ public static class TlsClientHelloReader
                 if (have == HandshakeHeaderLength)
                 {
                     messageLength = (handshake[1] << 16) | (handshake[2] << 8) | handshake[3];
+                    state.MessageLengthPlusOne = messageLength + 1;
                     if (RecordHeaderLength + HandshakeHeaderLength + (long)messageLength > maxBytes)
                     {
                         error = TlsClientHelloError.Oversized;
@@ -166,6 +182,9 @@ public static class TlsClientHelloReader
                 break;
             }
             offset += RecordHeaderLength + length;
+            payloadBefore = payload;
+            state.NextRecord = offset;
+            state.PayloadBefore = payloadBefore;
         }
         if (error != TlsClientHelloError.None)
         {

@@ -47,6 +47,8 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     // Stopwatch ticks: when the ClientHello must be whole (0 once it is, or when none is read),
     // and when a byte last moved either way.
     private long _helloDeadline;
+    // Where the ClientHello reader stopped; the hello's bytes stay at the start of the client's pipe while it is read.
+    private TlsClientHelloScanState _helloScan;
     private long _lastActivity;
     private volatile bool _forwarding;
     private volatile bool _helloTimedOut;
@@ -153,7 +155,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
                 return null;
             }
             var buffer = result.Buffer;
-            switch (Inspect(buffer, router, out var cluster, out var error))
+            switch (Inspect(buffer, ref _helloScan, router, out var cluster, out var error))
             {
                 case TlsClientHelloStatus.Found:
                     // Examined nothing: the pump's first read returns these bytes at once.
@@ -180,10 +182,11 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         }
     }
 
-    private static TlsClientHelloStatus Inspect(in ReadOnlySequence<byte> buffer, SniRouter router, out Cluster? cluster, out TlsClientHelloError error)
+    private static TlsClientHelloStatus Inspect(
+        in ReadOnlySequence<byte> buffer, ref TlsClientHelloScanState scan, SniRouter router, out Cluster? cluster, out TlsClientHelloError error)
     {
         Span<byte> name = stackalloc byte[TlsClientHelloReader.MaxServerNameLength];
-        var status = TlsClientHelloReader.Read(buffer, name, out var length, out error);
+        var status = TlsClientHelloReader.Read(buffer, ref scan, name, out var length, out error);
         cluster = status == TlsClientHelloStatus.Found ? router.Route(name[..length]) : null;
         return status;
     }

@@ -53,6 +53,38 @@ public class TlsClientHelloReaderTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Captured))]
+    public void Read_GrowingBufferWithScanState_NeedsMoreUntilTheLastByteThenFinds(string file, string expected)
+    {
+        var hello = Load(file);
+        var state = default(TlsClientHelloScanState);
+        Span<byte> serverName = stackalloc byte[TlsClientHelloReader.MaxServerNameLength];
+        for (var length = 1; length < hello.Length; length++)
+        {
+            var pieces = hello[..length].Select(b => new[] { b }).ToArray();
+            Assert.Equal(TlsClientHelloStatus.NeedMore, TlsClientHelloReader.Read(Http1TestHelpers.Sequence(pieces), ref state, serverName, out _, out _));
+        }
+
+        Assert.Equal(TlsClientHelloStatus.Found, TlsClientHelloReader.Read(new ReadOnlySequence<byte>(hello), ref state, serverName, out var nameLength, out _));
+        Assert.Equal(expected, Encoding.ASCII.GetString(serverName[..nameLength]));
+    }
+
+    [Fact]
+    public void Read_OneByteRecordsGrowingWithScanState_FindsServerName()
+    {
+        var records = Records(HandshakeMessage(Load("tls13-sni.bin")), 1);
+        var state = default(TlsClientHelloScanState);
+        Span<byte> serverName = stackalloc byte[TlsClientHelloReader.MaxServerNameLength];
+        for (var length = 1; length < records.Length; length++)
+        {
+            Assert.Equal(TlsClientHelloStatus.NeedMore, TlsClientHelloReader.Read(new ReadOnlySequence<byte>(records, 0, length), ref state, serverName, out _, out _, maxBytes: 64 * 1024));
+        }
+
+        Assert.Equal(TlsClientHelloStatus.Found, TlsClientHelloReader.Read(new ReadOnlySequence<byte>(records), ref state, serverName, out var nameLength, out _, maxBytes: 64 * 1024));
+        Assert.Equal("a.example.com", Encoding.ASCII.GetString(serverName[..nameLength]));
+    }
+
     [Fact]
     public void Read_CapturedHelloInOneByteSegments_FindsServerName()
     {
