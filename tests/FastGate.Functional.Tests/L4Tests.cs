@@ -252,6 +252,23 @@ public sealed class L4Tests
     }
 
     [Fact]
+    public async Task Tcp_MaxConnectionsOne_SecondClientWaitsUntilTheFirstCloses()
+    {
+        await using var upstream = L4TestServer.Echo(greeting: "G");
+        await using var gateway = await FastGateProcess.StartAsync(TcpConfig($"\"{upstream.Address}\"", listener: "max_connections = 1"));
+        var first = await ConnectAsync(gateway.Port);
+        Assert.Equal("G", Encoding.ASCII.GetString(await ReceiveExactlyAsync(first, 1)));
+
+        using var second = await ConnectAsync(gateway.Port);
+        var greeting = ReceiveExactlyAsync(second, 1);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(greeting.IsCompleted, "the second connection was served while the first was open with max_connections = 1");
+
+        first.Dispose();
+        Assert.Equal("G", Encoding.ASCII.GetString(await greeting));
+    }
+
+    [Fact]
     public async Task Tcp_Sigterm_ConnectionKeepsForwardingThroughTheDrainThenCloses()
     {
         await using var upstream = L4TestServer.Echo();

@@ -379,7 +379,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private async Task WaitUntilSentAsync()
     {
         var deadline = Stopwatch.GetTimestamp() + _idleTicks;
-        while (Stopwatch.GetTimestamp() < deadline
+        while (!Aborted && Stopwatch.GetTimestamp() < deadline
             && (Unsent(_client, Volatile.Read(ref _sentToClient)) || Unsent(_upstream!.Transport, Volatile.Read(ref _sentUpstream))))
         {
             await Task.Delay(5).ConfigureAwait(false);
