@@ -5,7 +5,8 @@ public static partial class ConfigLoader
 {
     private static readonly string[] ClusterKeys =
         ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout",
-         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit"];
+         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit",
+         "tls", "sni", "ca", "tls_verify", "tls_cert", "tls_key", "tls_min_version"];
 
     private static readonly string[] EndpointKeys = ["address", "weight"];
 
@@ -158,6 +159,7 @@ public static partial class ConfigLoader
         }
 
         cluster = ReadResilience(r, name, table, cluster);
+        cluster = ReadUpstreamTls(r, name, table, cluster);
         return r.Errors.Count == errorsBefore ? cluster : null;
     }
 }

@@ -101,7 +101,9 @@ public sealed class GatewayMetrics
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"open\"} ").Append(address.Sum(e => e.OpenConnections)).Append('\n');
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"idle\"} ").Append(address.Sum(e => e.IdleConnections)).Append('\n');
         }
-        UpstreamHealthMetrics.WriteTo(text, endpoints, clusters ?? endpoints.Select(e => e.Cluster).Distinct());
+        var clusterStates = (clusters ?? endpoints.Select(e => e.Cluster).Distinct()).ToList();
+        UpstreamHealthMetrics.WriteTo(text, endpoints, clusterStates);
+        UpstreamTlsMetrics.WriteTo(text, clusterStates);
         return text.ToString();
     }
 
