@@ -38,7 +38,7 @@ public sealed class UpstreamTlsTests : IDisposable
             {{more}}
             """);
 
-    private static string Path(string path) => path.Replace("\\", "\\\\");
+    private static string TomlPath(string path) => path.Replace("\\", "\\\\");
 
     /// <summary>A counter of the mock, read straight from it over HTTPS (with the client certificate, for a mock that wants one).</summary>
     private async Task<long> MockStatDirectAsync(MockUpstreamProcess upstream, string name)
@@ -67,7 +67,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task Requests_GoOverTlsOnFewConnections()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.Ca)}\"");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -104,7 +104,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task ACertificateFromAnotherCa_Is502AndLoggedAsUntrusted()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.OtherCa)}\"");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.OtherCa)}\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -124,7 +124,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task AnSniNameTheCertificateIsNotFor_Is502AndLoggedAsAMismatch()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.Ca)}\"\nsni = \"elsewhere.test\"");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"\nsni = \"elsewhere.test\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -139,7 +139,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task TheSniNameTheCertificateIsFor_IsAccepted()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.Ca)}\"\nsni = \"{UpstreamTlsFiles.ServerName}\"");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"\nsni = \"{UpstreamTlsFiles.ServerName}\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -152,7 +152,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task TlsVerifyFalse_AcceptsAnUntrustedCertificate_AndWarnsAtStart()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.OtherCa)}\"\ntls_verify = false");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.OtherCa)}\"\ntls_verify = false");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -169,7 +169,7 @@ public sealed class UpstreamTlsTests : IDisposable
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments(requireClientCertificate: true));
         await using var gateway = await StartGatewayAsync(upstream,
-            $"tls = true\nca = \"{Path(_files.Ca)}\"\ntls_cert = \"{Path(_files.ClientCert)}\"\ntls_key = \"{Path(_files.ClientKey)}\"");
+            $"tls = true\nca = \"{TomlPath(_files.Ca)}\"\ntls_cert = \"{TomlPath(_files.ClientCert)}\"\ntls_key = \"{TomlPath(_files.ClientKey)}\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -183,7 +183,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task WithoutAClientCertificate_AnUpstreamThatRequiresOne_Is502()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments(requireClientCertificate: true));
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.Ca)}\"");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"");
         using var client = Clients.Http11(gateway.BaseUri);
         using var cts = new CancellationTokenSource(Deadline);
 
@@ -197,7 +197,7 @@ public sealed class UpstreamTlsTests : IDisposable
     public async Task HealthChecks_GoOverTls()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
-        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{Path(_files.Ca)}\"", """
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"", """
             [cluster.secure.health]
             path = "/healthz"
             interval = "200ms"
@@ -213,5 +213,43 @@ public sealed class UpstreamTlsTests : IDisposable
         }
         var metrics = await gateway.MetricsAsync();
         Assert.Equal(1, FastGateProcess.MetricSum(metrics, "fastgate_upstream_healthy", "cluster=\"secure\""));
+    }
+
+    [Fact]
+    public async Task AReload_KeepsPooledConnectionsWhenTheTlsSettingsStay_AndReplacesThemWhenTheyChange()
+    {
+        await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
+        var keys = $"tls = true\nca = \"{TomlPath(_files.Ca)}\"";
+        await using var gateway = await StartGatewayAsync(upstream, keys);
+        using var client = Clients.Http11(gateway.BaseUri);
+        using var cts = new CancellationTokenSource(Deadline);
+
+        async Task<double> HandshakesAfterARequestAsync()
+        {
+            using var response = await client.GetAsync("/", cts.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return FastGateProcess.MetricSum(await gateway.MetricsAsync(), "fastgate_upstream_tls_handshakes_total", "cluster=\"secure\"", "result=\"ok\"");
+        }
+
+        async Task<int> ReloadAsync(string tlsKeys)
+        {
+            var config = File.ReadAllText(gateway.ConfigPath);
+            var start = config.IndexOf("tls = true", StringComparison.Ordinal);
+            gateway.WriteConfig(config[..start] + tlsKeys + "\n");
+            using var reload = await gateway.Admin.PostAsync("/reload", null, cts.Token);
+            return (int)reload.StatusCode;
+        }
+
+        Assert.Equal(1, await HandshakesAfterARequestAsync());
+
+        Assert.Equal(200, await ReloadAsync(keys));
+        Assert.Equal(1, await HandshakesAfterARequestAsync());
+
+        Assert.Equal(200, await ReloadAsync(keys + $"\nsni = \"{UpstreamTlsFiles.ServerName}\""));
+        Assert.Equal(2, await HandshakesAfterARequestAsync());
+
+        // A CA file that is gone fails the reload; the running settings keep serving.
+        Assert.Equal(422, await ReloadAsync($"tls = true\nca = \"{TomlPath(Path.Combine(_files.Folder, "gone.pem"))}\""));
+        Assert.Equal(2, await HandshakesAfterARequestAsync());
     }
 }
