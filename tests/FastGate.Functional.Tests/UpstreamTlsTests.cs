@@ -252,4 +252,60 @@ public sealed class UpstreamTlsTests : IDisposable
         Assert.Equal(422, await ReloadAsync($"tls = true\nca = \"{TomlPath(Path.Combine(_files.Folder, "gone.pem"))}\""));
         Assert.Equal(2, await HandshakesAfterARequestAsync());
     }
+
+    [Fact]
+    public async Task AnUpstreamThatSpeaksPlainHttp_Is502AndLogged_AndTheDaemonServesOn()
+    {
+        await using var upstream = await MockUpstreamProcess.StartAsync("plain");
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"");
+        using var client = Clients.Http11(gateway.BaseUri);
+        using var cts = new CancellationTokenSource(Deadline);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.GetAsync("/", cts.Token);
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        }
+
+        var line = await gateway.Process.WaitForLineAsync(l => l.Contains("cause=tls-handshake-failed", StringComparison.Ordinal), Deadline);
+        Assert.Contains($"endpoint={upstream.Address}", line);
+        using var health = await gateway.Admin.GetAsync("/healthz", cts.Token);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnUpstreamThatNeverAnswersTheHandshake_Is504AfterTheConnectTimeout()
+    {
+        // Accepts connections (the kernel does, from the backlog) and never says a word.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        await using var gateway = await FastGateProcess.StartAsync($$"""
+            [admin]
+            listen = "{admin}"
+            [log]
+            access = "off"
+            [[listener]]
+            name = "web"
+            listen = "{listen}"
+            [[route]]
+            name = "all"
+            path_prefix = "/"
+            cluster = "secure"
+            [cluster.secure]
+            endpoints = ["127.0.0.1:{{port}}"]
+            connect_timeout = "500ms"
+            tls = true
+            """);
+        using var client = Clients.Http11(gateway.BaseUri);
+        using var cts = new CancellationTokenSource(Deadline);
+
+        using var response = await client.GetAsync("/", cts.Token);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        var line = await gateway.Process.WaitForLineAsync(l => l.Contains("upstream failure", StringComparison.Ordinal), Deadline);
+        Assert.Contains("cause=connect-timeout", line);
+        var metrics = await gateway.MetricsAsync();
+        Assert.True(FastGateProcess.MetricSum(metrics, "fastgate_upstream_tls_handshakes_total", "cluster=\"secure\"", "result=\"failed\"") >= 1, metrics);
+    }
 }
