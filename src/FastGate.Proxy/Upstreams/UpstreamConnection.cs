@@ -75,7 +75,7 @@ public sealed class UpstreamConnection : IDisposable
             return;
         }
         Endpoint.OnConnectionClosed();
-        if (Lane != 0)
+        if (_transport is EpollConnection)
         {
             // Closed on its loop (from any thread), which ends what is pending on its pipes.
             _transport.Dispose();
