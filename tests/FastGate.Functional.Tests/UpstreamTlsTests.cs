@@ -101,6 +101,34 @@ public sealed class UpstreamTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task ConcurrentClients_ShareAFewPooledTlsConnections()
+    {
+        await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
+        await using var gateway = await StartGatewayAsync(upstream, $"tls = true\nca = \"{TomlPath(_files.Ca)}\"");
+        using var cts = new CancellationTokenSource(Deadline);
+        const int ClientCount = 8;
+        const int RequestsEach = 25;
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, ClientCount).Select(async _ =>
+        {
+            using var client = Clients.Http11(gateway.BaseUri);
+            var ok = 0;
+            for (var i = 0; i < RequestsEach; i++)
+            {
+                using var response = await client.GetAsync("/", cts.Token);
+                ok += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            }
+            return ok;
+        }));
+
+        Assert.All(statuses, ok => Assert.Equal(RequestsEach, ok));
+        using var reader = Clients.Http11(gateway.BaseUri);
+        // A client asking in turn needs one upstream connection at a time, taken back from its
+        // loop's pool; one per request would be 200. Twice the clients leaves room for reconnects.
+        Assert.InRange(await MockStatAsync(reader, "connections"), 1, 2 * ClientCount);
+    }
+
+    [Fact]
     public async Task ACertificateFromAnotherCa_Is502AndLoggedAsUntrusted()
     {
         await using var upstream = await MockUpstreamProcess.StartAsync("secure", 0, _files.MockArguments());
