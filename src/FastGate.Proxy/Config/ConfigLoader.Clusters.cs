@@ -5,7 +5,8 @@ public static partial class ConfigLoader
 {
     private static readonly string[] ClusterKeys =
         ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout",
-         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit"];
+         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit",
+         "proxy_protocol"];
 
     private static readonly string[] EndpointKeys = ["address", "weight"];
 
@@ -155,6 +156,11 @@ public static partial class ConfigLoader
         if (r.Duration(table, "dns_refresh") is { } dnsRefresh)
         {
             cluster = cluster with { DnsRefresh = dnsRefresh };
+        }
+
+        if (ReadClusterProxyProtocol(r, table) is { } proxyProtocol)
+        {
+            cluster = cluster with { ProxyProtocol = proxyProtocol };
         }
 
         cluster = ReadResilience(r, name, table, cluster);
