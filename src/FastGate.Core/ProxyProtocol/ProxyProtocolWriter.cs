@@ -67,6 +67,23 @@ public static class ProxyProtocolWriter
         return ProxyProtocolReader.V2FixedLength + length;
     }
 
+    /// <summary>
+    /// The header of a connection the sender opens for itself, such as a health check: v2 LOCAL,
+    /// or v1 "PROXY UNKNOWN" (v1 has no LOCAL). The receiver keeps the connection's own addresses.
+    /// </summary>
+    public static int WriteLocal(ProxyVersion version, Span<byte> destination)
+    {
+        if (version == ProxyVersion.V1)
+        {
+            return Append(destination, 0, "PROXY UNKNOWN\r\n"u8);
+        }
+        ProxyProtocolReader.V2Signature.CopyTo(destination);
+        destination[12] = 0x20; // version 2, LOCAL
+        destination[13] = 0x00;
+        BinaryPrimitives.WriteUInt16BigEndian(destination[14..], 0);
+        return ProxyProtocolReader.V2FixedLength;
+    }
+
     /// <summary>Brings both addresses to one family (IPv4 when both can be), using <paramref name="scratch"/> for mapped forms.</summary>
     private static ProxyFamily Normalize(ref ReadOnlySpan<byte> source, ref ReadOnlySpan<byte> target, Span<byte> scratch)
     {

@@ -164,6 +164,10 @@ public static partial class ConfigLoader
         }
 
         cluster = ReadResilience(r, name, table, cluster);
+        if (cluster is { ProxyProtocol: { } version, Health: { } health })
+        {
+            cluster = cluster with { Health = health with { ProxyProtocol = version } };
+        }
         return r.Errors.Count == errorsBefore ? cluster : null;
     }
 }

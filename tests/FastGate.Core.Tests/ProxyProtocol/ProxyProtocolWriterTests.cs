@@ -40,6 +40,16 @@ public class ProxyProtocolWriterTests
         Assert.Equal("PROXY UNKNOWN\r\n", Encoding.ASCII.GetString(buffer, 0, written));
     }
 
+    [Theory]
+    [InlineData(ProxyVersion.V1, "V1 PROXY UNKNOWN - - len=15")]
+    [InlineData(ProxyVersion.V2, "V2 LOCAL UNKNOWN - - len=16")]
+    public void WriteLocal_ReadsAsAHeaderThatKeepsThePeer(ProxyVersion version, string expected)
+    {
+        var buffer = new byte[ProxyProtocolWriter.MaxLength];
+        var written = ProxyProtocolWriter.WriteLocal(version, buffer);
+        Assert.Equal(expected, Read(new ReadOnlySequence<byte>(buffer, 0, written)));
+    }
+
     [Fact]
     public void WriteV2_Ipv4_WritesTheSpecLayout()
     {
