@@ -98,7 +98,7 @@ public sealed class ProxyProtocolIntake
                 }
                 catch (Exception)
                 {
-                    return Ended(ProxyIntakeOutcome.Closed, metrics);
+                    return Ended(ProxyIntakeOutcome.Closed, metrics, empty: false);
                 }
                 if (read.IsCanceled)
                 {
@@ -120,7 +120,7 @@ public sealed class ProxyProtocolIntake
                 }
                 if (read.IsCompleted)
                 {
-                    return Ended(ProxyIntakeOutcome.Closed, metrics);
+                    return Ended(ProxyIntakeOutcome.Closed, metrics, empty: buffer.IsEmpty);
                 }
             }
         }
@@ -131,9 +131,9 @@ public sealed class ProxyProtocolIntake
         }
     }
 
-    private ProxyIntakeResult Ended(ProxyIntakeOutcome outcome, ProxyProtocolMetrics metrics)
+    private ProxyIntakeResult Ended(ProxyIntakeOutcome outcome, ProxyProtocolMetrics metrics, bool empty = false)
     {
-        metrics.Rejected(_listener, outcome);
+        metrics.Rejected(_listener, outcome, empty);
         return ProxyIntakeResult.Refused(outcome);
     }
 

@@ -20,9 +20,22 @@ public sealed class ProxyProtocolMetrics
     public void Rejected(string listener, ProxyHeaderError error) =>
         Interlocked.Increment(ref For(listener).Rejected[(int)error]);
 
-    /// <summary>A connection that ended for <paramref name="outcome"/> (TimedOut or Closed) before its header was whole.</summary>
-    public void Rejected(string listener, ProxyIntakeOutcome outcome) =>
-        Interlocked.Increment(ref outcome == ProxyIntakeOutcome.TimedOut ? ref For(listener).TimedOut : ref For(listener).Truncated);
+    /// <summary>
+    /// A connection that ended for <paramref name="outcome"/> (TimedOut or Closed) before its header
+    /// was whole; <paramref name="empty"/>: closed without sending a byte, as a connect-only health check does.
+    /// </summary>
+    public void Rejected(string listener, ProxyIntakeOutcome outcome, bool empty)
+    {
+        var counters = For(listener);
+        if (outcome == ProxyIntakeOutcome.TimedOut)
+        {
+            Interlocked.Increment(ref counters.TimedOut);
+        }
+        else
+        {
+            Interlocked.Increment(ref empty ? ref counters.Empty : ref counters.Truncated);
+        }
+    }
 
     public void Untrusted(string listener) => Interlocked.Increment(ref For(listener).Untrusted);
 
@@ -49,6 +62,7 @@ public sealed class ProxyProtocolMetrics
             }
             Line(text, "fastgate_proxy_protocol_rejected_total", name, "reason", "timeout", Interlocked.Read(ref counters.TimedOut));
             Line(text, "fastgate_proxy_protocol_rejected_total", name, "reason", "truncated", Interlocked.Read(ref counters.Truncated));
+            Line(text, "fastgate_proxy_protocol_rejected_total", name, "reason", "empty", Interlocked.Read(ref counters.Empty));
         }
         text.Append("# HELP fastgate_proxy_protocol_untrusted_total Connections closed unread because their source is not in the listener's proxy_protocol_from.\n# TYPE fastgate_proxy_protocol_untrusted_total counter\n");
         foreach (var (name, counters) in listeners)
@@ -68,6 +82,7 @@ public sealed class ProxyProtocolMetrics
         public readonly long[] Rejected = new long[(int)ProxyHeaderError.Tlv + 1];
         public long TimedOut;
         public long Truncated;
+        public long Empty;
         public long Untrusted;
     }
 }

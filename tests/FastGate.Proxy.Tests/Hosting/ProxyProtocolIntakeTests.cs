@@ -143,6 +143,22 @@ public class ProxyProtocolIntakeTests
     }
 
     [Fact]
+    public async Task ReadAsync_PeerClosesWithoutAByte_IsCountedAsEmptyNotTruncated()
+    {
+        var (client, server) = InMemoryTransport.CreatePair();
+        var metrics = new ProxyProtocolMetrics();
+        client.Output.Complete();
+
+        var result = await ProxyProtocolIntake.For(Listener())!.ReadAsync(server, Loopback, 1, metrics);
+
+        Assert.Equal(ProxyIntakeOutcome.Closed, result.Outcome);
+        var text = new StringBuilder();
+        metrics.WriteTo(text);
+        Assert.Contains("fastgate_proxy_protocol_rejected_total{listener=\"web\",reason=\"empty\"} 1\n", text.ToString());
+        Assert.Contains("fastgate_proxy_protocol_rejected_total{listener=\"web\",reason=\"truncated\"} 0\n", text.ToString());
+    }
+
+    [Fact]
     public async Task ReadAsync_NoHeaderWithinTheHeaderTimeout_TimesOut()
     {
         var (client, server) = InMemoryTransport.CreatePair();
