@@ -189,6 +189,24 @@ public class ProxyProtocolReaderTests
     }
 
     [Fact]
+    public void TryRead_WholeAndSplitHeaders_AllocateNothing()
+    {
+        var v1 = new ReadOnlySequence<byte>(Ascii("PROXY TCP6 2001:db8::1 ::1 40000 8080\r\n"));
+        var v2 = Sequence(V2(0x21, 0x11, Block("10.0.0.9", "10.0.0.1", 5000, 80, Tlv(0x02, 11))), 5, 20);
+        ProxyProtocolReader.TryRead(v1, out _, out _);
+        ProxyProtocolReader.TryRead(v2, out _, out _);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            ProxyProtocolReader.TryRead(v1, out _, out _);
+            ProxyProtocolReader.TryRead(v2, out _, out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void TryRead_Empty_NeedsMore()
     {
         Assert.Equal("need-more", Read(ReadOnlySequence<byte>.Empty));
