@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using FastGate.Core.ProxyProtocol;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Upstreams;
@@ -32,6 +33,11 @@ internal static class HealthCheckProbe
                 return HealthCheckResult.Fail("the check's path or host holds a control character");
             }
             request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fastgate-health-check\r\nConnection: close\r\n\r\n");
+            if (model.ProxyProtocol is { } version)
+            {
+                var header = new byte[ProxyProtocolWriter.MaxLength];
+                request = [.. header.AsSpan(0, ProxyProtocolWriter.WriteLocal(version, header)), .. request];
+            }
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
