@@ -12,6 +12,7 @@ public static partial class ConfigLoader
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
         "max_request_line_bytes", "reuse_port", "merge_slashes", "escaped_slashes", "trusted_proxies",
         "sni_route",
+        "proxy_protocol", "proxy_protocol_from",
     ];
 
     private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni"];
@@ -103,6 +104,7 @@ public static partial class ConfigLoader
             var reusePort = r.Boolean(table, "reuse_port");
             var limits = ReadLimits(r, table, defaults);
             var sniRoutes = ReadSniRoutes(r, table, name, protocol, clusters);
+            var proxyProtocol = ReadListenerProxyProtocol(r, table, name);
 
             TlsModel? tls = null;
             if (r.Table(table, "tls") is { } tlsTable)
@@ -131,6 +133,8 @@ public static partial class ConfigLoader
                     Limits = limits,
                     Tls = tls,
                     SniRoutes = sniRoutes,
+                    ProxyProtocol = proxyProtocol.Enabled,
+                    ProxyProtocolFrom = proxyProtocol.From,
                 });
             }
         }
