@@ -269,6 +269,44 @@ public sealed class L4Tests
     }
 
     [Fact]
+    public async Task Tcp_ProxyHeaderFromTrustedClient_IsPassedOnToAProxyProtocolCluster()
+    {
+        // The echo returns the PROXY header line too: what the upstream heard first.
+        await using var upstream = L4TestServer.Echo();
+        await using var gateway = await FastGateProcess.StartAsync(TcpConfig(
+            $"\"{upstream.Address}\"",
+            listener: "proxy_protocol = true\nproxy_protocol_from = [\"127.0.0.1/32\"]",
+            cluster: "proxy_protocol = \"v1\""));
+        using var client = await ConnectAsync(gateway.Port);
+
+        const string sent = "PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\nhello";
+        await client.SendAsync(Encoding.ASCII.GetBytes(sent));
+
+        // The upstream hears of the client the header named, not of the gateway's peer.
+        Assert.Equal(sent, Encoding.ASCII.GetString(await ReceiveExactlyAsync(client, sent.Length)));
+    }
+
+    [Fact]
+    public async Task Tcp_ProxyProtocolCluster_UpstreamHearsTheClientAddressFirst()
+    {
+        // The echo returns the PROXY header line too: what the upstream heard first.
+        await using var upstream = L4TestServer.Echo();
+        await using var gateway = await FastGateProcess.StartAsync(TcpConfig($"\"{upstream.Address}\"", cluster: "proxy_protocol = \"v1\""));
+        using var client = await ConnectAsync(gateway.Port);
+
+        await client.SendAsync("x"u8.ToArray());
+        var line = new StringBuilder();
+        while (!line.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            line.Append((char)(await ReceiveExactlyAsync(client, 1))[0]);
+        }
+
+        Assert.StartsWith("PROXY TCP4 127.0.0.1 127.0.0.1 ", line.ToString());
+        Assert.EndsWith($" {gateway.Port}\r\n", line.ToString());
+        Assert.Equal("x", Encoding.ASCII.GetString(await ReceiveExactlyAsync(client, 1)));
+    }
+
+    [Fact]
     public async Task Tcp_Sigterm_ConnectionKeepsForwardingThroughTheDrainThenCloses()
     {
         await using var upstream = L4TestServer.Echo();

@@ -36,9 +36,14 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private readonly ITransport _client;
     private readonly ConnectionListener _listener;
     private readonly EventLoop? _loop;
-    // The client's IP (4 or 16 bytes; empty when unknown) and its hash for hash-based balancing.
-    private readonly byte[] _clientIp;
+    // The client's IP (4 or 16 bytes; empty when unknown) and port (-1 when unknown), from the
+    // socket or from the PROXY header the listener takes; its hash for hash-based balancing; and
+    // the address it connected to (for the PROXY header a cluster sends).
+    private byte[] _clientIp;
+    private int _clientPort;
     private ulong _clientHash;
+    private readonly IPEndPoint? _local;
+    private ProxyIntakeResult? _proxyHeader;
     private readonly long _openedAt;
     private readonly long _idleTicks;
     private LoopTimer? _timer;
@@ -61,8 +66,12 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private long _sentUpstream;
     private long _sentToClient;
 
-    public L4Connection(Gateway gateway, L4ListenerPlan plan, ITransport client, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
+    /// <param name="clientPort">The peer's port, -1 when the transport does not say.</param>
+    /// <param name="local">The address the client connected to, or the listener's (possibly a wildcard) when the transport does not say.</param>
+    public L4Connection(Gateway gateway, L4ListenerPlan plan, ITransport client, ReadOnlySpan<byte> clientIp, int clientPort, IPEndPoint? local, ConnectionListener listener)
     {
+        _clientPort = clientPort;
+        _local = local;
         _gateway = gateway;
         _plan = plan;
         _client = client;
@@ -91,8 +100,13 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         try
         {
             // Each step below reads or writes what comes before the forwarded bytes: who the
-            // client is (its address, for hash balancing), which cluster (the SNI name), the
-            // upstream connection; then the pumps take over.
+            // client is (the PROXY header of a trusted sender, else the socket's peer), which
+            // cluster (the SNI name), the upstream connection and the PROXY header it wants;
+            // then the pumps take over.
+            if (ProxyProtocolIntake.For(_plan.Model) is { } intake && !await ReadProxyHeaderAsync(intake).ConfigureAwait(false))
+            {
+                return;
+            }
             _clientHash = HashClient(_clientIp);
             var cluster = _plan.Router is { } router ? await ReadClientHelloAsync(router).ConfigureAwait(false) : _plan.Cluster;
             if (cluster is null)
@@ -100,6 +114,10 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
                 return;
             }
             if (!await ConnectAsync(cluster).ConfigureAwait(false))
+            {
+                return;
+            }
+            if (cluster.Model.ProxyProtocol is { } version && !await WriteProxyHeaderAsync(version).ConfigureAwait(false))
             {
                 return;
             }
@@ -123,13 +141,76 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     }
 
     /// <summary>
+    /// The listener takes a PROXY header (proxy_protocol = true): its source becomes the client.
+    /// False when the connection is to be closed (counted by the intake, by outcome).
+    /// </summary>
+    private async ValueTask<bool> ReadProxyHeaderAsync(ProxyProtocolIntake intake)
+    {
+        ProxyIntakeResult result;
+        try
+        {
+            result = await intake.ReadAsync(_client, _clientIp, _clientPort, _gateway.Metrics.ProxyProtocol).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            result = ProxyIntakeResult.Refused(ProxyIntakeOutcome.Closed);
+        }
+        if (_loop is not null && !_loop.IsCurrent)
+        {
+            await _loop.SwitchTo();
+        }
+        if (!result.Accepted)
+        {
+            return false;
+        }
+        _proxyHeader = result;
+        _clientIp = result.ClientIp;
+        _clientPort = result.ClientPort;
+        return true;
+    }
+
+    /// <summary>
+    /// The cluster wants a PROXY header (proxy_protocol = "v1" | "v2"): it goes out first and at
+    /// once, since with a server-speaks-first protocol no client byte may come to carry it.
+    /// </summary>
+    private async ValueTask<bool> WriteProxyHeaderAsync(FastGate.Core.ProxyProtocol.ProxyVersion version)
+    {
+        var output = _upstream!.Output;
+        if (_proxyHeader is { } received)
+        {
+            ProxyProtocolSender.WriteHeader(output, version, received, _local);
+        }
+        else
+        {
+            Span<byte> localIp = stackalloc byte[16];
+            var localLength = _local is not null && _local.Address.TryWriteBytes(localIp, out var written) ? written : 0;
+            ProxyProtocolSender.WriteHeader(output, version, _clientIp, _clientPort, localIp[..localLength], _local?.Port ?? 0);
+        }
+        try
+        {
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The upstream reset at once: the client connection closes like after a failed connect.
+            Refuse(L4Refusal.ConnectFailed);
+            return false;
+        }
+        if (_loop is not null && !_loop.IsCurrent)
+        {
+            await _loop.SwitchTo();
+        }
+        return !Aborted;
+    }
+
+    /// <summary>
     /// Reads until the ClientHello is whole and returns the cluster its server name routes to, or
     /// null when the connection was refused (counted). The hello stays in the client's pipe,
     /// unconsumed, so the first read of the pump forwards it untouched.
     /// </summary>
     private async ValueTask<Cluster?> ReadClientHelloAsync(SniRouter router)
     {
-        _helloDeadline = _openedAt + Ticks(_plan.Model.Limits.HeaderTimeout);
+        _helloDeadline = Stopwatch.GetTimestamp() + Ticks(_plan.Model.Limits.HeaderTimeout);
         ArmTimer(_helloDeadline);
         var input = _client.Input;
         while (true)

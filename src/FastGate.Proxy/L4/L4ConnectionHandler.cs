@@ -16,18 +16,18 @@ public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : 
 
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
-        var ip = socket.RemoteEndPoint is IPEndPoint remote
-            ? (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).GetAddressBytes()
-            : [];
-        Start(new SocketTransport(socket), ip, listener);
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var ip = remote is null ? [] : (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).GetAddressBytes();
+        Start(new SocketTransport(socket), ip, remote?.Port ?? -1, socket.LocalEndPoint as IPEndPoint, listener);
     }
 
+    /// <summary>The loop transport gives the peer's IP only: its port is unknown, and the local address is the listener's.</summary>
     public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener) =>
-        Start(transport, clientIp, listener);
+        Start(transport, clientIp, -1, listener.EndPoint, listener);
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
 
-    private void Start(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
+    private void Start(ITransport transport, ReadOnlySpan<byte> clientIp, int clientPort, IPEndPoint? local, ConnectionListener listener)
     {
         var plan = gateway.Draining ? null : Plan();
         if (plan is null)
@@ -36,7 +36,7 @@ public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : 
             listener.OnConnectionClosed();
             return;
         }
-        new L4Connection(gateway, plan, transport, clientIp, listener).Start();
+        new L4Connection(gateway, plan, transport, clientIp, clientPort, local, listener).Start();
     }
 
     /// <summary>The plan for the current snapshot, built by the first connection that sees it; null when the listener is no longer an L4 one.</summary>
