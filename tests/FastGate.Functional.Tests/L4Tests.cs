@@ -349,6 +349,21 @@ public sealed class L4Tests
     }
 
     [Fact]
+    public async Task Passthrough_ProxyHeaderBeforeTheHello_RoutedByServerName()
+    {
+        await using var a = L4TestServer.Tls("a", L4TestServer.CreateCertificate("a.example.com"));
+        await using var b = L4TestServer.Tls("b", L4TestServer.CreateCertificate("b.example.com"));
+        await using var gateway = await FastGateProcess.StartAsync(PassthroughConfig(a.Address, b.Address,
+            listener: "proxy_protocol = true\nproxy_protocol_from = [\"127.0.0.1/32\"]"));
+        using var tcp = await ConnectAsync(gateway.Port);
+
+        await tcp.SendAsync("PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\n"u8.ToArray());
+        using var ssl = await TlsConnectAsync(tcp, "b.example.com");
+
+        Assert.Equal("b", await ReadLineAsync(ssl));
+    }
+
+    [Fact]
     public async Task Passthrough_HelloInOneByteWrites_StillRouted()
     {
         await using var a = L4TestServer.Tls("a", L4TestServer.CreateCertificate("a.example.com"));
