@@ -67,7 +67,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private long _sentToClient;
 
     /// <param name="clientPort">The peer's port, -1 when the transport does not say.</param>
-    /// <param name="local">The address the client connected to, or the listener's (possibly a wildcard) when the transport does not say.</param>
+    /// <param name="local">The address the client connected to, or the listener's (possibly a wildcard) when the kernel does not say.</param>
     public L4Connection(Gateway gateway, L4ListenerPlan plan, ITransport client, ReadOnlySpan<byte> clientIp, int clientPort, IPEndPoint? local, ConnectionListener listener)
     {
         _clientPort = clientPort;

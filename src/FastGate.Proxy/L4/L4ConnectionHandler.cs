@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 
@@ -21,9 +22,15 @@ public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : 
         Start(new SocketTransport(socket), ip, remote?.Port ?? -1, socket.LocalEndPoint as IPEndPoint, listener);
     }
 
-    /// <summary>The loop transport gives the peer's IP only: its port is unknown, and the local address is the listener's.</summary>
-    public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener) =>
-        Start(transport, clientIp, -1, listener.EndPoint, listener);
+    /// <summary>
+    /// The loop transport gives the peer's IP only; the port and the address the client reached
+    /// (not the listener's wildcard) are asked of the kernel, for the PROXY headers that carry them.
+    /// </summary>
+    public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
+    {
+        var connection = transport as EpollConnection;
+        Start(transport, clientIp, connection?.RemoteEndPoint()?.Port ?? -1, connection?.LocalEndPoint() ?? listener.EndPoint, listener);
+    }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
 
