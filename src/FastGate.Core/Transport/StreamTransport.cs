@@ -31,8 +31,12 @@ public sealed class StreamTransport : ITransport
         _pipe = stream.UsePipe(pipeOptions: Options);
     }
 
-    /// <summary>The transport under the stream, as a <see cref="Stream"/> to build the stream on.</summary>
-    public static Stream AsStream(ITransport inner) => inner.AsStream();
+    /// <summary>
+    /// The transport under the stream, as a <see cref="Stream"/> to build the stream on. An epoll
+    /// connection's pipes are its loop's only, so its stream does its I/O by way of the loop.
+    /// </summary>
+    public static Stream AsStream(ITransport inner) =>
+        inner is Epoll.EpollConnection connection ? new Epoll.EpollConnectionStream(connection) : inner.AsStream();
 
     public ITransport Inner => _inner;
 

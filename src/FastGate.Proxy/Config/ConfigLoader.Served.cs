@@ -19,11 +19,6 @@ public static partial class ConfigLoader
             {
                 r.Error(protocolEntry.KeyPosition, $"listener '{name}': protocol '{protocol}' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
             }
-
-            if (table.Find("tls") is { Value: TomlTableNode } tlsEntry)
-            {
-                r.Error(tlsEntry.KeyPosition, $"listener '{name}': TLS offload ([listener.tls]) is not served by this version; remove it and terminate TLS in front of FastGate");
-            }
         }
     }
 }

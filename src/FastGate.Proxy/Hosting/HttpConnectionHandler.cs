@@ -2,12 +2,18 @@ using System.Net;
 using System.Net.Sockets;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Tls;
 
 namespace FastGate.Proxy.Hosting;
 
-/// <summary>Serves the connections of one http listener, by name, so it follows reloads.</summary>
-public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) : IConnectionHandler
+/// <summary>
+/// Serves the connections of one http listener, by name, so it follows reloads. With
+/// <paramref name="tls"/>, each connection's TLS handshake comes first.
+/// </summary>
+public sealed class HttpConnectionHandler(Gateway gateway, string listenerName, TlsListener? tls = null) : IConnectionHandler
 {
+    public TlsListener? Tls => tls;
+
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
         if (gateway.Draining)
@@ -17,6 +23,11 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);
+        if (tls is not null)
+        {
+            _ = ServeTlsAsync(tls, new SocketTransport(socket), address, listener);
+            return;
+        }
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
     }
 
@@ -28,7 +39,33 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
             listener.OnConnectionClosed();
             return;
         }
+        if (tls is not null)
+        {
+            _ = ServeTlsAsync(tls, transport, FormatAddress(clientIp), listener);
+            return;
+        }
         new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener).Start();
+    }
+
+    /// <summary>
+    /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own (off the loops:
+    /// the TLS stream does its socket I/O by way of the loop, the HTTP code runs on the pool).
+    /// </summary>
+    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener)
+    {
+        var session = await tls.HandshakeAsync(inner).ConfigureAwait(false);
+        if (session is not { } established)
+        {
+            listener.OnConnectionClosed();
+            return;
+        }
+        if (gateway.Draining)
+        {
+            established.Transport.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
+        _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info).Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
