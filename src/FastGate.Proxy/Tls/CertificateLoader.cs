@@ -61,13 +61,9 @@ public static class CertificateLoader
         {
             leaf = X509Certificate2.CreateFromPemFile(certPath, keyPath);
         }
-        catch (ArgumentException ex) when (ex.Message.Contains("does not match", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new TlsCertificateException($"the key in {keyPath} does not belong to the certificate in {certPath}", ex);
-        }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            throw new TlsCertificateException($"cannot read the certificate {certPath} with the key {keyPath}: {ex.Message}", ex);
+            throw Diagnose(certPath, keyPath, ex);
         }
         if (!leaf.HasPrivateKey)
         {
@@ -80,6 +76,47 @@ public static class CertificateLoader
             leaf = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
         }
         return leaf;
+    }
+
+    /// <summary>Which of the two files is at fault: the certificate, the key, or their pairing.</summary>
+    private static TlsCertificateException Diagnose(string certPath, string keyPath, Exception failure)
+    {
+        try
+        {
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return new TlsCertificateException($"cannot read the certificate {certPath}: {ex.Message}", ex);
+        }
+        string keyText;
+        try
+        {
+            keyText = File.ReadAllText(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new TlsCertificateException($"cannot read the key {keyPath}: {ex.Message}", ex);
+        }
+        if (ReadsAsKey(keyText, RSA.Create) || ReadsAsKey(keyText, ECDsa.Create))
+        {
+            return new TlsCertificateException($"the key in {keyPath} does not belong to the certificate in {certPath}", failure);
+        }
+        return new TlsCertificateException($"cannot read the key {keyPath}: no RSA or ECDSA private key in PEM form (PKCS#8, PKCS#1 or SEC1) found", failure);
+    }
+
+    private static bool ReadsAsKey<T>(string pem, Func<T> create) where T : AsymmetricAlgorithm
+    {
+        using var key = create();
+        try
+        {
+            key.ImportFromPem(pem);
+            return true;
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static void CheckValidity(X509Certificate2 leaf, string certPath, DateTime now)

@@ -484,33 +484,6 @@ public class ConfigLoaderErrorTests
     }
 
     [Fact]
-    public void TlsOffload_IsRefusedAtTlsKey()
-    {
-        var directory = Directory.CreateTempSubdirectory("fastgate-tls-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(directory, "site.pem"), "x");
-            File.WriteAllText(Path.Combine(directory, "site.key"), "x");
-            var result = ConfigLoader.LoadFromText("""
-                [[listener]]
-                name = "web"
-                listen = "127.0.0.1:8443"
-                [listener.tls]
-                cert = "site.pem"
-                key = "site.key"
-                """, Path.Combine(directory, "t.toml"));
-
-            var error = Assert.Single(result.Errors);
-            Assert.Equal((4, 11), (error.Line, error.Column));
-            Assert.Equal("listener 'web': TLS offload ([listener.tls]) is not served by this version; remove it and terminate TLS in front of FastGate", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    [Fact]
     public void ClusterWithoutEndpoints_ReportsClusterHeader()
     {
         AssertSingleError("""
