@@ -232,7 +232,11 @@ public static partial class ConfigLoader
             var sniKey = RequiredFile(r, sniTable, "key", sniContext);
             if (sniCert is not null && sniKey is not null)
             {
-                CheckTlsFile(r, sniTable.Find("cert")!, () => CertificateLoader.Load(sniCert, sniKey, DateTime.UtcNow));
+                var loaded = CheckTlsFile(r, sniTable.Find("cert")!, () => CertificateLoader.Load(sniCert, sniKey, DateTime.UtcNow));
+                if (loaded is ServerCertificate { DnsNames.Count: 0 } && sniTable.Find("names") is null)
+                {
+                    r.Error(sniTable.Position, $"[[listener.tls.sni]] without 'names' serves the DNS names of its certificate, and {sniCert} has none: list them in 'names'");
+                }
                 sni.Add(new TlsSniModel { Names = hosts.AsReadOnly(), CertPath = sniCert, KeyPath = sniKey });
             }
         }
@@ -261,15 +265,16 @@ public static partial class ConfigLoader
     }
 
     /// <summary>Reads a certificate (and key) or CA file as serving would, so `check` fails where a start would.</summary>
-    private static void CheckTlsFile(ConfigReader r, TomlEntry at, Func<object> read)
+    private static object? CheckTlsFile(ConfigReader r, TomlEntry at, Func<object> read)
     {
         try
         {
-            read();
+            return read();
         }
         catch (TlsCertificateException ex)
         {
             r.Error(at.Value.Position, ex.Message);
+            return null;
         }
     }
 

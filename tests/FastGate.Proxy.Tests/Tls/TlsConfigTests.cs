@@ -189,6 +189,14 @@ public sealed class TlsConfigTests : IDisposable
     }
 
     [Fact]
+    public void SniWithoutNames_CertificateWithoutDnsNames_IsRefused()
+    {
+        var error = SingleError("cert = \"site.pem\"\nkey = \"site.key\"\n[[listener.tls.sni]]\ncert = \"ca.pem\"\nkey = \"ca.key\"\n");
+
+        Assert.EndsWith($":7:1: [[listener.tls.sni]] without 'names' serves the DNS names of its certificate, and {_files.Path("ca.pem")} has none: list them in 'names'", error);
+    }
+
+    [Fact]
     public void UnknownKey_IsRefused()
     {
         Assert.Contains("unknown key 'ciphers'", SingleError("cert = \"site.pem\"\nkey = \"site.key\"\nciphers = \"x\"\n"));
