@@ -12,8 +12,6 @@ namespace FastGate.Proxy.Hosting;
 /// </summary>
 public sealed class HttpConnectionHandler(Gateway gateway, string listenerName, TlsListener? tls = null) : IConnectionHandler
 {
-    public TlsListener? Tls => tls;
-
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
         if (gateway.Draining)
