@@ -51,7 +51,18 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName, 
     /// </summary>
     private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener)
     {
-        var session = await tls.HandshakeAsync(inner).ConfigureAwait(false);
+        (StreamTransport Transport, TlsConnectionInfo Info)? session;
+        try
+        {
+            session = await tls.HandshakeAsync(inner).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Failed handshakes are handled inside; this is the backstop that keeps the count right.
+            gateway.Log.Error($"listener '{listenerName}': TLS connection setup failed: {ex}");
+            inner.Dispose();
+            session = null;
+        }
         if (session is not { } established)
         {
             listener.OnConnectionClosed();
