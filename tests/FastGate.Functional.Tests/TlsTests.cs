@@ -169,6 +169,37 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task ProxyHeaderThenTls_HeadersSourceIsTheClientUpstreamSees()
+    {
+        Pki.Server("a", "a.test", ["a.test"]);
+        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, log: "access = \"off\"", listener: $"""
+            proxy_protocol = true
+            proxy_protocol_from = ["127.0.0.1/32"]
+            [listener.tls]
+            cert = "{Pki.Path("a.pem")}"
+            key = "{Pki.Path("a.key")}"
+            """));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.Port));
+        // The PROXY header comes in clear, before the ClientHello, as a load balancer in front sends it.
+        await socket.SendAsync("PROXY TCP4 203.0.113.7 127.0.0.1 40000 443\r\n"u8.ToArray());
+        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "a.test",
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => Pki.Trusts(certificate),
+        });
+        await tls.WriteAsync("GET /echo HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"u8.ToArray());
+        using var reader = new StreamReader(tls);
+        var response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var headers = JsonDocument.Parse(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]).RootElement.GetProperty("headers");
+        Assert.Equal("203.0.113.7", headers.GetProperty("x-forwarded-for").GetString());
+        Assert.Equal("https", headers.GetProperty("x-forwarded-proto").GetString());
+    }
+
+    [Fact]
     public async Task Sni_PicksCertificateByExactWildcardOrDefault()
     {
         await using var gateway = await FastGateProcess.StartAsync(Config());
