@@ -1,20 +1,19 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using FastGate.Core.Transport;
-
-namespace FastGate.Proxy.Upstreams;
+namespace FastGate.Core.Transport;
 
 /// <summary>
-/// A TCP connection to an upstream under TLS: the <see cref="System.Net.Security.SslStream"/> reads
-/// and writes <see cref="Stream"/> directly, on whichever thread it runs, with no I/O loop of this
-/// transport's own between them (one thread hop less each way than a pipe-based socket). Its
-/// pipes are thin adapters over the same stream, for whoever wants it as a transport.
+/// A TCP connection under TLS, either side: the <see cref="System.Net.Security.SslStream"/> reads
+/// and writes the socket's <see cref="NetworkStream"/> directly, on whichever thread it runs, with
+/// no I/O loop of this transport's own between them (one thread hop less each way than a
+/// pipe-based socket, and no trip through an event loop). Its pipes are thin adapters over the
+/// same stream, for whoever wants it as a transport.
 /// </summary>
-internal sealed class UpstreamSocketTransport : ITransport
+public sealed class NetworkStreamTransport : ITransport
 {
     private int _disposed;
 
-    public UpstreamSocketTransport(Socket socket)
+    public NetworkStreamTransport(Socket socket)
     {
         Stream = new NetworkStream(socket, ownsSocket: true);
         Input = PipeReader.Create(Stream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -28,7 +27,7 @@ internal sealed class UpstreamSocketTransport : ITransport
     public PipeWriter Output { get; }
 
     /// <summary>Opens a connection with TCP_NODELAY within <paramref name="timeout"/>.</summary>
-    public static async ValueTask<UpstreamSocketTransport> ConnectAsync(System.Net.EndPoint target, TimeSpan timeout)
+    public static async ValueTask<NetworkStreamTransport> ConnectAsync(System.Net.EndPoint target, TimeSpan timeout)
     {
         var socket = target is System.Net.IPEndPoint ip
             ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
@@ -44,7 +43,7 @@ internal sealed class UpstreamSocketTransport : ITransport
             socket.Dispose();
             throw;
         }
-        return new UpstreamSocketTransport(socket);
+        return new NetworkStreamTransport(socket);
     }
 
     public void Dispose()

@@ -40,11 +40,16 @@ public sealed class StreamTransport : ITransport
     }
 
     /// <summary>
-    /// The transport under the stream, as a <see cref="Stream"/> to build the stream on. An epoll
-    /// connection's pipes are its loop's only, so its stream does its I/O by way of the loop.
+    /// The transport under the stream, as a <see cref="Stream"/> to build the stream on: a socket's
+    /// own stream where it has one; an epoll connection's pipes are its loop's only, so its stream
+    /// does its I/O by way of the loop.
     /// </summary>
-    public static Stream AsStream(ITransport inner) =>
-        inner is Epoll.EpollConnection connection ? new Epoll.EpollConnectionStream(connection) : inner.AsStream();
+    public static Stream AsStream(ITransport inner) => inner switch
+    {
+        NetworkStreamTransport socket => socket.Stream,
+        Epoll.EpollConnection connection => new Epoll.EpollConnectionStream(connection),
+        _ => inner.AsStream(),
+    };
 
     public ITransport Inner => _inner;
 

@@ -21,20 +21,23 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
-        var transport = new SocketTransport(socket);
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, transport, socket, listener);
+            // The header is read through the socket's pipes; TLS, if any, then goes on over them.
+            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), socket, listener);
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);
         if (tls is not null)
         {
-            _ = ServeTlsAsync(tls, transport, address, listener);
+            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), address, listener);
             return;
         }
-        _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener).Start();
+        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
     }
+
+    /// <summary>TLS connections come as sockets even on the event loops: the TLS stream does its own socket I/O.</summary>
+    public bool TakesSockets => tls is not null;
 
     public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
     {
@@ -58,8 +61,8 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     }
 
     /// <summary>
-    /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own (off the loops:
-    /// the TLS stream does its socket I/O by way of the loop, the HTTP code runs on the pool).
+    /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own, off the loops:
+    /// the TLS stream does its own socket I/O, and the HTTP code runs on the pool.
     /// </summary>
     private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener)
     {

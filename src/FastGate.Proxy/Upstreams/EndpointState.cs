@@ -189,7 +189,7 @@ public sealed partial class EndpointState
             // See UpstreamTls: TLS runs over a socket any thread may use, not a loop's own. A
             // connector of another kind (an in-memory one in tests) is used as it is.
             var socket = _connector is EpollConnector or SocketConnector
-                ? await UpstreamSocketTransport.ConnectAsync(target, timeout).ConfigureAwait(false)
+                ? await NetworkStreamTransport.ConnectAsync(target, timeout).ConfigureAwait(false)
                 : await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
             var left = timeout - Stopwatch.GetElapsedTime(started);
             transport = await tls.AuthenticateAsync(socket, target, tls.TargetHost(Model), left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);

@@ -12,7 +12,7 @@ namespace FastGate.Proxy.Upstreams;
 /// is configured. Handshakes happen once per connection; the connection is then pooled as a plain
 /// one is. Off the request path: a handshake may allocate.
 /// <para>
-/// The TCP connection under TLS is a plain socket (<see cref="UpstreamSocketTransport"/>) even on
+/// The TCP connection under TLS is a plain socket (<see cref="NetworkStreamTransport"/>) even on
 /// the event loops: an <see cref="SslStream"/> reads and writes from whichever thread its awaits
 /// resume on, and a loop's own connections are for its thread only. The exchange code already
 /// switches back to its loop after an await that completed elsewhere.
@@ -63,7 +63,7 @@ public sealed class UpstreamTls
     /// </summary>
     public async ValueTask<ITransport> AuthenticateAsync(ITransport transport, EndPoint target, string targetHost, TimeSpan timeout)
     {
-        var ssl = new SslStream(transport is UpstreamSocketTransport socket ? socket.Stream : StreamTransport.AsStream(transport), leaveInnerStreamOpen: false);
+        var ssl = new SslStream(StreamTransport.AsStream(transport), leaveInnerStreamOpen: false);
         try
         {
             using var cts = new CancellationTokenSource(timeout);
