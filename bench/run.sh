@@ -26,6 +26,10 @@
 #   --workers LIST       comma-separated worker counts, e.g. 1,2 (default 1): FastGate
 #                        (`workers`), nginx (worker_processes) and HAProxy (nbthread) run once
 #                        per value; direct, Caddy and YARP have no such setting and run once
+#   --profile LIST       comma-separated peers to profile: after the measured rounds of each
+#                        scenario, one more run of each of them under `perf record -g`
+#                        (not counted in the figures); the hottest symbols go to
+#                        bench/results/STAMP-profiles/ (with --no-report, the work directory)
 #   --no-install         do not apt-get install missing tools; fail instead
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
@@ -63,6 +67,7 @@ WARMUP_JIT=30s
 SCENARIO_WARMUP=2s
 INSTALL=1
 REPORT=1
+PROFILE=()
 PEERS=("${ALL_PEERS[@]}")
 WORKERS=(1)
 SCENARIOS=()
@@ -82,6 +87,7 @@ while [[ $# -gt 0 ]]; do
         --workers) IFS=, read -r -a WORKERS <<<"${2:?--workers needs a value}"; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-report) REPORT=0; shift ;;
+        --profile) IFS=, read -r -a PROFILE <<<"${2:?--profile needs a value}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "bench: unknown option '$1'" >&2; usage >&2; exit 2 ;;
         *) SCENARIOS+=("$1"); shift ;;
@@ -109,6 +115,9 @@ for p in "${PEERS[@]}"; do
 done
 for s in "${SCENARIOS[@]}"; do
     [[ -f "$BENCH/scenarios/$s.sh" ]] || die "unknown scenario '$s' (files in bench/scenarios/)"
+done
+for p in "${PROFILE[@]}"; do
+    [[ " ${PEERS[*]} " == *" $p "* && $p != direct ]] || die "--profile: '$p' is not a proxy of this run"
 done
 # nginx is always needed: it is the origin.
 source "$BENCH/peers/nginx.sh"
@@ -153,11 +162,15 @@ packages=(nginx wrk nghttp2-client)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
 [[ $NEED_TLS -eq 0 ]] || packages+=(openssl)
 [[ $NEED_NO_RESUME -eq 0 ]] || packages+=(gcc libc6-dev)
+[[ ${#PROFILE[@]} -eq 0 ]] || packages+=(linux-perf)
 bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
 bench_require curl taskset setsid pgrep python3 dotnet
 [[ $NEED_TLS -eq 0 ]] || bench_require openssl
 [[ $NEED_NO_RESUME -eq 0 ]] || bench_require cc
+[[ ${#PROFILE[@]} -eq 0 ]] || bench_require perf
+# A JIT-compiled FastGate names its methods for perf in /tmp/perf-PID.map (bench/peers/fastgate.sh).
+[[ " ${PROFILE[*]} " != *" fastgate "* ]] || FASTGATE_PERF_MAP=1
 bench_pinning "figures will not be comparable"
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -252,6 +265,8 @@ for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 # From here to the end of the measurements this run is the only one generating load.
 bench_lock
 STAMP=$(date -u +%Y-%m-%d-%H%M)
+PROFILE_DIR=$WORKDIR/profiles
+[[ $REPORT -eq 0 ]] || PROFILE_DIR=$BENCH/results/$STAMP$([[ $QUICK -eq 1 ]] && echo -quick)-profiles
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
 meta nproc "$(nproc)"
@@ -405,7 +420,11 @@ start_peers() {  # usage: start_peers ORIGIN_PORT INSTANCE...
 stop_peers() {  # usage: stop_peers INSTANCE...
     local i
     for i in "$@"; do
-        [[ -n "${PGID[$i]:-}" ]] && stop_group "${PGID[$i]}"
+        if [[ -n "${PGID[$i]:-}" ]]; then
+            stop_group "${PGID[$i]}"
+            # what FASTGATE_PERF_MAP (--profile fastgate) made the runtime write
+            [[ -z "${FASTGATE_PERF_MAP:-}" ]] || rm -f "/tmp/perf-${PGID[$i]}.map" "/tmp/perfinfo-${PGID[$i]}.map"
+        fi
         PGID[$i]=""
     done
 }
@@ -473,7 +492,50 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
                 fi
             done
         done
+        for i in "${insts[@]}"; do
+            if [[ " ${PROFILE[*]} " == *" ${INST_PEER[$i]} "* ]]; then profile_run "$name" "$c" "$i"; fi
+        done
     done
+}
+
+# One more run of instance I under `perf record -g` (every process of the proxy), after the
+# measured rounds, so sampling costs nothing to the figures. Writes the hottest symbols
+# (self time, then with callers) to PROFILE_DIR/SCENARIO-cC-INSTANCE.txt.
+# usage: profile_run SCENARIO CONNECTIONS INSTANCE
+profile_run() {
+    local name=$1 c=$2 i=$3 pg=${PGID[$3]} data=$WORKDIR/perf-$1-c$2-$3.data
+    local txt=$PROFILE_DIR/$name-c$c-$i.txt pids ppid
+    mkdir -p "$PROFILE_DIR"
+    pids=$(pgrep -g "$pg" | paste -sd,)
+    # perf's build-id cache lives in the work directory; a NativeAOT FastGate keeps its
+    # symbols in fastgate.dbg beside the binary, which the cache then maps to the binary.
+    export PERF_BUILDID_DIR=$WORKDIR/perf-buildids
+    if [[ ${INST_PEER[$i]} == fastgate && -f ${FASTGATE_BIN%/*}/fastgate.dbg && ! -d $PERF_BUILDID_DIR ]]; then
+        perf buildid-cache -a "${FASTGATE_BIN%/*}/fastgate.dbg" >/dev/null 2>&1 || true
+    fi
+    log "$name c$c: profiling $(inst_label "$i") for $DURATION (perf record, not counted)"
+    spawn ppid "$LOAD_CPU" "$data.log" perf record -F 999 -g -p "$pids" -o "$data"
+    sleep 0.5
+    run_wrk "$(target_port "$i")" "$c" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
+    # SIGINT: perf writes its data and exits.
+    kill -INT "$ppid" 2>/dev/null || true
+    wait "$ppid" 2>/dev/null || true
+    stop_group "$ppid"
+    local report=(perf report -i "$data" --stdio -g none)
+    {
+        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} wrk run"
+        echo "# $(sed -n 's/^BENCH //p' "$WORKDIR/profile-$name-c$c-$i.txt")"
+        echo
+        echo "## By binary (self time; [JIT] is JIT-compiled .NET code, [kernel.kallsyms] the kernel)"
+        "${report[@]}" --no-children --sort dso --percent-limit 0.5 2>/dev/null | grep -v -e '^$' -e '^#' || true
+        echo
+        echo "## Hottest symbols (self time)"
+        "${report[@]}" --no-children --sort dso,sym --percent-limit 0.5 2>/dev/null | grep -v -e '^$' -e '^#' || true
+        echo
+        echo "## Hottest symbols with what they call (children, self)"
+        "${report[@]}" --children --sort sym --percent-limit 2 2>/dev/null | grep -v -e '^$' -e '^#' || true
+    } >"$txt"
+    rm -f "$data"
 }
 
 # ---------------------------------------------------------------- measuring: idle connections
@@ -579,6 +641,7 @@ if [[ $REPORT -eq 1 ]]; then
         --out "$BENCH/results/$stamp" --docs "$ROOT/docs/benchmarks.md" \
         || die "writing the report failed"
     log "report: bench/results/$stamp.md (chart $stamp.svg); docs/benchmarks.md updated"
+    [[ ${#PROFILE[@]} -eq 0 ]] || log "profiles: bench/results/$stamp-profiles/"
 else
     python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --stdout \
         || die "writing the report failed"

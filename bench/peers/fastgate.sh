@@ -96,8 +96,13 @@ EOC
     } >"$dir/fastgate.toml"
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
+    # FASTGATE_PERF_MAP=1 (bench/run.sh --profile fastgate): a JIT-compiled build writes
+    # /tmp/perf-PID.map for perf, and maps its code once (no W^X double mapping, which perf
+    # cannot attribute to the map); a NativeAOT build ignores both.
+    local perf=()
+    [[ -z "${FASTGATE_PERF_MAP:-}" ]] || perf=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
     spawn PEER_PGID "$PEER_CPUS" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-        DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
+        DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 "${perf[@]}" "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
     PEER_LOG=$dir/fastgate.log
 }
 
