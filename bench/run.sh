@@ -622,6 +622,11 @@ for origin in "${origins_needed[@]}"; do
         load_scenario "$s"
         insts=()
         for i in "${need[@]}"; do scenario_has_peer "${INST_PEER[$i]}" && insts+=("$i"); done
+        for p in "${PEERS[@]}"; do
+            if [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $p "* ]] && ! scenario_has_peer "$p"; then
+                log "scenario $s: $(peer_${p}_label) has no $SC_LISTENER listener in this harness; left out"
+            fi
+        done
         log "scenario $s: $SC_DESC"
         measure_$SC_KIND "$s" "${insts[@]}"
     done

@@ -6,9 +6,10 @@
 peer_nginx_label() { echo "nginx"; }
 peer_nginx_jit() { echo 0; }
 peer_nginx_workers() { echo 1; }
+# Under --no-install (INSTALL=0) a missing stream module leaves nginx out of tcp instead.
 peer_nginx_packages() {
     echo nginx
-    [[ "${NEED_TCP:-0}" != 1 ]] || echo libnginx-mod-stream
+    [[ "${NEED_TCP:-0}" != 1 || "${INSTALL:-1}" != 1 ]] || echo libnginx-mod-stream
 }
 NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 peer_nginx_listeners() {
