@@ -5,12 +5,14 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Primitives;
 
 namespace FastGate.Tools.MockUpstream;
@@ -42,7 +44,21 @@ public static class Program
             return 0;
         }
 
+        HttpsConnectionAdapterOptions? https;
+        try
+        {
+            https = options.Tls?.CreateHttpsOptions();
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"mock-upstream: cannot load the TLS files: {e.Message}");
+            return 2;
+        }
+
+        var connections = new ConnectionCounter();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The slim builder leaves HTTPS out unless asked for.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         // Tests read stdout for the ready line; framework logging would interleave with it.
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
@@ -60,12 +76,22 @@ public static class Program
             k.Limits.MaxRequestLineSize = 1024 * 1024;
             foreach (var ep in options.Listen)
             {
-                k.Listen(ep, l => l.Protocols = HttpProtocols.Http1);
+                k.Listen(ep, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    // Counted before TLS, so a test sees how many connections a client opened
+                    // (a proxy that pools its upstream connections opens few).
+                    l.Use(connections.Count);
+                    if (https is not null)
+                    {
+                        l.UseHttps(https);
+                    }
+                });
             }
         });
 
         var app = builder.Build();
-        var handler = new Handler(options.Name, new Faults(options.Faults));
+        var handler = new Handler(options.Name, new Faults(options.Faults), connections);
         app.Run(handler.HandleAsync);
 
         try
@@ -83,7 +109,8 @@ public static class Program
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
         foreach (var url in addresses?.Addresses ?? [])
         {
-            bound.Add(url.StartsWith("http://", StringComparison.Ordinal) ? url["http://".Length..] : url);
+            var scheme = url.IndexOf("://", StringComparison.Ordinal);
+            bound.Add(scheme < 0 ? url : url[(scheme + 3)..]);
         }
         handler.SetBoundAddresses(bound);
         foreach (var addr in bound)
@@ -104,6 +131,10 @@ internal sealed class Options
         "  --listen ADDR       address to listen on, e.g. 127.0.0.1:9001 or [::1]:9001 (repeatable;\n" +
         "                      default 127.0.0.1:9001; host may be localhost, * or an IP)\n" +
         "  --name NAME         value of the x-upstream response header (default: the listen address)\n" +
+        "  --tls-cert PEM      serve HTTPS with this certificate (chain) ...\n" +
+        "  --tls-key PEM       ... and this private key (both needed for HTTPS)\n" +
+        "  --tls-client-ca PEM require a client certificate issued by this CA; its subject is\n" +
+        "                      echoed in the x-client-cert-subject response header\n" +
         "faults (also settable at runtime: POST /__mock/faults?fail_rate=0.5&health=fail ...):\n" +
         "  --fail-rate SHARE   share of requests answered with --fail-status (0.25 or 25%; default 0)\n" +
         "  --fail-status CODE  status of an injected failure (500-599; default 503)\n" +
@@ -118,10 +149,13 @@ internal sealed class Options
     public string? Name { get; private set; }
     public bool ShowHelp { get; private set; }
     public FaultSettings Faults { get; private set; } = new();
+    /// <summary>Null unless --tls-cert and --tls-key were given: plain HTTP.</summary>
+    public TlsFiles? Tls { get; private set; }
 
     public static Options Parse(string[] args)
     {
         var o = new Options();
+        string? tlsCert = null, tlsKey = null, clientCa = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -131,6 +165,15 @@ internal sealed class Options
                     break;
                 case "--name" or "-n":
                     o.Name = Value(args, ref i);
+                    break;
+                case "--tls-cert":
+                    tlsCert = Value(args, ref i);
+                    break;
+                case "--tls-key":
+                    tlsKey = Value(args, ref i);
+                    break;
+                case "--tls-client-ca":
+                    clientCa = Value(args, ref i);
                     break;
                 case "--help" or "-h":
                     o.ShowHelp = true;
@@ -154,6 +197,18 @@ internal sealed class Options
         if (o.Listen.Count == 0)
         {
             o.Listen.Add(new IPEndPoint(IPAddress.Loopback, 9001));
+        }
+        if ((tlsCert is null) != (tlsKey is null))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key go together");
+        }
+        if (clientCa is not null && tlsCert is null)
+        {
+            throw new ArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
+        }
+        if (tlsCert is not null)
+        {
+            o.Tls = new TlsFiles(tlsCert, tlsKey!, clientCa);
         }
         return o;
     }
@@ -243,12 +298,14 @@ internal sealed class Handler
 
     private readonly StringValues _fixedName;
     private readonly Faults _faults;
+    private readonly ConnectionCounter _connections;
     private volatile FrozenDictionary<int, StringValues> _nameByPort = FrozenDictionary<int, StringValues>.Empty;
 
-    public Handler(string? name, Faults faults)
+    public Handler(string? name, Faults faults, ConnectionCounter connections)
     {
         _fixedName = name is null ? StringValues.Empty : new StringValues(name);
         _faults = faults;
+        _connections = connections;
     }
 
     /// <summary>
@@ -281,6 +338,10 @@ internal sealed class Handler
     {
         var response = ctx.Response;
         response.Headers["x-upstream"] = UpstreamName(ctx);
+        if (ctx.Connection.ClientCertificate is { } clientCertificate)
+        {
+            response.Headers["x-client-cert-subject"] = clientCertificate.Subject;
+        }
 
         var path = ctx.Request.Path.Value ?? "/";
         // The control paths and the health path are outside the fault injection and the
@@ -465,6 +526,7 @@ internal sealed class Handler
             json.WriteNumber("failures", _faults.Failures);
             json.WriteNumber("resets", _faults.Resets);
             json.WriteNumber("health_checks", _faults.HealthChecks);
+            json.WriteNumber("connections", _connections.Accepted);
             json.WriteNumber("fail_rate", settings.FailRate);
             json.WriteNumber("fail_status", settings.FailStatus);
             json.WriteNumber("latency_ms", settings.LatencyMs);
@@ -906,5 +968,56 @@ internal sealed class Faults(FaultSettings initial)
         }
         var n = Interlocked.Increment(ref sequence);
         return Math.Floor(n * share) > Math.Floor((n - 1) * share);
+    }
+}
+
+/// <summary>Connections accepted on every listener, read back through /__mock/stats.</summary>
+internal sealed class ConnectionCounter
+{
+    private long _accepted;
+
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public Microsoft.AspNetCore.Connections.ConnectionDelegate Count(Microsoft.AspNetCore.Connections.ConnectionDelegate next) => context =>
+    {
+        Interlocked.Increment(ref _accepted);
+        return next(context);
+    };
+}
+
+/// <summary>The PEM files behind --tls-cert, --tls-key and --tls-client-ca.</summary>
+internal sealed record TlsFiles(string CertPath, string KeyPath, string? ClientCaPath)
+{
+    public HttpsConnectionAdapterOptions CreateHttpsOptions()
+    {
+        // A key loaded from PEM is ephemeral; the PKCS#12 round trip gives SslStream one it can use everywhere.
+        using var pem = X509Certificate2.CreateFromPemFile(CertPath, KeyPath);
+        var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var options = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+            ClientCertificateMode = ClientCertificateMode.NoCertificate,
+        };
+        if (ClientCaPath is null)
+        {
+            return options;
+        }
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(ClientCaPath);
+        if (authorities.Count == 0)
+        {
+            throw new ArgumentException($"no certificate in {ClientCaPath}");
+        }
+        options.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+        options.ClientCertificateValidation = (client, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(client);
+        };
+        return options;
     }
 }

@@ -23,4 +23,8 @@ public sealed record ClusterModel
     public TimeSpan SlowStart { get; init; }
     /// <summary>How often endpoints given by host name are resolved again.</summary>
     public TimeSpan DnsRefresh { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>TLS to the endpoints; null speaks plain text.</summary>
+    public UpstreamTlsModel? Tls { get; init; }
+    /// <summary>The PROXY protocol header written first on every upstream connection of an L4 listener; null sends none.</summary>
+    public FastGate.Core.ProxyProtocol.ProxyVersion? ProxyProtocol { get; init; }
 }

@@ -5,7 +5,9 @@ public static partial class ConfigLoader
 {
     private static readonly string[] ClusterKeys =
         ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout",
-         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit"];
+         "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit",
+         "tls", "sni", "ca", "tls_verify", "tls_cert", "tls_key", "tls_min_version",
+         "proxy_protocol"];
 
     private static readonly string[] EndpointKeys = ["address", "weight"];
 
@@ -157,7 +159,17 @@ public static partial class ConfigLoader
             cluster = cluster with { DnsRefresh = dnsRefresh };
         }
 
+        if (ReadClusterProxyProtocol(r, table) is { } proxyProtocol)
+        {
+            cluster = cluster with { ProxyProtocol = proxyProtocol };
+        }
+
         cluster = ReadResilience(r, name, table, cluster);
+        cluster = ReadUpstreamTls(r, name, table, cluster);
+        if (cluster is { ProxyProtocol: { } version, Health: { } health })
+        {
+            cluster = cluster with { Health = health with { ProxyProtocol = version } };
+        }
         return r.Errors.Count == errorsBefore ? cluster : null;
     }
 }

@@ -122,6 +122,7 @@ public static partial class ConfigLoader
         var consumers = ReadConsumers(r, root);
         var consumerIndex = new ConsumerIndex(consumers.Values);
         var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters, consumerIndex);
+        RefuseProxyProtocolOnHttpRoutes(r, root, clusters, routes);
         if (refuseUnserved)
         {
             RefuseUnserved(r, r.Tables(root, "listener"));

@@ -17,6 +17,8 @@ public sealed record HealthCheckModel
     public int HealthyThreshold { get; init; } = 2;
     /// <summary>Consecutive failures that make a healthy endpoint unhealthy.</summary>
     public int UnhealthyThreshold { get; init; } = 3;
+    /// <summary>The cluster's <c>proxy_protocol</c>: an HTTP check starts with a LOCAL header, as its upstream requires one.</summary>
+    public FastGate.Core.ProxyProtocol.ProxyVersion? ProxyProtocol { get; init; }
 
     public bool Passes(int status)
     {

@@ -18,4 +18,8 @@ public sealed record ListenerModel
     public required LimitsModel Limits { get; init; }
     /// <summary>TLS offload settings from <c>[listener.tls]</c>; null when the listener speaks plain text.</summary>
     public TlsModel? Tls { get; init; }
+    /// <summary>Every connection starts with a PROXY protocol header (v1 or v2) that names the client.</summary>
+    public bool ProxyProtocol { get; init; }
+    /// <summary>The sources allowed to send that header; a connection from anywhere else is closed.</summary>
+    public IReadOnlyList<IPNetwork> ProxyProtocolFrom { get; init; } = [];
 }

@@ -663,6 +663,7 @@ public sealed partial class Http1ProxyConnection
             case UpstreamFailure.ConnectTimeout:
             case UpstreamFailure.Unresolvable:
             case UpstreamFailure.ConnectFailed:
+            case UpstreamFailure.TlsHandshakeFailed:
                 endpoint.OnConnectFailure();
                 break;
             case UpstreamFailure.SendFailed or UpstreamFailure.ClosedBeforeResponse when _leg.Reused && !_leg.ResponseStarted:
@@ -689,6 +690,7 @@ public sealed partial class Http1ProxyConnection
         {
             null => null,
             SocketException socket => socket.SocketErrorCode.ToString(),
+            UpstreamTlsException tls => tls.Message,
             _ => _fault.GetType().Name,
         };
         _gateway.Log.UpstreamFailures.Report(_exchange.Route?.Model.Name, endpoint.Address, cause, detail);
@@ -697,6 +699,7 @@ public sealed partial class Http1ProxyConnection
     private static UpstreamFailure ConnectFailure(Exception fault) => fault switch
     {
         OperationCanceledException => UpstreamFailure.ConnectTimeout,
+        UpstreamTlsException => UpstreamFailure.TlsHandshakeFailed,
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => UpstreamFailure.ConnectRefused,
         SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => UpstreamFailure.Unresolvable,
         _ => UpstreamFailure.ConnectFailed,

@@ -213,6 +213,13 @@ public sealed class Gateway : IDisposable
         {
             Log.Warn("'workers' and 'transport' take effect when the daemon restarts; the running loops stay as they are");
         }
+        foreach (var (name, cluster) in model.Clusters)
+        {
+            if (cluster.Tls is { Verify: false })
+            {
+                Log.Warn($"cluster '{name}': tls_verify = false, its upstreams' certificates are not checked (anyone on the path can pose as them)");
+            }
+        }
         // Endpoints that stay keep their check and lookup schedules; new ones start, gone ones stop.
         _dnsRefresher.Update(snapshot.Clusters.Values);
         _healthChecker.Update(snapshot.Clusters.Values);

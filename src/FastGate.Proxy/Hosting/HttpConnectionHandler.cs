@@ -6,7 +6,7 @@ using FastGate.Proxy.Forwarding;
 namespace FastGate.Proxy.Hosting;
 
 /// <summary>Serves the connections of one http listener, by name, so it follows reloads.</summary>
-public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) : IConnectionHandler
+public sealed partial class HttpConnectionHandler(Gateway gateway, string listenerName) : IConnectionHandler
 {
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
@@ -14,6 +14,11 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
         {
             socket.Dispose();
             listener.OnConnectionClosed();
+            return;
+        }
+        if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
+        {
+            _ = ServeAfterProxyHeaderAsync(intake, socket, listener);
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);
@@ -26,6 +31,11 @@ public sealed class HttpConnectionHandler(Gateway gateway, string listenerName) 
         {
             transport.Dispose();
             listener.OnConnectionClosed();
+            return;
+        }
+        if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
+        {
+            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), listener);
             return;
         }
         new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener).Start();

@@ -39,6 +39,9 @@ public sealed class GatewayMetrics
     /// <summary>429s per route and shared-backend failures of the rate-limit stage.</summary>
     public RateLimitMetrics RateLimits { get; } = new();
 
+    /// <summary>PROXY protocol headers accepted and refused on listeners that require one.</summary>
+    public ProxyProtocolMetrics ProxyProtocol { get; } = new();
+
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
     public void ConnectionOpened()
@@ -90,6 +93,7 @@ public sealed class GatewayMetrics
         text.Append("fastgate_reloads_total{result=\"success\"} ").Append(Interlocked.Read(ref _reloadSuccess)).Append('\n');
         text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
         RateLimits.WriteTo(text);
+        ProxyProtocol.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
@@ -101,7 +105,9 @@ public sealed class GatewayMetrics
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"open\"} ").Append(address.Sum(e => e.OpenConnections)).Append('\n');
             text.Append("fastgate_upstream_connections{endpoint=\"").Append(Escape(address.Key)).Append("\",state=\"idle\"} ").Append(address.Sum(e => e.IdleConnections)).Append('\n');
         }
-        UpstreamHealthMetrics.WriteTo(text, endpoints, clusters ?? endpoints.Select(e => e.Cluster).Distinct());
+        var clusterStates = (clusters ?? endpoints.Select(e => e.Cluster).Distinct()).ToList();
+        UpstreamHealthMetrics.WriteTo(text, endpoints, clusterStates);
+        UpstreamTlsMetrics.WriteTo(text, clusterStates);
         return text.ToString();
     }
 

@@ -9,6 +9,8 @@ public enum UpstreamFailure : byte
     Unresolvable,
     /// <summary>Any other error while connecting (unreachable network, no route...).</summary>
     ConnectFailed,
+    /// <summary>The TLS handshake with the upstream failed (certificate refused, protocol error).</summary>
+    TlsHandshakeFailed,
     /// <summary>The connection broke (reset, or closed) while the request was being sent.</summary>
     SendFailed,
     /// <summary>The upstream stopped taking the request for idle_timeout.</summary>

@@ -44,6 +44,7 @@ public sealed class UpstreamFailureLog(GatewayLog log, TimeProvider? time = null
         UpstreamFailure.ConnectTimeout => "connect-timeout",
         UpstreamFailure.Unresolvable => "unresolvable",
         UpstreamFailure.ConnectFailed => "connect-failed",
+        UpstreamFailure.TlsHandshakeFailed => "tls-handshake-failed",
         UpstreamFailure.SendFailed => "send-failed",
         UpstreamFailure.SendTimeout => "send-timeout",
         UpstreamFailure.ClosedBeforeResponse => "closed-before-response",

@@ -48,6 +48,9 @@ public sealed class ClusterState
     /// <summary>Set when a reload commits: the caps, budget, outlier and health settings in force.</summary>
     public ClusterModel Model { get; set; }
 
+    /// <summary>Upstream TLS: the client for the settings in force and its handshake counters.</summary>
+    public UpstreamTlsState Tls { get; } = new();
+
     /// <summary>The cluster's live endpoints (each once), set when a reload commits.</summary>
     internal ReadOnlySpan<EndpointState> Endpoints => Volatile.Read(ref _endpoints);
 

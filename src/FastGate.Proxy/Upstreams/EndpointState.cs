@@ -129,7 +129,8 @@ public sealed partial class EndpointState
                 connection = idle[--_idleCounts[lane]];
                 idle[_idleCounts[lane]] = null!;
             }
-            if (!connection.IsStale() && Addresses.IsCurrent(connection.Target))
+            if (!connection.IsStale() && Addresses.IsCurrent(connection.Target)
+                && connection.Tls == Cluster.Tls.For(Cluster.Model.Tls))
             {
                 return connection;
             }
@@ -167,14 +168,35 @@ public sealed partial class EndpointState
         connection.Dispose();
     }
 
-    /// <summary>Opens a new connection; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/> (timeout).</summary>
+    /// <summary>
+    /// Opens a new connection, with its TLS handshake when the cluster has TLS (the timeout covers
+    /// both); throws <see cref="SocketException"/>, <see cref="UpstreamTlsException"/> or
+    /// <see cref="OperationCanceledException"/> (timeout).
+    /// </summary>
     public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout)
     {
         var target = Addresses.Next();
-        var transport = await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
+        var lane = CurrentLane;
+        var tls = Cluster.Tls.For(Cluster.Model.Tls);
+        ITransport transport;
+        if (tls is null)
+        {
+            transport = await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
+        }
+        else
+        {
+            var started = Stopwatch.GetTimestamp();
+            // See UpstreamTls: TLS runs over a socket any thread may use, not a loop's own. A
+            // connector of another kind (an in-memory one in tests) is used as it is.
+            var socket = _connector is EpollConnector or SocketConnector
+                ? await UpstreamSocketTransport.ConnectAsync(target, timeout).ConfigureAwait(false)
+                : await _connector.ConnectAsync(target, timeout).ConfigureAwait(false);
+            var left = timeout - Stopwatch.GetElapsedTime(started);
+            transport = await tls.AuthenticateAsync(socket, target, tls.TargetHost(Model), left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
+        }
         Interlocked.Increment(ref _open);
         Cluster.ConnectionOpened();
-        return new UpstreamConnection(transport, this, target);
+        return new UpstreamConnection(transport, this, target, tls, lane);
     }
 
     /// <summary>Closes idle connections older than the idle timeout (called by the heartbeat).</summary>

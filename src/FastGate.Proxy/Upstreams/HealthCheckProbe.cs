@@ -1,14 +1,17 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using FastGate.Core.ProxyProtocol;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Upstreams;
 
 /// <summary>
 /// Runs one active check against one address: a TCP connect, or with a path an HTTP/1.1 GET whose
-/// status line must carry an expected status. Off the request path (thread pool, plain sockets),
-/// so it may allocate. The timeout covers the connect and the response together.
+/// status line must carry an expected status. A cluster with TLS is checked over TLS (the
+/// handshake is part of the check, with or without a path). Off the request path (thread pool,
+/// plain sockets), so it may allocate. The timeout covers the connect and the response together.
 /// </summary>
 internal static class HealthCheckProbe
 {
@@ -16,7 +19,10 @@ internal static class HealthCheckProbe
     internal const int MaxStatusLineBytes = 4096;
 
     /// <param name="stop">Cancelled when the checker stops; the check then throws <see cref="OperationCanceledException"/>.</param>
-    public static async Task<HealthCheckResult> RunAsync(EndPoint target, HealthCheckModel model, string defaultHost, CancellationToken stop)
+    /// <param name="tls">The cluster's TLS client, or null for plain text.</param>
+    /// <param name="targetHost">The SNI name when <paramref name="tls"/> is set.</param>
+    public static async Task<HealthCheckResult> RunAsync(EndPoint target, HealthCheckModel model, string defaultHost, CancellationToken stop,
+        UpstreamTls? tls = null, string? targetHost = null)
     {
         byte[]? request = null;
         if (model.Path is { } path)
@@ -27,6 +33,11 @@ internal static class HealthCheckProbe
                 return HealthCheckResult.Fail("the check's path or host holds a control character");
             }
             request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fastgate-health-check\r\nConnection: close\r\n\r\n");
+            if (model.ProxyProtocol is { } version)
+            {
+                var header = new byte[ProxyProtocolWriter.MaxLength];
+                request = [.. header.AsSpan(0, ProxyProtocolWriter.WriteLocal(version, header)), .. request];
+            }
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -37,11 +48,18 @@ internal static class HealthCheckProbe
         try
         {
             await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+            await using Stream stream = tls is null
+                ? new NetworkStream(socket, ownsSocket: false)
+                : new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            if (tls is not null)
+            {
+                await tls.HandshakeAsync((SslStream)stream, target, targetHost ?? defaultHost, timeout.Token).ConfigureAwait(false);
+            }
             if (request is null)
             {
-                return HealthCheckResult.Pass("connected");
+                return HealthCheckResult.Pass(tls is null ? "connected" : "connected, TLS handshake done");
             }
-            await socket.SendAsync(request, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await stream.WriteAsync(request, timeout.Token).ConfigureAwait(false);
             var buffer = new byte[MaxStatusLineBytes];
             var length = 0;
             while (true)
@@ -61,7 +79,7 @@ internal static class HealthCheckProbe
                 {
                     return HealthCheckResult.Fail($"no status line in the first {MaxStatusLineBytes} bytes");
                 }
-                var read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var read = await stream.ReadAsync(buffer.AsMemory(length), timeout.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return HealthCheckResult.Fail("closed before the status line");
@@ -76,6 +94,14 @@ internal static class HealthCheckProbe
         catch (SocketException ex)
         {
             return HealthCheckResult.Fail(SocketErrorName(ex.SocketErrorCode));
+        }
+        catch (UpstreamTlsException ex)
+        {
+            return HealthCheckResult.Fail(ex.Message);
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException socketError)
+        {
+            return HealthCheckResult.Fail(SocketErrorName(socketError.SocketErrorCode));
         }
     }
 

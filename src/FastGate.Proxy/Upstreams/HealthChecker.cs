@@ -93,7 +93,9 @@ public sealed class HealthChecker : IDisposable
             HealthCheckResult result;
             try
             {
-                result = await HealthCheckProbe.RunAsync(endpoint.Addresses.Next(), model, endpoint.Model.HostHeader, stop).ConfigureAwait(false);
+                var tls = endpoint.Cluster.Tls.For(endpoint.Cluster.Model.Tls);
+                result = await HealthCheckProbe.RunAsync(endpoint.Addresses.Next(), model, endpoint.Model.HostHeader, stop,
+                    tls, tls?.TargetHost(endpoint.Model)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

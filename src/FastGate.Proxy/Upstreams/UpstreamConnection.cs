@@ -12,13 +12,23 @@ public sealed class UpstreamConnection : IDisposable
     private readonly ITransport _transport;
     private int _disposed;
 
-    public UpstreamConnection(ITransport transport, EndpointState endpoint, System.Net.EndPoint target)
+    /// <param name="tls">The TLS settings under <paramref name="transport"/>, if any.</param>
+    /// <param name="openedOnLane">The lane of the caller that opened a TLS connection.</param>
+    public UpstreamConnection(ITransport transport, EndpointState endpoint, System.Net.EndPoint target, UpstreamTls? tls = null, int openedOnLane = 0)
     {
         Endpoint = endpoint;
         Target = target;
         _transport = transport;
-        Lane = transport is EpollConnection loopBound ? loopBound.Loop.Index + 1 : 0;
+        Tls = tls;
+        // A TLS connection's socket is not a loop's, but it goes back to the pool of the loop that
+        // opened it, where that loop's exchanges look for one.
+        Lane = transport is EpollConnection loopBound ? loopBound.Loop.Index + 1
+            : tls is not null ? openedOnLane
+            : 0;
     }
+
+    /// <summary>The TLS settings the connection was opened with; null for plain text.</summary>
+    public UpstreamTls? Tls { get; }
 
     /// <summary>The idle pool it returns to: 0 off the loops, else its loop's index + 1.</summary>
     public int Lane { get; }
@@ -65,7 +75,7 @@ public sealed class UpstreamConnection : IDisposable
             return;
         }
         Endpoint.OnConnectionClosed();
-        if (Lane != 0)
+        if (_transport is EpollConnection)
         {
             // Closed on its loop (from any thread), which ends what is pending on its pipes.
             _transport.Dispose();
