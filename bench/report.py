@@ -423,7 +423,12 @@ def report_md(meta, summary, idle, name):
         lines += ratio_table(meta, summary)
     lines += wrk_tables(meta, summary)
     lines += idle_table(meta, idle)
-    lines += ["## Commands", "", "PORT is the proxy's port (the origin's for *direct*).", "", "```"]
+    port_note = "PORT is the proxy's port (the origin's for *direct*)."
+    if any(k.startswith(("tls_", "bytes_")) for k in meta):
+        port_note = ("PORT is the port of the listener the scenario loads: the proxy's plain, TLS (https) "
+                     "or TCP listener; the origin's for *direct*. WORKDIR/tls/no-resume.so is "
+                     "bench/tls/no-resume.c, built by the run.")
+    lines += ["## Commands", "", port_note, "", "```"]
     for k, v in meta.items():
         if k.startswith("command_"):
             lines.append(f"# {k[len('command_'):]}")

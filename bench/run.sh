@@ -352,7 +352,7 @@ wrk_command_text() {
     local extra="" a
     for a in "${SC_WRK_ARGS[@]}"; do extra+=" '$a'"; done
     local pre=""
-    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || pre="LD_PRELOAD=no-resume.so (bench/tls/no-resume.c) "
+    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || pre="LD_PRELOAD=WORKDIR/tls/no-resume.so "
     echo "${pre}taskset -c $LOAD_CPU wrk -t1 -c$conns -d$d --latency$s$extra $(target_scheme)://127.0.0.1:PORT$SC_PATH"
 }
 
