@@ -12,5 +12,11 @@ public sealed class SocketTransport(Socket socket) : ITransport
     public PipeReader Input => _connection.Input;
     public PipeWriter Output => _connection.Output;
 
+    /// <summary>
+    /// Bytes the socket has sent so far. A completed <see cref="Output"/> still sends what its pipe
+    /// holds, and disposing drops that: a caller that must not lose the tail waits for this first.
+    /// </summary>
+    public long BytesSent => _connection.BytesSent;
+
     public void Dispose() => _connection.Dispose();
 }

@@ -11,6 +11,7 @@ public static partial class ConfigLoader
         "name", "listen", "protocol", "cluster", "backlog", "max_connections", "tls",
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
         "max_request_line_bytes", "reuse_port", "merge_slashes", "escaped_slashes", "trusted_proxies",
+        "sni_route",
         "proxy_protocol", "proxy_protocol_from",
     ];
 
@@ -102,6 +103,7 @@ public static partial class ConfigLoader
             var maxConnections = r.Integer(table, "max_connections", 0, int.MaxValue);
             var reusePort = r.Boolean(table, "reuse_port");
             var limits = ReadLimits(r, table, defaults);
+            var sniRoutes = ReadSniRoutes(r, table, name, protocol, clusters);
             var proxyProtocol = ReadListenerProxyProtocol(r, table, name);
 
             TlsModel? tls = null;
@@ -130,6 +132,7 @@ public static partial class ConfigLoader
                     ReusePort = reusePort ?? false,
                     Limits = limits,
                     Tls = tls,
+                    SniRoutes = sniRoutes,
                     ProxyProtocol = proxyProtocol.Enabled,
                     ProxyProtocolFrom = proxyProtocol.From,
                 });

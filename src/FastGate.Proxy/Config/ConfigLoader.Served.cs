@@ -13,13 +13,6 @@ public static partial class ConfigLoader
         foreach (var table in listeners)
         {
             var name = table.Find("name")?.Value is TomlScalar { Value: string s } ? s : "?";
-            if (table.Find("protocol") is { Value: TomlScalar { Value: string protocol } } protocolEntry
-                && Protocols.TryGetValue(protocol, out var value)
-                && value != ListenerProtocol.Http)
-            {
-                r.Error(protocolEntry.KeyPosition, $"listener '{name}': protocol '{protocol}' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
-            }
-
             if (table.Find("tls") is { Value: TomlTableNode } tlsEntry)
             {
                 r.Error(tlsEntry.KeyPosition, $"listener '{name}': TLS offload ([listener.tls]) is not served by this version; remove it and terminate TLS in front of FastGate");

@@ -10,6 +10,8 @@ public sealed record ListenerModel
     public ListenerProtocol Protocol { get; init; } = ListenerProtocol.Http;
     /// <summary>tcp and tls-passthrough listeners: the cluster bytes go to; null for http.</summary>
     public string? Cluster { get; init; }
+    /// <summary>tls-passthrough listeners: clusters chosen by SNI name; a name none matches goes to <see cref="Cluster"/>.</summary>
+    public IReadOnlyList<SniRouteModel> SniRoutes { get; init; } = [];
     public int Backlog { get; init; } = 511;
     /// <summary>0 means no limit.</summary>
     public int MaxConnections { get; init; }

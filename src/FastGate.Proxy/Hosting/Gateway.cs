@@ -169,7 +169,7 @@ public sealed class Gateway : IDisposable
                 if (!live.TryGetValue(listenerModel.Endpoint, out var listener))
                 {
                     listener = Bind($"listener '{listenerModel.Name}'", listenerModel.Endpoint, listenerModel.Backlog, listenerModel.MaxConnections,
-                        listenerModel.ReusePort, new HttpConnectionHandler(this, listenerModel.Name));
+                        listenerModel.ReusePort, HandlerFor(listenerModel));
                     bound.Add(listener);
                 }
                 next[listenerModel.Name] = (listenerModel, listener);
@@ -224,9 +224,9 @@ public sealed class Gateway : IDisposable
         _dnsRefresher.Update(snapshot.Clusters.Values);
         _healthChecker.Update(snapshot.Clusters.Values);
 
-        foreach (var (name, (_, listener)) in next)
+        foreach (var (name, (listenerModel, listener)) in next)
         {
-            listener.Handler = new HttpConnectionHandler(this, name);
+            listener.Handler = HandlerFor(listenerModel);
             if (bound.Contains(listener))
             {
                 if (_loops is not null)
@@ -251,6 +251,11 @@ public sealed class Gateway : IDisposable
         }
         _listeners = next;
     }
+
+    /// <summary>Serves a listener by its protocol: HTTP exchanges, or bytes forwarded as they are (tcp, tls-passthrough).</summary>
+    private IConnectionHandler HandlerFor(ListenerModel listener) => listener.Protocol == ListenerProtocol.Http
+        ? new HttpConnectionHandler(this, listener.Name)
+        : new L4.L4ConnectionHandler(this, listener.Name);
 
     /// <summary>The admin binding for <paramref name="model"/>: the same socket when the address stays, else a new one (added to <paramref name="bound"/>).</summary>
     private AdminBinding? NextAdmin(AdminModel model, List<ConnectionListener> bound)
@@ -293,10 +298,6 @@ public sealed class Gateway : IDisposable
 
     private static void EnsureServed(ListenerModel listener)
     {
-        if (listener.Protocol != ListenerProtocol.Http)
-        {
-            throw new InvalidOperationException($"listener '{listener.Name}': protocol {listener.Protocol} is not served by this version");
-        }
         if (listener.Tls is not null)
         {
             // Serving plain HTTP where the user asked for TLS would be worse than refusing.

@@ -36,6 +36,9 @@ public sealed class GatewayMetrics
 
     public ListenerState Listener(string name) => _listeners.GetOrAdd(name, static n => new ListenerState(n));
 
+    /// <summary>The tcp and tls-passthrough listeners' connections, bytes, durations and refusals.</summary>
+    public L4Metrics L4 { get; } = new();
+
     /// <summary>429s per route and shared-backend failures of the rate-limit stage.</summary>
     public RateLimitMetrics RateLimits { get; } = new();
 
@@ -108,6 +111,7 @@ public sealed class GatewayMetrics
         var clusterStates = (clusters ?? endpoints.Select(e => e.Cluster).Distinct()).ToList();
         UpstreamHealthMetrics.WriteTo(text, endpoints, clusterStates);
         UpstreamTlsMetrics.WriteTo(text, clusterStates);
+        L4.WriteTo(text);
         return text.ToString();
     }
 

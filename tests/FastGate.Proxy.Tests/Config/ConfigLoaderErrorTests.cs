@@ -15,7 +15,7 @@ public class ConfigLoaderErrorTests
 
     private static void AssertSingleError(string text, string expected) => Assert.Equal([expected], Errors(text));
 
-    // For how tcp listeners are read, apart from this version refusing to serve them.
+    // For how listeners are read, apart from what this version refuses to serve.
     private static void AssertSingleReadError(string text, string expected) =>
         Assert.Equal([expected], Errors(text, refuseUnserved: false));
 
@@ -448,39 +448,6 @@ public class ConfigLoaderErrorTests
             endpoints = "127.0.0.1:9001"
             """,
             "test.toml:5:13: expected an array of addresses for 'endpoints', got string");
-    }
-
-    [Fact]
-    public void TcpListener_IsRefusedAtProtocolKey()
-    {
-        AssertSingleError("""
-            [[listener]]
-            name = "web"
-            listen = "127.0.0.1:8080"
-            [[listener]]
-            name = "db"
-            listen = "127.0.0.1:15432"
-              protocol = "tcp"
-            cluster = "c"
-            [cluster.c]
-            endpoints = ["127.0.0.1:5432"]
-            """,
-            "test.toml:7:3: listener 'db': protocol 'tcp' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
-    }
-
-    [Fact]
-    public void TlsPassthroughListener_IsRefusedAtProtocolKey()
-    {
-        AssertSingleError("""
-            [[listener]]
-            name = "sni"
-            listen = "127.0.0.1:8443"
-            protocol = "tls-passthrough"
-            cluster = "c"
-            [cluster.c]
-            endpoints = ["127.0.0.1:9443"]
-            """,
-            "test.toml:4:1: listener 'sni': protocol 'tls-passthrough' is not served by this version (L4 proxying is not implemented yet); use \"http\" or remove the listener");
     }
 
     [Fact]

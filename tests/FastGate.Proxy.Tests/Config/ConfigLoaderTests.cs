@@ -79,7 +79,7 @@ public class ConfigLoaderTests
         endpoints = ["db.internal:5432"]
         """;
 
-    // Reads the tcp listener of the contract's example, which this version refuses to serve.
+    // Reads the contract's example as the loader sees it, apart from what this version refuses to serve.
     private static ConfigLoadResult Load(string text) => ConfigLoader.LoadFromText(text, "test.toml", refuseUnserved: false);
 
     [Fact]

@@ -11,7 +11,7 @@ public class ExampleConfigTests
         var result = ConfigLoader.Load(Path.Combine(RepositoryRoot(), "configs", "examples", "full.toml"));
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        Assert.Single(result.Model.Listeners);
+        Assert.Equal(["web", "db"], result.Model.Listeners.Select(l => l.Name));
         Assert.Equal(3, result.Model.Routes.Count);
         Assert.Equal(3, result.Model.Clusters.Count);
     }

@@ -44,6 +44,25 @@ public sealed unsafe class EpollConnection : ITransport, IEpollHandler, IThreadP
     /// <summary>See <see cref="LoopReceiver.TryPark"/>; loop thread only.</summary>
     public bool TryPark(IParkedReader waiter) => _receiver.TryPark(waiter);
 
+    /// <summary>The peer's address and port (getpeername); null once closed or when the kernel says none.</summary>
+    public IPEndPoint? RemoteEndPoint() => EndPointOf(peer: true);
+
+    /// <summary>The address and port the connection arrived at (getsockname): the real one under a wildcard listener.</summary>
+    public IPEndPoint? LocalEndPoint() => EndPointOf(peer: false);
+
+    // A syscall each, asked only by what needs more than the IP that accept4 gave (a PROXY header).
+    private IPEndPoint? EndPointOf(bool peer)
+    {
+        if (Closed)
+        {
+            return null;
+        }
+        var address = stackalloc byte[SocketAddress.MaxLength];
+        uint length = SocketAddress.MaxLength;
+        var result = peer ? Libc.GetPeerName(Fd, address, &length) : Libc.GetSocketName(Fd, address, &length);
+        return result == 0 ? SocketAddress.EndPoint(address, length) : null;
+    }
+
     internal void Register() => _slot = Loop.Register(this, Fd, Interest);
 
     /// <summary>Opens a connection to <paramref name="endPoint"/> on <paramref name="loop"/> (its thread only).</summary>

@@ -106,6 +106,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(int fd, byte* address, uint addressLength);
 
+    [LibraryImport(Library, EntryPoint = "getpeername", SetLastError = true)]
+    public static partial int GetPeerName(int fd, byte* address, uint* addressLength);
+
+    [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSocketName(int fd, byte* address, uint* addressLength);
+
     [LibraryImport(Library, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSocketOption(int fd, int level, int name, void* value, uint* length);
 

@@ -51,4 +51,16 @@ internal static unsafe class SocketAddress
         }
         return default;
     }
+
+    /// <summary>The address and port accept4, getpeername or getsockname filled in; null for another family.</summary>
+    public static IPEndPoint? EndPoint(byte* address, uint length)
+    {
+        var ip = Ip(address, length);
+        if (ip.IsEmpty)
+        {
+            return null;
+        }
+        var port = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(address + 2, 2));
+        return new IPEndPoint(new IPAddress(ip), port);
+    }
 }
