@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Authentication;
+using FastGate.Proxy.Tls;
 
 namespace FastGate.Proxy.Config;
 
@@ -15,7 +17,23 @@ public static partial class ConfigLoader
         "proxy_protocol", "proxy_protocol_from",
     ];
 
-    private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni"];
+    private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni", "min_version", "client_auth", "client_ca", "handshake_timeout"];
+
+    private static readonly Dictionary<string, SslProtocols> TlsVersions = new()
+    {
+        ["1.2"] = SslProtocols.Tls12 | SslProtocols.Tls13,
+        ["1.3"] = SslProtocols.Tls13,
+    };
+
+    private static readonly Dictionary<string, TlsClientAuth> ClientAuthModes = new()
+    {
+        ["none"] = TlsClientAuth.None,
+        ["optional"] = TlsClientAuth.Optional,
+        ["required"] = TlsClientAuth.Required,
+    };
+
+    // What the HTTP/1.1 front speaks; a protocol it does not must not be agreed in the handshake.
+    private static readonly string[] ServedAlpn = ["http/1.1", "http/1.0"];
     private static readonly string[] SniKeys = ["names", "cert", "key"];
 
     private static readonly Dictionary<string, ListenerProtocol> Protocols = new()
@@ -161,17 +179,43 @@ public static partial class ConfigLoader
         var key = RequiredFile(r, table, "key", context);
 
         var alpn = new List<string>();
-        foreach (var protocol in r.StringList(table, "alpn") ?? [])
+        var alpnList = r.StringList(table, "alpn");
+        if (alpnList is { Count: 0 })
         {
-            if (protocol.Value.Length is 0 or > 255)
+            r.Error(table.Find("alpn")!.Value.Position, "'alpn' must name at least one protocol, e.g. [\"http/1.1\"]");
+        }
+        foreach (var protocol in alpnList ?? [])
+        {
+            if (protocol.Value == "h2")
             {
-                r.Error(protocol.At, "an ALPN protocol name must be 1 to 255 characters");
+                r.Error(protocol.At, "ALPN \"h2\": HTTP/2 is not served on TLS listeners yet; use alpn = [\"http/1.1\"]");
             }
-            else
+            else if (!ServedAlpn.Contains(protocol.Value))
+            {
+                r.Error(protocol.At, $"ALPN \"{protocol.Value}\" is not a protocol this listener serves; expected one of: {string.Join(", ", ServedAlpn)}");
+            }
+            else if (!alpn.Contains(protocol.Value))
             {
                 alpn.Add(protocol.Value);
             }
         }
+
+        var protocols = r.Choice(table, "min_version", TlsVersions);
+        var clientAuth = r.Choice(table, "client_auth", ClientAuthModes) ?? TlsClientAuth.None;
+        var clientCa = table.Find("client_ca") is null ? null : r.ExistingFile(table, "client_ca");
+        if (clientAuth != TlsClientAuth.None && table.Find("client_ca") is null)
+        {
+            r.Error(table.Find("client_auth")!.Value.Position, $"client_auth = \"{ClientAuthName(clientAuth)}\" requires 'client_ca', the CA bundle that verifies client certificates");
+        }
+        else if (clientAuth == TlsClientAuth.None && table.Find("client_ca") is { } unusedCa)
+        {
+            r.Error(unusedCa.KeyPosition, "'client_ca' is used only with client_auth = \"optional\" or \"required\"");
+        }
+        else if (clientCa is not null)
+        {
+            CheckTlsFile(r, table.Find("client_ca")!, () => CertificateLoader.ReadBundle(clientCa));
+        }
+        var handshakeTimeout = r.Duration(table, "handshake_timeout");
 
         var sni = new List<TlsSniModel>();
         foreach (var sniTable in r.Tables(table, "sni"))
@@ -179,11 +223,6 @@ public static partial class ConfigLoader
             const string sniContext = "[[listener.tls.sni]]";
             r.CheckKeys(sniTable, sniContext, SniKeys);
             var hosts = new List<string>();
-            if (sniTable.Find("names") is null)
-            {
-                r.Missing(sniTable, "names", sniContext);
-            }
-
             foreach (var host in r.StringList(sniTable, "names") ?? [])
             {
                 if (HostPattern.TryNormalize(host.Value, out var pattern, out var error))
@@ -200,8 +239,18 @@ public static partial class ConfigLoader
             var sniKey = RequiredFile(r, sniTable, "key", sniContext);
             if (sniCert is not null && sniKey is not null)
             {
+                var loaded = CheckTlsFile(r, sniTable.Find("cert")!, () => CertificateLoader.Load(sniCert, sniKey, DateTime.UtcNow));
+                if (loaded is ServerCertificate { DnsNames.Count: 0 } && sniTable.Find("names") is null)
+                {
+                    r.Error(sniTable.Position, $"[[listener.tls.sni]] without 'names' serves the DNS names of its certificate, and {sniCert} has none: list them in 'names'");
+                }
                 sni.Add(new TlsSniModel { Names = hosts.AsReadOnly(), CertPath = sniCert, KeyPath = sniKey });
             }
+        }
+
+        if (cert is not null && key is not null)
+        {
+            CheckTlsFile(r, table.Find("cert")!, () => CertificateLoader.Load(cert, key, DateTime.UtcNow));
         }
 
         if (r.Errors.Count != errorsBefore || cert is null || key is null)
@@ -209,6 +258,32 @@ public static partial class ConfigLoader
             return null;
         }
 
-        return new TlsModel { CertPath = cert, KeyPath = key, Alpn = alpn.AsReadOnly(), Sni = sni.AsReadOnly() };
+        return new TlsModel
+        {
+            CertPath = cert,
+            KeyPath = key,
+            Alpn = alpnList is null ? ["http/1.1"] : alpn.AsReadOnly(),
+            Sni = sni.AsReadOnly(),
+            Protocols = protocols ?? TlsVersions["1.2"],
+            ClientAuth = clientAuth,
+            ClientCaPath = clientCa,
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+        };
     }
+
+    /// <summary>Reads a certificate (and key) or CA file as serving would, so `check` fails where a start would.</summary>
+    private static object? CheckTlsFile(ConfigReader r, TomlEntry at, Func<object> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (TlsCertificateException ex)
+        {
+            r.Error(at.Value.Position, ex.Message);
+            return null;
+        }
+    }
+
+    private static string ClientAuthName(TlsClientAuth mode) => ClientAuthModes.First(m => m.Value == mode).Key;
 }

@@ -46,13 +46,7 @@ public static partial class ConfigLoader
     /// path, and relative paths in the file (TLS files, file: secrets, the access log) are resolved
     /// against its folder.
     /// </summary>
-    public static ConfigLoadResult LoadFromText(string text, string path) => LoadFromText(text, path, refuseUnserved: true);
-
-    /// <param name="refuseUnserved">
-    /// False only for tests of how features not served yet (tcp listeners, TLS offload) are read,
-    /// so that reading stays tested until serving them lands.
-    /// </param>
-    internal static ConfigLoadResult LoadFromText(string text, string path, bool refuseUnserved)
+    public static ConfigLoadResult LoadFromText(string text, string path)
     {
         string fullPath;
         try
@@ -93,7 +87,7 @@ public static partial class ConfigLoader
                 redactedText = Redact(text, document);
             }
 
-            var model = Bind(reader, root, fullPath, redactedText, refuseUnserved);
+            var model = Bind(reader, root, fullPath, redactedText);
             return model is not null && reader.Errors.Count == 0 ? ConfigLoadResult.Success(model) : Failure(reader);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -108,7 +102,7 @@ public static partial class ConfigLoader
     private static ConfigLoadResult Failure(ConfigReader reader) =>
         ConfigLoadResult.Failure(reader.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList().AsReadOnly());
 
-    private static ConfigModel? Bind(ConfigReader r, TomlTableNode root, string fullPath, string redactedText, bool refuseUnserved)
+    private static ConfigModel? Bind(ConfigReader r, TomlTableNode root, string fullPath, string redactedText)
     {
         r.CheckKeys(root, "the top level", RootKeys);
         var workers = (int)(r.Integer(root, "workers", 0, 1024) ?? 0);
@@ -123,10 +117,6 @@ public static partial class ConfigLoader
         var consumerIndex = new ConsumerIndex(consumers.Values);
         var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters, consumerIndex);
         RefuseProxyProtocolOnHttpRoutes(r, root, clusters, routes);
-        if (refuseUnserved)
-        {
-            RefuseUnserved(r, r.Tables(root, "listener"));
-        }
 
         if (r.Errors.Count > 0)
         {

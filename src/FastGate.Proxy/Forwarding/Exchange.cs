@@ -101,6 +101,8 @@ public sealed class Exchange
     public bool ClientTrusted { get; internal set; }
     /// <summary>The client's IP as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown.</summary>
     public byte[] ClientIpBytes { get; internal set; }
+    /// <summary>The client connection's TLS session (who the client proved to be); null on a plain connection.</summary>
+    public Tls.TlsConnectionInfo? ClientTls { get; internal set; }
 
     /// <summary>Per-stage state (see <see cref="Stage.SlotBase"/>), cleared between exchanges.</summary>
     public Span<object?> Slots => _slots.AsSpan(0, Chain.SlotCount);
@@ -240,6 +242,7 @@ public sealed class Exchange
         Consumer = null;
         ClientAddressBytes = [];
         ClientIpBytes = [];
+        ClientTls = null;
         BytesIn = BytesOut = 0;
         Status = 0;
         UpstreamTicks = 0;

@@ -17,6 +17,10 @@ internal static class ForwardedFields
             or KnownHeader.Te or KnownHeader.Trailer or KnownHeader.TransferEncoding or KnownHeader.Upgrade
         || (header.Known == KnownHeader.Other && customConnectionTokens && head.IsNamedByConnection(head.Name(header)));
 
+    /// <summary>An X-Client-Cert-* field: what the proxy says of a TLS client's certificate, never taken from a client.</summary>
+    public static bool IsClientCertificateField(ReadOnlySpan<byte> name) =>
+        name.Length > 14 && System.Text.Ascii.EqualsIgnoreCase(name[..14], "x-client-cert-"u8);
+
     public static void Write<T>(ref BufferWriter<T> w, MessageHead head, in HeaderEntry header) where T : IBufferWriter<byte>
     {
         w.Write(head.Name(header));

@@ -50,6 +50,8 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     }
 
     internal ITransport Transport { get; }
+    /// <summary>The TLS session the connection speaks through; null on a plain connection.</summary>
+    internal Tls.TlsConnectionInfo? Tls { get; init; }
     internal byte[] ClientAddress { get; }
     /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
     internal byte[] ClientIp { get; }

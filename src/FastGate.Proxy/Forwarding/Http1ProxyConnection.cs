@@ -77,9 +77,10 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
     private Exception? _fault;
 
     /// <summary>A connection with a worker of its own for life (the portable transport, tests, benchmarks).</summary>
-    public Http1ProxyConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
+    /// <param name="tls">The connection's TLS session; null on a plain connection.</param>
+    public Http1ProxyConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener, Tls.TlsConnectionInfo? tls = null)
     {
-        Attach(new Http1ClientConnection(transport, clientAddress, gateway, listenerName, listener), fresh: true);
+        Attach(new Http1ClientConnection(transport, clientAddress, gateway, listenerName, listener) { Tls = tls }, fresh: true);
     }
 
     private Http1ProxyConnection()
@@ -421,6 +422,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
             var exchange = _gateway.Exchanges.Rent();
             exchange.ClientAddressBytes = _clientAddress;
             exchange.ClientIpBytes = _clientIp;
+            exchange.ClientTls = _client.Tls;
             _current = exchange;
         }
     }

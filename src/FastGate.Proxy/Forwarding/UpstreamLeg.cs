@@ -354,6 +354,11 @@ internal sealed class UpstreamLeg
                     forwardedFor = true;
                     continue;
             }
+            if (header.Known == KnownHeader.Other && ForwardedFields.IsClientCertificateField(request.Name(header)))
+            {
+                // Only this proxy says who a client proved to be; a client's own claim is dropped.
+                continue;
+            }
             if (edits is not null && edits.Drops(request.Name(header)))
             {
                 continue;
@@ -402,7 +407,12 @@ internal sealed class UpstreamLeg
         w.Write(exchange.ClientAddressBytes);
         // The client's X-Forwarded-Proto/-Host are replaced, not trusted: they describe the hop
         // into this proxy, which only we know.
-        w.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
+        var tls = exchange.ClientTls;
+        w.Write(tls is null ? "\r\nX-Forwarded-Proto: http\r\n"u8 : "\r\nX-Forwarded-Proto: https\r\n"u8);
+        if (tls is not null)
+        {
+            w.Write(tls.UpstreamFields);
+        }
         if (request.HostLength > 0)
         {
             w.Write("X-Forwarded-Host: "u8);

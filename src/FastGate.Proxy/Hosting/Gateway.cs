@@ -5,6 +5,7 @@ using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Observability;
 using FastGate.Proxy.Stages;
+using FastGate.Proxy.Tls;
 using FastGate.Proxy.Upstreams;
 
 namespace FastGate.Proxy.Hosting;
@@ -28,6 +29,8 @@ public sealed class Gateway : IDisposable
     private readonly DnsRefresher _dnsRefresher;
     private Dictionary<string, (ListenerModel Model, ConnectionListener Listener)> _listeners = new(StringComparer.Ordinal);
     private readonly Thread _heartbeat;
+    // The TLS listeners of the current config, whose files the heartbeat watches.
+    private volatile TlsListener[] _tlsListeners = [];
     private IConnectionHandler? _adminHandler;
     private IPEndPoint? _adminConfigured;
     private AdminBinding? _admin;
@@ -160,16 +163,21 @@ public sealed class Gateway : IDisposable
         }
         var next = new Dictionary<string, (ListenerModel Model, ConnectionListener Listener)>(StringComparer.Ordinal);
         var bound = new List<ConnectionListener>();
+        var tls = new Dictionary<string, TlsListener>(StringComparer.Ordinal);
         var admin = _admin;
         try
         {
             foreach (var listenerModel in model.Listeners)
             {
-                EnsureServed(listenerModel);
+                if (listenerModel.Tls is not null)
+                {
+                    // Certificates are read again on every reload; one that cannot be served fails it.
+                    tls[listenerModel.Name] = new TlsListener(listenerModel.Name, BuildTls(listenerModel), Metrics.Tls, Log);
+                }
                 if (!live.TryGetValue(listenerModel.Endpoint, out var listener))
                 {
                     listener = Bind($"listener '{listenerModel.Name}'", listenerModel.Endpoint, listenerModel.Backlog, listenerModel.MaxConnections,
-                        listenerModel.ReusePort, HandlerFor(listenerModel));
+                        listenerModel.ReusePort, HandlerFor(listenerModel, tls.GetValueOrDefault(listenerModel.Name)));
                     bound.Add(listener);
                 }
                 next[listenerModel.Name] = (listenerModel, listener);
@@ -226,7 +234,7 @@ public sealed class Gateway : IDisposable
 
         foreach (var (name, (listenerModel, listener)) in next)
         {
-            listener.Handler = HandlerFor(listenerModel);
+            listener.Handler = HandlerFor(listenerModel, tls.GetValueOrDefault(name));
             if (bound.Contains(listener))
             {
                 if (_loops is not null)
@@ -250,11 +258,24 @@ public sealed class Gateway : IDisposable
             }
         }
         _listeners = next;
+        _tlsListeners = [.. tls.Values];
     }
 
-    /// <summary>Serves a listener by its protocol: HTTP exchanges, or bytes forwarded as they are (tcp, tls-passthrough).</summary>
-    private IConnectionHandler HandlerFor(ListenerModel listener) => listener.Protocol == ListenerProtocol.Http
-        ? new HttpConnectionHandler(this, listener.Name)
+    private static TlsTermination BuildTls(ListenerModel listener)
+    {
+        try
+        {
+            return TlsTermination.Build(listener.Tls!, DateTime.UtcNow);
+        }
+        catch (TlsCertificateException ex)
+        {
+            throw new InvalidOperationException($"listener '{listener.Name}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Serves a listener by its protocol: HTTP exchanges (over TLS when it has <paramref name="tls"/>), or bytes forwarded as they are (tcp, tls-passthrough).</summary>
+    private IConnectionHandler HandlerFor(ListenerModel listener, TlsListener? tls) => listener.Protocol == ListenerProtocol.Http
+        ? new HttpConnectionHandler(this, listener.Name, tls)
         : new L4.L4ConnectionHandler(this, listener.Name);
 
     /// <summary>The admin binding for <paramref name="model"/>: the same socket when the address stays, else a new one (added to <paramref name="bound"/>).</summary>
@@ -293,15 +314,6 @@ public sealed class Gateway : IDisposable
                 ? " (another process listens there, e.g. a second fastgate; set reuse_port = true on the listener to share the port on purpose)"
                 : "";
             throw new InvalidOperationException($"{owner} cannot listen on {endpoint}: {ex.Message}{hint}", ex);
-        }
-    }
-
-    private static void EnsureServed(ListenerModel listener)
-    {
-        if (listener.Tls is not null)
-        {
-            // Serving plain HTTP where the user asked for TLS would be worse than refusing.
-            throw new InvalidOperationException($"listener '{listener.Name}': TLS offload is not served by this version");
         }
     }
 
@@ -373,14 +385,16 @@ public sealed class Gateway : IDisposable
             var now = Stopwatch.GetTimestamp();
             try
             {
-                if (_loops is null)
-                {
-                    // On the loops, every connection's deadline is a timer of its own loop.
-                    Connections.Heartbeat(now);
-                }
+                // A connection on a loop has its deadline on that loop's timer and passes here at
+                // once; the others (the portable transport, TLS connections) are fired from here.
+                Connections.Heartbeat(now);
                 if (now - lastSweep > Stopwatch.Frequency)
                 {
                     lastSweep = now;
+                    foreach (var tls in _tlsListeners)
+                    {
+                        tls.PollFiles();
+                    }
                     foreach (var endpoint in _endpoints.All.ToArray())
                     {
                         endpoint.CloseExpired(now);

@@ -2,11 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Forwarding;
+using FastGate.Proxy.Tls;
 
 namespace FastGate.Proxy.Hosting;
 
-/// <summary>Serves the connections of one http listener, by name, so it follows reloads.</summary>
-public sealed partial class HttpConnectionHandler(Gateway gateway, string listenerName) : IConnectionHandler
+/// <summary>
+/// Serves the connections of one http listener, by name, so it follows reloads. Before HTTP, a
+/// listener may want a PROXY header (its source is then the client) and, with
+/// <paramref name="tls"/>, a TLS handshake, in that order.
+/// </summary>
+public sealed partial class HttpConnectionHandler(Gateway gateway, string listenerName, TlsListener? tls = null) : IConnectionHandler
 {
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
@@ -16,13 +21,19 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
+        var transport = new SocketTransport(socket);
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, socket, listener);
+            _ = ServeAfterProxyHeaderAsync(intake, transport, socket, listener);
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);
-        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
+        if (tls is not null)
+        {
+            _ = ServeTlsAsync(tls, transport, address, listener);
+            return;
+        }
+        _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener).Start();
     }
 
     public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
@@ -38,7 +49,44 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), listener);
             return;
         }
+        if (tls is not null)
+        {
+            _ = ServeTlsAsync(tls, transport, FormatAddress(clientIp), listener);
+            return;
+        }
         new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener).Start();
+    }
+
+    /// <summary>
+    /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own (off the loops:
+    /// the TLS stream does its socket I/O by way of the loop, the HTTP code runs on the pool).
+    /// </summary>
+    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener)
+    {
+        (StreamTransport Transport, TlsConnectionInfo Info)? session;
+        try
+        {
+            session = await tls.HandshakeAsync(inner).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Failed handshakes are handled inside; this is the backstop that keeps the count right.
+            gateway.Log.Error($"listener '{listenerName}': TLS connection setup failed: {ex}");
+            inner.Dispose();
+            session = null;
+        }
+        if (session is not { } established)
+        {
+            listener.OnConnectionClosed();
+            return;
+        }
+        if (gateway.Draining)
+        {
+            established.Transport.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
+        _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info).Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);

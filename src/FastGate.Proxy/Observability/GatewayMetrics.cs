@@ -44,6 +44,8 @@ public sealed class GatewayMetrics
 
     /// <summary>PROXY protocol headers accepted and refused on listeners that require one.</summary>
     public ProxyProtocolMetrics ProxyProtocol { get; } = new();
+    /// <summary>TLS handshakes on the listeners that terminate TLS.</summary>
+    public TlsMetrics Tls { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -97,6 +99,7 @@ public sealed class GatewayMetrics
         text.Append("fastgate_reloads_total{result=\"failure\"} ").Append(Interlocked.Read(ref _reloadFailure)).Append('\n');
         RateLimits.WriteTo(text);
         ProxyProtocol.WriteTo(text);
+        Tls.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);

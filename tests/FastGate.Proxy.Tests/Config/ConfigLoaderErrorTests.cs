@@ -5,19 +5,15 @@ namespace FastGate.Proxy.Tests.Config;
 /// <summary>Every class of error, with the exact position a user's editor should jump to.</summary>
 public class ConfigLoaderErrorTests
 {
-    private static string[] Errors(string text, bool refuseUnserved = true)
+    private static string[] Errors(string text)
     {
-        var result = ConfigLoader.LoadFromText(text, "test.toml", refuseUnserved);
+        var result = ConfigLoader.LoadFromText(text, "test.toml");
         Assert.False(result.IsValid);
         Assert.Null(result.Model);
         return result.Errors.Select(e => e.ToString()).ToArray();
     }
 
     private static void AssertSingleError(string text, string expected) => Assert.Equal([expected], Errors(text));
-
-    // For how listeners are read, apart from what this version refuses to serve.
-    private static void AssertSingleReadError(string text, string expected) =>
-        Assert.Equal([expected], Errors(text, refuseUnserved: false));
 
     [Fact]
     public void UnknownKey_InRoute_ReportsKeyPositionWithSuggestion()
@@ -349,7 +345,7 @@ public class ConfigLoaderErrorTests
     [Fact]
     public void TcpListenerWithoutCluster_ReportsTableHeader()
     {
-        AssertSingleReadError("""
+        AssertSingleError("""
             [[listener]]
             name = "db"
             listen = "127.0.0.1:5432"
@@ -375,7 +371,7 @@ public class ConfigLoaderErrorTests
     [Fact]
     public void RouteOnTcpListener_IsRejected()
     {
-        AssertSingleReadError("""
+        AssertSingleError("""
             [[listener]]
             name = "db"
             listen = "127.0.0.1:5432"
@@ -451,33 +447,6 @@ public class ConfigLoaderErrorTests
     }
 
     [Fact]
-    public void TlsOffload_IsRefusedAtTlsKey()
-    {
-        var directory = Directory.CreateTempSubdirectory("fastgate-tls-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(directory, "site.pem"), "x");
-            File.WriteAllText(Path.Combine(directory, "site.key"), "x");
-            var result = ConfigLoader.LoadFromText("""
-                [[listener]]
-                name = "web"
-                listen = "127.0.0.1:8443"
-                [listener.tls]
-                cert = "site.pem"
-                key = "site.key"
-                """, Path.Combine(directory, "t.toml"));
-
-            var error = Assert.Single(result.Errors);
-            Assert.Equal((4, 11), (error.Line, error.Column));
-            Assert.Equal("listener 'web': TLS offload ([listener.tls]) is not served by this version; remove it and terminate TLS in front of FastGate", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    [Fact]
     public void ClusterWithoutEndpoints_ReportsClusterHeader()
     {
         AssertSingleError("""
@@ -531,7 +500,7 @@ public class ConfigLoaderErrorTests
             [listener.tls]
             cert = "no-such-cert-3b1f.pem"
             key = "no-such-key-3b1f.pem"
-            """, refuseUnserved: false);
+            """);
 
         Assert.Equal(2, errors.Length);
         Assert.StartsWith("test.toml:5:8: file not found for 'cert': ", errors[0]);

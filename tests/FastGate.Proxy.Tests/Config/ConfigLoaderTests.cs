@@ -80,7 +80,7 @@ public class ConfigLoaderTests
         """;
 
     // Reads the contract's example as the loader sees it, apart from what this version refuses to serve.
-    private static ConfigLoadResult Load(string text) => ConfigLoader.LoadFromText(text, "test.toml", refuseUnserved: false);
+    private static ConfigLoadResult Load(string text) => ConfigLoader.LoadFromText(text, "test.toml");
 
     [Fact]
     public void LoadFromText_FullConfig_BuildsExpectedModel()
@@ -307,43 +307,35 @@ public class ConfigLoaderTests
     [Fact]
     public void LoadFromText_Tls_ParsesShapeAndResolvesFiles()
     {
-        var directory = Directory.CreateTempSubdirectory("fastgate-tls-").FullName;
-        try
-        {
-            foreach (var file in new[] { "site.pem", "site.key", "other.pem", "other.key" })
-            {
-                File.WriteAllText(Path.Combine(directory, file), "x");
-            }
+        using var files = new Tls.TestCertificates();
+        files.Write("site", "site.test", ["site.test"]);
+        files.Write("other", "other.test", ["www.example.com"]);
+        var directory = files.Directory;
 
-            var result = ConfigLoader.LoadFromText("""
-                [[listener]]
-                name = "web"
-                listen = "127.0.0.1:8443"
-                [listener.tls]
-                cert = "site.pem"
-                key = "site.key"
-                alpn = ["h2", "http/1.1"]
-                [[listener.tls.sni]]
-                names = ["*.Example.com"]
-                cert = "other.pem"
-                key = "other.key"
-                """, Path.Combine(directory, "fastgate.toml"), refuseUnserved: false);
+        var result = ConfigLoader.LoadFromText("""
+            [[listener]]
+            name = "web"
+            listen = "127.0.0.1:8443"
+            [listener.tls]
+            cert = "site.pem"
+            key = "site.key"
+            alpn = ["http/1.1"]
+            [[listener.tls.sni]]
+            names = ["*.Example.com"]
+            cert = "other.pem"
+            key = "other.key"
+            """, Path.Combine(directory, "fastgate.toml"));
 
-            Assert.True(result.IsValid, string.Join("\n", result.Errors));
-            var tls = result.Model.Listeners[0].Tls;
-            Assert.NotNull(tls);
-            Assert.Equal(Path.Combine(directory, "site.pem"), tls.CertPath);
-            Assert.Equal(Path.Combine(directory, "site.key"), tls.KeyPath);
-            Assert.Equal(["h2", "http/1.1"], tls.Alpn);
-            var sni = Assert.Single(tls.Sni);
-            Assert.Equal(["*.example.com"], sni.Names);
-            Assert.Equal(Path.Combine(directory, "other.pem"), sni.CertPath);
-            Assert.DoesNotContain("site.key", result.Model.RedactedText);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var tls = result.Model.Listeners[0].Tls;
+        Assert.NotNull(tls);
+        Assert.Equal(Path.Combine(directory, "site.pem"), tls.CertPath);
+        Assert.Equal(Path.Combine(directory, "site.key"), tls.KeyPath);
+        Assert.Equal(["http/1.1"], tls.Alpn);
+        var sni = Assert.Single(tls.Sni);
+        Assert.Equal(["*.example.com"], sni.Names);
+        Assert.Equal(Path.Combine(directory, "other.pem"), sni.CertPath);
+        Assert.DoesNotContain("site.key", result.Model.RedactedText);
     }
 
     [Fact]

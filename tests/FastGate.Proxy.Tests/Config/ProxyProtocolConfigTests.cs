@@ -136,7 +136,7 @@ public class ProxyProtocolConfigTests
             [cluster.pg]
             endpoints = ["127.0.0.1:15432"]
             proxy_protocol = "v1"
-            """, "test.toml", refuseUnserved: false);
+            """, "test.toml");
 
         Assert.True(result.IsValid, Errors(result));
         Assert.Equal(ProxyVersion.V1, result.Model!.Clusters["pg"].ProxyProtocol);

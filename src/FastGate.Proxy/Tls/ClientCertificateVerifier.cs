@@ -1,0 +1,49 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using FastGate.Proxy.Config;
+
+namespace FastGate.Proxy.Tls;
+
+/// <summary>
+/// Verifies client certificates against the listener's <c>client_ca</c> bundle only (not the
+/// system roots): a certificate is accepted when it chains to one of those CAs, is valid now and
+/// may be used for client authentication. Revocation lists are not consulted.
+/// </summary>
+public sealed class ClientCertificateVerifier(X509Certificate2Collection authorities, TlsClientAuth mode)
+{
+    private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+
+    public X509Certificate2Collection Authorities { get; } = authorities;
+
+    public TlsClientAuth Mode { get; } = mode;
+
+    /// <summary>The handshake's decision; a client without a certificate passes only when it is optional.</summary>
+    public bool Validate(X509Certificate? certificate, X509Chain? presented)
+    {
+        if (certificate is null)
+        {
+            return Mode == TlsClientAuth.Optional;
+        }
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = new X509Chain();
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.CustomTrustStore.AddRange(Authorities);
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.DisableCertificateDownloads = true;
+        policy.ApplicationPolicy.Add(ClientAuthentication);
+        if (presented is not null)
+        {
+            // The intermediates the client sent; trust still comes from the bundle alone.
+            foreach (var element in presented.ChainElements)
+            {
+                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    policy.ExtraStore.Add(element.Certificate);
+                }
+            }
+        }
+        return chain.Build(leaf);
+    }
+}

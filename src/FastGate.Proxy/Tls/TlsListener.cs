@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net.Security;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Observability;
+
+namespace FastGate.Proxy.Tls;
+
+/// <summary>
+/// The TLS side of one http listener: runs each accepted connection's handshake with the current
+/// <see cref="TlsTermination"/>, and swaps in a new one when its certificate, key or CA files
+/// change on disk. A changed file that cannot be served is logged and the old termination stays.
+/// </summary>
+public sealed class TlsListener
+{
+    private static readonly ServerOptionsSelectionCallback SelectOptions = static (_, hello, state, _) =>
+        ValueTask.FromResult(((TlsTermination)state!).OptionsFor(hello.ServerName));
+
+    private readonly string _name;
+    private readonly TlsListenerCounters _counters;
+    private readonly GatewayLog _log;
+    private TlsTermination _current;
+    private Dictionary<string, DateTime> _stamps;
+
+    public TlsListener(string name, TlsTermination termination, TlsMetrics metrics, GatewayLog log)
+    {
+        _name = name;
+        _current = termination;
+        _counters = metrics.Listener(name);
+        _log = log;
+        _stamps = Stamp(termination.Files);
+    }
+
+    public TlsTermination Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Runs the server handshake over <paramref name="inner"/>. Returns the connection as TLS
+    /// pipes, or null when the handshake failed or timed out: then <paramref name="inner"/> is
+    /// closed, and the failure counted and logged at debug.
+    /// </summary>
+    public async Task<(StreamTransport Transport, TlsConnectionInfo Info)?> HandshakeAsync(ITransport inner)
+    {
+        var termination = Current;
+        var started = Stopwatch.GetTimestamp();
+        var ssl = new SslStream(StreamTransport.AsStream(inner), leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(termination.Model.HandshakeTimeout);
+        // A stalled client does not answer a cancelled read: closing the socket ends the handshake.
+        var closer = timeout.Token.Register(static transport => ((ITransport)transport!).Dispose(), inner);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(SelectOptions, termination, timeout.Token).ConfigureAwait(false);
+            await closer.DisposeAsync().ConfigureAwait(false);
+            if (timeout.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("the handshake timed out as it finished");
+            }
+        }
+        catch (Exception ex)
+        {
+            await closer.DisposeAsync().ConfigureAwait(false);
+            var result = timeout.IsCancellationRequested ? TlsHandshakeResult.Timeout : TlsHandshakeResult.Failed;
+            _counters.Record(result, Stopwatch.GetTimestamp() - started);
+            if (_log.IsEnabled(Config.LogLevel.Debug))
+            {
+                _log.Debug(result == TlsHandshakeResult.Timeout
+                    ? $"listener '{_name}': TLS handshake not finished within {termination.Model.HandshakeTimeout.TotalSeconds}s, connection closed"
+                    : $"listener '{_name}': TLS handshake failed: {Describe(ex)}");
+            }
+            try
+            {
+                ssl.Dispose();
+            }
+            catch (Exception)
+            {
+                // The connection is already broken; closing it is all that is left.
+            }
+            inner.Dispose();
+            return null;
+        }
+
+        _counters.Record(TlsHandshakeResult.Ok, Stopwatch.GetTimestamp() - started);
+        _counters.Negotiated(ssl.SslProtocol, ssl.NegotiatedCipherSuite);
+        TlsConnectionInfo info;
+        if (termination.Model.ClientAuth == Config.TlsClientAuth.None)
+        {
+            info = TlsConnectionInfo.Anonymous;
+        }
+        else if (ssl.RemoteCertificate is System.Security.Cryptography.X509Certificates.X509Certificate2 client)
+        {
+            // Only a certificate the verifier accepted gets this far.
+            info = TlsConnectionInfo.Verified(client);
+        }
+        else
+        {
+            info = TlsConnectionInfo.NoClientCertificate;
+        }
+        return (new StreamTransport(ssl, inner), info);
+    }
+
+    /// <summary>
+    /// Re-reads the files when one of them changed since the last look (heartbeat thread). A
+    /// termination that cannot be built is logged and the current one keeps serving.
+    /// </summary>
+    public void PollFiles()
+    {
+        var current = Current;
+        var stamps = Stamp(current.Files);
+        if (SameStamps(stamps, _stamps))
+        {
+            return;
+        }
+        // Remembered whatever the outcome: a bad file is reported once, not on every poll.
+        _stamps = stamps;
+        try
+        {
+            var next = TlsTermination.Build(current.Model, DateTime.UtcNow);
+            Volatile.Write(ref _current, next);
+            _log.Info($"listener '{_name}': certificate files changed on disk and were reloaded");
+        }
+        catch (TlsCertificateException ex)
+        {
+            _log.Error($"listener '{_name}': certificate files changed on disk but cannot be served, the previous ones stay: {ex.Message}");
+        }
+    }
+
+    private static Dictionary<string, DateTime> Stamp(IEnumerable<string> files)
+    {
+        var stamps = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            try
+            {
+                stamps[file] = File.GetLastWriteTimeUtc(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stamps[file] = DateTime.MinValue;
+            }
+        }
+        return stamps;
+    }
+
+    private static bool SameStamps(Dictionary<string, DateTime> a, Dictionary<string, DateTime> b) =>
+        a.Count == b.Count && a.All(entry => b.TryGetValue(entry.Key, out var stamp) && stamp == entry.Value);
+
+    private static string Describe(Exception ex)
+    {
+        var message = ex.Message;
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            message += ": " + inner.Message;
+        }
+        return message;
+    }
+}
