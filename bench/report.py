@@ -174,6 +174,18 @@ def ratio_table(meta, summary):
     return lines
 
 
+def per_cpu(f):
+    """Requests per second of the proxy's own CPU time (from CPU s / 100k req)."""
+    return 100000 / f["cpu"] if f.get("cpu") else None
+
+
+def best_peer_per_cpu(figs, workers):
+    """The other proxy (not direct, not FastGate) that served the most requests per CPU-second."""
+    cands = [(per_cpu(f), inst) for inst, f in figs.items()
+             if inst[1] == workers and inst[0] not in ("direct", "fastgate") and per_cpu(f)]
+    return max(cands)[1] if cands else None
+
+
 def wrk_tables(meta, summary):
     lines = []
     for (scenario, variant), figs in summary.items():
@@ -183,10 +195,24 @@ def wrk_tables(meta, summary):
         if desc:
             lines.append(f"{desc}; {variant[1:]} connections.")
             lines.append("")
+        if meta.get("full_handshakes_" + scenario):
+            lines.append("Every request is a new TLS connection with a full handshake: the load generator "
+                         "offers no session to resume (" + meta.get("tls_resumption_check", "checked at the start of the run") + ").")
+            lines.append("")
+        body = num(meta.get("bytes_" + scenario))
+        cpu_view = meta.get("cpu_view_" + scenario) == "1"
+        if cpu_view:
+            lines.append("The load generator shares one core with the origin and may saturate before the "
+                         "proxy does; *per CPU-s* (requests per second of the proxy's own CPU time) and its "
+                         "ratio to the best peer compare the proxies' cost independently of that.")
+            lines.append("")
         direct = direct_rps(figs)
         best = {w: best_peer(figs, w) for w in {w for _, w in figs}}
-        lines.append("| Proxy | workers | req/s (median) | spread | vs direct | vs best peer | p50 ms | p99 ms | p99.9 ms | CPU s / 100k req | peak RSS MiB | errors |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        best_cpu = {w: best_peer_per_cpu(figs, w) for w in {w for _, w in figs}}
+        extra_head = ("| MiB/s " if body else "") + ("| per CPU-s | per CPU-s vs best peer " if cpu_view else "")
+        extra_align = ("---:|" if body else "") + ("---:|---:|" if cpu_view else "")
+        lines.append("| Proxy | workers | req/s (median) " + extra_head + "| spread | vs direct | vs best peer | p50 ms | p99 ms | p99.9 ms | CPU s / 100k req | peak RSS MiB | errors |")
+        lines.append("|---|---:|---:|" + extra_align + "---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for inst in sorted(figs, key=order_key):
             p, w = inst
             f = figs[inst]
@@ -198,7 +224,14 @@ def wrk_tables(meta, summary):
             spread = "–" if f["spread"] is None else f"{f['spread']:.0f} %"
             vs_best = "–" if p == "direct" or best[w] is None else ratio(f["rps"], figs[best[w]]["rps"])
             vs_direct = "1.00" if p == "direct" else ratio(f["rps"], direct)
-            lines.append(f"| {name} | {workers_cell(meta, p, w)} | {fmt_rps(f['rps'])} | {spread} | {vs_direct} | {vs_best} | "
+            extra = ""
+            if body:
+                extra += f"{fmt(None if f['rps'] is None else f['rps'] * body / 1048576, 0)} | "
+            if cpu_view:
+                bc = best_cpu[w]
+                extra += f"{fmt_rps(per_cpu(f))} | "
+                extra += ("–" if p == "direct" or bc is None else ratio(per_cpu(f), per_cpu(figs[bc]))) + " | "
+            lines.append(f"| {name} | {workers_cell(meta, p, w)} | {fmt_rps(f['rps'])} | {extra}{spread} | {vs_direct} | {vs_best} | "
                          f"{fmt(f['p50'])} | {fmt(f['p99'])} | {fmt(f['p999'])} | {fmt(f['cpu'])} | "
                          f"{fmt(f['rss'], 1)} | {f['errors']} |")
         allocs = [(w, f["alloc"]) for (p, w), f in sorted(figs.items(), key=lambda kv: order_key(kv[0]))
@@ -374,7 +407,11 @@ def report_md(meta, summary, idle, name):
         "- CPU s / 100k req: the proxy's utime+stime (/proc/PID/stat, all its processes) during the run. "
         "Peak RSS: the proxy's VmRSS sampled every 0.5 s during the run. Errors: non-2xx responses "
         "plus socket errors (connect, read, write, timeout).",
-        f"- wrk {meta.get('wrk')}; origin {meta.get('origin')} (one worker, on the load core).", "",
+        f"- wrk {meta.get('wrk')}; origin {meta.get('origin')} (one worker, on the load core).",
+        *([f"- TLS: {meta['tls']}. Negotiated with a default `openssl s_client`: "
+           + "; ".join(f"{label(meta, k[len('tls_negotiated_'):])} {v}" for k, v in meta.items()
+                       if k.startswith("tls_negotiated_")) + "."] if meta.get("tls") else []),
+        "",
         "## Versions and settings", "",
         "| Proxy | Version | Settings |", "|---|---|---|"]
     for p in peers:
@@ -386,7 +423,12 @@ def report_md(meta, summary, idle, name):
         lines += ratio_table(meta, summary)
     lines += wrk_tables(meta, summary)
     lines += idle_table(meta, idle)
-    lines += ["## Commands", "", "PORT is the proxy's port (the origin's for *direct*).", "", "```"]
+    port_note = "PORT is the proxy's port (the origin's for *direct*)."
+    if any(k.startswith(("tls_", "bytes_")) for k in meta):
+        port_note = ("PORT is the port of the listener the scenario loads: the proxy's plain, TLS (https) "
+                     "or TCP listener; the origin's for *direct*. WORKDIR/tls/no-resume.so is "
+                     "bench/tls/no-resume.c, built by the run.")
+    lines += ["## Commands", "", port_note, "", "```"]
     for k, v in meta.items():
         if k.startswith("command_"):
             lines.append(f"# {k[len('command_'):]}")

@@ -5,7 +5,11 @@
 #   bench/run.sh [options] [SCENARIO...]        (./run.sh bench ... delegates here)
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
-#   h1-small h1-auth h1-16k h1-close h1-post idle-conns
+#   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns
+#
+#   tls-h1         HTTPS keep-alive requests per second (FastGate, nginx, HAProxy)
+#   tls-handshake  new TLS connections per second, a full handshake each (no resumption)
+#   tcp            L4 throughput: 1 MiB responses through each proxy's TCP listener
 #
 #   bench/run.sh route-scale [SIZE...]         FastGate alone with huge route tables: check,
 #                                              start, reload, RSS and latency during reloads
@@ -22,13 +26,18 @@
 #   --workers LIST       comma-separated worker counts, e.g. 1,2 (default 1): FastGate
 #                        (`workers`), nginx (worker_processes) and HAProxy (nbthread) run once
 #                        per value; direct, Caddy and YARP have no such setting and run once
+#   --profile LIST       comma-separated peers to profile: after the measured rounds of each
+#                        scenario, one more run of each of them under `perf record -g`
+#                        (not counted in the figures); the hottest symbols go to
+#                        bench/results/STAMP-profiles/ (with --no-report, the work directory)
 #   --no-install         do not apt-get install missing tools; fail instead
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
 #
 # Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
-# the temporary directory with configs, logs and raw wrk output; FASTGATE_TRANSPORT sets
+# the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
+# (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
 # FastGate's `transport` ("epoll", "portable"); BENCH_LOCK (default /tmp/bench.lock) is
 # the lock file held while measuring, so that concurrent runs on one machine take turns.
 #
@@ -41,7 +50,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post idle-conns)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.
@@ -58,6 +67,7 @@ WARMUP_JIT=30s
 SCENARIO_WARMUP=2s
 INSTALL=1
 REPORT=1
+PROFILE=()
 PEERS=("${ALL_PEERS[@]}")
 WORKERS=(1)
 SCENARIOS=()
@@ -77,6 +87,7 @@ while [[ $# -gt 0 ]]; do
         --workers) IFS=, read -r -a WORKERS <<<"${2:?--workers needs a value}"; shift 2 ;;
         --no-install) INSTALL=0; shift ;;
         --no-report) REPORT=0; shift ;;
+        --profile) IFS=, read -r -a PROFILE <<<"${2:?--profile needs a value}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         -*) echo "bench: unknown option '$1'" >&2; usage >&2; exit 2 ;;
         *) SCENARIOS+=("$1"); shift ;;
@@ -105,10 +116,14 @@ done
 for s in "${SCENARIOS[@]}"; do
     [[ -f "$BENCH/scenarios/$s.sh" ]] || die "unknown scenario '$s' (files in bench/scenarios/)"
 done
+for p in "${PROFILE[@]}"; do
+    [[ " ${PEERS[*]} " == *" $p "* && $p != direct ]] || die "--profile: '$p' is not a proxy of this run"
+done
 # nginx is always needed: it is the origin.
 source "$BENCH/peers/nginx.sh"
 for p in "${PEERS[@]}"; do source "$BENCH/peers/$p.sh"; done
 source "$BENCH/lib/origins.sh"
+source "$BENCH/lib/tls.sh"
 
 # ---------------------------------------------------------------- cleanup
 WORKDIR=""
@@ -119,18 +134,43 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- tools
 load_scenario() {
     SC_DESC="" SC_KIND="" SC_ORIGIN="" SC_PATH=/ SC_LUA="" SC_PEERS=""
-    SC_CONNECTIONS=() SC_WRK_ARGS=()
+    SC_CONNECTIONS=() SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1 SC_RESPONSE_BYTES="" SC_REPORT_CPU=0
     source "$BENCH/scenarios/$1.sh"
     [[ -n "$SC_KIND" && -n "$SC_ORIGIN" && ${#SC_CONNECTIONS[@]} -gt 0 ]] \
         || die "scenario $1 must set SC_KIND, SC_ORIGIN and SC_CONNECTIONS"
+    [[ $SC_LISTENER =~ ^(http|tls|tcp)$ ]] || die "scenario $1: SC_LISTENER must be http, tls or tcp"
 }
-scenario_has_peer() { [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $1 "* ]]; }
+# A peer takes part in a scenario when the scenario names it (or names none) and the peer
+# has the listener the scenario loads (peer_ID_listeners: tls, tcp; http they all have).
+scenario_has_peer() {
+    [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $1 "* ]] || return 1
+    [[ $SC_LISTENER == http || " $(peer_${1}_listeners) " == *" $SC_LISTENER "* ]]
+}
+# Back to the plain listener, for the warm-ups that are not a scenario's own.
+plain_load() { SC_PATH=/ SC_LUA="" SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1; }
+
+# Which extra listeners this run opens, and whether it needs the no-resumption shim.
+NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0
+for s in "${SCENARIOS[@]}"; do
+    load_scenario "$s"
+    [[ $SC_LISTENER != tls ]] || NEED_TLS=1
+    [[ $SC_LISTENER != tcp ]] || NEED_TCP=1
+    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || NEED_NO_RESUME=1
+done
 
 packages=(nginx wrk nghttp2-client)
 for p in "${PEERS[@]}"; do packages+=($(peer_${p}_packages)); done
+[[ $NEED_TLS -eq 0 ]] || packages+=(openssl)
+[[ $NEED_NO_RESUME -eq 0 ]] || packages+=(gcc libc6-dev)
+[[ ${#PROFILE[@]} -eq 0 ]] || packages+=(linux-perf)
 bench_install "${packages[@]}"
 WRK=$(command -v wrk) || die "wrk not found"
 bench_require curl taskset setsid pgrep python3 dotnet
+[[ $NEED_TLS -eq 0 ]] || bench_require openssl
+[[ $NEED_NO_RESUME -eq 0 ]] || bench_require cc
+[[ ${#PROFILE[@]} -eq 0 ]] || bench_require perf
+# A JIT-compiled FastGate names its methods for perf in /tmp/perf-PID.map (bench/peers/fastgate.sh).
+[[ " ${PROFILE[*]} " != *" fastgate "* ]] || FASTGATE_PERF_MAP=1
 bench_pinning "figures will not be comparable"
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -148,7 +188,9 @@ fi
 BASE=${BENCH_PORT_BASE:-18300}
 ORIGIN_PORT=$BASE
 declare -A PEER_OFFSET=([nginx]=1 [fastgate]=2 [haproxy]=3 [caddy]=4 [yarp]=5)
-declare -A PORT=() ADMIN_PORT=() INST_PEER=() INST_WORKERS=() INST_CPUS=()
+# TLS listeners are at PORT+100, TCP listeners at PORT+200 (only opened when a scenario of
+# the run loads them); the origin's TLS port, BASE+100, only serves the resumption check.
+declare -A PORT=() ADMIN_PORT=() INST_PEER=() INST_WORKERS=() INST_CPUS=() TLS_PORT=() TCP_PORT=()
 INSTANCES=()
 for ((wi = 0; wi < ${#WORKERS[@]}; wi++)); do
     for p in "${PEERS[@]}"; do
@@ -166,8 +208,11 @@ for ((wi = 0; wi < ${#WORKERS[@]}; wi++)); do
         INST_CPUS[$i]=$(proxy_cpus "$w")
         if [[ $p == direct ]]; then
             PORT[$i]=$ORIGIN_PORT
+            TCP_PORT[$i]=$ORIGIN_PORT
         else
             PORT[$i]=$((BASE + 10 * wi + ${PEER_OFFSET[$p]:?no port for peer $p}))
+            [[ $NEED_TLS -eq 0 || " $(peer_${p}_listeners) " != *" tls "* ]] || TLS_PORT[$i]=$((PORT[$i] + 100))
+            [[ $NEED_TCP -eq 0 || " $(peer_${p}_listeners) " != *" tcp "* ]] || TCP_PORT[$i]=$((PORT[$i] + 200))
         fi
         [[ $p != fastgate ]] || ADMIN_PORT[$i]=$((BASE + 10 * wi + 9))
     done
@@ -177,7 +222,9 @@ for w in "${WORKERS[@]}"; do
         log "warning: $w workers on $(nproc) cores: the proxy gets every core"
     fi
 done
-for port in $ORIGIN_PORT "${PORT[@]}" "${ADMIN_PORT[@]}"; do
+ORIGIN_TLS_PORT=""
+[[ $NEED_NO_RESUME -eq 0 ]] || ORIGIN_TLS_PORT=$((BASE + 100))
+for port in $ORIGIN_PORT $ORIGIN_TLS_PORT "${PORT[@]}" "${ADMIN_PORT[@]}" "${TLS_PORT[@]}" "${TCP_PORT[@]}"; do
     port_in_use "$port" && die "port $port is already in use (another benchmark, or a system nginx/haproxy/caddy service?)"
 done
 
@@ -202,8 +249,11 @@ printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tc
 printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\n' >"$IDLE"
 : >"$META"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
+meta_get() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$META"; }
 
 # ---------------------------------------------------------------- build
+[[ $NEED_TLS -eq 0 ]] || tls_make_cert "$WORKDIR/tls"
+[[ $NEED_NO_RESUME -eq 0 ]] || tls_build_no_resume "$WORKDIR/tls"
 origins_needed=()
 for s in "${SCENARIOS[@]}"; do
     load_scenario "$s"
@@ -215,6 +265,8 @@ for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 # From here to the end of the measurements this run is the only one generating load.
 bench_lock
 STAMP=$(date -u +%Y-%m-%d-%H%M)
+PROFILE_DIR=$WORKDIR/profiles
+[[ $REPORT -eq 0 ]] || PROFILE_DIR=$BENCH/results/$STAMP$([[ $QUICK -eq 1 ]] && echo -quick)-profiles
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
 meta nproc "$(nproc)"
@@ -246,7 +298,14 @@ for p in "${PEERS[@]}"; do
     meta "label_$p" "$(peer_${p}_label)"
     meta "workers_setting_$p" "$(peer_${p}_workers)"
 done
-for s in "${SCENARIOS[@]}"; do load_scenario "$s"; meta "desc_$s" "$SC_DESC"; done
+for s in "${SCENARIOS[@]}"; do
+    load_scenario "$s"
+    meta "desc_$s" "$SC_DESC"
+    [[ -z "$SC_RESPONSE_BYTES" ]] || meta "bytes_$s" "$SC_RESPONSE_BYTES"
+    [[ $SC_REPORT_CPU != 1 ]] || meta "cpu_view_$s" 1
+    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || meta "full_handshakes_$s" 1
+done
+[[ $NEED_TLS -eq 0 ]] || meta tls "self-signed ECDSA P-256 certificate for localhost, made by openssl at the start of the run; wrk's OpenSSL $(openssl version | awk '{ print $2 }')"
 cp "$META" "$WORKDIR/meta.head"
 log "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -262,11 +321,23 @@ wrk_script() {
     echo "$f"
 }
 
+# The port of instance I that the current scenario loads: its TLS or TCP listener, or the
+# plain one.
+target_port() {
+    case "$SC_LISTENER" in
+        tls) echo "${TLS_PORT[$1]:?$(inst_label "$1") has no TLS listener}" ;;
+        tcp) echo "${TCP_PORT[$1]:?$(inst_label "$1") has no TCP listener}" ;;
+        *) echo "${PORT[$1]}" ;;
+    esac
+}
+target_scheme() { [[ $SC_LISTENER == tls ]] && echo https || echo http; }
+
 # usage: run_wrk PORT CONNECTIONS DURATION OUTFILE   (scenario from SC_*)
 run_wrk() {
-    local port=$1 conns=$2 duration=$3 out=$4 pid rc=0
-    spawn pid "$LOAD_CPU" "$out" "$WRK" -t1 -c"$conns" -d"$duration" --latency \
-        -s "$(wrk_script)" "${SC_WRK_ARGS[@]}" "http://127.0.0.1:$port$SC_PATH"
+    local port=$1 conns=$2 duration=$3 out=$4 pid rc=0 pre=()
+    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || pre=(env LD_PRELOAD="$NO_RESUME_LIB")
+    spawn pid "$LOAD_CPU" "$out" "${pre[@]}" "$WRK" -t1 -c"$conns" -d"$duration" --latency \
+        -s "$(wrk_script)" "${SC_WRK_ARGS[@]}" "$(target_scheme)://127.0.0.1:$port$SC_PATH"
     wait "$pid" || rc=$?
     stop_group "$pid"
     if [[ $rc -ne 0 ]] || ! grep -q '^BENCH ' "$out"; then
@@ -280,10 +351,38 @@ wrk_command_text() {
     [[ -n "$SC_LUA" ]] && s=" -s bench/lua/$SC_LUA+stats.lua" || s=" -s bench/lua/stats.lua"
     local extra="" a
     for a in "${SC_WRK_ARGS[@]}"; do extra+=" '$a'"; done
-    echo "taskset -c $LOAD_CPU wrk -t1 -c$conns -d$d --latency$s$extra http://127.0.0.1:PORT$SC_PATH"
+    local pre=""
+    [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || pre="LD_PRELOAD=WORKDIR/tls/no-resume.so "
+    echo "${pre}taskset -c $LOAD_CPU wrk -t1 -c$conns -d$d --latency$s$extra $(target_scheme)://127.0.0.1:PORT$SC_PATH"
 }
 
 bench_field() { sed -n 's/^BENCH //p' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+# Scenarios with SC_TLS_RESUME=0 count full handshakes. wrk on its own resumes (it keeps the
+# session of its previous connection), so it runs with bench/tls/no-resume.c preloaded; this
+# checks, once per run, against the origin's TLS listener (which has a session cache and logs
+# every handshake as resumed or not), that wrk resumes without it and does not with it.
+# usage: tls_check_no_resume ORIGIN_TLS_PORT ORIGIN_DIR
+tls_check_no_resume() {
+    local port=$1 logf=$2/logs/tls-reused.log full reused plain_reused plain_total
+    SC_PATH=/ SC_LUA="" SC_WRK_ARGS=(-H "Connection: close") SC_LISTENER=tls SC_TLS_RESUME=1
+    : >"$logf"
+    run_wrk "$port" 8 1s "$WORKDIR/resume-check-plain.txt"
+    sleep 0.2
+    plain_reused=$(grep -c '^r$' "$logf" || true)
+    plain_total=$(wc -l <"$logf")
+    SC_TLS_RESUME=0
+    : >"$logf"
+    run_wrk "$port" 8 1s "$WORKDIR/resume-check-no-resume.txt"
+    sleep 0.2
+    full=$(grep -c '^\.$' "$logf" || true)
+    reused=$(grep -c '^r$' "$logf" || true)
+    plain_load
+    [[ $reused -eq 0 && $full -gt 0 ]] \
+        || die "wrk with bench/tls/no-resume.c still resumed $reused of $((full + reused)) TLS sessions"
+    meta tls_resumption_check "wrk alone resumed $plain_reused of $plain_total connections; with no-resume.c $reused of $full (every handshake full)"
+    log "TLS resumption check: wrk alone resumed $plain_reused of $plain_total connections, with no-resume.c $reused of $full"
+}
 
 # ---------------------------------------------------------------- peers
 declare -A PGID=() PLOG=()
@@ -300,18 +399,32 @@ start_peers() {  # usage: start_peers ORIGIN_PORT INSTANCE...
         PEER_PGID="" PEER_LOG=""
         PEER_WORKERS=${INST_WORKERS[$i]}
         PEER_CPUS=${INST_CPUS[$i]}
+        PEER_TLS_PORT=${TLS_PORT[$i]:-}
+        PEER_TCP_PORT=${TCP_PORT[$i]:-}
         FASTGATE_ADMIN_PORT=${ADMIN_PORT[$i]:-}
         peer_${p}_start "${PORT[$i]}" "$origin" "$WORKDIR/$i"
         PGID[$i]=$PEER_PGID
         PLOG[$i]=$PEER_LOG
         wait_http "$(inst_label "$i")" "$PEER_PGID" "http://127.0.0.1:${PORT[$i]}/" "$PEER_LOG" 60
+        if [[ -n "$PEER_TLS_PORT" ]]; then
+            wait_http "$(inst_label "$i") (TLS)" "$PEER_PGID" "https://127.0.0.1:$PEER_TLS_PORT/" "$PEER_LOG" 30
+            [[ -n "$(meta_get "tls_negotiated_$i")" ]] \
+                || meta "tls_negotiated_$i" "$(tls_negotiated "$PEER_TLS_PORT")"
+        fi
+        # Through the TCP listener to the origin: HTTP end to end.
+        [[ -z "$PEER_TCP_PORT" ]] \
+            || wait_http "$(inst_label "$i") (TCP)" "$PEER_PGID" "http://127.0.0.1:$PEER_TCP_PORT/" "$PEER_LOG" 30
     done
 }
 
 stop_peers() {  # usage: stop_peers INSTANCE...
     local i
     for i in "$@"; do
-        [[ -n "${PGID[$i]:-}" ]] && stop_group "${PGID[$i]}"
+        if [[ -n "${PGID[$i]:-}" ]]; then
+            stop_group "${PGID[$i]}"
+            # what FASTGATE_PERF_MAP (--profile fastgate) made the runtime write
+            [[ -z "${FASTGATE_PERF_MAP:-}" ]] || rm -f "/tmp/perf-${PGID[$i]}.map" "/tmp/perfinfo-${PGID[$i]}.map"
+        fi
         PGID[$i]=""
     done
 }
@@ -333,7 +446,7 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
         meta "command_${name}_c$c" "$(wrk_command_text "$c" "$DURATION")"
         for i in "${insts[@]}"; do
             log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
-            run_wrk "${PORT[$i]}" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$i.txt"
+            run_wrk "$(target_port "$i")" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$i.txt"
         done
         for ((r = 1; r <= ROUNDS; r++)); do
             for i in "${insts[@]}"; do
@@ -345,7 +458,7 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
                     start_rss_sampler sampler "$pg" "$rssfile"
                 fi
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
-                run_wrk "${PORT[$i]}" "$c" "$DURATION" "$out"
+                run_wrk "$(target_port "$i")" "$c" "$DURATION" "$out"
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 local cpu_s="" rss_mib=""
                 if [[ -n "$pg" ]]; then
@@ -379,7 +492,50 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
                 fi
             done
         done
+        for i in "${insts[@]}"; do
+            if [[ " ${PROFILE[*]} " == *" ${INST_PEER[$i]} "* ]]; then profile_run "$name" "$c" "$i"; fi
+        done
     done
+}
+
+# One more run of instance I under `perf record -g` (every process of the proxy), after the
+# measured rounds, so sampling costs nothing to the figures. Writes the hottest symbols
+# (self time, then with callers) to PROFILE_DIR/SCENARIO-cC-INSTANCE.txt.
+# usage: profile_run SCENARIO CONNECTIONS INSTANCE
+profile_run() {
+    local name=$1 c=$2 i=$3 pg=${PGID[$3]} data=$WORKDIR/perf-$1-c$2-$3.data
+    local txt=$PROFILE_DIR/$name-c$c-$i.txt pids ppid
+    mkdir -p "$PROFILE_DIR"
+    pids=$(pgrep -g "$pg" | paste -sd,)
+    # perf's build-id cache lives in the work directory; a NativeAOT FastGate keeps its
+    # symbols in fastgate.dbg beside the binary, which the cache then maps to the binary.
+    export PERF_BUILDID_DIR=$WORKDIR/perf-buildids
+    if [[ ${INST_PEER[$i]} == fastgate && -f ${FASTGATE_BIN%/*}/fastgate.dbg && ! -d $PERF_BUILDID_DIR ]]; then
+        perf buildid-cache -a "${FASTGATE_BIN%/*}/fastgate.dbg" >/dev/null 2>&1 || true
+    fi
+    log "$name c$c: profiling $(inst_label "$i") for $DURATION (perf record, not counted)"
+    spawn ppid "$LOAD_CPU" "$data.log" perf record -F 999 -g -p "$pids" -o "$data"
+    sleep 0.5
+    run_wrk "$(target_port "$i")" "$c" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
+    # SIGINT: perf writes its data and exits.
+    kill -INT "$ppid" 2>/dev/null || true
+    wait "$ppid" 2>/dev/null || true
+    stop_group "$ppid"
+    local report=(perf report -i "$data" --stdio -g none)
+    {
+        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} wrk run"
+        echo "# $(sed -n 's/^BENCH //p' "$WORKDIR/profile-$name-c$c-$i.txt")"
+        echo
+        echo "## By binary (self time; [JIT] is JIT-compiled .NET code, [kernel.kallsyms] the kernel)"
+        "${report[@]}" --no-children --sort dso --percent-limit 0.5 2>/dev/null | grep -v -e '^$' -e '^#' || true
+        echo
+        echo "## Hottest symbols (self time)"
+        "${report[@]}" --no-children --sort dso,sym --percent-limit 0.5 2>/dev/null | grep -v -e '^$' -e '^#' || true
+        echo
+        echo "## Hottest symbols with what they call (children, self)"
+        "${report[@]}" --children --sort sym --percent-limit 2 2>/dev/null | grep -v -e '^$' -e '^#' || true
+    } >"$txt"
+    rm -f "$data"
 }
 
 # ---------------------------------------------------------------- measuring: idle connections
@@ -451,8 +607,10 @@ for origin in "${origins_needed[@]}"; do
     origin_start "$origin" "$ORIGIN_PORT" "$WORKDIR/origin-$origin"
     start_peers "$ORIGIN_PORT" "${need[@]}"
 
+    [[ -z "$ORIGIN_TLS_PORT" || $origin != nginx ]] || tls_check_no_resume "$ORIGIN_TLS_PORT" "$WORKDIR/origin-$origin"
+
     # Warm-up after start: JIT-compiled peers need much longer to reach steady state.
-    SC_PATH=/ SC_LUA="" SC_WRK_ARGS=()
+    plain_load
     for i in "${need[@]}"; do
         w=$WARMUP
         [[ $(peer_${INST_PEER[$i]}_jit) == 1 ]] && w=$WARMUP_JIT
@@ -464,6 +622,11 @@ for origin in "${origins_needed[@]}"; do
         load_scenario "$s"
         insts=()
         for i in "${need[@]}"; do scenario_has_peer "${INST_PEER[$i]}" && insts+=("$i"); done
+        for p in "${PEERS[@]}"; do
+            if [[ -z "$SC_PEERS" || " $SC_PEERS " == *" $p "* ]] && ! scenario_has_peer "$p"; then
+                log "scenario $s: $(peer_${p}_label) has no $SC_LISTENER listener in this harness; left out"
+            fi
+        done
         log "scenario $s: $SC_DESC"
         measure_$SC_KIND "$s" "${insts[@]}"
     done
@@ -483,6 +646,7 @@ if [[ $REPORT -eq 1 ]]; then
         --out "$BENCH/results/$stamp" --docs "$ROOT/docs/benchmarks.md" \
         || die "writing the report failed"
     log "report: bench/results/$stamp.md (chart $stamp.svg); docs/benchmarks.md updated"
+    [[ ${#PROFILE[@]} -eq 0 ]] || log "profiles: bench/results/$stamp-profiles/"
 else
     python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --stdout \
         || die "writing the report failed"

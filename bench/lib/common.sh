@@ -114,7 +114,8 @@ wait_http() {
             echo "---- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
             die "$name exited during start-up"
         fi
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
+        # -k: the benchmark's TLS listeners use a self-signed certificate.
+        code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
         [[ "$code" == 200 ]] && return 0
         sleep 0.1
     done

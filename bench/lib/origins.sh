@@ -1,5 +1,7 @@
 # Origins: the upstream every peer proxies to, on the load generator's core.
-#   nginx  fixed bodies: "/" -> "Hello World!" (12 bytes, any method), "/16k" -> 16 KiB file
+#   nginx  fixed bodies: "/" -> "Hello World!" (12 bytes, any method), "/16k" -> 16 KiB file,
+#          "/1m" -> 1 MiB file; with ORIGIN_TLS_PORT set, the same over TLS on that port
+#          (TLS_CERT, TLS_KEY), logging whether each handshake resumed a session
 #   mock   artifacts/mock-upstream (tools/MockUpstream), for what nginx cannot serve
 
 origin_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
@@ -12,6 +14,24 @@ origin_start() {
         nginx)
             mkdir -p "$dir/www"
             head -c 16384 /dev/zero | tr '\0' 'a' >"$dir/www/16k"
+            head -c 1048576 /dev/zero | tr '\0' 'a' >"$dir/www/1m"
+            local tls=""
+            # Only there to check that the load generator does full handshakes when asked
+            # (tls_check_no_resume): "r" in the log is a resumed session, "." a full handshake.
+            [[ -z "${ORIGIN_TLS_PORT:-}" ]] || tls="
+    log_format reused '\$ssl_session_reused';
+    server {
+        listen 127.0.0.1:$ORIGIN_TLS_PORT ssl backlog=4096;
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:ORIGIN:10m;
+        access_log $dir/logs/tls-reused.log reused;
+        location / {
+            default_type text/plain;
+            return 200 \"Hello World!\";
+        }
+    }"
             nginx_write_conf "$dir" "    sendfile on;
     tcp_nopush on;
     open_file_cache max=16;
@@ -27,7 +47,10 @@ origin_start() {
         location = /16k {
             default_type application/octet-stream;
         }
-    }"
+        location = /1m {
+            default_type application/octet-stream;
+        }
+    }$tls"
             nginx_spawn ORIGIN_PGID "$LOAD_CPU" "$dir"
             ORIGIN_LOG=$dir/logs/error.log
             ;;

@@ -2,6 +2,7 @@
 peer_caddy_label() { echo "Caddy"; }
 peer_caddy_jit() { echo 0; }
 peer_caddy_workers() { echo 0; }
+peer_caddy_listeners() { :; }
 peer_caddy_packages() { echo caddy; }
 peer_caddy_prepare() { CADDY=$(command -v caddy || echo /usr/bin/caddy); [[ -x $CADDY ]] || die "caddy not found"; }
 peer_caddy_version() { "$CADDY" version 2>&1 | awk '{ print $1 }'; }

@@ -5,6 +5,9 @@
 # set, becomes the cluster's `lb`; FASTGATE_ENDPOINTS=N (1 to 3) makes the cluster N endpoints
 # that are all the origin (127.0.0.1, .2, .3 on its port; the nginx origin listens on each),
 # so balancing policies can be compared where they have a choice to make.
+# TLS: a second http listener "tls" with `[listener.tls]` (the run's ECDSA P-256 certificate;
+# FastGate's defaults otherwise: TLS 1.2 and 1.3, session resumption); the catch-all route
+# serves it as it serves "web". L4: a `protocol = "tcp"` listener "l4" to the cluster origin.
 source "$BENCH/lib/fastgate.sh"
 
 FASTGATE_BIN=${FASTGATE_BIN:-}
@@ -18,6 +21,7 @@ peer_fastgate_jit() {
     [[ -e ${bin%/*}/fastgate.dll ]] && echo 1 || echo 0
 }
 peer_fastgate_workers() { echo 1; }
+peer_fastgate_listeners() { echo "tls tcp"; }
 peer_fastgate_packages() { :; }
 peer_fastgate_prepare() {
     if [[ -z "$FASTGATE_BIN" ]]; then
@@ -32,7 +36,10 @@ peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
     local w="workers = 1, taskset to 1 core"
     [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
-    echo "$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
+    local s="$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
+    [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: [listener.tls] cert and key, defaults otherwise"
+    [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: protocol = \"tcp\", cluster = \"origin\""
+    echo "$s"
 }
 
 peer_fastgate_start() {
@@ -64,11 +71,38 @@ endpoints = [$endpoints]
 max_idle_connections = 1024
 $lb
 EOC
+        if [[ -n "${PEER_TLS_PORT:-}" ]]; then
+            cat <<EOC
+
+[[listener]]
+name = "tls"
+listen = "127.0.0.1:$PEER_TLS_PORT"
+
+[listener.tls]
+cert = "$TLS_CERT"
+key = "$TLS_KEY"
+EOC
+        fi
+        if [[ -n "${PEER_TCP_PORT:-}" ]]; then
+            cat <<EOC
+
+[[listener]]
+name = "l4"
+listen = "127.0.0.1:$PEER_TCP_PORT"
+protocol = "tcp"
+cluster = "origin"
+EOC
+        fi
     } >"$dir/fastgate.toml"
     "$FASTGATE_BIN" check -c "$dir/fastgate.toml" >"$dir/check.log" 2>&1 \
         || { cat "$dir/check.log" >&2; die "FastGate rejected the harness config"; }
+    # FASTGATE_PERF_MAP=1 (bench/run.sh --profile fastgate): a JIT-compiled build writes
+    # /tmp/perf-PID.map for perf, and maps its code once (no W^X double mapping, which perf
+    # cannot attribute to the map); a NativeAOT build ignores both.
+    local perf=()
+    [[ -z "${FASTGATE_PERF_MAP:-}" ]] || perf=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
     spawn PEER_PGID "$PEER_CPUS" "$dir/fastgate.log" env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-        DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
+        DOTNET_TieredPGO=1 DOTNET_GCgen0size=0x400000 "${perf[@]}" "$FASTGATE_BIN" run -c "$dir/fastgate.toml"
     PEER_LOG=$dir/fastgate.log
 }
 

@@ -1,11 +1,19 @@
 # HAProxy: nbthread = the workers count (one by default), HTTP mode, server-side connection reuse.
+# TLS: `bind ... ssl crt` with the run's ECDSA P-256 certificate, TLS 1.2 minimum, HAProxy's
+# default session cache and tickets. L4: a `mode tcp` proxy.
 peer_haproxy_label() { echo "HAProxy"; }
 peer_haproxy_jit() { echo 0; }
 peer_haproxy_workers() { echo 1; }
 peer_haproxy_packages() { echo haproxy; }
 peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy); [[ -x $HAPROXY ]] || die "haproxy not found"; }
 peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
-peer_haproxy_settings() { echo "nbthread $1, http-reuse always"; }
+peer_haproxy_listeners() { echo "tls tcp"; }
+peer_haproxy_settings() {
+    local s="nbthread $1, http-reuse always"
+    [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl-min-ver TLSv1.2, default session cache and tickets"
+    [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: mode tcp"
+    echo "$s"
+}
 
 peer_haproxy_start() {
     local port=$1 origin=$2 dir=$3
@@ -42,6 +50,23 @@ frontend fe
 backend origin
     server origin $origin
 EOC
+    if [[ -n "${PEER_TLS_PORT:-}" ]]; then
+        cat >>"$dir/haproxy.cfg" <<EOC
+frontend fe_tls
+    bind 127.0.0.1:$PEER_TLS_PORT ssl crt $TLS_COMBINED ssl-min-ver TLSv1.2
+    maxconn 10240
+    default_backend origin
+EOC
+    fi
+    if [[ -n "${PEER_TCP_PORT:-}" ]]; then
+        cat >>"$dir/haproxy.cfg" <<EOC
+listen l4
+    mode tcp
+    bind 127.0.0.1:$PEER_TCP_PORT
+    maxconn 10240
+    server origin $origin
+EOC
+    fi
     # -db: stay in the foreground, no master-worker; no log lines are configured.
     spawn PEER_PGID "$PEER_CPUS" "$dir/haproxy.log" "$HAPROXY" -db -f "$dir/haproxy.cfg"
     PEER_LOG=$dir/haproxy.log

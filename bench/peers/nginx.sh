@@ -1,19 +1,37 @@
 # nginx as a reverse proxy: worker_processes = the workers count (one by default), upstream
-# keep-alive pool.
+# keep-alive pool. TLS: `listen ... ssl` with the run's ECDSA P-256 certificate, TLS 1.2 and
+# 1.3, a shared session cache and session tickets (nginx's own defaults would also allow
+# TLS 1.0/1.1 and keep no cache). L4: a `stream {}` server when the stream module is
+# installed (Debian: libnginx-mod-stream, a dynamic module).
 peer_nginx_label() { echo "nginx"; }
 peer_nginx_jit() { echo 0; }
 peer_nginx_workers() { echo 1; }
-peer_nginx_packages() { echo nginx; }
+# Under --no-install (INSTALL=0) a missing stream module leaves nginx out of tcp instead.
+peer_nginx_packages() {
+    echo nginx
+    [[ "${NEED_TCP:-0}" != 1 || "${INSTALL:-1}" != 1 ]] || echo libnginx-mod-stream
+}
+NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
+peer_nginx_listeners() {
+    if [[ -f $NGINX_STREAM_MODULE ]]; then echo "tls tcp"; else echo tls; fi
+}
 peer_nginx_prepare() { NGINX=$(command -v nginx || echo /usr/sbin/nginx); [[ -x $NGINX ]] || die "nginx not found"; }
 peer_nginx_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
-peer_nginx_settings() { echo "worker_processes $1, upstream keepalive 1024"; }
+peer_nginx_settings() {
+    local s="worker_processes $1, upstream keepalive 1024"
+    [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared 10m, ssl_session_tickets on"
+    [[ "${NEED_TCP:-0}" != 1 || ! -f $NGINX_STREAM_MODULE ]] || s+="; L4: stream proxy_pass"
+    echo "$s"
+}
 
 # Writes a self-contained nginx prefix directory (config, pid, logs, temp dirs).
-# usage: nginx_write_conf DIR HTTP_BLOCK_BODY [WORKERS]   (the origin: one worker)
+# MAIN_CONTEXT goes before everything else (load_module, stream {}).
+# usage: nginx_write_conf DIR HTTP_BLOCK_BODY [WORKERS [MAIN_CONTEXT]]   (the origin: one worker)
 nginx_write_conf() {
-    local dir=$1 body=$2 workers=${3:-1}
+    local dir=$1 body=$2 workers=${3:-1} main=${4:-}
     mkdir -p "$dir/logs" "$dir/tmp"
     cat >"$dir/nginx.conf" <<EOC
+$main
 worker_processes $workers;
 worker_rlimit_nofile 65536;
 pid $dir/nginx.pid;
@@ -45,7 +63,25 @@ nginx_spawn() {
 }
 
 peer_nginx_start() {
-    local port=$1 origin=$2 dir=$3
+    local port=$1 origin=$2 dir=$3 tls="" main=""
+    if [[ -n "${PEER_TLS_PORT:-}" ]]; then
+        tls="
+        listen 127.0.0.1:$PEER_TLS_PORT ssl;
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:10m;
+        ssl_session_tickets on;"
+    fi
+    if [[ -n "${PEER_TCP_PORT:-}" ]]; then
+        main="load_module $NGINX_STREAM_MODULE;
+stream {
+    server {
+        listen 127.0.0.1:$PEER_TCP_PORT;
+        proxy_pass $origin;
+    }
+}"
+    fi
     nginx_write_conf "$dir" "    upstream origin {
         server $origin;
         keepalive 1024;
@@ -59,7 +95,7 @@ peer_nginx_start() {
     }
     limit_req_zone \$http_x_api_key zone=bench:1m rate=100000000r/s;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port;$tls
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -75,7 +111,7 @@ peer_nginx_start() {
             proxy_set_header Connection \"\";
             proxy_set_header x-api-key \"\";
         }
-    }" "$PEER_WORKERS"
+    }" "$PEER_WORKERS" "$main"
     nginx_spawn PEER_PGID "$PEER_CPUS" "$dir"
     PEER_LOG=$dir/logs/error.log
 }

@@ -3,6 +3,7 @@ YARP_BIN=${YARP_BIN:-}
 peer_yarp_label() { echo "YARP"; }
 peer_yarp_jit() { echo 1; }
 peer_yarp_workers() { echo 0; }
+peer_yarp_listeners() { :; }
 peer_yarp_packages() { :; }
 peer_yarp_prepare() {
     if [[ -z "$YARP_BIN" ]]; then
