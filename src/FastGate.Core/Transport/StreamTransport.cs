@@ -14,8 +14,13 @@ namespace FastGate.Core.Transport;
 /// </summary>
 public sealed class StreamTransport : ITransport
 {
+    // Readers resume inline on the pump that filled the pipe (the HTTP code on the thread that
+    // decrypted its bytes, the write pump on the thread that flushed), as on the socket pipes:
+    // a hop to the thread pool per read and per write would cost more than the work it moves.
     private static readonly PipeOptions Options = new(
         pool: BlockMemoryPool.Default,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 1024 * 1024,
         resumeWriterThreshold: 512 * 1024,
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
