@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Forwarding;
 
 namespace FastGate.Proxy.Hosting;
@@ -9,13 +8,17 @@ namespace FastGate.Proxy.Hosting;
 // its source address is the client that X-Forwarded-For, rate-limit keys and the access log see.
 public sealed partial class HttpConnectionHandler
 {
-    /// <summary>Event loop connections: the intake continues on the loop, where the HTTP connection must start.</summary>
-    private async Task ServeAfterProxyHeaderAsync(ProxyProtocolIntake intake, ITransport transport, byte[] peerIp, ConnectionListener listener)
+    /// <summary>
+    /// Reads the header, then serves the connection as the listener wants it. On an event loop the
+    /// intake continues on the loop, where the HTTP connection must start.
+    /// </summary>
+    /// <param name="peerPort">The peer's port, -1 when the transport does not say.</param>
+    private async Task ServeAfterProxyHeaderAsync(ProxyProtocolIntake intake, ITransport transport, byte[] peerIp, int peerPort, ConnectionListener listener)
     {
         ProxyIntakeResult result;
         try
         {
-            result = await intake.ReadAsync(transport, peerIp, -1, gateway.Metrics.ProxyProtocol);
+            result = await intake.ReadAsync(transport, peerIp, peerPort, gateway.Metrics.ProxyProtocol);
         }
         catch (Exception)
         {
@@ -27,39 +30,18 @@ public sealed partial class HttpConnectionHandler
             listener.OnConnectionClosed();
             return;
         }
+        var address = FormatAddress(result.ClientIp);
         if (tls is not null)
         {
-            await ServeTlsAsync(tls, transport, FormatAddress(result.ClientIp), listener);
-            return;
+            await ServeTlsAsync(tls, transport, address, listener);
         }
-        new Http1ClientConnection(transport, FormatAddress(result.ClientIp), result.ClientIp, gateway, listenerName, listener).Start();
-    }
-
-    /// <summary>The portable transport.</summary>
-    private async Task ServeAfterProxyHeaderAsync(ProxyProtocolIntake intake, SocketTransport transport, Socket socket, ConnectionListener listener)
-    {
-        var peer = socket.RemoteEndPoint as IPEndPoint;
-        var peerIp = peer is null ? [] : (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).GetAddressBytes();
-        ProxyIntakeResult result;
-        try
+        else if (transport is EpollConnection)
         {
-            result = await intake.ReadAsync(transport, peerIp, peer?.Port ?? -1, gateway.Metrics.ProxyProtocol);
+            new Http1ClientConnection(transport, address, result.ClientIp, gateway, listenerName, listener).Start();
         }
-        catch (Exception)
+        else
         {
-            result = ProxyIntakeResult.Refused(ProxyIntakeOutcome.Closed);
+            _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener).Start();
         }
-        if (!result.Accepted || gateway.Draining)
-        {
-            transport.Dispose();
-            listener.OnConnectionClosed();
-            return;
-        }
-        if (tls is not null)
-        {
-            await ServeTlsAsync(tls, transport, FormatAddress(result.ClientIp), listener);
-            return;
-        }
-        _ = new Http1ProxyConnection(transport, FormatAddress(result.ClientIp), gateway, listenerName, listener).Start();
     }
 }

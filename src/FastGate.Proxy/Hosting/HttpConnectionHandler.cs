@@ -24,7 +24,9 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
             // The header is read through the socket's pipes; TLS, if any, then goes on over them.
-            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), socket, listener);
+            var peer = socket.RemoteEndPoint as IPEndPoint;
+            var peerIp = peer is null ? [] : (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).GetAddressBytes();
+            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), peerIp, peer?.Port ?? -1, listener);
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);
@@ -49,7 +51,7 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         }
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), listener);
+            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener);
             return;
         }
         if (tls is not null)
