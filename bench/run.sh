@@ -266,7 +266,9 @@ for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 bench_lock
 STAMP=$(date -u +%Y-%m-%d-%H%M)
 PROFILE_DIR=$WORKDIR/profiles
-[[ $REPORT -eq 0 ]] || PROFILE_DIR=$BENCH/results/$STAMP$([[ $QUICK -eq 1 ]] && echo -quick)-profiles
+if [[ $REPORT -eq 1 ]]; then
+    PROFILE_DIR=$BENCH/results/$STAMP$([[ $QUICK -eq 1 ]] && echo -quick || true)-profiles
+fi
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta mode "$([[ $QUICK -eq 1 ]] && echo quick || echo full)"
 meta nproc "$(nproc)"
