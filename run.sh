@@ -137,12 +137,13 @@ cmd_run() {
 
 # ------------------------------------------------------------------ test
 install_prerequisites() {
-    # The functional tests drive the daemon with curl and signal it with kill(1) (procps);
-    # the rate-limit tests start redis-server processes of their own on free loopback ports
+    # The functional tests drive the daemon with curl and openssl s_client and signal it with
+    # kill(1) (procps); the rate-limit tests start redis-server processes of their own on free loopback ports
     # (never a system-wide instance); the benchmark harness installs its own tools (nginx,
     # haproxy, wrk, ...) when run.
     local missing=()
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     [[ -x /usr/bin/kill || -x /bin/kill ]] || missing+=(procps)
     command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
