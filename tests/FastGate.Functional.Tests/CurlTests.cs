@@ -67,6 +67,21 @@ public sealed class CurlTests(SharedGatewayFixture fixture)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"upload took {clock.Elapsed}: 100 Continue not sent?");
     }
 
+    [Fact]
+    public async Task Curl_ConnectionClose_LargeResponseArrivesWhole()
+    {
+        // The proxy closes after this response: every byte must be out before its socket goes,
+        // also when the client reads slower than the proxy writes.
+        for (var i = 0; i < 3; i++)
+        {
+            var (exit, stdout) = await CurlAsync("-s", "-f", "-H", "Connection: close", "--limit-rate", "20M",
+                "-o", "/dev/null", "-w", "%{size_download}", Url("/bytes/8000000"));
+
+            Assert.Equal(0, exit);
+            Assert.Equal("8000000", stdout);
+        }
+    }
+
     [Theory]
     [InlineData("/nothing", "404")]
     [InlineData("/dead/", "502")]

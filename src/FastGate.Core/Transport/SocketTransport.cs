@@ -1,22 +1,58 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 
 namespace FastGate.Core.Transport;
 
-/// <summary>A socket behind <see cref="SocketPipe"/>'s pipes.</summary>
-public sealed class SocketTransport(Socket socket) : ITransport
+/// <summary>
+/// A socket behind <see cref="SocketPipe"/>'s pipes. Its sender writes from the output pipe on its
+/// own time, and disposing the connection drops what the pipe still holds; so disposing waits for
+/// what was written to go out first (a peer that does not read holds it up for
+/// <see cref="CloseGrace"/> at most), as closing a socket with unsent data in the kernel would.
+/// </summary>
+public sealed class SocketTransport : ITransport
 {
-    private readonly SocketConnection _connection = SocketPipe.Create(socket);
+    private static readonly long CloseGrace = Stopwatch.Frequency * 5;
+
+    private readonly SocketConnection _connection;
+    private readonly CountingPipeWriter _output;
+    private int _disposed;
+
+    public SocketTransport(Socket socket)
+    {
+        _connection = SocketPipe.Create(socket);
+        _output = new CountingPipeWriter(_connection.Output);
+    }
 
     public PipeReader Input => _connection.Input;
-    public PipeWriter Output => _connection.Output;
+    public PipeWriter Output => _output;
 
-    /// <summary>
-    /// Bytes the socket has sent so far. A completed <see cref="Output"/> still sends what its pipe
-    /// holds, and disposing drops that: a caller that must not lose the tail waits for this first.
-    /// </summary>
+    /// <summary>Bytes the socket has sent so far.</summary>
     public long BytesSent => _connection.BytesSent;
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_connection.BytesSent >= _output.Written)
+        {
+            _connection.Dispose();
+            return;
+        }
+        _ = DisposeWhenSentAsync();
+    }
+
+    private async Task DisposeWhenSentAsync()
+    {
+        var deadline = Stopwatch.GetTimestamp() + CloseGrace;
+        while (_connection.BytesSent < _output.Written && Stopwatch.GetTimestamp() < deadline && _connection.ShutdownKind is not
+            (PipeShutdownKind.WriteSocketError or PipeShutdownKind.WriteIOException or PipeShutdownKind.WriteException or PipeShutdownKind.WriteDisposed))
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+        _connection.Dispose();
+    }
 }
