@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using FastGate.Core.Buffers;
 
 namespace FastGate.Core.Transport;
 
@@ -10,15 +9,6 @@ namespace FastGate.Core.Transport;
 /// </summary>
 public sealed class InMemoryTransport : ITransport
 {
-    private static readonly PipeOptions Options = new(
-        pool: BlockMemoryPool.Default,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 1024 * 1024,
-        resumeWriterThreshold: 512 * 1024,
-        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
-        useSynchronizationContext: false);
-
     private readonly Pipe _incoming;
     private readonly Pipe _outgoing;
 
@@ -33,8 +23,8 @@ public sealed class InMemoryTransport : ITransport
 
     public static (InMemoryTransport Client, InMemoryTransport Server) CreatePair()
     {
-        var toServer = new Pipe(Options);
-        var toClient = new Pipe(Options);
+        var toServer = new Pipe(InlinePipeOptions.Default);
+        var toClient = new Pipe(InlinePipeOptions.Default);
         return (new InMemoryTransport(toClient, toServer), new InMemoryTransport(toServer, toClient));
     }
 

@@ -14,25 +14,13 @@ namespace FastGate.Core.Transport;
 /// </summary>
 public sealed class StreamTransport : ITransport
 {
-    // Readers resume inline on the pump that filled the pipe (the HTTP code on the thread that
-    // decrypted its bytes, the write pump on the thread that flushed), as on the socket pipes:
-    // a hop to the thread pool per read and per write would cost more than the work it moves.
-    private static readonly PipeOptions Options = new(
-        pool: BlockMemoryPool.Default,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 1024 * 1024,
-        resumeWriterThreshold: 512 * 1024,
-        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
-        useSynchronizationContext: false);
-
     // How long a closing connection may take to write its last bytes to a peer that does not read.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
     private readonly Stream _stream;
     private readonly ITransport _inner;
-    private readonly Pipe _input = new(Options);
-    private readonly Pipe _output = new(Options);
+    private readonly Pipe _input = new(InlinePipeOptions.Default);
+    private readonly Pipe _output = new(InlinePipeOptions.Default);
     private readonly Task _writing;
     private int _disposed;
 
