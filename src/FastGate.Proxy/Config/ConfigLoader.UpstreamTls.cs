@@ -1,6 +1,7 @@
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using FastGate.Proxy.Tls;
 
 namespace FastGate.Proxy.Config;
 
@@ -132,25 +133,15 @@ public static partial class ConfigLoader
     {
         try
         {
-            // The first certificate of the file is the client's own; it must match the key.
-            using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-            if (pem.NotAfter < DateTime.Now)
+            var (certificate, chain) = CertificateLoader.ReadChain(certPath, keyPath);
+            if (certificate.NotAfter < DateTime.Now)
             {
-                r.Error(at, $"the client certificate in {certPath} expired on {pem.NotAfter:yyyy-MM-dd}");
+                r.Error(at, $"the client certificate in {certPath} expired on {certificate.NotAfter:yyyy-MM-dd}");
                 return (null, []);
-            }
-            // A key read from PEM is ephemeral; a PKCS#12 round trip gives one every platform's TLS can use.
-            var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            var all = new X509Certificate2Collection();
-            all.ImportFromPemFile(certPath);
-            var chain = new X509Certificate2Collection();
-            for (var i = 1; i < all.Count; i++)
-            {
-                chain.Add(all[i]);
             }
             return (certificate, chain);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (TlsCertificateException ex)
         {
             r.Error(at, $"cannot load the client certificate {certPath} with the key {keyPath}: {ex.Message}");
             return (null, []);

@@ -14,11 +14,8 @@ public static class CertificateLoader
     /// <summary>Loads a certificate chain and its key, checked to match and to be valid at <paramref name="now"/>.</summary>
     public static ServerCertificate Load(string certPath, string keyPath, DateTime now, SslCertificateTrust? trust = null)
     {
-        var leaf = ReadLeaf(certPath, keyPath);
+        var (leaf, intermediates) = ReadChain(certPath, keyPath);
         CheckValidity(leaf, certPath, now);
-        var intermediates = ReadBundle(certPath);
-        // The first certificate of the file is the leaf itself.
-        intermediates.RemoveAt(0);
         var dnsNames = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>()
             .SelectMany(e => e.EnumerateDnsNames())
             .Select(n => n.ToLowerInvariant())
@@ -33,6 +30,16 @@ public static class CertificateLoader
             CertPath = certPath,
             KeyPath = keyPath,
         };
+    }
+
+    /// <summary>A certificate with its key, and the intermediates that follow it in its file (a server's chain or a client's).</summary>
+    public static (X509Certificate2 Leaf, X509Certificate2Collection Intermediates) ReadChain(string certPath, string keyPath)
+    {
+        var leaf = ReadLeaf(certPath, keyPath);
+        var intermediates = ReadBundle(certPath);
+        // The first certificate of the file is the leaf itself.
+        intermediates.RemoveAt(0);
+        return (leaf, intermediates);
     }
 
     /// <summary>Every certificate of a PEM file (a CA bundle, a chain); at least one, else an error.</summary>
