@@ -24,9 +24,8 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
             // The header is read through the socket's pipes; TLS, if any, then goes on over them.
-            var peer = socket.RemoteEndPoint as IPEndPoint;
-            var peerIp = peer is null ? [] : (peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address).GetAddressBytes();
-            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), peerIp, peer?.Port ?? -1, listener);
+            var peer = socket.RemoteEndPoint;
+            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), PeerAddress.Ip(peer), (peer as IPEndPoint)?.Port ?? -1, listener);
             return;
         }
         var address = FormatAddress(socket.RemoteEndPoint);

@@ -17,9 +17,8 @@ public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : 
 
     public void OnConnection(Socket socket, ConnectionListener listener)
     {
-        var remote = socket.RemoteEndPoint as IPEndPoint;
-        var ip = remote is null ? [] : (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).GetAddressBytes();
-        Start(new SocketTransport(socket), ip, remote?.Port ?? -1, socket.LocalEndPoint as IPEndPoint, listener);
+        var remote = socket.RemoteEndPoint;
+        Start(new SocketTransport(socket), PeerAddress.Ip(remote), (remote as IPEndPoint)?.Port ?? -1, socket.LocalEndPoint as IPEndPoint, listener);
     }
 
     /// <summary>
