@@ -28,9 +28,6 @@ public sealed class SocketTransport : ITransport
     public PipeReader Input => _connection.Input;
     public PipeWriter Output => _output;
 
-    /// <summary>Bytes the socket has sent so far.</summary>
-    public long BytesSent => _connection.BytesSent;
-
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

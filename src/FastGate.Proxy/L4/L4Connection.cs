@@ -62,9 +62,6 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private int _aborted;
     private int _finished;
     private int _transportsClosed;
-    // What each pump wrote in all, set when it ends cleanly (for the portable transport's last sends).
-    private long _sentUpstream;
-    private long _sentToClient;
 
     /// <param name="clientPort">The peer's port, -1 when the transport does not say.</param>
     /// <param name="local">The address the client connected to, or the listener's (possibly a wildcard) when the kernel does not say.</param>
@@ -358,7 +355,6 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private async Task PumpAsync(PipeReader from, PipeWriter to, bool fromClient)
     {
         var ended = false;
-        long written = 0;
         try
         {
             while (true)
@@ -381,7 +377,6 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
                     {
                         to.Write(segment.Span);
                     }
-                    written += length;
                     Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
                     if (fromClient)
                     {
@@ -433,41 +428,14 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         {
             Abort();
         }
-        else if (fromClient)
-        {
-            Volatile.Write(ref _sentUpstream, written);
-        }
-        else
-        {
-            Volatile.Write(ref _sentToClient, written);
-        }
+        // The transports send what is queued before they close (on a loop a flush completes only
+        // once everything is out; a socket transport's close waits for its pipe to drain).
         if (Interlocked.Decrement(ref _pumps) == 0)
         {
-            if (_loop is null && !Aborted)
-            {
-                await WaitUntilSentAsync().ConfigureAwait(false);
-            }
             Finish();
         }
     }
 
-    /// <summary>
-    /// The portable transport sends from its pipe on its own time, and disposing it drops what the
-    /// pipe still holds: after a clean end both sides get their tail before the sockets close (a
-    /// peer that stops reading holds this up to idle_timeout). On a loop a flush completes only
-    /// once everything is out, so nothing is left by then.
-    /// </summary>
-    private async Task WaitUntilSentAsync()
-    {
-        var deadline = Stopwatch.GetTimestamp() + _idleTicks;
-        while (!Aborted && Stopwatch.GetTimestamp() < deadline
-            && (Unsent(_client, Volatile.Read(ref _sentToClient)) || Unsent(_upstream!.Transport, Volatile.Read(ref _sentUpstream))))
-        {
-            await Task.Delay(5).ConfigureAwait(false);
-        }
-    }
-
-    private static bool Unsent(ITransport transport, long written) => transport is SocketTransport socket && socket.BytesSent < written;
 
     private void Refuse(L4Refusal reason) => _plan.Metrics.Refused(reason);
 

@@ -37,8 +37,6 @@ public sealed class UpstreamConnection : IDisposable
 
     /// <summary>The address this connection went to (one of a host name's answers).</summary>
     public System.Net.EndPoint Target { get; }
-    /// <summary>The connection itself, for a byte stream that must see how far its sends got (L4 forwarding).</summary>
-    internal ITransport Transport => _transport;
     public PipeReader Input => _transport.Input;
     public PipeWriter Output => _transport.Output;
 
