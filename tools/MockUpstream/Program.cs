@@ -91,6 +91,8 @@ public static class Program
         });
 
         var app = builder.Build();
+        // Answers pings and handles the framing of /ws; no keep-alive pings of its own.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         var handler = new Handler(options.Name, new Faults(options.Faults), connections);
         app.Run(handler.HandleAsync);
 
@@ -299,6 +301,7 @@ internal sealed class Handler
     private readonly StringValues _fixedName;
     private readonly Faults _faults;
     private readonly ConnectionCounter _connections;
+    private readonly StreamEndpoints _streams = new();
     private volatile FrozenDictionary<int, StringValues> _nameByPort = FrozenDictionary<int, StringValues>.Empty;
 
     public Handler(string? name, Faults faults, ConnectionCounter connections)
@@ -398,6 +401,10 @@ internal sealed class Handler
                 return EarlyAsync(ctx, (int)code);
             case "/duplex" when rest is null:
                 return DuplexAsync(ctx);
+            case "/ws" when rest is null:
+                return _streams.WebSocketEchoAsync(ctx);
+            case "/sse" when rest is null:
+                return _streams.ServerSentEventsAsync(ctx);
             case "/headers" when rest is not null && rest.StartsWith("large/", StringComparison.Ordinal)
                                  && TryParseLong(rest["large/".Length..], out var size) && size <= 64 * 1024 * 1024:
                 response.Headers["x-large"] = PatternString((int)size);
@@ -527,6 +534,12 @@ internal sealed class Handler
             json.WriteNumber("resets", _faults.Resets);
             json.WriteNumber("health_checks", _faults.HealthChecks);
             json.WriteNumber("connections", _connections.Accepted);
+            json.WriteNumber("ws_sessions", _streams.WebSocketSessions);
+            json.WriteNumber("ws_messages", _streams.WebSocketMessages);
+            json.WriteNumber("ws_open", _streams.WebSocketsOpen);
+            json.WriteNumber("sse_streams", _streams.SseStreams);
+            json.WriteNumber("sse_events", _streams.SseEvents);
+            json.WriteNumber("sse_open", _streams.SseOpen);
             json.WriteNumber("fail_rate", settings.FailRate);
             json.WriteNumber("fail_status", settings.FailStatus);
             json.WriteNumber("latency_ms", settings.LatencyMs);
