@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Unicode;
 using BenchmarkDotNet.Attributes;
 using FastGate.Core.WebSockets;
 
@@ -26,6 +27,7 @@ public class WebSocketFrameValidatorBenchmark
     private byte[] _largeMaskedBinary = [];
     private byte[] _largeMaskedText = [];
     private byte[] _copyTarget = [];
+    private byte[] _plainText = [];
     private ReadOnlySequence<byte> _smallMaskedTextSegments;
 
     [GlobalSetup]
@@ -55,6 +57,7 @@ public class WebSocketFrameValidatorBenchmark
         }
 
         byte[] textBytes = Encoding.UTF8.GetBytes(text.ToString());
+        _plainText = textBytes;
         _largeMaskedText = Repeat(Frame(0x1, textBytes, masked: true, 0x1A2B3C4D), LargeFrames);
         _copyTarget = new byte[_largeMaskedText.Length];
 
@@ -104,6 +107,19 @@ public class WebSocketFrameValidatorBenchmark
     /// <summary>Client to server: 64 KiB masked text frames, unmasked chunk by chunk and UTF-8 checked.</summary>
     [Benchmark]
     public WebSocketFrameStatus MaskedText64KiB() => Validate(_largeMaskedText, fromClient: true);
+
+    /// <summary>The floor for text: the runtime's UTF-8 check alone over the same 16 unmasked payloads.</summary>
+    [Benchmark]
+    public bool Utf8CheckAlone64KiBText()
+    {
+        bool valid = true;
+        for (int i = 0; i < LargeFrames; i++)
+        {
+            valid &= Utf8.IsValid(_plainText);
+        }
+
+        return valid;
+    }
 
     private static WebSocketFrameStatus Validate(byte[] stream, bool fromClient)
     {

@@ -1,12 +1,10 @@
-using System.Text.Unicode;
-
 namespace FastGate.Core.WebSockets;
 
 /// <summary>
 /// UTF-8 validation of a message that arrives in pieces split at any byte (RFC 3629 as RFC 6455 §8.1
-/// asks: no overlongs, no surrogates, nothing above U+10FFFF). Whole sequences go to the vectorized
-/// <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/>; only a sequence cut by a piece boundary is carried
+/// asks: no overlongs, no surrogates, nothing above U+10FFFF). Only a sequence cut by a piece boundary is carried
 /// over, as the count of continuation bytes still owed and the range the next one must fall in.
+/// Whole sequences go to <see cref="WebSocketUtf8Simd"/> (the same check, 16 bytes at a time, for long text).
 /// </summary>
 internal struct WebSocketUtf8Validator
 {
@@ -35,7 +33,7 @@ internal struct WebSocketUtf8Validator
 
         data = data.Slice(i);
         int whole = WholeSequencesLength(data);
-        if (!Utf8.IsValid(data.Slice(0, whole)))
+        if (!WebSocketUtf8Simd.IsValid(data.Slice(0, whole)))
         {
             return false;
         }
