@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace FastGate.Core.WebSockets;
@@ -161,6 +162,20 @@ public struct WebSocketFrameValidator
                     break;
 
                 case State.ExtendedLength:
+                    if (_headerBytesLeft == 2 && _lengthBytes == 2 && data.Length - i >= 2)
+                    {
+                        // Whole 16-bit length at hand (the usual case): one read instead of two steps.
+                        _payloadLength = BinaryPrimitives.ReadUInt16BigEndian(data.Slice(i));
+                        i += 2;
+                        _headerBytesLeft = 0;
+                        if (!OnExtendedLengthComplete())
+                        {
+                            return WebSocketFrameStatus.Violation;
+                        }
+
+                        break;
+                    }
+
                     if (!OnExtendedLength(data[i++]))
                     {
                         return WebSocketFrameStatus.Violation;
@@ -169,8 +184,20 @@ public struct WebSocketFrameValidator
                     break;
 
                 case State.MaskKey:
-                    _maskKey = (_maskKey << 8) | data[i++];
-                    if (--_headerBytesLeft == 0 && !BeginPayload())
+                    if (_headerBytesLeft == 4 && data.Length - i >= 4)
+                    {
+                        // Whole key at hand (the usual case): one read instead of four steps.
+                        _maskKey = BinaryPrimitives.ReadUInt32BigEndian(data.Slice(i));
+                        i += 4;
+                        _headerBytesLeft = 0;
+                    }
+                    else
+                    {
+                        _maskKey = (_maskKey << 8) | data[i++];
+                        _headerBytesLeft--;
+                    }
+
+                    if (_headerBytesLeft == 0 && !BeginPayload())
                     {
                         return WebSocketFrameStatus.Violation;
                     }
@@ -313,11 +340,11 @@ public struct WebSocketFrameValidator
         }
 
         _payloadLength = (_payloadLength << 8) | b;
-        if (--_headerBytesLeft != 0)
-        {
-            return true;
-        }
+        return --_headerBytesLeft != 0 || OnExtendedLengthComplete();
+    }
 
+    private bool OnExtendedLengthComplete()
+    {
         // §5.2: "the minimal number of bytes MUST be used to encode the length".
         if (_lengthBytes == 2 ? _payloadLength < 126 : _payloadLength <= ushort.MaxValue)
         {
