@@ -390,7 +390,7 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task Metrics_CountUpgradesOpenTunnelsAndFrames()
+    public async Task Metrics_CountUpgradesOpenTunnelsAndBytes()
     {
         using var socket = await ConnectAsync(Gateway.Port, "/ws");
         await SendAsync(socket, "count me"u8.ToArray(), WebSocketMessageType.Text);
@@ -398,8 +398,8 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
         var metrics = await Gateway.MetricsAsync();
         Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_upgrades_total{result=\"ok\"}") >= 1);
         Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_open") >= 1);
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_frames_total{direction=\"client\"}") >= 1);
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_frames_total{direction=\"upstream\"}") >= 1);
+        Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_bytes_total{direction=\"client\"}") >= 1);
+        Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_bytes_total{direction=\"upstream\"}") >= 1);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));

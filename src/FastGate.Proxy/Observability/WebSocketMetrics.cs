@@ -5,15 +5,17 @@ namespace FastGate.Proxy.Observability;
 
 /// <summary>
 /// WebSocket upgrades and tunnels across all routes: upgrades by result, tunnels open now,
-/// frames each way and why tunnels ended. Atomics only: tunnels on every loop count here.
+/// bytes each way and why tunnels ended. Atomics only: tunnels on every loop count here.
+/// Bytes rather than frames: the frame validator keeps no frame count, and counting frames here
+/// would mean reading every frame header a second time.
 /// </summary>
 public sealed class WebSocketMetrics
 {
     private readonly long[] _upgrades = new long[4];
     private readonly long[] _closes = new long[8];
     private long _open;
-    private long _framesFromClient;
-    private long _framesFromUpstream;
+    private long _bytesFromClient;
+    private long _bytesFromUpstream;
 
     public long Open => Interlocked.Read(ref _open);
 
@@ -21,7 +23,7 @@ public sealed class WebSocketMetrics
 
     public long Closes(WebSocketCloseReason reason) => Interlocked.Read(ref _closes[(int)reason]);
 
-    public long Frames(bool fromClient) => Interlocked.Read(ref fromClient ? ref _framesFromClient : ref _framesFromUpstream);
+    public long Bytes(bool fromClient) => Interlocked.Read(ref fromClient ? ref _bytesFromClient : ref _bytesFromUpstream);
 
     public void Upgrade(WebSocketUpgradeResult result) => Interlocked.Increment(ref _upgrades[(int)result]);
 
@@ -34,14 +36,9 @@ public sealed class WebSocketMetrics
         Interlocked.Increment(ref _closes[(int)reason]);
     }
 
-    /// <summary>Frames a tunnel forwarded; added once per read, not per frame.</summary>
-    public void AddFrames(bool fromClient, long count)
-    {
-        if (count != 0)
-        {
-            Interlocked.Add(ref fromClient ? ref _framesFromClient : ref _framesFromUpstream, count);
-        }
-    }
+    /// <summary>Bytes a tunnel forwarded (frames as they are on the wire); added once per read.</summary>
+    public void AddBytes(bool fromClient, long count) =>
+        Interlocked.Add(ref fromClient ? ref _bytesFromClient : ref _bytesFromUpstream, count);
 
     public void WriteTo(StringBuilder text)
     {
@@ -52,9 +49,9 @@ public sealed class WebSocketMetrics
         }
         text.Append("# HELP fastgate_websocket_open WebSocket tunnels open now.\n# TYPE fastgate_websocket_open gauge\n");
         text.Append("fastgate_websocket_open ").Append(Open).Append('\n');
-        text.Append("# HELP fastgate_websocket_frames_total WebSocket frames forwarded, by the side that sent them (client, upstream).\n# TYPE fastgate_websocket_frames_total counter\n");
-        text.Append("fastgate_websocket_frames_total{direction=\"client\"} ").Append(Frames(fromClient: true)).Append('\n');
-        text.Append("fastgate_websocket_frames_total{direction=\"upstream\"} ").Append(Frames(fromClient: false)).Append('\n');
+        text.Append("# HELP fastgate_websocket_bytes_total Bytes of WebSocket frames forwarded through tunnels, by the side that sent them (client, upstream).\n# TYPE fastgate_websocket_bytes_total counter\n");
+        text.Append("fastgate_websocket_bytes_total{direction=\"client\"} ").Append(Bytes(fromClient: true)).Append('\n');
+        text.Append("fastgate_websocket_bytes_total{direction=\"upstream\"} ").Append(Bytes(fromClient: false)).Append('\n');
         text.Append("# HELP fastgate_websocket_closes_total WebSocket tunnels ended, by reason.\n# TYPE fastgate_websocket_closes_total counter\n");
         foreach (var reason in Enum.GetValues<WebSocketCloseReason>())
         {

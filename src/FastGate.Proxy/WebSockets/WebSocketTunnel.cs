@@ -45,10 +45,9 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     /// <summary>How long a tunnel may take to finish once it is ending (a close to send at a message boundary, the other side's FIN).</summary>
     internal static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
 
-    // The largest close frame: 2 header bytes, a 4-byte mask, a 125-byte payload (RFC 6455 §5.5).
-    private const int MaxCloseFrame = 2 + 4 + 125;
-    // The close reason after the 2-byte code, at most 123 bytes; one longer is cut (at a UTF-8 boundary).
-    private const int MaxCloseReason = 123;
+    private const int MaxCloseFrame = WebSocketFrameWriter.MaxCloseFrameLength;
+    // The close reason after the 2-byte code; one longer is cut (at a UTF-8 boundary).
+    private const int MaxCloseReason = WebSocketFrameWriter.MaxCloseReasonLength;
 
     private readonly PipeReader _clientInput;
     private readonly PipeWriter _clientOutput;
@@ -292,7 +291,7 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
         {
             BytesFromUpstream += length;
         }
-        _metrics.AddFrames(fromClient, 0);
+        _metrics.AddBytes(fromClient, length);
         if (validator.CloseSeen)
         {
             // Both closes through: the handshake is over and only the FINs are left to come.
