@@ -79,6 +79,24 @@ public sealed class WebSocketReloadTests(UpstreamsFixture upstreams)
         }
     }
 
+    [Fact]
+    public async Task Drain_OpenTunnel_IsNotClosedAsIdle()
+    {
+        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, defaults: "drain_timeout = \"4s\""));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var socket = new ClientWebSocket();
+        socket.Options.Proxy = null;
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}/ws"), cts.Token);
+        await EchoAllAsync([socket], "before", cts.Token);
+
+        gateway.Process.Signal("TERM");
+        // The drain closes connections between exchanges every 50 ms; a tunnel is inside one.
+        await Task.Delay(1000, cts.Token);
+        await EchoAllAsync([socket], "during", cts.Token);
+        Assert.Equal(WebSocketState.Open, socket.State);
+    }
+
     private static async Task EchoAllAsync(List<ClientWebSocket> sockets, string word, CancellationToken cancellationToken)
     {
         var buffer = new byte[1024];

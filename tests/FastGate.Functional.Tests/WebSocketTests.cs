@@ -11,6 +11,7 @@ namespace FastGate.Functional.Tests;
 /// <list type="bullet">
 /// <item><c>limited</c>: <c>/limited/</c> to the mock, max_frame_bytes 1KiB.</item>
 /// <item><c>off</c>: <c>/off/</c> to the mock, WebSocket disabled (403).</item>
+/// <item><c>locked</c>: <c>/locked/</c> to the mock, behind an API key (<c>?key=</c>).</item>
 /// <item><c>raw</c>: <c>/raw/</c> to the recording upstream.</item>
 /// <item><c>bad</c>: <c>/bad/</c> to the upstream with the wrong Accept (502).</item>
 /// <item><c>default</c>: everything else to the mock.</item>
@@ -20,10 +21,13 @@ namespace FastGate.Functional.Tests;
 /// </summary>
 public sealed class WebSocketGatewayFixture : IAsyncLifetime
 {
+    public const string AliceKey = "alice-websocket-key-0123456789";
+
     public MockUpstreamProcess Mock { get; private set; } = null!;
     public RawWebSocketUpstream Raw { get; private set; } = null!;
     public RawWebSocketUpstream Bad { get; private set; } = null!;
     public FastGateProcess Gateway { get; private set; } = null!;
+    public string AccessLog => Path.Combine(Gateway.Directory, "access.log");
 
     public async Task InitializeAsync()
     {
@@ -35,7 +39,10 @@ public sealed class WebSocketGatewayFixture : IAsyncLifetime
             listen = "{admin}"
 
             [log]
-            access = "off"
+            access = "access.log"
+
+            [consumer.alice]
+            keys = ["{{AliceKey}}"]
 
             [[listener]]
             name = "web"
@@ -61,6 +68,14 @@ public sealed class WebSocketGatewayFixture : IAsyncLifetime
             cluster = "mock"
             [route.websocket]
             enabled = false
+
+            [[route]]
+            name = "locked"
+            path_prefix = "/locked/"
+            strip_prefix = "/locked"
+            cluster = "mock"
+            auth = ["api_key"]
+            api_key_query = "key"
 
             [[route]]
             name = "raw"
@@ -400,6 +415,44 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
         Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_open") >= 1);
         Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_bytes_total{direction=\"client\"}") >= 1);
         Assert.True(FastGateProcess.Metric(metrics, "fastgate_websocket_bytes_total{direction=\"upstream\"}") >= 1);
+    }
+
+    [Fact]
+    public async Task Upgrade_RefusedByTheRoutesAuth_Answers401_AndPassesWithAKey()
+    {
+        var before = FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_upgrades_total{result=\"refused\"}");
+        await using (var raw = await RawWebSocketClient.UpgradeAsync(Gateway.Port, "/locked/ws"))
+        {
+            Assert.Equal(401, raw.Status);
+        }
+        Assert.Equal(before + 1, FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_upgrades_total{result=\"refused\"}"));
+
+        using var socket = await ConnectAsync(Gateway.Port, $"/locked/ws?key={WebSocketGatewayFixture.AliceKey}");
+        await SendAsync(socket, "let in"u8.ToArray(), WebSocketMessageType.Text);
+        Assert.Equal("let in"u8.ToArray(), (await ReceiveAsync(socket)).Payload);
+    }
+
+    [Fact]
+    public async Task AccessLog_TheUpgradeIsLoggedOnceWhenTheTunnelEnds()
+    {
+        using (var socket = await ConnectAsync(Gateway.Port, "/ws?tag=logged-tunnel"))
+        {
+            await SendAsync(socket, new byte[1000], WebSocketMessageType.Binary);
+            await ReceiveAsync(socket);
+            await Task.Delay(300);
+            // Not before the end: the line carries the whole tunnel's bytes and duration.
+            Assert.DoesNotContain("logged-tunnel", await AccessLogFile.ReadAsync(fixture.AccessLog), StringComparison.Ordinal);
+            using var cts = new CancellationTokenSource(Patience);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
+        }
+        var entry = await AccessLogFile.WaitForEntryAsync(fixture.AccessLog, "logged-tunnel");
+        Assert.Equal(101, entry.GetProperty("status").GetInt32());
+        Assert.True(entry.GetProperty("bytes_in").GetInt64() > 1000);
+        Assert.True(entry.GetProperty("bytes_out").GetInt64() > 1000);
+        Assert.True(entry.GetProperty("duration_ms").GetDouble() >= 300);
+        await Task.Delay(300);
+        var lines = (await AccessLogFile.ReadAsync(fixture.AccessLog)).Split('\n').Count(l => l.Contains("logged-tunnel", StringComparison.Ordinal));
+        Assert.Equal(1, lines);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
