@@ -455,6 +455,51 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
         Assert.Equal(1, lines);
     }
 
+    [Fact]
+    public async Task SmallMessages_AllocateNothingPerMessageInTheDaemon()
+    {
+        const int Sockets = 4;
+        const int Messages = 5_000;
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (var i = 0; i < Sockets; i++)
+            {
+                sockets.Add(await ConnectAsync(Gateway.Port, "/ws"));
+            }
+            async Task EchoAsync(int count) => await Task.WhenAll(sockets.Select(async socket =>
+            {
+                var message = new byte[64];
+                var buffer = new byte[256];
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                for (var i = 0; i < count; i++)
+                {
+                    await socket.SendAsync(message, WebSocketMessageType.Binary, true, cts.Token);
+                    var result = await socket.ReceiveAsync(buffer, cts.Token);
+                    Assert.Equal(64, result.Count);
+                }
+            }));
+
+            // Warm-up: tiered JIT and the pools settle before the measured window.
+            await EchoAsync(500);
+            var before = await Gateway.MetricsAsync();
+            await EchoAsync(Messages);
+            var after = await Gateway.MetricsAsync();
+
+            var allocated = FastGateProcess.Metric(after, "fastgate_allocated_bytes_total") - FastGateProcess.Metric(before, "fastgate_allocated_bytes_total");
+            // Both directions of every message, and a /metrics answer (a few KiB) in the window.
+            var perMessage = allocated / (Sockets * Messages);
+            Assert.True(perMessage < 8, $"{perMessage:0.0} bytes allocated per echoed message ({allocated} in all)");
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

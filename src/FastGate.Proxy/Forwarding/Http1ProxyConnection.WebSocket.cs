@@ -158,6 +158,7 @@ public sealed partial class Http1ProxyConnection
             return Abort();
         }
         Disarm();
+        ReleaseHeadArrays();
         var settings = _exchange.Route!.Model.WebSocket;
         _tunnel = new WebSocketTunnel(
             _input, _output, _leg.Connection!, _loop, _gateway.Metrics.WebSockets,
@@ -165,6 +166,23 @@ public sealed partial class Http1ProxyConnection
             StreamIdleTimeout(), MaxStreamDuration());
         _state = ExchangeState.Tunneling;
         return IoOperation.Tunnel;
+    }
+
+    /// <summary>
+    /// An idle tunnel holds no pooled buffer, and a tunnel may last for hours: the request head
+    /// (which the access-log line reads at the end) moves to an array of its own size, and both
+    /// head arrays go back to the pool. The response head is not read again.
+    /// </summary>
+    private void ReleaseHeadArrays()
+    {
+        var request = _request;
+        // A normalized path may have been written after the head, in the same array.
+        var used = Math.Max(request.Length, request.PathStart + request.PathLength);
+        request.Buffer = request.Buffer.AsSpan(0, used).ToArray();
+        _exchange.RequestHeadArray.Drop();
+        _exchange.Response = null;
+        _leg.Connection!.Response.Reset();
+        _leg.Release();
     }
 
     /// <summary>
