@@ -199,6 +199,51 @@ public sealed class WebSocketTunnelTests : IDisposable
         await BothEndAsync();
     }
 
+    [Theory]
+    [InlineData(true, "idle timeout", WebSocketCloseReason.Idle)]
+    [InlineData(false, "max stream duration", WebSocketCloseReason.MaxDuration)]
+    public async Task StreamTimeout_SendsGoingAwayToBothSides(bool idle, string reason, WebSocketCloseReason counted)
+    {
+        var (client, clientSide) = InMemoryTransport.CreatePair();
+        var (upstreamSide, server) = InMemoryTransport.CreatePair();
+        var address = new IPEndPoint(IPAddress.Loopback, 9);
+        var endpoint = new EndpointState(new EndpointModel { Address = "127.0.0.1:9", EndPoint = address, HostHeader = "upstream" }, SocketConnector.Default);
+        var metrics = new WebSocketMetrics();
+        var timeout = TimeSpan.FromMilliseconds(50);
+        var tunnel = new WebSocketTunnel(clientSide.Input, clientSide.Output, new UpstreamConnection(upstreamSide, endpoint, address), loop: null, metrics,
+            new WebSocketLimits(1024, 4096, validateUtf8: true), compressionNegotiated: false,
+            streamIdle: idle ? timeout : null, maxDuration: idle ? null : timeout);
+        var run = tunnel.RunAsync();
+
+        var toClient = await TestFrames.ReadFrameAsync(client.Input);
+        Assert.Equal((TestFrames.Close, false), (toClient.Opcode, toClient.Masked));
+        Assert.Equal(1001, TestFrames.CloseCode(toClient.Payload));
+        Assert.Equal(reason, Encoding.UTF8.GetString(toClient.Payload.AsSpan(2)));
+        var toServer = await TestFrames.ReadFrameAsync(server.Input);
+        Assert.Equal((TestFrames.Close, true), (toServer.Opcode, toServer.Masked));
+        Assert.Equal(1001, TestFrames.CloseCode(toServer.Payload));
+
+        client.Output.Complete();
+        server.Output.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(counted, tunnel.Reason);
+        Assert.Equal(1, metrics.Closes(counted));
+        client.Dispose();
+        server.Dispose();
+    }
+
+    [Fact]
+    public async Task PeersThatNeverEnd_AreClosedAfterTheGrace()
+    {
+        await SendAsync(_client, TestFrames.Frame(TestFrames.Text, "bad"u8, masked: false));
+        await TestFrames.ReadFrameAsync(_client.Input);
+        await TestFrames.ReadFrameAsync(_server.Input);
+
+        // Neither test end answers or closes: the tunnel ends by itself.
+        await _run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(WebSocketCloseReason.Violation1002, _tunnel.Reason);
+    }
+
     [Fact]
     public async Task ResetBySide_EndsTheTunnel()
     {
