@@ -500,6 +500,24 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task ClientsThatVanish_EndTheirTunnelsAndTheUpstreamSessions()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            await using var raw = await RawWebSocketClient.UpgradeAsync(Gateway.Port, "/ws");
+            Assert.Equal(101, raw.Status);
+            await raw.SendAsync(WebSocketWire.Frame(WebSocketWireFrame.Text, "bye"u8));
+            await raw.ReadFrameAsync();
+            // Disposed without a close frame: the daemon sees only the connection end.
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{fixture.Mock.Address}"), Timeout = TimeSpan.FromSeconds(10) };
+        await WaitUntilAsync(async () =>
+            FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_open") == 0
+            && System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/__mock/stats")).RootElement.GetProperty("ws_open").GetInt64() == 0);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

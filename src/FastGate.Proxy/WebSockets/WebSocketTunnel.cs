@@ -230,8 +230,14 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                 {
                     await _loop.SwitchTo();
                 }
-                if (Aborted || flush.IsCompleted || flush.IsCanceled)
+                if (Aborted)
                 {
+                    break;
+                }
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    // The receiving side is gone: nothing more can reach it, so both sides close.
+                    _reset = true;
                     break;
                 }
                 if (result.IsCompleted)
@@ -244,7 +250,10 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
         catch (Exception)
         {
             // A reset, a failed send, or the transports closing under an abort.
-            _reset = !Aborted;
+            if (!Aborted)
+            {
+                _reset = true;
+            }
         }
         if (_loop is not null && !_loop.IsCurrent)
         {
