@@ -63,6 +63,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     private LoopTimer? _loopTimer;
     private ITimer? _poolTimer;
+    // Off a loop, the pumps and the timer may reschedule at once: the earlier due time must win.
+    private readonly Lock _poolTimerLock = new();
     private long _timerDue;
     private long _lastActivity;
     // When the tunnel is closed whatever state it is in (0: not ending).
@@ -443,7 +445,10 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     private void OnPoolTimer()
     {
-        Volatile.Write(ref _timerDue, 0);
+        lock (_poolTimerLock)
+        {
+            _timerDue = 0;
+        }
         OnDeadline(Stopwatch.GetTimestamp());
     }
 
@@ -500,19 +505,26 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     private void Schedule(long due)
     {
-        var current = Volatile.Read(ref _timerDue);
-        if (current != 0 && current <= due)
-        {
-            return;
-        }
-        Volatile.Write(ref _timerDue, due);
         if (_loop is not null)
         {
+            if (_timerDue != 0 && _timerDue <= due)
+            {
+                return;
+            }
+            _timerDue = due;
             (_loopTimer ??= _loop.Timers.Create(this)).Schedule(due);
             return;
         }
-        var wait = TimeSpan.FromSeconds(Math.Max(due - Stopwatch.GetTimestamp(), 0) / (double)Stopwatch.Frequency);
-        _poolTimer?.Change(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, Timeout.InfiniteTimeSpan);
+        lock (_poolTimerLock)
+        {
+            if (_timerDue != 0 && _timerDue <= due)
+            {
+                return;
+            }
+            _timerDue = due;
+            var wait = TimeSpan.FromSeconds(Math.Max(due - Stopwatch.GetTimestamp(), 0) / (double)Stopwatch.Frequency);
+            _poolTimer?.Change(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private static WebSocketCloseReason ViolationReason(ushort code) => code switch
