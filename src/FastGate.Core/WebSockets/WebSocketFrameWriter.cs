@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Unicode;
 
 namespace FastGate.Core.WebSockets;
@@ -58,6 +60,28 @@ public static class WebSocketFrameWriter
         }
 
         return headerLength + payloadLength;
+    }
+
+    /// <summary>
+    /// Same as <see cref="WriteClose(Span{byte}, ushort, ReadOnlySpan{byte}, bool, uint)"/> with the reason as text
+    /// (such as <see cref="WebSocketFrameValidator.Reason"/>), encoded on the stack; null or empty writes the code alone.
+    /// </summary>
+    [SkipLocalsInit]
+    public static int WriteCloseText(Span<byte> destination, ushort code, string? reason, bool masked, uint maskKey)
+    {
+        Span<byte> utf8 = stackalloc byte[MaxCloseReasonLength * 3];
+        ReadOnlySpan<char> text = reason.AsSpan();
+        if (text.Length > MaxCloseReasonLength)
+        {
+            text = text.Slice(0, MaxCloseReasonLength);
+            if (char.IsHighSurrogate(text[^1]))
+            {
+                text = text[..^1];
+            }
+        }
+
+        int length = Encoding.UTF8.GetBytes(text, utf8);
+        return WriteClose(destination, code, utf8.Slice(0, length), masked, maskKey);
     }
 
     /// <summary>The reason's length, cut to 123 bytes without splitting a UTF-8 sequence.</summary>

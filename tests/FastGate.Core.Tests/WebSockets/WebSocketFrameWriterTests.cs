@@ -77,4 +77,21 @@ public class WebSocketFrameWriterTests
         byte[] destination = new byte[5];
         Assert.Throws<ArgumentException>(() => WebSocketFrameWriter.WriteClose(destination, WebSocketCloseCodes.Normal, "bye"u8, masked: false, 0));
     }
+
+    [Fact]
+    public void WriteCloseText_ViolationReason_SameFrameAsItsBytes()
+    {
+        WebSocketFrameValidator validator = NewValidator(fromClient: true);
+        validator.Validate(Frame(Text, [0xFF], masked: true));
+        byte[] fromText = new byte[WebSocketFrameWriter.MaxCloseFrameLength];
+        byte[] fromBytes = new byte[WebSocketFrameWriter.MaxCloseFrameLength];
+
+        int written = WebSocketFrameWriter.WriteCloseText(fromText, validator.CloseCode, validator.Reason, masked: false, 0);
+        int expected = WebSocketFrameWriter.WriteClose(fromBytes, validator.CloseCode, Encoding.UTF8.GetBytes(validator.Reason!), masked: false, 0);
+
+        Assert.Equal(fromBytes[..expected], fromText[..written]);
+        Assert.Equal(WebSocketCloseCodes.InvalidPayload, (fromText[2] << 8) | fromText[3]);
+        Assert.Equal(4, WebSocketFrameWriter.WriteCloseText(fromText, WebSocketCloseCodes.GoingAway, null, masked: false, 0));
+        Assert.Equal(2 + 2 + 122, WebSocketFrameWriter.WriteCloseText(fromText, WebSocketCloseCodes.GoingAway, new string('\u00E9', 200), masked: false, 0));
+    }
 }
