@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Text;
 using FastGate.Core.Transport.Epoll;
 using FastGate.Core.WebSockets;
 using FastGate.Proxy.Observability;
@@ -46,8 +45,6 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     internal static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
 
     private const int MaxCloseFrame = WebSocketFrameWriter.MaxCloseFrameLength;
-    // The close reason after the 2-byte code; one longer is cut (at a UTF-8 boundary).
-    private const int MaxCloseReason = WebSocketFrameWriter.MaxCloseReasonLength;
 
     private readonly PipeReader _clientInput;
     private readonly PipeWriter _clientOutput;
@@ -329,22 +326,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     /// <summary>Writes the tunnel's close frame: masked with a random key towards the upstream (RFC 6455 §5.3), plain towards the client.</summary>
     private void WriteClose(PipeWriter to, bool masked)
     {
-        Span<byte> reason = stackalloc byte[MaxCloseReason];
-        var length = 0;
-        if (_endText is { Length: > 0 } text)
-        {
-            var encoder = Encoding.UTF8;
-            // Cut at a character, never inside one: the peer checks the reason's UTF-8 too.
-            var chars = text.AsSpan();
-            while (encoder.GetByteCount(chars) > MaxCloseReason)
-            {
-                chars = chars[..^1];
-            }
-            length = encoder.GetBytes(chars, reason);
-        }
-        var frame = to.GetSpan(MaxCloseFrame);
         var key = masked ? (uint)Random.Shared.Next() ^ ((uint)Random.Shared.Next() << 1) : 0;
-        var written = WebSocketFrameWriter.WriteClose(frame, _endCode, reason[..length], masked, key);
+        var written = WebSocketFrameWriter.WriteCloseText(to.GetSpan(MaxCloseFrame), _endCode, _endText, masked, key);
         to.Advance(written);
     }
 
