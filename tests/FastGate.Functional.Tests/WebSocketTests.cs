@@ -332,6 +332,24 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Upgrade_AnsweredWithoutA101_IsANormalResponse_AndTheConnectionGoesOn()
+    {
+        var before = FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_upgrades_total{result=\"refused\"}");
+        await using var connection = await RawHttpConnection.ConnectAsync(Gateway.Port);
+        // The mock's /echo is no WebSocket endpoint: it answers 200 and ignores the Upgrade.
+        await connection.SendAsync("GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        var refused = await connection.ReadResponseAsync();
+        Assert.Equal(200, refused.Status);
+
+        await connection.SendAsync("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n");
+        var plain = await connection.ReadResponseAsync();
+        Assert.Equal(200, plain.Status);
+        Assert.DoesNotContain("websocket", plain.BodyText, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before + 1, FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_upgrades_total{result=\"refused\"}"));
+    }
+
+    [Fact]
     public async Task UnmaskedClientFrame_ClosesBothSidesWith1002()
     {
         await using var raw = await RawWebSocketClient.UpgradeAsync(Gateway.Port, "/raw/unmasked");
