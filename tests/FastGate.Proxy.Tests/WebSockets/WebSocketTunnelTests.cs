@@ -232,6 +232,40 @@ public sealed class WebSocketTunnelTests : IDisposable
         server.Dispose();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CompressedText_PassesOnlyWhenDeflateWasAgreed(bool compressionNegotiated)
+    {
+        var (client, clientSide) = InMemoryTransport.CreatePair();
+        var (upstreamSide, server) = InMemoryTransport.CreatePair();
+        var address = new IPEndPoint(IPAddress.Loopback, 9);
+        var endpoint = new EndpointState(new EndpointModel { Address = "127.0.0.1:9", EndPoint = address, HostHeader = "upstream" }, SocketConnector.Default);
+        var tunnel = new WebSocketTunnel(clientSide.Input, clientSide.Output, new UpstreamConnection(upstreamSide, endpoint, address), loop: null, new WebSocketMetrics(),
+            new WebSocketLimits(1024, 4096, validateUtf8: true), compressionNegotiated, streamIdle: null, maxDuration: null);
+        var run = tunnel.RunAsync();
+
+        // RSV1 marks a compressed message (RFC 7692): its payload is deflate, not UTF-8.
+        var frame = TestFrames.Frame(TestFrames.Text, [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00], masked: true);
+        frame[0] |= 0x40;
+        await client.Output.WriteAsync(frame);
+
+        if (compressionNegotiated)
+        {
+            Assert.Equal(frame, await TestFrames.ReadExactlyAsync(server.Input, frame.Length));
+        }
+        else
+        {
+            var toClient = await TestFrames.ReadFrameAsync(client.Input);
+            Assert.Equal(1002, TestFrames.CloseCode(toClient.Payload));
+        }
+        client.Output.Complete();
+        server.Output.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        client.Dispose();
+        server.Dispose();
+    }
+
     [Fact]
     public async Task PeersThatNeverEnd_AreClosedAfterTheGrace()
     {
