@@ -14,6 +14,7 @@ public static partial class ConfigLoader
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
         "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
+        "websocket",
         .. Transform.Keys,
     ];
 
@@ -129,6 +130,7 @@ public static partial class ConfigLoader
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
             var auth = ReadRouteAuth(r, table, name, consumers);
+            var webSocket = ReadRouteWebSocket(r, table, name);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -150,6 +152,7 @@ public static partial class ConfigLoader
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                     Auth = auth,
                     Transforms = transforms,
+                    WebSocket = webSocket,
                 });
             }
         }

@@ -29,4 +29,6 @@ public sealed record RouteModel
     public RouteAuthModel? Auth { get; init; }
     /// <summary>Header edits, rewrites, local answers, address rules, CORS, request id; null when none.</summary>
     public RouteTransformsModel? Transforms { get; init; }
+    /// <summary>The <c>[route.websocket]</c> settings (upgrades on, 16 MiB limits, UTF-8 checked by default).</summary>
+    public WebSocketRouteModel WebSocket { get; init; } = WebSocketRouteModel.Default;
 }

@@ -29,4 +29,8 @@ internal enum ExchangeState : byte
     BufferingRequestBody,
     /// <summary>Answered and sent our FIN; discarding what the client still sends before closing.</summary>
     Lingering,
+    /// <summary>Flushing the upstream's checked 101 to the client; the WebSocket tunnel follows.</summary>
+    SendingSwitch,
+    /// <summary>A WebSocket tunnel runs on the connection until both sides are done.</summary>
+    Tunneling,
 }

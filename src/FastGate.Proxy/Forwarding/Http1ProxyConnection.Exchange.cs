@@ -61,6 +61,10 @@ public sealed partial class Http1ProxyConnection
         {
             return AnswerLocal(413, close: true);
         }
+        if (request.IsUpgrade && OnUpgradeRequest(route) is { } refused)
+        {
+            return refused;
+        }
         return route.Stages.HasRequestHead ? RunRequestHeadStages() : AfterRequestHead();
     }
 
@@ -389,6 +393,11 @@ public sealed partial class Http1ProxyConnection
         _exchange.UpstreamTicks = now - _leg.RequestSentAt;
         _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
         _exchange.Endpoint?.OnResponse(response.StatusCode, _exchange.UpstreamTicks, now);
+        if (response.StatusCode == 101)
+        {
+            // Only ever read for a WebSocket upgrade we forwarded (any other 101 is invalid).
+            return OnSwitchingProtocols(response);
+        }
         // A status the policy retries goes elsewhere before any stage or the client sees it; its
         // connection and unread body are dropped. Refused (no try left, budget spent), the
         // response goes to the client as it is.
@@ -715,6 +724,7 @@ public sealed partial class Http1ProxyConnection
             return;
         }
         Disarm();
+        EndWebSocketExchange();
         // The upstream connection goes now; the response head stays readable for the completion
         // stages until the exchange is given back.
         _leg.DropConnection();

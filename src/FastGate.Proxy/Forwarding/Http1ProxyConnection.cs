@@ -243,6 +243,9 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
                             case IoOperation.JoinPump:
                                 await _pump.ConfigureAwait(false);
                                 break;
+                            case IoOperation.Tunnel:
+                                await _tunnel!.RunAsync().ConfigureAwait(false);
+                                break;
                             case IoOperation.AwaitStage:
                                 try
                                 {
@@ -320,6 +323,8 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         ExchangeState.Lingering => OnLingerBytes(),
         ExchangeState.AwaitingStage => OnStageAwaited(),
         ExchangeState.BufferingRequestBody => OnBufferedBodyBytes(),
+        ExchangeState.SendingSwitch => OnSwitchSent(),
+        ExchangeState.Tunneling => OnTunnelEnded(),
         _ => OnLocalFlushed(),
     };
 

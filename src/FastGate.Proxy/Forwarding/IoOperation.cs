@@ -12,5 +12,7 @@ internal enum IoOperation : byte
     JoinPump,
     /// <summary>Await the request-head stage that returned an unfinished ValueTask.</summary>
     AwaitStage,
+    /// <summary>Await the WebSocket tunnel's end.</summary>
+    Tunnel,
     Close,
 }

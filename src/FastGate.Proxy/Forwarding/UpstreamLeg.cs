@@ -36,6 +36,8 @@ internal sealed class UpstreamLeg
     public long RequestSentAt;
     /// <summary>Decodes the response body's framing; the front frames it again for its client.</summary>
     public Http1BodyReader ResponseBody;
+    /// <summary>The request is a checked WebSocket upgrade: it goes out with its Upgrade, and a 101 answers it.</summary>
+    public bool WebSocketUpgrade;
 
     // What this exchange holds of its clusters' circuit and retry counts, each given back exactly
     // once: when the use ends, or at the latest in Clear. A request counts once per cluster
@@ -235,11 +237,11 @@ internal sealed class UpstreamLeg
             response.Buffer = head;
             response.Length = headLength;
             input.AdvanceTo(buffer.GetPosition(headLength));
-            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || response.StatusCode == 101)
+            if (Http1Parser.ParseResponse(response, MaxResponseHeaders) != Http1Error.None || (response.StatusCode == 101 && !WebSocketUpgrade))
             {
                 return ResponseHeadRead.Invalid;
             }
-            return response.StatusCode < 200 ? ResponseHeadRead.Interim : ResponseHeadRead.Final;
+            return response.StatusCode < 200 && response.StatusCode != 101 ? ResponseHeadRead.Interim : ResponseHeadRead.Final;
         }
         if (error != Http1Error.None)
         {
@@ -293,6 +295,7 @@ internal sealed class UpstreamLeg
         EndRequest();
         Cluster = null;
         Reused = false;
+        WebSocketUpgrade = false;
         Tries = 0;
         ResponseStarted = false;
         Refused = CircuitCap.None;
@@ -366,6 +369,11 @@ internal sealed class UpstreamLeg
             ForwardedFields.Write(ref w, request, header);
         }
         edits?.WriteFields(ref w);
+        if (WebSocketUpgrade)
+        {
+            // Connection and Upgrade are hop-by-hop: the upgrade is asked again on this hop.
+            w.Write("Connection: Upgrade\r\nUpgrade: websocket\r\n"u8);
+        }
 
         // Host: the absolute-form authority wins over the header (RFC 9112 §3.2.2), which the
         // parser already folded into Host; HTTP/1.0 clients may send none.
