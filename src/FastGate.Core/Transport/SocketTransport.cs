@@ -28,7 +28,25 @@ public sealed class SocketTransport : ITransport, ISendProgress
     public PipeReader Input => _connection.Input;
     public PipeWriter Output => _output;
 
-    public long BytesSent => _connection.BytesSent;
+    public long BytesDelivered
+    {
+        get
+        {
+            var sent = _connection.BytesSent;
+            if (!OperatingSystem.IsLinux())
+            {
+                return sent;
+            }
+            try
+            {
+                return sent - Epoll.Libc.UnacknowledgedBytes((int)_connection.Socket.Handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                return sent;
+            }
+        }
+    }
 
     public void Dispose()
     {

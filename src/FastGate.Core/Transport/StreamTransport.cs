@@ -54,7 +54,7 @@ public sealed class StreamTransport : ITransport, ISendProgress
     public PipeWriter Output => _output.Writer;
 
     /// <summary>Bytes the stream below took (before TLS framing, on a TLS stream).</summary>
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    public long BytesDelivered => Interlocked.Read(ref _bytesSent);
 
     private async Task ReadLoopAsync()
     {

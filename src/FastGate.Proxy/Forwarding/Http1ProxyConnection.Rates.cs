@@ -133,7 +133,7 @@ public sealed partial class Http1ProxyConnection
             _responseRate.Start(_limits.MinResponseRate, _limits.MinRateWindow);
         }
         _responseRate.Resume(now);
-        _sentMark = progress.BytesSent;
+        _sentMark = progress.BytesDelivered;
         _deadline.Arm(TimeoutKind.Send, _responseRate.WindowEndsAt(now));
         if (_loop is not null)
         {
@@ -151,9 +151,12 @@ public sealed partial class Http1ProxyConnection
     private bool ClientFlushGoesOn(in FlushResult flush, ref ValueTask<FlushResult> flushing)
     {
         var now = Stopwatch.GetTimestamp();
-        var sent = ((ISendProgress)_transport).BytesSent;
-        _responseRate.Add(sent - _sentMark);
-        _sentMark = sent;
+        var sent = ((ISendProgress)_transport).BytesDelivered;
+        if (sent > _sentMark)
+        {
+            _responseRate.Add(sent - _sentMark);
+            _sentMark = sent;
+        }
         if (flush.IsCanceled && !flush.IsCompleted && _deadline.Fired == TimeoutKind.Send)
         {
             if (_responseRate.Check(now))

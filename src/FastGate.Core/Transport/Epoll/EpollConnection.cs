@@ -38,7 +38,7 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, IEpollHa
 
     public PipeWriter Output => _sender;
 
-    public long BytesSent => _sender.BytesSent;
+    public long BytesDelivered => Closed ? _sender.BytesSent : _sender.BytesSent - Libc.UnacknowledgedBytes(Fd);
 
     /// <summary>True while the connection holds a pooled block for either direction.</summary>
     public bool HoldsBuffers => _receiver.HoldsBuffer || _sender.HoldsBuffer;
