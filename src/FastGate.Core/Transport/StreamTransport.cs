@@ -53,8 +53,20 @@ public sealed class StreamTransport : ITransport, ISendProgress
 
     public PipeWriter Output => _output.Writer;
 
-    /// <summary>Bytes the stream below took (before TLS framing, on a TLS stream).</summary>
-    public long BytesDelivered => Interlocked.Read(ref _bytesSent);
+    /// <summary>
+    /// Bytes the stream below took, less what the socket under it still holds for the peer where
+    /// it says so. On a TLS stream the socket counts records, a few bytes more per record than the
+    /// plaintext counted here: close enough to judge a rate by.
+    /// </summary>
+    public long BytesDelivered
+    {
+        get
+        {
+            var sent = Interlocked.Read(ref _bytesSent);
+            var held = _inner is NetworkStreamTransport socket ? socket.UnacknowledgedBytes : 0;
+            return Math.Max(0, sent - held);
+        }
+    }
 
     private async Task ReadLoopAsync()
     {

@@ -102,10 +102,13 @@ public sealed partial class Http1ProxyConnection
         return RequestBodyOutcome.ClientIdle;
     }
 
-    /// <summary>A body deadline fired while reading from the client: counted when it was the rate's.</summary>
+    /// <summary>
+    /// A body deadline fired while reading from the client: counted when it was the rate's, which
+    /// is armed where the client is too slow if nothing more comes, so its fire is the verdict.
+    /// </summary>
     private void OnRequestBodyDeadline()
     {
-        if (_requestRateArmed && _requestBodyRate.Enabled && !_requestBodyRate.Check(Stopwatch.GetTimestamp()))
+        if (_requestRateArmed && _requestBodyRate.Enabled)
         {
             _requestBodyRate.Stop();
             _gateway.Metrics.SlowClients.SlowClient(_listenerName, SlowClientReason.RequestBodyRate);
