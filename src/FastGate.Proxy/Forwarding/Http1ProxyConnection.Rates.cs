@@ -32,6 +32,8 @@ public sealed partial class Http1ProxyConnection
     private bool _requestBodyTooSlow;
     // The transport's sent count when a judged flush to the client was last looked at.
     private long _sentMark;
+    // When the judged flush has been pending for idle_timeout: the rate only ever cuts sooner.
+    private long _flushIdleAt;
 
     /// <summary>Starts judging the request body's rate (streamed or read whole) and arms its first deadline.</summary>
     private void BeginRequestBodyRate()
@@ -137,12 +139,20 @@ public sealed partial class Http1ProxyConnection
         }
         _responseRate.Resume(now);
         _sentMark = progress.BytesDelivered;
-        _deadline.Arm(TimeoutKind.Send, _responseRate.WindowEndsAt(now));
+        _flushIdleAt = now + (long)(_limits.IdleTimeout.TotalSeconds * Stopwatch.Frequency);
+        ArmFlushCheck(now);
+        return true;
+    }
+
+    /// <summary>The next check point of a judged flush: the end of the window, or idle_timeout if that comes first.</summary>
+    private void ArmFlushCheck(long now)
+    {
+        var at = Math.Min(_responseRate.WindowEndsAt(now), _flushIdleAt);
+        _deadline.Arm(TimeoutKind.Send, at);
         if (_loop is not null)
         {
-            _client.ScheduleTimer(_responseRate.WindowEndsAt(now));
+            _client.ScheduleTimer(at);
         }
-        return true;
     }
 
     /// <summary>
@@ -160,16 +170,12 @@ public sealed partial class Http1ProxyConnection
             _responseRate.Add(sent - _sentMark);
             _sentMark = sent;
         }
-        if (flush.IsCanceled && !flush.IsCompleted && _deadline.Fired == TimeoutKind.Send)
+        // A fire at idle_timeout is the plain send timeout, as without a rate: not judged, not counted.
+        if (flush.IsCanceled && !flush.IsCompleted && _deadline.Fired == TimeoutKind.Send && now < _flushIdleAt)
         {
             if (_responseRate.Check(now))
             {
-                var at = _responseRate.WindowEndsAt(now);
-                _deadline.Arm(TimeoutKind.Send, at);
-                if (_loop is not null)
-                {
-                    _client.ScheduleTimer(at);
-                }
+                ArmFlushCheck(now);
                 flushing = _output.FlushAsync();
                 return true;
             }
