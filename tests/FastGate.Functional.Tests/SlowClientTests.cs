@@ -50,14 +50,16 @@ public sealed class SlowClientTests(UpstreamsFixture upstreams)
     [Fact]
     public async Task Post_BodyAt2KBPerSecondOverThreeWindows_IsAnsweredByTheUpstream()
     {
-        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, defaults: "min_rate_window = \"1s\""));
+        // Windows of 2 s need 480 bytes each; the client sends 4,000. A shorter window would also
+        // judge the test process's own stalls on a loaded machine (a second without a byte).
+        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, defaults: "min_rate_window = \"2s\""));
         using var socket = await ConnectAsync(gateway.Port);
         const int Pieces = 30;
-        await SendAsync(socket, $"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {Pieces * 200}\r\n\r\n");
+        await SendAsync(socket, $"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {Pieces * 400}\r\n\r\n");
         for (var i = 0; i < Pieces; i++)
         {
-            await Task.Delay(100);
-            await SendAsync(socket, new string('b', 200));
+            await Task.Delay(200);
+            await SendAsync(socket, new string('b', 400));
         }
 
         Assert.StartsWith("HTTP/1.1 200 ", await ReadHeadAsync(socket).WaitAsync(Patience));
@@ -68,7 +70,8 @@ public sealed class SlowClientTests(UpstreamsFixture upstreams)
     [Fact]
     public async Task Get_LargeResponseReadAtATrickle_ClosedAndCounted_WhileANormalReaderGetsItAll()
     {
-        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, defaults: "min_rate_window = \"1s\""));
+        // 2 s windows: the normal reader may itself stall for a second on a loaded machine.
+        await using var gateway = await FastGateProcess.StartAsync(UpstreamsFixture.SimpleConfig(upstreams.A.Address, defaults: "min_rate_window = \"2s\""));
 
         // A reader at full speed over the same gateway, at the same time, is not touched.
         using var http = Clients.Http11(gateway.BaseUri);

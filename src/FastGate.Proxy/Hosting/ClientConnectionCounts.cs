@@ -67,10 +67,7 @@ public sealed class ClientConnectionCounts
             ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_open, key, out _);
             if (cap > 0 && count >= cap)
             {
-                if (count == 0)
-                {
-                    _open.Remove(key);
-                }
+                // Not a new entry: a cap above 0 is reached only by connections that are counted.
                 return null;
             }
             count++;
