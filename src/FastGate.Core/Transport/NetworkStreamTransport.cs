@@ -26,6 +26,26 @@ public sealed class NetworkStreamTransport : ITransport
 
     public PipeWriter Output { get; }
 
+    /// <summary>Bytes in the socket's send queue the peer has not acknowledged (Linux; 0 elsewhere or once closed).</summary>
+    public int UnacknowledgedBytes
+    {
+        get
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return 0;
+            }
+            try
+            {
+                return Epoll.Libc.UnacknowledgedBytes((int)Stream.Socket.Handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
+
     /// <summary>Opens a connection with TCP_NODELAY within <paramref name="timeout"/>.</summary>
     public static async ValueTask<NetworkStreamTransport> ConnectAsync(System.Net.EndPoint target, TimeSpan timeout)
     {

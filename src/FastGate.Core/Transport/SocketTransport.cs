@@ -11,7 +11,7 @@ namespace FastGate.Core.Transport;
 /// what was written to go out first (a peer that does not read holds it up for
 /// <see cref="CloseGrace"/> at most), as closing a socket with unsent data in the kernel would.
 /// </summary>
-public sealed class SocketTransport : ITransport
+public sealed class SocketTransport : ITransport, ISendProgress
 {
     private static readonly long CloseGrace = Stopwatch.Frequency * 5;
 
@@ -27,6 +27,26 @@ public sealed class SocketTransport : ITransport
 
     public PipeReader Input => _connection.Input;
     public PipeWriter Output => _output;
+
+    public long BytesDelivered
+    {
+        get
+        {
+            var sent = _connection.BytesSent;
+            if (!OperatingSystem.IsLinux())
+            {
+                return sent;
+            }
+            try
+            {
+                return sent - Epoll.Libc.UnacknowledgedBytes((int)_connection.Socket.Handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                return sent;
+            }
+        }
+    }
 
     public void Dispose()
     {

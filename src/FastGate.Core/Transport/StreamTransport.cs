@@ -12,7 +12,7 @@ namespace FastGate.Core.Transport;
 /// pipe to stream. Disposing it lets the output pump write what is already in the pipe (and a TLS
 /// close_notify), for a few seconds at most, then closes the stream and the transport under it.
 /// </summary>
-public sealed class StreamTransport : ITransport
+public sealed class StreamTransport : ITransport, ISendProgress
 {
     // How long a closing connection may take to write its last bytes to a peer that does not read.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
@@ -21,6 +21,7 @@ public sealed class StreamTransport : ITransport
     private readonly ITransport _inner;
     private readonly Pipe _input = new(InlinePipeOptions.Default);
     private readonly Pipe _output = new(InlinePipeOptions.Default);
+    private long _bytesSent;
     private readonly Task _writing;
     private int _disposed;
 
@@ -51,6 +52,21 @@ public sealed class StreamTransport : ITransport
     public PipeReader Input => _input.Reader;
 
     public PipeWriter Output => _output.Writer;
+
+    /// <summary>
+    /// Bytes the stream below took, less what the socket under it still holds for the peer where
+    /// it says so. On a TLS stream the socket counts records, a few bytes more per record than the
+    /// plaintext counted here: close enough to judge a rate by.
+    /// </summary>
+    public long BytesDelivered
+    {
+        get
+        {
+            var sent = Interlocked.Read(ref _bytesSent);
+            var held = _inner is NetworkStreamTransport socket ? socket.UnacknowledgedBytes : 0;
+            return Math.Max(0, sent - held);
+        }
+    }
 
     private async Task ReadLoopAsync()
     {
@@ -93,6 +109,7 @@ public sealed class StreamTransport : ITransport
                 foreach (var segment in buffer)
                 {
                     await _stream.WriteAsync(segment).ConfigureAwait(false);
+                    Interlocked.Add(ref _bytesSent, segment.Length);
                 }
                 if (!buffer.IsEmpty)
                 {

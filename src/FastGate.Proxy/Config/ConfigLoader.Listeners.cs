@@ -15,6 +15,7 @@ public static partial class ConfigLoader
         "max_request_line_bytes", "reuse_port", "merge_slashes", "escaped_slashes", "trusted_proxies",
         "sni_route",
         "proxy_protocol", "proxy_protocol_from",
+        "min_request_body_rate", "min_response_rate", "min_rate_window", "max_connections_per_client",
     ];
 
     private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni", "min_version", "client_auth", "client_ca", "handshake_timeout"];

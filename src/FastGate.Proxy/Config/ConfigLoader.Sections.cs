@@ -16,6 +16,7 @@ public static partial class ConfigLoader
     [
         "max_header_bytes", "max_headers", "header_timeout", "idle_timeout", "max_body_bytes", "drain_timeout",
         "max_request_line_bytes", "merge_slashes", "escaped_slashes", "trusted_proxies",
+        "min_request_body_rate", "min_response_rate", "min_rate_window", "max_connections_per_client",
     ];
 
     private static readonly Dictionary<string, EscapedSlashAction> EscapedSlashActions = new()
@@ -181,6 +182,7 @@ public static partial class ConfigLoader
             limits = limits with { TrustedProxies = networks.AsReadOnly() };
         }
 
+        limits = ReadSlowClientLimits(r, table, limits);
         return limits;
     }
 

@@ -23,4 +23,13 @@ public sealed record LimitsModel
     /// own address. Empty by default: nobody is trusted.
     /// </summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>Slowest request body a client may send, bytes per second over <see cref="MinRateWindow"/>; 0 = no minimum.</summary>
+    public long MinRequestBodyRate { get; init; } = 240;
+    /// <summary>Slowest a client may take response bytes the proxy waits to send, bytes per second over <see cref="MinRateWindow"/>; 0 = no minimum.</summary>
+    public long MinResponseRate { get; init; } = 240;
+    /// <summary>The window a rate is judged over, and the grace before the first judgement (Kestrel's MinDataRate grace).</summary>
+    public TimeSpan MinRateWindow { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Open connections one client address may have on a listener; 0 = no cap.</summary>
+    public int MaxConnectionsPerClient { get; init; }
 }

@@ -59,6 +59,8 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal Gateway Gateway { get; }
     internal string ListenerName { get; }
     internal ConnectionListener? Listener { get; }
+    /// <summary>The connection's place in its address's count (max_connections_per_client); released at close.</summary>
+    internal ClientConnectionCounts.ClientLease? Lease { get; set; }
     internal EventLoop? Loop { get; }
     internal LoopTimer? Timer { get; private set; }
 

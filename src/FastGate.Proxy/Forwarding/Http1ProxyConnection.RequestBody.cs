@@ -56,7 +56,7 @@ public sealed partial class Http1ProxyConnection
         _requestBodyOutcome = RequestBodyOutcome.None;
         _requestBodyRead = false;
         _leg.RequestSent();
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        BeginRequestBodyRate();
         _pumpRunning = true;
         _state = ExchangeState.ReadingResponseHead;
         _pump = PumpRequestBodyAsync(_leg.Connection!.Output);
@@ -80,6 +80,7 @@ public sealed partial class Http1ProxyConnection
                     _input.AdvanceTo(buffer.Start);
                     if (_deadline.Fired != TimeoutKind.None)
                     {
+                        OnRequestBodyDeadline();
                         outcome = RequestBodyOutcome.ClientIdle;
                         return;
                     }
@@ -112,7 +113,11 @@ public sealed partial class Http1ProxyConnection
                         // now, the next bytes there are the next request.
                         _requestBodyRead = true;
                         break;
+                    case Http1CopyStatus.NeedMoreData when !RequestBodyKeepsRate(consumed):
+                        outcome = RequestBodyTooSlow();
+                        return;
                 }
+                PauseRequestBodyRate();
                 while (true)
                 {
                     FlushResult flush;
@@ -161,7 +166,7 @@ public sealed partial class Http1ProxyConnection
                     outcome = RequestBodyOutcome.Complete;
                     return;
                 }
-                Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+                ArmRequestBodyRead();
             }
         }
         catch (Exception)
@@ -173,7 +178,7 @@ public sealed partial class Http1ProxyConnection
         finally
         {
             _requestBodyOutcome = outcome;
-            if (!_stopPump && outcome is RequestBodyOutcome.ClientClosed or RequestBodyOutcome.InvalidFraming or RequestBodyOutcome.TooLarge)
+            if (!_stopPump && (outcome is RequestBodyOutcome.ClientClosed or RequestBodyOutcome.InvalidFraming or RequestBodyOutcome.TooLarge || _requestBodyTooSlow))
             {
                 // The exchange cannot go on: wake the loop from its wait on the upstream or the client.
                 _pumpAttention = true;

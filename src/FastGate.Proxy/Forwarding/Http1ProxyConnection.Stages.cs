@@ -99,12 +99,20 @@ public sealed partial class Http1ProxyConnection
             return AnswerLocal(413, close: true);
         }
         _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: false, limit);
+        _requestBodyRate.Stop();
         return request.ExpectContinue ? SendContinue() : ReadBufferedBody();
     }
 
     private IoOperation ReadBufferedBody()
     {
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        if (!_requestBodyRate.Running)
+        {
+            BeginRequestBodyRate();
+        }
+        else
+        {
+            ArmRequestBodyRead();
+        }
         _state = ExchangeState.BufferingRequestBody;
         return IoOperation.ReadClient;
     }
@@ -120,7 +128,12 @@ public sealed partial class Http1ProxyConnection
         if (result.IsCanceled)
         {
             _input.AdvanceTo(buffer.Start);
-            return _deadline.Fired != TimeoutKind.None ? AnswerLocal(408, close: true) : IoOperation.ReadClient;
+            if (_deadline.Fired != TimeoutKind.None)
+            {
+                OnRequestBodyDeadline();
+                return AnswerLocal(408, close: true);
+            }
+            return IoOperation.ReadClient;
         }
         var status = _requestBody.Copy(buffer, result.IsCompleted, _exchange.RequestBodyBuffer, out var consumed, out _);
         var bodyEnd = buffer.GetPosition(consumed);
@@ -134,7 +147,7 @@ public sealed partial class Http1ProxyConnection
             case Http1CopyStatus.TooLarge:
                 return AnswerLocal(413, close: true);
             case Http1CopyStatus.NeedMoreData:
-                return result.IsCompleted ? Abort() : ReadBufferedBody();
+                return result.IsCompleted ? Abort() : RequestBodyKeepsRate(consumed) ? ReadBufferedBody() : AnswerLocal(408, close: true);
         }
         Disarm();
         // The body is off the client's connection and in hand: from here the exchange is like a

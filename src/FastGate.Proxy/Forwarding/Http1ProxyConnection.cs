@@ -154,6 +154,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         _clientIp = client.ClientIp;
         _clientHash = client.ClientHash;
         _fresh = fresh;
+        ResetRates();
         if (!fresh)
         {
             // A parked connection was waiting for a request head with nothing of it in hand.
@@ -232,7 +233,22 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
                                 _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
                                 break;
                             case IoOperation.FlushClient:
-                                _flush = await _output.FlushAsync().ConfigureAwait(false);
+                                var flushing = _output.FlushAsync();
+                                if (flushing.IsCompleted || !WatchClientFlush())
+                                {
+                                    _flush = await flushing.ConfigureAwait(false);
+                                    break;
+                                }
+                                // The client is slow to take this: judged against min_response_rate (Http1ProxyConnection.Rates.cs).
+                                do
+                                {
+                                    _flush = await flushing.ConfigureAwait(false);
+                                    if (_loop is not null && !_loop.IsCurrent)
+                                    {
+                                        await _loop.SwitchTo();
+                                    }
+                                }
+                                while (ClientFlushGoesOn(_flush, ref flushing));
                                 break;
                             case IoOperation.FlushUpstream:
                                 _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
@@ -374,6 +390,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
             _input.AdvanceTo(buffer.Start);
             if (fired == TimeoutKind.RequestHead)
             {
+                OnRequestHeadTimeout();
                 return AnswerLocal(408, close: true);
             }
             // A fired deadline is never left pending (it fires once per arming), so any other
@@ -527,6 +544,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         _transport.Dispose();
         _gateway.Connections.Remove(_client);
         _gateway.Metrics.ConnectionClosed();
+        _client.Lease?.Release();
         _listener?.OnConnectionClosed();
     }
 

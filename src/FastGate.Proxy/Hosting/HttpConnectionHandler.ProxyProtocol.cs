@@ -13,7 +13,7 @@ public sealed partial class HttpConnectionHandler
     /// intake continues on the loop, where the HTTP connection must start.
     /// </summary>
     /// <param name="peerPort">The peer's port, -1 when the transport does not say.</param>
-    private async Task ServeAfterProxyHeaderAsync(ProxyProtocolIntake intake, ITransport transport, byte[] peerIp, int peerPort, ConnectionListener listener)
+    private async Task ServeAfterProxyHeaderAsync(ProxyProtocolIntake intake, ITransport transport, byte[] peerIp, int peerPort, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
         ProxyIntakeResult result;
         try
@@ -27,21 +27,22 @@ public sealed partial class HttpConnectionHandler
         if (!result.Accepted || gateway.Draining)
         {
             transport.Dispose();
+            lease.Release();
             listener.OnConnectionClosed();
             return;
         }
         var address = FormatAddress(result.ClientIp);
         if (tls is not null)
         {
-            await ServeTlsAsync(tls, transport, address, listener);
+            await ServeTlsAsync(tls, transport, address, listener, lease);
         }
         else if (transport is EpollConnection)
         {
-            new Http1ClientConnection(transport, address, result.ClientIp, gateway, listenerName, listener).Start();
+            new Http1ClientConnection(transport, address, result.ClientIp, gateway, listenerName, listener) { Lease = lease }.Start();
         }
         else
         {
-            _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener).Start();
+            _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener) { Lease = lease }.Start();
         }
     }
 }

@@ -21,20 +21,27 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
+        var peer = socket.RemoteEndPoint;
+        var peerIp = PeerAddress.Ip(peer);
+        if (ClientConnectionCounts.Admit(gateway, listenerName, listener, peerIp) is not { } lease)
+        {
+            socket.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
             // The header is read through the socket's pipes; TLS, if any, then goes on over them.
-            var peer = socket.RemoteEndPoint;
-            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), PeerAddress.Ip(peer), (peer as IPEndPoint)?.Port ?? -1, listener);
+            _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), peerIp, (peer as IPEndPoint)?.Port ?? -1, listener, lease);
             return;
         }
-        var address = FormatAddress(socket.RemoteEndPoint);
+        var address = FormatAddress(peer);
         if (tls is not null)
         {
-            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), address, listener);
+            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), address, listener, lease);
             return;
         }
-        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener).Start();
+        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
     /// <summary>TLS connections come as sockets even on the event loops: the TLS stream does its own socket I/O.</summary>
@@ -48,24 +55,30 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
+        if (ClientConnectionCounts.Admit(gateway, listenerName, listener, clientIp) is not { } lease)
+        {
+            transport.Dispose();
+            listener.OnConnectionClosed();
+            return;
+        }
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener);
+            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener, lease);
             return;
         }
         if (tls is not null)
         {
-            _ = ServeTlsAsync(tls, transport, FormatAddress(clientIp), listener);
+            _ = ServeTlsAsync(tls, transport, FormatAddress(clientIp), listener, lease);
             return;
         }
-        new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener).Start();
+        new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
     /// <summary>
     /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own, off the loops:
     /// the TLS stream does its own socket I/O, and the HTTP code runs on the pool.
     /// </summary>
-    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener)
+    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
         (StreamTransport Transport, TlsConnectionInfo Info)? session;
         try
@@ -81,16 +94,18 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         }
         if (session is not { } established)
         {
+            lease.Release();
             listener.OnConnectionClosed();
             return;
         }
         if (gateway.Draining)
         {
             established.Transport.Dispose();
+            lease.Release();
             listener.OnConnectionClosed();
             return;
         }
-        _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info).Start();
+        _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);

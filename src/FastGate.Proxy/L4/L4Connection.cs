@@ -65,6 +65,9 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
 
     /// <param name="clientPort">The peer's port, -1 when the transport does not say.</param>
     /// <param name="local">The address the client connected to, or the listener's (possibly a wildcard) when the kernel does not say.</param>
+    /// <summary>The connection's place in its address's count (max_connections_per_client); released at close.</summary>
+    internal ClientConnectionCounts.ClientLease? Lease { get; init; }
+
     public L4Connection(Gateway gateway, L4ListenerPlan plan, ITransport client, ReadOnlySpan<byte> clientIp, int clientPort, IPEndPoint? local, ConnectionListener listener)
     {
         _clientPort = clientPort;
@@ -482,6 +485,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         metrics.Closed();
         _gateway.Metrics.ConnectionClosed();
         _gateway.Connections.Remove(this);
+        Lease?.Release();
         _listener.OnConnectionClosed();
     }
 

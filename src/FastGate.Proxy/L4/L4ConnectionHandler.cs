@@ -36,13 +36,14 @@ public sealed class L4ConnectionHandler(Gateway gateway, string listenerName) : 
     private void Start(ITransport transport, ReadOnlySpan<byte> clientIp, int clientPort, IPEndPoint? local, ConnectionListener listener)
     {
         var plan = gateway.Draining ? null : Plan();
-        if (plan is null)
+        var lease = plan is null ? null : ClientConnectionCounts.Admit(gateway, listenerName, listener, clientIp);
+        if (plan is null || lease is null)
         {
             transport.Dispose();
             listener.OnConnectionClosed();
             return;
         }
-        new L4Connection(gateway, plan, transport, clientIp, clientPort, local, listener).Start();
+        new L4Connection(gateway, plan, transport, clientIp, clientPort, local, listener) { Lease = lease }.Start();
     }
 
     /// <summary>The plan for the current snapshot, built by the first connection that sees it; null when the listener is no longer an L4 one.</summary>

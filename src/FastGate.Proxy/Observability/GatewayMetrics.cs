@@ -48,6 +48,8 @@ public sealed class GatewayMetrics
     public TlsMetrics Tls { get; } = new();
     /// <summary>WebSocket upgrades, open tunnels, frames and closes.</summary>
     public WebSocketMetrics WebSockets { get; } = new();
+    /// <summary>Clients cut for slow requests or slow reading, and connections over the per-client cap.</summary>
+    public SlowClientMetrics SlowClients { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -103,6 +105,7 @@ public sealed class GatewayMetrics
         ProxyProtocol.WriteTo(text);
         Tls.WriteTo(text);
         WebSockets.WriteTo(text);
+        SlowClients.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);

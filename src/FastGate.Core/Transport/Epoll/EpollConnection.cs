@@ -10,7 +10,7 @@ namespace FastGate.Core.Transport.Epoll;
 /// edge-triggered for reading and writing, its pipes served by <see cref="LoopReceiver"/> and
 /// <see cref="LoopSender"/>. Disposing from another thread closes it on the loop.
 /// </summary>
-public sealed unsafe class EpollConnection : ITransport, IEpollHandler, IThreadPoolWorkItem, ILoopTimerTarget
+public sealed unsafe class EpollConnection : ITransport, ISendProgress, IEpollHandler, IThreadPoolWorkItem, ILoopTimerTarget
 {
     private const uint Interest = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
 
@@ -37,6 +37,8 @@ public sealed unsafe class EpollConnection : ITransport, IEpollHandler, IThreadP
     public PipeReader Input => _receiver;
 
     public PipeWriter Output => _sender;
+
+    public long BytesDelivered => Closed ? _sender.BytesSent : _sender.BytesSent - Libc.UnacknowledgedBytes(Fd);
 
     /// <summary>True while the connection holds a pooled block for either direction.</summary>
     public bool HoldsBuffers => _receiver.HoldsBuffer || _sender.HoldsBuffer;

@@ -94,6 +94,19 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Receive(int fd, byte* buffer, nint length, int flags);
 
+    /// <summary>TIOCOUTQ/SIOCOUTQ (asm-generic, x86-64 and arm64 alike): bytes in a TCP socket's send queue not yet acknowledged by the peer.</summary>
+    public const nuint SIOCOUTQ = 0x5411;
+
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, int* value);
+
+    /// <summary>Bytes the kernel still holds for the peer on <paramref name="fd"/>; 0 when it cannot say.</summary>
+    public static int UnacknowledgedBytes(int fd)
+    {
+        int value;
+        return Ioctl(fd, SIOCOUTQ, &value) == 0 ? value : 0;
+    }
+
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMessage(int fd, MessageHeader* message, int flags);
 

@@ -21,6 +21,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     private int _headSent;
     private LoopSegment? _tail;
     private long _unflushed;
+    private long _bytesSent;
     private bool _waitingWritable;
     private bool _pending;
     private bool _cancelRequested;
@@ -39,6 +40,9 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     public override bool CanGetUnflushedBytes => true;
 
     public override long UnflushedBytes => _unflushed;
+
+    /// <summary>Bytes the kernel took since the connection opened.</summary>
+    public long BytesSent => _bytesSent;
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
@@ -162,6 +166,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
                 ReleaseSent(long.MaxValue);
                 return;
             }
+            _bytesSent += sent;
             ReleaseSent(sent);
             if (sent < total)
             {
