@@ -144,7 +144,7 @@ EOC
 
 reload_count() {
     curl -s --max-time 5 "http://127.0.0.1:$ADMIN/metrics" 2>/dev/null \
-        | awk -v r="$1" '$1 == "fastgate_reloads_total{result=\"" r "\"}" { print $2; exit }'
+        | awk -v r="$1" '$1 == "fastgate_reloads_total{result=\"" r "\"}" { print $2 }' || true
 }
 
 # ---------------------------------------------------------------- start
