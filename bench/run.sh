@@ -545,7 +545,7 @@ profile_run() {
     stop_group "$ppid"
     local report=(perf report -i "$data" --stdio -g none)
     {
-        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} wrk run"
+        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} $([[ $SC_KIND == stream ]] && echo stream-load || echo wrk) run"
         echo "# $(sed -n -e 's/^BENCH //p' -e '/^{/p' "$WORKDIR/profile-$name-c$c-$i.txt")"
         echo
         echo "## By binary (self time; [JIT] is JIT-compiled .NET code, [kernel.kallsyms] the kernel)"
