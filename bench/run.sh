@@ -614,9 +614,10 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                 rate=$(stream_field "$out" rate)
                 n=$(stream_field "$out" messages)
                 [[ -n "$n" ]] || n=$(stream_field "$out" events)
-                # Every message of the run (warm-up included) for the per-message CPU and bytes.
-                total=$(awk -v r="$rate" -v d="$(to_seconds "$DURATION")" -v w="$(to_seconds "$SCENARIO_WARMUP")" \
-                    'BEGIN { printf "%.0f", r * (d + w) }')
+                # Every message or event of the run (warm-up included), as the proxy's CPU and
+                # allocations are counted over the whole run.
+                total=$(stream_field "$out" messages_total)
+                [[ -n "$total" ]] || total=$(stream_field "$out" events_total)
                 errs=$(stream_field "$out" errors)
                 if [[ $SC_STREAM_MODE == ws-echo ]]; then
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)

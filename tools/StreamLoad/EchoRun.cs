@@ -49,11 +49,12 @@ internal static class EchoRun
         var measured = Report.Seconds(end - start);
 
         var histogram = new LatencyHistogram();
-        long messages = 0, mismatches = 0, errors = failed, closed = 0;
+        long messages = 0, allMessages = 0, mismatches = 0, errors = failed, closed = 0;
         foreach (var s in stats)
         {
             histogram.Add(s.Histogram);
             messages += s.Messages;
+            allMessages += s.AllMessages;
             mismatches += s.Mismatches;
             errors += s.Errors;
             closed += s.Closed;
@@ -68,6 +69,7 @@ internal static class EchoRun
             json.WriteNumber("duration_s", Math.Round(measured, 3));
             json.WriteNumber("messages", messages);
             json.WriteNumber("rate", Math.Round(rate, 1));
+            json.WriteNumber("messages_total", allMessages);
             json.WriteNumber("p50_ms", Report.Milliseconds(histogram.Quantile(0.50)));
             json.WriteNumber("p99_ms", Report.Milliseconds(histogram.Quantile(0.99)));
             json.WriteNumber("p999_ms", Report.Milliseconds(histogram.Quantile(0.999)));
@@ -109,6 +111,7 @@ internal static class EchoRun
                     stats.Closed++;
                     break;
                 }
+                stats.AllMessages++;
                 if (sent < start)
                 {
                     continue;
@@ -142,6 +145,7 @@ internal static class EchoRun
     {
         public readonly LatencyHistogram Histogram = new();
         public long Messages;
+        public long AllMessages;
         public long Mismatches;
         public long Errors;
         public long Closed;
