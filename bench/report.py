@@ -18,6 +18,10 @@ COLORS = {"direct": "#9e9e9e", "fastgate": "#d62728", "nginx": "#2ca02c",
           "haproxy": "#1f77b4", "caddy": "#17becf", "yarp": "#9467bd"}
 BEGIN = "<!-- bench:latest:begin -->"
 END = "<!-- bench:latest:end -->"
+# A run of the long-lived connection scenarios alone (ws-echo, sse-stream) has its own block in
+# docs/benchmarks.md, so it does not replace the latest run of the request scenarios.
+STREAMS_BEGIN = "<!-- bench:streams:begin -->"
+STREAMS_END = "<!-- bench:streams:end -->"
 
 
 def read_meta(path):
@@ -186,9 +190,32 @@ def best_peer_per_cpu(figs, workers):
     return max(cands)[1] if cands else None
 
 
+def unit_of(meta, scenario):
+    """What one unit of the rate is: requests, or messages / events for the stream scenarios."""
+    return meta.get("unit_" + scenario, "requests")
+
+
+def unit_short(unit):
+    return {"requests": "req", "messages": "msg"}.get(unit, unit)
+
+
+def is_stream(meta, scenario):
+    return meta.get("kind_" + scenario) == "stream"
+
+
+def p99_vs_direct(f, figs):
+    """p99 through a proxy against direct: the ratio and the added milliseconds."""
+    d = [g["p99"] for (p, _), g in figs.items() if p == "direct" and g["p99"]]
+    if not d or f.get("p99") is None:
+        return "–"
+    return f"{f['p99'] / d[0]:.2f}× ({f['p99'] - d[0]:+.3f} ms)"
+
+
 def wrk_tables(meta, summary):
     lines = []
     for (scenario, variant), figs in summary.items():
+        unit = unit_short(unit_of(meta, scenario))
+        latency_view = is_stream(meta, scenario) and any(f["p99"] is not None for f in figs.values())
         desc = meta.get("desc_" + scenario, "")
         lines.append(f"### {scenario} {variant}")
         lines.append("")
@@ -203,7 +230,7 @@ def wrk_tables(meta, summary):
         cpu_view = meta.get("cpu_view_" + scenario) == "1"
         if cpu_view:
             lines.append("The load generator shares one core with the origin and may saturate before the "
-                         "proxy does; *per CPU-s* (requests per second of the proxy's own CPU time) and its "
+                         f"proxy does; *per CPU-s* ({unit_of(meta, scenario)} per second of the proxy's own CPU time) and its "
                          "ratio to the best peer compare the proxies' cost independently of that.")
             lines.append("")
         direct = direct_rps(figs)
@@ -211,8 +238,11 @@ def wrk_tables(meta, summary):
         best_cpu = {w: best_peer_per_cpu(figs, w) for w in {w for _, w in figs}}
         extra_head = ("| MiB/s " if body else "") + ("| per CPU-s | per CPU-s vs best peer " if cpu_view else "")
         extra_align = ("---:|" if body else "") + ("---:|---:|" if cpu_view else "")
-        lines.append("| Proxy | workers | req/s (median) " + extra_head + "| spread | vs direct | vs best peer | p50 ms | p99 ms | p99.9 ms | CPU s / 100k req | peak RSS MiB | errors |")
-        lines.append("|---|---:|---:|" + extra_align + "---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        lat_head = "| p99 vs direct " if latency_view else ""
+        lat_align = "---:|" if latency_view else ""
+        lines.append(f"| Proxy | workers | {unit}/s (median) " + extra_head + "| spread | vs direct | vs best peer | p50 ms | p99 ms "
+                     + lat_head + f"| p99.9 ms | CPU s / 100k {unit} | peak RSS MiB | errors |")
+        lines.append("|---|---:|---:|" + extra_align + "---:|---:|---:|---:|---:|" + lat_align + "---:|---:|---:|---:|")
         for inst in sorted(figs, key=order_key):
             p, w = inst
             f = figs[inst]
@@ -231,16 +261,19 @@ def wrk_tables(meta, summary):
                 bc = best_cpu[w]
                 extra += f"{fmt_rps(per_cpu(f))} | "
                 extra += ("–" if p == "direct" or bc is None else ratio(per_cpu(f), per_cpu(figs[bc]))) + " | "
+            lat = ""
+            if latency_view:
+                lat = ("–" if p == "direct" else p99_vs_direct(f, figs)) + " | "
             lines.append(f"| {name} | {workers_cell(meta, p, w)} | {fmt_rps(f['rps'])} | {extra}{spread} | {vs_direct} | {vs_best} | "
-                         f"{fmt(f['p50'])} | {fmt(f['p99'])} | {fmt(f['p999'])} | {fmt(f['cpu'])} | "
+                         f"{fmt(f['p50'])} | {fmt(f['p99'])} | {lat}{fmt(f['p999'])} | {fmt(f['cpu'])} | "
                          f"{fmt(f['rss'], 1)} | {f['errors']} |")
         allocs = [(w, f["alloc"]) for (p, w), f in sorted(figs.items(), key=lambda kv: order_key(kv[0]))
                   if p == "fastgate" and f["alloc"] is not None]
         if allocs:
             lines.append("")
             if len(allocs) == 1:
-                lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per request "
-                             "(`fastgate_allocated_bytes_total` delta / requests, median over rounds).")
+                lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per {unit_of(meta, scenario)[:-1]} "
+                             f"(`fastgate_allocated_bytes_total` delta / {unit_of(meta, scenario)}, median over rounds).")
             else:
                 per = ", ".join(f"{fmt(a, 1)} with {w} worker{'s' if w > 1 else ''}" for w, a in allocs)
                 lines.append(f"FastGate allocated bytes per request: {per} "
@@ -408,6 +441,13 @@ def report_md(meta, summary, idle, name):
         "Peak RSS: the proxy's VmRSS sampled every 0.5 s during the run. Errors: non-2xx responses "
         "plus socket errors (connect, read, write, timeout).",
         f"- wrk {meta.get('wrk')}; origin {meta.get('origin')} (one worker, on the load core).",
+        *([f"- ws-echo and sse-stream: load by {meta['stream_load']}, the mock origin "
+           "(tools/MockUpstream, Kestrel) on the load core. ws-echo: messages/s and round-trip "
+           "percentiles of each message and its echo inside the measured window (after the client's "
+           "warm-up); *p99 vs direct* = p99 through the proxy against p99 without one. sse-stream: "
+           "events/s summed over every stream across the window; errors = streams that failed or ended, "
+           "plus events with an id gap or out of order. CPU and bytes per message or event count the "
+           "whole run, warm-up included."] if meta.get("stream_load") else []),
         *([f"- TLS: {meta['tls']}. Negotiated with a default `openssl s_client`: "
            + "; ".join(f"{label(meta, k[len('tls_negotiated_'):])} {v}" for k, v in meta.items()
                        if k.startswith("tls_negotiated_")) + "."] if meta.get("tls") else []),
@@ -440,7 +480,11 @@ def report_md(meta, summary, idle, name):
 
 def update_docs(path, meta, summary, idle, name):
     rel = f"../bench/results/{name}"
-    block = [BEGIN, "", f"Latest run: {meta.get('date')} ({meta.get('mode')} mode, "
+    begin, end = BEGIN, END
+    scenarios = {sc for sc, _ in summary}
+    if scenarios and all(is_stream(meta, sc) for sc in scenarios) and not idle:
+        begin, end = STREAMS_BEGIN, STREAMS_END
+    block = [begin, "", f"Latest run: {meta.get('date')} ({meta.get('mode')} mode, "
              f"{meta.get('rounds')} round(s) of {meta.get('duration')}, load average at start "
              f"{meta.get('load')}). Full report: [{name}.md]({rel}.md).", "",
              f"![req/s and p99 per proxy and scenario]({rel}.svg)", ""]
@@ -448,11 +492,11 @@ def update_docs(path, meta, summary, idle, name):
         block += [l.replace("### ", "#### ") for l in ratio_table(meta, summary)]
     block += [l.replace("### ", "#### ") for l in wrk_tables(meta, summary)]
     block += [l.replace("### ", "#### ") for l in idle_table(meta, idle)]
-    block += [END]
+    block += [end]
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n## Latest results\n\n"
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
+    if begin in text and end in text:
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
         text = head + "\n".join(block) + tail
     else:
         text = text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n"

@@ -6,10 +6,19 @@
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
 #   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns
+#   ws-echo sse-stream
 #
 #   tls-h1         HTTPS keep-alive requests per second (FastGate, nginx, HAProxy)
 #   tls-handshake  new TLS connections per second, a full handshake each (no resumption)
 #   tcp            L4 throughput: 1 MiB responses through each proxy's TCP listener
+#   ws-echo        WebSocket messages per second: 64 connections, each a closed loop of a 32-byte
+#                  message and its echo; p99 round trip through each proxy against direct
+#   sse-stream     Server-Sent Events per second over 1,000 streams (32-byte events, back to back),
+#                  ids checked in order; ws-echo and sse-stream load with tools/StreamLoad
+#                  (direct, FastGate, nginx, HAProxy)
+#
+#   bench/streams-10k.sh                       FastGate alone: 10,000 WebSockets and 10,000 SSE
+#                                              streams held through 50 reloads (RSS, drops)
 #
 #   bench/run.sh route-scale [SIZE...]         FastGate alone with huge route tables: check,
 #                                              start, reload, RSS and latency during reloads
@@ -34,7 +43,7 @@
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
 #
-# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN use an existing binary instead of
+# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN, STREAM_LOAD_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
 # the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
 # (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
@@ -50,7 +59,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.
@@ -124,6 +133,7 @@ source "$BENCH/peers/nginx.sh"
 for p in "${PEERS[@]}"; do source "$BENCH/peers/$p.sh"; done
 source "$BENCH/lib/origins.sh"
 source "$BENCH/lib/tls.sh"
+source "$BENCH/lib/streamload.sh"
 
 # ---------------------------------------------------------------- cleanup
 WORKDIR=""
@@ -135,6 +145,7 @@ trap 'exit 143' TERM
 load_scenario() {
     SC_DESC="" SC_KIND="" SC_ORIGIN="" SC_PATH=/ SC_LUA="" SC_PEERS=""
     SC_CONNECTIONS=() SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1 SC_RESPONSE_BYTES="" SC_REPORT_CPU=0
+    SC_STREAM_MODE="" SC_STREAM_ARGS=() SC_UNIT=requests
     source "$BENCH/scenarios/$1.sh"
     [[ -n "$SC_KIND" && -n "$SC_ORIGIN" && ${#SC_CONNECTIONS[@]} -gt 0 ]] \
         || die "scenario $1 must set SC_KIND, SC_ORIGIN and SC_CONNECTIONS"
@@ -150,9 +161,10 @@ scenario_has_peer() {
 plain_load() { SC_PATH=/ SC_LUA="" SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1; }
 
 # Which extra listeners this run opens, and whether it needs the no-resumption shim.
-NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0
+NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0 NEED_STREAM_LOAD=0
 for s in "${SCENARIOS[@]}"; do
     load_scenario "$s"
+    [[ $SC_KIND != stream ]] || NEED_STREAM_LOAD=1
     [[ $SC_LISTENER != tls ]] || NEED_TLS=1
     [[ $SC_LISTENER != tcp ]] || NEED_TCP=1
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || NEED_NO_RESUME=1
@@ -261,6 +273,7 @@ for s in "${SCENARIOS[@]}"; do
 done
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
+[[ $NEED_STREAM_LOAD -eq 0 ]] || stream_load_prepare "$WORKDIR"
 
 # From here to the end of the measurements this run is the only one generating load.
 bench_lock
@@ -288,6 +301,7 @@ done
 meta pinning "$([[ $PIN -eq 1 ]] && echo "$pinning" || echo none)"
 meta workers "${WORKERS[*]}"
 meta wrk "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+[[ $NEED_STREAM_LOAD -eq 0 ]] || meta stream_load "tools/StreamLoad ($(dotnet --version 2>/dev/null || echo '?')), raw sockets, one process on the load core"
 meta origin "$(origin_version)"
 meta peers "${PEERS[*]}"
 for p in "${PEERS[@]}"; do
@@ -305,6 +319,8 @@ for s in "${SCENARIOS[@]}"; do
     meta "desc_$s" "$SC_DESC"
     [[ -z "$SC_RESPONSE_BYTES" ]] || meta "bytes_$s" "$SC_RESPONSE_BYTES"
     [[ $SC_REPORT_CPU != 1 ]] || meta "cpu_view_$s" 1
+    [[ $SC_UNIT == requests ]] || meta "unit_$s" "$SC_UNIT"
+    [[ $SC_KIND != stream ]] || meta "kind_$s" stream
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || meta "full_handshakes_$s" 1
 done
 [[ $NEED_TLS -eq 0 ]] || meta tls "self-signed ECDSA P-256 certificate for localhost, made by openssl at the start of the run; wrk's OpenSSL $(openssl version | awk '{ print $2 }')"
@@ -518,15 +534,19 @@ profile_run() {
     log "$name c$c: profiling $(inst_label "$i") for $DURATION (perf record, not counted)"
     spawn ppid "$LOAD_CPU" "$data.log" perf record -F 999 -g -p "$pids" -o "$data"
     sleep 0.5
-    run_wrk "$(target_port "$i")" "$c" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
+    if [[ $SC_KIND == stream ]]; then
+        run_stream "$(target_port "$i")" "$c" "$DURATION" 0s "$WORKDIR/profile-$name-c$c-$i.txt"
+    else
+        run_wrk "$(target_port "$i")" "$c" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
+    fi
     # SIGINT: perf writes its data and exits.
     kill -INT "$ppid" 2>/dev/null || true
     wait "$ppid" 2>/dev/null || true
     stop_group "$ppid"
     local report=(perf report -i "$data" --stdio -g none)
     {
-        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} wrk run"
-        echo "# $(sed -n 's/^BENCH //p' "$WORKDIR/profile-$name-c$c-$i.txt")"
+        echo "# $(inst_label "$i"), $name c$c: perf record -F 999 -g during one ${DURATION} $([[ $SC_KIND == stream ]] && echo stream-load || echo wrk) run"
+        echo "# $(sed -n -e 's/^BENCH //p' -e '/^{/p' "$WORKDIR/profile-$name-c$c-$i.txt")"
         echo
         echo "## By binary (self time; [JIT] is JIT-compiled .NET code, [kernel.kallsyms] the kernel)"
         "${report[@]}" --no-children --sort dso --percent-limit 0.5 2>/dev/null | grep -v -e '^$' -e '^#' || true
@@ -538,6 +558,97 @@ profile_run() {
         "${report[@]}" --children --sort sym --percent-limit 2 2>/dev/null | grep -v -e '^$' -e '^#' || true
     } >"$txt"
     rm -f "$data"
+}
+
+# ---------------------------------------------------------------- measuring: streams
+# usage: run_stream PORT CONNECTIONS DURATION WARMUP OUTFILE   (scenario from SC_*; stdout JSON, stderr text)
+run_stream() {
+    local port=$1 conns=$2 duration=$3 warm=$4 out=$5 pid rc=0 count=(--connections "$2") scheme=ws
+    if [[ $SC_STREAM_MODE == sse ]]; then count=(--streams "$2"); scheme=http; fi
+    spawn pid "$LOAD_CPU" "$out" env "${STREAM_LOAD_ENV[@]}" "$STREAM_LOAD_BIN" "$SC_STREAM_MODE" \
+        --url "$scheme://127.0.0.1:$port$SC_PATH" "${count[@]}" --duration "$duration" --warmup "$warm" \
+        "${SC_STREAM_ARGS[@]}"
+    wait "$pid" || rc=$?
+    stop_group "$pid"
+    # Exit 1 is a run with errors (counted in the figures); anything else, or no figures, is a failure.
+    if [[ $rc -gt 1 ]] || ! grep -q '^{' "$out"; then
+        cat "$out" >&2
+        die "stream-load against port $port failed (exit $rc)"
+    fi
+}
+
+stream_command_text() {
+    local conns=$1 d=$2 count="--connections $1" scheme=ws extra="" a
+    if [[ $SC_STREAM_MODE == sse ]]; then count="--streams $1"; scheme=http; fi
+    for a in "${SC_STREAM_ARGS[@]}"; do extra+=" $a"; done
+    echo "taskset -c $LOAD_CPU env ${STREAM_LOAD_ENV[*]} stream-load $SC_STREAM_MODE --url '$scheme://127.0.0.1:PORT$SC_PATH' $count --duration $d --warmup $SCENARIO_WARMUP$extra"
+}
+
+# Like measure_wrk, with tools/StreamLoad as the load: messages (ws-echo) or events (sse) per
+# second in the rps column, round-trip percentiles for ws-echo, the proxy's CPU and RSS.
+measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
+    local name=$1 c r i out
+    shift
+    local insts=("$@")
+    for c in "${SC_CONNECTIONS[@]}"; do
+        meta "command_${name}_c$c" "$(stream_command_text "$c" "$DURATION")"
+        for i in "${insts[@]}"; do
+            log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
+            run_stream "$(target_port "$i")" "$c" "$SCENARIO_WARMUP" 0s "$WORKDIR/warm-$name-c$c-$i.txt"
+        done
+        for ((r = 1; r <= ROUNDS; r++)); do
+            for i in "${insts[@]}"; do
+                check_alive "$i"
+                out=$WORKDIR/run-$name-c$c-r$r-$i.txt
+                local pg=${PGID[$i]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
+                if [[ -n "$pg" ]]; then
+                    cpu0=$(group_cpu_ticks "$pg")
+                    start_rss_sampler sampler "$pg" "$rssfile"
+                fi
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                # The client's own warm-up is inside the run (--warmup): the proxy's CPU is
+                # counted over the whole run and divided by every message of it below.
+                run_stream "$(target_port "$i")" "$c" "$DURATION" "$SCENARIO_WARMUP" "$out"
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                local cpu_s="" rss_mib="" n total errs rate p50="" p99="" p999=""
+                rate=$(stream_field "$out" rate)
+                n=$(stream_field "$out" messages)
+                [[ -n "$n" ]] || n=$(stream_field "$out" events)
+                # Every message or event of the run (warm-up included), as the proxy's CPU and
+                # allocations are counted over the whole run.
+                total=$(stream_field "$out" messages_total)
+                [[ -n "$total" ]] || total=$(stream_field "$out" events_total)
+                errs=$(stream_field "$out" errors)
+                if [[ $SC_STREAM_MODE == ws-echo ]]; then
+                    p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
+                fi
+                if [[ -n "$pg" ]]; then
+                    cpu1=$(group_cpu_ticks "$pg")
+                    kill "$sampler" 2>/dev/null || true
+                    wait "$sampler" 2>/dev/null || true
+                    local hwm
+                    hwm=$(group_mem_kb "$pg" VmRSS)
+                    if [[ $(cat "$rssfile") -gt $hwm ]]; then hwm=$(cat "$rssfile"); fi
+                    rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')
+                    cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$total" \
+                        'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 100000 }')
+                fi
+                local alloc=""
+                if [[ -n "$alloc0" && -n "$alloc1" && $total -gt 0 ]]; then
+                    alloc=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$total" 'BEGIN { printf "%.1f", (a - b) / n }')
+                fi
+                printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
+                    "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
+                log "$name c$c round $r/$ROUNDS $(inst_label "$i"): $(printf '%.0f' "$rate") $SC_UNIT/s${p99:+, p99 $p99 ms}, errors $errs"
+                if [[ $errs -gt 0 ]]; then
+                    log "warning: $(inst_label "$i") had $errs errors in $name c$c: $(sed -n '/^{/p' "$out")"
+                fi
+            done
+        done
+        for i in "${insts[@]}"; do
+            if [[ " ${PROFILE[*]} " == *" ${INST_PEER[$i]} "* ]]; then profile_run "$name" "$c" "$i"; fi
+        done
+    done
 }
 
 # ---------------------------------------------------------------- measuring: idle connections

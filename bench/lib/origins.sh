@@ -4,7 +4,19 @@
 #          (TLS_CERT, TLS_KEY), logging whether each handshake resumed a session
 #   mock   artifacts/mock-upstream (tools/MockUpstream), for what nginx cannot serve
 
-origin_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
+# The origins of this run (origins_needed in bench/run.sh; nginx when unset), for the report.
+origin_version() {
+    local o out=()
+    for o in "${origins_needed[@]:-nginx}"; do
+        case "$o" in
+            nginx) out+=("$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')") ;;
+            mock) out+=("mock-upstream (tools/MockUpstream, Kestrel)") ;;
+        esac
+    done
+    printf '%s' "${out[0]}"
+    [[ ${#out[@]} -lt 2 ]] || printf ', %s' "${out[@]:1}"
+    echo
+}
 
 # usage: origin_start KIND PORT DIR   -> ORIGIN_PGID, ORIGIN_LOG
 origin_start() {

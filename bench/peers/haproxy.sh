@@ -9,7 +9,7 @@ peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
 peer_haproxy_listeners() { echo "tls tcp"; }
 peer_haproxy_settings() {
-    local s="nbthread $1, http-reuse always"
+    local s="nbthread $1, http-reuse always, timeout tunnel 1h (WebSocket)"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl-min-ver TLSv1.2, default session cache and tickets"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: mode tcp"
     echo "$s"
@@ -35,6 +35,8 @@ defaults
     timeout server 120s
     timeout http-keep-alive 120s
     timeout http-request 10s
+    # ws-echo: an upgraded connection is a tunnel and gets this timeout instead of client/server.
+    timeout tunnel 1h
 frontend fe
     bind 127.0.0.1:$port
     maxconn 10240

@@ -18,7 +18,7 @@ peer_nginx_listeners() {
 peer_nginx_prepare() { NGINX=$(command -v nginx || echo /usr/sbin/nginx); [[ -x $NGINX ]] || die "nginx not found"; }
 peer_nginx_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
 peer_nginx_settings() {
-    local s="worker_processes $1, upstream keepalive 1024"
+    local s="worker_processes $1, upstream keepalive 1024; /ws: Upgrade and Connection set upstream; /sse: proxy_buffering off"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared 10m, ssl_session_tickets on"
     [[ "${NEED_TCP:-0}" != 1 || ! -f $NGINX_STREAM_MODULE ]] || s+="; L4: stream proxy_pass"
     echo "$s"
@@ -100,6 +100,23 @@ stream {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+        }
+        # ws-echo: the upgrade goes upstream (hop-by-hop headers are not forwarded otherwise).
+        location /ws {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \"upgrade\";
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }
+        # sse-stream: every event passed on as it arrives, not buffered.
+        location /sse {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_buffering off;
+            proxy_read_timeout 1h;
         }
         location /auth/ {
             if (\$api_key_ok = 0) {

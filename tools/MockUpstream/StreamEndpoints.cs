@@ -132,7 +132,10 @@ internal sealed class StreamEndpoints
                 await Task.Delay(TimeSpan.FromMilliseconds(first), aborted);
             }
             var payload = new StringBuilder(size + 64);
-            for (var i = start + 1; count == 0 || i <= start + count; i++)
+            var inARow = 0;
+            // Kestrel completes writes to a connection the client has closed without an error, so a
+            // back-to-back stream (interval 0) would spin on forever: the abort token ends it.
+            for (var i = start + 1; (count == 0 || i <= start + count) && !aborted.IsCancellationRequested; i++)
             {
                 payload.Clear();
                 var number = i.ToString(CultureInfo.InvariantCulture);
@@ -145,11 +148,20 @@ internal sealed class StreamEndpoints
                 }
                 payload.Append(eol).Append(eol);
                 await response.Body.WriteAsync(Encoding.ASCII.GetBytes(payload.ToString()), aborted);
-                await response.Body.FlushAsync(aborted);
+                var flush = response.Body.FlushAsync(aborted);
+                var synchronous = flush.IsCompleted;
+                await flush;
                 Interlocked.Increment(ref _sseEvents);
                 if (interval > 0)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(interval), aborted);
+                }
+                else if (synchronous && ++inARow % 64 == 0)
+                {
+                    // Back to back, flushes complete at once until the pipe fills, and after a
+                    // disconnect they always do: a thread of the pool given up now and then
+                    // lets the abort (queued to that pool) reach the loop at all.
+                    await Task.Yield();
                 }
             }
         }
