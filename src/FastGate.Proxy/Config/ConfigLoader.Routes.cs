@@ -15,6 +15,7 @@ public static partial class ConfigLoader
         "strip_prefix", "timeout", "max_body_bytes",
         "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
         .. Transform.Keys,
+        .. Streams.Keys,
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -129,6 +130,7 @@ public static partial class ConfigLoader
             var timeout = r.Duration(table, "timeout");
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
             var auth = ReadRouteAuth(r, table, name, consumers);
+            var streams = ReadRouteStreams(r, table);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -150,6 +152,10 @@ public static partial class ConfigLoader
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
                     Auth = auth,
                     Transforms = transforms,
+                    Streaming = streams.Streaming,
+                    StreamIdleTimeout = streams.IdleTimeout,
+                    MaxStreamDuration = streams.MaxDuration,
+                    FirstByteTimeout = streams.FirstByteTimeout,
                 });
             }
         }

@@ -46,6 +46,8 @@ public sealed class GatewayMetrics
     public ProxyProtocolMetrics ProxyProtocol { get; } = new();
     /// <summary>TLS handshakes on the listeners that terminate TLS.</summary>
     public TlsMetrics Tls { get; } = new();
+    /// <summary>SSE and other long-lived streams: open, started, ended by reason; upstream first-byte timeouts.</summary>
+    public StreamMetrics Streams { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -115,6 +117,7 @@ public sealed class GatewayMetrics
         UpstreamHealthMetrics.WriteTo(text, endpoints, clusterStates);
         UpstreamTlsMetrics.WriteTo(text, clusterStates);
         L4.WriteTo(text);
+        Streams.WriteTo(text);
         return text.ToString();
     }
 
