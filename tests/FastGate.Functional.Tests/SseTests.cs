@@ -172,8 +172,7 @@ public sealed class SseTests(SseGatewayFixture fixture) : IClassFixture<SseGatew
         }
         await socket.SendAsync("0\r\n\r\n"u8.ToArray(), SocketFlags.None, cts.Token);
         Assert.StartsWith("HTTP/1.1 200", received.ToString());
-        var metrics = await Gateway.MetricsAsync();
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_streams_total{kind=\"http\"}") >= 1, "streaming route response not counted as a stream");
+        Assert.True(await SseWire.WaitForMetricAsync(Gateway, "fastgate_streams_total{kind=\"http\"}", 1) >= 1, "streaming route response not counted as a stream");
     }
 
     [Fact]
@@ -188,8 +187,7 @@ public sealed class SseTests(SseGatewayFixture fixture) : IClassFixture<SseGatew
         Assert.True(result.EndedCleanly, result.Error);
         Assert.Single(result.Events);
         Assert.Null(SseWire.CheckInOrder(result.Events));
-        var metrics = await Gateway.MetricsAsync();
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_stream_ends_total{kind=\"sse\",reason=\"idle_timeout\"}") >= 1);
+        Assert.True(await SseWire.WaitForMetricAsync(Gateway, "fastgate_stream_ends_total{kind=\"sse\",reason=\"idle_timeout\"}", 1) >= 1);
     }
 
     [Fact]
@@ -256,8 +254,7 @@ public sealed class SseTests(SseGatewayFixture fixture) : IClassFixture<SseGatew
         Assert.True(result.EndedCleanly, result.Error);
         Assert.True(result.Events.Count >= 3, $"{result.Events.Count} events");
         Assert.Null(SseWire.CheckInOrder(result.Events));
-        var metrics = await Gateway.MetricsAsync();
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_stream_ends_total{kind=\"sse\",reason=\"max_duration\"}") >= 1);
+        Assert.True(await SseWire.WaitForMetricAsync(Gateway, "fastgate_stream_ends_total{kind=\"sse\",reason=\"max_duration\"}", 1) >= 1);
     }
 
     [Fact]
@@ -301,7 +298,6 @@ public sealed class SseTests(SseGatewayFixture fixture) : IClassFixture<SseGatew
         Assert.True(FastGateProcess.Metric(during, "fastgate_streams_open{kind=\"sse\"}") >= 1);
         var result = await stream;
         Assert.True(result.EndedCleanly, result.Error);
-        var after = await Gateway.MetricsAsync();
-        Assert.True(FastGateProcess.Metric(after, "fastgate_stream_ends_total{kind=\"sse\",reason=\"complete\"}") >= 1);
+        Assert.True(await SseWire.WaitForMetricAsync(Gateway, "fastgate_stream_ends_total{kind=\"sse\",reason=\"complete\"}", 1) >= 1);
     }
 }

@@ -127,8 +127,8 @@ public sealed class StreamReloadTests(UpstreamsFixture upstreams, ITestOutputHel
         {
             Assert.Null(SseWire.CheckInOrder(result.Events));
         }
+        Assert.True(await SseWire.WaitForMetricAsync(gateway, "fastgate_stream_ends_total{kind=\"sse\",reason=\"complete\"}", Streams) >= Streams);
         metrics = await gateway.MetricsAsync();
-        Assert.True(FastGateProcess.Metric(metrics, "fastgate_stream_ends_total{kind=\"sse\",reason=\"complete\"}") >= Streams);
         Assert.Equal(0, FastGateProcess.Metric(metrics, "fastgate_stream_ends_total{kind=\"sse\",reason=\"upstream_gone\"}"));
 
         // After the last reload the path is served by the new route and its cluster.

@@ -43,7 +43,8 @@ public sealed partial class Http1ProxyConnection
     {
         var head = ResponseHeadTimeoutTicks();
         var firstByte = _exchange.Route!.FirstByteTicks;
-        if (firstByte > 0 && firstByte < head)
+        // A body that streamed may have drawn the response's first bytes already: then only the head's timeout is left.
+        if (firstByte > 0 && firstByte < head && !_leg.ResponseStarted)
         {
             _responseHeadDue = Stopwatch.GetTimestamp() + head;
             Arm(TimeoutKind.FirstByte, firstByte);

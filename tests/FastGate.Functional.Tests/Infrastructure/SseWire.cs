@@ -206,4 +206,22 @@ public static class SseWire
             at = lineEnd + 2 + size + 2;
         }
     }
+
+    /// <summary>
+    /// Waits (up to 10 s) until a /metrics sample reaches <paramref name="atLeast"/>: a stream is
+    /// counted just after its last bytes went out, so a client can see its end a moment before.
+    /// </summary>
+    public static async Task<double> WaitForMetricAsync(FastGateProcess gateway, string series, double atLeast)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = FastGateProcess.Metric(await gateway.MetricsAsync(), series);
+            if (value >= atLeast || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return value;
+            }
+            await Task.Delay(50);
+        }
+    }
 }
