@@ -148,4 +148,36 @@ public class StreamTimeoutTests
         await RetryPolicyTests.WaitUntilAsync(() => gateway.Gateway.Metrics.Streams.Ends(StreamKind.Sse, StreamEndReason.Complete) == 1);
         Assert.Equal(0, gateway.Gateway.Metrics.Streams.Open(StreamKind.Sse));
     }
+
+    [Fact]
+    public async Task EventStages_EachWholeEventReachesTheClientAtOnce_AndDrainEndsAtTheBoundary()
+    {
+        var seen = 0;
+        var stage = new Stages.DelegateStage("events", Proxy.Stages.StagePhases.ResponseEvents)
+        {
+            ResponseEvent = (e, sse) =>
+            {
+                Interlocked.Increment(ref seen);
+                return Proxy.Stages.BodyVerdict.Continue;
+            },
+        };
+        // The upstream sends one whole event and the start of the next, then nothing: the whole
+        // one must reach the client now, not wait for the stream to go on.
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => SseHead + Chunk("id: 1\ndata: a\n\nid: 2\nda") };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], origin);
+        using var client = gateway.Connect(out var connection);
+        await client.SendAsync("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+        var text = await client.ReceiveTextAsync(t => t.Contains("id: 1\ndata: a\n\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("id: 2", text);
+        Assert.Equal(1, seen);
+        await RetryPolicyTests.WaitUntilAsync(() => connection.ArmedDeadline == TimeoutKind.StreamIdle);
+
+        // The event stages hold a partial event back, so the client is at a boundary: a drain ends it now.
+        gateway.Gateway.Connections.EndAllStreams();
+
+        text = await client.ReceiveTextAsync(t => t.EndsWith("0\r\n\r\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("id: 2", text);
+        Assert.True(await client.ClosedAsync());
+        Assert.Equal(1, gateway.Gateway.Metrics.Streams.Ends(StreamKind.Sse, StreamEndReason.Drain));
+    }
 }
