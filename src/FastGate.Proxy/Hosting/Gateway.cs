@@ -385,7 +385,10 @@ public sealed class Gateway : IDisposable
         }
         Connections.EndAllStreams();
         var graceEnd = Stopwatch.GetTimestamp() + (long)(StreamEndGrace.TotalSeconds * Stopwatch.Frequency);
-        while (Connections.Count > 0 && Stopwatch.GetTimestamp() < graceEnd)
+        // Only streams are waited for: an exchange of another kind still in flight is closed
+        // with the process as before. A few polls after the last stream ended let its connection close.
+        var quiet = 0;
+        while (Connections.Count > 0 && Stopwatch.GetTimestamp() < graceEnd && (Metrics.Streams.OpenTotal > 0 || ++quiet < 3))
         {
             await Task.Delay(50).ConfigureAwait(false);
         }

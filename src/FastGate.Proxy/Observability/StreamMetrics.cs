@@ -42,6 +42,20 @@ public sealed class StreamMetrics
 
     public long FirstByteTimeouts => Interlocked.Read(ref _firstByteTimeouts);
 
+    /// <summary>Streams of every kind open now.</summary>
+    public long OpenTotal
+    {
+        get
+        {
+            long open = 0;
+            foreach (var kind in Kinds)
+            {
+                open += Open(kind);
+            }
+            return open;
+        }
+    }
+
     public void WriteTo(StringBuilder text)
     {
         Header(text, "fastgate_streams_open", "Long-lived exchanges open now, by kind (sse, http: a streaming route's response, websocket).", "gauge");
