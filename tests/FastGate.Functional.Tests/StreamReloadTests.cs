@@ -115,7 +115,7 @@ public sealed class StreamReloadTests(UpstreamsFixture upstreams, ITestOutputHel
             }
             await Task.Delay(300, cts.Token);
         }
-        output.WriteLine($"10 reloads done after {clock.Elapsed}");
+        output.WriteLine($"10 reloads done after {clock.Elapsed}; daemon RSS {gateway.Process.ResidentBytes() / (1024 * 1024)} MiB with {Streams} streams open");
         var metrics = await gateway.MetricsAsync();
         Assert.Equal(0, FastGateProcess.Metric(metrics, "fastgate_reloads_total{result=\"failure\"}"));
 
