@@ -16,6 +16,7 @@ public static partial class ConfigLoader
         "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
         "websocket",
         .. Transform.Keys,
+        .. Streams.Keys,
     ];
 
     private static readonly string[] PathKeys = ["path", "path_prefix", "path_regex"];
@@ -131,6 +132,7 @@ public static partial class ConfigLoader
             var maxBodyBytes = r.Size(table, "max_body_bytes", 0, long.MaxValue);
             var auth = ReadRouteAuth(r, table, name, consumers);
             var webSocket = ReadRouteWebSocket(r, table, name);
+            var streams = ReadRouteStreams(r, table);
 
             if (r.Errors.Count == errorsBefore && name is not null && cluster is not null)
             {
@@ -153,6 +155,10 @@ public static partial class ConfigLoader
                     Auth = auth,
                     Transforms = transforms,
                     WebSocket = webSocket,
+                    Streaming = streams.Streaming,
+                    StreamIdleTimeout = streams.IdleTimeout,
+                    MaxStreamDuration = streams.MaxDuration,
+                    FirstByteTimeout = streams.FirstByteTimeout,
                 });
             }
         }

@@ -20,6 +20,14 @@ public sealed record RouteModel
     public string? StripPrefix { get; init; }
     /// <summary>Time allowed for the whole upstream response head.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary><c>streaming</c>: every response of the route is a stream, whatever its content type.</summary>
+    public bool Streaming { get; init; }
+    /// <summary><c>stream_idle_timeout</c>: the longest gap between two pieces of a stream; null takes the listener's idle_timeout.</summary>
+    public TimeSpan? StreamIdleTimeout { get; init; }
+    /// <summary><c>max_stream_duration</c>: a stream ends after this long; null leaves it unlimited.</summary>
+    public TimeSpan? MaxStreamDuration { get; init; }
+    /// <summary><c>first_byte_timeout</c>: from the request sent upstream to the response's first byte; null leaves only <see cref="Timeout"/>.</summary>
+    public TimeSpan? FirstByteTimeout { get; init; }
     /// <summary>The route's <c>rate_limit</c> tables, in file order; empty when it has none.</summary>
     public IReadOnlyList<RouteRateLimitModel> RateLimits { get; init; } = [];
     /// <summary>The route's <c>concurrency_limit</c> tables; empty when it has none.</summary>

@@ -29,6 +29,7 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal ConnectionDeadline Deadline;
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
+    private volatile bool _endStreams;
 
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
         : this(transport, clientAddress, System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [], gateway, listenerName, listener)
@@ -70,6 +71,9 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     public int RegistrySlot { get; set; } = -1;
 
     internal bool CloseWhenIdleRequested => _closeWhenIdle;
+
+    /// <summary>The drain timeout expired: a stream in progress ends at its next event boundary.</summary>
+    internal bool EndStreamsRequested => _endStreams;
 
     internal bool BetweenExchanges
     {
@@ -123,6 +127,24 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
             {
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Drain, its timeout expired: a stream in progress ends at its next event boundary (see
+    /// Http1ProxyConnection.Streams.cs), on the connection's own loop like every wake.
+    /// </summary>
+    public void EndStreams()
+    {
+        _endStreams = true;
+        Interlocked.MemoryBarrier();
+        if (Loop is not null)
+        {
+            Loop.Post(this);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 

@@ -191,7 +191,7 @@ public sealed partial class Http1ProxyConnection
             return IsStaleCancel(_flush) ? IoOperation.FlushUpstream : TryFailed(504, UpstreamFailure.SendTimeout, RetryConditions.Timeout);
         }
         _leg.RequestSent();
-        Arm(TimeoutKind.UpstreamResponse, ResponseHeadTimeoutTicks());
+        ArmResponseHead();
         _state = ExchangeState.ReadingResponseHead;
         return IoOperation.ReadUpstream;
     }
@@ -364,6 +364,7 @@ public sealed partial class Http1ProxyConnection
             var untouched = result.Buffer.IsEmpty;
             _leg.Connection!.Input.AdvanceTo(result.Buffer.Start);
             var fired = _deadline.Fired;
+            CountFirstByteTimeout(fired);
             if (fired != TimeoutKind.None && _pumpRunning)
             {
                 // The body stalled (or, once sent, the response head is late): the pump knows which.
@@ -373,6 +374,7 @@ public sealed partial class Http1ProxyConnection
                 ? TryFailed(504, UpstreamFailure.ResponseTimeout, beforeResponse && untouched ? RetryConditions.Timeout : RetryConditions.None)
                 : IoOperation.ReadUpstream;
         }
+        OnFirstResponseBytes(result.Buffer);
         switch (_leg.ReadResponseHead(result))
         {
             case ResponseHeadRead.NeedMoreData:
@@ -448,7 +450,7 @@ public sealed partial class Http1ProxyConnection
             return FlushWithDeadline(IoOperation.FlushClient);
         }
         _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue);
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        BeginResponseBody(response);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
     }
@@ -474,7 +476,11 @@ public sealed partial class Http1ProxyConnection
             input.AdvanceTo(buffer.Start);
             if (_deadline.Fired == TimeoutKind.None)
             {
-                return IoOperation.ReadUpstream;
+                return EndStreamForDrain() ?? IoOperation.ReadUpstream;
+            }
+            if (_deadline.Fired == TimeoutKind.StreamIdle)
+            {
+                return EndStreamOnTimeout();
             }
             ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
             return Abort();
@@ -502,6 +508,10 @@ public sealed partial class Http1ProxyConnection
             }
             return Abort();
         }
+        if (EndStreamForDrain() is { } ended)
+        {
+            return ended;
+        }
         _state = ExchangeState.FlushingResponseBody;
         return IoOperation.FlushClient;
     }
@@ -509,6 +519,10 @@ public sealed partial class Http1ProxyConnection
     /// <summary>The plain path: the upstream's framing decoded and the body framed again for the client, in one pass.</summary>
     private Http1CopyStatus CopyResponse(in ReadOnlySequence<byte> input, bool inputEnded, out long consumed, out long written)
     {
+        if (_streaming && _streamKind == StreamKind.Sse)
+        {
+            return CopyEventStream(input, inputEnded, out consumed, out written);
+        }
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
         var status = _leg.ResponseBody.Read(input, inputEnded, ref writer, out consumed);
         written = writer.Commit();
@@ -525,7 +539,11 @@ public sealed partial class Http1ProxyConnection
         {
             return Abort();
         }
-        Arm(TimeoutKind.BodyIdle, _limits.IdleTimeout);
+        if (EndStreamForDrain() is { } ended)
+        {
+            return ended;
+        }
+        ArmResponseBodyIdle();
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
     }
@@ -722,6 +740,10 @@ public sealed partial class Http1ProxyConnection
         if (_current is null)
         {
             return;
+        }
+        if (_streaming)
+        {
+            EndStream();
         }
         Disarm();
         EndWebSocketExchange();

@@ -161,7 +161,7 @@ public sealed partial class Http1ProxyConnection
                     // unless it has already come.
                     if (!_responseHeadSeen)
                     {
-                        Arm(TimeoutKind.UpstreamResponse, ResponseHeadTimeoutTicks());
+                        ArmResponseHead();
                     }
                     outcome = RequestBodyOutcome.Complete;
                     return;

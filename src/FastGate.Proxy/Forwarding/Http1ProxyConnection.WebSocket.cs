@@ -185,14 +185,11 @@ public sealed partial class Http1ProxyConnection
         _leg.Release();
     }
 
-    /// <summary>
-    /// No byte either way for this long ends a tunnel: the listener's idle_timeout, until the
-    /// route's stream_idle_timeout is wired here.
-    /// </summary>
-    private TimeSpan? StreamIdleTimeout() => _limits.IdleTimeout;
+    /// <summary>No byte either way for this long ends a tunnel: the route's stream_idle_timeout, else the listener's idle_timeout.</summary>
+    private TimeSpan? StreamIdleTimeout() => _exchange.Route!.Model.StreamIdleTimeout ?? _limits.IdleTimeout;
 
-    /// <summary>How long a tunnel may last at most: unlimited, until the route's max_stream_duration is wired here.</summary>
-    private static TimeSpan? MaxStreamDuration() => null;
+    /// <summary>How long a tunnel may last at most: the route's max_stream_duration (null: unlimited).</summary>
+    private TimeSpan? MaxStreamDuration() => _exchange.Route!.Model.MaxStreamDuration;
 
     /// <summary>The tunnel is over: the exchange ends (logged as the 101 with the bytes of the whole tunnel) and so does the connection.</summary>
     private IoOperation OnTunnelEnded()

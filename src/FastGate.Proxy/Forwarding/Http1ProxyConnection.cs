@@ -507,6 +507,10 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
                 {
                     _input.CancelPendingRead();
                 }
+                if (_client.EndStreamsRequested)
+                {
+                    EndStreams();
+                }
                 return;
             }
             _input.CancelPendingRead();

@@ -16,4 +16,8 @@ internal enum TimeoutKind : byte
     Send,
     /// <summary>The bounded drain of a lingering close is over: close.</summary>
     Linger,
+    /// <summary>No byte of the response within the route's first_byte_timeout after the request was sent: 504.</summary>
+    FirstByte,
+    /// <summary>A stream went stream_idle_timeout without a piece, or reached max_stream_duration: end it at an event boundary, else close.</summary>
+    StreamIdle,
 }

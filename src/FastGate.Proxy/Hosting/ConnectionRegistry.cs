@@ -74,6 +74,20 @@ public sealed class ConnectionRegistry
         }
     }
 
+    /// <summary>Drain, once its timeout expired: asks every connection to end its streams now.</summary>
+    public void EndAllStreams()
+    {
+        IHeartbeatTarget[] items;
+        lock (_lock)
+        {
+            items = _items[.._count];
+        }
+        foreach (var item in items)
+        {
+            item.EndStreams();
+        }
+    }
+
     private int Snapshot()
     {
         lock (_lock)

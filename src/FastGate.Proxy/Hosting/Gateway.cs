@@ -349,9 +349,14 @@ public sealed class Gateway : IDisposable
         }
     }
 
+    /// <summary>How long connections get to end their streams once the drain timeout expired.</summary>
+    private static readonly TimeSpan StreamEndGrace = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Stops accepting, closes idle connections, lets in-flight exchanges finish, and returns when
-    /// none is left or <paramref name="timeout"/> passes. Returns the connections still open.
+    /// none is left or <paramref name="timeout"/> passes. Then long-lived streams are asked to
+    /// end gracefully (<see cref="IHeartbeatTarget.EndStreams"/>) and get a short, bounded grace to
+    /// do it. Returns the connections still open.
     /// </summary>
     public async Task<int> DrainAsync(TimeSpan timeout)
     {
@@ -368,12 +373,26 @@ public sealed class Gateway : IDisposable
         {
             Connections.CloseAllWhenIdle();
             var open = Connections.Count;
-            if (open == 0 || Stopwatch.GetTimestamp() > deadline)
+            if (open == 0)
             {
                 return open;
             }
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                break;
+            }
             await Task.Delay(50).ConfigureAwait(false);
         }
+        Connections.EndAllStreams();
+        var graceEnd = Stopwatch.GetTimestamp() + (long)(StreamEndGrace.TotalSeconds * Stopwatch.Frequency);
+        // Only streams are waited for: an exchange of another kind still in flight is closed
+        // with the process as before. A few polls after the last stream ended let its connection close.
+        var quiet = 0;
+        while (Connections.Count > 0 && Stopwatch.GetTimestamp() < graceEnd && (Metrics.Streams.OpenTotal > 0 || ++quiet < 3))
+        {
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+        return Connections.Count;
     }
 
     private void HeartbeatLoop()

@@ -11,4 +11,7 @@ public interface IHeartbeatTarget
 
     /// <summary>Drain: close now if between exchanges, else after the current one.</summary>
     void CloseWhenIdle();
+
+    /// <summary>Drain: the drain timeout expired: end long-lived streams gracefully now (SSE at an event boundary, WebSocket with close 1001, a tunnel closed).</summary>
+    void EndStreams();
 }

@@ -19,6 +19,8 @@ public sealed class RouteRuntime
         NameUtf8 = Encoding.UTF8.GetBytes(model.Name);
         StripPrefix = model.StripPrefix is null ? [] : Encoding.UTF8.GetBytes(model.StripPrefix);
         TimeoutTicks = (long)(model.Timeout.TotalSeconds * Stopwatch.Frequency);
+        FirstByteTicks = model.FirstByteTimeout is { } firstByte ? (long)(firstByte.TotalSeconds * Stopwatch.Frequency) : 0;
+        MaxStreamTicks = model.MaxStreamDuration is { } maxStream ? (long)(maxStream.TotalSeconds * Stopwatch.Frequency) : 0;
     }
 
     public RouteModel Model { get; }
@@ -31,5 +33,9 @@ public sealed class RouteRuntime
     /// <summary>Empty when the route strips nothing.</summary>
     public byte[] StripPrefix { get; }
     public long TimeoutTicks { get; }
+    /// <summary>first_byte_timeout in Stopwatch ticks; 0 when the route has none.</summary>
+    public long FirstByteTicks { get; }
+    /// <summary>max_stream_duration in Stopwatch ticks; 0 when streams are unlimited.</summary>
+    public long MaxStreamTicks { get; }
     public long MaxBodyBytes => Model.MaxBodyBytes;
 }

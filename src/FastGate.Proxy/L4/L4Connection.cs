@@ -563,6 +563,24 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     {
     }
 
+    /// <summary>Drain, its timeout expired: a byte tunnel has no boundary to end at, so it is closed now.</summary>
+    public void EndStreams()
+    {
+        if (Volatile.Read(ref _finished) != 0)
+        {
+            return;
+        }
+        // Never on the draining thread: closing resumes the pumps inline, which belong to the loop.
+        if (_loop is not null)
+        {
+            _loop.Post(this);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
     /// <summary>The same hash as HTTP connections (of the client's IP as text), so hash policies place a client alike on both.</summary>
     private static ulong HashClient(ReadOnlySpan<byte> ip)
     {

@@ -50,6 +50,8 @@ public sealed class GatewayMetrics
     public WebSocketMetrics WebSockets { get; } = new();
     /// <summary>Clients cut for slow requests or slow reading, and connections over the per-client cap.</summary>
     public SlowClientMetrics SlowClients { get; } = new();
+    /// <summary>SSE and other long-lived streams: open, started, ended by reason; upstream first-byte timeouts.</summary>
+    public StreamMetrics Streams { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -121,6 +123,7 @@ public sealed class GatewayMetrics
         UpstreamHealthMetrics.WriteTo(text, endpoints, clusterStates);
         UpstreamTlsMetrics.WriteTo(text, clusterStates);
         L4.WriteTo(text);
+        Streams.WriteTo(text);
         return text.ToString();
     }
 
