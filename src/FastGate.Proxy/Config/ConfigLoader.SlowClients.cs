@@ -14,12 +14,12 @@ public static partial class ConfigLoader
 
     private static LimitsModel ReadSlowClientLimits(ConfigReader r, TomlTableNode table, LimitsModel limits)
     {
-        if (ReadRate(r, table, "min_request_body_rate") is { } bodyRate)
+        if (r.Rate(table, "min_request_body_rate", 0, MaxMinimumRate) is { } bodyRate)
         {
             limits = limits with { MinRequestBodyRate = bodyRate };
         }
 
-        if (ReadRate(r, table, "min_response_rate") is { } responseRate)
+        if (r.Rate(table, "min_response_rate", 0, MaxMinimumRate) is { } responseRate)
         {
             limits = limits with { MinResponseRate = responseRate };
         }
@@ -42,46 +42,5 @@ public static partial class ConfigLoader
         }
 
         return limits;
-    }
-
-    /// <summary>
-    /// A rate written as a size per second: "240B", "1KiB/s", or a bare integer of bytes; 0 turns
-    /// the minimum off. The "/s" is optional: the unit of time is always the second.
-    /// </summary>
-    private static long? ReadRate(ConfigReader r, TomlTableNode table, string key)
-    {
-        var entry = table.Find(key);
-        if (entry is null)
-        {
-            return null;
-        }
-
-        long value;
-        switch (entry.Value)
-        {
-            case TomlScalar { Value: long bytes }:
-                value = bytes;
-                break;
-            case TomlScalar { Value: string text }:
-                var size = text.EndsWith("/s", StringComparison.Ordinal) ? text[..^2] : text;
-                if (!SizeParser.TryParse(size, out value, out var error))
-                {
-                    r.Error(entry.Value.Position, $"{error} for '{key}' (a size per second like \"240B\" or \"1KiB/s\"; \"0\" for none)");
-                    return null;
-                }
-
-                break;
-            default:
-                r.Error(entry.Value.Position, $"expected a size per second like \"240B\" for '{key}', got {entry.Value.TypeName}");
-                return null;
-        }
-
-        if (value < 0 || value > MaxMinimumRate)
-        {
-            r.Error(entry.Value.Position, $"'{key}' must be between 0 and {MaxMinimumRate} bytes per second, got {value}");
-            return null;
-        }
-
-        return value;
     }
 }

@@ -260,7 +260,17 @@ internal sealed class ConfigReader(string file, string baseDirectory)
     }
 
     /// <summary>A size string ("64KiB") or a bare integer count of bytes.</summary>
-    public long? Size(TomlTableNode table, string key, long min, long max)
+    public long? Size(TomlTableNode table, string key, long min, long max) =>
+        ReadSize(table, key, min, max, perSecond: false);
+
+    /// <summary>
+    /// A rate written as a size per second: "240B", "1KiB/s", or a bare integer of bytes. The "/s"
+    /// is optional: the unit of time is always the second.
+    /// </summary>
+    public long? Rate(TomlTableNode table, string key, long min, long max) =>
+        ReadSize(table, key, min, max, perSecond: true);
+
+    private long? ReadSize(TomlTableNode table, string key, long min, long max, bool perSecond)
     {
         var entry = table.Find(key);
         if (entry is null)
@@ -275,21 +285,24 @@ internal sealed class ConfigReader(string file, string baseDirectory)
                 value = bytes;
                 break;
             case TomlScalar { Value: string text }:
-                if (!SizeParser.TryParse(text, out value, out var error))
+                var size = perSecond && text.EndsWith("/s", StringComparison.Ordinal) ? text[..^2] : text;
+                if (!SizeParser.TryParse(size, out value, out var error))
                 {
-                    Error(entry.Value.Position, $"{error} for '{key}'");
+                    Error(entry.Value.Position, perSecond
+                        ? $"{error} for '{key}' (a size per second like \"240B\" or \"1KiB/s\"; \"0\" for none)"
+                        : $"{error} for '{key}'");
                     return null;
                 }
 
                 break;
             default:
-                TypeError(key, "a size like \"64KiB\" or a number of bytes", entry.Value);
+                TypeError(key, perSecond ? "a size per second like \"240B\"" : "a size like \"64KiB\" or a number of bytes", entry.Value);
                 return null;
         }
 
         if (value < min || value > max)
         {
-            Error(entry.Value.Position, $"'{key}' must be between {min} and {max} bytes, got {value}");
+            Error(entry.Value.Position, $"'{key}' must be between {min} and {max} bytes{(perSecond ? " per second" : "")}, got {value}");
             return null;
         }
 
