@@ -69,21 +69,41 @@ public abstract class MessageHead
     }
 
     /// <summary>True when a Connection header lists <paramref name="name"/>.</summary>
-    public bool IsNamedByConnection(ReadOnlySpan<byte> name)
+    public bool IsNamedByConnection(ReadOnlySpan<byte> name) => ListsToken(KnownHeader.Connection, name);
+
+    /// <summary>True when a <paramref name="known"/> header's comma-separated list holds <paramref name="token"/> (case-insensitive).</summary>
+    public bool ListsToken(KnownHeader known, ReadOnlySpan<byte> token)
     {
         foreach (ref readonly var header in Headers)
         {
-            if (header.Known != KnownHeader.Connection)
+            if (header.Known == known && ListContains(Value(header), token))
             {
-                continue;
+                return true;
             }
-            var list = Value(header);
-            foreach (var range in list.Split((byte)','))
+        }
+        return false;
+    }
+
+    /// <summary>As <see cref="ListsToken(KnownHeader, ReadOnlySpan{byte})"/>, for a header without a <see cref="KnownHeader"/> of its own, found by <paramref name="name"/>.</summary>
+    public bool ListsToken(ReadOnlySpan<byte> name, ReadOnlySpan<byte> token)
+    {
+        foreach (ref readonly var header in Headers)
+        {
+            if (header.Known == KnownHeader.Other && Ascii.EqualsIgnoreCase(Name(header), name) && ListContains(Value(header), token))
             {
-                if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), name))
-                {
-                    return true;
-                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), token))
+            {
+                return true;
             }
         }
         return false;

@@ -42,7 +42,7 @@ public sealed partial class Http1ProxyConnection
     private IoOperation? OnUpgradeRequest(RouteRuntime route)
     {
         var request = _request;
-        if (!ListsToken(request, KnownHeader.Upgrade, "websocket"u8))
+        if (!request.ListsToken(KnownHeader.Upgrade, "websocket"u8))
         {
             return null;
         }
@@ -215,7 +215,7 @@ public sealed partial class Http1ProxyConnection
     private static bool IsGoodSwitch(RequestHead request, ResponseHead response, out bool compression)
     {
         compression = false;
-        if (!ListsToken(response, KnownHeader.Upgrade, "websocket"u8) || !ListsToken(response, KnownHeader.Connection, "upgrade"u8))
+        if (!response.ListsToken(KnownHeader.Upgrade, "websocket"u8) || !response.ListsToken(KnownHeader.Connection, "upgrade"u8))
         {
             return false;
         }
@@ -236,7 +236,7 @@ public sealed partial class Http1ProxyConnection
             {
                 // One subprotocol, one the client offered (RFC 6455 §4.1, 4.2.2).
                 var chosen = response.Value(header);
-                if (++protocols > 1 || chosen.IndexOf((byte)',') >= 0 || !Offers(request, "sec-websocket-protocol"u8, chosen))
+                if (++protocols > 1 || chosen.IndexOf((byte)',') >= 0 || !request.ListsToken("sec-websocket-protocol"u8, chosen.Trim(" \t"u8)))
                 {
                     return false;
                 }
@@ -269,20 +269,6 @@ public sealed partial class Http1ProxyConnection
         return true;
     }
 
-    /// <summary>Whether a header <paramref name="name"/> of <paramref name="head"/> lists <paramref name="token"/> (comma-separated, case-insensitive).</summary>
-    private static bool Offers(MessageHead head, ReadOnlySpan<byte> name, ReadOnlySpan<byte> token)
-    {
-        token = token.Trim(" \t"u8);
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == KnownHeader.Other && Ascii.EqualsIgnoreCase(head.Name(header), name) && ListContains(head.Value(header), token))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static bool OffersExtension(RequestHead request, ReadOnlySpan<byte> extensionName)
     {
         foreach (ref readonly var header in request.Headers)
@@ -300,30 +286,6 @@ public sealed partial class Http1ProxyConnection
                 {
                     return true;
                 }
-            }
-        }
-        return false;
-    }
-
-    private static bool ListsToken(MessageHead head, KnownHeader known, ReadOnlySpan<byte> token)
-    {
-        foreach (ref readonly var header in head.Headers)
-        {
-            if (header.Known == known && ListContains(head.Value(header), token))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
-    {
-        foreach (var range in list.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), token))
-            {
-                return true;
             }
         }
         return false;
