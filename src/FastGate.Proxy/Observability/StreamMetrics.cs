@@ -58,7 +58,7 @@ public sealed class StreamMetrics
 
     public void WriteTo(StringBuilder text)
     {
-        Header(text, "fastgate_streams_open", "Long-lived exchanges open now, by kind (sse, http: a streaming route's response, websocket).", "gauge");
+        Header(text, "fastgate_streams_open", "Long-lived exchanges open now, by kind (sse, http: a streaming route's response).", "gauge");
         foreach (var kind in Kinds)
         {
             text.Append("fastgate_streams_open{kind=\"").Append(Name(kind)).Append("\"} ").Append(Open(kind)).Append('\n');
@@ -87,8 +87,7 @@ public sealed class StreamMetrics
     public static string Name(StreamKind kind) => kind switch
     {
         StreamKind.Sse => "sse",
-        StreamKind.Http => "http",
-        _ => "websocket",
+        _ => "http",
     };
 
     public static string Name(StreamEndReason reason) => reason switch
