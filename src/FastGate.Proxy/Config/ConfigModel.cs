@@ -29,4 +29,10 @@ public sealed record ConfigModel
     public bool ConsumerLimits { get; init; }
     /// <summary>The file's text with secrets replaced by "[redacted]", served at /config.</summary>
     public string RedactedText { get; init; } = "";
+    /// <summary>The <c>[provider.NAME]</c> tables, by name.</summary>
+    public IReadOnlyDictionary<string, ProviderModel> Providers { get; init; } = new Dictionary<string, ProviderModel>();
+    /// <summary>The <c>[[model]]</c> tables, in file order (the first match wins).</summary>
+    public IReadOnlyList<ModelMapModel> Models { get; init; } = [];
+    /// <summary>The <c>[ai]</c> table.</summary>
+    public AiModel Ai { get; init; } = new();
 }

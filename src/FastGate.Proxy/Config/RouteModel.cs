@@ -39,4 +39,6 @@ public sealed record RouteModel
     public RouteTransformsModel? Transforms { get; init; }
     /// <summary>The <c>[route.websocket]</c> settings (upgrades on, 16 MiB limits, UTF-8 checked by default).</summary>
     public WebSocketRouteModel WebSocket { get; init; } = WebSocketRouteModel.Default;
+    /// <summary><c>ai = true</c>: the route serves the AI fronts; <c>[[model]]</c> picks the provider (and its cluster) per request.</summary>
+    public bool Ai { get; init; }
 }

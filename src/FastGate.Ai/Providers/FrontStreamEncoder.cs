@@ -1,0 +1,18 @@
+using System.Buffers;
+
+namespace FastGate.Ai.Providers;
+
+/// <summary>Writes pivot chunks as the client protocol's stream events. One per streaming exchange, reset and reused.</summary>
+public abstract class FrontStreamEncoder
+{
+    public abstract void Reset(in RequestFacts facts);
+
+    /// <summary>The SSE events (whole, with their blank line) for one pivot chunk; may write nothing (a usage chunk the client did not ask for).</summary>
+    public abstract void Chunk(ReadOnlySpan<byte> pivotChunk, IBufferWriter<byte> output);
+
+    /// <summary>The stream's normal end (OpenAI <c>data: [DONE]</c>; Anthropic <c>message_delta</c> with usage and <c>message_stop</c>).</summary>
+    public abstract void Done(in TokenUsage usage, IBufferWriter<byte> output);
+
+    /// <summary>The error event that tells an SDK the stream failed (OpenAI <c>data: {"error":...}</c>; Anthropic <c>event: error</c>).</summary>
+    public abstract void Error(in AiError error, IBufferWriter<byte> output);
+}
