@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Text;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Forwarding;
+
+namespace FastGate.Ai.Providers.OpenAi;
+
+/// <summary>
+/// Azure OpenAI: OpenAI's bodies and streams, at deployment URLs. The target model is the deployment name:
+/// <c>/openai/deployments/{model}/chat/completions?api-version=V</c> (and <c>/embeddings</c>), and for
+/// responses, which Azure serves per resource, <c>/openai/responses?api-version=V</c> with the deployment as
+/// the body's model. The body keeps its model member (set to the deployment name): Azure ignores it on
+/// deployment URLs and needs it on the responses URL. The key goes in an <c>api-key</c> header.
+/// </summary>
+public sealed class AzureOpenAiAdapter : ProviderAdapter
+{
+    public override ProviderKind Kind => ProviderKind.AzureOpenAi;
+
+    public override StreamFraming StreamFraming => StreamFraming.Sse;
+
+    public override bool Supports(ClientApi api) => api is ClientApi.OpenAiChat or ClientApi.OpenAiEmbeddings or ClientApi.OpenAiResponses;
+
+    public override void WriteTarget(ClientApi api, ProviderModel provider, ReadOnlySpan<byte> model, bool stream, IBufferWriter<byte> target)
+    {
+        BaseUrlPath.Write(provider.BaseUrl, target);
+        if (api == ClientApi.OpenAiResponses)
+        {
+            target.Write("/openai/responses"u8);
+        }
+        else
+        {
+            target.Write("/openai/deployments/"u8);
+            BaseUrlPath.WriteEncoded(model, target);
+            target.Write(api == ClientApi.OpenAiEmbeddings ? "/embeddings"u8 : "/chat/completions"u8);
+        }
+        if (!string.IsNullOrEmpty(provider.ApiVersion))
+        {
+            target.Write("?api-version="u8);
+            BaseUrlPath.WriteEncoded(provider.ApiVersion, target);
+        }
+    }
+
+    public override void SetHeaders(ProviderModel provider, string apiKey, HeaderEdits headers)
+    {
+        // Azure also takes Entra ID bearer tokens: a client's Authorization must not reach it.
+        headers.Remove("authorization"u8);
+        if (string.IsNullOrEmpty(apiKey))
+        {
+            return;
+        }
+        var length = Encoding.UTF8.GetByteCount(apiKey);
+        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        var value = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        Encoding.UTF8.GetBytes(apiKey, value);
+        headers.Set("api-key"u8, value);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+        }
+    }
+
+    public override bool TryWriteRequest(ClientApi api, ReadOnlySpan<byte> pivot, in RequestFacts facts, ReadOnlySpan<byte> model, IBufferWriter<byte> body, out AiError error) =>
+        OpenAiRequestWriter.TryWrite(pivot, model, askUsage: api == ClientApi.OpenAiChat && facts.Stream, body, out error);
+
+    public override bool TryReadResponse(ClientApi api, ReadOnlySpan<byte> body, IBufferWriter<byte> pivot, ref TokenUsage usage, out AiError error) =>
+        OpenAiResponseReader.TryRead(api, body, pivot, ref usage, out error);
+
+    public override AiError ReadError(int status, ReadOnlySpan<byte> body) => OpenAiErrors.FromResponse(status, body);
+
+    public override ProviderStreamDecoder NewStreamDecoder() => new OpenAiStreamDecoder();
+}
