@@ -20,14 +20,15 @@ internal static class OpenAiRequestReader
         byte[]? unescaped = null;
         var unescapedLength = 0;
         var hasRequired = false;
+        if (body.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            error = Invalid("the body is empty; it must be a JSON object");
+            return false;
+        }
         try
         {
             var reader = new Utf8JsonReader(body);
-            if (!reader.Read())
-            {
-                error = Invalid("the body is empty; it must be a JSON object");
-                return false;
-            }
+            reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 error = Invalid("the body must be a JSON object");
