@@ -60,7 +60,11 @@ internal sealed class OpenAiChatStreamEncoder : FrontStreamEncoder
         output.Write("\n"u8);
     }
 
-    /// <summary>A chunk with an empty choices array and a usage object: the one include_usage adds at the end.</summary>
+    /// <summary>
+    /// A chunk with an empty choices array and a usage object: the one include_usage adds at the end. Every
+    /// other chunk is told apart as soon as its choices are not empty or its usage is null, so the common
+    /// content chunk is read only up to its first choice.
+    /// </summary>
     internal static bool IsUsageOnly(ReadOnlySpan<byte> chunk)
     {
         var emptyChoices = false;
@@ -77,29 +81,25 @@ internal sealed class OpenAiChatStreamEncoder : FrontStreamEncoder
                 if (reader.ValueTextEquals("choices"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartArray)
+                    if (reader.TokenType != JsonTokenType.StartArray)
                     {
-                        reader.Read();
-                        emptyChoices = reader.TokenType == JsonTokenType.EndArray;
-                        if (!emptyChoices)
-                        {
-                            // Inside the array on its first element: skip it, then the rest.
-                            reader.Skip();
-                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                            {
-                                reader.Skip();
-                            }
-                        }
+                        return false;
                     }
-                    else
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.EndArray)
                     {
-                        reader.Skip();
+                        return false;
                     }
+                    emptyChoices = true;
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
                     reader.Read();
-                    hasUsage = reader.TokenType == JsonTokenType.StartObject;
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        return false;
+                    }
+                    hasUsage = true;
                     reader.Skip();
                 }
                 else
@@ -107,12 +107,16 @@ internal sealed class OpenAiChatStreamEncoder : FrontStreamEncoder
                     reader.Read();
                     reader.Skip();
                 }
+                if (emptyChoices && hasUsage)
+                {
+                    return true;
+                }
             }
         }
         catch (JsonException)
         {
             return false;
         }
-        return emptyChoices && hasUsage;
+        return false;
     }
 }
