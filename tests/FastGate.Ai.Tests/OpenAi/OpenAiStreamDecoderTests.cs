@@ -172,3 +172,62 @@ public class OpenAiStreamDecoderTests
         Assert.Equal(0, sink.DoneCount);
     }
 }
+
+public class OpenAiStreamAllocationTests
+{
+    private sealed class EncodingSink(FrontStreamEncoder encoder) : IPivotStreamSink
+    {
+        public readonly System.Buffers.ArrayBufferWriter<byte> Output = new(64 * 1024);
+
+        public void Chunk(ReadOnlySpan<byte> pivotChunk, ReadOnlySpan<byte> outputText) => encoder.Chunk(pivotChunk, Output);
+
+        public void Done()
+        {
+        }
+
+        public void Error(in AiError error)
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData("chat-usage.sse", false)]
+    [InlineData("chat-usage.sse", true)]
+    [InlineData("chat-tools.sse", false)]
+    [InlineData("chat-usage-in-last-choice.sse", false)]
+    [InlineData("responses.sse", false)]
+    public void Decoding_and_encoding_a_warm_stream_allocates_nothing(string file, bool clientWantsUsage)
+    {
+        // The events framed once, outside the measured part.
+        var stream = OpenAiTestData.Load(file);
+        var reader = new FastGate.Core.Sse.SseEventReader();
+        reader.Append(stream);
+        var events = new List<(byte[] Type, byte[] Data)>();
+        while (reader.TryRead(out var e))
+        {
+            events.Add((e.EventType.ToArray(), e.Data.ToArray()));
+        }
+        var decoder = new OpenAiStreamDecoder();
+        var encoder = new OpenAiChatFront().NewStreamEncoder();
+        var sink = new EncodingSink(encoder);
+        var facts = new RequestFacts { Stream = true, ClientWantsUsage = clientWantsUsage };
+
+        long Run()
+        {
+            decoder.Reset(facts);
+            encoder.Reset(facts);
+            sink.Output.ResetWrittenCount();
+            var usage = default(TokenUsage);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var (type, data) in events)
+            {
+                decoder.OnEvent(type, data, sink, ref usage);
+            }
+            encoder.Done(usage, sink.Output);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Run();
+        Assert.Equal(0, Run());
+    }
+}

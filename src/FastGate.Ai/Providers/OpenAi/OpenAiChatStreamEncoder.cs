@@ -6,9 +6,11 @@ namespace FastGate.Ai.Providers.OpenAi;
 
 /// <summary>
 /// Writes pivot chunks as OpenAI's chat stream: each chunk as a <c>data:</c> event, <c>data: [DONE]</c> at the
-/// end, <c>data: {"error":{...}}</c> on failure (OpenAI's SDKs raise on an event with an error member instead
-/// of reading it as a chunk, so the client never takes a failed stream for a finished one). The usage-only
-/// chunk the gateway asked for on the client's behalf is dropped when the client did not ask for it.
+/// end, <c>data: {"error":{...}}</c> on failure and no <c>[DONE]</c>, so the client never takes a failed stream
+/// for a finished one. OpenAI's Python and Node SDKs raise on an event with an error member; the .NET SDK
+/// (2.x) reads every event as an update and only fails on the transport, so after this event the response
+/// must end abruptly (no last chunk) for it to raise. The usage-only chunk the gateway asked for on the
+/// client's behalf is dropped when the client did not ask for it.
 /// </summary>
 internal sealed class OpenAiChatStreamEncoder : FrontStreamEncoder
 {
