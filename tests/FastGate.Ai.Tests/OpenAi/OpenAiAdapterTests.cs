@@ -132,10 +132,20 @@ public class OpenAiAdapterTests
     [Fact]
     public void Responses_and_embeddings_get_the_model_and_no_include_usage()
     {
-        Assert.Equal("""{"model":"target-model","input":"hi","stream":true}""",
+        Assert.Equal("""{"model":"target-model","stream":true,"input":"hi"}""",
             WriteRequest(OpenAi, ClientApi.OpenAiResponses, """{"model":"gpt-4.1","input":"hi","stream":true}""", stream: true));
         Assert.Equal("""{"model":"target-model","input":["a","b"]}""",
             WriteRequest(OpenAi, ClientApi.OpenAiEmbeddings, """{"input":["a","b"],"model":"e"}""", stream: false));
+    }
+
+    [Fact]
+    public void Stream_member_follows_the_facts()
+    {
+        // A pivot written by another front without a stream member, and one that says the opposite of the facts.
+        Assert.Equal("""{"model":"target-model","stream":true,"messages":[],"stream_options":{"include_usage":true}}""",
+            WriteRequest(OpenAi, ClientApi.OpenAiChat, """{"model":"m","messages":[]}""", stream: true));
+        Assert.Equal("""{"model":"target-model","messages":[]}""",
+            WriteRequest(OpenAi, ClientApi.OpenAiChat, """{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}""", stream: false));
     }
 
     [Fact]

@@ -150,6 +150,25 @@ public class OpenAiStreamDecoderTests
         Assert.StartsWith("Rate limit reached for gpt-4.1", error.Message);
     }
 
+    [Theory]
+    [InlineData("response.incomplete", true)]
+    [InlineData("response.failed", true)]
+    [InlineData("response.output_text.delta", false)]
+    public void Responses_end_events_end_the_stream_with_their_usage(string type, bool ends)
+    {
+        var sink = new RecordingSink();
+        var usage = default(TokenUsage);
+        var data = Encoding.UTF8.GetBytes("{\"type\":\"" + type + "\"," + """
+            "sequence_number":9,"response":{"id":"resp_2","status":"incomplete","usage":{"input_tokens":40,"output_tokens":16,"output_tokens_details":{"reasoning_tokens":0}}}}
+            """);
+
+        Assert.True(new OpenAiStreamDecoder().OnEvent(Encoding.UTF8.GetBytes(type), data, sink, ref usage));
+        Assert.Empty(sink.Chunks);
+        Assert.Equal(ends ? 1 : 0, sink.DoneCount);
+        Assert.Equal(ends, usage.Reported);
+        Assert.Equal(ends ? 16 : 0, usage.Output);
+    }
+
     [Fact]
     public void Chunk_adding_content_and_two_tool_calls_gives_the_pieces_joined()
     {

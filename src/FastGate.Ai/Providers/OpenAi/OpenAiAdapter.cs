@@ -62,7 +62,7 @@ public sealed class OpenAiAdapter : ProviderAdapter
     }
 
     public override bool TryWriteRequest(ClientApi api, ReadOnlySpan<byte> pivot, in RequestFacts facts, ReadOnlySpan<byte> model, IBufferWriter<byte> body, out AiError error) =>
-        OpenAiRequestWriter.TryWrite(pivot, model, askUsage: api == ClientApi.OpenAiChat && facts.Stream, body, out error);
+        OpenAiRequestWriter.TryWrite(api, pivot, facts, model, body, out error);
 
     public override bool TryReadResponse(ClientApi api, ReadOnlySpan<byte> body, IBufferWriter<byte> pivot, ref TokenUsage usage, out AiError error) =>
         OpenAiResponseReader.TryRead(api, body, pivot, ref usage, out error);

@@ -6,14 +6,18 @@ namespace FastGate.Ai.Providers.OpenAi;
 
 /// <summary>
 /// Writes the upstream body for an OpenAI-kind provider from the pivot: every member copied as it came, the
-/// model replaced by the target's, and on chat streams <c>stream_options.include_usage</c> set to true (its
+/// model replaced by the target's, <c>stream</c> as <see cref="RequestFacts.Stream"/> says (a pivot written by
+/// another front may not carry it), and on chat streams <c>stream_options.include_usage</c> set to true (its
 /// other members kept) so the provider reports usage whatever the client asked.
 /// </summary>
 internal static class OpenAiRequestWriter
 {
-    public static bool TryWrite(ReadOnlySpan<byte> pivot, ReadOnlySpan<byte> model, bool askUsage, IBufferWriter<byte> body, out AiError error)
+    public static bool TryWrite(ClientApi api, ReadOnlySpan<byte> pivot, in RequestFacts facts, ReadOnlySpan<byte> model, IBufferWriter<byte> body, out AiError error)
     {
         error = default;
+        // Embeddings have no stream member; chat and responses get the stream the stage will read.
+        var setsStream = api != ClientApi.OpenAiEmbeddings;
+        var askUsage = api == ClientApi.OpenAiChat && facts.Stream;
         var writer = JsonWriters.For(body);
         try
         {
@@ -24,8 +28,12 @@ internal static class OpenAiRequestWriter
                 return false;
             }
             writer.WriteStartObject();
-            // The model goes first: the pivot's own model member, wherever it is, is dropped below.
+            // The model (and stream) go first: the pivot's own members, wherever they are, are dropped below.
             writer.WriteString("model"u8, model);
+            if (setsStream && facts.Stream)
+            {
+                writer.WriteBoolean("stream"u8, true);
+            }
             var wroteStreamOptions = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -35,11 +43,31 @@ internal static class OpenAiRequestWriter
                     reader.Skip();
                     continue;
                 }
-                if (askUsage && reader.ValueTextEquals("stream_options"u8))
+                if (setsStream && reader.ValueTextEquals("stream"u8))
                 {
                     reader.Read();
-                    WriteStreamOptions(ref reader, pivot, writer);
-                    wroteStreamOptions = true;
+                    reader.Skip();
+                    continue;
+                }
+                if (setsStream && reader.ValueTextEquals("stream_options"u8))
+                {
+                    reader.Read();
+                    if (askUsage)
+                    {
+                        WriteStreamOptions(ref reader, pivot, writer);
+                        wroteStreamOptions = true;
+                    }
+                    else if (facts.Stream)
+                    {
+                        // A responses stream: its options are the client's own.
+                        writer.WritePropertyName("stream_options"u8);
+                        JsonCopy.Value(ref reader, pivot, writer);
+                    }
+                    else
+                    {
+                        // OpenAI refuses stream_options on a request that does not stream.
+                        reader.Skip();
+                    }
                     continue;
                 }
                 CopyPropertyName(ref reader, writer);
