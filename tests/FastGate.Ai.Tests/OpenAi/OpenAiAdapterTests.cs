@@ -81,6 +81,7 @@ public class OpenAiAdapterTests
         OpenAi.SetHeaders(Provider("http://h"), "sk-test-1", headers);
         Assert.True(headers.TryGetValue("Authorization"u8, out var value));
         Assert.Equal("Bearer sk-test-1", Encoding.ASCII.GetString(value));
+        Assert.True(headers.Drops("x-api-key"u8));
 
         var azure = new HeaderEdits();
         Azure.SetHeaders(Provider("http://h", ProviderKind.AzureOpenAi), "az-key", azure);
@@ -88,6 +89,7 @@ public class OpenAiAdapterTests
         Assert.Equal("az-key", Encoding.ASCII.GetString(value));
         Assert.True(azure.Drops("authorization"u8));
         Assert.False(azure.TryGetValue("authorization"u8, out _));
+        Assert.True(azure.Drops("x-api-key"u8));
     }
 
     [Fact]

@@ -42,8 +42,10 @@ public sealed class AzureOpenAiAdapter : ProviderAdapter
 
     public override void SetHeaders(ProviderModel provider, string apiKey, HeaderEdits headers)
     {
-        // Azure also takes Entra ID bearer tokens: a client's Authorization must not reach it.
+        // The client's key for the gateway never goes to the provider; Azure also takes Entra ID bearer
+        // tokens, so a client's Authorization must not reach it either.
         headers.Remove("authorization"u8);
+        headers.Remove("x-api-key"u8);
         if (string.IsNullOrEmpty(apiKey))
         {
             return;

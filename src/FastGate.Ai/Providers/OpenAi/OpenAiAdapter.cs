@@ -42,6 +42,9 @@ public sealed class OpenAiAdapter : ProviderAdapter
 
     public override void SetHeaders(ProviderModel provider, string apiKey, HeaderEdits headers)
     {
+        // The client's key for the gateway, in whichever header it came, never goes to the provider.
+        headers.Remove("x-api-key"u8);
+        headers.Remove("api-key"u8);
         if (string.IsNullOrEmpty(apiKey))
         {
             // A local compatible server may need no key; whatever the client sent stays off the upstream request.
