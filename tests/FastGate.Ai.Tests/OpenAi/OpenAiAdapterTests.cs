@@ -70,7 +70,8 @@ public class OpenAiAdapterTests
     [InlineData(ClientApi.OpenAiEmbeddings, "emb-3", "/openai/deployments/emb-3/embeddings?api-version=2024-10-21")]
     [InlineData(ClientApi.OpenAiResponses, "gpt-4o", "/openai/responses?api-version=2024-10-21")]
     // A model name cannot add path segments or query parameters.
-    [InlineData(ClientApi.OpenAiChat, "../x?a=b", "/openai/deployments/..%2Fx%3Fa%3Db/chat/completions?api-version=2024-10-21")]
+    [InlineData(ClientApi.OpenAiChat, "../x?a=b#c%", "/openai/deployments/..%2Fx%3Fa=b%23c%25/chat/completions?api-version=2024-10-21")]
+    [InlineData(ClientApi.OpenAiChat, "m+tokens-20", "/openai/deployments/m+tokens-20/chat/completions?api-version=2024-10-21")]
     public void Azure_targets_are_deployment_urls_with_the_api_version(ClientApi api, string model, string expected) =>
         Assert.Equal(expected, Target(Azure, api, Provider("https://res.openai.azure.com", ProviderKind.AzureOpenAi, "2024-10-21"), model));
 

@@ -30,7 +30,7 @@ public sealed class AzureOpenAiAdapter : ProviderAdapter
         else
         {
             target.Write("/openai/deployments/"u8);
-            BaseUrlPath.WriteEncoded(model, target);
+            BaseUrlPath.WriteEncoded(model, target, pathSegment: true);
             target.Write(api == ClientApi.OpenAiEmbeddings ? "/embeddings"u8 : "/chat/completions"u8);
         }
         if (!string.IsNullOrEmpty(provider.ApiVersion))

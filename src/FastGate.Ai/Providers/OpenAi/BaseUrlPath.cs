@@ -25,16 +25,17 @@ internal static class BaseUrlPath
     }
 
     /// <summary>
-    /// Writes <paramref name="value"/> as one path segment or query value: RFC 3986 unreserved bytes as they
-    /// are, every other byte percent-encoded, so a model name cannot add a path segment or a query parameter.
+    /// Writes <paramref name="value"/> as one path segment (RFC 3986 pchar: unreserved, sub-delims, ':' and '@'
+    /// as they are, so a name like <c>m+tokens-20</c> stays readable) or as a query value (unreserved only);
+    /// every other byte percent-encoded, so a model name cannot add a path segment or a query parameter.
     /// </summary>
-    public static void WriteEncoded(ReadOnlySpan<byte> value, IBufferWriter<byte> target)
+    public static void WriteEncoded(ReadOnlySpan<byte> value, IBufferWriter<byte> target, bool pathSegment = false)
     {
         var span = target.GetSpan(value.Length * 3);
         var at = 0;
         foreach (var b in value)
         {
-            if (IsUnreserved(b))
+            if (IsUnreserved(b) || pathSegment && IsSegmentSafe(b))
             {
                 span[at++] = b;
             }
@@ -57,6 +58,10 @@ internal static class BaseUrlPath
         var length = Encoding.UTF8.GetBytes(value, bytes);
         WriteEncoded(bytes[..length], target);
     }
+
+    private static bool IsSegmentSafe(byte b) =>
+        b is (byte)'!' or (byte)'$' or (byte)'&' or (byte)'\'' or (byte)'(' or (byte)')' or (byte)'*' or (byte)'+'
+            or (byte)',' or (byte)';' or (byte)'=' or (byte)':' or (byte)'@';
 
     private static bool IsUnreserved(byte b) =>
         b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
