@@ -183,6 +183,16 @@ public class OpenAiFrontTests
     }
 
     [Fact]
+    public void Azure_prompt_filter_chunk_is_kept_and_its_usage_chunk_dropped()
+    {
+        var events = ClientEvents("azure-chat.sse", clientWantsUsage: false);
+
+        Assert.Equal(5, events.Count);
+        Assert.Contains("prompt_filter_results", events[0]);
+        Assert.DoesNotContain(events, e => e.Contains("\"prompt_tokens\""));
+    }
+
+    [Fact]
     public void Usage_beside_choices_is_never_dropped()
     {
         var events = ClientEvents("chat-usage-in-last-choice.sse", clientWantsUsage: false);

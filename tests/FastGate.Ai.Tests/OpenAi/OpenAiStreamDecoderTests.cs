@@ -16,7 +16,7 @@ public class OpenAiStreamDecoderTests
     public static TheoryData<string> Streams =>
     [
         "chat-text.sse", "chat-usage.sse", "chat-tools.sse", "chat-usage-in-last-choice.sse", "chat-error.sse",
-        "chat-garbage.sse", "chat-truncated-json.sse", "responses.sse", "responses-error.sse",
+        "chat-garbage.sse", "chat-truncated-json.sse", "responses.sse", "responses-error.sse", "azure-chat.sse",
     ];
 
     [Theory]
@@ -84,6 +84,18 @@ public class OpenAiStreamDecoderTests
 
         Assert.Equal(new TokenUsage { Input = 12, Output = 9, Reasoning = 6, Reported = true }, result.Usage);
         Assert.Equal(["Think", "ing...", "Yes.", ""], result.Sink.Texts);
+        Assert.Equal(1, result.Sink.DoneCount);
+    }
+
+    [Fact]
+    public void Azure_prompt_filter_chunk_passes_and_usage_comes_from_the_last_chunk()
+    {
+        var result = DecodeWhole("azure-chat.sse");
+
+        Assert.Equal(5, result.Sink.Chunks.Count);
+        Assert.Contains("prompt_filter_results", result.Sink.Chunks[0]);
+        Assert.Equal("Bonjour", result.Sink.Text);
+        Assert.Equal(new TokenUsage { Input = 13, Output = 2, Reported = true }, result.Usage);
         Assert.Equal(1, result.Sink.DoneCount);
     }
 
