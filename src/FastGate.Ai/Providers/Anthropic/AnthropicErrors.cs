@@ -125,13 +125,13 @@ internal static class AnthropicErrors
         var inner = new JsonMembers(error);
         while (inner.Next(out var name, out var value))
         {
-            if (name.SequenceEqual("type"u8) && JsonValue.IsString(value))
+            if (name.SequenceEqual("type"u8) && RawJson.IsString(value))
             {
-                type = JsonValue.Text(value);
+                type = RawJson.Text(value);
             }
-            else if (name.SequenceEqual("message"u8) && JsonValue.IsString(value))
+            else if (name.SequenceEqual("message"u8) && RawJson.IsString(value))
             {
-                message = JsonValue.Text(value);
+                message = RawJson.Text(value);
             }
         }
     }

@@ -59,23 +59,23 @@ internal static class AnthropicRequestReader
                 case 5 when name.SequenceEqual("top_p"u8): topP = value; break;
             }
         }
-        if (!JsonValue.IsString(model) || model.Length == 2)
+        if (!RawJson.IsString(model) || model.Length == 2)
         {
             error = Invalid("model: a model name is required");
             return false;
         }
         long limit = 0;
-        if (!countTokens && (!JsonValue.TryInt64(maxTokens, out limit) || limit < 1))
+        if (!countTokens && (!RawJson.TryInt64(maxTokens, out limit) || limit < 1))
         {
             error = Invalid("max_tokens: a positive whole number is required");
             return false;
         }
-        if (!JsonValue.IsArray(messages))
+        if (!RawJson.IsArray(messages))
         {
             error = Invalid("messages: an array is required");
             return false;
         }
-        if (!system.IsEmpty && !JsonValue.IsNull(system) && !JsonValue.IsString(system) && !JsonValue.IsArray(system))
+        if (!system.IsEmpty && !RawJson.IsNull(system) && !RawJson.IsString(system) && !RawJson.IsArray(system))
         {
             error = Invalid("system: a string or a list of text blocks is required");
             return false;
@@ -84,7 +84,7 @@ internal static class AnthropicRequestReader
         var writer = JsonWriters.For(pivot);
         writer.WriteStartObject();
         Span<byte> stack = stackalloc byte[256];
-        var modelText = JsonValue.Unescape(model, stack, out var rented);
+        var modelText = RawJson.Unescape(model, stack, out var rented);
         writer.WriteString("model"u8, modelText);
         if (rented is not null)
         {
@@ -99,7 +99,7 @@ internal static class AnthropicRequestReader
         facts.ClientWantsUsage = true;
 
         writer.WriteStartArray("messages"u8);
-        if (JsonValue.IsString(system))
+        if (RawJson.IsString(system))
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, "system"u8);
@@ -107,7 +107,7 @@ internal static class AnthropicRequestReader
             writer.WriteRawValue(system, skipInputValidation: true);
             writer.WriteEndObject();
         }
-        else if (JsonValue.IsArray(system) && system.Length > 2)
+        else if (RawJson.IsArray(system) && system.Length > 2)
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, "system"u8);
@@ -131,7 +131,7 @@ internal static class AnthropicRequestReader
         }
         writer.WriteEndArray();
 
-        if (JsonValue.IsArray(tools))
+        if (RawJson.IsArray(tools))
         {
             WriteTools(writer, tools);
         }
@@ -145,7 +145,7 @@ internal static class AnthropicRequestReader
             writer.WriteNumber("max_tokens"u8, limit);
             CopyIfNumber(writer, "temperature"u8, temperature);
             CopyIfNumber(writer, "top_p"u8, topP);
-            if (JsonValue.IsArray(stopSequences) && stopSequences.Length > 2)
+            if (RawJson.IsArray(stopSequences) && stopSequences.Length > 2)
             {
                 writer.WritePropertyName("stop"u8);
                 writer.WriteRawValue(stopSequences, skipInputValidation: true);
@@ -163,7 +163,7 @@ internal static class AnthropicRequestReader
 
     private static void CopyIfNumber(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        if (JsonValue.IsNumber(value))
+        if (RawJson.IsNumber(value))
         {
             writer.WritePropertyName(name);
             writer.WriteRawValue(value, skipInputValidation: true);
@@ -190,19 +190,19 @@ internal static class AnthropicRequestReader
                 content = value;
             }
         }
-        var isUser = JsonValue.StringIs(role, "user"u8);
-        if (!isUser && !JsonValue.StringIs(role, "assistant"u8))
+        var isUser = RawJson.StringIs(role, "user"u8);
+        if (!isUser && !RawJson.StringIs(role, "assistant"u8))
         {
             error = Invalid("messages: role must be user or assistant");
             return false;
         }
-        if (!JsonValue.IsString(content) && !JsonValue.IsArray(content))
+        if (!RawJson.IsString(content) && !RawJson.IsArray(content))
         {
             error = Invalid("messages: content must be a string or a list of content blocks");
             return false;
         }
         error = default;
-        if (JsonValue.IsString(content))
+        if (RawJson.IsString(content))
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, isUser ? "user"u8 : "assistant"u8);
@@ -248,18 +248,18 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (JsonValue.StringIs(block.Type, "tool_result"u8))
+            if (RawJson.StringIs(block.Type, "tool_result"u8))
             {
                 writer.WriteStartObject();
                 writer.WriteString("role"u8, "tool"u8);
                 writer.WritePropertyName("tool_call_id"u8);
                 WriteStringOrEmpty(writer, block.ToolUseId);
                 writer.WritePropertyName("content"u8);
-                if (JsonValue.IsString(block.Content))
+                if (RawJson.IsString(block.Content))
                 {
                     writer.WriteRawValue(block.Content, skipInputValidation: true);
                 }
-                else if (JsonValue.IsArray(block.Content))
+                else if (RawJson.IsArray(block.Content))
                 {
                     writer.WriteStartArray();
                     var parts = new JsonItems(block.Content);
@@ -275,7 +275,7 @@ internal static class AnthropicRequestReader
                 }
                 writer.WriteEndObject();
             }
-            else if (JsonValue.StringIs(block.Type, "text"u8) || JsonValue.StringIs(block.Type, "image"u8))
+            else if (RawJson.StringIs(block.Type, "text"u8) || RawJson.StringIs(block.Type, "image"u8))
             {
                 others++;
             }
@@ -291,11 +291,11 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (JsonValue.StringIs(block.Type, "text"u8))
+            if (RawJson.StringIs(block.Type, "text"u8))
             {
                 WriteTextPart(writer, json);
             }
-            else if (JsonValue.StringIs(block.Type, "image"u8))
+            else if (RawJson.StringIs(block.Type, "image"u8))
             {
                 WriteImagePart(writer, block.Source);
             }
@@ -315,12 +315,12 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (JsonValue.StringIs(block.Type, "text"u8) && JsonValue.IsString(block.Text))
+            if (RawJson.StringIs(block.Type, "text"u8) && RawJson.IsString(block.Text))
             {
                 texts++;
                 onlyText = block.Text;
             }
-            else if (JsonValue.StringIs(block.Type, "tool_use"u8))
+            else if (RawJson.StringIs(block.Type, "tool_use"u8))
             {
                 toolUses++;
             }
@@ -343,7 +343,7 @@ internal static class AnthropicRequestReader
             while (items.Next(out var json))
             {
                 var block = Block.Read(json);
-                if (JsonValue.StringIs(block.Type, "text"u8))
+                if (RawJson.StringIs(block.Type, "text"u8))
                 {
                     WriteTextPart(writer, json);
                 }
@@ -357,7 +357,7 @@ internal static class AnthropicRequestReader
             while (items.Next(out var json))
             {
                 var block = Block.Read(json);
-                if (!JsonValue.StringIs(block.Type, "tool_use"u8))
+                if (!RawJson.StringIs(block.Type, "tool_use"u8))
                 {
                     continue;
                 }
@@ -368,7 +368,7 @@ internal static class AnthropicRequestReader
                 writer.WriteStartObject("function"u8);
                 writer.WritePropertyName("name"u8);
                 WriteStringOrEmpty(writer, block.Name);
-                writer.WriteString("arguments"u8, JsonValue.IsObject(block.Input) ? block.Input : "{}"u8);
+                writer.WriteString("arguments"u8, RawJson.IsObject(block.Input) ? block.Input : "{}"u8);
                 writer.WriteEndObject();
                 writer.WriteEndObject();
             }
@@ -382,7 +382,7 @@ internal static class AnthropicRequestReader
     private static void WriteTextPart(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
     {
         var block = Block.Read(json);
-        if (!JsonValue.StringIs(block.Type, "text"u8) || !JsonValue.IsString(block.Text))
+        if (!RawJson.StringIs(block.Type, "text"u8) || !RawJson.IsString(block.Text))
         {
             return;
         }
@@ -408,15 +408,15 @@ internal static class AnthropicRequestReader
                 case 3 when name.SequenceEqual("url"u8): url = value; break;
             }
         }
-        if (JsonValue.StringIs(type, "base64"u8) && JsonValue.IsString(mediaType) && JsonValue.IsString(data))
+        if (RawJson.StringIs(type, "base64"u8) && RawJson.IsString(mediaType) && RawJson.IsString(data))
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "image_url"u8);
             writer.WriteStartObject("image_url"u8);
             writer.WritePropertyName("url"u8);
             // "data:" + media type + ";base64," + data, built from the escaped insides, which join to a valid string.
-            var media = JsonValue.Inner(mediaType);
-            var payload = JsonValue.Inner(data);
+            var media = RawJson.Inner(mediaType);
+            var payload = RawJson.Inner(data);
             var length = 1 + 5 + media.Length + 8 + payload.Length + 1;
             var joined = ArrayPool<byte>.Shared.Rent(length);
             var span = joined.AsSpan();
@@ -436,7 +436,7 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-        else if (JsonValue.StringIs(type, "url"u8) && JsonValue.IsString(url))
+        else if (RawJson.StringIs(type, "url"u8) && RawJson.IsString(url))
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "image_url"u8);
@@ -466,7 +466,7 @@ internal static class AnthropicRequestReader
                 }
             }
             // Anthropic's server tools (web search, code execution) have no schema and no pivot form.
-            if (!JsonValue.IsString(name) || !JsonValue.IsObject(schema))
+            if (!RawJson.IsString(name) || !RawJson.IsObject(schema))
             {
                 continue;
             }
@@ -480,7 +480,7 @@ internal static class AnthropicRequestReader
             writer.WriteStartObject("function"u8);
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(name, skipInputValidation: true);
-            if (JsonValue.IsString(description))
+            if (RawJson.IsString(description))
             {
                 writer.WritePropertyName("description"u8);
                 writer.WriteRawValue(description, skipInputValidation: true);
@@ -499,7 +499,7 @@ internal static class AnthropicRequestReader
     /// <summary>Writes the pivot's tool_choice; true when the client allowed one tool call at most (<c>disable_parallel_tool_use</c>).</summary>
     private static bool WriteToolChoice(Utf8JsonWriter writer, ReadOnlySpan<byte> toolChoice)
     {
-        if (!JsonValue.IsObject(toolChoice))
+        if (!RawJson.IsObject(toolChoice))
         {
             return false;
         }
@@ -521,7 +521,7 @@ internal static class AnthropicRequestReader
                 oneCallOnly = value.SequenceEqual("true"u8);
             }
         }
-        if (JsonValue.StringIs(type, "tool"u8) && JsonValue.IsString(name))
+        if (RawJson.StringIs(type, "tool"u8) && RawJson.IsString(name))
         {
             writer.WriteStartObject("tool_choice"u8);
             writer.WriteString("type"u8, "function"u8);
@@ -531,15 +531,15 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-        else if (JsonValue.StringIs(type, "any"u8))
+        else if (RawJson.StringIs(type, "any"u8))
         {
             writer.WriteString("tool_choice"u8, "required"u8);
         }
-        else if (JsonValue.StringIs(type, "none"u8))
+        else if (RawJson.StringIs(type, "none"u8))
         {
             writer.WriteString("tool_choice"u8, "none"u8);
         }
-        else if (JsonValue.StringIs(type, "auto"u8))
+        else if (RawJson.StringIs(type, "auto"u8))
         {
             writer.WriteString("tool_choice"u8, "auto"u8);
         }
@@ -548,7 +548,7 @@ internal static class AnthropicRequestReader
 
     private static void WriteStringOrEmpty(Utf8JsonWriter writer, ReadOnlySpan<byte> value)
     {
-        if (JsonValue.IsString(value))
+        if (RawJson.IsString(value))
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

@@ -59,7 +59,7 @@ internal static class AnthropicRequestWriter
                 case 19 when name.SequenceEqual("parallel_tool_calls"u8): parallelToolCalls = value; break;
             }
         }
-        if (!JsonValue.IsArray(messages))
+        if (!RawJson.IsArray(messages))
         {
             error = new AiError(400, "invalid_request_error", "messages: an array is required");
             return false;
@@ -71,11 +71,11 @@ internal static class AnthropicRequestWriter
         if (!countTokens)
         {
             long limit = DefaultMaxTokens;
-            if (JsonValue.TryInt64(maxCompletionTokens, out var asked) && asked > 0)
+            if (RawJson.TryInt64(maxCompletionTokens, out var asked) && asked > 0)
             {
                 limit = asked;
             }
-            else if (JsonValue.TryInt64(maxTokens, out asked) && asked > 0)
+            else if (RawJson.TryInt64(maxTokens, out asked) && asked > 0)
             {
                 limit = asked;
             }
@@ -87,14 +87,14 @@ internal static class AnthropicRequestWriter
             writer.Flush();
             return false;
         }
-        var hasTools = JsonValue.IsArray(tools) && WriteTools(writer, tools);
+        var hasTools = RawJson.IsArray(tools) && WriteTools(writer, tools);
         if (hasTools)
         {
             WriteToolChoice(writer, toolChoice, parallelToolCalls.SequenceEqual("false"u8));
         }
         if (!countTokens)
         {
-            if (JsonValue.IsNumber(temperature))
+            if (RawJson.IsNumber(temperature))
             {
                 // OpenAI's scale runs to 2, Anthropic's to 1: a hotter ask becomes Anthropic's hottest.
                 if (double.TryParse(temperature, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > 1)
@@ -107,18 +107,18 @@ internal static class AnthropicRequestWriter
                     writer.WriteRawValue(temperature, skipInputValidation: true);
                 }
             }
-            if (JsonValue.IsNumber(topP))
+            if (RawJson.IsNumber(topP))
             {
                 writer.WritePropertyName("top_p"u8);
                 writer.WriteRawValue(topP, skipInputValidation: true);
             }
-            if (JsonValue.IsString(stop))
+            if (RawJson.IsString(stop))
             {
                 writer.WriteStartArray("stop_sequences"u8);
                 writer.WriteRawValue(stop, skipInputValidation: true);
                 writer.WriteEndArray();
             }
-            else if (JsonValue.IsArray(stop))
+            else if (RawJson.IsArray(stop))
             {
                 writer.WritePropertyName("stop_sequences"u8);
                 writer.WriteRawValue(stop, skipInputValidation: true);
@@ -154,7 +154,7 @@ internal static class AnthropicRequestWriter
         {
             return;
         }
-        if (count == 1 && JsonValue.IsString(only))
+        if (count == 1 && RawJson.IsString(only))
         {
             writer.WritePropertyName("system"u8);
             writer.WriteRawValue(only, skipInputValidation: true);
@@ -181,7 +181,7 @@ internal static class AnthropicRequestWriter
         {
             if (name.SequenceEqual("role"u8))
             {
-                isSystem = JsonValue.StringIs(value, "system"u8) || JsonValue.StringIs(value, "developer"u8);
+                isSystem = RawJson.StringIs(value, "system"u8) || RawJson.StringIs(value, "developer"u8);
             }
             else if (name.SequenceEqual("content"u8))
             {
@@ -194,7 +194,7 @@ internal static class AnthropicRequestWriter
     /// <summary>A content string or the text parts of a content list, as text blocks.</summary>
     private static void WriteTextBlocks(Utf8JsonWriter writer, ReadOnlySpan<byte> content)
     {
-        if (JsonValue.IsString(content))
+        if (RawJson.IsString(content))
         {
             WriteTextBlock(writer, content);
             return;
@@ -218,14 +218,14 @@ internal static class AnthropicRequestWriter
         {
             if (name.SequenceEqual("type"u8))
             {
-                isText = JsonValue.StringIs(value, "text"u8);
+                isText = RawJson.StringIs(value, "text"u8);
             }
             else if (name.SequenceEqual("text"u8))
             {
                 text = value;
             }
         }
-        return isText && JsonValue.IsString(text);
+        return isText && RawJson.IsString(text);
     }
 
     private static void WriteTextBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> text)
@@ -262,11 +262,11 @@ internal static class AnthropicRequestWriter
                     case 12 when name.SequenceEqual("tool_call_id"u8): toolCallId = value; break;
                 }
             }
-            if (JsonValue.StringIs(role, "system"u8) || JsonValue.StringIs(role, "developer"u8))
+            if (RawJson.StringIs(role, "system"u8) || RawJson.StringIs(role, "developer"u8))
             {
                 continue;
             }
-            if (JsonValue.StringIs(role, "tool"u8))
+            if (RawJson.StringIs(role, "tool"u8))
             {
                 if (!inToolResults)
                 {
@@ -278,13 +278,13 @@ internal static class AnthropicRequestWriter
                 WriteToolResult(writer, toolCallId, content);
                 continue;
             }
-            var isUser = JsonValue.StringIs(role, "user"u8);
-            if (!isUser && !JsonValue.StringIs(role, "assistant"u8))
+            var isUser = RawJson.StringIs(role, "user"u8);
+            if (!isUser && !RawJson.StringIs(role, "assistant"u8))
             {
                 error = new AiError(400, "invalid_request_error", "messages: role must be system, developer, user, assistant or tool");
                 return false;
             }
-            var hasToolCalls = !isUser && JsonValue.IsArray(toolCalls) && toolCalls.Length > 2;
+            var hasToolCalls = !isUser && RawJson.IsArray(toolCalls) && toolCalls.Length > 2;
             if (inToolResults)
             {
                 if (isUser)
@@ -298,14 +298,14 @@ internal static class AnthropicRequestWriter
                 writer.WriteEndObject();
                 inToolResults = false;
             }
-            if (!hasToolCalls && (JsonValue.IsNull(content) || (JsonValue.IsArray(content) && content.Length <= 2)))
+            if (!hasToolCalls && (RawJson.IsNull(content) || (RawJson.IsArray(content) && content.Length <= 2)))
             {
                 // An empty turn: Anthropic refuses it and it says nothing.
                 continue;
             }
             writer.WriteStartObject();
             writer.WriteString("role"u8, isUser ? "user"u8 : "assistant"u8);
-            if (JsonValue.IsString(content) && !hasToolCalls)
+            if (RawJson.IsString(content) && !hasToolCalls)
             {
                 writer.WritePropertyName("content"u8);
                 writer.WriteRawValue(content, skipInputValidation: true);
@@ -334,7 +334,7 @@ internal static class AnthropicRequestWriter
     /// <summary>A content string (when not empty) or content parts as Anthropic blocks: text and images.</summary>
     private static void WriteContentBlocks(Utf8JsonWriter writer, ReadOnlySpan<byte> content)
     {
-        if (JsonValue.IsString(content))
+        if (RawJson.IsString(content))
         {
             if (content.Length > 2)
             {
@@ -356,14 +356,14 @@ internal static class AnthropicRequestWriter
                     case 9 when name.SequenceEqual("image_url"u8): imageUrl = value; break;
                 }
             }
-            if (JsonValue.StringIs(type, "text"u8) && JsonValue.IsString(text))
+            if (RawJson.StringIs(type, "text"u8) && RawJson.IsString(text))
             {
                 WriteTextBlock(writer, text);
             }
-            else if (JsonValue.StringIs(type, "image_url"u8))
+            else if (RawJson.StringIs(type, "image_url"u8))
             {
                 var url = imageUrl;
-                if (JsonValue.IsObject(imageUrl))
+                if (RawJson.IsObject(imageUrl))
                 {
                     url = default;
                     var inner = new JsonMembers(imageUrl);
@@ -375,7 +375,7 @@ internal static class AnthropicRequestWriter
                         }
                     }
                 }
-                if (JsonValue.IsString(url))
+                if (RawJson.IsString(url))
                 {
                     WriteImage(writer, url);
                 }
@@ -390,7 +390,7 @@ internal static class AnthropicRequestWriter
         writer.WriteStartObject();
         writer.WriteString("type"u8, "image"u8);
         writer.WriteStartObject("source"u8);
-        var inner = JsonValue.Inner(url);
+        var inner = RawJson.Inner(url);
         var comma = inner.IndexOf((byte)',');
         if (inner.StartsWith("data:"u8) && comma > 0 && inner[..comma].EndsWith(";base64"u8))
         {
@@ -404,7 +404,7 @@ internal static class AnthropicRequestWriter
             else
             {
                 // Some encoders write "/" as "\/": undo escapes so the base64 text is clean.
-                var text = JsonValue.Unescape(url, default, out var rented);
+                var text = RawJson.Unescape(url, default, out var rented);
                 writer.WriteString("data"u8, text[(text.IndexOf((byte)',') + 1)..]);
                 if (rented is not null)
                 {
@@ -467,14 +467,14 @@ internal static class AnthropicRequestWriter
     /// </summary>
     internal static void WriteArgumentsAsObject(Utf8JsonWriter writer, ReadOnlySpan<byte> arguments)
     {
-        if (JsonValue.IsObject(arguments))
+        if (RawJson.IsObject(arguments))
         {
             // Some clients send the object itself rather than a string holding it.
             writer.WriteRawValue(arguments, skipInputValidation: true);
             return;
         }
         Span<byte> stack = stackalloc byte[512];
-        var json = JsonValue.Unescape(arguments, stack, out var rented);
+        var json = RawJson.Unescape(arguments, stack, out var rented);
         try
         {
             if (IsWholeObject(json))
@@ -519,12 +519,12 @@ internal static class AnthropicRequestWriter
         writer.WriteStartObject();
         writer.WriteString("type"u8, "tool_result"u8);
         WriteStringOrEmpty(writer, "tool_use_id"u8, toolCallId);
-        if (JsonValue.IsString(content))
+        if (RawJson.IsString(content))
         {
             writer.WritePropertyName("content"u8);
             writer.WriteRawValue(content, skipInputValidation: true);
         }
-        else if (JsonValue.IsArray(content))
+        else if (RawJson.IsArray(content))
         {
             writer.WriteStartArray("content"u8);
             WriteContentBlocks(writer, content);
@@ -558,7 +558,7 @@ internal static class AnthropicRequestWriter
                     }
                 }
             }
-            if (!JsonValue.IsString(name))
+            if (!RawJson.IsString(name))
             {
                 continue;
             }
@@ -570,13 +570,13 @@ internal static class AnthropicRequestWriter
             writer.WriteStartObject();
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(name, skipInputValidation: true);
-            if (JsonValue.IsString(description))
+            if (RawJson.IsString(description))
             {
                 writer.WritePropertyName("description"u8);
                 writer.WriteRawValue(description, skipInputValidation: true);
             }
             writer.WritePropertyName("input_schema"u8);
-            if (JsonValue.IsObject(parameters))
+            if (RawJson.IsObject(parameters))
             {
                 writer.WriteRawValue(parameters, skipInputValidation: true);
             }
@@ -603,15 +603,15 @@ internal static class AnthropicRequestWriter
     {
         ReadOnlySpan<byte> named = default;
         ReadOnlySpan<byte> type;
-        if (JsonValue.StringIs(toolChoice, "none"u8))
+        if (RawJson.StringIs(toolChoice, "none"u8))
         {
             type = "none"u8;
         }
-        else if (JsonValue.StringIs(toolChoice, "required"u8))
+        else if (RawJson.StringIs(toolChoice, "required"u8))
         {
             type = "any"u8;
         }
-        else if (JsonValue.IsObject(toolChoice))
+        else if (RawJson.IsObject(toolChoice))
         {
             type = "auto"u8;
             var members = new JsonMembers(toolChoice);
@@ -624,7 +624,7 @@ internal static class AnthropicRequestWriter
                 var function = new JsonMembers(value);
                 while (function.Next(out var fkey, out var fvalue))
                 {
-                    if (fkey.SequenceEqual("name"u8) && JsonValue.IsString(fvalue))
+                    if (fkey.SequenceEqual("name"u8) && RawJson.IsString(fvalue))
                     {
                         named = fvalue;
                         type = "tool"u8;
@@ -632,7 +632,7 @@ internal static class AnthropicRequestWriter
                 }
             }
         }
-        else if (JsonValue.IsNull(toolChoice) && !oneCallOnly)
+        else if (RawJson.IsNull(toolChoice) && !oneCallOnly)
         {
             return;
         }
@@ -657,7 +657,7 @@ internal static class AnthropicRequestWriter
     private static void WriteStringOrEmpty(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         writer.WritePropertyName(name);
-        if (JsonValue.IsString(value))
+        if (RawJson.IsString(value))
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

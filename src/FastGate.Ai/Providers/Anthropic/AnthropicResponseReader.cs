@@ -34,7 +34,7 @@ internal static class AnthropicResponseReader
             var members = new JsonMembers(body);
             while (members.Next(out var name, out var value))
             {
-                if (name.SequenceEqual("input_tokens"u8) && JsonValue.TryInt64(value, out var count))
+                if (name.SequenceEqual("input_tokens"u8) && RawJson.TryInt64(value, out var count))
                 {
                     usage.Input = count;
                     usage.Reported = true;
@@ -72,14 +72,14 @@ internal static class AnthropicResponseReader
                 case 5 when name.SequenceEqual("usage"u8): usageJson = value; break;
             }
         }
-        if (!JsonValue.IsArray(content) || (!type.IsEmpty && !JsonValue.StringIs(type, "message"u8)))
+        if (!RawJson.IsArray(content) || (!type.IsEmpty && !RawJson.StringIs(type, "message"u8)))
         {
             error = Garbage();
             return false;
         }
         error = default;
         var figures = default(AnthropicUsage);
-        if (JsonValue.IsObject(usageJson))
+        if (RawJson.IsObject(usageJson))
         {
             figures.Read(usageJson);
             figures.To(ref usage);
@@ -110,7 +110,7 @@ internal static class AnthropicResponseReader
         var writer = JsonWriters.For(pivot);
         writer.WriteStartObject();
         writer.WritePropertyName("id"u8);
-        if (JsonValue.IsString(id))
+        if (RawJson.IsString(id))
         {
             writer.WriteRawValue(id, skipInputValidation: true);
         }
@@ -121,7 +121,7 @@ internal static class AnthropicResponseReader
         writer.WriteString("object"u8, "chat.completion"u8);
         writer.WriteNumber("created"u8, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         writer.WritePropertyName("model"u8);
-        if (JsonValue.IsString(model))
+        if (RawJson.IsString(model))
         {
             writer.WriteRawValue(model, skipInputValidation: true);
         }
@@ -159,9 +159,9 @@ internal static class AnthropicResponseReader
         }
         writer.WriteEndObject();
         writer.WritePropertyName("finish_reason"u8);
-        if (JsonValue.IsString(stopReason))
+        if (RawJson.IsString(stopReason))
         {
-            writer.WriteStringValue(AnthropicStopReason.ToFinishReason(JsonValue.Inner(stopReason)));
+            writer.WriteStringValue(AnthropicStopReason.ToFinishReason(RawJson.Inner(stopReason)));
         }
         else
         {
@@ -188,14 +188,14 @@ internal static class AnthropicResponseReader
         {
             if (name.SequenceEqual("type"u8))
             {
-                kind = JsonValue.StringIs(value, "text"u8) ? 1 : JsonValue.StringIs(value, "tool_use"u8) ? 2 : 0;
+                kind = RawJson.StringIs(value, "text"u8) ? 1 : RawJson.StringIs(value, "tool_use"u8) ? 2 : 0;
             }
             else if (name.SequenceEqual("text"u8))
             {
                 text = value;
             }
         }
-        return kind == 1 && !JsonValue.IsString(text) ? 0 : kind;
+        return kind == 1 && !RawJson.IsString(text) ? 0 : kind;
     }
 
     private static void WriteJoinedText(Utf8JsonWriter writer, ReadOnlySpan<byte> content, int textBytes)
@@ -208,7 +208,7 @@ internal static class AnthropicResponseReader
         {
             if (BlockKind(block, out var text) == 1)
             {
-                var inner = JsonValue.Inner(text);
+                var inner = RawJson.Inner(text);
                 inner.CopyTo(joined.AsSpan(at));
                 at += inner.Length;
             }
@@ -227,7 +227,7 @@ internal static class AnthropicResponseReader
         {
             switch (key.Length)
             {
-                case 4 when key.SequenceEqual("type"u8): isToolUse = JsonValue.StringIs(value, "tool_use"u8); break;
+                case 4 when key.SequenceEqual("type"u8): isToolUse = RawJson.StringIs(value, "tool_use"u8); break;
                 case 2 when key.SequenceEqual("id"u8): id = value; break;
                 case 4 when key.SequenceEqual("name"u8): name = value; break;
                 case 5 when key.SequenceEqual("input"u8): input = value; break;
@@ -245,14 +245,14 @@ internal static class AnthropicResponseReader
         writer.WritePropertyName("name"u8);
         WriteStringOr(writer, name);
         // The input object as OpenAI's arguments string: its JSON text, escaped into a string.
-        writer.WriteString("arguments"u8, JsonValue.IsObject(input) ? input : "{}"u8);
+        writer.WriteString("arguments"u8, RawJson.IsObject(input) ? input : "{}"u8);
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
     private static void WriteStringOr(Utf8JsonWriter writer, ReadOnlySpan<byte> value)
     {
-        if (JsonValue.IsString(value))
+        if (RawJson.IsString(value))
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

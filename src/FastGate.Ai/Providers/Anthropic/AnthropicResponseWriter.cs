@@ -51,11 +51,11 @@ internal static class AnthropicResponseWriter
         writer.WritePropertyName("model"u8);
         StringOr(writer, model, ""u8);
         writer.WriteStartArray("content"u8);
-        if (JsonValue.IsString(content) && content.Length > 2)
+        if (RawJson.IsString(content) && content.Length > 2)
         {
             TextBlock(writer, content);
         }
-        else if (JsonValue.IsArray(content))
+        else if (RawJson.IsArray(content))
         {
             var parts = new JsonItems(content);
             while (parts.Next(out var part))
@@ -73,13 +73,13 @@ internal static class AnthropicResponseWriter
                         text = value;
                     }
                 }
-                if (JsonValue.StringIs(type, "text"u8) && JsonValue.IsString(text))
+                if (RawJson.StringIs(type, "text"u8) && RawJson.IsString(text))
                 {
                     TextBlock(writer, text);
                 }
             }
         }
-        if (JsonValue.IsArray(toolCalls))
+        if (RawJson.IsArray(toolCalls))
         {
             var calls = new JsonItems(toolCalls);
             while (calls.Next(out var call))
@@ -88,7 +88,7 @@ internal static class AnthropicResponseWriter
             }
         }
         writer.WriteEndArray();
-        writer.WriteString("stop_reason"u8, AnthropicStopReason.FromFinishReason(JsonValue.Inner(finishReason)));
+        writer.WriteString("stop_reason"u8, AnthropicStopReason.FromFinishReason(RawJson.Inner(finishReason)));
         writer.WriteNull("stop_sequence"u8);
         writer.WriteStartObject("usage"u8);
         AnthropicUsage.WriteAnthropicFigures(writer, usage);
@@ -172,7 +172,7 @@ internal static class AnthropicResponseWriter
 
     internal static void StringOr(Utf8JsonWriter writer, ReadOnlySpan<byte> value, ReadOnlySpan<byte> fallback)
     {
-        if (JsonValue.IsString(value))
+        if (RawJson.IsString(value))
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

@@ -76,7 +76,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         {
             switch (name.Length)
             {
-                case 4 when name.SequenceEqual("type"u8): type = JsonValue.Inner(value); break;
+                case 4 when name.SequenceEqual("type"u8): type = RawJson.Inner(value); break;
                 case 5 when name.SequenceEqual("index"u8): index = value; break;
                 case 5 when name.SequenceEqual("delta"u8): delta = value; break;
                 case 13 when name.SequenceEqual("content_block"u8): contentBlock = value; break;
@@ -127,13 +127,13 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         {
             if (name.SequenceEqual("id"u8))
             {
-                _idLength = JsonValue.KeepLabel(value, _id);
+                _idLength = RawJson.KeepLabel(value, _id);
             }
             else if (name.SequenceEqual("model"u8))
             {
-                _modelLength = JsonValue.KeepLabel(value, _model);
+                _modelLength = RawJson.KeepLabel(value, _model);
             }
-            else if (name.SequenceEqual("usage"u8) && JsonValue.IsObject(value))
+            else if (name.SequenceEqual("usage"u8) && RawJson.IsObject(value))
             {
                 _usage.Read(value);
                 _usage.To(ref usage);
@@ -149,7 +149,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
 
     private bool OnBlockStart(ReadOnlySpan<byte> index, ReadOnlySpan<byte> contentBlock, IPivotStreamSink sink)
     {
-        if (!JsonValue.TryInt64(index, out var blockIndex))
+        if (!RawJson.TryInt64(index, out var blockIndex))
         {
             return false;
         }
@@ -169,7 +169,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 case 4 when key.SequenceEqual("text"u8): text = value; break;
             }
         }
-        if (JsonValue.StringIs(type, "tool_use"u8))
+        if (RawJson.StringIs(type, "tool_use"u8))
         {
             var toolIndex = _toolCalls++;
             _lastToolIndex = toolIndex;
@@ -190,9 +190,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             writer.WriteEndObject();
             writer.WriteEndArray();
             EndChunk(writer, default);
-            sink.Chunk(_chunk.WrittenSpan, JsonValue.Inner(name));
+            sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(name));
         }
-        else if (JsonValue.StringIs(type, "text"u8) && text.Length > 2)
+        else if (RawJson.StringIs(type, "text"u8) && text.Length > 2)
         {
             // A text block normally starts empty; text given at its start is content too.
             EmitText(text, sink);
@@ -217,9 +217,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 case 12 when key.SequenceEqual("partial_json"u8): partialJson = value; break;
             }
         }
-        if (JsonValue.StringIs(type, "text_delta"u8))
+        if (RawJson.StringIs(type, "text_delta"u8))
         {
-            if (!JsonValue.IsString(text))
+            if (!RawJson.IsString(text))
             {
                 return false;
             }
@@ -228,9 +228,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 EmitText(text, sink);
             }
         }
-        else if (JsonValue.StringIs(type, "input_json_delta"u8))
+        else if (RawJson.StringIs(type, "input_json_delta"u8))
         {
-            if (!JsonValue.IsString(partialJson))
+            if (!RawJson.IsString(partialJson))
             {
                 return false;
             }
@@ -239,7 +239,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 return true;
             }
             var toolIndex = _lastToolIndex;
-            if (JsonValue.TryInt64(index, out var blockIndex) && blockIndex is >= 0 and < MaxBlocks && _toolIndexOfBlock[blockIndex] >= 0)
+            if (RawJson.TryInt64(index, out var blockIndex) && blockIndex is >= 0 and < MaxBlocks && _toolIndexOfBlock[blockIndex] >= 0)
             {
                 toolIndex = _toolIndexOfBlock[blockIndex];
             }
@@ -259,7 +259,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             writer.WriteEndObject();
             writer.WriteEndArray();
             EndChunk(writer, default);
-            sink.Chunk(_chunk.WrittenSpan, JsonValue.Inner(partialJson));
+            sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(partialJson));
         }
         // thinking_delta, signature_delta, citations_delta: nothing the pivot answer holds.
         return true;
@@ -271,12 +271,12 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         writer.WritePropertyName("content"u8);
         writer.WriteRawValue(text, skipInputValidation: true);
         EndChunk(writer, default);
-        sink.Chunk(_chunk.WrittenSpan, JsonValue.Inner(text));
+        sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(text));
     }
 
     private bool OnMessageDelta(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> usageJson, IPivotStreamSink sink, ref TokenUsage usage)
     {
-        if (JsonValue.IsObject(usageJson))
+        if (RawJson.IsObject(usageJson))
         {
             // output_tokens is cumulative; newer API versions repeat the input figures here too.
             _usage.Read(usageJson);
@@ -291,10 +291,10 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 stopReason = value;
             }
         }
-        if (JsonValue.IsString(stopReason))
+        if (RawJson.IsString(stopReason))
         {
             var writer = StartChunk();
-            EndChunk(writer, AnthropicStopReason.ToFinishReason(JsonValue.Inner(stopReason)));
+            EndChunk(writer, AnthropicStopReason.ToFinishReason(RawJson.Inner(stopReason)));
             sink.Chunk(_chunk.WrittenSpan, default);
         }
         return true;
@@ -359,7 +359,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
     private static void WriteRawString(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         writer.WritePropertyName(name);
-        if (JsonValue.IsString(value))
+        if (RawJson.IsString(value))
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

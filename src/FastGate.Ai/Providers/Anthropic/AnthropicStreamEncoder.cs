@@ -84,8 +84,8 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             }
             if (!_started)
             {
-                _idLength = JsonValue.KeepLabel(id, _id);
-                _modelLength = JsonValue.KeepLabel(model, _model);
+                _idLength = RawJson.KeepLabel(id, _id);
+                _modelLength = RawJson.KeepLabel(model, _model);
                 MessageStart(output);
             }
             if (!choice.IsEmpty)
@@ -114,16 +114,16 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
                 finishReason = value;
             }
         }
-        if (JsonValue.IsObject(delta))
+        if (RawJson.IsObject(delta))
         {
             var fields = new JsonMembers(delta);
             while (fields.Next(out var name, out var value))
             {
-                if (name.SequenceEqual("content"u8) && JsonValue.IsString(value) && value.Length > 2)
+                if (name.SequenceEqual("content"u8) && RawJson.IsString(value) && value.Length > 2)
                 {
                     Text(value, output);
                 }
-                else if (name.SequenceEqual("tool_calls"u8) && JsonValue.IsArray(value))
+                else if (name.SequenceEqual("tool_calls"u8) && RawJson.IsArray(value))
                 {
                     var calls = new JsonItems(value);
                     while (calls.Next(out var call))
@@ -133,9 +133,9 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
                 }
             }
         }
-        if (JsonValue.IsString(finishReason))
+        if (RawJson.IsString(finishReason))
         {
-            var reason = JsonValue.Inner(finishReason);
+            var reason = RawJson.Inner(finishReason);
             _stopReason = reason.SequenceEqual("length"u8) ? MaxTokens
                 : reason.SequenceEqual("tool_calls"u8) || reason.SequenceEqual("function_call"u8) ? ToolUse
                 : reason.SequenceEqual("content_filter"u8) ? Refusal
@@ -198,11 +198,11 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
                 }
             }
         }
-        if (!JsonValue.TryInt64(index, out var toolIndex))
+        if (!RawJson.TryInt64(index, out var toolIndex))
         {
             toolIndex = 0;
         }
-        var opensNew = JsonValue.IsString(id) && id.Length > 2;
+        var opensNew = RawJson.IsString(id) && id.Length > 2;
         if (_open != OpenBlock.ToolUse || _openToolIndex != toolIndex || opensNew)
         {
             CloseBlock(output);
@@ -222,7 +222,7 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             _openToolIndex = toolIndex;
             _nextBlock++;
         }
-        if (JsonValue.IsString(arguments) && arguments.Length > 2)
+        if (RawJson.IsString(arguments) && arguments.Length > 2)
         {
             var writer = Begin("content_block_delta"u8);
             writer.WriteNumber("index"u8, _nextBlock - 1);

@@ -22,7 +22,7 @@ internal struct AnthropicUsage
         var members = new JsonMembers(usage);
         while (members.Next(out var name, out var value))
         {
-            if (!JsonValue.TryInt64(value, out var number))
+            if (!RawJson.TryInt64(value, out var number))
             {
                 continue;
             }

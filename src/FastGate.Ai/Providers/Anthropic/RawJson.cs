@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace FastGate.Ai.Providers.Anthropic;
 
 /// <summary>Questions asked of one raw JSON value (a slice from <see cref="JsonMembers"/> or <see cref="JsonItems"/>).</summary>
-internal static class JsonValue
+internal static class RawJson
 {
     public static bool IsString(ReadOnlySpan<byte> value) => value.Length >= 2 && value[0] == (byte)'"';
 
@@ -81,12 +81,12 @@ internal static class JsonValue
     /// <summary>A string's unescaped bytes into a fixed buffer (cut at its size); its length.</summary>
     public static int KeepLabel(ReadOnlySpan<byte> value, byte[] buffer)
     {
-        if (!JsonValue.IsString(value))
+        if (!RawJson.IsString(value))
         {
             return 0;
         }
         Span<byte> stack = stackalloc byte[256];
-        var text = JsonValue.Unescape(value, stack, out var rented);
+        var text = RawJson.Unescape(value, stack, out var rented);
         var length = Math.Min(text.Length, buffer.Length);
         while (length < text.Length && length > 0 && (text[length] & 0xC0) == 0x80)
         {
