@@ -69,6 +69,8 @@ public class AnthropicStreamEncoderTests
         Assert.Equal(1, (int)events[5].Data["index"]!);
         Assert.Equal(("tool_use", "call_a", "get_weather"), ((string)tool["type"]!, (string)tool["id"]!, (string)tool["name"]!));
         Assert.Empty(tool["input"]!.AsObject());
+        // The Anthropic .NET SDK's response validation requires the caller on tool_use blocks.
+        Assert.Equal("direct", (string?)tool["caller"]!["type"]);
         Assert.All(events[6..8], e => Assert.Equal(("input_json_delta", 1), ((string)e.Data["delta"]!["type"]!, (int)e.Data["index"]!)));
         var input = JsonNode.Parse(string.Concat(events[6..8].Select(e => (string)e.Data["delta"]!["partial_json"]!)))!;
         Assert.Equal("Paris", (string?)input["city"]);

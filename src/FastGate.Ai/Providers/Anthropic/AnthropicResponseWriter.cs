@@ -167,6 +167,18 @@ internal static class AnthropicResponseWriter
         StringOr(writer, name, ""u8);
         writer.WritePropertyName("input"u8);
         AnthropicRequestWriter.WriteArgumentsAsObject(writer, arguments);
+        WriteDirectCaller(writer);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>"caller":{"type":"direct"}</c>: the model called the tool itself (not code it ran). The API
+    /// sends it on every tool_use block and the Anthropic .NET SDK's validation requires it.
+    /// </summary>
+    internal static void WriteDirectCaller(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject("caller"u8);
+        writer.WriteString("type"u8, "direct"u8);
         writer.WriteEndObject();
     }
 

@@ -216,6 +216,7 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             AnthropicResponseWriter.StringOr(start, name, ""u8);
             start.WriteStartObject("input"u8);
             start.WriteEndObject();
+            AnthropicResponseWriter.WriteDirectCaller(start);
             start.WriteEndObject();
             End(start, "content_block_start"u8, output);
             _open = OpenBlock.ToolUse;
