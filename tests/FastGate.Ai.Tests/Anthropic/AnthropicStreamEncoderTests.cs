@@ -89,6 +89,22 @@ public class AnthropicStreamEncoderTests
         Assert.Equal(1000, (int)delta["usage"]!["cache_read_input_tokens"]!);
     }
 
+    [Fact]
+    public void Chunk_ToolCallsWithoutIdsOrWithRepeatedIds_OneBlockPerIndexWithDistinctIds()
+    {
+        var (output, encoder) = Encode([
+            Chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"a\",\"arguments\":\"{}\"}},{\"index\":1,\"function\":{\"name\":\"b\",\"arguments\":\"{}\"}}]}"),
+            Chunk("{\"tool_calls\":[{\"index\":2,\"id\":\"c1\",\"function\":{\"name\":\"c\",\"arguments\":\"{\\\"x\\\":\"}}]}"),
+            Chunk("{\"tool_calls\":[{\"index\":2,\"id\":\"c1\",\"function\":{\"arguments\":\"1}\"}}]}"),
+        ]);
+        encoder.Done(default, output);
+
+        var starts = AnthropicTestData.Events(output.WrittenSpan).Where(e => e.Type == "content_block_start").Select(e => e.Data["content_block"]!).ToList();
+        Assert.Equal(["a", "b", "c"], starts.Select(b => (string)b["name"]!));
+        Assert.Equal(3, starts.Select(b => (string)b["id"]!).Distinct().Count());
+        Assert.Equal("c1", (string?)starts[2]["id"]);
+    }
+
     [Theory]
     [InlineData("stop", "end_turn")]
     [InlineData("length", "max_tokens")]

@@ -82,9 +82,10 @@ internal static class AnthropicResponseWriter
         if (RawJson.IsArray(toolCalls))
         {
             var calls = new JsonItems(toolCalls);
+            var number = 0;
             while (calls.Next(out var call))
             {
-                ToolUseBlock(writer, call);
+                ToolUseBlock(writer, call, number++);
             }
         }
         writer.WriteEndArray();
@@ -133,7 +134,7 @@ internal static class AnthropicResponseWriter
         writer.WriteEndObject();
     }
 
-    private static void ToolUseBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> call)
+    private static void ToolUseBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> call, long number)
     {
         ReadOnlySpan<byte> id = default, name = default, arguments = default;
         var members = new JsonMembers(call);
@@ -162,7 +163,7 @@ internal static class AnthropicResponseWriter
         writer.WriteStartObject();
         writer.WriteString("type"u8, "tool_use"u8);
         writer.WritePropertyName("id"u8);
-        StringOr(writer, id, "toolu_fastgate"u8);
+        ToolUseId(writer, id, number);
         writer.WritePropertyName("name"u8);
         StringOr(writer, name, ""u8);
         writer.WritePropertyName("input"u8);
@@ -180,6 +181,23 @@ internal static class AnthropicResponseWriter
         writer.WriteStartObject("caller"u8);
         writer.WriteString("type"u8, "direct"u8);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The call's id, or for a provider that gives none (Ollama, Gemini) <c>toolu_fastgate_N</c>:
+    /// Anthropic clients match each tool_result to its tool_use by id, so ids must differ.
+    /// </summary>
+    internal static void ToolUseId(Utf8JsonWriter writer, ReadOnlySpan<byte> id, long number)
+    {
+        if (RawJson.IsString(id) && id.Length > 2)
+        {
+            writer.WriteRawValue(id, skipInputValidation: true);
+            return;
+        }
+        Span<byte> made = stackalloc byte[40];
+        "toolu_fastgate_"u8.CopyTo(made);
+        number.TryFormat(made[15..], out var digits);
+        writer.WriteStringValue(made[..(15 + digits)]);
     }
 
     internal static void StringOr(Utf8JsonWriter writer, ReadOnlySpan<byte> value, ReadOnlySpan<byte> fallback)

@@ -202,8 +202,8 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
         {
             toolIndex = 0;
         }
-        var opensNew = RawJson.IsString(id) && id.Length > 2;
-        if (_open != OpenBlock.ToolUse || _openToolIndex != toolIndex || opensNew)
+        // A new index opens a new block; some OpenAI-compatible servers repeat the id on every piece of one call.
+        if (_open != OpenBlock.ToolUse || _openToolIndex != toolIndex)
         {
             CloseBlock(output);
             var start = Begin("content_block_start"u8);
@@ -211,7 +211,7 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             start.WriteStartObject("content_block"u8);
             start.WriteString("type"u8, "tool_use"u8);
             start.WritePropertyName("id"u8);
-            AnthropicResponseWriter.StringOr(start, id, "toolu_fastgate"u8);
+            AnthropicResponseWriter.ToolUseId(start, id, toolIndex);
             start.WritePropertyName("name"u8);
             AnthropicResponseWriter.StringOr(start, name, ""u8);
             start.WriteStartObject("input"u8);
