@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace FastGate.Ai.Providers.Anthropic;
+
+/// <summary>The items of one JSON array as raw values (see <see cref="JsonMembers"/>).</summary>
+internal ref struct JsonItems
+{
+    private Utf8JsonReader _reader;
+    private readonly ReadOnlySpan<byte> _json;
+
+    public JsonItems(ReadOnlySpan<byte> json)
+    {
+        _json = json;
+        _reader = new Utf8JsonReader(json);
+        IsArray = _reader.Read() && _reader.TokenType == JsonTokenType.StartArray;
+    }
+
+    public bool IsArray { get; }
+
+    public bool Next(out ReadOnlySpan<byte> item)
+    {
+        if (!IsArray || !_reader.Read() || _reader.TokenType == JsonTokenType.EndArray)
+        {
+            item = default;
+            return false;
+        }
+        item = _json[RawRange()];
+        return true;
+    }
+
+    // The value the reader is on, as a range of the document (JsonCopy.Raw, kept here because a
+    // ref struct field cannot be passed by ref into a span-returning call).
+    private Range RawRange()
+    {
+        var start = (int)_reader.TokenStartIndex;
+        if (_reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            _reader.Skip();
+        }
+        return start..(int)_reader.BytesConsumed;
+    }
+}
