@@ -88,6 +88,7 @@ internal ref struct GeminiResponse
                 RawJson.SkipProperty(ref reader);
             }
         }
+        RawJson.ExpectEnd(ref reader);
         return fields;
     }
 

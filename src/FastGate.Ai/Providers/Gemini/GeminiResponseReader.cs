@@ -104,6 +104,7 @@ internal static class GeminiResponseReader
             if (reader.ValueTextEquals("embeddings"u8)) embeddings = RawJson.CaptureProperty(ref reader, body);
             else RawJson.SkipProperty(ref reader);
         }
+        RawJson.ExpectEnd(ref reader);
         if (!embeddings.IsArray)
         {
             throw new JsonException("embeddings is not an array");

@@ -54,6 +54,7 @@ internal ref struct PivotChatRequest
             else if (reader.ValueTextEquals("dimensions"u8)) fields.Dimensions = RawJson.CaptureProperty(ref reader, pivot);
             else RawJson.SkipProperty(ref reader);
         }
+        RawJson.ExpectEnd(ref reader);
         return fields;
     }
 }

@@ -72,6 +72,15 @@ internal readonly ref struct RawJson
         return Capture(ref reader, document);
     }
 
+    /// <summary>After a document's top-level value: anything but white space left is malformed.</summary>
+    public static void ExpectEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || reader.Read())
+        {
+            throw new JsonException("the document does not end after its value");
+        }
+    }
+
     /// <summary>Steps over the property's value (the reader stands on a property name).</summary>
     public static void SkipProperty(ref Utf8JsonReader reader)
     {

@@ -67,6 +67,7 @@ internal ref struct OllamaResponse
             else if (reader.ValueTextEquals("error"u8)) fields.Error = RawJson.CaptureProperty(ref reader, body);
             else RawJson.SkipProperty(ref reader);
         }
+        RawJson.ExpectEnd(ref reader);
         return fields;
     }
 

@@ -71,6 +71,7 @@ internal static class OllamaResponseReader
             else if (reader.ValueTextEquals("error"u8)) failure = RawJson.CaptureProperty(ref reader, body);
             else RawJson.SkipProperty(ref reader);
         }
+        RawJson.ExpectEnd(ref reader);
         if (failure.Exists)
         {
             error = OllamaErrors.FromError(failure, 0);
