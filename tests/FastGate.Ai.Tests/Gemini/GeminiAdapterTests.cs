@@ -117,6 +117,16 @@ public class GeminiAdapterTests
     }
 
     [Fact]
+    public void Request_ToolChoiceOfAnotherShape_LeavesGeminisDefault()
+    {
+        var body = AdapterCalls.Request(_adapter, ClientApi.OpenAiChat,
+            """{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[]}}}""");
+
+        Assert.True(body.TryGetProperty("tools", out _));
+        Assert.False(body.TryGetProperty("toolConfig", out _));
+    }
+
+    [Fact]
     public void Request_NoTools_WritesNoToolsOrToolConfig()
     {
         var body = AdapterCalls.Request(_adapter, ClientApi.OpenAiChat, """{"messages":[{"role":"user","content":"x"}],"tool_choice":"auto"}""");

@@ -136,7 +136,22 @@ public class GeminiStreamDecoderTests
         Assert.Null(summary.FinishReason);
         Assert.Equal(0, feed.Sink.DoneCount);
         Assert.Empty(feed.Sink.Errors);
+        // The figures so far are kept, but only a whole answer's usage is reported: the stage estimates a cut one.
         Assert.Equal(2, feed.Usage.Output);
+        Assert.False(feed.Usage.Reported);
+    }
+
+    [Fact]
+    public void UsageInEveryEvent_TheLastCountsAndIsReportedAtTheFinish()
+    {
+        var feed = SseFeed.Run(new GeminiStreamDecoder(), ProviderTestData.Utf8(
+            "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"tok\"}]}}],\"usageMetadata\":{\"promptTokenCount\":9,\"totalTokenCount\":9}}\r\n\r\n" +
+            "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":9,\"candidatesTokenCount\":1,\"thoughtsTokenCount\":3,\"totalTokenCount\":13}}\r\n\r\n"));
+
+        Assert.Equal(new TokenUsageView(9, 4, 0, 3, true), TokenUsageView.Of(feed.Usage));
+        Assert.Equal("tok", feed.Sink.Summary().Content.ToString());
+        // role, the one text delta (the empty last text adds none), finish, usage
+        Assert.Equal(4, feed.Sink.Chunks.Count);
     }
 
     [Theory]

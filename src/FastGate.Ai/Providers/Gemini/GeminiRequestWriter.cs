@@ -567,7 +567,8 @@ internal static class GeminiRequestWriter
             }
             if (!allowed.IsString)
             {
-                throw new TranslationException("tool_choice names no function");
+                // A shape Gemini has no word for (allowed_tools, custom): its default, AUTO.
+                return;
             }
             mode = "ANY"u8;
         }

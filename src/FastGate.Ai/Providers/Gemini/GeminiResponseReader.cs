@@ -19,7 +19,10 @@ internal static class GeminiResponseReader
             return false;
         }
         error = default;
-        GeminiUsage.Read(response.UsageMetadata, ref usage);
+        if (GeminiUsage.Read(response.UsageMetadata, ref usage))
+        {
+            usage.Reported = true;
+        }
         var salt = PivotWriter.NewSalt();
         PivotWriter.CompletionStart(writer, salt, PivotWriter.UnixNow(), response.ModelVersion.Bytes);
 

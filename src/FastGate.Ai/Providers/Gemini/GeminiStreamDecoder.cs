@@ -13,8 +13,9 @@ namespace FastGate.Ai.Providers.Gemini;
 /// promptFeedback block -> a content_filter finish, usage, Done
 /// {"error": ...}       -> Error
 /// </code>
-/// <c>usageMetadata</c> may come with any event; the last one counts. A stream that ends with no
-/// finish reason never reaches Done, and the stage reports it as cut. Nothing is allocated per
+/// <c>usageMetadata</c> may come with any event; the last one counts, and is reported when the
+/// finish reason comes. A stream that ends with no finish reason never reaches Done, and the
+/// stage reports it as cut (and estimates its tokens). Nothing is allocated per
 /// event. Not thread-safe: one exchange's loop owns it.
 /// </summary>
 public sealed class GeminiStreamDecoder : ProviderStreamDecoder
@@ -22,12 +23,14 @@ public sealed class GeminiStreamDecoder : ProviderStreamDecoder
     private readonly PivotChunkEmitter _emit = new();
     private bool _started;
     private bool _ended;
+    private bool _sawUsage;
 
     public override void Reset(in RequestFacts facts)
     {
         _emit.Reset();
         _started = false;
         _ended = false;
+        _sawUsage = false;
     }
 
     public override bool OnEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data, IPivotStreamSink sink, ref TokenUsage usage)
@@ -46,7 +49,7 @@ public sealed class GeminiStreamDecoder : ProviderStreamDecoder
                 return true;
             }
             _emit.SetModel(response.ModelVersion);
-            GeminiUsage.Read(response.UsageMetadata, ref usage);
+            _sawUsage |= GeminiUsage.Read(response.UsageMetadata, ref usage);
             if (!_started)
             {
                 _started = true;
@@ -72,6 +75,7 @@ public sealed class GeminiStreamDecoder : ProviderStreamDecoder
             if (GeminiFinishReason.IsPresent(response.FinishReason) || blocked)
             {
                 _ended = true;
+                usage.Reported = _sawUsage;
                 _emit.Finish(blocked ? PivotWriter.ContentFilter : GeminiFinishReason.ToPivot(response.FinishReason, _emit.ToolCalls > 0), sink);
                 if (usage.Reported)
                 {

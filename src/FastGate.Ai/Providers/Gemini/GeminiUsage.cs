@@ -9,13 +9,19 @@ namespace FastGate.Ai.Providers.Gemini;
 /// <c>candidatesTokenCount</c>, so output is their sum; tokens of tool results Gemini fetched
 /// itself (<c>toolUsePromptTokenCount</c>) are billed as input.
 /// </summary>
+/// <remarks>
+/// Gemini repeats <c>usageMetadata</c> in every stream event, the early ones with the prompt
+/// count only: the caller marks the usage <see cref="TokenUsage.Reported"/> once the answer is
+/// whole, so a stream cut half-way is estimated rather than recorded with no output.
+/// </remarks>
 internal static class GeminiUsage
 {
-    public static void Read(RawJson usageMetadata, ref TokenUsage usage)
+    /// <summary>Takes the figures of <paramref name="usageMetadata"/>; false, changing nothing, when there is none.</summary>
+    public static bool Read(RawJson usageMetadata, ref TokenUsage usage)
     {
         if (!usageMetadata.IsObject)
         {
-            return;
+            return false;
         }
         long prompt = 0, cached = 0, candidates = 0, thoughts = 0, toolUse = 0;
         var reader = usageMetadata.Reader();
@@ -32,7 +38,7 @@ internal static class GeminiUsage
         usage.CachedInput = cached;
         usage.Output = candidates + thoughts;
         usage.Reasoning = thoughts;
-        usage.Reported = true;
+        return true;
     }
 
     private static long Count(ref Utf8JsonReader reader)
