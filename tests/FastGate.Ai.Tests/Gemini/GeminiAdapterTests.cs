@@ -161,6 +161,29 @@ public class GeminiAdapterTests
             """, body.GetProperty("contents")), body.ToString());
     }
 
+    [Theory]
+    [InlineData("gemini-3-pro-preview", true)]
+    [InlineData("Gemini-3.5-flash", true)]
+    [InlineData("models/gemini-10-ultra", true)]
+    [InlineData("gemini-2.5-pro", false)]
+    [InlineData("gemini-1.5-flash", false)]
+    [InlineData("m+tools", false)]
+    public void Request_FunctionCallsInTheHistory_CarryTheSkipSignatureForGemini3AndLater(string model, bool signed)
+    {
+        var body = AdapterCalls.Request(_adapter, ClientApi.OpenAiChat, """
+            {"messages":[{"role":"user","content":"x"},
+              {"role":"assistant","tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]},
+              {"role":"tool","tool_call_id":"a","content":"1"}]}
+            """, model: model);
+
+        var part = body.GetProperty("contents")[1].GetProperty("parts")[0];
+        Assert.Equal(signed, part.TryGetProperty("thoughtSignature", out var signature));
+        if (signed)
+        {
+            Assert.Equal("skip_thought_signature_validator", signature.GetString());
+        }
+    }
+
     [Fact]
     public void Request_ToolCallIdsRepeatedAcrossTurns_NameTheNewestCall()
     {

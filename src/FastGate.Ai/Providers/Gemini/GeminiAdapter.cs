@@ -48,7 +48,7 @@ public sealed class GeminiAdapter : ProviderAdapter
             switch (api)
             {
                 case ClientApi.OpenAiChat or ClientApi.AnthropicMessages:
-                    GeminiRequestWriter.WriteChat(pivot, writer);
+                    GeminiRequestWriter.WriteChat(pivot, model, writer);
                     break;
                 case ClientApi.OpenAiEmbeddings:
                     GeminiRequestWriter.WriteEmbeddings(pivot, model, writer);

@@ -26,7 +26,14 @@ namespace FastGate.Ai.Providers.Gemini;
 /// </remarks>
 internal static class GeminiRequestWriter
 {
-    public static void WriteChat(ReadOnlySpan<byte> pivot, Utf8JsonWriter writer)
+    /// <summary>
+    /// Gemini 3 models refuse a function call in the history without the thought signature they
+    /// gave it, and an OpenAI-shaped conversation cannot carry one back. Google's documented
+    /// sentinel (ai.google.dev/gemini-api/docs/thought-signatures) tells the API to skip the check.
+    /// </summary>
+    private static ReadOnlySpan<byte> SkipThoughtSignature => "skip_thought_signature_validator"u8;
+
+    public static void WriteChat(ReadOnlySpan<byte> pivot, ReadOnlySpan<byte> model, Utf8JsonWriter writer)
     {
         var request = PivotChatRequest.Scan(pivot);
         if (!request.Messages.IsArray)
@@ -37,7 +44,7 @@ internal static class GeminiRequestWriter
         try
         {
             writer.WriteStartObject();
-            WriteContents(pivot, request.Messages, ref names, writer);
+            WriteContents(pivot, request.Messages, SignsFunctionCalls(model), ref names, writer);
             WriteSystemInstruction(request.Messages, writer);
             var wroteTools = WriteTools(request.Tools, writer);
             if (wroteTools)
@@ -132,7 +139,25 @@ internal static class GeminiRequestWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteContents(ReadOnlySpan<byte> pivot, RawJson messages, ref PivotToolCallNames names, Utf8JsonWriter writer)
+    /// <summary>True for <c>gemini-N...</c> with N of 3 or more: the models that check thought signatures.</summary>
+    internal static bool SignsFunctionCalls(ReadOnlySpan<byte> model)
+    {
+        var prefix = "gemini-"u8;
+        for (var at = 0; at + prefix.Length < model.Length; at++)
+        {
+            if (!Ascii.EqualsIgnoreCase(model.Slice(at, prefix.Length), prefix))
+            {
+                continue;
+            }
+            var digits = model[(at + prefix.Length)..];
+            var end = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+            digits = end < 0 ? digits : digits[..end];
+            return System.Buffers.Text.Utf8Parser.TryParse(digits, out int major, out _) && major >= 3;
+        }
+        return false;
+    }
+
+    private static void WriteContents(ReadOnlySpan<byte> pivot, RawJson messages, bool signCalls, ref PivotToolCallNames names, Utf8JsonWriter writer)
     {
         writer.WriteStartArray("contents"u8);
         var toolTurnOpen = false;
@@ -164,7 +189,7 @@ internal static class GeminiRequestWriter
                     WriteUserTurn(message, writer);
                     break;
                 case PivotRole.Assistant:
-                    WriteModelTurn(pivot, message, ref names, writer);
+                    WriteModelTurn(pivot, message, signCalls, ref names, writer);
                     break;
                 default:
                     throw new TranslationException("a message has no role gemini knows (system, developer, user, assistant, tool)");
@@ -206,7 +231,7 @@ internal static class GeminiRequestWriter
         CloseTurn(writer);
     }
 
-    private static void WriteModelTurn(ReadOnlySpan<byte> pivot, PivotMessage message, ref PivotToolCallNames names, Utf8JsonWriter writer)
+    private static void WriteModelTurn(ReadOnlySpan<byte> pivot, PivotMessage message, bool signCalls, ref PivotToolCallNames names, Utf8JsonWriter writer)
     {
         var content = message.Content;
         var hasText = (content.IsString || content.IsArray) && !content.IsEmptyStringOrArray;
@@ -235,6 +260,10 @@ internal static class GeminiRequestWriter
                 writer.WritePropertyName("args"u8);
                 WriteArgumentsObject(call.Arguments, writer);
                 writer.WriteEndObject();
+                if (signCalls)
+                {
+                    writer.WriteString("thoughtSignature"u8, SkipThoughtSignature);
+                }
                 writer.WriteEndObject();
             }
         }
