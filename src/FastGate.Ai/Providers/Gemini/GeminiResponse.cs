@@ -1,0 +1,136 @@
+using System.Text.Json;
+
+namespace FastGate.Ai.Providers.Gemini;
+
+/// <summary>
+/// The fields of a Gemini <c>GenerateContentResponse</c> (a whole answer, or one SSE event of a
+/// stream) the translation reads: the first candidate's parts and finish reason, the usage, the
+/// model version, a prompt block, an error. Throws <see cref="JsonException"/> when the JSON is
+/// malformed or a field has the wrong type.
+/// </summary>
+internal ref struct GeminiResponse
+{
+    public bool HasCandidate;
+    /// <summary><c>candidates[0].content.parts</c> (an array), missing when the candidate has no content.</summary>
+    public RawJson Parts;
+    public RawJson FinishReason;
+    public RawJson UsageMetadata;
+    public RawJson ModelVersion;
+    /// <summary><c>promptFeedback.blockReason</c>: the prompt itself was blocked and no candidate comes.</summary>
+    public RawJson BlockReason;
+    public RawJson Error;
+
+    public static GeminiResponse Scan(ReadOnlySpan<byte> body)
+    {
+        var fields = new GeminiResponse();
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("not a JSON object");
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("candidates"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    throw new JsonException("candidates is not an array");
+                }
+                var first = true;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (first)
+                    {
+                        // n > 1 is not asked for: the first candidate is the answer.
+                        fields.ScanCandidate(ref reader, body);
+                        fields.HasCandidate = true;
+                        first = false;
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("usageMetadata"u8))
+            {
+                fields.UsageMetadata = RawJson.CaptureProperty(ref reader, body);
+                if (!fields.UsageMetadata.IsObject && !fields.UsageMetadata.IsNull)
+                {
+                    throw new JsonException("usageMetadata is not an object");
+                }
+            }
+            else if (reader.ValueTextEquals("modelVersion"u8))
+            {
+                fields.ModelVersion = RawJson.CaptureProperty(ref reader, body);
+            }
+            else if (reader.ValueTextEquals("promptFeedback"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("blockReason"u8)) fields.BlockReason = RawJson.CaptureProperty(ref reader, body);
+                    else RawJson.SkipProperty(ref reader);
+                }
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                fields.Error = RawJson.CaptureProperty(ref reader, body);
+            }
+            else
+            {
+                RawJson.SkipProperty(ref reader);
+            }
+        }
+        RawJson.ExpectEnd(ref reader);
+        return fields;
+    }
+
+    private void ScanCandidate(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("a candidate is not an object");
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("finishReason"u8))
+            {
+                FinishReason = RawJson.CaptureProperty(ref reader, body);
+            }
+            else if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    throw new JsonException("a candidate's content is not an object");
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("parts"u8))
+                    {
+                        Parts = RawJson.CaptureProperty(ref reader, body);
+                        if (!Parts.IsArray)
+                        {
+                            throw new JsonException("parts is not an array");
+                        }
+                    }
+                    else
+                    {
+                        RawJson.SkipProperty(ref reader);
+                    }
+                }
+            }
+            else
+            {
+                RawJson.SkipProperty(ref reader);
+            }
+        }
+    }
+}
