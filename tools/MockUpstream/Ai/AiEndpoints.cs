@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace FastGate.Tools.MockUpstream.Ai;
 
@@ -263,7 +264,7 @@ internal sealed class AiEndpoints
             {
                 await response.Body.WriteAsync(body.AsMemory(0, body.Length / 2), aborted);
                 await response.Body.FlushAsync(aborted);
-                ctx.Abort();
+                await CutAsync(ctx);
                 return;
             }
             await response.Body.WriteAsync(body, aborted);
@@ -316,7 +317,7 @@ internal sealed class AiEndpoints
                 if (i == cutAt)
                 {
                     await writer.FlushAsync(aborted);
-                    ctx.Abort();
+                    await CutAsync(ctx);
                     return;
                 }
                 if (clock is not null && i > 0)
@@ -338,7 +339,7 @@ internal sealed class AiEndpoints
             if (cutAt == 0)
             {
                 await writer.FlushAsync(aborted);
-                ctx.Abort();
+                await CutAsync(ctx);
                 return;
             }
             shape.WriteTail(writer);
@@ -353,6 +354,25 @@ internal sealed class AiEndpoints
         {
             // The caller went away mid-stream: not written to its end, not counted.
         }
+    }
+
+    /// <summary>
+    /// An upstream that dies mid-answer: a FIN after the bytes already sent (a reset could make
+    /// the peer's kernel drop them unread), with no end to the chunked body. A flush only hands
+    /// the bytes to Kestrel's output loop, so the FIN waits a moment for them to reach the socket.
+    /// </summary>
+    private static async Task CutAsync(HttpContext ctx)
+    {
+        await Task.Delay(50);
+        try
+        {
+            ctx.Features.Get<IConnectionSocketFeature>()?.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+        ctx.Abort();
     }
 
     private static async Task<byte[]?> ReadBodyAsync(HttpContext ctx)
