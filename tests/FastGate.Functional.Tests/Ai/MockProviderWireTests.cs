@@ -137,6 +137,26 @@ public sealed class MockProviderWireTests(MockProviderFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Pacing_TtftAndTokensPerSecond_HoldBackTheFirstTokenAndTheRest()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(fixture.Origin, "/v1/chat/completions"))
+        {
+            Content = new StringContent("""{"model":"m+tokens-9+ttft-300+tps-20","stream":true,"messages":[{"role":"user","content":"hi"}]}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "k");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var head = clock.ElapsedMilliseconds;
+        var body = await response.Content.ReadAsStringAsync();
+        var total = clock.ElapsedMilliseconds;
+        Assert.Contains("\"content\":\" tok\"", body, StringComparison.Ordinal);
+        // 300 ms before anything; then 8 more tokens at 20/s: 400 ms (lower bounds only: a busy machine is slower, never faster).
+        Assert.True(head >= 290, $"head after {head} ms");
+        Assert.True(total - head >= 380, $"tokens took {total - head} ms");
+    }
+
+    [Fact]
     public async Task Stats_CountCompletedResponsesOnly_AndReset()
     {
         await AiClients.ResetMockAsync(fixture.Mock.Port);
