@@ -22,6 +22,12 @@ END = "<!-- bench:latest:end -->"
 # docs/benchmarks.md, so it does not replace the latest run of the request scenarios.
 STREAMS_BEGIN = "<!-- bench:streams:begin -->"
 STREAMS_END = "<!-- bench:streams:end -->"
+# So does a run of ai-stream alone (direct against FastGate's AI route).
+AI_BEGIN = "<!-- bench:ai:begin -->"
+AI_END = "<!-- bench:ai:end -->"
+# ai-stream's goals (issue: AI gateway): added time to first token and the rate against direct.
+AI_GOAL_TTFT_MS = 0.2
+AI_GOAL_RATIO = 0.8
 
 
 def read_meta(path):
@@ -413,7 +419,44 @@ def short(v):
     return f"{v:.0f}"
 
 
-def report_md(meta, summary, idle, name):
+def ai_table(meta, ai_rows):
+    """ai-stream: FastGate's AI route against the mock provider called directly, per connection count."""
+    if not ai_rows:
+        return []
+    lines = ["### ai-stream: added time to first token and latency", "",
+             "Medians over rounds of each run's percentiles. *added* = through FastGate minus direct; "
+             f"goals: added TTFT p50 < {AI_GOAL_TTFT_MS} ms, rate >= {AI_GOAL_RATIO}x direct. Bytes per event: "
+             "FastGate's `fastgate_allocated_bytes_total` delta over every streamed event of the run "
+             "(the per-event cost of the stage alone is the BenchmarkDotNet figure in docs/benchmarks.md).", "",
+             "| Connections | Direct req/s | FastGate req/s | Rate ratio | TTFT p50 direct / FastGate (ms) | Added TTFT p50 | "
+             "Added TTFT p99 | Added latency p50 | Added latency p99 | Events/s FastGate | Bytes/event | Goals |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    variants = sorted({r["variant"] for r in ai_rows}, key=lambda v: int(v.lstrip("c") or 0))
+    for v in variants:
+        def m(peer, col):
+            return med([num(r[col]) for r in ai_rows if r["variant"] == v and r["peer"] == peer])
+        d_rate, f_rate = m("direct", "rate"), m("fastgate", "rate")
+        d_t50, f_t50 = m("direct", "ttft_p50_ms"), m("fastgate", "ttft_p50_ms")
+        d_t99, f_t99 = m("direct", "ttft_p99_ms"), m("fastgate", "ttft_p99_ms")
+        d_l50, f_l50 = m("direct", "p50_ms"), m("fastgate", "p50_ms")
+        d_l99, f_l99 = m("direct", "p99_ms"), m("fastgate", "p99_ms")
+        f_events = m("fastgate", "events_rate")
+        alloc = m("fastgate", "alloc_b_per_event")
+        ratio_v = f_rate / d_rate if d_rate and f_rate is not None else None
+        add = lambda a, b: b - a if a is not None and b is not None else None
+        added_t50 = add(d_t50, f_t50)
+        goals = "–"
+        if ratio_v is not None and added_t50 is not None:
+            met = added_t50 < AI_GOAL_TTFT_MS and ratio_v >= AI_GOAL_RATIO
+            goals = "met" if met else "**not met**"
+        lines.append(f"| {v.lstrip('c')} | {fmt_rps(d_rate) if d_rate is not None else '–'} | "
+                     f"{fmt_rps(f_rate) if f_rate is not None else '–'} | {fmt(ratio_v)} | {fmt(d_t50, 3)} / {fmt(f_t50, 3)} | "
+                     f"{fmt(added_t50, 3)} | {fmt(add(d_t99, f_t99), 3)} | {fmt(add(d_l50, f_l50), 3)} | "
+                     f"{fmt(add(d_l99, f_l99), 3)} | {fmt_rps(f_events) if f_events is not None else '–'} | {fmt(alloc, 1)} | {goals} |")
+    return lines + [""]
+
+
+def report_md(meta, summary, idle, name, ai_rows=()):
     peers = meta.get("peers", "").split()
     lines = [f"# Benchmark: FastGate and peers — {meta.get('date', '')}", ""]
     if meta.get("mode") == "quick":
@@ -462,6 +505,7 @@ def report_md(meta, summary, idle, name):
     if several_workers_with_fastgate(meta, summary):
         lines += ratio_table(meta, summary)
     lines += wrk_tables(meta, summary)
+    lines += ai_table(meta, ai_rows)
     lines += idle_table(meta, idle)
     port_note = "PORT is the proxy's port (the origin's for *direct*)."
     if any(k.startswith(("tls_", "bytes_")) for k in meta):
@@ -478,11 +522,13 @@ def report_md(meta, summary, idle, name):
     return "\n".join(lines)
 
 
-def update_docs(path, meta, summary, idle, name):
+def update_docs(path, meta, summary, idle, name, ai_rows=()):
     rel = f"../bench/results/{name}"
     begin, end = BEGIN, END
     scenarios = {sc for sc, _ in summary}
-    if scenarios and all(is_stream(meta, sc) for sc in scenarios) and not idle:
+    if scenarios == {"ai-stream"} and not idle:
+        begin, end = AI_BEGIN, AI_END
+    elif scenarios and all(is_stream(meta, sc) for sc in scenarios) and not idle:
         begin, end = STREAMS_BEGIN, STREAMS_END
     block = [begin, "", f"Latest run: {meta.get('date')} ({meta.get('mode')} mode, "
              f"{meta.get('rounds')} round(s) of {meta.get('duration')}, load average at start "
@@ -491,6 +537,7 @@ def update_docs(path, meta, summary, idle, name):
     if several_workers_with_fastgate(meta, summary):
         block += [l.replace("### ", "#### ") for l in ratio_table(meta, summary)]
     block += [l.replace("### ", "#### ") for l in wrk_tables(meta, summary)]
+    block += [l.replace("### ", "#### ") for l in ai_table(meta, ai_rows)]
     block += [l.replace("### ", "#### ") for l in idle_table(meta, idle)]
     block += [end]
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n## Latest results\n\n"
@@ -509,6 +556,7 @@ def main():
     ap.add_argument("--meta", required=True)
     ap.add_argument("--runs", required=True)
     ap.add_argument("--idle")
+    ap.add_argument("--ai", help="ai-stream figures per run (TTFT, latency, events, bytes per event)")
     ap.add_argument("--out", help="path prefix: writes PREFIX.md, PREFIX.svg, PREFIX-runs.tsv, PREFIX-idle.tsv")
     ap.add_argument("--docs", help="markdown file whose latest-results block is replaced")
     ap.add_argument("--stdout", action="store_true")
@@ -516,9 +564,10 @@ def main():
     meta = read_meta(a.meta)
     runs = read_tsv(a.runs)
     idle = read_tsv(a.idle)
+    ai_rows = read_tsv(a.ai)
     summary = summarize(runs)
     name = os.path.basename(a.out) if a.out else "report"
-    md = report_md(meta, summary, idle, name)
+    md = report_md(meta, summary, idle, name, ai_rows)
     if a.stdout or not a.out:
         sys.stdout.write(md)
         return
@@ -529,8 +578,10 @@ def main():
     shutil.copyfile(a.runs, a.out + "-runs.tsv")
     if a.idle and os.path.exists(a.idle):
         shutil.copyfile(a.idle, a.out + "-idle.tsv")
+    if ai_rows:
+        shutil.copyfile(a.ai, a.out + "-ai.tsv")
     if a.docs:
-        update_docs(a.docs, meta, summary, idle, name)
+        update_docs(a.docs, meta, summary, idle, name, ai_rows)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
 #   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns
-#   ws-echo sse-stream
+#   ws-echo sse-stream ai-stream
 #
 #   tls-h1         HTTPS keep-alive requests per second (FastGate, nginx, HAProxy)
 #   tls-handshake  new TLS connections per second, a full handshake each (no resumption)
@@ -16,6 +16,9 @@
 #   sse-stream     Server-Sent Events per second over 1,000 streams (32-byte events, back to back),
 #                  ids checked in order; ws-echo and sse-stream load with tools/StreamLoad
 #                  (direct, FastGate, nginx, HAProxy)
+#   ai-stream      streamed chat completions (64 tokens, no pacing) from the mock's OpenAI endpoint,
+#                  directly and through FastGate's AI route, at 1 and 64 connections: added time to
+#                  first token and latency, the rate against direct, bytes allocated per event
 #
 #   bench/streams-10k.sh                       FastGate alone: 10,000 WebSockets and 10,000 SSE
 #                                              streams held through 50 reloads (RSS, drops)
@@ -59,7 +62,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream ai-stream)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.
@@ -161,10 +164,12 @@ scenario_has_peer() {
 plain_load() { SC_PATH=/ SC_LUA="" SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1; }
 
 # Which extra listeners this run opens, and whether it needs the no-resumption shim.
-NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0 NEED_STREAM_LOAD=0
+NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0 NEED_STREAM_LOAD=0 NEED_AI=0
 for s in "${SCENARIOS[@]}"; do
     load_scenario "$s"
     [[ $SC_KIND != stream ]] || NEED_STREAM_LOAD=1
+    # FastGate gets its AI route (bench/peers/fastgate.sh) only when a scenario loads it.
+    [[ $SC_STREAM_MODE != ai ]] || NEED_AI=1
     [[ $SC_LISTENER != tls ]] || NEED_TLS=1
     [[ $SC_LISTENER != tcp ]] || NEED_TCP=1
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || NEED_NO_RESUME=1
@@ -259,6 +264,8 @@ IDLE=$WORKDIR/idle.tsv
 META=$WORKDIR/meta.txt
 printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
 printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\n' >"$IDLE"
+AI_RUNS=$WORKDIR/ai.tsv
+printf 'scenario\tvariant\tround\tpeer\trate\tttft_p50_ms\tttft_p99_ms\tp50_ms\tp99_ms\tevents_rate\talloc_b_per_event\n' >"$AI_RUNS"
 : >"$META"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
 meta_get() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$META"; }
@@ -565,6 +572,7 @@ profile_run() {
 run_stream() {
     local port=$1 conns=$2 duration=$3 warm=$4 out=$5 pid rc=0 count=(--connections "$2") scheme=ws
     if [[ $SC_STREAM_MODE == sse ]]; then count=(--streams "$2"); scheme=http; fi
+    [[ $SC_STREAM_MODE != ai ]] || scheme=http
     spawn pid "$LOAD_CPU" "$out" env "${STREAM_LOAD_ENV[@]}" "$STREAM_LOAD_BIN" "$SC_STREAM_MODE" \
         --url "$scheme://127.0.0.1:$port$SC_PATH" "${count[@]}" --duration "$duration" --warmup "$warm" \
         "${SC_STREAM_ARGS[@]}"
@@ -580,6 +588,7 @@ run_stream() {
 stream_command_text() {
     local conns=$1 d=$2 count="--connections $1" scheme=ws extra="" a
     if [[ $SC_STREAM_MODE == sse ]]; then count="--streams $1"; scheme=http; fi
+    [[ $SC_STREAM_MODE != ai ]] || scheme=http
     for a in "${SC_STREAM_ARGS[@]}"; do extra+=" $a"; done
     echo "taskset -c $LOAD_CPU env ${STREAM_LOAD_ENV[*]} stream-load $SC_STREAM_MODE --url '$scheme://127.0.0.1:PORT$SC_PATH' $count --duration $d --warmup $SCENARIO_WARMUP$extra"
 }
@@ -617,8 +626,13 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                 # Every message or event of the run (warm-up included), as the proxy's CPU and
                 # allocations are counted over the whole run.
                 total=$(stream_field "$out" messages_total)
+                [[ -n "$total" ]] || total=$(stream_field "$out" requests_total)
                 [[ -n "$total" ]] || total=$(stream_field "$out" events_total)
                 errs=$(stream_field "$out" errors)
+                if [[ $SC_STREAM_MODE == ai ]]; then
+                    n=$(stream_field "$out" requests)
+                    p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
+                fi
                 if [[ $SC_STREAM_MODE == ws-echo ]]; then
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
                 fi
@@ -639,6 +653,17 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                 fi
                 printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
                     "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
+                if [[ $SC_STREAM_MODE == ai ]]; then
+                    # Time to first token and bytes per streamed event (every event of the run, warm-up included).
+                    local events_total per_event=""
+                    events_total=$(stream_field "$out" events_total)
+                    if [[ -n "$alloc0" && -n "$alloc1" && ${events_total:-0} -gt 0 ]]; then
+                        per_event=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$events_total" 'BEGIN { printf "%.1f", (a - b) / n }')
+                    fi
+                    printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "$rate" \
+                        "$(stream_field "$out" ttft_p50_ms)" "$(stream_field "$out" ttft_p99_ms)" "$p50" "$p99" \
+                        "$(stream_field "$out" events_rate)" "$per_event" >>"$AI_RUNS"
+                fi
                 log "$name c$c round $r/$ROUNDS $(inst_label "$i"): $(printf '%.0f' "$rate") $SC_UNIT/s${p99:+, p99 $p99 ms}, errors $errs"
                 if [[ $errs -gt 0 ]]; then
                     log "warning: $(inst_label "$i") had $errs errors in $name c$c: $(sed -n '/^{/p' "$out")"
@@ -755,12 +780,12 @@ if [[ $REPORT -eq 1 ]]; then
     stamp=$STAMP
     if [[ $QUICK -eq 1 ]]; then stamp+=-quick; fi
     mkdir -p "$BENCH/results"
-    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" \
+    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --ai "$AI_RUNS" \
         --out "$BENCH/results/$stamp" --docs "$ROOT/docs/benchmarks.md" \
         || die "writing the report failed"
     log "report: bench/results/$stamp.md (chart $stamp.svg); docs/benchmarks.md updated"
     [[ ${#PROFILE[@]} -eq 0 ]] || log "profiles: bench/results/$stamp-profiles/"
 else
-    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --stdout \
+    python3 "$BENCH/report.py" --meta "$META" --runs "$RUNS" --idle "$IDLE" --ai "$AI_RUNS" --stdout \
         || die "writing the report failed"
 fi

@@ -8,6 +8,7 @@
 # TLS: a second http listener "tls" with `[listener.tls]` (the run's ECDSA P-256 certificate;
 # FastGate's defaults otherwise: TLS 1.2 and 1.3, session resumption); the catch-all route
 # serves it as it serves "web". L4: a `protocol = "tcp"` listener "l4" to the cluster origin.
+# AI (ai-stream in the run): an `ai = true` route on /v1/ to an openai provider at the origin.
 source "$BENCH/lib/fastgate.sh"
 
 FASTGATE_BIN=${FASTGATE_BIN:-}
@@ -39,6 +40,7 @@ peer_fastgate_settings() {
     local s="$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: [listener.tls] cert and key, defaults otherwise"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: protocol = \"tcp\", cluster = \"origin\""
+    [[ "${NEED_AI:-0}" != 1 ]] || s+="; AI: an ai = true route on /v1/ (api_key auth), one openai provider at the origin, [[model]] \"*\" sent as asked, the usage ledger on"
     echo "$s"
 }
 
@@ -81,6 +83,30 @@ listen = "127.0.0.1:$PEER_TLS_PORT"
 [listener.tls]
 cert = "$TLS_CERT"
 key = "$TLS_KEY"
+EOC
+        fi
+        if [[ "${NEED_AI:-0}" == 1 ]]; then
+            # ai-stream: the AI route, every model name sent as asked to the origin (the mock's
+            # OpenAI endpoint), metered into a ledger in the run's directory.
+            cat <<EOC
+
+[ai]
+ledger = "$dir/usage.ledger"
+
+[provider.benchmock]
+kind = "openai"
+base_url = "http://$origin"
+api_key = "bench-provider-key"
+
+[[model]]
+name = "*"
+targets = ["benchmock/*"]
+
+[[route]]
+name = "ai"
+path_prefix = "/v1/"
+ai = true
+auth = ["api_key"]
 EOC
         fi
         if [[ -n "${PEER_TCP_PORT:-}" ]]; then

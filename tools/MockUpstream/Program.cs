@@ -302,6 +302,7 @@ internal sealed class Handler
     private readonly Faults _faults;
     private readonly ConnectionCounter _connections;
     private readonly StreamEndpoints _streams = new();
+    private readonly Ai.AiEndpoints _ai = new();
     private volatile FrozenDictionary<int, StringValues> _nameByPort = FrozenDictionary<int, StringValues>.Empty;
 
     public Handler(string? name, Faults faults, ConnectionCounter connections)
@@ -358,6 +359,12 @@ internal sealed class Handler
             _faults.CountHealthCheck();
             var failing = _faults.Settings.HealthFailing;
             return WriteFixedAsync(ctx, failing ? 503 : 200, failing ? Unhealthy : Healthy, TextPlain);
+        }
+
+        // The mock model providers have their own failures (in the model name) and counters.
+        if (Ai.AiEndpoints.Owns(path))
+        {
+            return _ai.HandleAsync(ctx, path);
         }
 
         _faults.CountRequest();

@@ -14,6 +14,8 @@ internal sealed class Options
           stream-load sse --url 'http://HOST:PORT/sse?count=0&interval_ms=0' [--streams 1000] [--duration 10s] [--warmup 2s]
           stream-load hold --ws-url ws://HOST:PORT/ws --sse-url 'http://HOST:PORT/sse?count=0&interval_ms=1000'
                            [--ws 100] [--sse 100] [--duration 60s] [--check-interval 5s] [--stall 10s] [--size 32]
+          stream-load ai --url http://HOST:PORT/v1/chat/completions [--connections 64] [--duration 10s] [--warmup 2s]
+                         [--model m+tokens-64] [--key bench-key] [--prompt 'say something short'] [--include-usage 0|1]
         common: [--open-concurrency 128] [--buffer BYTES]
         One JSON line on stdout (the figures), progress and a summary on stderr.
         Exit: 0 ok, 1 errors (hold: any stream dropped, out of order or stalled), 2 bad arguments.

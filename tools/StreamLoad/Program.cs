@@ -18,6 +18,7 @@ public static class Program
                 "ws-echo" => await EchoRun.RunAsync(options),
                 "sse" => await SseRun.RunAsync(options),
                 "hold" => await HoldRun.RunAsync(options),
+                "ai" => await AiRun.RunAsync(options),
                 "-h" or "--help" or "help" => Help(),
                 _ => throw new ArgumentException($"unknown mode '{options.Mode}'"),
             };
