@@ -167,8 +167,8 @@ public sealed class AiGatewayTests(AiGatewayFixture fixture) : IClassFixture<AiG
                 }
             }
         });
+        // Failing before the first byte reached the client is an error status; after it, a broken stream.
         Assert.True(e is not null, $"the stream ended as if complete after '{text}'");
-        Assert.StartsWith("tok", text.ToString(), StringComparison.Ordinal);
         Assert.True(text.Length < AiClients.Tokens(40).Length, $"got all of it: '{text}'");
     }
 
@@ -198,9 +198,9 @@ public sealed class AiGatewayTests(AiGatewayFixture fixture) : IClassFixture<AiG
         var stopped = false;
         await foreach (var e in client.Messages.CreateStreaming(Request()))
         {
-            if (e.TryPickStart(out var start))
+            if (e.TryPickStart(out var start) && start.Message.Usage.InputTokens > 0)
             {
-                input = start.Message.Usage.InputTokens;
+                input = start.Message.Usage.InputTokens + (start.Message.Usage.CacheReadInputTokens ?? 0);
             }
             else if (e.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var t))
             {
@@ -209,6 +209,11 @@ public sealed class AiGatewayTests(AiGatewayFixture fixture) : IClassFixture<AiG
             else if (e.TryPickDelta(out var end))
             {
                 output = end.Usage.OutputTokens;
+                // Usage known only at the end (an OpenAI-kind provider's last chunk) comes in message_delta.
+                if (end.Usage.InputTokens is > 0 and var known)
+                {
+                    input = known + (end.Usage.CacheReadInputTokens ?? 0);
+                }
             }
             else if (e.TryPickStop(out _))
             {
@@ -218,11 +223,7 @@ public sealed class AiGatewayTests(AiGatewayFixture fixture) : IClassFixture<AiG
         Assert.Equal(AiClients.Tokens(5), text.ToString());
         Assert.True(stopped, "no message_stop");
         Assert.Equal(5, output);
-        // An OpenAI-kind provider reports usage at the end only; the start then carries what is known.
-        if (kind == "anthropic")
-        {
-            Assert.Equal(7, input);
-        }
+        Assert.Equal(7, input);
     }
 
     [Fact]
