@@ -550,6 +550,12 @@ internal static class AnthropicRequestWriter
 
     private static bool IsWholeObject(ReadOnlySpan<byte> json)
     {
+        var trimmed = json.Trim(" \t\r\n"u8);
+        if (trimmed.IsEmpty || trimmed[0] != (byte)'{' || trimmed[^1] != (byte)'}')
+        {
+            // Empty arguments (a call without parameters) are common: answered without a thrown exception.
+            return false;
+        }
         try
         {
             var reader = new Utf8JsonReader(json);
