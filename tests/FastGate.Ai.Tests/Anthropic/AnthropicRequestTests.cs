@@ -100,6 +100,33 @@ public class AnthropicRequestTests
         Assert.Equal(("tool", "get_weather", true), ((string)anthropic["tool_choice"]!["type"]!, (string)anthropic["tool_choice"]!["name"]!, (bool)anthropic["tool_choice"]!["disable_parallel_tool_use"]!));
     }
 
+    [Fact]
+    public void Documents_PdfBothWays_SameBase64AndMediaType()
+    {
+        var request = "{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"JVBERi0x\"}},{\"type\":\"document\",\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"plain words\"}},{\"type\":\"text\",\"text\":\"Summarize\"}]}]}";
+        var (pivot, _, bytes) = ReadFront(new AnthropicMessagesFront(), Encoding.UTF8.GetBytes(request));
+
+        var parts = pivot["messages"]![0]!["content"]!.AsArray();
+        Assert.Equal("data:application/pdf;base64,JVBERi0x", (string?)parts[0]!["file"]!["file_data"]);
+        Assert.Equal("plain words", (string?)parts[1]!["text"]);
+
+        var again = WriteUpstream(ClientApi.AnthropicMessages, bytes);
+        var document = again["messages"]![0]!["content"]![0]!;
+        Assert.Equal("document", (string?)document["type"]);
+        Assert.Equal(("base64", "application/pdf", "JVBERi0x"), ((string)document["source"]!["type"]!, (string)document["source"]!["media_type"]!, (string)document["source"]!["data"]!));
+    }
+
+    [Fact]
+    public void TryWriteRequest_DataUrlWithEscapedSlashes_CleanBase64()
+    {
+        var pivot = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image\\/png;base64,ab\\/cd+e=\"}}]}]}";
+
+        var anthropic = WriteUpstream(ClientApi.OpenAiChat, Encoding.UTF8.GetBytes(pivot));
+
+        var source = anthropic["messages"]![0]!["content"]![0]!["source"]!;
+        Assert.Equal(("base64", "image/png", "ab/cd+e="), ((string)source["type"]!, (string)source["media_type"]!, (string)source["data"]!));
+    }
+
     [Theory]
     [InlineData("\"auto\"", "auto")]
     [InlineData("\"required\"", "any")]

@@ -136,6 +136,18 @@ public class AnthropicStreamDecoderTests
     }
 
     [Fact]
+    public void OnEvent_ServerToolInput_NotMixedIntoTheToolCallBefore()
+    {
+        var stream = Encoding.UTF8.GetString(AnthropicTestData.Body("tool-use-stream.sse"))
+            .Replace("\"type\":\"tool_use\",\"id\":\"toolu_02Time\",\"name\":\"get_time\"", "\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\"");
+        var sink = AnthropicTestData.Decode(new AnthropicAdapter().NewStreamDecoder(), Encoding.UTF8.GetBytes(stream));
+
+        Assert.False(sink.Failed);
+        Assert.DoesNotContain(sink.Chunks, c => c.Contains("zone") || c.Contains("web_search"));
+        Assert.Equal(1, sink.DoneCount);
+    }
+
+    [Fact]
     public void OnEvent_NoUsageAnywhere_NoUsageChunkAndNotReported()
     {
         var stream = Encoding.UTF8.GetString(AnthropicTestData.Body("text-stream.sse"));

@@ -275,7 +275,7 @@ internal static class AnthropicRequestReader
                 }
                 writer.WriteEndObject();
             }
-            else if (RawJson.StringIs(block.Type, "text"u8) || RawJson.StringIs(block.Type, "image"u8))
+            else if (RawJson.StringIs(block.Type, "text"u8) || RawJson.StringIs(block.Type, "image"u8) || RawJson.StringIs(block.Type, "document"u8))
             {
                 others++;
             }
@@ -298,6 +298,10 @@ internal static class AnthropicRequestReader
             else if (RawJson.StringIs(block.Type, "image"u8))
             {
                 WriteImagePart(writer, block.Source);
+            }
+            else if (RawJson.StringIs(block.Type, "document"u8))
+            {
+                WriteDocumentPart(writer, block.Source);
             }
         }
         writer.WriteEndArray();
@@ -414,25 +418,7 @@ internal static class AnthropicRequestReader
             writer.WriteString("type"u8, "image_url"u8);
             writer.WriteStartObject("image_url"u8);
             writer.WritePropertyName("url"u8);
-            // "data:" + media type + ";base64," + data, built from the escaped insides, which join to a valid string.
-            var media = RawJson.Inner(mediaType);
-            var payload = RawJson.Inner(data);
-            var length = 1 + 5 + media.Length + 8 + payload.Length + 1;
-            var joined = ArrayPool<byte>.Shared.Rent(length);
-            var span = joined.AsSpan();
-            var at = 0;
-            span[at++] = (byte)'"';
-            "data:"u8.CopyTo(span[at..]);
-            at += 5;
-            media.CopyTo(span[at..]);
-            at += media.Length;
-            ";base64,"u8.CopyTo(span[at..]);
-            at += 8;
-            payload.CopyTo(span[at..]);
-            at += payload.Length;
-            span[at++] = (byte)'"';
-            writer.WriteRawValue(span[..at], skipInputValidation: true);
-            ArrayPool<byte>.Shared.Return(joined);
+            WriteDataUrl(writer, mediaType, data);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -446,6 +432,69 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
+    }
+
+    /// <summary>
+    /// A document (PDF) with a base64 source as an OpenAI <c>file</c> part with a <c>data:</c> URL;
+    /// a plain-text source as a text part. Documents by URL or file id have no pivot form.
+    /// </summary>
+    private static void WriteDocumentPart(Utf8JsonWriter writer, ReadOnlySpan<byte> source)
+    {
+        ReadOnlySpan<byte> type = default, mediaType = default, data = default;
+        var members = new JsonMembers(source);
+        while (members.Next(out var name, out var value))
+        {
+            switch (name.Length)
+            {
+                case 4 when name.SequenceEqual("type"u8): type = value; break;
+                case 10 when name.SequenceEqual("media_type"u8): mediaType = value; break;
+                case 4 when name.SequenceEqual("data"u8): data = value; break;
+            }
+        }
+        if (!RawJson.IsString(data) || !RawJson.IsString(mediaType))
+        {
+            return;
+        }
+        writer.WriteStartObject();
+        if (RawJson.StringIs(type, "base64"u8))
+        {
+            writer.WriteString("type"u8, "file"u8);
+            writer.WriteStartObject("file"u8);
+            writer.WritePropertyName("file_data"u8);
+            WriteDataUrl(writer, mediaType, data);
+            writer.WriteString("filename"u8, "document.pdf"u8);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteString("type"u8, "text"u8);
+            writer.WritePropertyName("text"u8);
+            writer.WriteRawValue(data, skipInputValidation: true);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>"data:" + media type + ";base64," + data, built from the escaped insides, which join to a valid string.</summary>
+    private static void WriteDataUrl(Utf8JsonWriter writer, ReadOnlySpan<byte> mediaType, ReadOnlySpan<byte> data)
+    {
+        var media = RawJson.Inner(mediaType);
+        var payload = RawJson.Inner(data);
+        var length = 1 + 5 + media.Length + 8 + payload.Length + 1;
+        var joined = ArrayPool<byte>.Shared.Rent(length);
+        var span = joined.AsSpan();
+        var at = 0;
+        span[at++] = (byte)'"';
+        "data:"u8.CopyTo(span[at..]);
+        at += 5;
+        media.CopyTo(span[at..]);
+        at += media.Length;
+        ";base64,"u8.CopyTo(span[at..]);
+        at += 8;
+        payload.CopyTo(span[at..]);
+        at += payload.Length;
+        span[at++] = (byte)'"';
+        writer.WriteRawValue(span[..at], skipInputValidation: true);
+        ArrayPool<byte>.Shared.Return(joined);
     }
 
     private static void WriteTools(Utf8JsonWriter writer, ReadOnlySpan<byte> tools)

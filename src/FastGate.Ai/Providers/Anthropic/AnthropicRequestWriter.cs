@@ -345,7 +345,7 @@ internal static class AnthropicRequestWriter
         var parts = new JsonItems(content);
         while (parts.Next(out var part))
         {
-            ReadOnlySpan<byte> type = default, text = default, imageUrl = default;
+            ReadOnlySpan<byte> type = default, text = default, imageUrl = default, file = default;
             var members = new JsonMembers(part);
             while (members.Next(out var name, out var value))
             {
@@ -353,6 +353,7 @@ internal static class AnthropicRequestWriter
                 {
                     case 4 when name.SequenceEqual("type"u8): type = value; break;
                     case 4 when name.SequenceEqual("text"u8): text = value; break;
+                    case 4 when name.SequenceEqual("file"u8): file = value; break;
                     case 9 when name.SequenceEqual("image_url"u8): imageUrl = value; break;
                 }
             }
@@ -380,7 +381,11 @@ internal static class AnthropicRequestWriter
                     WriteImage(writer, url);
                 }
             }
-            // Audio and file parts have no Anthropic block this gateway writes; they are left out.
+            else if (RawJson.StringIs(type, "file"u8) && RawJson.IsObject(file))
+            {
+                WriteDocument(writer, file);
+            }
+            // Audio parts, and files by id, have no Anthropic block; they are left out.
         }
     }
 
@@ -389,37 +394,84 @@ internal static class AnthropicRequestWriter
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, "image"u8);
-        writer.WriteStartObject("source"u8);
-        var inner = RawJson.Inner(url);
-        var comma = inner.IndexOf((byte)',');
-        if (inner.StartsWith("data:"u8) && comma > 0 && inner[..comma].EndsWith(";base64"u8))
+        if (IsBase64DataUrl(url))
         {
-            writer.WriteString("type"u8, "base64"u8);
-            writer.WriteString("media_type"u8, inner[5..(comma - 7)]);
-            var data = inner[(comma + 1)..];
-            if (data.IndexOf((byte)'\\') < 0)
-            {
-                writer.WriteString("data"u8, data);
-            }
-            else
-            {
-                // Some encoders write "/" as "\/": undo escapes so the base64 text is clean.
-                var text = RawJson.Unescape(url, default, out var rented);
-                writer.WriteString("data"u8, text[(text.IndexOf((byte)',') + 1)..]);
-                if (rented is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(rented);
-                }
-            }
+            WriteBase64Source(writer, url);
         }
         else
         {
+            writer.WriteStartObject("source"u8);
             writer.WriteString("type"u8, "url"u8);
             writer.WritePropertyName("url"u8);
             writer.WriteRawValue(url, skipInputValidation: true);
+            writer.WriteEndObject();
         }
         writer.WriteEndObject();
+    }
+
+    /// <summary>A file part whose <c>file_data</c> is a base64 <c>data:</c> URL (a PDF) as a document block.</summary>
+    private static void WriteDocument(Utf8JsonWriter writer, ReadOnlySpan<byte> file)
+    {
+        ReadOnlySpan<byte> fileData = default;
+        var members = new JsonMembers(file);
+        while (members.Next(out var name, out var value))
+        {
+            if (name.SequenceEqual("file_data"u8))
+            {
+                fileData = value;
+            }
+        }
+        if (!RawJson.IsString(fileData) || !IsBase64DataUrl(fileData))
+        {
+            return;
+        }
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, "document"u8);
+        WriteBase64Source(writer, fileData);
         writer.WriteEndObject();
+    }
+
+    /// <summary><c>"source":{"type":"base64","media_type":...,"data":...}</c> from a base64 <c>data:</c> URL (a string value).</summary>
+    private static void WriteBase64Source(Utf8JsonWriter writer, ReadOnlySpan<byte> url)
+    {
+        // Some encoders write "/" as "\/": escapes are undone so media type and base64 text are clean.
+        var text = RawJson.Unescape(url, default, out var rented);
+        var comma = text.IndexOf((byte)',');
+        writer.WriteStartObject("source"u8);
+        writer.WriteString("type"u8, "base64"u8);
+        writer.WriteString("media_type"u8, text[5..(comma - 7)]);
+        writer.WriteString("data"u8, text[(comma + 1)..]);
+        writer.WriteEndObject();
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>A string value that is a <c>data:</c> URL with base64 data (escapes undone before the check).</summary>
+    private static bool IsBase64DataUrl(ReadOnlySpan<byte> url)
+    {
+        Span<byte> stack = stackalloc byte[160];
+        var inner = RawJson.Inner(url);
+        var head = inner[..Math.Min(inner.Length, 128)];
+        if (head.IndexOf((byte)'\\') >= 0)
+        {
+            // Only the head matters; a cut escape at its end fails to unescape and says no.
+            var quoted = new byte[head.Length + 2];
+            quoted[0] = (byte)'"';
+            head.CopyTo(quoted.AsSpan(1));
+            quoted[^1] = (byte)'"';
+            try
+            {
+                head = RawJson.Unescape(quoted, stack, out _).ToArray();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return false;
+            }
+        }
+        var comma = head.IndexOf((byte)',');
+        return head.StartsWith("data:"u8) && comma > 5 && head[..comma].EndsWith(";base64"u8);
     }
 
     private static void WriteToolUses(Utf8JsonWriter writer, ReadOnlySpan<byte> toolCalls)
@@ -498,6 +550,12 @@ internal static class AnthropicRequestWriter
 
     private static bool IsWholeObject(ReadOnlySpan<byte> json)
     {
+        var trimmed = json.Trim(" \t\r\n"u8);
+        if (trimmed.IsEmpty || trimmed[0] != (byte)'{' || trimmed[^1] != (byte)'}')
+        {
+            // Empty arguments (a call without parameters) are common: answered without a thrown exception.
+            return false;
+        }
         try
         {
             var reader = new Utf8JsonReader(json);

@@ -26,8 +26,11 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
     private readonly ArrayBufferWriter<byte> _chunk = new(1024);
     private readonly byte[] _id = new byte[MaxLabelBytes];
     private readonly byte[] _model = new byte[MaxLabelBytes];
-    // Per content block index: -1 not a tool call, else the tool call's index among the message's tool calls.
+    // Per content block index: NotStarted, OtherBlock (text, thinking, a server tool's call), or the
+    // tool call's index among the message's tool calls.
     private readonly int[] _toolIndexOfBlock = new int[MaxBlocks];
+    private const int NotStarted = -2;
+    private const int OtherBlock = -1;
     private int _idLength;
     private int _modelLength;
     private int _toolCalls;
@@ -45,7 +48,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         _usage = default;
         _done = false;
         _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        _toolIndexOfBlock.AsSpan().Fill(-1);
+        _toolIndexOfBlock.AsSpan().Fill(NotStarted);
     }
 
     public override bool OnEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data, IPivotStreamSink sink, ref TokenUsage usage)
@@ -169,6 +172,10 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 case 4 when key.SequenceEqual("text"u8): text = value; break;
             }
         }
+        if (blockIndex is >= 0 and < MaxBlocks)
+        {
+            _toolIndexOfBlock[blockIndex] = OtherBlock;
+        }
         if (RawJson.StringIs(type, "tool_use"u8))
         {
             var toolIndex = _toolCalls++;
@@ -238,14 +245,20 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             {
                 return true;
             }
+            // Blocks past the remembered ones belong to the last tool call started.
             var toolIndex = _lastToolIndex;
-            if (RawJson.TryInt64(index, out var blockIndex) && blockIndex is >= 0 and < MaxBlocks && _toolIndexOfBlock[blockIndex] >= 0)
+            if (RawJson.TryInt64(index, out var blockIndex) && blockIndex is >= 0 and < MaxBlocks)
             {
                 toolIndex = _toolIndexOfBlock[blockIndex];
+                if (toolIndex == OtherBlock)
+                {
+                    // A server tool's input (web search, code execution): the pivot has no place for it.
+                    return true;
+                }
             }
             if (toolIndex < 0)
             {
-                // Arguments for a tool call that never started.
+                // Arguments for a block that never started.
                 return false;
             }
             var writer = StartChunk();
