@@ -1,7 +1,9 @@
 using FastGate.Ai.Providers;
 using FastGate.Ai.Providers.Gemini;
 using FastGate.Ai.Providers.Ollama;
+using System.Buffers;
 using FastGate.Core.Sse;
+using FastGate.Proxy.Config;
 
 namespace FastGate.Ai.Tests.Gemini;
 

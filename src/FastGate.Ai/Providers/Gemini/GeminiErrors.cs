@@ -35,7 +35,7 @@ internal static class GeminiErrors
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
         }
         return ProviderErrorStatus.Map(status, ProviderErrorStatus.Fallback(Provider, status, body));
@@ -62,15 +62,11 @@ internal static class GeminiErrors
                 }
                 else if (reader.ValueTextEquals("message"u8))
                 {
-                    reader.Read();
-                    message = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    reader.Skip();
+                    message = PivotText.ToDisplayString(RawJson.CaptureProperty(ref reader, error.Bytes));
                 }
                 else if (reader.ValueTextEquals("status"u8))
                 {
-                    reader.Read();
-                    status = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    reader.Skip();
+                    status = PivotText.ToDisplayString(RawJson.CaptureProperty(ref reader, error.Bytes));
                 }
                 else
                 {

@@ -2,15 +2,6 @@ using System.Text.Json;
 
 namespace FastGate.Ai.Providers.Gemini;
 
-/// <summary>The kind of one element of a pivot message's content array.</summary>
-internal enum PivotPartKind : byte
-{
-    Unknown,
-    Text,
-    ImageUrl,
-    InputAudio,
-}
-
 /// <summary>
 /// One element of a pivot message's content array: <c>{type:text,text}</c>,
 /// <c>{type:image_url,image_url:{url}}</c> (or <c>image_url</c> as a bare string), or

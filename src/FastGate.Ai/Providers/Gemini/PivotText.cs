@@ -90,6 +90,31 @@ internal static class PivotText
     }
 
     /// <summary>
+    /// A JSON string as a .NET string for people (error messages): invalid UTF-8 becomes U+FFFD
+    /// rather than an exception, since a provider's error body is not to be trusted. Null when the
+    /// value is not a string.
+    /// </summary>
+    public static string? ToDisplayString(RawJson value)
+    {
+        if (!value.IsString)
+        {
+            return null;
+        }
+        var rented = Unescape(value, out var text);
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(text);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
     /// True when <paramref name="text"/> (after leading and trailing white space) is one whole JSON
     /// object (or, with <paramref name="allowArray"/>, array); <paramref name="json"/> is it trimmed.
     /// </summary>

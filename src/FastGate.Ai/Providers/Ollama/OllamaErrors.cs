@@ -18,7 +18,7 @@ internal static class OllamaErrors
                 return FromError(response.Error, status);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
         }
         return ProviderErrorStatus.Map(status, ProviderErrorStatus.Fallback(Provider, status, body));
@@ -27,7 +27,7 @@ internal static class OllamaErrors
     /// <summary>The <c>error</c> string; inside a stream (no status of its own) it is the provider failing: 502.</summary>
     public static AiError FromError(RawJson error, int status)
     {
-        var message = error.IsString ? error.Reader().GetString() : null;
+        var message = PivotText.ToDisplayString(error);
         return ProviderErrorStatus.Map(status == 0 ? 500 : status, string.IsNullOrEmpty(message) ? $"{Provider} answered an error without a message" : message);
     }
 }

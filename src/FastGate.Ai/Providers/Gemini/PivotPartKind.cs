@@ -1,0 +1,10 @@
+namespace FastGate.Ai.Providers.Gemini;
+
+/// <summary>The kind of one element of a pivot message's content array.</summary>
+internal enum PivotPartKind : byte
+{
+    Unknown,
+    Text,
+    ImageUrl,
+    InputAudio,
+}
