@@ -22,6 +22,12 @@ public sealed class UsageLedger : IDisposable
     private const int MaxPendingBytes = 64 * 1024 * 1024;
     /// <summary>A batch this large wakes the writer before its interval is up, so batches stay bounded under load.</summary>
     private const int EarlyWriteBytes = 1024 * 1024;
+    /// <summary>
+    /// More unsynced bytes than a crash can leave behind (a few batches of at most
+    /// <see cref="MaxPendingBytes"/>): damage beyond this from the end is not a torn tail, and the
+    /// file is moved aside whole rather than cut.
+    /// </summary>
+    private const long MaxTornTail = 4L * MaxPendingBytes;
     private static readonly TimeSpan ErrorLogInterval = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ReopenInterval = TimeSpan.FromSeconds(5);
 
@@ -299,6 +305,16 @@ public sealed class UsageLedger : IDisposable
                         {
                         }
                         end = reader.ValidLength;
+                        if (reader.Length - end > MaxTornTail)
+                        {
+                            handle.Dispose();
+                            handle = null;
+                            var aside = $"{path}.damaged-{DateTime.UtcNow:yyyyMMddTHHmmssZ}";
+                            File.Move(path, aside);
+                            _log.Error($"usage ledger {path}: damaged {end} bytes in, {reader.Length - end} bytes before its end (more than a crash leaves); moved to {aside} and a new ledger started");
+                            _nextOpenTicks = 0;
+                            return TryOpenFile();
+                        }
                         if (end < reader.Length)
                         {
                             _log.Warn($"usage ledger {path}: cut a torn or damaged tail of {reader.Length - end} bytes after {reader.Frames} records");
