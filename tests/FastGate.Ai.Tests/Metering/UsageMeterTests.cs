@@ -61,6 +61,32 @@ public sealed class UsageMeterTests : IDisposable
     }
 
     [Fact]
+    public void Record_OnceItsSeriesExist_AllocatesNothing()
+    {
+        _meter.Configure(new AiModel { LedgerPath = _kit.File(), LedgerFsyncInterval = TimeSpan.FromHours(1) });
+        var record = LedgerTestKit.Record("req-0123456789", consumer: "alice", model: "gpt-4o");
+        // Both batch buffers (pending and writing swap at each flush) grow to hold a thousand records.
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                _meter.Record(record);
+            }
+            _meter.Ledger.Flush();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            _meter.Record(record);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        _meter.Ledger.Flush();
+        Assert.Equal(3000, UsageLedgerReader.ReadAll(_kit.File()).Count);
+    }
+
+    [Fact]
     public void FallbackAndProviderError_Counted()
     {
         _meter.Fallback("llm", "mockoai", "mockant", 429);
