@@ -211,8 +211,16 @@ public sealed class UsageLedger : IDisposable
                 {
                     return;
                 }
-                WritePending();
-                LogDrops();
+                try
+                {
+                    WritePending();
+                    LogDrops();
+                }
+                catch (Exception ex)
+                {
+                    // Anything else thrown here would end the process from this thread; the records stay held.
+                    ReportError($"usage ledger {_path}: writer failed: {ex.Message}");
+                }
             }
         }
     }
