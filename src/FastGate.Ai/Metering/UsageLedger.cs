@@ -306,6 +306,7 @@ public sealed class UsageLedger : IDisposable
                         RandomAccess.SetLength(handle, 0);
                         RandomAccess.Write(handle, header, 0);
                         RandomAccess.FlushToDisk(handle);
+                        DirectorySync.Flush(System.IO.Path.GetDirectoryName(path)!);
                         end = UsageLedgerFormat.HeaderLength;
                         break;
                     case LedgerHeader.Valid:

@@ -223,6 +223,13 @@ public sealed class UsageLedgerTests : IDisposable
     }
 
     [Fact]
+    public void DirectorySync_OnLinux_FsyncsTheFolderOfANewLedger()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), DirectorySync.Flush(_kit.Folder));
+        Assert.False(DirectorySync.Flush(Path.Combine(_kit.Folder, "missing")));
+    }
+
+    [Fact]
     public void Crc32C_MatchesTheStandardCheckValue()
     {
         Assert.Equal(0xE3069283u, UsageLedgerFormat.Crc32C("123456789"u8));
