@@ -84,5 +84,20 @@ public sealed class TiktokenEstimatorTests
         Assert.Equal(2, _estimator.CountPrompt("hello world"u8, "gpt-4o"));
     }
 
+    [Fact]
+    public void CountText_FromSeveralThreadsAtOnce_SameCountsAsAlone()
+    {
+        var texts = Enumerable.Range(0, 64).Select(i => Encoding.UTF8.GetBytes(string.Join(' ', Enumerable.Range(i, 40).Select(w => $"word{w % 17}-{w}")))).ToArray();
+        var alone = texts.Select(t => _estimator.CountText(t, "gpt-4o")).ToArray();
+
+        var together = new long[8][];
+        Parallel.For(0, together.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, n =>
+        {
+            together[n] = texts.Select(t => _estimator.CountText(t, "gpt-4o")).ToArray();
+        });
+
+        Assert.All(together, counts => Assert.Equal(alone, counts));
+    }
+
     private long Text(string text) => _estimator.CountText(Encoding.UTF8.GetBytes(text), "gpt-4o");
 }
