@@ -27,6 +27,7 @@ public sealed class AdminConnectionHandler : IConnectionHandler
     private readonly Func<Task<ReloadResult>> _reload;
     private readonly TimeSpan _headerTimeout;
     private readonly TimeSpan _idleTimeout;
+    private IAdminEndpoint[] _endpoints = [];
 
     public AdminConnectionHandler(Gateway gateway, Func<Task<ReloadResult>> reload)
         : this(gateway, reload, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60))
@@ -39,6 +40,17 @@ public sealed class AdminConnectionHandler : IConnectionHandler
         _reload = reload;
         _headerTimeout = headerTimeout;
         _idleTimeout = idleTimeout;
+    }
+
+    /// <summary>Serves <paramref name="endpoint"/>'s path too (e.g. <c>/usage</c>); a built-in path cannot be taken over.</summary>
+    public void Add(IAdminEndpoint endpoint)
+    {
+        IAdminEndpoint[] current;
+        do
+        {
+            current = Volatile.Read(ref _endpoints);
+        }
+        while (Interlocked.CompareExchange(ref _endpoints, [.. current, endpoint], current) != current);
     }
 
     public void OnConnection(Socket socket, ConnectionListener listener) => _ = ServeAsync(socket, listener);
@@ -131,6 +143,15 @@ public sealed class AdminConnectionHandler : IConnectionHandler
             case "/metrics" or "/healthz" or "/config" or "/reload":
                 return (405, "text/plain", "method not allowed\n");
             default:
+                foreach (var endpoint in Volatile.Read(ref _endpoints))
+                {
+                    if (endpoint.Path == path)
+                    {
+                        return head.Method is RequestMethod.Get or RequestMethod.Head
+                            ? await endpoint.GetAsync(head.Query.Length > 1 ? Encoding.UTF8.GetString(head.Query[1..]) : "").ConfigureAwait(false)
+                            : (405, "text/plain", "method not allowed\n");
+                    }
+                }
                 return (404, "text/plain", "not found\n");
         }
     }

@@ -52,6 +52,8 @@ public sealed class GatewayMetrics
     public SlowClientMetrics SlowClients { get; } = new();
     /// <summary>SSE and other long-lived streams: open, started, ended by reason; upstream first-byte timeouts.</summary>
     public StreamMetrics Streams { get; } = new();
+    /// <summary>Series of other assemblies (the AI gateway's), rendered last.</summary>
+    public MetricsSources Sources { get; } = new();
 
     public long ActiveConnections => Interlocked.Read(ref _activeConnections);
 
@@ -124,6 +126,7 @@ public sealed class GatewayMetrics
         UpstreamTlsMetrics.WriteTo(text, clusterStates);
         L4.WriteTo(text);
         Streams.WriteTo(text);
+        Sources.WriteTo(text);
         return text.ToString();
     }
 
