@@ -53,6 +53,18 @@ public sealed partial class AiStage
         exchange.InputTokens = usage.Input;
         exchange.OutputTokens = usage.Output;
 
+        var status = exchange.Status;
+        if (state.RecordStatus != 0 && status is >= 200 and < 300)
+        {
+            // The client got a 200 head, but what followed was the provider failing.
+            status = state.RecordStatus;
+        }
+        else if (state.Mode is AiResponseMode.SseStream or AiResponseMode.SsePassThrough or AiResponseMode.NdJsonStream
+            && !state.StreamDone && !state.Failed && status is >= 200 and < 300)
+        {
+            // Neither the stream's end nor a failure of the provider: the client left first.
+            status = 499;
+        }
         var now = Stopwatch.GetTimestamp();
         var firstByte = exchange.FirstByteSentTimestamp;
         var record = new UsageRecord
@@ -66,8 +78,9 @@ public sealed partial class AiStage
             ModelAsked = state.Facts.ModelLength > 0 ? state.ModelAsked : "",
             ModelUsed = modelUsed,
             Usage = usage,
-            CostUsd = state.Model is null ? 0 : Cost(state.Model.Price, usage),
-            Status = state.RecordStatus != 0 && exchange.Status is >= 200 and < 300 ? state.RecordStatus : exchange.Status,
+            // Counting tokens is not billed.
+            CostUsd = state.Model is null || state.Api == ClientApi.AnthropicCountTokens ? 0 : Cost(state.Model.Price, usage),
+            Status = status,
             Stream = state.Facts.Stream,
             TimeToFirstTokenMs = firstByte == 0 ? 0 : Stopwatch.GetElapsedTime(exchange.StartTimestamp, firstByte).TotalMilliseconds,
             DurationMs = Stopwatch.GetElapsedTime(exchange.StartTimestamp, now).TotalMilliseconds,

@@ -21,7 +21,7 @@ public sealed class AiStageTests : IDisposable
 
     private const string Price = "{ input = 1000000, cached_input = 500000, output = 2000000 }";
 
-    private static string Config(string extra = "") => $"""
+    private static string Config(string drains = "max_drains = 4") => $"""
         [admin]
         listen = "127.0.0.1:{TestGateway.FreePort()}"
         [log]
@@ -35,7 +35,7 @@ public sealed class AiStageTests : IDisposable
         ai = true
         [ai]
         drain_timeout = "10s"
-        max_drains = 4
+        {drains}
         [provider.pa]
         kind = "anthropic"
         base_url = "http://127.0.0.1:9001/base"
@@ -54,12 +54,12 @@ public sealed class AiStageTests : IDisposable
         [[model]]
         name = "nd-*"
         targets = ["nd/*"]
-        {extra}
         """;
 
-    private InMemoryClient Start(params InMemoryOrigin[] origins)
+    private InMemoryClient Start(params InMemoryOrigin[] origins) => Start(Config(), origins);
+
+    private InMemoryClient Start(string text, params InMemoryOrigin[] origins)
     {
-        var text = Config();
         var load = ConfigLoader.LoadFromText(text, "test.toml");
         Assert.True(load.IsValid, string.Join("\n", load.Errors));
         var codecs = new AiCodecs(
@@ -339,6 +339,32 @@ public sealed class AiStageTests : IDisposable
         Assert.Equal(499, record.Status);
         Assert.Equal(31, record.Usage.Output);
         Assert.True(record.Usage.Reported);
+    }
+
+    [Fact]
+    public async Task ClientLeftMidStream_NoDrainLeft_TheUpstreamIsClosed_AndTheUsageEstimatedWith499()
+    {
+        var pause = new TaskCompletionSource();
+        var rest = string.Concat(Enumerable.Repeat("data: tok\n\n", 300)) + "data: end\n\n";
+        var body = "data: tok\n\n" + InMemoryOrigin.Pause + rest;
+        var a = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Trickle = true,
+            PauseHold = pause.Task,
+            Respond = _ => SseResponse(body, body.Length - 1),
+        };
+        var client = Start(Config("max_drains = 0"), a);
+
+        await client.SendAsync(Post("{\"model\":\"m\",\"stream\":true}"));
+        await client.ReceiveTextAsync(t => t.Contains("tok", StringComparison.Ordinal));
+        client.Dispose();
+        pause.SetResult();
+
+        var record = await OneRecord();
+        Assert.Equal(499, record.Status);
+        Assert.False(record.Usage.Reported);
+        Assert.Equal(100, record.Usage.Input);
+        Assert.InRange(record.Usage.Output, 3, 3 * 300);
     }
 
     private static string Dechunk(string body)
