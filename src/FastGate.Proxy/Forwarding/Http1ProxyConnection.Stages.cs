@@ -295,8 +295,10 @@ public sealed partial class Http1ProxyConnection
             _gateway.Log.Warn($"route '{_exchange.Route?.Model.Name}': an event of the response stream is over the event size limit; the response was cut");
             return false;
         }
-        if (end)
+        if (end && !chain.HasResponseEnd)
         {
+            // A stage that watches the end speaks for it (an error event): the unfinished event,
+            // which an SSE client discards anyway (HTML Living Standard, 9.2.6), is dropped then.
             writer.Data(reader.Pending);
         }
         return true;

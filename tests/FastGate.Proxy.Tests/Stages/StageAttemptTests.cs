@@ -153,6 +153,24 @@ public class StageAttemptTests
     }
 
     [Fact]
+    public async Task ResponseEnd_UnfinishedLastEvent_IsDroppedForTheStagesPiece()
+    {
+        var stage = new EndStage();
+        const string body = Events + "data: unfinished";
+        var origin = new InMemoryOrigin("127.0.0.1:9001")
+        {
+            Respond = _ => $"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {body.Length}\r\n\r\n{body}",
+        };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.Equal(Events + "data: [END whole]\n\n", Dechunk(Body(response)));
+    }
+
+    [Fact]
     public async Task ResponseEnd_StreamCut_TheClientGetsTheStagesErrorEventAndAnEnd()
     {
         var stage = new EndStage();
