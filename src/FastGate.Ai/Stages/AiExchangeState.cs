@@ -22,6 +22,8 @@ public sealed class AiExchangeState : IPivotStreamSink
     private readonly FrontStreamEncoder?[] _encoders = new FrontStreamEncoder?[8];
 
     public ClientApi Api;
+    /// <summary>What the adapters are asked for (<see cref="AiPaths.Upstream"/>).</summary>
+    public ClientApi UpstreamApi;
     public FrontCodec Front = null!;
     public readonly PooledByteBuffer Pivot = new();
     public RequestFacts Facts;

@@ -39,6 +39,12 @@ public static class AiPaths
         return true;
     }
 
+    /// <summary>
+    /// The API the adapters are asked for: what the pivot is. A Messages client's request is an
+    /// OpenAI chat request once its front has read it, whatever provider it goes to.
+    /// </summary>
+    public static ClientApi Upstream(ClientApi api) => api == ClientApi.AnthropicMessages ? ClientApi.OpenAiChat : api;
+
     public static string Describe(ClientApi api) => api switch
     {
         ClientApi.OpenAiChat => "/v1/chat/completions",

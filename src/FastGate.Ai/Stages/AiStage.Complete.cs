@@ -50,6 +50,11 @@ public sealed partial class AiStage
             usage.Output = state.OutputText.Length == 0 ? 0 : estimator.CountText(state.OutputText.WrittenSpan, modelUsed);
             usage.Reported = false;
         }
+        if (state.Api == ClientApi.AnthropicCountTokens)
+        {
+            // A count is an answer about tokens, not tokens used: nothing is consumed or billed.
+            usage = default;
+        }
         exchange.InputTokens = usage.Input;
         exchange.OutputTokens = usage.Output;
 
@@ -78,8 +83,7 @@ public sealed partial class AiStage
             ModelAsked = state.Facts.ModelLength > 0 ? state.ModelAsked : "",
             ModelUsed = modelUsed,
             Usage = usage,
-            // Counting tokens is not billed.
-            CostUsd = state.Model is null || state.Api == ClientApi.AnthropicCountTokens ? 0 : Cost(state.Model.Price, usage),
+            CostUsd = state.Model is null ? 0 : Cost(state.Model.Price, usage),
             Status = status,
             Stream = state.Facts.Stream,
             TimeToFirstTokenMs = firstByte == 0 ? 0 : Stopwatch.GetElapsedTime(exchange.StartTimestamp, firstByte).TotalMilliseconds,

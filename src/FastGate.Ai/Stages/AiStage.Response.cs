@@ -107,7 +107,7 @@ public sealed partial class AiStage
             return;
         }
         state.Scratch.Clear();
-        if (!adapter.TryReadResponse(state.Api, body, state.Scratch, ref state.Usage, out var readError))
+        if (!adapter.TryReadResponse(state.UpstreamApi, body, state.Scratch, ref state.Usage, out var readError))
         {
             _services.Usage.ProviderError(target.Provider.Name, target.Model, exchange.Response!.StatusCode);
             state.Failed = true;

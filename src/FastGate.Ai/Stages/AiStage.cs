@@ -78,6 +78,7 @@ public sealed partial class AiStage : Stage
         var state = AiExchangeState.Rent();
         exchange.Slots[SlotBase] = state;
         state.Api = api;
+        state.UpstreamApi = AiPaths.Upstream(api);
         state.Front = _services.Codecs.Front(api);
         state.DeadlineTicks = exchange.StartTimestamp + _deadlineTicks;
         if (!request.IsChunked && request.ContentLength <= 0)
@@ -148,7 +149,7 @@ public sealed partial class AiStage : Stage
         var targets = state.Model!.Targets;
         for (var i = after + 1; i < targets.Length; i++)
         {
-            if (targets[i].Provider.Adapter.Supports(state.Api))
+            if (targets[i].Provider.Adapter.Supports(state.UpstreamApi))
             {
                 return i;
             }
@@ -184,7 +185,7 @@ public sealed partial class AiStage : Stage
         state.Mode = AiResponseMode.None;
 
         state.Scratch.Clear();
-        adapter.WriteTarget(state.Api, provider.Model, model, state.Facts.Stream, state.Scratch);
+        adapter.WriteTarget(state.UpstreamApi, provider.Model, model, state.Facts.Stream, state.Scratch);
         exchange.SetUpstreamTarget(state.Scratch.WrittenSpan);
         exchange.SetUpstreamHost(provider.HostUtf8);
 
@@ -200,7 +201,7 @@ public sealed partial class AiStage : Stage
 
         var body = exchange.UpstreamBody;
         body.Clear();
-        if (!adapter.TryWriteRequest(state.Api, state.Pivot.WrittenSpan, state.Facts, model, body, out var error))
+        if (!adapter.TryWriteRequest(state.UpstreamApi, state.Pivot.WrittenSpan, state.Facts, model, body, out var error))
         {
             body.Clear();
             return AnswerError(exchange, state, error);

@@ -193,8 +193,9 @@ public static partial class ConfigLoader
             LoadBalancing = LoadBalancingAlgorithm.RoundRobin,
             // One try per target: falling back to the next provider is the AI stage's retry.
             Retry = new RetryModel { Attempts = 1, On = RetryConditions.None, PerTryTimeout = timeout ?? TimeSpan.FromSeconds(120) },
-            // A provider is one endpoint: ejecting it would only turn its errors into 503s.
-            PanicThresholdPercent = 0,
+            // A provider is one endpoint, and its failures are often one model's (a 429 on one
+            // deployment): it is always tried, and the AI stage falls back per request instead.
+            PanicThresholdPercent = 100,
             Tls = https ? new UpstreamTlsModel { Identity = $"-|system|verify|-|{(int)(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13)}" } : null,
         };
         var provider = new ProviderModel

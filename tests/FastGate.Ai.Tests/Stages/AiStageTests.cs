@@ -64,7 +64,7 @@ public sealed class AiStageTests : IDisposable
         Assert.True(load.IsValid, string.Join("\n", load.Errors));
         var codecs = new AiCodecs(
             [new FakeAdapter(ProviderKind.Anthropic), new FakeAdapter(ProviderKind.Ollama, StreamFraming.NdJson)],
-            [new FakeFront(ClientApi.OpenAiChat)]);
+            [new FakeFront(ClientApi.OpenAiChat), new FakeFront(ClientApi.AnthropicMessages)]);
         var services = new AiServices(_sink, new FixedEstimator(), codecs);
         _gateway = new TestGateway(text, route => services.StageFor(route, load.Model!) is { } stage ? [stage] : [], origins);
         return _gateway.Connect();
@@ -112,6 +112,20 @@ public sealed class AiStageTests : IDisposable
         // 2 input at 1 USD/token, 1 cached at 0.5, 5 output at 2.
         Assert.Equal(12.5m, record.CostUsd);
         Assert.True(record.TimeToFirstTokenMs > 0);
+    }
+
+    [Fact]
+    public async Task MessagesClient_TheAdapterIsAskedForThePivotsApi()
+    {
+        var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" };
+        using var client = Start(a);
+
+        await client.SendAsync(Post("{\"model\":\"m\"}", "/v1/messages"));
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.StartsWith("HTTP/1.1 200 OK", response);
+        Assert.StartsWith("POST /base/fake/target-a ", Assert.Single(a.Requests));
+        Assert.Equal(ClientApi.AnthropicMessages, (await OneRecord()).Api);
     }
 
     [Fact]

@@ -85,7 +85,8 @@ internal sealed class FakeAdapter(ProviderKind kind = ProviderKind.Anthropic, St
 {
     public override ProviderKind Kind => kind;
     public override StreamFraming StreamFraming => framing;
-    public override bool Supports(ClientApi api) => api != ClientApi.OpenAiEmbeddings;
+    // Like the OpenAI adapter: asked for the pivot's API, never for the Messages front's.
+    public override bool Supports(ClientApi api) => api is not (ClientApi.OpenAiEmbeddings or ClientApi.AnthropicMessages);
 
     public override void WriteTarget(ClientApi api, ProviderModel provider, ReadOnlySpan<byte> model, bool stream, IBufferWriter<byte> target)
     {
