@@ -25,6 +25,7 @@ public sealed partial class AiStage : Stage
     private readonly AiModel _settings;
     private readonly RouteModel _route;
     private readonly long _deadlineTicks;
+    private readonly byte[] _stripPrefix;
 
     public AiStage(AiServices services, ModelTable models, AiModel settings, RouteModel route)
     {
@@ -33,6 +34,7 @@ public sealed partial class AiStage : Stage
         _settings = settings;
         _route = route;
         _deadlineTicks = (long)(settings.RequestDeadline.TotalSeconds * Stopwatch.Frequency);
+        _stripPrefix = route.StripPrefix is { Length: > 1 } strip ? System.Text.Encoding.UTF8.GetBytes(strip.TrimEnd('/')) : [];
     }
 
     public override string Name => "ai";
@@ -61,6 +63,11 @@ public sealed partial class AiStage : Stage
     {
         var request = exchange.Request;
         var path = request.Path;
+        if (_stripPrefix.Length > 0 && path.StartsWith(_stripPrefix))
+        {
+            // A front mounted elsewhere ("/llm/v1/..." with strip_prefix = "/llm") serves the same paths.
+            path = path[_stripPrefix.Length..];
+        }
         if (path.SequenceEqual("/v1/models"u8))
         {
             return new(request.Method is RequestMethod.Get or RequestMethod.Head

@@ -129,6 +129,19 @@ public sealed class AiStageTests : IDisposable
     }
 
     [Fact]
+    public async Task FrontMountedUnderAPrefix_StripPrefixIsTakenOffBeforeThePath()
+    {
+        var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" };
+        using var client = Start(Config().Replace("path_prefix = \"/v1/\"", "path_prefix = \"/llm/v1/\"\nstrip_prefix = \"/llm\""), a);
+
+        await client.SendAsync(Post("{\"model\":\"m\"}", "/llm/v1/chat/completions"));
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.StartsWith("HTTP/1.1 200 OK", response);
+        Assert.StartsWith("POST /base/fake/target-a ", Assert.Single(a.Requests));
+    }
+
+    [Fact]
     public async Task Keys_AreTakenInTurn()
     {
         var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" };
