@@ -32,6 +32,7 @@ public sealed partial class AiStage
             // The last target's error, in the client protocol's shape, once its body is in.
             state.Mode = AiResponseMode.Error;
             headers.Set("content-type"u8, "application/json"u8);
+            exchange.HoldResponseHead();
             return StageOutcome.Continue;
         }
         // What the provider said about its own encoding and length no longer holds after translation.
@@ -40,6 +41,8 @@ public sealed partial class AiStage
         {
             state.Mode = AiResponseMode.Body;
             headers.Set("content-type"u8, "application/json"u8);
+            // Until the whole answer is read, a broken one can still be told with a 502.
+            exchange.HoldResponseHead();
             return StageOutcome.Continue;
         }
 
@@ -103,6 +106,7 @@ public sealed partial class AiStage
         {
             var error = adapter.ReadError(exchange.Response!.StatusCode, body);
             state.Failed = true;
+            exchange.SetResponseStatus(error.Status);
             state.Front.WriteError(error, output);
             return;
         }
@@ -111,7 +115,10 @@ public sealed partial class AiStage
         {
             _services.Usage.ProviderError(target.Provider.Name, target.Model, exchange.Response!.StatusCode);
             state.Failed = true;
-            state.RecordStatus = 502;
+            if (!exchange.SetResponseStatus(readError.Status is >= 400 and <= 599 ? readError.Status : 502))
+            {
+                state.RecordStatus = 502;
+            }
             state.Front.WriteError(readError, output);
             return;
         }

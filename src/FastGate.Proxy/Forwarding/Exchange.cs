@@ -249,6 +249,7 @@ public sealed partial class Exchange
         Attempt = 0;
         InputTokens = OutputTokens = 0;
         FirstByteSentTimestamp = 0;
+        ClearHeldHead();
     }
 
     /// <summary>Gives every pooled buffer back: the exchange leaves the pool for good.</summary>

@@ -14,6 +14,20 @@ namespace FastGate.Proxy.Forwarding;
 /// </summary>
 public sealed partial class Http1ProxyConnection
 {
+    /// <summary>A stage held the response head: it goes out with the first bytes the stages let through.</summary>
+    private bool _headPending;
+
+    /// <summary>Writes a held response head now (with the status a stage set, if any); nothing when none is held.</summary>
+    private void WritePendingHead()
+    {
+        if (!_headPending)
+        {
+            return;
+        }
+        _headPending = false;
+        WriteResponseHead(_exchange.Response!, noBody: false, Http1BodyFraming.UntilClose, _chunkToClient, _closeClient);
+    }
+
     /// <summary>The client left and the response is read on for the stages, its output dropped.</summary>
     private bool _draining;
     private PooledByteBuffer? _drainSink;
@@ -82,6 +96,7 @@ public sealed partial class Http1ProxyConnection
             return null;
         }
         ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+        WritePendingHead();
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
         writer.Data(end.WrittenSpan);
         writer.End();

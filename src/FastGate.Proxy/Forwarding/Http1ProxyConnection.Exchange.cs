@@ -76,6 +76,7 @@ public sealed partial class Http1ProxyConnection
         _hasBody = false;
         _bodyInHand = false;
         _stageTerminated = false;
+        _headPending = false;
         _closeOnLocal = true;
         _responseComplete = false;
         _circuitCap = CircuitCap.None;
@@ -301,6 +302,7 @@ public sealed partial class Http1ProxyConnection
         _exchange.Response = null;
         _exchange.Attempt++;
         _responseHeadSeen = false;
+        _exchange.ClearHeldHead();
         return endpoint;
     }
 
@@ -444,8 +446,15 @@ public sealed partial class Http1ProxyConnection
             || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
         _exchange.Status = status;
-        WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
-        if (noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0))
+        var empty = noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
+        // A stage that holds the head (to answer with another status once it read the body) gets
+        // it written with the body's first bytes instead.
+        _headPending = _exchange.ResponseHeadHeld && _responseThroughStages && !empty && clientFraming != Http1BodyFraming.ContentLength;
+        if (!_headPending)
+        {
+            WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
+        }
+        if (empty)
         {
             _exchange.FirstByteSent();
             _responseComplete = true;

@@ -239,6 +239,15 @@ public sealed partial class Http1ProxyConnection
             }
             return status;
         }
+        if (_headPending)
+        {
+            if (!end && output.IsEmpty)
+            {
+                // Still held: the stage has let nothing through yet.
+                return status;
+            }
+            WritePendingHead();
+        }
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
         if (_responseEvents)
         {

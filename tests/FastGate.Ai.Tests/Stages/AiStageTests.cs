@@ -206,6 +206,20 @@ public sealed class AiStageTests : IDisposable
     }
 
     [Fact]
+    public async Task GarbageAnswer_Is502InTheClientsShape()
+    {
+        var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ngarbage" };
+        using var client = Start(a);
+
+        await client.SendAsync(Post("{\"model\":\"m\"}"));
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.StartsWith("HTTP/1.1 502 ", response);
+        Assert.Equal("{\"error\":{\"type\":\"api_error\",\"message\":\"garbage\"}}", Dechunk(Body(response)));
+        Assert.Equal(502, (await OneRecord()).Status);
+    }
+
+    [Fact]
     public async Task NoTargetReachable_TheClientGetsAnErrorInItsShape_NotAHang()
     {
         var a = new InMemoryOrigin("127.0.0.1:9001") { RefuseConnects = true };

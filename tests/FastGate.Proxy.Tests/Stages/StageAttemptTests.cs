@@ -244,6 +244,40 @@ public class StageAttemptTests
     }
 
     [Fact]
+    public async Task HeldHead_TheStageChoosesTheStatusOnceItReadTheBody()
+    {
+        var stage = new DelegateStage("judge", StagePhases.ResponseHead | StagePhases.ResponseBody)
+        {
+            ChangesLength = true,
+            ResponseHead = e =>
+            {
+                e.HoldResponseHead();
+                return StageOutcome.Continue;
+            },
+            ResponseBody = (e, data, end) =>
+            {
+                if (!end)
+                {
+                    return BodyVerdict.Hold(data.Length);
+                }
+                Assert.True(e.SetResponseStatus(502));
+                e.Replacement.Write("broken: "u8);
+                e.Replacement.Write(data);
+                return BodyVerdict.Replace;
+            },
+        };
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Trickle = true, Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789" };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(), _ => [stage], origin);
+        using var client = gateway.Connect();
+
+        await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", response);
+        Assert.Equal("broken: 0123456789012345678901234567890123456789", Dechunk(Body(response)));
+    }
+
+    [Fact]
     public async Task FirstByteSentTimestamp_IsSetWhenTheResponseWentToTheClient()
     {
         var seen = new ConcurrentQueue<(long Start, long FirstByte)>();
