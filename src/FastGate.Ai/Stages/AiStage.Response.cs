@@ -219,6 +219,19 @@ public sealed partial class AiStage
 
     public override BodyVerdict OnResponseEnd(Exchange exchange, bool complete)
     {
+        if (!complete && State(exchange) is { Mode: AiResponseMode.Body or AiResponseMode.Error, Failed: false } whole)
+        {
+            // A whole answer cut before its end: nothing of it went out, so it is a 502 in the client's shape.
+            var target = whole.CurrentTarget;
+            _services.Usage.ProviderError(target.Provider.Name, target.Model, exchange.Response!.StatusCode);
+            whole.Failed = true;
+            if (!exchange.SetResponseStatus(502))
+            {
+                whole.RecordStatus = 502;
+            }
+            whole.Front.WriteError(new AiError(502, "api_error", $"the provider '{target.Provider.Name}' closed its answer before its end"), exchange.Replacement);
+            return BodyVerdict.Replace;
+        }
         if (State(exchange) is not { } state
             || state.Mode is not (AiResponseMode.SseStream or AiResponseMode.SsePassThrough or AiResponseMode.NdJsonStream)
             || state.StreamDone || state.Failed)

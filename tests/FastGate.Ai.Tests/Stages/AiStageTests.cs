@@ -220,6 +220,20 @@ public sealed class AiStageTests : IDisposable
     }
 
     [Fact]
+    public async Task AnswerCut_Is502InTheClientsShape_NotAClosedConnection()
+    {
+        var a = new InMemoryOrigin("127.0.0.1:9001") { CloseAfterResponse = true, Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"usage\":" };
+        using var client = Start(a);
+
+        await client.SendAsync(Post("{\"model\":\"m\"}"));
+        var response = Assert.Single(await client.ReceiveAsync());
+
+        Assert.StartsWith("HTTP/1.1 502 ", response);
+        Assert.Contains("closed its answer before its end", response);
+        Assert.Equal(502, (await OneRecord()).Status);
+    }
+
+    [Fact]
     public async Task NoTargetReachable_TheClientGetsAnErrorInItsShape_NotAHang()
     {
         var a = new InMemoryOrigin("127.0.0.1:9001") { RefuseConnects = true };
