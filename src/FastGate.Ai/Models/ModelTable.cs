@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using FastGate.Ai.Gateway;
 using FastGate.Ai.Json;
 using FastGate.Ai.Providers;
 using FastGate.Proxy.Config;

@@ -1,4 +1,3 @@
-using FastGate.Ai.Gateway;
 
 namespace FastGate.Ai.Models;
 

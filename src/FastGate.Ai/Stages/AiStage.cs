@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using FastGate.Ai.Gateway;
 using FastGate.Ai.Models;
 using FastGate.Ai.Providers;
 using FastGate.Core.Http;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using FastGate.Ai.Gateway;
 using FastGate.Ai.Metering;
+using FastGate.Ai.Stages;
 using FastGate.Proxy.Admin;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;

@@ -1,6 +1,6 @@
 using System.Text;
-using FastGate.Ai.Gateway;
 using FastGate.Ai.Metering;
+using FastGate.Ai.Stages;
 using FastGate.Ai.Providers;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Tests.Forwarding;

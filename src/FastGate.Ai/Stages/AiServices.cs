@@ -1,11 +1,10 @@
 using FastGate.Ai.Metering;
 using FastGate.Ai.Models;
 using FastGate.Ai.Providers;
-using FastGate.Ai.Stages;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Stages;
 
-namespace FastGate.Ai.Gateway;
+namespace FastGate.Ai.Stages;
 
 /// <summary>
 /// What the AI stages of every snapshot share, owned by the executable for the process's life:

@@ -2,7 +2,7 @@ using System.Text;
 using FastGate.Ai.Providers;
 using FastGate.Proxy.Config;
 
-namespace FastGate.Ai.Gateway;
+namespace FastGate.Ai.Models;
 
 /// <summary>
 /// A <c>[provider.NAME]</c> as the AI stage uses it on every attempt: its adapter, its cluster's
