@@ -125,6 +125,17 @@ public sealed partial class AiStage : Stage
         }
         state.Model = model;
         var first = NextTarget(state, -1);
+        if (state.Api == ClientApi.AnthropicCountTokens && (first < 0 || model.Targets[first].Provider.Model.Kind != ProviderKind.Anthropic))
+        {
+            // Only Anthropic counts tokens for us; for a model served elsewhere the tokenizer does.
+            var named = model.Targets[0];
+            var usage = new TokenUsage { Input = _services.Estimator.CountPrompt(state.Pivot.WrittenSpan, named.ModelUtf8 is null ? state.ModelAsked : named.Model) };
+            state.Usage = usage;
+            state.Scratch.Clear();
+            state.Front.WriteResponse(default, usage, state.Scratch);
+            exchange.AnswerJson(200, state.Scratch.WrittenSpan);
+            return BodyVerdict.Continue;
+        }
         if (first < 0)
         {
             AnswerError(exchange, state, new AiError(400, "invalid_request_error", $"no provider of the model '{state.ModelAsked}' serves {AiPaths.Describe(state.Api)}"));
@@ -132,16 +143,6 @@ public sealed partial class AiStage : Stage
         }
         state.Target = first;
         var target = state.CurrentTarget;
-        if (state.Api == ClientApi.AnthropicCountTokens && target.Provider.Model.Kind != ProviderKind.Anthropic)
-        {
-            // Only Anthropic counts tokens for us; for anyone else the tokenizer does.
-            var usage = new TokenUsage { Input = _services.Estimator.CountPrompt(state.Pivot.WrittenSpan, target.Model == "*" ? state.ModelAsked : target.Model) };
-            state.Usage = usage;
-            state.Scratch.Clear();
-            state.Front.WriteResponse(default, usage, state.Scratch);
-            exchange.AnswerJson(200, state.Scratch.WrittenSpan);
-            return BodyVerdict.Continue;
-        }
         if (!MoveTo(exchange, state, first))
         {
             AnswerError(exchange, state, new AiError(503, "api_error", $"the provider '{target.Provider.Name}' is not configured"));

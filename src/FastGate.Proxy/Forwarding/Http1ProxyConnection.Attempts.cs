@@ -68,8 +68,8 @@ public sealed partial class Http1ProxyConnection
 
     /// <summary>
     /// The upstream's body was cut on the stage path: stages that watch the end may write a last
-    /// piece (an error event). Then the client's response ends as a whole one, so what they wrote
-    /// is read, and the connection closes after it. Null when nothing was written (the caller
+    /// piece (an error event). It is flushed to the client, then the connection closes without the
+    /// body's end (a response whose head was still held ends whole: the piece is all of it). Null when nothing was written (the caller
     /// cuts the response as before).
     /// </summary>
     private IoOperation? EndCutResponseThroughStages()
@@ -96,16 +96,23 @@ public sealed partial class Http1ProxyConnection
             return null;
         }
         ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+        // Nothing went out yet (a held head): the stage's piece is the whole answer, ended cleanly.
+        var whole = _headPending;
         WritePendingHead();
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
         writer.Data(end.WrittenSpan);
-        writer.End();
+        if (whole)
+        {
+            writer.End();
+        }
         _exchange.BytesOut += writer.Commit();
         _exchange.FirstByteSent();
         _upstreamReusable = false;
         _closeClient = true;
         _streamEnd = StreamEndReason.UpstreamGone;
-        _responseComplete = true;
+        // Otherwise the piece is flushed and the connection closed without the body's end, so a
+        // client that does not read the piece still sees a broken response, never a finished one.
+        _responseComplete = whole;
         _state = ExchangeState.FlushingResponse;
         return FlushWithDeadline(IoOperation.FlushClient);
     }

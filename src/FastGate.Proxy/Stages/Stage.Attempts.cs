@@ -31,7 +31,8 @@ public abstract partial class Stage
     /// The upstream's body ended: whole (<paramref name="complete"/>) or cut (a reset, a close
     /// before its end, bad framing). Bytes written to <see cref="Exchange.Replacement"/> with
     /// <see cref="BodyVerdict.Replace"/> reach the client before its response ends (an error event
-    /// on a stream that was cut: the response then ends as a whole one, so the client reads it).
+    /// on a stream that was cut: it is flushed, then the connection closes without the body's
+    /// end, so the client reads the event and still sees a broken response).
     /// Runs for stages with <see cref="ObservesResponseEnd"/>, on the stage path only, never
     /// after the client left. Default: Continue.
     /// </summary>

@@ -62,7 +62,9 @@ public sealed class Daemon
         ConfigureAi(load.Model);
         try
         {
-            gateway.Start(load.Model, new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier)));
+            var admin = new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier));
+            _metering.AttachAdmin?.Invoke(_usage, admin);
+            gateway.Start(load.Model, admin);
         }
         catch (InvalidOperationException ex)
         {

@@ -171,7 +171,7 @@ public class StageAttemptTests
     }
 
     [Fact]
-    public async Task ResponseEnd_StreamCut_TheClientGetsTheStagesErrorEventAndAnEnd()
+    public async Task ResponseEnd_StreamCut_TheClientGetsTheStagesErrorEvent_ThenAClose()
     {
         var stage = new EndStage();
         var origin = new InMemoryOrigin("127.0.0.1:9001")
@@ -183,10 +183,12 @@ public class StageAttemptTests
         using var client = gateway.Connect();
 
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
-        var response = Assert.Single(await client.ReceiveAsync());
+        var response = await client.ReceiveTextAsync(t => t.Contains("data: cut\n\n", StringComparison.Ordinal));
 
         Assert.Equal(Events + "event: error\ndata: cut\n\n", Dechunk(Body(response)));
         Assert.True(await client.ClosedAsync());
+        // Closed without the body's last chunk: a broken response, never a finished one.
+        Assert.DoesNotContain("\r\n0\r\n\r\n", response);
     }
 
     [Fact]
@@ -362,6 +364,11 @@ public class StageAttemptTests
         while (true)
         {
             var line = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+            if (line < 0)
+            {
+                // A body cut before its last chunk: what came whole.
+                return result.ToString();
+            }
             var size = Convert.ToInt32(body[at..line], 16);
             if (size == 0)
             {
