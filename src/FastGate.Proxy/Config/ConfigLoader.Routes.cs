@@ -14,7 +14,7 @@ public static partial class ConfigLoader
         "name", "listener", "host", "path", "path_prefix", "path_regex", "methods", "headers", "cluster",
         "strip_prefix", "timeout", "max_body_bytes",
         "auth", "anonymous", "api_key_header", "api_key_query", "forward_credentials", "jwt",
-        "websocket",
+        "websocket", "ai",
         .. Transform.Keys,
         .. Streams.Keys,
     ];
@@ -25,7 +25,7 @@ public static partial class ConfigLoader
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<RouteModel> ReadRoutes(
         ConfigReader r, IReadOnlyList<TomlTableNode> tables, LimitsModel defaults, ListenerSet listeners, ClusterSet clusters,
-        ConsumerIndex consumers)
+        ConsumerIndex consumers, AiTables ai)
     {
         const string context = "[[route]]";
         var routes = new List<RouteModel>();
@@ -109,6 +109,12 @@ public static partial class ConfigLoader
             var transforms = ReadTransforms(r, table, pathKind, path);
             // A route that answers itself (redirect, direct_response) has no cluster: "" says so.
             string? cluster = transforms is { AnswersLocally: true } ? "" : null;
+            // An ai route's upstream is picked per request from [[model]]: it names no cluster.
+            var isAi = ReadAiRoute(r, table, name, ai);
+            if (isAi)
+            {
+                cluster = "";
+            }
             if (cluster is null && RequiredString(r, table, "cluster", context) is { } clusterText)
             {
                 if (clusters.Names.Contains(clusterText.Value))
@@ -148,7 +154,8 @@ public static partial class ConfigLoader
                     Headers = Compact(headers),
                     Cluster = cluster,
                     StripPrefix = stripPrefix?.Value,
-                    Timeout = timeout ?? TimeSpan.FromSeconds(60),
+                    // A model answering without a stream sends its head only when it has finished.
+                    Timeout = timeout ?? (isAi ? ai.Ai.RequestDeadline : TimeSpan.FromSeconds(60)),
                     RateLimits = rateLimits,
                     ConcurrencyLimits = concurrencyLimits,
                     MaxBodyBytes = maxBodyBytes ?? defaults.MaxBodyBytes,
@@ -159,6 +166,7 @@ public static partial class ConfigLoader
                     StreamIdleTimeout = streams.IdleTimeout,
                     MaxStreamDuration = streams.MaxDuration,
                     FirstByteTimeout = streams.FirstByteTimeout,
+                    Ai = isAi,
                 });
             }
         }

@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit"];
+    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit", "ai", "provider", "model"];
 
     private static readonly Dictionary<string, TransportKind> TransportKinds = new()
     {
@@ -112,10 +112,11 @@ public static partial class ConfigLoader
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
         var rateLimit = ReadRateLimit(r, root);
         var clusters = ReadClusters(r, root);
+        var ai = ReadAiTables(r, root, clusters);
         var listeners = ReadListeners(r, r.Tables(root, "listener"), defaults, clusters, admin);
         var consumers = ReadConsumers(r, root);
         var consumerIndex = new ConsumerIndex(consumers.Values);
-        var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters, consumerIndex);
+        var routes = ReadRoutes(r, r.Tables(root, "route"), defaults, listeners, clusters, consumerIndex, ai);
         RefuseProxyProtocolOnHttpRoutes(r, root, clusters, routes);
 
         if (r.Errors.Count > 0)
@@ -139,6 +140,9 @@ public static partial class ConfigLoader
             Consumers = consumers.ToFrozenDictionary(StringComparer.Ordinal),
             ConsumerIndex = consumerIndex,
             RedactedText = redactedText,
+            Providers = ai.Providers.ToFrozenDictionary(StringComparer.Ordinal),
+            Models = ai.Models.AsReadOnly(),
+            Ai = ai.Ai,
         };
     }
 

@@ -23,7 +23,7 @@ namespace FastGate.Proxy.Forwarding;
 /// (or of the ValueTask a head phase returns) and must not keep it.
 /// </para>
 /// </summary>
-public sealed class Exchange
+public sealed partial class Exchange
 {
     private object?[] _slots = [];
     private long[] _values = [];
@@ -248,6 +248,8 @@ public sealed class Exchange
         UpstreamTicks = 0;
         Attempt = 0;
         InputTokens = OutputTokens = 0;
+        FirstByteSentTimestamp = 0;
+        ClearHeldHead();
     }
 
     /// <summary>Gives every pooled buffer back: the exchange leaves the pool for good.</summary>

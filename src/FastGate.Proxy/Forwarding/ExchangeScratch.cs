@@ -16,6 +16,9 @@ internal sealed class ExchangeScratch
     public readonly PooledByteBuffer LocalContentType = new();
     public readonly PooledByteBuffer RequestBody = new();
     public readonly PooledByteBuffer Replacement = new();
+    public readonly PooledByteBuffer UpstreamBody = new();
+    /// <summary>What the chain's response-end stages write, before the client's response ends.</summary>
+    public readonly PooledByteBuffer ResponseEnd = new();
     public readonly PooledByteBuffer UpstreamTarget = new();
     public readonly PooledByteBuffer UpstreamHost = new();
     public readonly byte[] RequestId = new byte[Exchange.RequestIdLength];
@@ -36,6 +39,8 @@ internal sealed class ExchangeScratch
         LocalContentType.Clear();
         RequestBody.Clear();
         Replacement.Clear();
+        UpstreamBody.Clear();
+        ResponseEnd.Clear();
         UpstreamTarget.Clear();
         UpstreamHost.Clear();
         PassA.Clear();
@@ -56,6 +61,8 @@ internal sealed class ExchangeScratch
         LocalContentType.Release();
         RequestBody.Release();
         Replacement.Release();
+        UpstreamBody.Release();
+        ResponseEnd.Release();
         UpstreamTarget.Release();
         UpstreamHost.Release();
         PassA.Release();

@@ -76,6 +76,7 @@ public sealed partial class Http1ProxyConnection
         _hasBody = false;
         _bodyInHand = false;
         _stageTerminated = false;
+        _headPending = false;
         _closeOnLocal = true;
         _responseComplete = false;
         _circuitCap = CircuitCap.None;
@@ -117,7 +118,9 @@ public sealed partial class Http1ProxyConnection
             case UpstreamPick.CircuitOpen:
                 return AnswerCircuitOpen(_leg.Refused);
             default:
-                return AnswerLocal(noEndpointStatus, _closeOnLocal);
+                // Nowhere to go in this cluster: a stage may know another.
+                return (_exchange.Cluster is not null && _exchange.Endpoint is null ? RunUpstreamFailedStages(noEndpointStatus) : null)
+                    ?? AnswerLocal(noEndpointStatus, _closeOnLocal);
         }
     }
 
@@ -241,7 +244,7 @@ public sealed partial class Http1ProxyConnection
     {
         ReportTryFailure(cause);
         Disarm();
-        return AnswerLocal(status, _closeOnLocal);
+        return RunUpstreamFailedStages(status) ?? AnswerLocal(status, _closeOnLocal);
     }
 
     /// <summary>
@@ -252,7 +255,7 @@ public sealed partial class Http1ProxyConnection
     {
         ReportTryFailure(cause);
         Disarm();
-        return RetryElsewhere(condition, status) ?? AnswerLocal(status, _closeOnLocal);
+        return RetryElsewhere(condition, status) ?? RunUpstreamFailedStages(status) ?? AnswerLocal(status, _closeOnLocal);
     }
 
     /// <summary>
@@ -299,6 +302,7 @@ public sealed partial class Http1ProxyConnection
         _exchange.Response = null;
         _exchange.Attempt++;
         _responseHeadSeen = false;
+        _exchange.ClearHeldHead();
         return endpoint;
     }
 
@@ -442,9 +446,17 @@ public sealed partial class Http1ProxyConnection
             || !RequestBodyDone;
         _upstreamReusable = response.KeepAlive && (noBody || framing != Http1BodyFraming.UntilClose);
         _exchange.Status = status;
-        WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
-        if (noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0))
+        var empty = noBody || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
+        // A stage that holds the head (to answer with another status once it read the body) gets
+        // it written with the body's first bytes instead.
+        _headPending = _exchange.ResponseHeadHeld && _responseThroughStages && !empty && clientFraming != Http1BodyFraming.ContentLength;
+        if (!_headPending)
         {
+            WriteResponseHead(response, noBody, clientFraming, _chunkToClient, _closeClient);
+        }
+        if (empty)
+        {
+            _exchange.FirstByteSent();
             _responseComplete = true;
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
@@ -457,12 +469,20 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation OnResponseBodyBytes()
     {
+        if (_draining)
+        {
+            return OnDrainBytes();
+        }
         var input = _leg.Connection!.Input;
         if (_fault is not null)
         {
             // A reset ends a close-delimited body as well as a close would; any other body is cut short.
             if (_leg.ResponseBody.Framing != Http1BodyFraming.UntilClose)
             {
+                if (EndCutResponseThroughStages() is { } cut)
+                {
+                    return cut;
+                }
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
                 return Abort();
             }
@@ -493,6 +513,10 @@ public sealed partial class Http1ProxyConnection
             input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
         }
         _exchange.BytesOut += written;
+        if (written > 0)
+        {
+            _exchange.FirstByteSent();
+        }
         if (status == Http1CopyStatus.Complete)
         {
             _responseComplete = true;
@@ -501,7 +525,12 @@ public sealed partial class Http1ProxyConnection
         }
         if (status != Http1CopyStatus.NeedMoreData || result.IsCompleted)
         {
-            // The head is already out: all we can do for the client is close mid-body.
+            // The head is already out: all we can do for the client is close mid-body, after what
+            // the stages that watch the end add (an error event).
+            if (!_stageTerminated && EndCutResponseThroughStages() is { } cut)
+            {
+                return cut;
+            }
             if (!_stageTerminated)
             {
                 ReportUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
@@ -537,7 +566,8 @@ public sealed partial class Http1ProxyConnection
         }
         if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
-            return Abort();
+            // The client left: a stage may want the rest of the response read for it.
+            return BeginDrain() ?? Abort();
         }
         if (EndStreamForDrain() is { } ended)
         {
@@ -600,6 +630,7 @@ public sealed partial class Http1ProxyConnection
             _output.Write(bytes);
             _exchange.BytesOut += bytes.Length;
         }
+        _exchange.FirstByteSent();
         _closeAfterLocal = close;
         _state = ExchangeState.FlushingLocal;
         return FlushWithDeadline(IoOperation.FlushClient);
@@ -741,6 +772,7 @@ public sealed partial class Http1ProxyConnection
         {
             return;
         }
+        StopDrain();
         if (_streaming)
         {
             EndStream();

@@ -15,9 +15,19 @@ public sealed partial class Http1ProxyConnection
     {
         var w = new BufferWriter<PipeWriter>(_output);
         w.Write("HTTP/1.1 "u8);
-        w.WriteDecimal(response.StatusCode);
-        w.Write((byte)' ');
-        w.Write(response.Reason);
+        if (_exchange.ResponseStatusOverride is var status and > 0)
+        {
+            w.WriteDecimal(status);
+            w.Write((byte)' ');
+            w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
+            _exchange.Status = status;
+        }
+        else
+        {
+            w.WriteDecimal(response.StatusCode);
+            w.Write((byte)' ');
+            w.Write(response.Reason);
+        }
         w.Write("\r\n"u8);
         var customConnectionTokens = response.HasCustomConnectionTokens();
         var edits = _exchange.ResponseEdits;

@@ -17,7 +17,7 @@ namespace FastGate.Proxy.Forwarding;
 public sealed partial class Http1ProxyConnection
 {
     /// <summary>Upstream attempts a response-head stage may ask for beyond the first.</summary>
-    private const int MaxStageRetries = 3;
+    private const int MaxStageRetries = 8;
 
     private int _stageIndex;
     private ValueTask<StageOutcome> _pendingStage;
@@ -225,6 +225,29 @@ public sealed partial class Http1ProxyConnection
         {
             return Terminated();
         }
+        if (_draining)
+        {
+            // The client left: the stages see the rest of the body, nobody gets their output.
+            var discard = new Http1BodyWriter<PooledByteBuffer>(DrainSink(), chunked: false);
+            if (_responseEvents && !PassEvents(chain, output, end, ref discard))
+            {
+                return Terminated();
+            }
+            if (end && chain.HasResponseEnd)
+            {
+                WriteResponseEnd(ref discard);
+            }
+            return status;
+        }
+        if (_headPending)
+        {
+            if (!end && output.IsEmpty)
+            {
+                // Still held: the stage has let nothing through yet.
+                return status;
+            }
+            WritePendingHead();
+        }
         var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
         if (_responseEvents)
         {
@@ -240,6 +263,11 @@ public sealed partial class Http1ProxyConnection
         }
         if (end)
         {
+            if (chain.HasResponseEnd && !WriteResponseEnd(ref writer))
+            {
+                writer.Commit();
+                return Terminated();
+            }
             writer.End();
         }
         written = writer.Commit();
@@ -258,7 +286,8 @@ public sealed partial class Http1ProxyConnection
     /// At the end of the body an unfinished last event goes out as it is. An event larger than
     /// the reader's bound ends the response: passing it unread would skip the stages.
     /// </summary>
-    private bool PassEvents(StageChain chain, ReadOnlySpan<byte> bytes, bool end, ref Http1BodyWriter<PipeWriter> writer)
+    private bool PassEvents<TWriter>(StageChain chain, ReadOnlySpan<byte> bytes, bool end, ref Http1BodyWriter<TWriter> writer)
+        where TWriter : IBufferWriter<byte>
     {
         var reader = _sseReader ??= new SseEventReader();
         reader.Append(bytes);
@@ -275,8 +304,10 @@ public sealed partial class Http1ProxyConnection
             _gateway.Log.Warn($"route '{_exchange.Route?.Model.Name}': an event of the response stream is over the event size limit; the response was cut");
             return false;
         }
-        if (end)
+        if (end && !chain.HasResponseEnd)
         {
+            // A stage that watches the end speaks for it (an error event): the unfinished event,
+            // which an SSE client discards anyway (HTML Living Standard, 9.2.6), is dropped then.
             writer.Data(reader.Pending);
         }
         return true;

@@ -198,10 +198,12 @@ internal sealed class UpstreamLeg
     public void WriteRequest(Exchange exchange, bool bodyInHand)
     {
         var output = Connection!.Output;
+        // A stage's body for this attempt goes in place of the client's, framed as a body in hand.
+        bodyInHand |= exchange.HasUpstreamBody;
         WriteRequestHead(output, exchange, bodyInHand);
         if (bodyInHand)
         {
-            output.Write(exchange.RequestBody);
+            output.Write(exchange.OutgoingBody);
         }
     }
 
@@ -383,7 +385,7 @@ internal sealed class UpstreamLeg
         if (bodyInHand)
         {
             w.Write("Content-Length: "u8);
-            w.WriteDecimal(exchange.RequestBody.Length);
+            w.WriteDecimal(exchange.OutgoingBody.Length);
             w.Write("\r\n"u8);
         }
         else if (request.IsChunked)

@@ -27,6 +27,11 @@ public static class RouteStages
             }
         }
 
+        if (services.RouteStage is { } routeStage)
+        {
+            Add(ref stages, routeStage(route, config));
+        }
+
         if (services.CustomStages is { } custom)
         {
             foreach (var stage in custom(route))

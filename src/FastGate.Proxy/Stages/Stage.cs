@@ -19,7 +19,7 @@ namespace FastGate.Proxy.Stages;
 /// </para>
 /// See docs/stages.md for the phases and an example.
 /// </summary>
-public abstract class Stage
+public abstract partial class Stage
 {
     /// <summary>The stage's kind, for logs (for example "api_key", "rate_limit").</summary>
     public abstract string Name { get; }

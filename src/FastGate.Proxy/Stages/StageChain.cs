@@ -10,7 +10,7 @@ namespace FastGate.Proxy.Stages;
 /// slot bases assigned, and the facts the exchange needs up front (buffer the request body or
 /// not, body stages or not). Immutable; an exchange keeps the chain it started with.
 /// </summary>
-public sealed class StageChain
+public sealed partial class StageChain
 {
     public static readonly StageChain Empty = new([]);
 
@@ -47,6 +47,8 @@ public sealed class StageChain
         _responseBody = Select(stages, StagePhases.ResponseBody);
         _responseEvents = Select(stages, StagePhases.ResponseEvents);
         _complete = Select(stages, StagePhases.Complete);
+        _upstreamFailed = Select(stages, StagePhases.UpstreamFailed);
+        (_responseEnd, DrainStage) = SelectEndStages(stages);
     }
 
     public IReadOnlyList<Stage> Stages { get; }

@@ -22,4 +22,9 @@ public enum StagePhases : byte
     /// <see cref="ResponseBody"/> stages); synchronous, returns a verdict.
     /// </summary>
     ResponseEvents = 64,
+    /// <summary>
+    /// A try failed before any response (connect failure, timeout, reset) and the cluster's own
+    /// retry policy did not send it elsewhere; may answer or send the request again elsewhere.
+    /// </summary>
+    UpstreamFailed = 128,
 }

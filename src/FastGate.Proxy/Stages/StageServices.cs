@@ -22,4 +22,12 @@ public sealed class StageServices(GatewayLog log, GatewayMetrics metrics)
     /// route that needs none (most routes: keep it cheap).
     /// </summary>
     public Func<RouteModel, IReadOnlyList<Stage>>? CustomStages { get; set; }
+
+    /// <summary>
+    /// A stage built from the route and the whole config it came with (an <c>ai = true</c>
+    /// route's gateway stage needs the providers and the model table): null for a route it does
+    /// not serve. Runs once per route whenever a snapshot is built; its stage comes after the
+    /// configured ones and before <see cref="CustomStages"/>.
+    /// </summary>
+    public Func<RouteModel, ConfigModel, Stage?>? RouteStage { get; set; }
 }

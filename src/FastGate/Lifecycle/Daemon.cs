@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using FastGate.Ai.Metering;
+using FastGate.Ai.Stages;
 using FastGate.Proxy.Admin;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
@@ -20,12 +22,16 @@ public sealed class Daemon
     private readonly string? _pidFilePath;
     private readonly GatewayLog _log = new();
     private readonly Channel<DaemonCommand> _commands = Channel.CreateUnbounded<DaemonCommand>();
+    private readonly AiMetering _metering;
+    private IUsageSink? _usage;
 
     /// <param name="pidFilePath">Where to write the process id once serving (removed on exit), so an operator or a unit can signal exactly this process.</param>
-    public Daemon(string configPath, string? pidFilePath = null)
+    /// <param name="metering">How AI exchanges are metered; <see cref="AiMetering.None"/> when not given.</param>
+    public Daemon(string configPath, string? pidFilePath = null, AiMetering? metering = null)
     {
         _configPath = Path.GetFullPath(configPath);
         _pidFilePath = pidFilePath is null ? null : Path.GetFullPath(pidFilePath);
+        _metering = metering ?? AiMetering.None;
     }
 
     public async Task<int> RunAsync()
@@ -49,9 +55,16 @@ public sealed class Daemon
 
         using var notifier = new SystemdNotifier();
         using var gateway = new Gateway(_log) { TransportOverride = TransportFromEnvironment() };
+        // The meter outlives every snapshot: made once, told each config's [ai], disposed after the drain.
+        _usage = _metering.CreateSink(gateway.Metrics, _log);
+        using var usage = _usage as IDisposable;
+        new AiServices(_usage, _metering.CreateEstimator()).Register(gateway.Stages);
+        ConfigureAi(load.Model);
         try
         {
-            gateway.Start(load.Model, new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier)));
+            var admin = new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier));
+            _metering.AttachAdmin?.Invoke(_usage, admin);
+            gateway.Start(load.Model, admin);
         }
         catch (InvalidOperationException ex)
         {
@@ -143,6 +156,10 @@ public sealed class Daemon
                     ThreadPriority.MoveCurrentToBackground();
                     notifier.Reloading();
                     var result = gateway.Reload(ConfigLoader.Load(_configPath));
+                    if (result.Success)
+                    {
+                        ConfigureAi(gateway.Current.Model);
+                    }
                     ReleaseLoadGarbage();
                     notifier.Ready(result.Success ? Status(gateway) : $"reload failed, serving generation {gateway.Current.Generation}");
                     done.SetResult(result);
@@ -176,6 +193,21 @@ public sealed class Daemon
     /// marked, about a millisecond for a small config; bench/route-scale.sh measures the
     /// latency around reloads of large ones.
     /// </summary>
+    private void ConfigureAi(ConfigModel model)
+    {
+        if (_usage is not null && _metering.Configure is { } configure)
+        {
+            try
+            {
+                configure(_usage, model.Ai);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _log.Error($"the usage ledger cannot be opened: {ex.Message}");
+            }
+        }
+    }
+
     private static void ReleaseLoadGarbage() =>
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 

@@ -28,6 +28,18 @@ public class ExampleConfigTests
         Assert.DoesNotContain("demo-alice-key-change-me", result.Model.RedactedText);
     }
 
+    [Fact]
+    public void Load_AiGatewayExample_IsValidWithEveryProviderKind()
+    {
+        var result = ConfigLoader.Load(Path.Combine(RepositoryRoot(), "configs", "examples", "ai-gateway.toml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(Enum.GetValues<ProviderKind>().Order(), result.Model.Providers.Values.Select(p => p.Kind).Order());
+        Assert.True(Assert.Single(result.Model.Routes).Ai);
+        Assert.Equal(5, result.Model.Models.Count);
+        Assert.DoesNotContain("mock-openai-key-1", result.Model.RedactedText);
+    }
+
     private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

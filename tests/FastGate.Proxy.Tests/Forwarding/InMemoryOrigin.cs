@@ -35,6 +35,12 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
     /// <summary>Send each response in pieces of 16 bytes, a millisecond apart, as a slow upstream would.</summary>
     public bool Trickle { get; set; }
 
+    /// <summary>Where a response text stops until <see cref="PauseHold"/> completes (the marker itself is not sent).</summary>
+    public const string Pause = "\u0001";
+
+    /// <summary>What a response with <see cref="Pause"/> in it waits for there.</summary>
+    public Task? PauseHold { get; set; }
+
     /// <summary>When set, responses wait for this task.</summary>
     public Task? Hold { get; set; }
 
@@ -100,20 +106,28 @@ internal sealed class InMemoryOrigin(string name) : IUpstreamConnector
                     transport.Dispose();
                     return;
                 }
-                var bytes = Encoding.Latin1.GetBytes(response);
-                if (Trickle)
+                var parts = response.Split(Pause);
+                for (var part = 0; part < parts.Length; part++)
                 {
-                    for (var i = 0; i < bytes.Length; i += 16)
+                    if (part > 0 && PauseHold is { } pause)
                     {
-                        transport.Output.Write(bytes.AsSpan(i, Math.Min(16, bytes.Length - i)));
-                        await transport.Output.FlushAsync();
-                        await Task.Delay(1);
+                        await pause;
                     }
-                }
-                else
-                {
-                    transport.Output.Write(bytes);
-                    await transport.Output.FlushAsync();
+                    var bytes = Encoding.Latin1.GetBytes(parts[part]);
+                    if (Trickle)
+                    {
+                        for (var i = 0; i < bytes.Length; i += 16)
+                        {
+                            transport.Output.Write(bytes.AsSpan(i, Math.Min(16, bytes.Length - i)));
+                            await transport.Output.FlushAsync();
+                            await Task.Delay(1);
+                        }
+                    }
+                    else
+                    {
+                        transport.Output.Write(bytes);
+                        await transport.Output.FlushAsync();
+                    }
                 }
                 if (CloseAfterResponse)
                 {

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using FastGate.Ai.Models;
+using FastGate.Ai.Providers;
+using FastGate.Core.Buffers;
+
+namespace FastGate.Ai.Stages;
+
+/// <summary>
+/// What the AI stage keeps for one exchange, in its slot: the pivot request, the target tried,
+/// the stream's decoder and encoder, the usage so far, and the output text for an estimate. It is
+/// also the sink the provider's stream decoder writes to, so a streamed event costs no object.
+/// Pooled: taken at the request head, given back after completion; its buffers and codecs are
+/// kept for the next exchange.
+/// </summary>
+public sealed class AiExchangeState : IPivotStreamSink
+{
+    private const int MaxPooled = 1024;
+    private static readonly ConcurrentQueue<AiExchangeState> s_pool = new();
+    private static int s_pooled;
+
+    private readonly ProviderStreamDecoder?[] _decoders = new ProviderStreamDecoder?[8];
+    private readonly FrontStreamEncoder?[] _encoders = new FrontStreamEncoder?[8];
+
+    public ClientApi Api;
+    /// <summary>What the adapters are asked for (<see cref="AiPaths.Upstream"/>).</summary>
+    public ClientApi UpstreamApi;
+    public FrontCodec Front = null!;
+    public readonly PooledByteBuffer Pivot = new();
+    public RequestFacts Facts;
+    public ModelEntry? Model;
+    /// <summary>The index of the target the current attempt goes to.</summary>
+    public int Target;
+    public int Attempts;
+    /// <summary>When no further attempt may start (Stopwatch ticks).</summary>
+    public long DeadlineTicks;
+    public AiResponseMode Mode;
+    public TokenUsage Usage;
+    /// <summary>The stream reached its provider's normal end.</summary>
+    public bool StreamDone;
+    /// <summary>The stream or the answer failed (garbage, a provider error); the client was told.</summary>
+    public bool Failed;
+    public bool Recorded;
+    public bool Draining;
+    /// <summary>The status the record gives when it differs from what the client got (502 for garbage under a 200).</summary>
+    public int RecordStatus;
+    /// <summary>Text the answer added (content, reasoning, tool arguments), for an estimate when no usage came.</summary>
+    public readonly PooledByteBuffer OutputText = new();
+    /// <summary>A translated answer's pivot, or a local answer's body.</summary>
+    public readonly PooledByteBuffer Scratch = new();
+    public ProviderStreamDecoder? Decoder;
+    public FrontStreamEncoder? Encoder;
+    /// <summary>Where the sink writes the client's events during one call.</summary>
+    public PooledByteBuffer? Output;
+
+    public ModelTarget CurrentTarget => Model!.Targets[Target];
+
+    public static AiExchangeState Rent()
+    {
+        if (s_pool.TryDequeue(out var state))
+        {
+            Interlocked.Decrement(ref s_pooled);
+            return state;
+        }
+        return new AiExchangeState();
+    }
+
+    public void Return()
+    {
+        Reset();
+        if (Interlocked.Increment(ref s_pooled) <= MaxPooled)
+        {
+            s_pool.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref s_pooled);
+            Pivot.Release();
+            OutputText.Release();
+            Scratch.Release();
+        }
+    }
+
+    private void Reset()
+    {
+        Pivot.Clear();
+        OutputText.Clear();
+        Scratch.Clear();
+        Facts = default;
+        Model = null;
+        Target = 0;
+        Attempts = 0;
+        DeadlineTicks = 0;
+        Mode = AiResponseMode.None;
+        Usage = default;
+        StreamDone = Failed = Recorded = Draining = false;
+        RecordStatus = 0;
+        Decoder = null;
+        Encoder = null;
+        Output = null;
+        Front = null!;
+    }
+
+    /// <summary>This exchange's decoder for <paramref name="adapter"/>'s kind, made once per state and reused.</summary>
+    public ProviderStreamDecoder DecoderFor(ProviderAdapter adapter) =>
+        _decoders[(int)adapter.Kind] ??= adapter.NewStreamDecoder();
+
+    public FrontStreamEncoder EncoderFor(FrontCodec front) =>
+        _encoders[(int)front.Api] ??= front.NewStreamEncoder();
+
+    public string ModelAsked => Model is null && Facts.ModelLength == 0
+        ? ""
+        : System.Text.Encoding.UTF8.GetString(Pivot.WrittenSpan.Slice(Facts.ModelStart, Facts.ModelLength));
+
+    public ReadOnlySpan<byte> ModelAskedUtf8 => Pivot.WrittenSpan.Slice(Facts.ModelStart, Facts.ModelLength);
+
+    // ---- IPivotStreamSink: the decoder's output, encoded for the client as it comes ----
+
+    public void Chunk(ReadOnlySpan<byte> pivotChunk, ReadOnlySpan<byte> outputText)
+    {
+        OutputText.Write(outputText);
+        if (Mode != AiResponseMode.SsePassThrough && !Failed && Output is { } output)
+        {
+            Encoder!.Chunk(pivotChunk, output);
+        }
+    }
+
+    public void Done()
+    {
+        if (StreamDone || Failed)
+        {
+            return;
+        }
+        StreamDone = true;
+        if (Mode != AiResponseMode.SsePassThrough && Output is { } output)
+        {
+            Encoder!.Done(Usage, output);
+        }
+    }
+
+    public void Error(in AiError error)
+    {
+        if (Failed || StreamDone)
+        {
+            return;
+        }
+        Failed = true;
+        // Passed through, the provider's own error event reaches the client as it is.
+        if (Mode != AiResponseMode.SsePassThrough && Output is { } output)
+        {
+            Encoder!.Error(error, output);
+        }
+    }
+}
