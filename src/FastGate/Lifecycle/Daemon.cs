@@ -22,16 +22,13 @@ public sealed class Daemon
     private readonly string? _pidFilePath;
     private readonly GatewayLog _log = new();
     private readonly Channel<DaemonCommand> _commands = Channel.CreateUnbounded<DaemonCommand>();
-    private readonly AiMetering _metering;
-    private IUsageSink? _usage;
+    private UsageMeter? _meter;
 
     /// <param name="pidFilePath">Where to write the process id once serving (removed on exit), so an operator or a unit can signal exactly this process.</param>
-    /// <param name="metering">How AI exchanges are metered; <see cref="AiMetering.None"/> when not given.</param>
-    public Daemon(string configPath, string? pidFilePath = null, AiMetering? metering = null)
+    public Daemon(string configPath, string? pidFilePath = null)
     {
         _configPath = Path.GetFullPath(configPath);
         _pidFilePath = pidFilePath is null ? null : Path.GetFullPath(pidFilePath);
-        _metering = metering ?? AiMetering.None;
     }
 
     public async Task<int> RunAsync()
@@ -56,14 +53,13 @@ public sealed class Daemon
         using var notifier = new SystemdNotifier();
         using var gateway = new Gateway(_log) { TransportOverride = TransportFromEnvironment() };
         // The meter outlives every snapshot: made once, told each config's [ai], disposed after the drain.
-        _usage = _metering.CreateSink(gateway.Metrics, _log);
-        using var usage = _usage as IDisposable;
-        new AiServices(_usage, _metering.CreateEstimator()).Register(gateway.Stages);
+        using var meter = _meter = new UsageMeter(gateway.Metrics, _log);
+        new AiServices(meter, new TiktokenEstimator()).Register(gateway.Stages);
         ConfigureAi(load.Model);
         try
         {
             var admin = new AdminConnectionHandler(gateway, () => ReloadAsync(gateway, notifier));
-            _metering.AttachAdmin?.Invoke(_usage, admin);
+            admin.Add(meter.UsageEndpoint);
             gateway.Start(load.Model, admin);
         }
         catch (InvalidOperationException ex)
@@ -184,6 +180,37 @@ public sealed class Daemon
     }
 
     /// <summary>
+    /// Points the meter at the config's ledger. Only a config with an AI route opens one: the default
+    /// path is under /var/lib, which a daemon serving plain traffic need not be able to write.
+    /// </summary>
+    private void ConfigureAi(ConfigModel model)
+    {
+        if (_meter is not null && HasAiRoute(model))
+        {
+            try
+            {
+                _meter.Configure(model.Ai);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _log.Error($"the usage ledger cannot be opened: {ex.Message}");
+            }
+        }
+    }
+
+    private static bool HasAiRoute(ConfigModel model)
+    {
+        foreach (var route in model.Routes)
+        {
+            if (route.Ai)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
     /// A load is when the largest garbage in the process appears at once: the parse of the file
     /// and, once swapped, the old snapshot, which has lived long enough to sit in the oldest
     /// generation. Left to its budgets the GC lets that pile up and keeps the regions committed
@@ -193,21 +220,6 @@ public sealed class Daemon
     /// marked, about a millisecond for a small config; bench/route-scale.sh measures the
     /// latency around reloads of large ones.
     /// </summary>
-    private void ConfigureAi(ConfigModel model)
-    {
-        if (_usage is not null && _metering.Configure is { } configure)
-        {
-            try
-            {
-                configure(_usage, model.Ai);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _log.Error($"the usage ledger cannot be opened: {ex.Message}");
-            }
-        }
-    }
-
     private static void ReleaseLoadGarbage() =>
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
