@@ -65,10 +65,12 @@ public sealed class UsageMeterTests : IDisposable
     {
         _meter.Configure(new AiModel { LedgerPath = _kit.File(), LedgerFsyncInterval = TimeSpan.FromHours(1) });
         var record = LedgerTestKit.Record("req-0123456789", consumer: "alice", model: "gpt-4o");
-        // Both batch buffers (pending and writing swap at each flush) grow to hold a thousand records.
-        for (var round = 0; round < 2; round++)
+        // Both batch buffers (pending and writing swap at each flush) must grow past what the measured
+        // loop appends. The writer thread may still swap once on the interval it had before Configure;
+        // four rounds of twice the measured count leave two clean rounds in a row, one per buffer.
+        for (var round = 0; round < 4; round++)
         {
-            for (var i = 0; i < 1000; i++)
+            for (var i = 0; i < 2000; i++)
             {
                 _meter.Record(record);
             }
@@ -83,7 +85,7 @@ public sealed class UsageMeterTests : IDisposable
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         _meter.Ledger.Flush();
-        Assert.Equal(3000, UsageLedgerReader.ReadAll(_kit.File()).Count);
+        Assert.Equal(9000, UsageLedgerReader.ReadAll(_kit.File()).Count);
     }
 
     [Fact]
