@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Gemini;
 
@@ -258,7 +260,7 @@ internal static class GeminiRequestWriter
                 writer.WritePropertyName("name"u8);
                 writer.WriteRawValue(call.Name.Bytes, skipInputValidation: true);
                 writer.WritePropertyName("args"u8);
-                WriteArgumentsObject(call.Arguments, writer);
+                PivotToolCall.WriteArgumentsObject(call.Arguments, writer);
                 writer.WriteEndObject();
                 if (signCalls)
                 {
@@ -268,46 +270,6 @@ internal static class GeminiRequestWriter
             }
         }
         CloseTurn(writer);
-    }
-
-    /// <summary>OpenAI carries a call's arguments as a string of JSON; Gemini (and Ollama) want the object itself.</summary>
-    internal static void WriteArgumentsObject(RawJson arguments, Utf8JsonWriter writer)
-    {
-        if (arguments.IsObject)
-        {
-            writer.WriteRawValue(arguments.Bytes, skipInputValidation: true);
-            return;
-        }
-        if (!arguments.IsString)
-        {
-            writer.WriteStartObject();
-            writer.WriteEndObject();
-            return;
-        }
-        var rented = PivotText.Unescape(arguments, out var text);
-        try
-        {
-            if (text.Trim(" \t\r\n"u8).IsEmpty)
-            {
-                writer.WriteStartObject();
-                writer.WriteEndObject();
-            }
-            else if (PivotText.IsJsonObject(text, allowArray: false, out var json))
-            {
-                writer.WriteRawValue(json, skipInputValidation: true);
-            }
-            else
-            {
-                throw new TranslationException("a tool call's arguments are not a JSON object");
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
     }
 
     private static void WriteFunctionResponse(ReadOnlySpan<byte> pivot, PivotMessage message, ref PivotToolCallNames names, Utf8JsonWriter writer)

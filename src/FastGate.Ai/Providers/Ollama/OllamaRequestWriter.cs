@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Ollama;
 
@@ -218,7 +219,7 @@ internal static class OllamaRequestWriter
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(call.Name.Bytes, skipInputValidation: true);
             writer.WritePropertyName("arguments"u8);
-            GeminiRequestWriter.WriteArgumentsObject(call.Arguments, writer);
+            PivotToolCall.WriteArgumentsObject(call.Arguments, writer);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }

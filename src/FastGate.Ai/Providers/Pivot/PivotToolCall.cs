@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>One element of an assistant message's <c>tool_calls</c>: <c>{id, type, function: {name, arguments}}</c>.</summary>
 internal ref struct PivotToolCall
@@ -50,5 +52,45 @@ internal ref struct PivotToolCall
             throw new TranslationException("a tool call has no function name");
         }
         return fields;
+    }
+
+    /// <summary>OpenAI carries a call's arguments as a string of JSON; Gemini and Ollama want the object itself.</summary>
+    public static void WriteArgumentsObject(RawJson arguments, Utf8JsonWriter writer)
+    {
+        if (arguments.IsObject)
+        {
+            writer.WriteRawValue(arguments.Bytes, skipInputValidation: true);
+            return;
+        }
+        if (!arguments.IsString)
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+            return;
+        }
+        var rented = PivotText.Unescape(arguments, out var text);
+        try
+        {
+            if (text.Trim(" \t\r\n"u8).IsEmpty)
+            {
+                writer.WriteStartObject();
+                writer.WriteEndObject();
+            }
+            else if (PivotText.IsJsonObject(text, allowArray: false, out var json))
+            {
+                writer.WriteRawValue(json, skipInputValidation: true);
+            }
+            else
+            {
+                throw new TranslationException("a tool call's arguments are not a JSON object");
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 }

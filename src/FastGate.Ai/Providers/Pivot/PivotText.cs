@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>Text out of pivot content and provider parts, moved as raw JSON string bytes wherever it can be.</summary>
 internal static class PivotText

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// A provider's HTTP status as the status and error type the client sees. Statuses that mean

@@ -2,7 +2,7 @@ using System.Text.Json;
 using FastGate.Ai.Json;
 using FastGate.Core.Buffers;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// Writes pivot <c>chat.completion.chunk</c>s into one buffer it keeps and hands each to the

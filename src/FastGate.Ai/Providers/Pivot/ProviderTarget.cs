@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using FastGate.Proxy.Forwarding;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>Request targets and headers the adapters build from a provider's config.</summary>
 internal static class ProviderTarget

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Json;
 
 /// <summary>
 /// One JSON value as its raw bytes inside a document a <see cref="Utf8JsonReader"/> has already
