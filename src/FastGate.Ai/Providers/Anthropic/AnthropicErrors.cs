@@ -125,13 +125,13 @@ internal static class AnthropicErrors
         var inner = new JsonMembers(error);
         while (inner.Next(out var name, out var value))
         {
-            if (name.SequenceEqual("type"u8) && RawJson.IsString(value))
+            if (name.SequenceEqual("type"u8) && new RawJson(value).IsString)
             {
-                type = RawJson.Text(value);
+                type = new RawJson(value).Text();
             }
-            else if (name.SequenceEqual("message"u8) && RawJson.IsString(value))
+            else if (name.SequenceEqual("message"u8) && new RawJson(value).IsString)
             {
-                message = RawJson.Text(value);
+                message = new RawJson(value).Text();
             }
         }
     }

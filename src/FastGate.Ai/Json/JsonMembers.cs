@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Anthropic;
+namespace FastGate.Ai.Json;
 
 /// <summary>
 /// The members of one JSON object, each as its raw name and its raw value (a string value with its

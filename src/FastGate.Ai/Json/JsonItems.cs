@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Anthropic;
+namespace FastGate.Ai.Json;
 
 /// <summary>The items of one JSON array as raw values (see <see cref="JsonMembers"/>).</summary>
 internal ref struct JsonItems
