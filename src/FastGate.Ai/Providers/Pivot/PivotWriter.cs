@@ -60,13 +60,29 @@ internal static class PivotWriter
         writer.WriteString("role"u8, "assistant"u8);
     }
 
-    /// <summary>Closes the message and the choice with its finish reason; the caller may add <see cref="Usage"/> and then closes the object.</summary>
-    public static void CompletionChoiceEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason)
+    /// <summary>Closes the message and the choice with its finish reason, writes <see cref="Usage"/> when the provider reported it, and closes the object.</summary>
+    public static void CompletionEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason, in TokenUsage usage)
     {
         writer.WriteEndObject();
         writer.WriteString("finish_reason"u8, finishReason);
         writer.WriteEndObject();
         writer.WriteEndArray();
+        if (usage.Reported)
+        {
+            Usage(writer, usage);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>One element of an OpenAI embeddings list's <c>data</c>: <paramref name="vector"/> is the JSON array of numbers.</summary>
+    public static void EmbeddingItem(Utf8JsonWriter writer, int index, ReadOnlySpan<byte> vector)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("object"u8, "embedding"u8);
+        writer.WriteNumber("index"u8, index);
+        writer.WritePropertyName("embedding"u8);
+        writer.WriteRawValue(vector, skipInputValidation: true);
+        writer.WriteEndObject();
     }
 
     /// <summary>Opens a <c>chat.completion.chunk</c> up to the inside of its one choice's <c>delta</c>.</summary>
