@@ -580,101 +580,32 @@ internal static class GeminiRequestWriter
 
     private static void WriteGenerationConfig(in PivotChatRequest request, Utf8JsonWriter writer)
     {
-        var open = false;
-        WriteNumber(ref open, "maxOutputTokens"u8, request.OutputLimit, writer);
-        WriteNumber(ref open, "temperature"u8, request.Temperature, writer);
-        WriteNumber(ref open, "topP"u8, request.TopP, writer);
-        WriteNumber(ref open, "seed"u8, request.Seed, writer);
-        WriteNumber(ref open, "presencePenalty"u8, request.PresencePenalty, writer);
-        WriteNumber(ref open, "frequencyPenalty"u8, request.FrequencyPenalty, writer);
-        if (request.Stop.IsString || request.Stop.IsArray)
-        {
-            Open(ref open, writer);
-            writer.WritePropertyName("stopSequences"u8);
-            if (request.Stop.IsString)
-            {
-                writer.WriteStartArray();
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-                writer.WriteEndArray();
-            }
-            else
-            {
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-            }
-        }
-        WriteResponseFormat(ref open, request.ResponseFormat, writer);
-        if (open)
-        {
-            writer.WriteEndObject();
-        }
+        var config = new PivotOptionsWriter(writer, "generationConfig"u8);
+        config.Number("maxOutputTokens"u8, request.OutputLimit);
+        config.Number("temperature"u8, request.Temperature);
+        config.Number("topP"u8, request.TopP);
+        config.Number("seed"u8, request.Seed);
+        config.Number("presencePenalty"u8, request.PresencePenalty);
+        config.Number("frequencyPenalty"u8, request.FrequencyPenalty);
+        config.StopSequences("stopSequences"u8, request.Stop);
+        WriteResponseFormat(ref config, request.ResponseFormat);
+        config.End();
     }
 
     /// <summary><c>json_object</c> asks for JSON (<c>responseMimeType</c>); <c>json_schema</c> also gives its schema (<c>responseJsonSchema</c>).</summary>
-    private static void WriteResponseFormat(ref bool open, RawJson responseFormat, Utf8JsonWriter writer)
+    private static void WriteResponseFormat(ref PivotOptionsWriter config, RawJson responseFormat)
     {
-        if (!responseFormat.IsObject)
+        var format = PivotResponseFormat.Scan(responseFormat);
+        if (!format.Type.StringEquals("json_object"u8) && !format.Type.StringEquals("json_schema"u8))
         {
             return;
         }
-        var isJson = false;
-        RawJson schema = default;
-        var reader = responseFormat.Reader();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("type"u8))
-            {
-                reader.Read();
-                isJson = reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("json_object"u8) || reader.ValueTextEquals("json_schema"u8));
-            }
-            else if (reader.ValueTextEquals("json_schema"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("schema"u8)) schema = RawJson.CaptureProperty(ref reader, responseFormat.Bytes);
-                    else RawJson.SkipProperty(ref reader);
-                }
-            }
-            else
-            {
-                RawJson.SkipProperty(ref reader);
-            }
-        }
-        if (!isJson)
-        {
-            return;
-        }
-        Open(ref open, writer);
+        var writer = config.Open();
         writer.WriteString("responseMimeType"u8, "application/json"u8);
-        if (schema.IsObject)
+        if (format.Schema.IsObject)
         {
             writer.WritePropertyName("responseJsonSchema"u8);
-            writer.WriteRawValue(schema.Bytes, skipInputValidation: true);
-        }
-    }
-
-    private static void WriteNumber(ref bool open, ReadOnlySpan<byte> name, RawJson value, Utf8JsonWriter writer)
-    {
-        if (!value.IsNumber)
-        {
-            return;
-        }
-        Open(ref open, writer);
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(value.Bytes, skipInputValidation: true);
-    }
-
-    private static void Open(ref bool open, Utf8JsonWriter writer)
-    {
-        if (!open)
-        {
-            writer.WriteStartObject("generationConfig"u8);
-            open = true;
+            writer.WriteRawValue(format.Schema.Bytes, skipInputValidation: true);
         }
     }
 }
