@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -94,18 +95,8 @@ internal static class AnthropicErrors
         _ => TypeFor(error.Status),
     };
 
-    public static string TypeFor(int status) => status switch
-    {
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        408 or 504 => "timeout_error",
-        413 => "request_too_large",
-        429 => "rate_limit_error",
-        503 or 529 => "overloaded_error",
-        >= 500 => "api_error",
-        _ => "invalid_request_error",
-    };
+    /// <summary>The shared error type for a status, but Anthropic names a 413 <c>request_too_large</c>.</summary>
+    public static string TypeFor(int status) => status == 413 ? "request_too_large" : ProviderErrorStatus.TypeFor(status);
 
     public static int StatusFor(string type) => type switch
     {

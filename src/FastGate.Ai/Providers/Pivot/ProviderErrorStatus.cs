@@ -4,26 +4,41 @@ using System.Text.Unicode;
 namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
-/// A provider's HTTP status as the status and error type the client sees. Statuses that mean
-/// the same to the client keep their number (400, 401, 403, 404, 413, 429); a provider's 5xx is
-/// the gateway's upstream failing (502), except overload (503) and timeout (504), which tell an
-/// SDK to retry later.
+/// The error type that goes with the status a client sees (the names OpenAI's and Anthropic's
+/// error bodies share), and the status policy of the providers without an error vocabulary of
+/// their own (Gemini, Ollama). OpenAI and Anthropic keep their own status policies beside their
+/// error shapes and take the types from here.
 /// </summary>
 internal static class ProviderErrorStatus
 {
-    public static AiError Map(int status, string message) => status switch
+    /// <summary>
+    /// Statuses that mean the same to the client keep their number (400, 401, 403, 404, 413, 429);
+    /// a provider's 5xx is the gateway's upstream failing (502), except overload (503) and timeout
+    /// (504, and a 408 the provider gave up with), which tell an SDK to retry later.
+    /// </summary>
+    public static AiError Map(int status, string message)
     {
-        400 => new AiError(400, "invalid_request_error", message),
-        401 => new AiError(401, "authentication_error", message),
-        403 => new AiError(403, "permission_error", message),
-        404 => new AiError(404, "not_found_error", message),
-        408 => new AiError(504, "timeout_error", message),
-        413 => new AiError(413, "invalid_request_error", message),
-        429 => new AiError(429, "rate_limit_error", message),
-        503 => new AiError(503, "overloaded_error", message),
-        504 => new AiError(504, "timeout_error", message),
-        >= 400 and < 500 => new AiError(400, "invalid_request_error", message),
-        _ => new AiError(502, "api_error", message),
+        var clientStatus = status switch
+        {
+            400 or 401 or 403 or 404 or 413 or 429 or 503 or 504 => status,
+            408 => 504,
+            >= 400 and < 500 => 400,
+            _ => 502,
+        };
+        return new AiError(clientStatus, TypeFor(clientStatus), message);
+    }
+
+    /// <summary>The error type for the status the client sees; 529 is Anthropic's overloaded.</summary>
+    public static string TypeFor(int clientStatus) => clientStatus switch
+    {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        408 or 504 => "timeout_error",
+        429 => "rate_limit_error",
+        503 or 529 => "overloaded_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
     };
 
     /// <summary>The message to give when the provider's body says nothing readable: its status, and its text when short and printable.</summary>
