@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -479,30 +480,8 @@ internal static class AnthropicRequestWriter
         var calls = new JsonItems(toolCalls);
         while (calls.Next(out var call))
         {
-            ReadOnlySpan<byte> id = default, name = default, arguments = default;
-            var members = new JsonMembers(call);
-            while (members.Next(out var key, out var value))
-            {
-                if (key.SequenceEqual("id"u8))
-                {
-                    id = value;
-                }
-                else if (key.SequenceEqual("function"u8))
-                {
-                    var function = new JsonMembers(value);
-                    while (function.Next(out var fkey, out var fvalue))
-                    {
-                        if (fkey.SequenceEqual("name"u8))
-                        {
-                            name = fvalue;
-                        }
-                        else if (fkey.SequenceEqual("arguments"u8))
-                        {
-                            arguments = fvalue;
-                        }
-                    }
-                }
-            }
+            var fields = PivotToolCall.ReadPresent(call);
+            ReadOnlySpan<byte> id = fields.Id.Bytes, name = fields.Name.Bytes, arguments = fields.Arguments.Bytes;
             writer.WriteStartObject();
             writer.WriteString("type"u8, "tool_use"u8);
             WriteStringOrEmpty(writer, "id"u8, id);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -170,34 +171,8 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
 
     private void ToolCall(ReadOnlySpan<byte> call, IBufferWriter<byte> output)
     {
-        ReadOnlySpan<byte> index = default, id = default, name = default, arguments = default;
-        var members = new JsonMembers(call);
-        while (members.Next(out var key, out var value))
-        {
-            if (key.SequenceEqual("index"u8))
-            {
-                index = value;
-            }
-            else if (key.SequenceEqual("id"u8))
-            {
-                id = value;
-            }
-            else if (key.SequenceEqual("function"u8))
-            {
-                var function = new JsonMembers(value);
-                while (function.Next(out var fkey, out var fvalue))
-                {
-                    if (fkey.SequenceEqual("name"u8))
-                    {
-                        name = fvalue;
-                    }
-                    else if (fkey.SequenceEqual("arguments"u8))
-                    {
-                        arguments = fvalue;
-                    }
-                }
-            }
-        }
+        var fields = PivotToolCall.ReadPresent(call);
+        ReadOnlySpan<byte> index = fields.Index.Bytes, id = fields.Id.Bytes, name = fields.Name.Bytes, arguments = fields.Arguments.Bytes;
         if (!new RawJson(index).TryGetWholeNumber(out var toolIndex))
         {
             toolIndex = 0;

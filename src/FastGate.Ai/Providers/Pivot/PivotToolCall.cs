@@ -12,6 +12,8 @@ internal ref struct PivotToolCall
     public RawJson Name;
     /// <summary>The arguments: a JSON string holding a JSON object, as OpenAI sends them.</summary>
     public RawJson Arguments;
+    /// <summary>A stream delta's position of the call (<see cref="ReadPresent"/> only).</summary>
+    public RawJson Index;
 
     public static PivotToolCall Scan(RawJson call)
     {
@@ -50,6 +52,44 @@ internal ref struct PivotToolCall
         if (!fields.Name.IsString)
         {
             throw new TranslationException("a tool call has no function name");
+        }
+        return fields;
+    }
+
+    /// <summary>
+    /// The fields present, whatever is missing: a call that is not an object has none, and nothing is
+    /// checked (the Anthropic translations write what there is). Member names are compared as written
+    /// (<see cref="JsonMembers"/>).
+    /// </summary>
+    public static PivotToolCall ReadPresent(ReadOnlySpan<byte> call)
+    {
+        var fields = new PivotToolCall();
+        var members = new JsonMembers(call);
+        while (members.Next(out var key, out var value))
+        {
+            if (key.SequenceEqual("index"u8))
+            {
+                fields.Index = new RawJson(value);
+            }
+            else if (key.SequenceEqual("id"u8))
+            {
+                fields.Id = new RawJson(value);
+            }
+            else if (key.SequenceEqual("function"u8))
+            {
+                var function = new JsonMembers(value);
+                while (function.Next(out var functionKey, out var functionValue))
+                {
+                    if (functionKey.SequenceEqual("name"u8))
+                    {
+                        fields.Name = new RawJson(functionValue);
+                    }
+                    else if (functionKey.SequenceEqual("arguments"u8))
+                    {
+                        fields.Arguments = new RawJson(functionValue);
+                    }
+                }
+            }
         }
         return fields;
     }
