@@ -320,10 +320,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         if (_usage.Seen)
         {
             var writer = Head();
-            writer.WriteStartArray("choices"u8);
-            writer.WriteEndArray();
-            PivotWriter.Usage(writer, usage);
-            writer.WriteEndObject();
+            PivotWriter.UsageChunkEnd(writer, usage);
             writer.Flush();
             sink.Chunk(_chunk.WrittenSpan, default);
         }
@@ -334,10 +331,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
     private Utf8JsonWriter StartChunk()
     {
         var writer = Head();
-        writer.WriteStartArray("choices"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
-        writer.WriteStartObject("delta"u8);
+        PivotWriter.ChunkDeltaStart(writer);
         return writer;
     }
 
@@ -355,18 +349,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
 
     private static void EndChunk(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason)
     {
-        writer.WriteEndObject();
-        if (finishReason.IsEmpty)
-        {
-            writer.WriteNull("finish_reason"u8);
-        }
-        else
-        {
-            writer.WriteString("finish_reason"u8, finishReason);
-        }
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        PivotWriter.ChunkEnd(writer, finishReason);
         writer.Flush();
     }
 

@@ -89,6 +89,12 @@ internal static class PivotWriter
     public static void ChunkStart(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw)
     {
         ChunkHead(writer, salt, created, modelRaw);
+        ChunkDeltaStart(writer);
+    }
+
+    /// <summary>After a chunk's head (id, object, created, model): its one choice up to the inside of <c>delta</c>.</summary>
+    public static void ChunkDeltaStart(Utf8JsonWriter writer)
+    {
         writer.WriteStartArray("choices"u8);
         writer.WriteStartObject();
         writer.WriteNumber("index"u8, 0);
@@ -116,6 +122,12 @@ internal static class PivotWriter
     public static void UsageChunk(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw, in TokenUsage usage)
     {
         ChunkHead(writer, salt, created, modelRaw);
+        UsageChunkEnd(writer, usage);
+    }
+
+    /// <summary>After a chunk's head: the empty <c>choices</c> and <c>usage</c> of the usage-only chunk, and its end.</summary>
+    public static void UsageChunkEnd(Utf8JsonWriter writer, in TokenUsage usage)
+    {
         writer.WriteStartArray("choices"u8);
         writer.WriteEndArray();
         Usage(writer, usage);
