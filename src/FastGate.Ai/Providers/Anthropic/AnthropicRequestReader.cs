@@ -75,7 +75,8 @@ internal static class AnthropicRequestReader
             error = Invalid("messages: an array is required");
             return false;
         }
-        if (!system.IsEmpty && !new RawJson(system).IsAbsentOrNull && !new RawJson(system).IsString && !new RawJson(system).IsArray)
+        var systemValue = new RawJson(system);
+        if (!systemValue.IsAbsentOrNull && !systemValue.IsString && !systemValue.IsArray)
         {
             error = Invalid("system: a string or a list of text blocks is required");
             return false;
@@ -196,7 +197,8 @@ internal static class AnthropicRequestReader
             error = Invalid("messages: role must be user or assistant");
             return false;
         }
-        if (!new RawJson(content).IsString && !new RawJson(content).IsArray)
+        var contentValue = new RawJson(content);
+        if (!contentValue.IsString && !contentValue.IsArray)
         {
             error = Invalid("messages: content must be a string or a list of content blocks");
             return false;
@@ -275,7 +277,7 @@ internal static class AnthropicRequestReader
                 }
                 writer.WriteEndObject();
             }
-            else if (new RawJson(block.Type).StringIsVerbatim("text"u8) || new RawJson(block.Type).StringIsVerbatim("image"u8) || new RawJson(block.Type).StringIsVerbatim("document"u8))
+            else if (new RawJson(block.Type) is var type && (type.StringIsVerbatim("text"u8) || type.StringIsVerbatim("image"u8) || type.StringIsVerbatim("document"u8)))
             {
                 others++;
             }

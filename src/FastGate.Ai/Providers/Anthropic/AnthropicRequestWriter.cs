@@ -182,7 +182,8 @@ internal static class AnthropicRequestWriter
         {
             if (name.SequenceEqual("role"u8))
             {
-                isSystem = new RawJson(value).StringIsVerbatim("system"u8) || new RawJson(value).StringIsVerbatim("developer"u8);
+                var roleValue = new RawJson(value);
+                isSystem = roleValue.StringIsVerbatim("system"u8) || roleValue.StringIsVerbatim("developer"u8);
             }
             else if (name.SequenceEqual("content"u8))
             {
@@ -263,7 +264,8 @@ internal static class AnthropicRequestWriter
                     case 12 when name.SequenceEqual("tool_call_id"u8): toolCallId = value; break;
                 }
             }
-            if (new RawJson(role).StringIsVerbatim("system"u8) || new RawJson(role).StringIsVerbatim("developer"u8))
+            var roleValue = new RawJson(role);
+            if (roleValue.StringIsVerbatim("system"u8) || roleValue.StringIsVerbatim("developer"u8))
             {
                 continue;
             }
@@ -299,7 +301,8 @@ internal static class AnthropicRequestWriter
                 writer.WriteEndObject();
                 inToolResults = false;
             }
-            if (!hasToolCalls && (new RawJson(content).IsAbsentOrNull || (new RawJson(content).IsArray && content.Length <= 2)))
+            var contentValue = new RawJson(content);
+            if (!hasToolCalls && (contentValue.IsAbsentOrNull || (contentValue.IsArray && content.Length <= 2)))
             {
                 // An empty turn: Anthropic refuses it and it says nothing.
                 continue;

@@ -189,7 +189,8 @@ internal static class AnthropicResponseReader
         {
             if (name.SequenceEqual("type"u8))
             {
-                kind = new RawJson(value).StringIsVerbatim("text"u8) ? 1 : new RawJson(value).StringIsVerbatim("tool_use"u8) ? 2 : 0;
+                var type = new RawJson(value);
+                kind = type.StringIsVerbatim("text"u8) ? 1 : type.StringIsVerbatim("tool_use"u8) ? 2 : 0;
             }
             else if (name.SequenceEqual("text"u8))
             {
