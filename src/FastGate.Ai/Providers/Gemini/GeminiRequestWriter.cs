@@ -300,7 +300,7 @@ internal static class GeminiRequestWriter
             PivotText.WriteContentText(writer, content, "\\n"u8);
             return;
         }
-        var rented = PivotText.Unescape(content, out var text);
+        var text = content.Unescape(default, out var rented);
         try
         {
             if (PivotText.IsJsonObject(text, allowArray: true, out var json))
@@ -358,7 +358,7 @@ internal static class GeminiRequestWriter
 
     private static void WriteImagePart(RawJson url, Utf8JsonWriter writer)
     {
-        var rented = PivotText.Unescape(url, out var text);
+        var text = url.Unescape(default, out var rented);
         try
         {
             if (DataUrl.TryParse(text, out var mediaType, out var base64))

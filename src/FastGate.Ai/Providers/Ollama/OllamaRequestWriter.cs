@@ -174,7 +174,7 @@ internal static class OllamaRequestWriter
             {
                 continue;
             }
-            var rented = PivotText.Unescape(part.Url, out var url);
+            var url = part.Url.Unescape(default, out var rented);
             try
             {
                 if (!DataUrl.TryParse(url, out _, out var base64))

@@ -108,7 +108,7 @@ internal ref struct PivotToolCall
             writer.WriteEndObject();
             return;
         }
-        var rented = PivotText.Unescape(arguments, out var text);
+        var text = arguments.Unescape(default, out var rented);
         try
         {
             if (text.Trim(" \t\r\n"u8).IsEmpty)
