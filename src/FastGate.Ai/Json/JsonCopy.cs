@@ -10,24 +10,10 @@ public static class JsonCopy
     /// <paramref name="writer"/> as it is, and leaves the reader on the value's last token.
     /// <paramref name="document"/> is the span the reader reads.
     /// </summary>
-    public static void Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> document, Utf8JsonWriter writer)
-    {
-        var start = (int)reader.TokenStartIndex;
-        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-        {
-            reader.Skip();
-        }
-        writer.WriteRawValue(document[start..(int)reader.BytesConsumed], skipInputValidation: true);
-    }
+    public static void Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> document, Utf8JsonWriter writer) =>
+        writer.WriteRawValue(RawJson.Capture(ref reader, document).Bytes, skipInputValidation: true);
 
     /// <summary>The raw bytes of the value the reader is on (for a string: with its quotes), leaving the reader on its last token.</summary>
-    public static ReadOnlySpan<byte> Raw(ref Utf8JsonReader reader, ReadOnlySpan<byte> document)
-    {
-        var start = (int)reader.TokenStartIndex;
-        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-        {
-            reader.Skip();
-        }
-        return document[start..(int)reader.BytesConsumed];
-    }
+    public static ReadOnlySpan<byte> Raw(ref Utf8JsonReader reader, ReadOnlySpan<byte> document) =>
+        RawJson.Capture(ref reader, document).Bytes;
 }

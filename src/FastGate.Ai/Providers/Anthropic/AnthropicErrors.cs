@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -94,18 +95,8 @@ internal static class AnthropicErrors
         _ => TypeFor(error.Status),
     };
 
-    public static string TypeFor(int status) => status switch
-    {
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        408 or 504 => "timeout_error",
-        413 => "request_too_large",
-        429 => "rate_limit_error",
-        503 or 529 => "overloaded_error",
-        >= 500 => "api_error",
-        _ => "invalid_request_error",
-    };
+    /// <summary>The shared error type for a status, but Anthropic names a 413 <c>request_too_large</c>.</summary>
+    public static string TypeFor(int status) => status == 413 ? "request_too_large" : ProviderErrorStatus.TypeFor(status);
 
     public static int StatusFor(string type) => type switch
     {
@@ -125,13 +116,13 @@ internal static class AnthropicErrors
         var inner = new JsonMembers(error);
         while (inner.Next(out var name, out var value))
         {
-            if (name.SequenceEqual("type"u8) && RawJson.IsString(value))
+            if (name.SequenceEqual("type"u8) && new RawJson(value).IsString)
             {
-                type = RawJson.Text(value);
+                type = new RawJson(value).Text();
             }
-            else if (name.SequenceEqual("message"u8) && RawJson.IsString(value))
+            else if (name.SequenceEqual("message"u8) && new RawJson(value).IsString)
             {
-                message = RawJson.Text(value);
+                message = new RawJson(value).Text();
             }
         }
     }

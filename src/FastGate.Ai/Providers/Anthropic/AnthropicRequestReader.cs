@@ -59,23 +59,24 @@ internal static class AnthropicRequestReader
                 case 5 when name.SequenceEqual("top_p"u8): topP = value; break;
             }
         }
-        if (!RawJson.IsString(model) || model.Length == 2)
+        if (!new RawJson(model).IsString || model.Length == 2)
         {
             error = Invalid("model: a model name is required");
             return false;
         }
         long limit = 0;
-        if (!countTokens && (!RawJson.TryInt64(maxTokens, out limit) || limit < 1))
+        if (!countTokens && (!new RawJson(maxTokens).TryGetWholeNumber(out limit) || limit < 1))
         {
             error = Invalid("max_tokens: a positive whole number is required");
             return false;
         }
-        if (!RawJson.IsArray(messages))
+        if (!new RawJson(messages).IsArray)
         {
             error = Invalid("messages: an array is required");
             return false;
         }
-        if (!system.IsEmpty && !RawJson.IsNull(system) && !RawJson.IsString(system) && !RawJson.IsArray(system))
+        var systemValue = new RawJson(system);
+        if (!systemValue.IsAbsentOrNull && !systemValue.IsString && !systemValue.IsArray)
         {
             error = Invalid("system: a string or a list of text blocks is required");
             return false;
@@ -84,7 +85,7 @@ internal static class AnthropicRequestReader
         var writer = JsonWriters.For(pivot);
         writer.WriteStartObject();
         Span<byte> stack = stackalloc byte[256];
-        var modelText = RawJson.Unescape(model, stack, out var rented);
+        var modelText = new RawJson(model).Unescape(stack, out var rented);
         writer.WriteString("model"u8, modelText);
         if (rented is not null)
         {
@@ -99,7 +100,7 @@ internal static class AnthropicRequestReader
         facts.ClientWantsUsage = true;
 
         writer.WriteStartArray("messages"u8);
-        if (RawJson.IsString(system))
+        if (new RawJson(system).IsString)
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, "system"u8);
@@ -107,7 +108,7 @@ internal static class AnthropicRequestReader
             writer.WriteRawValue(system, skipInputValidation: true);
             writer.WriteEndObject();
         }
-        else if (RawJson.IsArray(system) && system.Length > 2)
+        else if (new RawJson(system).IsArray && system.Length > 2)
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, "system"u8);
@@ -131,7 +132,7 @@ internal static class AnthropicRequestReader
         }
         writer.WriteEndArray();
 
-        if (RawJson.IsArray(tools))
+        if (new RawJson(tools).IsArray)
         {
             WriteTools(writer, tools);
         }
@@ -145,7 +146,7 @@ internal static class AnthropicRequestReader
             writer.WriteNumber("max_tokens"u8, limit);
             CopyIfNumber(writer, "temperature"u8, temperature);
             CopyIfNumber(writer, "top_p"u8, topP);
-            if (RawJson.IsArray(stopSequences) && stopSequences.Length > 2)
+            if (new RawJson(stopSequences).IsArray && stopSequences.Length > 2)
             {
                 writer.WritePropertyName("stop"u8);
                 writer.WriteRawValue(stopSequences, skipInputValidation: true);
@@ -163,7 +164,7 @@ internal static class AnthropicRequestReader
 
     private static void CopyIfNumber(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        if (RawJson.IsNumber(value))
+        if (new RawJson(value).IsNumber)
         {
             writer.WritePropertyName(name);
             writer.WriteRawValue(value, skipInputValidation: true);
@@ -190,19 +191,20 @@ internal static class AnthropicRequestReader
                 content = value;
             }
         }
-        var isUser = RawJson.StringIs(role, "user"u8);
-        if (!isUser && !RawJson.StringIs(role, "assistant"u8))
+        var isUser = new RawJson(role).StringIsVerbatim("user"u8);
+        if (!isUser && !new RawJson(role).StringIsVerbatim("assistant"u8))
         {
             error = Invalid("messages: role must be user or assistant");
             return false;
         }
-        if (!RawJson.IsString(content) && !RawJson.IsArray(content))
+        var contentValue = new RawJson(content);
+        if (!contentValue.IsString && !contentValue.IsArray)
         {
             error = Invalid("messages: content must be a string or a list of content blocks");
             return false;
         }
         error = default;
-        if (RawJson.IsString(content))
+        if (new RawJson(content).IsString)
         {
             writer.WriteStartObject();
             writer.WriteString("role"u8, isUser ? "user"u8 : "assistant"u8);
@@ -248,18 +250,18 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (RawJson.StringIs(block.Type, "tool_result"u8))
+            if (new RawJson(block.Type).StringIsVerbatim("tool_result"u8))
             {
                 writer.WriteStartObject();
                 writer.WriteString("role"u8, "tool"u8);
                 writer.WritePropertyName("tool_call_id"u8);
                 WriteStringOrEmpty(writer, block.ToolUseId);
                 writer.WritePropertyName("content"u8);
-                if (RawJson.IsString(block.Content))
+                if (new RawJson(block.Content).IsString)
                 {
                     writer.WriteRawValue(block.Content, skipInputValidation: true);
                 }
-                else if (RawJson.IsArray(block.Content))
+                else if (new RawJson(block.Content).IsArray)
                 {
                     writer.WriteStartArray();
                     var parts = new JsonItems(block.Content);
@@ -275,7 +277,7 @@ internal static class AnthropicRequestReader
                 }
                 writer.WriteEndObject();
             }
-            else if (RawJson.StringIs(block.Type, "text"u8) || RawJson.StringIs(block.Type, "image"u8) || RawJson.StringIs(block.Type, "document"u8))
+            else if (new RawJson(block.Type) is var type && (type.StringIsVerbatim("text"u8) || type.StringIsVerbatim("image"u8) || type.StringIsVerbatim("document"u8)))
             {
                 others++;
             }
@@ -291,15 +293,15 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (RawJson.StringIs(block.Type, "text"u8))
+            if (new RawJson(block.Type).StringIsVerbatim("text"u8))
             {
                 WriteTextPart(writer, json);
             }
-            else if (RawJson.StringIs(block.Type, "image"u8))
+            else if (new RawJson(block.Type).StringIsVerbatim("image"u8))
             {
                 WriteImagePart(writer, block.Source);
             }
-            else if (RawJson.StringIs(block.Type, "document"u8))
+            else if (new RawJson(block.Type).StringIsVerbatim("document"u8))
             {
                 WriteDocumentPart(writer, block.Source);
             }
@@ -319,12 +321,12 @@ internal static class AnthropicRequestReader
         while (items.Next(out var json))
         {
             var block = Block.Read(json);
-            if (RawJson.StringIs(block.Type, "text"u8) && RawJson.IsString(block.Text))
+            if (new RawJson(block.Type).StringIsVerbatim("text"u8) && new RawJson(block.Text).IsString)
             {
                 texts++;
                 onlyText = block.Text;
             }
-            else if (RawJson.StringIs(block.Type, "tool_use"u8))
+            else if (new RawJson(block.Type).StringIsVerbatim("tool_use"u8))
             {
                 toolUses++;
             }
@@ -347,7 +349,7 @@ internal static class AnthropicRequestReader
             while (items.Next(out var json))
             {
                 var block = Block.Read(json);
-                if (RawJson.StringIs(block.Type, "text"u8))
+                if (new RawJson(block.Type).StringIsVerbatim("text"u8))
                 {
                     WriteTextPart(writer, json);
                 }
@@ -361,7 +363,7 @@ internal static class AnthropicRequestReader
             while (items.Next(out var json))
             {
                 var block = Block.Read(json);
-                if (!RawJson.StringIs(block.Type, "tool_use"u8))
+                if (!new RawJson(block.Type).StringIsVerbatim("tool_use"u8))
                 {
                     continue;
                 }
@@ -372,7 +374,7 @@ internal static class AnthropicRequestReader
                 writer.WriteStartObject("function"u8);
                 writer.WritePropertyName("name"u8);
                 WriteStringOrEmpty(writer, block.Name);
-                writer.WriteString("arguments"u8, RawJson.IsObject(block.Input) ? block.Input : "{}"u8);
+                writer.WriteString("arguments"u8, new RawJson(block.Input).IsObject ? block.Input : "{}"u8);
                 writer.WriteEndObject();
                 writer.WriteEndObject();
             }
@@ -386,7 +388,7 @@ internal static class AnthropicRequestReader
     private static void WriteTextPart(Utf8JsonWriter writer, ReadOnlySpan<byte> json)
     {
         var block = Block.Read(json);
-        if (!RawJson.StringIs(block.Type, "text"u8) || !RawJson.IsString(block.Text))
+        if (!new RawJson(block.Type).StringIsVerbatim("text"u8) || !new RawJson(block.Text).IsString)
         {
             return;
         }
@@ -412,7 +414,7 @@ internal static class AnthropicRequestReader
                 case 3 when name.SequenceEqual("url"u8): url = value; break;
             }
         }
-        if (RawJson.StringIs(type, "base64"u8) && RawJson.IsString(mediaType) && RawJson.IsString(data))
+        if (new RawJson(type).StringIsVerbatim("base64"u8) && new RawJson(mediaType).IsString && new RawJson(data).IsString)
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "image_url"u8);
@@ -422,7 +424,7 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-        else if (RawJson.StringIs(type, "url"u8) && RawJson.IsString(url))
+        else if (new RawJson(type).StringIsVerbatim("url"u8) && new RawJson(url).IsString)
         {
             writer.WriteStartObject();
             writer.WriteString("type"u8, "image_url"u8);
@@ -451,12 +453,12 @@ internal static class AnthropicRequestReader
                 case 4 when name.SequenceEqual("data"u8): data = value; break;
             }
         }
-        if (!RawJson.IsString(data) || !RawJson.IsString(mediaType))
+        if (!new RawJson(data).IsString || !new RawJson(mediaType).IsString)
         {
             return;
         }
         writer.WriteStartObject();
-        if (RawJson.StringIs(type, "base64"u8))
+        if (new RawJson(type).StringIsVerbatim("base64"u8))
         {
             writer.WriteString("type"u8, "file"u8);
             writer.WriteStartObject("file"u8);
@@ -477,8 +479,8 @@ internal static class AnthropicRequestReader
     /// <summary>"data:" + media type + ";base64," + data, built from the escaped insides, which join to a valid string.</summary>
     private static void WriteDataUrl(Utf8JsonWriter writer, ReadOnlySpan<byte> mediaType, ReadOnlySpan<byte> data)
     {
-        var media = RawJson.Inner(mediaType);
-        var payload = RawJson.Inner(data);
+        var media = new RawJson(mediaType).StringContentOrEmpty;
+        var payload = new RawJson(data).StringContentOrEmpty;
         var length = 1 + 5 + media.Length + 8 + payload.Length + 1;
         var joined = ArrayPool<byte>.Shared.Rent(length);
         var span = joined.AsSpan();
@@ -515,7 +517,7 @@ internal static class AnthropicRequestReader
                 }
             }
             // Anthropic's server tools (web search, code execution) have no schema and no pivot form.
-            if (!RawJson.IsString(name) || !RawJson.IsObject(schema))
+            if (!new RawJson(name).IsString || !new RawJson(schema).IsObject)
             {
                 continue;
             }
@@ -529,7 +531,7 @@ internal static class AnthropicRequestReader
             writer.WriteStartObject("function"u8);
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(name, skipInputValidation: true);
-            if (RawJson.IsString(description))
+            if (new RawJson(description).IsString)
             {
                 writer.WritePropertyName("description"u8);
                 writer.WriteRawValue(description, skipInputValidation: true);
@@ -548,7 +550,7 @@ internal static class AnthropicRequestReader
     /// <summary>Writes the pivot's tool_choice; true when the client allowed one tool call at most (<c>disable_parallel_tool_use</c>).</summary>
     private static bool WriteToolChoice(Utf8JsonWriter writer, ReadOnlySpan<byte> toolChoice)
     {
-        if (!RawJson.IsObject(toolChoice))
+        if (!new RawJson(toolChoice).IsObject)
         {
             return false;
         }
@@ -570,7 +572,7 @@ internal static class AnthropicRequestReader
                 oneCallOnly = value.SequenceEqual("true"u8);
             }
         }
-        if (RawJson.StringIs(type, "tool"u8) && RawJson.IsString(name))
+        if (new RawJson(type).StringIsVerbatim("tool"u8) && new RawJson(name).IsString)
         {
             writer.WriteStartObject("tool_choice"u8);
             writer.WriteString("type"u8, "function"u8);
@@ -580,15 +582,15 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-        else if (RawJson.StringIs(type, "any"u8))
+        else if (new RawJson(type).StringIsVerbatim("any"u8))
         {
             writer.WriteString("tool_choice"u8, "required"u8);
         }
-        else if (RawJson.StringIs(type, "none"u8))
+        else if (new RawJson(type).StringIsVerbatim("none"u8))
         {
             writer.WriteString("tool_choice"u8, "none"u8);
         }
-        else if (RawJson.StringIs(type, "auto"u8))
+        else if (new RawJson(type).StringIsVerbatim("auto"u8))
         {
             writer.WriteString("tool_choice"u8, "auto"u8);
         }
@@ -597,7 +599,7 @@ internal static class AnthropicRequestReader
 
     private static void WriteStringOrEmpty(Utf8JsonWriter writer, ReadOnlySpan<byte> value)
     {
-        if (RawJson.IsString(value))
+        if (new RawJson(value).IsString)
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -59,7 +60,7 @@ internal static class AnthropicRequestWriter
                 case 19 when name.SequenceEqual("parallel_tool_calls"u8): parallelToolCalls = value; break;
             }
         }
-        if (!RawJson.IsArray(messages))
+        if (!new RawJson(messages).IsArray)
         {
             error = new AiError(400, "invalid_request_error", "messages: an array is required");
             return false;
@@ -71,11 +72,11 @@ internal static class AnthropicRequestWriter
         if (!countTokens)
         {
             long limit = DefaultMaxTokens;
-            if (RawJson.TryInt64(maxCompletionTokens, out var asked) && asked > 0)
+            if (new RawJson(maxCompletionTokens).TryGetWholeNumber(out var asked) && asked > 0)
             {
                 limit = asked;
             }
-            else if (RawJson.TryInt64(maxTokens, out asked) && asked > 0)
+            else if (new RawJson(maxTokens).TryGetWholeNumber(out asked) && asked > 0)
             {
                 limit = asked;
             }
@@ -87,14 +88,14 @@ internal static class AnthropicRequestWriter
             writer.Flush();
             return false;
         }
-        var hasTools = RawJson.IsArray(tools) && WriteTools(writer, tools);
+        var hasTools = new RawJson(tools).IsArray && WriteTools(writer, tools);
         if (hasTools)
         {
             WriteToolChoice(writer, toolChoice, parallelToolCalls.SequenceEqual("false"u8));
         }
         if (!countTokens)
         {
-            if (RawJson.IsNumber(temperature))
+            if (new RawJson(temperature).IsNumber)
             {
                 // OpenAI's scale runs to 2, Anthropic's to 1: a hotter ask becomes Anthropic's hottest.
                 if (double.TryParse(temperature, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > 1)
@@ -107,18 +108,18 @@ internal static class AnthropicRequestWriter
                     writer.WriteRawValue(temperature, skipInputValidation: true);
                 }
             }
-            if (RawJson.IsNumber(topP))
+            if (new RawJson(topP).IsNumber)
             {
                 writer.WritePropertyName("top_p"u8);
                 writer.WriteRawValue(topP, skipInputValidation: true);
             }
-            if (RawJson.IsString(stop))
+            if (new RawJson(stop).IsString)
             {
                 writer.WriteStartArray("stop_sequences"u8);
                 writer.WriteRawValue(stop, skipInputValidation: true);
                 writer.WriteEndArray();
             }
-            else if (RawJson.IsArray(stop))
+            else if (new RawJson(stop).IsArray)
             {
                 writer.WritePropertyName("stop_sequences"u8);
                 writer.WriteRawValue(stop, skipInputValidation: true);
@@ -154,7 +155,7 @@ internal static class AnthropicRequestWriter
         {
             return;
         }
-        if (count == 1 && RawJson.IsString(only))
+        if (count == 1 && new RawJson(only).IsString)
         {
             writer.WritePropertyName("system"u8);
             writer.WriteRawValue(only, skipInputValidation: true);
@@ -181,7 +182,8 @@ internal static class AnthropicRequestWriter
         {
             if (name.SequenceEqual("role"u8))
             {
-                isSystem = RawJson.StringIs(value, "system"u8) || RawJson.StringIs(value, "developer"u8);
+                var roleValue = new RawJson(value);
+                isSystem = roleValue.StringIsVerbatim("system"u8) || roleValue.StringIsVerbatim("developer"u8);
             }
             else if (name.SequenceEqual("content"u8))
             {
@@ -194,7 +196,7 @@ internal static class AnthropicRequestWriter
     /// <summary>A content string or the text parts of a content list, as text blocks.</summary>
     private static void WriteTextBlocks(Utf8JsonWriter writer, ReadOnlySpan<byte> content)
     {
-        if (RawJson.IsString(content))
+        if (new RawJson(content).IsString)
         {
             WriteTextBlock(writer, content);
             return;
@@ -218,14 +220,14 @@ internal static class AnthropicRequestWriter
         {
             if (name.SequenceEqual("type"u8))
             {
-                isText = RawJson.StringIs(value, "text"u8);
+                isText = new RawJson(value).StringIsVerbatim("text"u8);
             }
             else if (name.SequenceEqual("text"u8))
             {
                 text = value;
             }
         }
-        return isText && RawJson.IsString(text);
+        return isText && new RawJson(text).IsString;
     }
 
     private static void WriteTextBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> text)
@@ -262,11 +264,12 @@ internal static class AnthropicRequestWriter
                     case 12 when name.SequenceEqual("tool_call_id"u8): toolCallId = value; break;
                 }
             }
-            if (RawJson.StringIs(role, "system"u8) || RawJson.StringIs(role, "developer"u8))
+            var roleValue = new RawJson(role);
+            if (roleValue.StringIsVerbatim("system"u8) || roleValue.StringIsVerbatim("developer"u8))
             {
                 continue;
             }
-            if (RawJson.StringIs(role, "tool"u8))
+            if (new RawJson(role).StringIsVerbatim("tool"u8))
             {
                 if (!inToolResults)
                 {
@@ -278,13 +281,13 @@ internal static class AnthropicRequestWriter
                 WriteToolResult(writer, toolCallId, content);
                 continue;
             }
-            var isUser = RawJson.StringIs(role, "user"u8);
-            if (!isUser && !RawJson.StringIs(role, "assistant"u8))
+            var isUser = new RawJson(role).StringIsVerbatim("user"u8);
+            if (!isUser && !new RawJson(role).StringIsVerbatim("assistant"u8))
             {
                 error = new AiError(400, "invalid_request_error", "messages: role must be system, developer, user, assistant or tool");
                 return false;
             }
-            var hasToolCalls = !isUser && RawJson.IsArray(toolCalls) && toolCalls.Length > 2;
+            var hasToolCalls = !isUser && new RawJson(toolCalls).IsArray && toolCalls.Length > 2;
             if (inToolResults)
             {
                 if (isUser)
@@ -298,14 +301,15 @@ internal static class AnthropicRequestWriter
                 writer.WriteEndObject();
                 inToolResults = false;
             }
-            if (!hasToolCalls && (RawJson.IsNull(content) || (RawJson.IsArray(content) && content.Length <= 2)))
+            var contentValue = new RawJson(content);
+            if (!hasToolCalls && (contentValue.IsAbsentOrNull || (contentValue.IsArray && content.Length <= 2)))
             {
                 // An empty turn: Anthropic refuses it and it says nothing.
                 continue;
             }
             writer.WriteStartObject();
             writer.WriteString("role"u8, isUser ? "user"u8 : "assistant"u8);
-            if (RawJson.IsString(content) && !hasToolCalls)
+            if (new RawJson(content).IsString && !hasToolCalls)
             {
                 writer.WritePropertyName("content"u8);
                 writer.WriteRawValue(content, skipInputValidation: true);
@@ -334,7 +338,7 @@ internal static class AnthropicRequestWriter
     /// <summary>A content string (when not empty) or content parts as Anthropic blocks: text and images.</summary>
     private static void WriteContentBlocks(Utf8JsonWriter writer, ReadOnlySpan<byte> content)
     {
-        if (RawJson.IsString(content))
+        if (new RawJson(content).IsString)
         {
             if (content.Length > 2)
             {
@@ -357,14 +361,14 @@ internal static class AnthropicRequestWriter
                     case 9 when name.SequenceEqual("image_url"u8): imageUrl = value; break;
                 }
             }
-            if (RawJson.StringIs(type, "text"u8) && RawJson.IsString(text))
+            if (new RawJson(type).StringIsVerbatim("text"u8) && new RawJson(text).IsString)
             {
                 WriteTextBlock(writer, text);
             }
-            else if (RawJson.StringIs(type, "image_url"u8))
+            else if (new RawJson(type).StringIsVerbatim("image_url"u8))
             {
                 var url = imageUrl;
-                if (RawJson.IsObject(imageUrl))
+                if (new RawJson(imageUrl).IsObject)
                 {
                     url = default;
                     var inner = new JsonMembers(imageUrl);
@@ -376,12 +380,12 @@ internal static class AnthropicRequestWriter
                         }
                     }
                 }
-                if (RawJson.IsString(url))
+                if (new RawJson(url).IsString)
                 {
                     WriteImage(writer, url);
                 }
             }
-            else if (RawJson.StringIs(type, "file"u8) && RawJson.IsObject(file))
+            else if (new RawJson(type).StringIsVerbatim("file"u8) && new RawJson(file).IsObject)
             {
                 WriteDocument(writer, file);
             }
@@ -421,7 +425,7 @@ internal static class AnthropicRequestWriter
                 fileData = value;
             }
         }
-        if (!RawJson.IsString(fileData) || !IsBase64DataUrl(fileData))
+        if (!new RawJson(fileData).IsString || !IsBase64DataUrl(fileData))
         {
             return;
         }
@@ -435,7 +439,7 @@ internal static class AnthropicRequestWriter
     private static void WriteBase64Source(Utf8JsonWriter writer, ReadOnlySpan<byte> url)
     {
         // Some encoders write "/" as "\/": escapes are undone so media type and base64 text are clean.
-        var text = RawJson.Unescape(url, default, out var rented);
+        var text = new RawJson(url).Unescape(default, out var rented);
         var comma = text.IndexOf((byte)',');
         writer.WriteStartObject("source"u8);
         writer.WriteString("type"u8, "base64"u8);
@@ -452,7 +456,7 @@ internal static class AnthropicRequestWriter
     private static bool IsBase64DataUrl(ReadOnlySpan<byte> url)
     {
         Span<byte> stack = stackalloc byte[160];
-        var inner = RawJson.Inner(url);
+        var inner = new RawJson(url).StringContentOrEmpty;
         var head = inner[..Math.Min(inner.Length, 128)];
         if (head.IndexOf((byte)'\\') >= 0)
         {
@@ -463,7 +467,7 @@ internal static class AnthropicRequestWriter
             quoted[^1] = (byte)'"';
             try
             {
-                head = RawJson.Unescape(quoted, stack, out _).ToArray();
+                head = new RawJson(quoted).Unescape(stack, out _).ToArray();
             }
             catch (System.Text.Json.JsonException)
             {
@@ -479,30 +483,8 @@ internal static class AnthropicRequestWriter
         var calls = new JsonItems(toolCalls);
         while (calls.Next(out var call))
         {
-            ReadOnlySpan<byte> id = default, name = default, arguments = default;
-            var members = new JsonMembers(call);
-            while (members.Next(out var key, out var value))
-            {
-                if (key.SequenceEqual("id"u8))
-                {
-                    id = value;
-                }
-                else if (key.SequenceEqual("function"u8))
-                {
-                    var function = new JsonMembers(value);
-                    while (function.Next(out var fkey, out var fvalue))
-                    {
-                        if (fkey.SequenceEqual("name"u8))
-                        {
-                            name = fvalue;
-                        }
-                        else if (fkey.SequenceEqual("arguments"u8))
-                        {
-                            arguments = fvalue;
-                        }
-                    }
-                }
-            }
+            var fields = PivotToolCall.ReadPresent(call);
+            ReadOnlySpan<byte> id = fields.Id.Bytes, name = fields.Name.Bytes, arguments = fields.Arguments.Bytes;
             writer.WriteStartObject();
             writer.WriteString("type"u8, "tool_use"u8);
             WriteStringOrEmpty(writer, "id"u8, id);
@@ -519,14 +501,14 @@ internal static class AnthropicRequestWriter
     /// </summary>
     internal static void WriteArgumentsAsObject(Utf8JsonWriter writer, ReadOnlySpan<byte> arguments)
     {
-        if (RawJson.IsObject(arguments))
+        if (new RawJson(arguments).IsObject)
         {
             // Some clients send the object itself rather than a string holding it.
             writer.WriteRawValue(arguments, skipInputValidation: true);
             return;
         }
         Span<byte> stack = stackalloc byte[512];
-        var json = RawJson.Unescape(arguments, stack, out var rented);
+        var json = new RawJson(arguments).Unescape(stack, out var rented);
         try
         {
             if (IsWholeObject(json))
@@ -577,12 +559,12 @@ internal static class AnthropicRequestWriter
         writer.WriteStartObject();
         writer.WriteString("type"u8, "tool_result"u8);
         WriteStringOrEmpty(writer, "tool_use_id"u8, toolCallId);
-        if (RawJson.IsString(content))
+        if (new RawJson(content).IsString)
         {
             writer.WritePropertyName("content"u8);
             writer.WriteRawValue(content, skipInputValidation: true);
         }
-        else if (RawJson.IsArray(content))
+        else if (new RawJson(content).IsArray)
         {
             writer.WriteStartArray("content"u8);
             WriteContentBlocks(writer, content);
@@ -616,7 +598,7 @@ internal static class AnthropicRequestWriter
                     }
                 }
             }
-            if (!RawJson.IsString(name))
+            if (!new RawJson(name).IsString)
             {
                 continue;
             }
@@ -628,13 +610,13 @@ internal static class AnthropicRequestWriter
             writer.WriteStartObject();
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(name, skipInputValidation: true);
-            if (RawJson.IsString(description))
+            if (new RawJson(description).IsString)
             {
                 writer.WritePropertyName("description"u8);
                 writer.WriteRawValue(description, skipInputValidation: true);
             }
             writer.WritePropertyName("input_schema"u8);
-            if (RawJson.IsObject(parameters))
+            if (new RawJson(parameters).IsObject)
             {
                 writer.WriteRawValue(parameters, skipInputValidation: true);
             }
@@ -661,15 +643,15 @@ internal static class AnthropicRequestWriter
     {
         ReadOnlySpan<byte> named = default;
         ReadOnlySpan<byte> type;
-        if (RawJson.StringIs(toolChoice, "none"u8))
+        if (new RawJson(toolChoice).StringIsVerbatim("none"u8))
         {
             type = "none"u8;
         }
-        else if (RawJson.StringIs(toolChoice, "required"u8))
+        else if (new RawJson(toolChoice).StringIsVerbatim("required"u8))
         {
             type = "any"u8;
         }
-        else if (RawJson.IsObject(toolChoice))
+        else if (new RawJson(toolChoice).IsObject)
         {
             type = "auto"u8;
             var members = new JsonMembers(toolChoice);
@@ -682,7 +664,7 @@ internal static class AnthropicRequestWriter
                 var function = new JsonMembers(value);
                 while (function.Next(out var fkey, out var fvalue))
                 {
-                    if (fkey.SequenceEqual("name"u8) && RawJson.IsString(fvalue))
+                    if (fkey.SequenceEqual("name"u8) && new RawJson(fvalue).IsString)
                     {
                         named = fvalue;
                         type = "tool"u8;
@@ -690,7 +672,7 @@ internal static class AnthropicRequestWriter
                 }
             }
         }
-        else if (RawJson.IsNull(toolChoice) && !oneCallOnly)
+        else if (new RawJson(toolChoice).IsAbsentOrNull && !oneCallOnly)
         {
             return;
         }
@@ -715,7 +697,7 @@ internal static class AnthropicRequestWriter
     private static void WriteStringOrEmpty(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         writer.WritePropertyName(name);
-        if (RawJson.IsString(value))
+        if (new RawJson(value).IsString)
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -34,7 +35,7 @@ internal static class AnthropicResponseReader
             var members = new JsonMembers(body);
             while (members.Next(out var name, out var value))
             {
-                if (name.SequenceEqual("input_tokens"u8) && RawJson.TryInt64(value, out var count))
+                if (name.SequenceEqual("input_tokens"u8) && new RawJson(value).TryGetWholeNumber(out var count))
                 {
                     usage.Input = count;
                     usage.Reported = true;
@@ -72,14 +73,14 @@ internal static class AnthropicResponseReader
                 case 5 when name.SequenceEqual("usage"u8): usageJson = value; break;
             }
         }
-        if (!RawJson.IsArray(content) || (!type.IsEmpty && !RawJson.StringIs(type, "message"u8)))
+        if (!new RawJson(content).IsArray || (!type.IsEmpty && !new RawJson(type).StringIsVerbatim("message"u8)))
         {
             error = Garbage();
             return false;
         }
         error = default;
         var figures = default(AnthropicUsage);
-        if (RawJson.IsObject(usageJson))
+        if (new RawJson(usageJson).IsObject)
         {
             figures.Read(usageJson);
             figures.To(ref usage);
@@ -110,7 +111,7 @@ internal static class AnthropicResponseReader
         var writer = JsonWriters.For(pivot);
         writer.WriteStartObject();
         writer.WritePropertyName("id"u8);
-        if (RawJson.IsString(id))
+        if (new RawJson(id).IsString)
         {
             writer.WriteRawValue(id, skipInputValidation: true);
         }
@@ -121,7 +122,7 @@ internal static class AnthropicResponseReader
         writer.WriteString("object"u8, "chat.completion"u8);
         writer.WriteNumber("created"u8, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         writer.WritePropertyName("model"u8);
-        if (RawJson.IsString(model))
+        if (new RawJson(model).IsString)
         {
             writer.WriteRawValue(model, skipInputValidation: true);
         }
@@ -159,9 +160,9 @@ internal static class AnthropicResponseReader
         }
         writer.WriteEndObject();
         writer.WritePropertyName("finish_reason"u8);
-        if (RawJson.IsString(stopReason))
+        if (new RawJson(stopReason).IsString)
         {
-            writer.WriteStringValue(AnthropicStopReason.ToFinishReason(RawJson.Inner(stopReason)));
+            writer.WriteStringValue(AnthropicStopReason.ToFinishReason(new RawJson(stopReason).StringContentOrEmpty));
         }
         else
         {
@@ -171,7 +172,7 @@ internal static class AnthropicResponseReader
         writer.WriteEndArray();
         if (figures.Seen)
         {
-            AnthropicUsage.WritePivot(writer, usage);
+            PivotWriter.Usage(writer, usage);
         }
         writer.WriteEndObject();
         writer.Flush();
@@ -188,14 +189,15 @@ internal static class AnthropicResponseReader
         {
             if (name.SequenceEqual("type"u8))
             {
-                kind = RawJson.StringIs(value, "text"u8) ? 1 : RawJson.StringIs(value, "tool_use"u8) ? 2 : 0;
+                var type = new RawJson(value);
+                kind = type.StringIsVerbatim("text"u8) ? 1 : type.StringIsVerbatim("tool_use"u8) ? 2 : 0;
             }
             else if (name.SequenceEqual("text"u8))
             {
                 text = value;
             }
         }
-        return kind == 1 && !RawJson.IsString(text) ? 0 : kind;
+        return kind == 1 && !new RawJson(text).IsString ? 0 : kind;
     }
 
     private static void WriteJoinedText(Utf8JsonWriter writer, ReadOnlySpan<byte> content, int textBytes)
@@ -208,7 +210,7 @@ internal static class AnthropicResponseReader
         {
             if (BlockKind(block, out var text) == 1)
             {
-                var inner = RawJson.Inner(text);
+                var inner = new RawJson(text).StringContentOrEmpty;
                 inner.CopyTo(joined.AsSpan(at));
                 at += inner.Length;
             }
@@ -227,7 +229,7 @@ internal static class AnthropicResponseReader
         {
             switch (key.Length)
             {
-                case 4 when key.SequenceEqual("type"u8): isToolUse = RawJson.StringIs(value, "tool_use"u8); break;
+                case 4 when key.SequenceEqual("type"u8): isToolUse = new RawJson(value).StringIsVerbatim("tool_use"u8); break;
                 case 2 when key.SequenceEqual("id"u8): id = value; break;
                 case 4 when key.SequenceEqual("name"u8): name = value; break;
                 case 5 when key.SequenceEqual("input"u8): input = value; break;
@@ -245,14 +247,14 @@ internal static class AnthropicResponseReader
         writer.WritePropertyName("name"u8);
         WriteStringOr(writer, name);
         // The input object as OpenAI's arguments string: its JSON text, escaped into a string.
-        writer.WriteString("arguments"u8, RawJson.IsObject(input) ? input : "{}"u8);
+        writer.WriteString("arguments"u8, new RawJson(input).IsObject ? input : "{}"u8);
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
     private static void WriteStringOr(Utf8JsonWriter writer, ReadOnlySpan<byte> value)
     {
-        if (RawJson.IsString(value))
+        if (new RawJson(value).IsString)
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

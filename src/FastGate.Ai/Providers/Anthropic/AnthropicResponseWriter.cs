@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -51,11 +52,11 @@ internal static class AnthropicResponseWriter
         writer.WritePropertyName("model"u8);
         StringOr(writer, model, ""u8);
         writer.WriteStartArray("content"u8);
-        if (RawJson.IsString(content) && content.Length > 2)
+        if (new RawJson(content).IsString && content.Length > 2)
         {
             TextBlock(writer, content);
         }
-        else if (RawJson.IsArray(content))
+        else if (new RawJson(content).IsArray)
         {
             var parts = new JsonItems(content);
             while (parts.Next(out var part))
@@ -73,13 +74,13 @@ internal static class AnthropicResponseWriter
                         text = value;
                     }
                 }
-                if (RawJson.StringIs(type, "text"u8) && RawJson.IsString(text))
+                if (new RawJson(type).StringIsVerbatim("text"u8) && new RawJson(text).IsString)
                 {
                     TextBlock(writer, text);
                 }
             }
         }
-        if (RawJson.IsArray(toolCalls))
+        if (new RawJson(toolCalls).IsArray)
         {
             var calls = new JsonItems(toolCalls);
             var number = 0;
@@ -89,7 +90,7 @@ internal static class AnthropicResponseWriter
             }
         }
         writer.WriteEndArray();
-        writer.WriteString("stop_reason"u8, AnthropicStopReason.FromFinishReason(RawJson.Inner(finishReason)));
+        writer.WriteString("stop_reason"u8, AnthropicStopReason.FromFinishReason(new RawJson(finishReason).StringContentOrEmpty));
         writer.WriteNull("stop_sequence"u8);
         writer.WriteStartObject("usage"u8);
         AnthropicUsage.WriteAnthropicFigures(writer, usage);
@@ -136,30 +137,8 @@ internal static class AnthropicResponseWriter
 
     private static void ToolUseBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> call, long number)
     {
-        ReadOnlySpan<byte> id = default, name = default, arguments = default;
-        var members = new JsonMembers(call);
-        while (members.Next(out var key, out var value))
-        {
-            if (key.SequenceEqual("id"u8))
-            {
-                id = value;
-            }
-            else if (key.SequenceEqual("function"u8))
-            {
-                var function = new JsonMembers(value);
-                while (function.Next(out var fkey, out var fvalue))
-                {
-                    if (fkey.SequenceEqual("name"u8))
-                    {
-                        name = fvalue;
-                    }
-                    else if (fkey.SequenceEqual("arguments"u8))
-                    {
-                        arguments = fvalue;
-                    }
-                }
-            }
-        }
+        var fields = PivotToolCall.ReadPresent(call);
+        ReadOnlySpan<byte> id = fields.Id.Bytes, name = fields.Name.Bytes, arguments = fields.Arguments.Bytes;
         writer.WriteStartObject();
         writer.WriteString("type"u8, "tool_use"u8);
         writer.WritePropertyName("id"u8);
@@ -189,7 +168,7 @@ internal static class AnthropicResponseWriter
     /// </summary>
     internal static void ToolUseId(Utf8JsonWriter writer, ReadOnlySpan<byte> id, long number)
     {
-        if (RawJson.IsString(id) && id.Length > 2)
+        if (new RawJson(id).IsString && id.Length > 2)
         {
             writer.WriteRawValue(id, skipInputValidation: true);
             return;
@@ -202,7 +181,7 @@ internal static class AnthropicResponseWriter
 
     internal static void StringOr(Utf8JsonWriter writer, ReadOnlySpan<byte> value, ReadOnlySpan<byte> fallback)
     {
-        if (RawJson.IsString(value))
+        if (new RawJson(value).IsString)
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

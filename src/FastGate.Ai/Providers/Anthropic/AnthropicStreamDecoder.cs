@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -79,7 +80,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         {
             switch (name.Length)
             {
-                case 4 when name.SequenceEqual("type"u8): type = RawJson.Inner(value); break;
+                case 4 when name.SequenceEqual("type"u8): type = new RawJson(value).StringContentOrEmpty; break;
                 case 5 when name.SequenceEqual("index"u8): index = value; break;
                 case 5 when name.SequenceEqual("delta"u8): delta = value; break;
                 case 13 when name.SequenceEqual("content_block"u8): contentBlock = value; break;
@@ -130,13 +131,13 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         {
             if (name.SequenceEqual("id"u8))
             {
-                _idLength = RawJson.KeepLabel(value, _id);
+                _idLength = new RawJson(value).KeepLabel(_id);
             }
             else if (name.SequenceEqual("model"u8))
             {
-                _modelLength = RawJson.KeepLabel(value, _model);
+                _modelLength = new RawJson(value).KeepLabel(_model);
             }
-            else if (name.SequenceEqual("usage"u8) && RawJson.IsObject(value))
+            else if (name.SequenceEqual("usage"u8) && new RawJson(value).IsObject)
             {
                 _usage.Read(value);
                 _usage.To(ref usage);
@@ -152,7 +153,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
 
     private bool OnBlockStart(ReadOnlySpan<byte> index, ReadOnlySpan<byte> contentBlock, IPivotStreamSink sink)
     {
-        if (!RawJson.TryInt64(index, out var blockIndex))
+        if (!new RawJson(index).TryGetWholeNumber(out var blockIndex))
         {
             return false;
         }
@@ -176,7 +177,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         {
             _toolIndexOfBlock[blockIndex] = OtherBlock;
         }
-        if (RawJson.StringIs(type, "tool_use"u8))
+        if (new RawJson(type).StringIsVerbatim("tool_use"u8))
         {
             var toolIndex = _toolCalls++;
             _lastToolIndex = toolIndex;
@@ -197,9 +198,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             writer.WriteEndObject();
             writer.WriteEndArray();
             EndChunk(writer, default);
-            sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(name));
+            sink.Chunk(_chunk.WrittenSpan, new RawJson(name).StringContentOrEmpty);
         }
-        else if (RawJson.StringIs(type, "text"u8) && text.Length > 2)
+        else if (new RawJson(type).StringIsVerbatim("text"u8) && text.Length > 2)
         {
             // A text block normally starts empty; text given at its start is content too.
             EmitText(text, sink);
@@ -224,9 +225,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 case 12 when key.SequenceEqual("partial_json"u8): partialJson = value; break;
             }
         }
-        if (RawJson.StringIs(type, "text_delta"u8))
+        if (new RawJson(type).StringIsVerbatim("text_delta"u8))
         {
-            if (!RawJson.IsString(text))
+            if (!new RawJson(text).IsString)
             {
                 return false;
             }
@@ -235,9 +236,9 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 EmitText(text, sink);
             }
         }
-        else if (RawJson.StringIs(type, "input_json_delta"u8))
+        else if (new RawJson(type).StringIsVerbatim("input_json_delta"u8))
         {
-            if (!RawJson.IsString(partialJson))
+            if (!new RawJson(partialJson).IsString)
             {
                 return false;
             }
@@ -247,7 +248,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             }
             // Blocks past the remembered ones belong to the last tool call started.
             var toolIndex = _lastToolIndex;
-            if (RawJson.TryInt64(index, out var blockIndex) && blockIndex is >= 0 and < MaxBlocks)
+            if (new RawJson(index).TryGetWholeNumber(out var blockIndex) && blockIndex is >= 0 and < MaxBlocks)
             {
                 toolIndex = _toolIndexOfBlock[blockIndex];
                 if (toolIndex == OtherBlock)
@@ -272,7 +273,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
             writer.WriteEndObject();
             writer.WriteEndArray();
             EndChunk(writer, default);
-            sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(partialJson));
+            sink.Chunk(_chunk.WrittenSpan, new RawJson(partialJson).StringContentOrEmpty);
         }
         // thinking_delta, signature_delta, citations_delta: nothing the pivot answer holds.
         return true;
@@ -284,12 +285,12 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         writer.WritePropertyName("content"u8);
         writer.WriteRawValue(text, skipInputValidation: true);
         EndChunk(writer, default);
-        sink.Chunk(_chunk.WrittenSpan, RawJson.Inner(text));
+        sink.Chunk(_chunk.WrittenSpan, new RawJson(text).StringContentOrEmpty);
     }
 
     private bool OnMessageDelta(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> usageJson, IPivotStreamSink sink, ref TokenUsage usage)
     {
-        if (RawJson.IsObject(usageJson))
+        if (new RawJson(usageJson).IsObject)
         {
             // output_tokens is cumulative; newer API versions repeat the input figures here too.
             _usage.Read(usageJson);
@@ -304,10 +305,10 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
                 stopReason = value;
             }
         }
-        if (RawJson.IsString(stopReason))
+        if (new RawJson(stopReason).IsString)
         {
             var writer = StartChunk();
-            EndChunk(writer, AnthropicStopReason.ToFinishReason(RawJson.Inner(stopReason)));
+            EndChunk(writer, AnthropicStopReason.ToFinishReason(new RawJson(stopReason).StringContentOrEmpty));
             sink.Chunk(_chunk.WrittenSpan, default);
         }
         return true;
@@ -319,10 +320,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
         if (_usage.Seen)
         {
             var writer = Head();
-            writer.WriteStartArray("choices"u8);
-            writer.WriteEndArray();
-            AnthropicUsage.WritePivot(writer, usage);
-            writer.WriteEndObject();
+            PivotWriter.UsageChunkEnd(writer, usage);
             writer.Flush();
             sink.Chunk(_chunk.WrittenSpan, default);
         }
@@ -333,10 +331,7 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
     private Utf8JsonWriter StartChunk()
     {
         var writer = Head();
-        writer.WriteStartArray("choices"u8);
-        writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
-        writer.WriteStartObject("delta"u8);
+        PivotWriter.ChunkDeltaStart(writer);
         return writer;
     }
 
@@ -354,25 +349,14 @@ internal sealed class AnthropicStreamDecoder : ProviderStreamDecoder
 
     private static void EndChunk(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason)
     {
-        writer.WriteEndObject();
-        if (finishReason.IsEmpty)
-        {
-            writer.WriteNull("finish_reason"u8);
-        }
-        else
-        {
-            writer.WriteString("finish_reason"u8, finishReason);
-        }
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        PivotWriter.ChunkEnd(writer, finishReason);
         writer.Flush();
     }
 
     private static void WriteRawString(Utf8JsonWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         writer.WritePropertyName(name);
-        if (RawJson.IsString(value))
+        if (new RawJson(value).IsString)
         {
             writer.WriteRawValue(value, skipInputValidation: true);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -84,8 +85,8 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             }
             if (!_started)
             {
-                _idLength = RawJson.KeepLabel(id, _id);
-                _modelLength = RawJson.KeepLabel(model, _model);
+                _idLength = new RawJson(id).KeepLabel(_id);
+                _modelLength = new RawJson(model).KeepLabel(_model);
                 MessageStart(output);
             }
             if (!choice.IsEmpty)
@@ -114,16 +115,16 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
                 finishReason = value;
             }
         }
-        if (RawJson.IsObject(delta))
+        if (new RawJson(delta).IsObject)
         {
             var fields = new JsonMembers(delta);
             while (fields.Next(out var name, out var value))
             {
-                if (name.SequenceEqual("content"u8) && RawJson.IsString(value) && value.Length > 2)
+                if (name.SequenceEqual("content"u8) && new RawJson(value).IsString && value.Length > 2)
                 {
                     Text(value, output);
                 }
-                else if (name.SequenceEqual("tool_calls"u8) && RawJson.IsArray(value))
+                else if (name.SequenceEqual("tool_calls"u8) && new RawJson(value).IsArray)
                 {
                     var calls = new JsonItems(value);
                     while (calls.Next(out var call))
@@ -133,9 +134,9 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
                 }
             }
         }
-        if (RawJson.IsString(finishReason))
+        if (new RawJson(finishReason).IsString)
         {
-            var reason = RawJson.Inner(finishReason);
+            var reason = new RawJson(finishReason).StringContentOrEmpty;
             _stopReason = reason.SequenceEqual("length"u8) ? MaxTokens
                 : reason.SequenceEqual("tool_calls"u8) || reason.SequenceEqual("function_call"u8) ? ToolUse
                 : reason.SequenceEqual("content_filter"u8) ? Refusal
@@ -170,35 +171,9 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
 
     private void ToolCall(ReadOnlySpan<byte> call, IBufferWriter<byte> output)
     {
-        ReadOnlySpan<byte> index = default, id = default, name = default, arguments = default;
-        var members = new JsonMembers(call);
-        while (members.Next(out var key, out var value))
-        {
-            if (key.SequenceEqual("index"u8))
-            {
-                index = value;
-            }
-            else if (key.SequenceEqual("id"u8))
-            {
-                id = value;
-            }
-            else if (key.SequenceEqual("function"u8))
-            {
-                var function = new JsonMembers(value);
-                while (function.Next(out var fkey, out var fvalue))
-                {
-                    if (fkey.SequenceEqual("name"u8))
-                    {
-                        name = fvalue;
-                    }
-                    else if (fkey.SequenceEqual("arguments"u8))
-                    {
-                        arguments = fvalue;
-                    }
-                }
-            }
-        }
-        if (!RawJson.TryInt64(index, out var toolIndex))
+        var fields = PivotToolCall.ReadPresent(call);
+        ReadOnlySpan<byte> index = fields.Index.Bytes, id = fields.Id.Bytes, name = fields.Name.Bytes, arguments = fields.Arguments.Bytes;
+        if (!new RawJson(index).TryGetWholeNumber(out var toolIndex))
         {
             toolIndex = 0;
         }
@@ -223,7 +198,7 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
             _openToolIndex = toolIndex;
             _nextBlock++;
         }
-        if (RawJson.IsString(arguments) && arguments.Length > 2)
+        if (new RawJson(arguments).IsString && arguments.Length > 2)
         {
             var writer = Begin("content_block_delta"u8);
             writer.WriteNumber("index"u8, _nextBlock - 1);

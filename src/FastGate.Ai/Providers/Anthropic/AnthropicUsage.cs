@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
 
 namespace FastGate.Ai.Providers.Anthropic;
 
@@ -22,7 +23,7 @@ internal struct AnthropicUsage
         var members = new JsonMembers(usage);
         while (members.Next(out var name, out var value))
         {
-            if (!RawJson.TryInt64(value, out var number))
+            if (!new RawJson(value).TryGetWholeNumber(out var number))
             {
                 continue;
             }
@@ -47,22 +48,6 @@ internal struct AnthropicUsage
         usage.CacheWriteInput = CacheCreationInputTokens;
         usage.Output = OutputTokens;
         usage.Reported = true;
-    }
-
-    /// <summary>The pivot's (OpenAI's) <c>usage</c> object for <paramref name="usage"/>.</summary>
-    public static void WritePivot(Utf8JsonWriter writer, in TokenUsage usage)
-    {
-        writer.WriteStartObject("usage"u8);
-        writer.WriteNumber("prompt_tokens"u8, usage.Input);
-        writer.WriteNumber("completion_tokens"u8, usage.Output);
-        writer.WriteNumber("total_tokens"u8, usage.Input + usage.Output);
-        writer.WriteStartObject("prompt_tokens_details"u8);
-        writer.WriteNumber("cached_tokens"u8, usage.CachedInput);
-        writer.WriteEndObject();
-        writer.WriteStartObject("completion_tokens_details"u8);
-        writer.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
     }
 
     /// <summary>Anthropic's <c>usage</c> figures for <paramref name="usage"/>: input_tokens without the cache's part.</summary>

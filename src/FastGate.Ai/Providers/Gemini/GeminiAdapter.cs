@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 
@@ -25,7 +26,7 @@ public sealed class GeminiAdapter : ProviderAdapter
         ProviderTarget.WriteBasePath(provider.BaseUrl, target);
         target.Write("/v1beta/models/"u8);
         // A target configured as "models/x" names the same model as "x".
-        ProviderTarget.WritePathSegment(model.StartsWith("models/"u8) ? model[7..] : model, target);
+        ProviderTarget.WritePathSegment(model.StartsWith("models/"u8) ? model[7..] : model, target, encodeColon: true);
         target.Write(api == ClientApi.OpenAiEmbeddings ? ":batchEmbedContents"u8
             : stream ? ":streamGenerateContent?alt=sse"u8
             : ":generateContent"u8);

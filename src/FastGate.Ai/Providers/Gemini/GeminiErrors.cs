@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Gemini;
 

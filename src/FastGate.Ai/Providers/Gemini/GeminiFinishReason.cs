@@ -1,3 +1,6 @@
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
+
 namespace FastGate.Ai.Providers.Gemini;
 
 /// <summary>

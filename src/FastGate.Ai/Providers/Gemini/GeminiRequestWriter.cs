@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Gemini;
 
@@ -258,7 +260,7 @@ internal static class GeminiRequestWriter
                 writer.WritePropertyName("name"u8);
                 writer.WriteRawValue(call.Name.Bytes, skipInputValidation: true);
                 writer.WritePropertyName("args"u8);
-                WriteArgumentsObject(call.Arguments, writer);
+                PivotToolCall.WriteArgumentsObject(call.Arguments, writer);
                 writer.WriteEndObject();
                 if (signCalls)
                 {
@@ -268,46 +270,6 @@ internal static class GeminiRequestWriter
             }
         }
         CloseTurn(writer);
-    }
-
-    /// <summary>OpenAI carries a call's arguments as a string of JSON; Gemini (and Ollama) want the object itself.</summary>
-    internal static void WriteArgumentsObject(RawJson arguments, Utf8JsonWriter writer)
-    {
-        if (arguments.IsObject)
-        {
-            writer.WriteRawValue(arguments.Bytes, skipInputValidation: true);
-            return;
-        }
-        if (!arguments.IsString)
-        {
-            writer.WriteStartObject();
-            writer.WriteEndObject();
-            return;
-        }
-        var rented = PivotText.Unescape(arguments, out var text);
-        try
-        {
-            if (text.Trim(" \t\r\n"u8).IsEmpty)
-            {
-                writer.WriteStartObject();
-                writer.WriteEndObject();
-            }
-            else if (PivotText.IsJsonObject(text, allowArray: false, out var json))
-            {
-                writer.WriteRawValue(json, skipInputValidation: true);
-            }
-            else
-            {
-                throw new TranslationException("a tool call's arguments are not a JSON object");
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
     }
 
     private static void WriteFunctionResponse(ReadOnlySpan<byte> pivot, PivotMessage message, ref PivotToolCallNames names, Utf8JsonWriter writer)
@@ -338,7 +300,7 @@ internal static class GeminiRequestWriter
             PivotText.WriteContentText(writer, content, "\\n"u8);
             return;
         }
-        var rented = PivotText.Unescape(content, out var text);
+        var text = content.Unescape(default, out var rented);
         try
         {
             if (PivotText.IsJsonObject(text, allowArray: true, out var json))
@@ -396,7 +358,7 @@ internal static class GeminiRequestWriter
 
     private static void WriteImagePart(RawJson url, Utf8JsonWriter writer)
     {
-        var rented = PivotText.Unescape(url, out var text);
+        var text = url.Unescape(default, out var rented);
         try
         {
             if (DataUrl.TryParse(text, out var mediaType, out var base64))
@@ -618,101 +580,32 @@ internal static class GeminiRequestWriter
 
     private static void WriteGenerationConfig(in PivotChatRequest request, Utf8JsonWriter writer)
     {
-        var open = false;
-        WriteNumber(ref open, "maxOutputTokens"u8, request.OutputLimit, writer);
-        WriteNumber(ref open, "temperature"u8, request.Temperature, writer);
-        WriteNumber(ref open, "topP"u8, request.TopP, writer);
-        WriteNumber(ref open, "seed"u8, request.Seed, writer);
-        WriteNumber(ref open, "presencePenalty"u8, request.PresencePenalty, writer);
-        WriteNumber(ref open, "frequencyPenalty"u8, request.FrequencyPenalty, writer);
-        if (request.Stop.IsString || request.Stop.IsArray)
-        {
-            Open(ref open, writer);
-            writer.WritePropertyName("stopSequences"u8);
-            if (request.Stop.IsString)
-            {
-                writer.WriteStartArray();
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-                writer.WriteEndArray();
-            }
-            else
-            {
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-            }
-        }
-        WriteResponseFormat(ref open, request.ResponseFormat, writer);
-        if (open)
-        {
-            writer.WriteEndObject();
-        }
+        var config = new PivotOptionsWriter(writer, "generationConfig"u8);
+        config.Number("maxOutputTokens"u8, request.OutputLimit);
+        config.Number("temperature"u8, request.Temperature);
+        config.Number("topP"u8, request.TopP);
+        config.Number("seed"u8, request.Seed);
+        config.Number("presencePenalty"u8, request.PresencePenalty);
+        config.Number("frequencyPenalty"u8, request.FrequencyPenalty);
+        config.StopSequences("stopSequences"u8, request.Stop);
+        WriteResponseFormat(ref config, request.ResponseFormat);
+        config.End();
     }
 
     /// <summary><c>json_object</c> asks for JSON (<c>responseMimeType</c>); <c>json_schema</c> also gives its schema (<c>responseJsonSchema</c>).</summary>
-    private static void WriteResponseFormat(ref bool open, RawJson responseFormat, Utf8JsonWriter writer)
+    private static void WriteResponseFormat(ref PivotOptionsWriter config, RawJson responseFormat)
     {
-        if (!responseFormat.IsObject)
+        var format = PivotResponseFormat.Scan(responseFormat);
+        if (!format.Type.StringEquals("json_object"u8) && !format.Type.StringEquals("json_schema"u8))
         {
             return;
         }
-        var isJson = false;
-        RawJson schema = default;
-        var reader = responseFormat.Reader();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("type"u8))
-            {
-                reader.Read();
-                isJson = reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("json_object"u8) || reader.ValueTextEquals("json_schema"u8));
-            }
-            else if (reader.ValueTextEquals("json_schema"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("schema"u8)) schema = RawJson.CaptureProperty(ref reader, responseFormat.Bytes);
-                    else RawJson.SkipProperty(ref reader);
-                }
-            }
-            else
-            {
-                RawJson.SkipProperty(ref reader);
-            }
-        }
-        if (!isJson)
-        {
-            return;
-        }
-        Open(ref open, writer);
+        var writer = config.Open();
         writer.WriteString("responseMimeType"u8, "application/json"u8);
-        if (schema.IsObject)
+        if (format.Schema.IsObject)
         {
             writer.WritePropertyName("responseJsonSchema"u8);
-            writer.WriteRawValue(schema.Bytes, skipInputValidation: true);
-        }
-    }
-
-    private static void WriteNumber(ref bool open, ReadOnlySpan<byte> name, RawJson value, Utf8JsonWriter writer)
-    {
-        if (!value.IsNumber)
-        {
-            return;
-        }
-        Open(ref open, writer);
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(value.Bytes, skipInputValidation: true);
-    }
-
-    private static void Open(ref bool open, Utf8JsonWriter writer)
-    {
-        if (!open)
-        {
-            writer.WriteStartObject("generationConfig"u8);
-            open = true;
+            writer.WriteRawValue(format.Schema.Bytes, skipInputValidation: true);
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Gemini;
 
@@ -81,12 +83,7 @@ internal static class GeminiResponseReader
         var finish = !response.HasCandidate && response.BlockReason.IsString
             ? PivotWriter.ContentFilter
             : GeminiFinishReason.ToPivot(response.FinishReason, calls > 0);
-        PivotWriter.CompletionChoiceEnd(writer, finish);
-        if (usage.Reported)
-        {
-            PivotWriter.Usage(writer, usage);
-        }
-        writer.WriteEndObject();
+        PivotWriter.CompletionEnd(writer, finish, usage);
         return true;
     }
 
@@ -134,12 +131,7 @@ internal static class GeminiResponseReader
             {
                 throw new JsonException("an embedding has no values array");
             }
-            writer.WriteStartObject();
-            writer.WriteString("object"u8, "embedding"u8);
-            writer.WriteNumber("index"u8, index++);
-            writer.WritePropertyName("embedding"u8);
-            writer.WriteRawValue(values.Bytes, skipInputValidation: true);
-            writer.WriteEndObject();
+            PivotWriter.EmbeddingItem(writer, index++, values.Bytes);
         }
         writer.WriteEndArray();
         writer.WriteString("model"u8, ""u8);

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Gemini;
 
@@ -21,14 +23,12 @@ namespace FastGate.Ai.Providers.Gemini;
 public sealed class GeminiStreamDecoder : ProviderStreamDecoder
 {
     private readonly PivotChunkEmitter _emit = new();
-    private bool _started;
     private bool _ended;
     private bool _sawUsage;
 
     public override void Reset(in RequestFacts facts)
     {
         _emit.Reset();
-        _started = false;
         _ended = false;
         _sawUsage = false;
     }
@@ -50,11 +50,7 @@ public sealed class GeminiStreamDecoder : ProviderStreamDecoder
             }
             _emit.SetModel(response.ModelVersion);
             _sawUsage |= GeminiUsage.Read(response.UsageMetadata, ref usage);
-            if (!_started)
-            {
-                _started = true;
-                _emit.Role(sink);
-            }
+            _emit.StartStream(sink);
             if (response.Parts.IsArray)
             {
                 var reader = response.Parts.Reader();
@@ -76,12 +72,7 @@ public sealed class GeminiStreamDecoder : ProviderStreamDecoder
             {
                 _ended = true;
                 usage.Reported = _sawUsage;
-                _emit.Finish(blocked ? PivotWriter.ContentFilter : GeminiFinishReason.ToPivot(response.FinishReason, _emit.ToolCalls > 0), sink);
-                if (usage.Reported)
-                {
-                    _emit.Usage(usage, sink);
-                }
-                sink.Done();
+                _emit.FinishStream(blocked ? PivotWriter.ContentFilter : GeminiFinishReason.ToPivot(response.FinishReason, _emit.ToolCalls > 0), usage, sink);
             }
             return true;
         }

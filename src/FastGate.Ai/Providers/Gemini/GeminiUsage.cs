@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
 
 namespace FastGate.Ai.Providers.Gemini;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using FastGate.Ai.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Providers.Pivot;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Ollama;
 
@@ -173,7 +174,7 @@ internal static class OllamaRequestWriter
             {
                 continue;
             }
-            var rented = PivotText.Unescape(part.Url, out var url);
+            var url = part.Url.Unescape(default, out var rented);
             try
             {
                 if (!DataUrl.TryParse(url, out _, out var base64))
@@ -218,7 +219,7 @@ internal static class OllamaRequestWriter
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(call.Name.Bytes, skipInputValidation: true);
             writer.WritePropertyName("arguments"u8);
-            GeminiRequestWriter.WriteArgumentsObject(call.Arguments, writer);
+            PivotToolCall.WriteArgumentsObject(call.Arguments, writer);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -227,45 +228,13 @@ internal static class OllamaRequestWriter
 
     private static void WriteFormat(RawJson responseFormat, Utf8JsonWriter writer)
     {
-        if (!responseFormat.IsObject)
-        {
-            return;
-        }
-        var isJsonObject = false;
-        RawJson schema = default;
-        var reader = responseFormat.Reader();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("type"u8))
-            {
-                reader.Read();
-                isJsonObject = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("json_object"u8);
-            }
-            else if (reader.ValueTextEquals("json_schema"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("schema"u8)) schema = RawJson.CaptureProperty(ref reader, responseFormat.Bytes);
-                    else RawJson.SkipProperty(ref reader);
-                }
-            }
-            else
-            {
-                RawJson.SkipProperty(ref reader);
-            }
-        }
-        if (schema.IsObject)
+        var format = PivotResponseFormat.Scan(responseFormat);
+        if (format.Schema.IsObject)
         {
             writer.WritePropertyName("format"u8);
-            writer.WriteRawValue(schema.Bytes, skipInputValidation: true);
+            writer.WriteRawValue(format.Schema.Bytes, skipInputValidation: true);
         }
-        else if (isJsonObject)
+        else if (format.Type.StringEquals("json_object"u8))
         {
             writer.WriteString("format"u8, "json"u8);
         }
@@ -273,51 +242,14 @@ internal static class OllamaRequestWriter
 
     private static void WriteOptions(in PivotChatRequest request, Utf8JsonWriter writer)
     {
-        var open = false;
-        WriteNumber(ref open, "num_predict"u8, request.OutputLimit, writer);
-        WriteNumber(ref open, "temperature"u8, request.Temperature, writer);
-        WriteNumber(ref open, "top_p"u8, request.TopP, writer);
-        WriteNumber(ref open, "seed"u8, request.Seed, writer);
-        WriteNumber(ref open, "presence_penalty"u8, request.PresencePenalty, writer);
-        WriteNumber(ref open, "frequency_penalty"u8, request.FrequencyPenalty, writer);
-        if (request.Stop.IsString || request.Stop.IsArray)
-        {
-            Open(ref open, writer);
-            writer.WritePropertyName("stop"u8);
-            if (request.Stop.IsString)
-            {
-                writer.WriteStartArray();
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-                writer.WriteEndArray();
-            }
-            else
-            {
-                writer.WriteRawValue(request.Stop.Bytes, skipInputValidation: true);
-            }
-        }
-        if (open)
-        {
-            writer.WriteEndObject();
-        }
-    }
-
-    private static void WriteNumber(ref bool open, ReadOnlySpan<byte> name, RawJson value, Utf8JsonWriter writer)
-    {
-        if (!value.IsNumber)
-        {
-            return;
-        }
-        Open(ref open, writer);
-        writer.WritePropertyName(name);
-        writer.WriteRawValue(value.Bytes, skipInputValidation: true);
-    }
-
-    private static void Open(ref bool open, Utf8JsonWriter writer)
-    {
-        if (!open)
-        {
-            writer.WriteStartObject("options"u8);
-            open = true;
-        }
+        var options = new PivotOptionsWriter(writer, "options"u8);
+        options.Number("num_predict"u8, request.OutputLimit);
+        options.Number("temperature"u8, request.Temperature);
+        options.Number("top_p"u8, request.TopP);
+        options.Number("seed"u8, request.Seed);
+        options.Number("presence_penalty"u8, request.PresencePenalty);
+        options.Number("frequency_penalty"u8, request.FrequencyPenalty);
+        options.StopSequences("stop"u8, request.Stop);
+        options.End();
     }
 }

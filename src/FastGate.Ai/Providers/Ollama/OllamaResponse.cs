@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Ollama;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Ollama;
 
@@ -44,12 +45,7 @@ internal static class OllamaResponseReader
             }
             writer.WriteEndArray();
         }
-        PivotWriter.CompletionChoiceEnd(writer, response.FinishReason(calls > 0));
-        if (usage.Reported)
-        {
-            PivotWriter.Usage(writer, usage);
-        }
-        writer.WriteEndObject();
+        PivotWriter.CompletionEnd(writer, response.FinishReason(calls > 0), usage);
         return true;
     }
 
@@ -98,12 +94,7 @@ internal static class OllamaResponseReader
             {
                 throw new JsonException("an embedding is not an array");
             }
-            writer.WriteStartObject();
-            writer.WriteString("object"u8, "embedding"u8);
-            writer.WriteNumber("index"u8, index++);
-            writer.WritePropertyName("embedding"u8);
-            writer.WriteRawValue(vector.Bytes, skipInputValidation: true);
-            writer.WriteEndObject();
+            PivotWriter.EmbeddingItem(writer, index++, vector.Bytes);
         }
         writer.WriteEndArray();
         writer.WritePropertyName("model"u8);

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FastGate.Ai.Providers.Gemini;
+using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.Ollama;
 
@@ -19,13 +20,11 @@ namespace FastGate.Ai.Providers.Ollama;
 public sealed class OllamaStreamDecoder : ProviderStreamDecoder
 {
     private readonly PivotChunkEmitter _emit = new();
-    private bool _started;
     private bool _ended;
 
     public override void Reset(in RequestFacts facts)
     {
         _emit.Reset();
-        _started = false;
         _ended = false;
     }
 
@@ -45,11 +44,7 @@ public sealed class OllamaStreamDecoder : ProviderStreamDecoder
                 return true;
             }
             _emit.SetModel(line.Model);
-            if (!_started)
-            {
-                _started = true;
-                _emit.Role(sink);
-            }
+            _emit.StartStream(sink);
             if (line.Content.IsString && !line.Content.IsEmptyStringOrArray)
             {
                 _emit.Content(line.Content, sink);
@@ -67,12 +62,7 @@ public sealed class OllamaStreamDecoder : ProviderStreamDecoder
             {
                 _ended = true;
                 line.ReadUsage(ref usage);
-                _emit.Finish(line.FinishReason(_emit.ToolCalls > 0), sink);
-                if (usage.Reported)
-                {
-                    _emit.Usage(usage, sink);
-                }
-                sink.Done();
+                _emit.FinishStream(line.FinishReason(_emit.ToolCalls > 0), usage, sink);
             }
             return true;
         }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using FastGate.Ai.Providers.Pivot;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 
@@ -22,7 +22,7 @@ public sealed class AzureOpenAiAdapter : ProviderAdapter
 
     public override void WriteTarget(ClientApi api, ProviderModel provider, ReadOnlySpan<byte> model, bool stream, IBufferWriter<byte> target)
     {
-        BaseUrlPath.Write(provider.BaseUrl, target);
+        ProviderTarget.WriteBasePath(provider.BaseUrl, target);
         if (api == ClientApi.OpenAiResponses)
         {
             target.Write("/openai/responses"u8);
@@ -30,13 +30,13 @@ public sealed class AzureOpenAiAdapter : ProviderAdapter
         else
         {
             target.Write("/openai/deployments/"u8);
-            BaseUrlPath.WriteEncoded(model, target, pathSegment: true);
+            ProviderTarget.WritePathSegment(model, target, encodeColon: false);
             target.Write(api == ClientApi.OpenAiEmbeddings ? "/embeddings"u8 : "/chat/completions"u8);
         }
         if (!string.IsNullOrEmpty(provider.ApiVersion))
         {
             target.Write("?api-version="u8);
-            BaseUrlPath.WriteEncoded(provider.ApiVersion, target);
+            ProviderTarget.WriteQueryValue(provider.ApiVersion, target);
         }
     }
 
@@ -50,15 +50,7 @@ public sealed class AzureOpenAiAdapter : ProviderAdapter
         {
             return;
         }
-        var length = Encoding.UTF8.GetByteCount(apiKey);
-        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        var value = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        Encoding.UTF8.GetBytes(apiKey, value);
-        headers.Set("api-key"u8, value);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
-        }
+        ProviderTarget.SetHeader(headers, "api-key"u8, default, apiKey);
     }
 
     public override bool TryWriteRequest(ClientApi api, ReadOnlySpan<byte> pivot, in RequestFacts facts, ReadOnlySpan<byte> model, IBufferWriter<byte> body, out AiError error) =>

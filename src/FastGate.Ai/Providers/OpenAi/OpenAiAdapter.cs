@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using FastGate.Ai.Providers.Pivot;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Forwarding;
 
@@ -31,7 +31,7 @@ public sealed class OpenAiAdapter : ProviderAdapter
 
     public override void WriteTarget(ClientApi api, ProviderModel provider, ReadOnlySpan<byte> model, bool stream, IBufferWriter<byte> target)
     {
-        BaseUrlPath.Write(provider.BaseUrl, target);
+        ProviderTarget.WriteBasePath(provider.BaseUrl, target);
         target.Write(api switch
         {
             ClientApi.OpenAiEmbeddings => "/v1/embeddings"u8,
@@ -51,17 +51,7 @@ public sealed class OpenAiAdapter : ProviderAdapter
             headers.Remove("authorization"u8);
             return;
         }
-        const int prefixLength = 7;
-        var length = prefixLength + Encoding.UTF8.GetByteCount(apiKey);
-        var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        var value = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        "Bearer "u8.CopyTo(value);
-        Encoding.UTF8.GetBytes(apiKey, value[prefixLength..]);
-        headers.Set("authorization"u8, value);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
-        }
+        ProviderTarget.SetHeader(headers, "authorization"u8, "Bearer "u8, apiKey);
     }
 
     public override bool TryWriteRequest(ClientApi api, ReadOnlySpan<byte> pivot, in RequestFacts facts, ReadOnlySpan<byte> model, IBufferWriter<byte> body, out AiError error) =>

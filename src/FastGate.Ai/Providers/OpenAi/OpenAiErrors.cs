@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using FastGate.Ai.Json;
+using FastGate.Ai.Providers.Pivot;
 
 namespace FastGate.Ai.Providers.OpenAi;
 
@@ -23,17 +24,16 @@ internal static class OpenAiErrors
     /// gateway got a bad answer from upstream). Any other status (a 402 for exhausted credit, a 405 or 415 that
     /// says the gateway spoke wrongly to the provider) is not the client's fault either: 502 api_error.
     /// </summary>
-    public static (int Status, string Type) MapStatus(int status) => status switch
+    public static (int Status, string Type) MapStatus(int status)
     {
-        400 or 409 or 413 or 422 => (status, "invalid_request_error"),
-        401 => (401, "authentication_error"),
-        403 => (403, "permission_error"),
-        404 => (404, "not_found_error"),
-        408 => (408, "timeout_error"),
-        429 => (429, "rate_limit_error"),
-        503 or 529 => (503, "overloaded_error"),
-        _ => (502, "api_error"),
-    };
+        var mapped = status switch
+        {
+            400 or 401 or 403 or 404 or 408 or 409 or 413 or 422 or 429 => status,
+            503 or 529 => 503,
+            _ => 502,
+        };
+        return (mapped, ProviderErrorStatus.TypeFor(mapped));
+    }
 
     /// <summary>An error a provider answered with <paramref name="status"/>, its message kept.</summary>
     public static AiError FromResponse(int status, ReadOnlySpan<byte> body)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using FastGate.Ai.Json;
 using FastGate.Core.Buffers;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// Writes pivot <c>chat.completion.chunk</c>s into one buffer it keeps and hands each to the
@@ -17,6 +17,7 @@ internal sealed class PivotChunkEmitter
     private int _modelLength;
     private ulong _salt;
     private long _created;
+    private bool _started;
 
     /// <summary>Tool calls emitted so far: the next call's index.</summary>
     public int ToolCalls { get; private set; }
@@ -28,6 +29,7 @@ internal sealed class PivotChunkEmitter
         _salt = PivotWriter.NewSalt();
         _created = PivotWriter.UnixNow();
         ToolCalls = 0;
+        _started = false;
     }
 
     /// <summary>Remembers the model a provider event named (a JSON string; anything else is ignored).</summary>
@@ -40,9 +42,17 @@ internal sealed class PivotChunkEmitter
         }
     }
 
-    /// <summary>The first chunk of an OpenAI stream: <c>delta: {role: assistant, content: ""}</c>.</summary>
-    public void Role(IPivotStreamSink sink)
+    /// <summary>
+    /// The first chunk of an OpenAI stream, <c>delta: {role: assistant, content: ""}</c>, on the
+    /// provider's first event and never again.
+    /// </summary>
+    public void StartStream(IPivotStreamSink sink)
     {
+        if (_started)
+        {
+            return;
+        }
+        _started = true;
         var writer = Start();
         writer.WriteString("role"u8, "assistant"u8);
         writer.WriteString("content"u8, ""u8);
@@ -68,21 +78,23 @@ internal sealed class PivotChunkEmitter
         End(writer, default, argumentsJson.IsEmpty ? "{}"u8 : argumentsJson, sink);
     }
 
-    /// <summary>An empty delta with the finish reason.</summary>
-    public void Finish(ReadOnlySpan<byte> finishReason, IPivotStreamSink sink)
+    /// <summary>
+    /// The end of the stream: an empty delta with the finish reason, the usage-only chunk (empty
+    /// <c>choices</c>) when the provider reported usage, and Done.
+    /// </summary>
+    public void FinishStream(ReadOnlySpan<byte> finishReason, in TokenUsage usage, IPivotStreamSink sink)
     {
         var writer = Start();
         End(writer, finishReason, default, sink);
-    }
-
-    /// <summary>The usage-only chunk (empty <c>choices</c>).</summary>
-    public void Usage(in TokenUsage usage, IPivotStreamSink sink)
-    {
-        _chunk.Clear();
-        var writer = JsonWriters.For(_chunk);
-        PivotWriter.UsageChunk(writer, _salt, _created, _model.AsSpan(0, _modelLength), usage);
-        writer.Flush();
-        sink.Chunk(_chunk.WrittenSpan, default);
+        if (usage.Reported)
+        {
+            _chunk.Clear();
+            writer = JsonWriters.For(_chunk);
+            PivotWriter.UsageChunk(writer, _salt, _created, _model.AsSpan(0, _modelLength), usage);
+            writer.Flush();
+            sink.Chunk(_chunk.WrittenSpan, default);
+        }
+        sink.Done();
     }
 
     private Utf8JsonWriter Start()

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// The image URLs of pivot content: <c>data:</c> URLs (RFC 2397) carrying base64 bytes, and

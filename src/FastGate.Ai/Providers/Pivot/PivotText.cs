@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>Text out of pivot content and provider parts, moved as raw JSON string bytes wherever it can be.</summary>
 internal static class PivotText
@@ -71,25 +72,6 @@ internal static class PivotText
     }
 
     /// <summary>
-    /// A JSON string's text unescaped. Returns the rented array to give back to
-    /// <see cref="ArrayPool{T}.Shared"/> when unescaping needed one; null when the bytes had no escapes.
-    /// </summary>
-    public static byte[]? Unescape(RawJson value, out ReadOnlySpan<byte> text)
-    {
-        var content = value.StringContent;
-        if (content.IndexOf((byte)'\\') < 0)
-        {
-            text = content;
-            return null;
-        }
-        var rented = ArrayPool<byte>.Shared.Rent(content.Length);
-        var reader = value.Reader();
-        var length = reader.CopyString(rented);
-        text = rented.AsSpan(0, length);
-        return rented;
-    }
-
-    /// <summary>
     /// A JSON string as a .NET string for people (error messages): invalid UTF-8 becomes U+FFFD
     /// rather than an exception, since a provider's error body is not to be trusted. Null when the
     /// value is not a string.
@@ -100,7 +82,7 @@ internal static class PivotText
         {
             return null;
         }
-        var rented = Unescape(value, out var text);
+        var text = value.Unescape(default, out var rented);
         try
         {
             return System.Text.Encoding.UTF8.GetString(text);

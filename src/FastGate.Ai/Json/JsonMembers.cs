@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Anthropic;
+namespace FastGate.Ai.Json;
 
 /// <summary>
 /// The members of one JSON object, each as its raw name and its raw value (a string value with its
@@ -35,19 +35,7 @@ internal ref struct JsonMembers
         }
         name = _reader.ValueSpan;
         _reader.Read();
-        value = _json[RawRange()];
+        value = RawJson.Capture(ref _reader, _json).Bytes;
         return true;
-    }
-
-    // The value the reader is on, as a range of the document (JsonCopy.Raw, kept here because a
-    // ref struct field cannot be passed by ref into a span-returning call).
-    private Range RawRange()
-    {
-        var start = (int)_reader.TokenStartIndex;
-        if (_reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-        {
-            _reader.Skip();
-        }
-        return start..(int)_reader.BytesConsumed;
     }
 }

@@ -1,4 +1,4 @@
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// A request the provider cannot be given (a tool result for no earlier tool call, an image URL

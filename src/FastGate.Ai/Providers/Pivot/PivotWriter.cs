@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// Writes the pieces of the pivot response shapes (an OpenAI <c>chat.completion</c> and its
@@ -60,19 +60,41 @@ internal static class PivotWriter
         writer.WriteString("role"u8, "assistant"u8);
     }
 
-    /// <summary>Closes the message and the choice with its finish reason; the caller may add <see cref="Usage"/> and then closes the object.</summary>
-    public static void CompletionChoiceEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason)
+    /// <summary>Closes the message and the choice with its finish reason, writes <see cref="Usage"/> when the provider reported it, and closes the object.</summary>
+    public static void CompletionEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason, in TokenUsage usage)
     {
         writer.WriteEndObject();
         writer.WriteString("finish_reason"u8, finishReason);
         writer.WriteEndObject();
         writer.WriteEndArray();
+        if (usage.Reported)
+        {
+            Usage(writer, usage);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>One element of an OpenAI embeddings list's <c>data</c>: <paramref name="vector"/> is the JSON array of numbers.</summary>
+    public static void EmbeddingItem(Utf8JsonWriter writer, int index, ReadOnlySpan<byte> vector)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("object"u8, "embedding"u8);
+        writer.WriteNumber("index"u8, index);
+        writer.WritePropertyName("embedding"u8);
+        writer.WriteRawValue(vector, skipInputValidation: true);
+        writer.WriteEndObject();
     }
 
     /// <summary>Opens a <c>chat.completion.chunk</c> up to the inside of its one choice's <c>delta</c>.</summary>
     public static void ChunkStart(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw)
     {
         ChunkHead(writer, salt, created, modelRaw);
+        ChunkDeltaStart(writer);
+    }
+
+    /// <summary>After a chunk's head (id, object, created, model): its one choice up to the inside of <c>delta</c>.</summary>
+    public static void ChunkDeltaStart(Utf8JsonWriter writer)
+    {
         writer.WriteStartArray("choices"u8);
         writer.WriteStartObject();
         writer.WriteNumber("index"u8, 0);
@@ -100,6 +122,12 @@ internal static class PivotWriter
     public static void UsageChunk(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw, in TokenUsage usage)
     {
         ChunkHead(writer, salt, created, modelRaw);
+        UsageChunkEnd(writer, usage);
+    }
+
+    /// <summary>After a chunk's head: the empty <c>choices</c> and <c>usage</c> of the usage-only chunk, and its end.</summary>
+    public static void UsageChunkEnd(Utf8JsonWriter writer, in TokenUsage usage)
+    {
         writer.WriteStartArray("choices"u8);
         writer.WriteEndArray();
         Usage(writer, usage);

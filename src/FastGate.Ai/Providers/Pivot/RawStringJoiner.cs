@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// Joins the contents of JSON strings (raw, escapes left in) into one JSON string without

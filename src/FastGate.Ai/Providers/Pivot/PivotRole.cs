@@ -1,4 +1,4 @@
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>The author of a pivot message (<c>developer</c> is read as <c>system</c>).</summary>
 internal enum PivotRole : byte

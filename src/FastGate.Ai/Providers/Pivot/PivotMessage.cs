@@ -1,6 +1,7 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>One element of a pivot request's <c>messages</c>, its fields found in one pass (the role may come last).</summary>
 internal ref struct PivotMessage

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// One element of a pivot message's content array: <c>{type:text,text}</c>,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FastGate.Ai.Providers.Anthropic;
+namespace FastGate.Ai.Json;
 
 /// <summary>The items of one JSON array as raw values (see <see cref="JsonMembers"/>).</summary>
 internal ref struct JsonItems
@@ -24,19 +24,7 @@ internal ref struct JsonItems
             item = default;
             return false;
         }
-        item = _json[RawRange()];
+        item = RawJson.Capture(ref _reader, _json).Bytes;
         return true;
-    }
-
-    // The value the reader is on, as a range of the document (JsonCopy.Raw, kept here because a
-    // ref struct field cannot be passed by ref into a span-returning call).
-    private Range RawRange()
-    {
-        var start = (int)_reader.TokenStartIndex;
-        if (_reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-        {
-            _reader.Skip();
-        }
-        return start..(int)_reader.BytesConsumed;
     }
 }

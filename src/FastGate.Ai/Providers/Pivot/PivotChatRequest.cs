@@ -1,6 +1,7 @@
 using System.Text.Json;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// The fields of a pivot request (an OpenAI Chat Completions body) that a translation to a

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FastGate.Ai.Json;
 
-namespace FastGate.Ai.Providers.Gemini;
+namespace FastGate.Ai.Providers.Pivot;
 
 /// <summary>
 /// The tool calls met so far in a pivot request, id to function name, so a later <c>tool</c>
