@@ -45,6 +45,11 @@ public sealed class AiExchangeState : IPivotStreamSink
     public int RecordStatus;
     /// <summary>Text the answer added (content, reasoning, tool arguments), for an estimate when no usage came.</summary>
     public readonly PooledByteBuffer OutputText = new();
+    /// <summary>
+    /// Passed-through chunks kept whole instead of read (<see cref="AiStage"/>'s fast path), up to a
+    /// bound; their text is only read if the stream ends without a usage.
+    /// </summary>
+    public readonly PooledByteBuffer UnreadChunks = new();
     /// <summary>A translated answer's pivot, or a local answer's body.</summary>
     public readonly PooledByteBuffer Scratch = new();
     public ProviderStreamDecoder? Decoder;
@@ -76,6 +81,7 @@ public sealed class AiExchangeState : IPivotStreamSink
             Interlocked.Decrement(ref s_pooled);
             Pivot.Release();
             OutputText.Release();
+            UnreadChunks.Release();
             Scratch.Release();
         }
     }
@@ -84,6 +90,7 @@ public sealed class AiExchangeState : IPivotStreamSink
     {
         Pivot.Clear();
         OutputText.Clear();
+        UnreadChunks.Clear();
         Scratch.Clear();
         Facts = default;
         Model = null;

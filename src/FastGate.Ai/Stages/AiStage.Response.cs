@@ -1,4 +1,5 @@
 using FastGate.Ai.Providers;
+using FastGate.Ai.Providers.OpenAi;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Sse;
@@ -53,6 +54,7 @@ public sealed partial class AiStage
         state.Encoder.Reset(state.Facts);
         state.Usage = default;
         state.OutputText.Clear();
+        state.UnreadChunks.Clear();
         if (adapter.StreamFraming == StreamFraming.NdJson)
         {
             state.Mode = AiResponseMode.NdJsonStream;
@@ -143,6 +145,10 @@ public sealed partial class AiStage
             // After an error or the end, nothing more reaches the client.
             return BodyVerdict.Replace;
         }
+        if (state.Mode == AiResponseMode.SsePassThrough && state.Api == ClientApi.OpenAiChat && KeepUnread(state, sseEvent.Data))
+        {
+            return BodyVerdict.Continue;
+        }
         state.Output = output;
         var ok = state.Decoder!.OnEvent(sseEvent.EventType, sseEvent.Data, state, ref state.Usage);
         state.Output = null;
@@ -161,9 +167,50 @@ public sealed partial class AiStage
             : BodyVerdict.Continue;
     }
 
-    /// <summary>An OpenAI chunk with no choices and a usage: the one include_usage adds before [DONE].</summary>
+    /// <summary>
+    /// The pass-through fast path: a chunk that names neither a usage nor an error carries nothing
+    /// the stage acts on, so it is kept whole (one copy) instead of read as JSON, which is most of
+    /// the cost of an event. Its text is read only if the provider ends without reporting usage,
+    /// which OpenAI-kind providers do when asked (include_usage is always asked). Past
+    /// <see cref="MaxUnreadChunkBytes"/> chunks are read as they pass, so memory stays bounded.
+    /// </summary>
+    private static bool KeepUnread(AiExchangeState state, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty || data[0] != (byte)'{' || state.UnreadChunks.Length + data.Length > MaxUnreadChunkBytes
+            || !HasNoUsage(data) || data.IndexOf("\"error\""u8) >= 0)
+        {
+            return false;
+        }
+        state.UnreadChunks.Write(data);
+        state.UnreadChunks.Write("\n"u8);
+        return true;
+    }
+
+    private const int MaxUnreadChunkBytes = 64 * 1024;
+
+    /// <summary>No "usage" member, or only <c>"usage":null</c>, which OpenAI puts on every chunk once include_usage is asked.</summary>
+    private static bool HasNoUsage(ReadOnlySpan<byte> data)
+    {
+        var at = data.IndexOf("\"usage\""u8);
+        if (at < 0)
+        {
+            return true;
+        }
+        var rest = data[(at + 7)..].TrimStart(" \t"u8);
+        if (rest.IsEmpty || rest[0] != (byte)':')
+        {
+            return false;
+        }
+        rest = rest[1..].TrimStart(" \t"u8);
+        return rest.StartsWith("null"u8) && rest[4..].IndexOf("\"usage\""u8) < 0;
+    }
+
+    /// <summary>
+    /// An OpenAI chunk with no choices and a usage: the one include_usage adds before [DONE]. Most
+    /// chunks have no "usage" at all; only those are read as JSON (whatever their spacing and order).
+    /// </summary>
     private static bool IsUsageOnlyChunk(ReadOnlySpan<byte> data) =>
-        data.IndexOf("\"usage\""u8) >= 0 && (data.IndexOf("\"choices\":[]"u8) >= 0 || data.IndexOf("\"choices\": []"u8) >= 0);
+        data.IndexOf("\"usage\""u8) >= 0 && OpenAiChatStreamEncoder.IsUsageOnly(data);
 
     /// <summary>Ollama's NDJSON stream: whole lines to the decoder, a partial last line held for the next bytes.</summary>
     private BodyVerdict OnNdJson(Exchange exchange, AiExchangeState state, ReadOnlySpan<byte> data, bool endOfBody)

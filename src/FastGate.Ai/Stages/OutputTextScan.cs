@@ -5,13 +5,14 @@ namespace FastGate.Ai.Stages;
 
 /// <summary>
 /// The text a pivot answer added (message content, reasoning, tool-call arguments), as JSON string
-/// bytes, for a token estimate when the provider reported no usage.
+/// bytes, for a token estimate when the provider reported no usage. The input may be several JSON
+/// values one after another (stream chunks kept unread).
 /// </summary>
 public static class OutputTextScan
 {
     public static void Append(ReadOnlySpan<byte> pivotResponse, PooledByteBuffer output)
     {
-        var reader = new Utf8JsonReader(pivotResponse);
+        var reader = new Utf8JsonReader(pivotResponse, new JsonReaderOptions { AllowMultipleValues = true });
         try
         {
             var take = false;
