@@ -84,7 +84,7 @@ public sealed partial class AiStage
             ModelAsked = state.Facts.ModelLength > 0 ? state.ModelAsked : "",
             ModelUsed = modelUsed,
             Usage = usage,
-            CostUsd = state.Model is null ? 0 : Cost(state.Model.Price, usage),
+            CostUsd = state.Model is null ? 0 : UsageCost.Of(state.Model.Price, usage),
             Status = status,
             Stream = state.Facts.Stream,
             TimeToFirstTokenMs = firstByte == 0 ? 0 : Stopwatch.GetElapsedTime(exchange.StartTimestamp, firstByte).TotalMilliseconds,
@@ -92,14 +92,5 @@ public sealed partial class AiStage
             Attempts = state.Attempts,
         };
         _services.Usage.Record(record);
-    }
-
-    /// <summary>USD for <paramref name="usage"/> at prices per million tokens; cached input at its own price when one is set.</summary>
-    public static decimal Cost(Proxy.Config.ModelPriceModel price, in TokenUsage usage)
-    {
-        var cached = Math.Clamp(usage.CachedInput, 0, usage.Input);
-        var cachedPrice = price.CachedInput != 0 ? price.CachedInput : price.Input;
-        var total = (usage.Input - cached) * price.Input + cached * cachedPrice + usage.Output * price.Output;
-        return total / 1_000_000m;
     }
 }

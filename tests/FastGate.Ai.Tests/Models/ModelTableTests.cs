@@ -85,7 +85,7 @@ public class ModelTableTests
         var usage = new TokenUsage { Input = 1_000_000, CachedInput = 400_000, Output = 2_000_000 };
 
         Assert.Equal(0.6m * 0.15m + 0.4m * 0.075m + 2m * 0.6m,
-            FastGate.Ai.Stages.AiStage.Cost(new ModelPriceModel { Input = 0.15m, CachedInput = 0.075m, Output = 0.6m }, usage));
-        Assert.Equal(0.15m + 2m * 0.6m, FastGate.Ai.Stages.AiStage.Cost(new ModelPriceModel { Input = 0.15m, Output = 0.6m }, usage));
+            FastGate.Ai.Metering.UsageCost.Of(new ModelPriceModel { Input = 0.15m, CachedInput = 0.075m, Output = 0.6m }, usage));
+        Assert.Equal(0.15m + 2m * 0.6m, FastGate.Ai.Metering.UsageCost.Of(new ModelPriceModel { Input = 0.15m, Output = 0.6m }, usage));
     }
 }
