@@ -114,9 +114,11 @@ public sealed class AiExchangeState : IPivotStreamSink
     public FrontStreamEncoder EncoderFor(FrontCodec front) =>
         _encoders[(int)front.Api] ??= front.NewStreamEncoder();
 
-    public string ModelAsked => Model is null && Facts.ModelLength == 0
+    public string ModelAsked => Facts.ModelLength == 0
         ? ""
-        : System.Text.Encoding.UTF8.GetString(Pivot.WrittenSpan.Slice(Facts.ModelStart, Facts.ModelLength));
+        : Model is { } entry && ModelAskedUtf8.SequenceEqual(entry.NameUtf8)
+            ? entry.Model.Name // an exact [[model]] name: no string made per request
+            : System.Text.Encoding.UTF8.GetString(ModelAskedUtf8);
 
     public ReadOnlySpan<byte> ModelAskedUtf8 => Pivot.WrittenSpan.Slice(Facts.ModelStart, Facts.ModelLength);
 

@@ -40,7 +40,8 @@ public sealed partial class AiStage
     {
         var reached = state.Model is not null && state.Attempts > 0;
         var target = reached ? state.CurrentTarget : null;
-        var modelUsed = target is null ? "" : target.ModelUtf8 is null ? state.ModelAsked : target.Model;
+        var modelAsked = state.ModelAsked;
+        var modelUsed = target is null ? "" : target.ModelUtf8 is null ? modelAsked : target.Model;
         var usage = state.Usage;
         if (reached && !usage.Reported && exchange.Response is { StatusCode: >= 200 and < 300 })
         {
@@ -81,7 +82,7 @@ public sealed partial class AiStage
             Route = _route.Name,
             Api = state.Api,
             Provider = target?.Provider.Name ?? "",
-            ModelAsked = state.Facts.ModelLength > 0 ? state.ModelAsked : "",
+            ModelAsked = modelAsked,
             ModelUsed = modelUsed,
             Usage = usage,
             CostUsd = state.Model is null ? 0 : UsageCost.Of(state.Model.Price, usage),

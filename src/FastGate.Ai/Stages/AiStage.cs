@@ -95,10 +95,7 @@ public sealed partial class AiStage : Stage
         // What the client sent as a key is for FastGate; the provider gets its own. Compression
         // would hide the answer from the translators.
         var headers = exchange.UpstreamRequestHeaders;
-        headers.Remove("authorization"u8);
-        headers.Remove("x-api-key"u8);
-        headers.Remove("api-key"u8);
-        headers.Remove("x-goog-api-key"u8);
+        RemoveProviderHeaders(headers);
         headers.Remove("accept-encoding"u8);
         return new(StageOutcome.Continue);
     }
@@ -196,13 +193,12 @@ public sealed partial class AiStage : Stage
         exchange.SetUpstreamTarget(state.Scratch.WrittenSpan);
         exchange.SetUpstreamHost(provider.HostUtf8);
 
-        // A key set for the last target's kind must not reach this one.
         var headers = exchange.UpstreamRequestHeaders;
-        headers.Remove("authorization"u8);
-        headers.Remove("x-api-key"u8);
-        headers.Remove("api-key"u8);
-        headers.Remove("x-goog-api-key"u8);
-        headers.Remove("anthropic-version"u8);
+        if (state.Attempts > 1)
+        {
+            // A key set for the last target's kind must not reach this one (the client's were removed at the head).
+            RemoveProviderHeaders(headers);
+        }
         adapter.SetHeaders(provider.Model, provider.NextKey(), headers);
         headers.Set("content-type"u8, "application/json"u8);
 
@@ -254,6 +250,16 @@ public sealed partial class AiStage : Stage
 
     /// <summary>Attempts the front makes for one exchange (the first and its retries, as the stage chain allows).</summary>
     private const int MaxAttempts = 9;
+
+    /// <summary>Every header a provider kind takes its key or API version in: the adapter of the attempt sets its own.</summary>
+    private static void RemoveProviderHeaders(HeaderEdits headers)
+    {
+        headers.Remove("authorization"u8);
+        headers.Remove("x-api-key"u8);
+        headers.Remove("api-key"u8);
+        headers.Remove("x-goog-api-key"u8);
+        headers.Remove("anthropic-version"u8);
+    }
 
     // ---- local answers ----
 
