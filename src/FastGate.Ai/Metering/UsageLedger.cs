@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FastGate.Core.Buffers;
 using FastGate.Proxy.Observability;
 using Microsoft.Win32.SafeHandles;
 
@@ -22,6 +23,8 @@ public sealed class UsageLedger : IDisposable
     private const int MaxPendingBytes = 64 * 1024 * 1024;
     /// <summary>A batch this large wakes the writer before its interval is up, so batches stay bounded under load.</summary>
     private const int EarlyWriteBytes = 1024 * 1024;
+    /// <summary>After a burst, a batch buffer larger than this goes back to the pool once written rather than stay held.</summary>
+    private const int BatchRetainBytes = 1024 * 1024;
     /// <summary>
     /// More unsynced bytes than a crash can leave behind (a few batches of at most
     /// <see cref="MaxPendingBytes"/>): damage beyond this from the end is not a torn tail, and the
@@ -32,7 +35,7 @@ public sealed class UsageLedger : IDisposable
     private static readonly TimeSpan ReopenInterval = TimeSpan.FromSeconds(5);
 
     [ThreadStatic]
-    private static LedgerBuffer? t_frame;
+    private static PooledByteBuffer? t_payload;
 
     private readonly GatewayLog _log;
     private readonly Thread _writer;
@@ -41,8 +44,8 @@ public sealed class UsageLedger : IDisposable
     // _batchLock guards _pending and _appended (held for a copy); _fileLock the file and _writing.
     private readonly Lock _batchLock = new();
     private readonly Lock _fileLock = new();
-    private LedgerBuffer _pending = new(64 * 1024);
-    private LedgerBuffer _writing = new(64 * 1024);
+    private PooledByteBuffer _pending = new(BatchRetainBytes);
+    private PooledByteBuffer _writing = new(BatchRetainBytes);
     private long _appended;
     private long _writingUpTo;
     private long _writtenUpTo;
@@ -145,18 +148,21 @@ public sealed class UsageLedger : IDisposable
     /// <summary>Queues <paramref name="record"/>; returns its sequence number, or 0 when it was dropped.</summary>
     public long Append(in UsageRecord record)
     {
-        var frame = t_frame ??= new LedgerBuffer(1024);
-        frame.Clear();
-        UsageLedgerFormat.WriteFrame(frame, record);
+        var payload = t_payload ??= new PooledByteBuffer();
+        payload.Clear();
+        UsageLedgerFormat.WritePayload(payload, record);
+        Span<byte> header = stackalloc byte[UsageLedgerFormat.FrameHeaderLength];
+        UsageLedgerFormat.WriteFrameHeader(header, payload.WrittenSpan);
         lock (_batchLock)
         {
-            if (_pending.Length + frame.Length > MaxPendingBytes)
+            if (_pending.Length + header.Length + payload.Length > MaxPendingBytes)
             {
                 _dropped++;
                 return 0;
             }
             var before = _pending.Length;
-            _pending.Write(frame.Written);
+            _pending.Write(header);
+            _pending.Write(payload.WrittenSpan);
             if (before < EarlyWriteBytes && _pending.Length >= EarlyWriteBytes)
             {
                 _wake.Set();
@@ -250,7 +256,7 @@ public sealed class UsageLedger : IDisposable
                         _writingUpTo = _appended;
                     }
                 }
-                RandomAccess.Write(handle, _writing.Written, _end);
+                RandomAccess.Write(handle, _writing.WrittenSpan, _end);
                 _end += _writing.Length;
                 _writing.Clear();
                 _writtenUpTo = _writingUpTo;

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using FastGate.Core.Buffers;
 using FastGate.Ai.Providers;
 
 namespace FastGate.Ai.Metering;
@@ -44,12 +45,9 @@ internal static class UsageLedgerFormat
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], 0);
     }
 
-    /// <summary>Appends one whole frame holding <paramref name="record"/> to <paramref name="output"/>.</summary>
-    public static void WriteFrame(LedgerBuffer output, in UsageRecord record)
+    /// <summary>Appends the payload of <paramref name="record"/>'s frame (its JSON) to <paramref name="output"/>.</summary>
+    public static void WritePayload(PooledByteBuffer output, in UsageRecord record)
     {
-        var start = output.Length;
-        output.GetSpan(FrameHeaderLength);
-        output.Advance(FrameHeaderLength);
         var json = t_writer;
         if (json is null)
         {
@@ -62,10 +60,13 @@ internal static class UsageLedgerFormat
         WriteRecord(json, record);
         json.Flush();
         json.Reset();
-        var frame = output.Written[start..];
-        var payload = frame[FrameHeaderLength..];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], Crc32C(payload));
+    }
+
+    /// <summary>The header that frames <paramref name="payload"/>: its length and its checksum.</summary>
+    public static void WriteFrameHeader(Span<byte> header, ReadOnlySpan<byte> payload)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32C(payload));
     }
 
     /// <summary>

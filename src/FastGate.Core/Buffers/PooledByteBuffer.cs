@@ -12,8 +12,17 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     /// <summary>An array larger than this goes back to the pool on <see cref="Clear"/> rather than be kept.</summary>
     public const int RetainLimit = 64 * 1024;
 
+    private readonly int _retainLimit;
     private byte[] _array = [];
     private int _length;
+
+    public PooledByteBuffer()
+        : this(RetainLimit)
+    {
+    }
+
+    /// <param name="retainLimit">The largest array <see cref="Clear"/> keeps: more than <see cref="RetainLimit"/> for an owner whose steady size is larger (a batch of records).</param>
+    public PooledByteBuffer(int retainLimit) => _retainLimit = retainLimit;
 
     public int Length => _length;
     public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _length);
@@ -61,7 +70,7 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
     public void Clear()
     {
         _length = 0;
-        if (_array.Length > RetainLimit)
+        if (_array.Length > _retainLimit)
         {
             Release();
         }
