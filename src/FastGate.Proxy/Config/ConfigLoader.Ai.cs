@@ -42,14 +42,8 @@ public static partial class ConfigLoader
             foreach (var entry in providers.Entries)
             {
                 var name = entry.Key;
-                if (!ConfigReader.IsValidName(name))
+                if (!r.TryNamedTable(entry, "provider", out var table))
                 {
-                    r.Error(entry.KeyPosition, $"invalid provider name '{name}': {ConfigReader.NameRule}");
-                    continue;
-                }
-                if (entry.Value is not TomlTableNode table)
-                {
-                    r.Error(entry.Value.Position, $"expected a table for provider '{name}' ([provider.{name}]), got {entry.Value.TypeName}");
                     continue;
                 }
                 if (ReadProvider(r, name, table) is var (provider, cluster))

@@ -46,15 +46,8 @@ public static partial class ConfigLoader
         {
             var name = entry.Key;
             set.Names.Add(name);
-            if (!ConfigReader.IsValidName(name))
+            if (!r.TryNamedTable(entry, "cluster", out var table))
             {
-                r.Error(entry.KeyPosition, $"invalid cluster name '{name}': {ConfigReader.NameRule}");
-                continue;
-            }
-
-            if (entry.Value is not TomlTableNode table)
-            {
-                r.Error(entry.Value.Position, $"expected a table for cluster '{name}' ([cluster.{name}]), got {entry.Value.TypeName}");
                 continue;
             }
 

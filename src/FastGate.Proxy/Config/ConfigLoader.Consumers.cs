@@ -26,15 +26,8 @@ public static partial class ConfigLoader
         foreach (var entry in table.Entries)
         {
             var name = entry.Key;
-            if (!ConfigReader.IsValidName(name))
+            if (!r.TryNamedTable(entry, "consumer", out var consumerTable))
             {
-                r.Error(entry.KeyPosition, $"invalid consumer name '{name}': {ConfigReader.NameRule}");
-                continue;
-            }
-
-            if (entry.Value is not TomlTableNode consumerTable)
-            {
-                r.Error(entry.Value.Position, $"expected a table for consumer '{name}' ([consumer.{name}]), got {entry.Value.TypeName}");
                 continue;
             }
 

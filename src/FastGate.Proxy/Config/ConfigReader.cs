@@ -384,4 +384,27 @@ internal sealed class ConfigReader(string file, string baseDirectory)
         name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     public const string NameRule = "use 1 to 64 letters, digits, '-', '_' or '.'";
+
+    /// <summary>
+    /// One entry of a <c>[KIND.NAME]</c> group (clusters, consumers, providers): true with its table
+    /// when the name keeps <see cref="NameRule"/> and the value is a table; otherwise the error is
+    /// reported and the entry is to be skipped.
+    /// </summary>
+    public bool TryNamedTable(TomlEntry entry, string kind, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TomlTableNode? table)
+    {
+        var name = entry.Key;
+        table = null;
+        if (!IsValidName(name))
+        {
+            Error(entry.KeyPosition, $"invalid {kind} name '{name}': {NameRule}");
+            return false;
+        }
+        if (entry.Value is not TomlTableNode value)
+        {
+            Error(entry.Value.Position, $"expected a table for {kind} '{name}' ([{kind}.{name}]), got {entry.Value.TypeName}");
+            return false;
+        }
+        table = value;
+        return true;
+    }
 }
