@@ -477,34 +477,18 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
             for i in "${insts[@]}"; do
                 check_alive "$i"
                 out=$WORKDIR/run-$name-c$c-r$r-$i.txt
-                local pg=${PGID[$i]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
-                if [[ -n "$pg" ]]; then
-                    cpu0=$(group_cpu_ticks "$pg")
-                    start_rss_sampler sampler "$pg" "$rssfile"
-                fi
+                local pg=${PGID[$i]:-} alloc0="" alloc1=""
+                run_sampling_begin "$pg"
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 run_wrk "$(target_port "$i")" "$c" "$DURATION" "$out"
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
-                local cpu_s="" rss_mib=""
-                if [[ -n "$pg" ]]; then
-                    cpu1=$(group_cpu_ticks "$pg")
-                    kill "$sampler" 2>/dev/null || true
-                    wait "$sampler" 2>/dev/null || true
-                    local hwm
-                    hwm=$(group_mem_kb "$pg" VmRSS)
-                    if [[ $(cat "$rssfile") -gt $hwm ]]; then hwm=$(cat "$rssfile"); fi
-                    rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')
-                fi
-                local req dur errs
+                run_sampling_end "$pg"
+                local req dur errs cpu_s rss_mib=$RUN_RSS_MIB alloc
                 req=$(bench_field "$out" requests)
                 dur=$(bench_field "$out" duration_us)
                 errs=$(sed -n 's/^BENCH //p' "$out" | tr ' ' '\n' | awk -F= '$1 ~ /^err_/ { n += $2 } END { print n + 0 }')
-                [[ -z "$pg" ]] || cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$req" \
-                    'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 100000 }')
-                local alloc=""
-                if [[ -n "$alloc0" && -n "$alloc1" && $req -gt 0 ]]; then
-                    alloc=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$req" 'BEGIN { printf "%.1f", (a - b) / n }')
-                fi
+                cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$req")
+                alloc=$(per_unit "$alloc1" "$alloc0" "$req")
                 local line
                 line=$(awk -v n="$req" -v d="$dur" -v p50="$(bench_field "$out" p50_us)" \
                     -v p99="$(bench_field "$out" p99_us)" -v p999="$(bench_field "$out" p999_us)" \
@@ -609,17 +593,15 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
             for i in "${insts[@]}"; do
                 check_alive "$i"
                 out=$WORKDIR/run-$name-c$c-r$r-$i.txt
-                local pg=${PGID[$i]:-} cpu0=0 cpu1=0 alloc0="" alloc1="" sampler="" rssfile=$WORKDIR/rss.max
-                if [[ -n "$pg" ]]; then
-                    cpu0=$(group_cpu_ticks "$pg")
-                    start_rss_sampler sampler "$pg" "$rssfile"
-                fi
+                local pg=${PGID[$i]:-} alloc0="" alloc1=""
+                run_sampling_begin "$pg"
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 # The client's own warm-up is inside the run (--warmup): the proxy's CPU is
                 # counted over the whole run and divided by every message of it below.
                 run_stream "$(target_port "$i")" "$c" "$DURATION" "$SCENARIO_WARMUP" "$out"
                 if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
-                local cpu_s="" rss_mib="" n total errs rate p50="" p99="" p999=""
+                run_sampling_end "$pg"
+                local cpu_s rss_mib=$RUN_RSS_MIB n total errs rate p50="" p99="" p999=""
                 rate=$(stream_field "$out" rate)
                 n=$(stream_field "$out" messages)
                 [[ -n "$n" ]] || n=$(stream_field "$out" events)
@@ -636,30 +618,15 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                 if [[ $SC_STREAM_MODE == ws-echo ]]; then
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
                 fi
-                if [[ -n "$pg" ]]; then
-                    cpu1=$(group_cpu_ticks "$pg")
-                    kill "$sampler" 2>/dev/null || true
-                    wait "$sampler" 2>/dev/null || true
-                    local hwm
-                    hwm=$(group_mem_kb "$pg" VmRSS)
-                    if [[ $(cat "$rssfile") -gt $hwm ]]; then hwm=$(cat "$rssfile"); fi
-                    rss_mib=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')
-                    cpu_s=$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v n="$total" \
-                        'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 100000 }')
-                fi
-                local alloc=""
-                if [[ -n "$alloc0" && -n "$alloc1" && $total -gt 0 ]]; then
-                    alloc=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$total" 'BEGIN { printf "%.1f", (a - b) / n }')
-                fi
+                cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$total")
+                local alloc
+                alloc=$(per_unit "$alloc1" "$alloc0" "$total")
                 printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
                     "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
                 if [[ $SC_STREAM_MODE == ai ]]; then
                     # Time to first token and bytes per streamed event (every event of the run, warm-up included).
-                    local events_total per_event=""
-                    events_total=$(stream_field "$out" events_total)
-                    if [[ -n "$alloc0" && -n "$alloc1" && ${events_total:-0} -gt 0 ]]; then
-                        per_event=$(awk -v a="$alloc1" -v b="$alloc0" -v n="$events_total" 'BEGIN { printf "%.1f", (a - b) / n }')
-                    fi
+                    local per_event
+                    per_event=$(per_unit "$alloc1" "$alloc0" "$(stream_field "$out" events_total)")
                     printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "$rate" \
                         "$(stream_field "$out" ttft_p50_ms)" "$(stream_field "$out" ttft_p99_ms)" "$p50" "$p99" \
                         "$(stream_field "$out" events_rate)" "$per_event" >>"$AI_RUNS"

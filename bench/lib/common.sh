@@ -166,6 +166,44 @@ start_rss_sampler() {
     printf -v "$__var" '%s' "$!"
 }
 
+# The proxy's CPU and peak RSS over one measured run of process group PGID: run_sampling_begin
+# before the load, run_sampling_end after it; the latter sets RUN_CPU_TICKS and RUN_RSS_MIB
+# (both empty when PGID is empty: a peer with no process of ours, like direct).
+# usage: run_sampling_begin PGID; ...; run_sampling_end PGID
+run_sampling_begin() {
+    RUN_CPU0=0 RUN_SAMPLER=""
+    [[ -n "$1" ]] || return 0
+    RUN_CPU0=$(group_cpu_ticks "$1")
+    start_rss_sampler RUN_SAMPLER "$1" "$WORKDIR/rss.max"
+}
+run_sampling_end() {
+    RUN_CPU_TICKS="" RUN_RSS_MIB=""
+    [[ -n "$1" ]] || return 0
+    RUN_CPU_TICKS=$(($(group_cpu_ticks "$1") - RUN_CPU0))
+    kill "$RUN_SAMPLER" 2>/dev/null || true
+    wait "$RUN_SAMPLER" 2>/dev/null || true
+    local hwm peak
+    hwm=$(group_mem_kb "$1" VmRSS)
+    peak=$(cat "$WORKDIR/rss.max")
+    if [[ $peak -gt $hwm ]]; then hwm=$peak; fi
+    RUN_RSS_MIB=$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')
+}
+
+# (A - B) / N with one decimal (bytes allocated per request, message or event); empty when a
+# figure is missing or N is 0.
+# usage: per_unit A B N
+per_unit() {
+    [[ -n "$1" && -n "$2" && ${3:-0} -gt 0 ]] || return 0
+    awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (a - b) / n }'
+}
+
+# CPU seconds per 100,000 units (requests, messages or events) from clock ticks; empty when unknown.
+# usage: cpu_per_100k TICKS N
+cpu_per_100k() {
+    [[ -n "$1" ]] || return 0
+    awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.3f", t / hz / n * 100000 }'
+}
+
 # ---------------------------------------------------------------- workers
 # Cores the proxy gets with N workers: core PROXY_CPU alone for one; cores 0..N-1 (at most
 # every core) for more, shared with the load generator. Empty without pinning.
