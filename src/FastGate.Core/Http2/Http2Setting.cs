@@ -1,0 +1,4 @@
+namespace FastGate.Core.Http2;
+
+/// <summary>One parameter of a SETTINGS frame.</summary>
+public readonly record struct Http2Setting(Http2SettingId Id, uint Value);
