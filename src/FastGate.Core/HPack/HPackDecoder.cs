@@ -5,7 +5,11 @@ namespace FastGate.Core.HPack;
 /// dynamic table this decoder keeps across blocks, integers, literal and Huffman strings, and
 /// dynamic table size updates. A block is decoded whole (the caller joins HEADERS and
 /// CONTINUATION payloads first). Nothing is allocated per block once the decoder's buffers are
-/// grown; a failed block leaves the decoder unusable (the connection ends with COMPRESSION_ERROR).
+/// grown. A block that fails with any error but <see cref="HPackError.HeaderListTooLarge"/> leaves
+/// the decoder unusable (the connection ends with COMPRESSION_ERROR). A block that decodes past
+/// the header list limit is still decoded to its end, so the dynamic table stays in step with the
+/// peer's, but no field past the limit reaches the sink: the stream can be refused (431) and the
+/// connection goes on.
 /// </summary>
 public sealed class HPackDecoder
 {

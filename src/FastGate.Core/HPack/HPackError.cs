@@ -1,6 +1,6 @@
 namespace FastGate.Core.HPack;
 
-/// <summary>Why a header block cannot be decoded; every one is a COMPRESSION_ERROR on the connection, except <see cref="HeaderListTooLarge"/>.</summary>
+/// <summary>Why a header block cannot be decoded; every one is a COMPRESSION_ERROR on the connection, except <see cref="HeaderListTooLarge"/>, which refuses only its stream.</summary>
 public enum HPackError
 {
     None,
