@@ -160,7 +160,7 @@ public static class Http2FrameReader
     /// </code>
     /// Flow control counts the whole payload, padding included (§6.1): use the header's length.
     /// </remarks>
-    public static Http2ErrorCode ParseData(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> data)
+    public static Http2ErrorCode ParseData(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> data)
     {
         data = default;
         if (header.StreamId == 0)
@@ -194,7 +194,7 @@ public static class Http2FrameReader
     /// ignored (§5.3.2 deprecates the scheme). On that stream error <paramref name="fragment"/> is still
     /// set, so the caller can decode the block and keep its HPACK table in step.
     /// </remarks>
-    public static Http2ErrorCode ParseHeaders(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> fragment, out bool streamError)
+    public static Http2ErrorCode ParseHeaders(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> fragment, out bool streamError)
     {
         fragment = default;
         streamError = false;
@@ -234,7 +234,7 @@ public static class Http2FrameReader
     /// </code>
     /// Accepted and otherwise ignored (§5.3.2). A PRIORITY frame may name an idle or closed stream.
     /// </remarks>
-    public static Http2ErrorCode ParsePriority(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out bool streamError)
+    public static Http2ErrorCode ParsePriority(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out bool streamError)
     {
         streamError = false;
         if (header.StreamId == 0)
@@ -259,7 +259,7 @@ public static class Http2FrameReader
 
     /// <summary>RST_STREAM: FRAME_SIZE_ERROR unless 4 bytes, PROTOCOL_ERROR on stream 0.</summary>
     /// <remarks>An error code this side does not know is handed out as it came (§7: "MUST NOT trigger any special behavior").</remarks>
-    public static Http2ErrorCode ParseRstStream(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out Http2ErrorCode code)
+    public static Http2ErrorCode ParseRstStream(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out Http2ErrorCode code)
     {
         code = Http2ErrorCode.NoError;
         if (header.StreamId == 0)
@@ -291,7 +291,7 @@ public static class Http2FrameReader
     /// The parameters are <c>payload.Length / 6</c>, read with <see cref="Setting"/>, in order: a later
     /// value of the same parameter wins (§6.5.3).
     /// </remarks>
-    public static Http2ErrorCode ParseSettings(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    public static Http2ErrorCode ParseSettings(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload)
     {
         if (header.StreamId != 0)
         {
@@ -315,7 +315,7 @@ public static class Http2FrameReader
 
     /// <summary>PING: FRAME_SIZE_ERROR unless 8 bytes, PROTOCOL_ERROR off stream 0.</summary>
     /// <remarks>The opaque data is read big-endian, as <see cref="Http2FrameWriter.WritePing"/> writes it, so an ACK echoes the same 8 bytes.</remarks>
-    public static Http2ErrorCode ParsePing(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ulong opaque)
+    public static Http2ErrorCode ParsePing(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out ulong opaque)
     {
         opaque = 0;
         if (header.StreamId != 0)
@@ -344,7 +344,7 @@ public static class Http2FrameReader
     /// +---------------------------------------------------------------+
     /// </code>
     /// </remarks>
-    public static Http2ErrorCode ParseGoAway(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int lastStreamId, out Http2ErrorCode code, out ReadOnlySpan<byte> debugData)
+    public static Http2ErrorCode ParseGoAway(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int lastStreamId, out Http2ErrorCode code, out ReadOnlySpan<byte> debugData)
     {
         lastStreamId = 0;
         code = Http2ErrorCode.NoError;
@@ -370,7 +370,7 @@ public static class Http2FrameReader
     /// PROTOCOL_ERROR (a stream error on a stream, <paramref name="streamError"/>; a connection error on stream 0).
     /// </summary>
     /// <remarks>The reserved bit of the increment is dropped; the increment is 1 to 2^31-1 when accepted.</remarks>
-    public static Http2ErrorCode ParseWindowUpdate(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int increment, out bool streamError)
+    public static Http2ErrorCode ParseWindowUpdate(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int increment, out bool streamError)
     {
         increment = 0;
         streamError = false;
@@ -392,7 +392,7 @@ public static class Http2FrameReader
 
     /// <summary>CONTINUATION: PROTOCOL_ERROR on stream 0; the whole payload is a header block fragment.</summary>
     /// <remarks>That it follows a HEADERS or PUSH_PROMISE of the same stream without END_HEADERS is the connection's check (§6.10).</remarks>
-    public static Http2ErrorCode ParseContinuation(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    public static Http2ErrorCode ParseContinuation(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload)
         => header.StreamId == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.NoError;
 
     /// <summary>
@@ -413,7 +413,7 @@ public static class Http2FrameReader
     /// +---------------------------------------------------------------+
     /// </code>
     /// </remarks>
-    public static Http2ErrorCode ParsePushPromise(in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int promisedStreamId, out ReadOnlySpan<byte> fragment)
+    public static Http2ErrorCode ParsePushPromise(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, out int promisedStreamId, out ReadOnlySpan<byte> fragment)
     {
         promisedStreamId = 0;
         fragment = default;
@@ -437,7 +437,7 @@ public static class Http2FrameReader
     /// Strips the Pad Length byte and the padding of a frame whose PADDED flag is set. <paramref name="fixedFields"/>
     /// bytes must follow the Pad Length (priority fields, the promised stream id) and may not be padding.
     /// </summary>
-    private static Http2ErrorCode Unpad(in Http2FrameHeader header, ReadOnlySpan<byte> payload, int fixedFields, out ReadOnlySpan<byte> unpadded)
+    private static Http2ErrorCode Unpad(scoped in Http2FrameHeader header, ReadOnlySpan<byte> payload, int fixedFields, out ReadOnlySpan<byte> unpadded)
     {
         unpadded = default;
         if (!header.Has(Http2Flags.Padded))
