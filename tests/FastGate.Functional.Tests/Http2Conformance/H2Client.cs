@@ -101,7 +101,7 @@ public sealed class H2Client : IAsyncDisposable
         }
     }
 
-    public Task SendAsync(params byte[][] frames) => SendAsync(H2FrameBuilder.Concat(frames));
+    public Task SendAsync(params byte[][] frames) => SendAsync(new ReadOnlyMemory<byte>(frames.Length == 1 ? frames[0] : H2FrameBuilder.Concat(frames)));
 
     /// <summary>
     /// The connection preface, our SETTINGS (INITIAL_WINDOW_SIZE 65535 unless others are given),
@@ -113,7 +113,7 @@ public sealed class H2Client : IAsyncDisposable
         {
             settings = [(H2Setting.INITIAL_WINDOW_SIZE, DefaultWindow)];
         }
-        await SendAsync(H2FrameBuilder.Concat(H2FrameBuilder.Preface, H2FrameBuilder.Settings(settings)));
+        await SendAsync(H2FrameBuilder.Preface, H2FrameBuilder.Settings(settings));
         var serverSettings = false;
         var acked = false;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
