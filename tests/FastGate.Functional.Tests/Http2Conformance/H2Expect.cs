@@ -39,11 +39,24 @@ public static class H2Expect
             var outcome = verdict(frame);
             if (outcome == true)
             {
+                Record(expected, client);
                 return frame;
             }
             if (outcome == false || frame is null)
             {
                 throw new Xunit.Sdk.XunitException($"expected {expected}. Server sent: {client.Transcript}");
+            }
+        }
+    }
+
+    /// <summary>With H2CONF_TRANSCRIPTS naming a file, every passed expectation is appended to it with what the server sent (to see how a case passed).</summary>
+    private static void Record(string expected, H2Client client)
+    {
+        if (Environment.GetEnvironmentVariable("H2CONF_TRANSCRIPTS") is { Length: > 0 } path)
+        {
+            lock (typeof(H2Expect))
+            {
+                File.AppendAllText(path, $"PASS {expected}\n    {client.Transcript}\n");
             }
         }
     }
