@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace FastGate.Core.HPack;
@@ -27,7 +28,7 @@ internal sealed class HPackDynamicTable
     {
         MaxSize = maxSize;
         _bytes = new byte[2 * maxSize];
-        _entries = new Entry[maxSize / EntryOverhead + 1];
+        _entries = new Entry[EntryCapacity(maxSize)];
     }
 
     /// <summary>The table's maximum size now, as the last size update (or the initial setting) set it.</summary>
@@ -60,12 +61,12 @@ internal sealed class HPackDynamicTable
             EvictOldest();
         }
 
-        if (maxSize / EntryOverhead + 1 > _entries.Length)
+        if (EntryCapacity(maxSize) > _entries.Length)
         {
-            var entries = new Entry[maxSize / EntryOverhead + 1];
+            var entries = new Entry[EntryCapacity(maxSize)];
             for (int i = 0; i < _count; i++)
             {
-                entries[i] = _entries[(_first + i) % _entries.Length];
+                entries[i] = _entries[(_first + i) & (_entries.Length - 1)];
             }
 
             _entries = entries;
@@ -109,7 +110,7 @@ internal sealed class HPackDynamicTable
 
         name.CopyTo(_bytes.AsSpan(_end));
         value.CopyTo(_bytes.AsSpan(_end + name.Length));
-        _entries[(_first + _count) % _entries.Length] = new Entry
+        _entries[(_first + _count) & (_entries.Length - 1)] = new Entry
         {
             Offset = _end,
             NameLength = name.Length,
@@ -133,7 +134,7 @@ internal sealed class HPackDynamicTable
         Entry[] entries = _entries;
         for (int index = 1; index <= _count; index++)
         {
-            ref Entry entry = ref entries[(_first + _count - index) % entries.Length];
+            ref Entry entry = ref entries[(_first + _count - index) & (entries.Length - 1)];
             if (entry.NameHash != nameHash || !_bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name))
             {
                 continue;
@@ -159,13 +160,17 @@ internal sealed class HPackDynamicTable
         return 0;
     }
 
-    private ref Entry EntryAt(int index) => ref _entries[(_first + _count - index) % _entries.Length];
+    // Every entry takes at least 32 octets, so maxSize / 32 entries at most; a power of two, so that a
+    // ring position is a mask, not a division.
+    private static int EntryCapacity(int maxSize) => (int)BitOperations.RoundUpToPowerOf2((uint)(maxSize / EntryOverhead + 1));
+
+    private ref Entry EntryAt(int index) => ref _entries[(_first + _count - index) & (_entries.Length - 1)];
 
     private void EvictOldest()
     {
         ref Entry oldest = ref _entries[_first];
         Size -= oldest.NameLength + oldest.ValueLength + EntryOverhead;
-        _first = (_first + 1) % _entries.Length;
+        _first = (_first + 1) & (_entries.Length - 1);
         _count--;
         if (_count == 0)
         {
@@ -194,7 +199,7 @@ internal sealed class HPackDynamicTable
         _bytes.AsSpan(_start, _end - _start).CopyTo(target);
         for (int i = 0; i < _count; i++)
         {
-            _entries[(_first + i) % _entries.Length].Offset -= shift;
+            _entries[(_first + i) & (_entries.Length - 1)].Offset -= shift;
         }
 
         _start = 0;
