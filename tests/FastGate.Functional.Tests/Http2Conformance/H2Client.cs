@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Threading.Channels;
 using FastGate.Core.HPack;
 
 namespace FastGate.Functional.Tests.Http2Conformance;
@@ -12,7 +15,8 @@ namespace FastGate.Functional.Tests.Http2Conformance;
 /// <see cref="HPackDecoder"/> (every block, in order, so its dynamic table stays in step). It
 /// acknowledges the server's SETTINGS and, unless told not to, gives back flow-control window as
 /// DATA arrives (in halves, like a real client, so it does not flood the server with updates).
-/// One reader at a time; sends may come from any task.
+/// One reader at a time; sends may come from any task. Over TLS (ALPN h2) a pump task reads the
+/// SslStream into a queue, so a read that times out never cancels the TLS stream itself.
 /// </summary>
 public sealed class H2Client : IAsyncDisposable
 {
@@ -28,6 +32,11 @@ public sealed class H2Client : IAsyncDisposable
     private HPackDecoder? _decoder;
     private string? _decoderUnusable;
     private long _connectionConsumed;
+    private SslStream? _tls;
+    private Channel<byte[]>? _incoming;
+    private byte[]? _chunk;
+    private int _chunkOffset;
+    private Task? _pump;
     private int _elided;
 
     private H2Client(Socket socket, int port)
@@ -77,6 +86,77 @@ public sealed class H2Client : IAsyncDisposable
         return new H2Client(socket, port);
     }
 
+    /// <summary>A TLS connection offering only ALPN h2, trusting <paramref name="authority"/>; fails unless h2 is chosen.</summary>
+    public static async Task<H2Client> ConnectTlsAsync(int port, string host, X509Certificate2 authority)
+    {
+        var client = await ConnectAsync(port);
+        var tls = new SslStream(new NetworkStream(client._socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = host,
+            ApplicationProtocols = [SslApplicationProtocol.Http2],
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(authority);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return certificate is X509Certificate2 leaf && chain.Build(leaf);
+            },
+        }, cts.Token);
+        if (tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+        {
+            throw new Xunit.Sdk.XunitException($"ALPN chose \"{tls.NegotiatedApplicationProtocol}\" instead of h2");
+        }
+        client._tls = tls;
+        client._incoming = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        client._pump = Task.Run(client.PumpAsync);
+        return client;
+    }
+
+    private async Task PumpAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await _tls!.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+                _incoming!.Writer.TryWrite(buffer.AsSpan(0, read).ToArray());
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
+        }
+        _incoming!.Writer.TryComplete();
+    }
+
+    /// <summary>Reads what arrived into <paramref name="target"/>; 0 at the end of the connection.</summary>
+    private async ValueTask<int> ReceiveAsync(Memory<byte> target, CancellationToken cancellationToken)
+    {
+        if (_tls is null)
+        {
+            return await _socket.ReceiveAsync(target, SocketFlags.None, cancellationToken);
+        }
+        if (_chunk is null || _chunkOffset == _chunk.Length)
+        {
+            if (!await _incoming!.Reader.WaitToReadAsync(cancellationToken) || !_incoming.Reader.TryRead(out _chunk))
+            {
+                return 0;
+            }
+            _chunkOffset = 0;
+        }
+        var count = Math.Min(target.Length, _chunk.Length - _chunkOffset);
+        _chunk.AsMemory(_chunkOffset, count).CopyTo(target);
+        _chunkOffset += count;
+        return count;
+    }
+
     /// <summary>Sends bytes; a failure because the server has gone is recorded, not thrown.</summary>
     public async Task SendAsync(ReadOnlyMemory<byte> bytes)
     {
@@ -84,13 +164,19 @@ public sealed class H2Client : IAsyncDisposable
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            if (_tls is not null)
+            {
+                await _tls.WriteAsync(bytes, cts.Token);
+                await _tls.FlushAsync(cts.Token);
+                return;
+            }
             while (!bytes.IsEmpty)
             {
                 var sent = await _socket.SendAsync(bytes, SocketFlags.None, cts.Token);
                 bytes = bytes[sent..];
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             SendFailed = true;
             Note($"(our send failed: {ex.GetType().Name} {(ex as SocketException)?.SocketErrorCode})");
@@ -316,7 +402,7 @@ public sealed class H2Client : IAsyncDisposable
             int read;
             try
             {
-                read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+                read = await ReceiveAsync(_buffer.AsMemory(_end), cancellationToken);
             }
             catch (SocketException ex)
             {
@@ -364,11 +450,15 @@ public sealed class H2Client : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        _tls?.Dispose();
         _socket.Dispose();
+        if (_pump is not null)
+        {
+            await _pump;
+        }
         _sendLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private sealed class FieldList : IHPackHeaderSink

@@ -19,6 +19,13 @@ public abstract class H2TestBase(Http2GatewayFixture fixture) : IAsyncLifetime
 
     protected Http2GatewayFixture Fixture => fixture;
 
+    /// <summary>Closes <paramref name="client"/> after the case.</summary>
+    protected H2Client Track(H2Client client)
+    {
+        _clients.Add(client);
+        return client;
+    }
+
     protected async Task<H2Client> ConnectAsync(FastGateProcess? gateway = null, int receiveBufferSize = 0)
     {
         var client = await H2Client.ConnectAsync((gateway ?? fixture.Gateway).Port, receiveBufferSize);

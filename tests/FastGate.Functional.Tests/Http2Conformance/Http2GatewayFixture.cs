@@ -11,6 +11,8 @@ namespace FastGate.Functional.Tests.Http2Conformance;
 /// <item><see cref="Defense"/>: low limits, so the defense contract can be shown with bounded
 /// floods: 8 concurrent streams, a control-frame bucket of 200, 50 premature resets, an 8 KiB
 /// header list, a 2 s stall timeout.</item>
+/// <item><see cref="Tls"/>: the same listener over TLS (certificate for <c>a.test</c> from
+/// <see cref="Pki"/>), where h2 is chosen by ALPN, with every default.</item>
 /// </list>
 /// </summary>
 public sealed class Http2GatewayFixture : IAsyncLifetime
@@ -29,12 +31,17 @@ public sealed class Http2GatewayFixture : IAsyncLifetime
     private MockUpstreamProcess? _upstream;
     private FastGateProcess? _gateway;
     private FastGateProcess? _defense;
+    private FastGateProcess? _tls;
+    private string? _pkiDirectory;
+    private TestPki? _pki;
 
     public MockUpstreamProcess Upstream => _upstream!;
     public FastGateProcess Gateway => _gateway!;
     public FastGateProcess Defense => _defense!;
+    public FastGateProcess Tls => _tls!;
+    public TestPki Pki => _pki!;
 
-    public static string Config(string upstream, string http2 = "") => $$"""
+    public static string Config(string upstream, string http2 = "", string listener = "h2c = true") => $$"""
         [admin]
         listen = "{admin}"
 
@@ -46,7 +53,7 @@ public sealed class Http2GatewayFixture : IAsyncLifetime
         [[listener]]
         name = "{{Listener}}"
         listen = "{listen}"
-        h2c = true
+        {{listener}}
 
         [[route]]
         name = "default"
@@ -62,10 +69,33 @@ public sealed class Http2GatewayFixture : IAsyncLifetime
         _upstream = await MockUpstreamProcess.StartAsync("h2");
         _gateway = await FastGateProcess.StartAsync(Config(_upstream.Address));
         _defense = await FastGateProcess.StartAsync(Config(_upstream.Address, DefenseLimits));
+        _pkiDirectory = Directory.CreateTempSubdirectory("fastgate-h2-tls-").FullName;
+        _pki = new TestPki(_pkiDirectory);
+        _pki.Server("a", "a.test", ["a.test"]);
+        _tls = await FastGateProcess.StartAsync(Config(_upstream.Address, listener: $"""
+            [listener.tls]
+            cert = "{_pki.Path("a.pem")}"
+            key = "{_pki.Path("a.key")}"
+            """));
     }
 
     public async Task DisposeAsync()
     {
+        if (_tls is not null)
+        {
+            await _tls.DisposeAsync();
+        }
+        _pki?.Dispose();
+        if (_pkiDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_pkiDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
         if (_defense is not null)
         {
             await _defense.DisposeAsync();
