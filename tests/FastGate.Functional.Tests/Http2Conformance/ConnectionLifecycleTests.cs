@@ -51,6 +51,43 @@ public sealed class ConnectionLifecycleTests(Http2GatewayFixture fixture) : H2Te
         h2c = true
         """;
 
+    private static async Task<double> MetricAsync(FastGateProcess gateway, string name)
+    {
+        var prefix = $"{name}{{listener=\"{Http2GatewayFixture.Listener}\"}} ";
+        foreach (var line in (await gateway.MetricsAsync()).Split('\n'))
+        {
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return double.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return 0;
+    }
+
+    [Fact]
+    public async Task Metrics_CountStreamsAndOpenConnections()
+    {
+        await using var gateway = await FastGateProcess.StartAsync(Http2GatewayFixture.Config(Fixture.Upstream.Address));
+        var client = await ConnectAsync(gateway);
+        await client.HandshakeAsync();
+        for (uint id = 1; id <= 5; id += 2)
+        {
+            await client.SendAsync(Headers(id, client.Request().ToArray(), endStream: true));
+            Assert.Equal(200, (await client.ResponseAsync(id)).Status);
+        }
+        Assert.Equal(3, await MetricAsync(gateway, "fastgate_http2_streams_total"));
+        Assert.Equal(1, await MetricAsync(gateway, "fastgate_http2_connections_open"));
+        await client.SendAsync(GoAway(5, (uint)H2Error.NO_ERROR));
+        await client.ConnectionCloseAsync(Long);
+        var open = 1.0;
+        for (var i = 0; i < 50 && open != 0; i++)
+        {
+            await Task.Delay(100);
+            open = await MetricAsync(gateway, "fastgate_http2_connections_open");
+        }
+        Assert.Equal(0, open);
+    }
+
     [Fact]
     public async Task IdleConnection_GoAwayNoErrorThenClose()
     {

@@ -83,6 +83,54 @@ public sealed class DefenseTests(Http2GatewayFixture fixture) : H2TestBase(fixtu
     }
 
     [Fact]
+    public async Task Defense_RapidReset_AsManyResetsAsTheLimit_ConnectionGoesOn()
+    {
+        var before = await CounterAsync(Defense, "rapid_reset");
+        var client = await OpenAsync(Defense);
+        // 50 premature resets: the limit itself, not past it.
+        var frames = new List<byte[]>();
+        for (uint i = 0; i < 50; i++)
+        {
+            frames.Add(Concat(Get(client, 1 + 2 * i, "/delay/1000"), RstStream(1 + 2 * i, H2Error.CANCEL)));
+        }
+        await client.SendAsync(Concat([.. frames]));
+        await client.SendAsync(Get(client, 101));
+        Assert.Equal(200, (await client.ResponseAsync(101, Long)).Status);
+        Assert.Equal(before, await CounterAsync(Defense, "rapid_reset"));
+    }
+
+    [Fact]
+    public async Task Defense_RapidReset_ResetsNotMoreThanHalfOfStreams_ConnectionGoesOn()
+    {
+        var before = await CounterAsync(Defense, "rapid_reset");
+        var client = await OpenAsync(Defense);
+        // 130 streams answered in full (8 at a time, the concurrency limit) ...
+        uint next = 1;
+        for (var batch = 0; batch < 17; batch++)
+        {
+            var ids = new List<uint>();
+            var frames = new List<byte[]>();
+            for (var i = 0; i < 8 && next < 2 * 130; i++, next += 2)
+            {
+                ids.Add(next);
+                frames.Add(Get(client, next));
+            }
+            await client.SendAsync(Concat([.. frames]));
+            Assert.All((await client.StatusesAsync(ids, Long)).Values, status => Assert.Equal(200, status));
+        }
+        // ... then 60 premature resets: past the limit of 50, but not more than half of 190 streams.
+        var resets = new List<byte[]>();
+        for (var i = 0; i < 60; i++, next += 2)
+        {
+            resets.Add(Concat(Get(client, next, "/delay/1000"), RstStream(next, H2Error.CANCEL)));
+        }
+        await client.SendAsync(Concat([.. resets]));
+        await client.SendAsync(Get(client, next));
+        Assert.Equal(200, (await client.ResponseAsync(next, Long)).Status);
+        Assert.Equal(before, await CounterAsync(Defense, "rapid_reset"));
+    }
+
+    [Fact]
     public async Task Defense_PingFlood_GoAwayEnhanceYourCalm()
     {
         await using var bystander = await WellBehavedClient.StartAsync(Defense.BaseUri);

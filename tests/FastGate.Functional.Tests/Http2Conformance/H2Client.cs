@@ -53,6 +53,9 @@ public sealed class H2Client : IAsyncDisposable
     /// <summary>Give window back as DATA arrives (on by default).</summary>
     public bool AutoWindowUpdate { get; set; } = true;
 
+    /// <summary>The longest frame payload the server sent (it must stay within our SETTINGS_MAX_FRAME_SIZE, 16384 unless we announce more).</summary>
+    public int LargestFrame { get; private set; }
+
     /// <summary>The server closed the connection (FIN or reset).</summary>
     public bool Closed { get; private set; }
 
@@ -377,6 +380,7 @@ public sealed class H2Client : IAsyncDisposable
         head = _buffer.AsSpan(_start, 9);
         var frame = new H2Frame(head[3], head[4], BinaryPrimitives.ReadUInt32BigEndian(head[5..]) & 0x7fffffff, _buffer.AsSpan(_start + 9, length).ToArray());
         _start += 9 + length;
+        LargestFrame = Math.Max(LargestFrame, length);
         return frame;
     }
 

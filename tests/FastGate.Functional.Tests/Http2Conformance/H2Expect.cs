@@ -186,4 +186,36 @@ public static class H2Expect
         }, timeout);
         return new H2Response(head!, body.ToArray(), trailers);
     }
+
+    /// <summary>The statuses of whole responses on several streams at once, however their frames interleave.</summary>
+    public static async Task<Dictionary<uint, int>> StatusesAsync(this H2Client client, IReadOnlyCollection<uint> streamIds, TimeSpan? timeout = null)
+    {
+        var statuses = new Dictionary<uint, int>();
+        var ended = new HashSet<uint>();
+        await client.UntilAsync($"whole responses on streams {string.Join(", ", streamIds)}", frame =>
+        {
+            switch (frame)
+            {
+                case null:
+                case { Type: H2Type.RST_STREAM } reset when streamIds.Contains(reset.StreamId):
+                case { Type: H2Type.GOAWAY }:
+                    return false;
+                case { Type: H2Type.HEADERS } head when streamIds.Contains(head.StreamId):
+                    if (!statuses.ContainsKey(head.StreamId))
+                    {
+                        statuses[head.StreamId] = int.Parse(head.Field(":status") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                    if (head.EndStream)
+                    {
+                        ended.Add(head.StreamId);
+                    }
+                    break;
+                case { Type: H2Type.DATA } data when streamIds.Contains(data.StreamId) && data.EndStream:
+                    ended.Add(data.StreamId);
+                    break;
+            }
+            return ended.Count == streamIds.Count ? true : null;
+        }, timeout);
+        return statuses;
+    }
 }

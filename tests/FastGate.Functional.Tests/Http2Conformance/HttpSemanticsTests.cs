@@ -206,6 +206,14 @@ public sealed class HttpSemanticsTests(Http2GatewayFixture fixture) : H2TestBase
         await client.StreamErrorAsync(1, H2Error.PROTOCOL_ERROR);
     }
 
+    [Fact]
+    public async Task Http2_8_1_1_ContentLengthWithoutData_IsProtocolError()
+    {
+        var client = await OpenAsync();
+        await client.SendAsync(Headers(1, client.Request("POST", "/sink").Field("content-length", "10").ToArray(), endStream: true));
+        await client.StreamErrorAsync(1, H2Error.PROTOCOL_ERROR);
+    }
+
     // 8.2 (RFC 9113 §8.4) server push
 
     [Fact]
@@ -341,6 +349,7 @@ public sealed class HttpSemanticsTests(Http2GatewayFixture fixture) : H2TestBase
         var response = await client.ResponseAsync(1, TimeSpan.FromSeconds(30));
         Assert.Equal(200, response.Status);
         Assert.Equal(3000000, response.Body.Length);
+        Assert.True(client.LargestFrame <= 16384, $"the server sent a frame of {client.LargestFrame} octets past our SETTINGS_MAX_FRAME_SIZE of 16384");
         Assert.Equal(Infrastructure.Clients.Sha256Hex(Infrastructure.Clients.PatternBytes(3000000)), Infrastructure.Clients.Sha256Hex(response.Body));
     }
 

@@ -45,6 +45,7 @@ public sealed class TlsAlpnTests(Http2GatewayFixture fixture) : H2TestBase(fixtu
         await client.SendAsync(Get(client, 1, "/bytes/2000000"));
         var response = await client.ResponseAsync(1, TimeSpan.FromSeconds(30));
         Assert.Equal(Infrastructure.Clients.Sha256Hex(Infrastructure.Clients.PatternBytes(2000000)), Infrastructure.Clients.Sha256Hex(response.Body));
+        Assert.True(client.LargestFrame <= 16384, $"the server sent a frame of {client.LargestFrame} octets past our SETTINGS_MAX_FRAME_SIZE of 16384");
     }
 
     [Fact]
