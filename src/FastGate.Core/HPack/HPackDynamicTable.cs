@@ -110,11 +110,7 @@ internal sealed class HPackDynamicTable
         int size = name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
         {
-            while (_count > 0)
-            {
-                EvictOldest();
-            }
-
+            EvictAll();
             return;
         }
 
@@ -149,6 +145,15 @@ internal sealed class HPackDynamicTable
         _count++;
         _end += length;
         Size += size;
+    }
+
+    /// <summary>What adding an entry larger than the table does (RFC 7541 §4.4): the table is emptied.</summary>
+    public void EvictAll()
+    {
+        while (_count > 0)
+        {
+            EvictOldest();
+        }
     }
 
     /// <summary>
