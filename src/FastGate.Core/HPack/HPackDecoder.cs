@@ -26,12 +26,14 @@ public sealed class HPackDecoder
     private readonly int _maxHeaderListSize;
     private byte[] _scratch = new byte[256];
     private HPackError _failure;
+    private int _maxTableSize;
 
     /// <param name="maxTableSize">SETTINGS_HEADER_TABLE_SIZE this side announced: the largest table a size update may ask for.</param>
     /// <param name="maxHeaderListSize">The most a block may decode to, counted as RFC 9113 §6.5.2 counts (name + value + 32 per field).</param>
     public HPackDecoder(int maxTableSize = 4096, int maxHeaderListSize = 64 * 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxTableSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTableSize, HPackDynamicTable.MaxSupportedSize);
         ArgumentOutOfRangeException.ThrowIfNegative(maxHeaderListSize);
         MaxTableSize = maxTableSize;
         _maxHeaderListSize = maxHeaderListSize;
@@ -40,7 +42,16 @@ public sealed class HPackDecoder
 
     /// <summary>The limit a dynamic table size update may ask for; changed when this side announces another SETTINGS_HEADER_TABLE_SIZE.</summary>
     /// <remarks>The table itself changes only when the peer's next size update arrives (RFC 7541 §4.2).</remarks>
-    public int MaxTableSize { get; set; }
+    public int MaxTableSize
+    {
+        get => _maxTableSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, HPackDynamicTable.MaxSupportedSize);
+            _maxTableSize = value;
+        }
+    }
 
     /// <summary>The dynamic table's size now (RFC 7541 §4.1 sizes).</summary>
     public int TableSize => _table.Size;
