@@ -157,6 +157,7 @@ load_scenario() {
     SC_DESC="" SC_KIND="" SC_ORIGIN="" SC_PATH=/ SC_LUA="" SC_PEERS=""
     SC_CONNECTIONS=() SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1 SC_RESPONSE_BYTES="" SC_REPORT_CPU=0
     SC_STREAM_MODE="" SC_STREAM_ARGS=() SC_UNIT=requests SC_H2_STREAMS=1 SC_H2LOAD_ARGS=()
+    SC_FLOOD_ATTACKS=() SC_FLOOD_ARGS=()
     source "$BENCH/scenarios/$1.sh"
     [[ -n "$SC_KIND" && -n "$SC_ORIGIN" && ${#SC_CONNECTIONS[@]} -gt 0 ]] \
         || die "scenario $1 must set SC_KIND, SC_ORIGIN and SC_CONNECTIONS"

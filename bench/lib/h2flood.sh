@@ -1,0 +1,151 @@
+# h2flood (tools/H2Flood): the attacks of bench/scenarios/h2-flood.sh, measured with a
+# well-behaved h2load client beside them (bench/lib/h2load.sh). Sourced by bench/run.sh, not
+# executed. Uses run.sh's SC_*, LOAD_CPU, WORKDIR, DURATION, PGID, ADMIN_PORT, INST_PEER, REPORT.
+
+# Sets H2FLOOD_BIN: the given binary, or a publish of tools/H2Flood to artifacts/h2flood.
+# usage: h2flood_prepare LOGDIR
+h2flood_prepare() {
+    if [[ -z "${H2FLOOD_BIN:-}" ]]; then
+        H2FLOOD_BIN=$ROOT/artifacts/h2flood/h2flood
+        log "publishing the HTTP/2 flood client to artifacts/h2flood"
+        (cd "$ROOT" && dotnet publish tools/H2Flood -c Release -o artifacts/h2flood) \
+            >"$1/h2flood-publish.log" 2>&1 \
+            || { tail -n 30 "$1/h2flood-publish.log" >&2; die "dotnet publish tools/H2Flood failed"; }
+    fi
+    [[ -x "$H2FLOOD_BIN" ]] || die "HTTP/2 flood client $H2FLOOD_BIN is missing"
+}
+
+# FastGate's defense counters of listener LISTENER, one "kind value" line each (nothing for
+# another proxy, or before the counters exist).
+# usage: h2flood_defense_counters ADMIN_PORT LISTENER
+h2flood_defense_counters() {
+    [[ -n "$1" ]] || return 0
+    curl -s --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null \
+        | awk -v l="listener=\"$2\"" '
+            /^fastgate_http2_defense_total\{/ && index($0, l) {
+                if (match($0, /kind="[^"]*"/)) print substr($0, RSTART + 6, RLENGTH - 7), $NF
+            }' || true
+}
+
+# The counters that moved between two snapshots: "kind=+n, ..." ("none" when none did).
+# usage: h2flood_defense_delta BEFORE_FILE AFTER_FILE
+h2flood_defense_delta() {
+    awk 'NR == FNR { before[$1] = $2; next }
+         { d = $2 - before[$1]; if (d > 0) out = out (out ? ", " : "") $1 "=+" d }
+         END { print out ? out : "none" }' "$1" "$2"
+}
+
+# A short text of what the flood client saw: GOAWAY codes, resets, closes, frames sent.
+# usage: h2flood_summary JSON_FILE
+h2flood_summary() {
+    python3 - "$1" <<'EOF'
+import json, sys
+d = None
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        d = json.loads(line)
+if d is None:
+    print("no figures"); sys.exit()
+def m(x):
+    return ", ".join(f"{k} x{v}" for k, v in x.items()) or "none"
+first = "" if d["first_goaway_s"] is None else f", first after {d['first_goaway_s'] * 1000:.0f} ms"
+print(f"{d['frames_sent']} frames sent on {d['connections_opened']} connections; GOAWAY {m(d['goaway'])}{first}; "
+      f"RST_STREAM {m(d['rst_stream'])}; {d['closed_by_server']} closed by the server; responses {m(d['status'])}")
+EOF
+}
+
+# Per instance: the well-behaved client alone (the baseline), then each attack of
+# SC_FLOOD_ATTACKS with the same client beside it. The flood starts half a second before the
+# client and ends after it; the proxy's CPU and peak RSS are taken over the whole flood.
+# One pass (no rounds): a row per attack in WORKDIR/h2flood.tsv, printed at the end and, with
+# a report, written to bench/results/STAMP-h2-flood.md.
+# usage: measure_h2flood SCENARIO INSTANCE...
+measure_h2flood() {
+    local name=$1 i a c=${SC_CONNECTIONS[0]} s=$SC_H2_STREAMS
+    shift
+    local tsv=$WORKDIR/h2flood.tsv secs
+    secs=$(to_seconds "$DURATION")
+    printf 'peer\tattack\tgood_rps\tbaseline_rps\tvs_baseline\tgood_p99_ms\tgood_errors\tpeak_rss_mib\tcpu_s\tdefense\tflood\n' >"$tsv"
+    meta "command_${name}_client" "$(h2load_command_text "$c" "$s" "$DURATION")"
+    meta "command_${name}_flood" "taskset -c $LOAD_CPU h2flood ATTACK --target 127.0.0.1:PORT --duration $((secs + 1))s ${SC_FLOOD_ARGS[*]}"
+    for i in "$@"; do
+        local pg=${PGID[$i]:-} admin=${ADMIN_PORT[$i]:-} port base out logf fig rps p50 p99 p999 errs req
+        port=$(target_port "$i")
+        log "$name: warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
+        run_h2load "$port" "$c" "$s" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-$i.txt"
+
+        out=$WORKDIR/run-$name-none-$i.txt logf=$WORKDIR/run-$name-none-$i.log
+        run_sampling_begin "$pg"
+        run_h2load "$port" "$c" "$s" "$DURATION" "$out" "$logf"
+        run_sampling_end "$pg"
+        fig=$(h2load_figures "$out" "$logf")
+        rm -f "$logf"
+        IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
+        base=$rps
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" none "$rps" "$base" 1.00 "$p99" "$errs" \
+            "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "" "" >>"$tsv"
+        log "$name $(inst_label "$i"), no attack: $rps req/s, p99 $p99 ms, errors $errs"
+
+        for a in "${SC_FLOOD_ATTACKS[@]}"; do
+            check_alive "$i"
+            local fpid fout=$WORKDIR/flood-$a-$i.json d0=$WORKDIR/defense0-$a-$i d1=$WORKDIR/defense1-$a-$i
+            out=$WORKDIR/run-$name-$a-$i.txt logf=$WORKDIR/run-$name-$a-$i.log
+            h2flood_defense_counters "$admin" h2c >"$d0"
+            run_sampling_begin "$pg"
+            spawn fpid "$LOAD_CPU" "$fout" "$H2FLOOD_BIN" "$a" --target "127.0.0.1:$port" \
+                --duration "$((secs + 1))s" "${SC_FLOOD_ARGS[@]}"
+            sleep 0.5
+            run_h2load "$port" "$c" "$s" "$DURATION" "$out" "$logf"
+            wait "$fpid" || true
+            stop_group "$fpid"
+            run_sampling_end "$pg"
+            check_alive "$i"
+            h2flood_defense_counters "$admin" h2c >"$d1"
+            fig=$(h2load_figures "$out" "$logf")
+            rm -f "$logf"
+            IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
+            local vs defense="" flood
+            vs=$(awk -v a="$rps" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
+            [[ -z "$admin" ]] || defense=$(h2flood_defense_delta "$d0" "$d1")
+            flood=$(h2flood_summary "$fout")
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" "$a" "$rps" "$base" "$vs" "$p99" "$errs" \
+                "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "$defense" "$flood" >>"$tsv"
+            log "$name $(inst_label "$i"), $a: good client $rps req/s ($vs of $base), p99 $p99 ms, errors $errs;" \
+                "RSS $RUN_RSS_MIB MiB, CPU $(h2flood_cpu_s "$RUN_CPU_TICKS") s${defense:+; defense $defense}; flood: $flood"
+        done
+    done
+    h2flood_table "$name" "$tsv" >"$WORKDIR/h2flood.md"
+    cat "$WORKDIR/h2flood.md" >&2
+    local md
+    md=$(bench_report_path "h2-flood")
+    if [[ -n "$md" ]]; then
+        cp "$WORKDIR/h2flood.md" "$md"
+        cp "$tsv" "${md%.md}.tsv"
+        log "flood figures: ${md#"$ROOT"/}"
+    fi
+}
+
+# Clock ticks -> CPU seconds with two decimals (empty when unknown).
+h2flood_cpu_s() {
+    [[ -n "$1" ]] || return 0
+    awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# usage: h2flood_table SCENARIO TSV   -> markdown
+h2flood_table() {
+    local name=$1 tsv=$2
+    echo "### $name"
+    echo
+    echo "$(meta_get "desc_$name")"
+    echo
+    echo "Good client: \`$(meta_get "command_${name}_client")\`; flood: \`$(meta_get "command_${name}_flood")\`" \
+        "(ATTACK each row, started 0.5 s before the client). RSS peak and CPU seconds of the proxy over the whole flood;" \
+        "*defense* = FastGate's \`fastgate_http2_defense_total{listener=\"h2c\"}\` counters that moved."
+    echo
+    awk -F'\t' -v meta="$META" '
+        BEGIN { while ((getline line < meta) > 0) { split(line, kv, "\t"); if (kv[1] ~ /^label_/) lab[substr(kv[1], 7)] = kv[2] } }
+        NR == 1 { print "| Proxy | attack | good req/s | vs no attack | good p99 ms | good errors | peak RSS MiB | CPU s | defense | what the flood client saw |"
+                  print "|---|---|---:|---:|---:|---:|---:|---:|---|---|"; next }
+        { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ($1 in lab ? lab[$1] : $1), $2, $3, $5, $6, $7, $8, $9, ($10 == "" ? "–" : $10), ($11 == "" ? "–" : $11) }' "$tsv"
+    echo
+}
