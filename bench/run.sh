@@ -52,7 +52,7 @@
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
 #
-# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN, STREAM_LOAD_BIN use an existing binary instead of
+# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN, STREAM_LOAD_BIN, H2FLOOD_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
 # the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
 # (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
