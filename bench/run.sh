@@ -769,7 +769,11 @@ meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 bench_unlock
 
 # ---------------------------------------------------------------- report
-if [[ $REPORT -eq 1 ]]; then
+if [[ $(wc -l <"$RUNS") -le 1 && $(wc -l <"$IDLE") -le 1 ]]; then
+    # h2-flood alone has a table of its own (bench/lib/h2flood.sh) and nothing for report.py,
+    # which would otherwise replace the latest results in docs/benchmarks.md with nothing.
+    log "no request figures in this run: no main report"
+elif [[ $REPORT -eq 1 ]]; then
     stamp=$STAMP
     if [[ $QUICK -eq 1 ]]; then stamp+=-quick; fi
     mkdir -p "$BENCH/results"
