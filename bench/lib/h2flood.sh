@@ -133,10 +133,18 @@ h2flood_cpu_s() {
 
 # usage: h2flood_table SCENARIO TSV   -> markdown
 h2flood_table() {
-    local name=$1 tsv=$2
-    echo "### $name"
+    local name=$1 tsv=$2 p
+    echo "# HTTP/2 floods — $(meta_get date)$([[ $QUICK -eq 1 ]] && echo " (quick run)" || true)"
     echo
-    echo "$(meta_get "desc_$name")"
+    echo "$(meta_get desc_"$name")"
+    echo
+    echo "- Machine: $(meta_get nproc) CPUs, $(meta_get cpu), $(meta_get kernel); load average at start $(meta_get load)."
+    echo "- Pinning: $(meta_get pinning); the flood client runs on the load core too."
+    echo "- h2load $(h2load_version); tools/H2Flood ($(dotnet --version 2>/dev/null || echo '?')); origin $(meta_get origin)."
+    for p in "${PEERS[@]}"; do
+        [[ " $SC_PEERS " == *" $p "* ]] || continue
+        echo "- $(meta_get "label_$p") $(meta_get "version_$p"): $(meta_get "settings_$p")"
+    done
     echo
     echo "Good client: \`$(meta_get "command_${name}_client")\`; flood: \`$(meta_get "command_${name}_flood")\`" \
         "(ATTACK each row, started 0.5 s before the client). RSS peak and CPU seconds of the proxy over the whole flood;" \
