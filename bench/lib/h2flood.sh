@@ -55,17 +55,19 @@ EOF
 }
 
 # Per instance: the well-behaved client alone (the baseline), then each attack of
-# SC_FLOOD_ATTACKS with the same client beside it. The flood starts half a second before the
-# client and ends after it; the proxy's CPU and peak RSS are taken over the whole flood.
-# One pass (no rounds): a row per attack in WORKDIR/h2flood.tsv, printed at the end and, with
-# a report, written to bench/results/STAMP-h2-flood.md.
+# SC_FLOOD_ATTACKS with the same client beside it, then the client alone again. The flood
+# starts half a second before the client and ends after it; the proxy's CPU and peak RSS are
+# taken over the whole flood. The better of the two baselines is the reference: a JIT-compiled
+# proxy may still be warming up at the first, and one left worse off by an attack shows at
+# the second. One pass (no rounds): a row per run in WORKDIR/h2flood.tsv, printed at the end
+# and, with a report, written to bench/results/STAMP-h2-flood.md (and .tsv).
 # usage: measure_h2flood SCENARIO INSTANCE...
 measure_h2flood() {
     local name=$1 i a c=${SC_CONNECTIONS[0]} s=$SC_H2_STREAMS
     shift
     local tsv=$WORKDIR/h2flood.tsv secs
     secs=$(to_seconds "$DURATION")
-    printf 'peer\tattack\tgood_rps\tbaseline_rps\tvs_baseline\tgood_p99_ms\tgood_errors\tpeak_rss_mib\tcpu_s\tdefense\tflood\n' >"$tsv"
+    printf 'peer\tattack\tgood_rps\tgood_p99_ms\tgood_errors\tpeak_rss_mib\tcpu_s\tdefense\tflood\tlog_lines\n' >"$tsv"
     meta "command_${name}_client" "$(h2load_command_text "$c" "$s" "$DURATION")"
     meta "command_${name}_flood" "taskset -c $LOAD_CPU h2flood ATTACK --target 127.0.0.1:PORT --duration $((secs + 1))s ${SC_FLOOD_ARGS[*]}"
     for i in "$@"; do
@@ -74,23 +76,16 @@ measure_h2flood() {
         log "$name: warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
         run_h2load "$port" "$c" "$s" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-$i.txt"
 
-        out=$WORKDIR/run-$name-none-$i.txt logf=$WORKDIR/run-$name-none-$i.log
-        run_sampling_begin "$pg"
-        run_h2load "$port" "$c" "$s" "$DURATION" "$out" "$logf"
-        run_sampling_end "$pg"
-        fig=$(h2load_figures "$out" "$logf")
-        rm -f "$logf"
-        IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
-        base=$rps
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" none "$rps" "$base" 1.00 "$p99" "$errs" \
-            "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "" "" >>"$tsv"
-        log "$name $(inst_label "$i"), no attack: $rps req/s, p99 $p99 ms, errors $errs"
-
+        h2flood_baseline "$name" "$i" "$port" none "$tsv"
+        base=$H2FLOOD_RPS
         for a in "${SC_FLOOD_ATTACKS[@]}"; do
             check_alive "$i"
             local fpid fout=$WORKDIR/flood-$a-$i.json d0=$WORKDIR/defense0-$a-$i d1=$WORKDIR/defense1-$a-$i
             out=$WORKDIR/run-$name-$a-$i.txt logf=$WORKDIR/run-$name-$a-$i.log
             h2flood_defense_counters "$admin" h2c >"$d0"
+            # What the proxy wrote to its log meanwhile (FastGate logs at warn: errors only).
+            local lines0 lines1
+            lines0=$(h2flood_log_lines "$i")
             run_sampling_begin "$pg"
             spawn fpid "$LOAD_CPU" "$fout" "$H2FLOOD_BIN" "$a" --target "127.0.0.1:$port" \
                 --duration "$((secs + 1))s" "${SC_FLOOD_ARGS[@]}"
@@ -101,6 +96,7 @@ measure_h2flood() {
             run_sampling_end "$pg"
             check_alive "$i"
             h2flood_defense_counters "$admin" h2c >"$d1"
+            lines1=$(h2flood_log_lines "$i")
             fig=$(h2load_figures "$out" "$logf")
             rm -f "$logf"
             IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
@@ -108,11 +104,16 @@ measure_h2flood() {
             vs=$(awk -v a="$rps" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
             [[ -z "$admin" ]] || defense=$(h2flood_defense_delta "$d0" "$d1")
             flood=$(h2flood_summary "$fout")
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" "$a" "$rps" "$base" "$vs" "$p99" "$errs" \
-                "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "$defense" "$flood" >>"$tsv"
-            log "$name $(inst_label "$i"), $a: good client $rps req/s ($vs of $base), p99 $p99 ms, errors $errs;" \
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" "$a" "$rps" "$p99" "$errs" \
+                "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "$defense" "$flood" "$((lines1 - lines0))" >>"$tsv"
+            if [[ $((lines1 - lines0)) -gt 0 ]]; then
+                log "$(inst_label "$i") logged $((lines1 - lines0)) lines during $a, e.g.: $(sed -n "$((lines0 + 1))p" "${PLOG[$i]}" | cut -c1-200)"
+            fi
+            log "$name $(inst_label "$i"), $a: good client $rps req/s ($vs of the first baseline), p99 $p99 ms, errors $errs;" \
                 "RSS $RUN_RSS_MIB MiB, CPU $(h2flood_cpu_s "$RUN_CPU_TICKS") s${defense:+; defense $defense}; flood: $flood"
         done
+        check_alive "$i"
+        h2flood_baseline "$name" "$i" "$port" "none (after)" "$tsv"
     done
     h2flood_table "$name" "$tsv" >"$WORKDIR/h2flood.md"
     cat "$WORKDIR/h2flood.md" >&2
@@ -123,6 +124,29 @@ measure_h2flood() {
         cp "$tsv" "${md%.md}.tsv"
         log "flood figures: ${md#"$ROOT"/}"
     fi
+}
+
+# The good client alone for one run: a row ATTACK (none, none (after)) in TSV; sets H2FLOOD_RPS.
+# usage: h2flood_baseline SCENARIO INSTANCE PORT ATTACK TSV
+h2flood_baseline() {
+    local name=$1 i=$2 port=$3 a=$4 tsv=$5 pg=${PGID[$2]:-} out logf fig rps p50 p99 p999 errs req
+    out=$WORKDIR/run-$name-${a// /-}-$i.txt logf=$WORKDIR/run-$name-${a// /-}-$i.log
+    run_sampling_begin "$pg"
+    run_h2load "$port" "${SC_CONNECTIONS[0]}" "$SC_H2_STREAMS" "$DURATION" "$out" "$logf"
+    run_sampling_end "$pg"
+    fig=$(h2load_figures "$out" "$logf")
+    rm -f "$logf"
+    IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${INST_PEER[$i]}" "$a" "$rps" "$p99" "$errs" \
+        "$RUN_RSS_MIB" "$(h2flood_cpu_s "$RUN_CPU_TICKS")" "" "" "" >>"$tsv"
+    log "$name $(inst_label "$i"), no attack ($a): $rps req/s, p99 $p99 ms, errors $errs"
+    H2FLOOD_RPS=$rps
+}
+
+# Lines in instance I's log so far (0 without one).
+h2flood_log_lines() {
+    local f=${PLOG[$1]:-}
+    if [[ -n "$f" && -f "$f" ]]; then wc -l <"$f"; else echo 0; fi
 }
 
 # Clock ticks -> CPU seconds with two decimals (empty when unknown).
@@ -148,12 +172,17 @@ h2flood_table() {
     echo
     echo "Good client: \`$(meta_get "command_${name}_client")\`; flood: \`$(meta_get "command_${name}_flood")\`" \
         "(ATTACK each row, started 0.5 s before the client). RSS peak and CPU seconds of the proxy over the whole flood;" \
-        "*defense* = FastGate's \`fastgate_http2_defense_total{listener=\"h2c\"}\` counters that moved."
+        "*vs no attack* = against the better of the two runs without attack (before and after the floods);" \
+        "*defense* = FastGate's \`fastgate_http2_defense_total{listener=\"h2c\"}\` counters that moved;" \
+        "*log lines* = lines the proxy added to its log during the flood (FastGate logs warnings and errors only;" \
+        "nginx its error log at warn; HAProxy nothing)."
     echo
     awk -F'\t' -v meta="$META" '
         BEGIN { while ((getline line < meta) > 0) { split(line, kv, "\t"); if (kv[1] ~ /^label_/) lab[substr(kv[1], 7)] = kv[2] } }
-        NR == 1 { print "| Proxy | attack | good req/s | vs no attack | good p99 ms | good errors | peak RSS MiB | CPU s | defense | what the flood client saw |"
-                  print "|---|---|---:|---:|---:|---:|---:|---:|---|---|"; next }
-        { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ($1 in lab ? lab[$1] : $1), $2, $3, $5, $6, $7, $8, $9, ($10 == "" ? "–" : $10), ($11 == "" ? "–" : $11) }' "$tsv"
+        NR == FNR { if (FNR > 1 && $2 ~ /^none/ && $3 > base[$1]) base[$1] = $3; next }
+        FNR == 1 { print "| Proxy | attack | good req/s | vs no attack | good p99 ms | good errors | peak RSS MiB | CPU s | defense | log lines | what the flood client saw |"
+                   print "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|"; next }
+        { vs = base[$1] > 0 ? sprintf("%.2f", $3 / base[$1]) : ""
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ($1 in lab ? lab[$1] : $1), $2, $3, vs, $4, $5, $6, $7, ($8 == "" ? "–" : $8), ($10 == "" ? "–" : $10), ($9 == "" ? "–" : $9) }' "$tsv" "$tsv"
     echo
 }
