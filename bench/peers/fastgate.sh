@@ -10,7 +10,9 @@
 # serves it as it serves "web". L4: a `protocol = "tcp"` listener "l4" to the cluster origin.
 # AI (ai-stream in the run): an `ai = true` route on /v1/ to an openai provider at the origin.
 # HTTP/2 (only in runs with an h2 scenario): a listener "h2c" with `h2c = true` on the h2c
-# port, and `alpn = ["h2", "http/1.1"]` on the TLS listener; [http2] defaults otherwise.
+# port, and `alpn = ["h2", "http/1.1"]` on the TLS listener; [http2] defaults otherwise, but
+# for `stall_timeout = "5s"` in runs with h2-flood (the default 30 s is longer than a run, and
+# the zero-window attack would never meet the defense).
 source "$BENCH/lib/fastgate.sh"
 
 FASTGATE_BIN=${FASTGATE_BIN:-}
@@ -44,6 +46,7 @@ peer_fastgate_settings() {
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: protocol = \"tcp\", cluster = \"origin\""
     [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: a listener with h2c = true, [http2] defaults (128 streams)"
     [[ "${NEED_H2TLS:-0}" != 1 ]] || s+="; h2 over TLS: alpn = [\"h2\", \"http/1.1\"]"
+    [[ "${NEED_H2FLOOD:-0}" != 1 ]] || s+="; h2-flood: [http2] stall_timeout = \"5s\" (default 30s, longer than a run)"
     [[ "${NEED_AI:-0}" != 1 ]] || s+="; AI: an ai = true route on /v1/ (api_key auth), one openai provider at the origin, [[model]] \"*\" sent as asked, the usage ledger on"
     echo "$s"
 }
@@ -89,6 +92,9 @@ cert = "$TLS_CERT"
 key = "$TLS_KEY"
 EOC
             [[ "${NEED_H2TLS:-0}" != 1 ]] || echo 'alpn = ["h2", "http/1.1"]'
+        fi
+        if [[ "${NEED_H2FLOOD:-0}" == 1 ]]; then
+            printf '\n[http2]\nstall_timeout = "5s"\n'
         fi
         if [[ -n "${PEER_H2C_PORT:-}" ]]; then
             cat <<EOC
