@@ -22,9 +22,10 @@
 #   h2c            HTTP/2 with prior knowledge on each proxy's h2c listener, h2load 64 connections x
 #                  1 stream; h2c-mux: 8 connections x 32 streams; h2-tls: 64 x 1 over TLS (ALPN
 #                  h2); HTTP/1.1 to the origin (FastGate, nginx, HAProxy)
-#   h2-flood       FastGate alone: each HTTP/2 attack of tools/H2Flood for a run's length while
-#                  h2load measures a well-behaved h2c client; its req/s against no attack,
-#                  FastGate's peak RSS and CPU, the defense counter
+#   h2-flood       each HTTP/2 attack of tools/H2Flood for a run's length while h2load measures
+#                  a well-behaved h2c client: its req/s against no attack, the proxy's peak RSS
+#                  and CPU, FastGate's defense counters (FastGate, nginx, HAProxy; one pass,
+#                  its own table: bench/results/STAMP-h2-flood.md)
 #
 #   bench/streams-10k.sh                       FastGate alone: 10,000 WebSockets and 10,000 SSE
 #                                              streams held through 50 reloads (RSS, drops)
