@@ -24,9 +24,10 @@ public struct Http1BodyCopier
     /// <param name="contentLength">The length, for <see cref="Http1BodyFraming.ContentLength"/>.</param>
     /// <param name="encodeChunked">Write the body chunked (chunked and close-delimited inputs only).</param>
     /// <param name="maxBytes">Decoded bytes allowed before <see cref="Http1CopyStatus.TooLarge"/>.</param>
-    public void Start(Http1BodyFraming framing, long contentLength, bool encodeChunked, long maxBytes)
+    /// <param name="keepTrailers">A chunked body's trailer fields are copied (when it is written chunked) instead of dropped.</param>
+    public void Start(Http1BodyFraming framing, long contentLength, bool encodeChunked, long maxBytes, bool keepTrailers = false)
     {
-        _reader.Start(framing, contentLength, maxBytes);
+        _reader.Start(framing, contentLength, maxBytes, keepTrailers && encodeChunked);
         _encode = encodeChunked && framing != Http1BodyFraming.ContentLength;
     }
 

@@ -4,8 +4,8 @@ namespace FastGate.Core.Http1;
 
 /// <summary>
 /// Decodes one message body as its sender framed it (a Content-Length, chunked, or delimited by
-/// the connection's close) and hands the data to a sink: chunk sizes, extensions and trailers are
-/// validated and dropped. Synchronous and resumable: the caller reads, calls <see cref="Read"/>
+/// the connection's close) and hands the data to a sink: chunk sizes and extensions are validated
+/// and dropped, trailers validated and dropped or, when asked for, handed to the sink too. Synchronous and resumable: the caller reads, calls <see cref="Read"/>
 /// with what it has, and advances its input by what was consumed.
 /// </summary>
 public struct Http1BodyReader
@@ -14,6 +14,7 @@ public struct Http1BodyReader
     private Http1BodyFraming _framing;
     private long _remaining;
     private long _maxBytes;
+    private bool _trailers;
 
     /// <summary>Decoded body bytes so far.</summary>
     public long BodyBytes { get; private set; }
@@ -23,9 +24,12 @@ public struct Http1BodyReader
     /// <param name="framing">How the body is delimited.</param>
     /// <param name="contentLength">The length, for <see cref="Http1BodyFraming.ContentLength"/>.</param>
     /// <param name="maxBytes">Decoded bytes allowed before <see cref="Http1CopyStatus.TooLarge"/>.</param>
-    public void Start(Http1BodyFraming framing, long contentLength, long maxBytes)
+    /// <param name="keepTrailers">A chunked body's trailer fields go to the sink (<see cref="IHttp1BodySink.Trailers"/>) instead of being dropped.</param>
+    public void Start(Http1BodyFraming framing, long contentLength, long maxBytes, bool keepTrailers = false)
     {
         _decoder.Reset();
+        _decoder.KeepTrailers = keepTrailers;
+        _trailers = false;
         _framing = framing;
         _remaining = contentLength;
         _maxBytes = maxBytes;
@@ -94,9 +98,21 @@ public struct Http1BodyReader
                     }
                     sink.Data(span.Slice(dataOffset, dataLength));
                 }
+                else if (chunk == Http1ChunkStatus.Trailer)
+                {
+                    sink.Trailers(span.Slice(dataOffset, dataLength), first: !_trailers);
+                    _trailers = true;
+                }
                 else if (chunk == Http1ChunkStatus.Complete)
                 {
-                    sink.End();
+                    if (_trailers)
+                    {
+                        sink.EndAfterTrailers();
+                    }
+                    else
+                    {
+                        sink.End();
+                    }
                     return Http1CopyStatus.Complete;
                 }
                 else if (chunk == Http1ChunkStatus.Error)

@@ -5,7 +5,9 @@ namespace FastGate.Core.Http1;
 
 /// <summary>
 /// Frames body data for the receiving side of an HTTP/1.1 message: as it is (the length is in the
-/// head, or the connection's close ends it), or chunked (a chunk per piece, then the last chunk).
+/// head, or the connection's close ends it), or chunked (a chunk per piece, then the last chunk and
+/// the trailer section, if the body had one; a body not chunked has no place for trailers, which a
+/// recipient may discard anyway, RFC 9110 §6.5.1).
 /// Writes through a <see cref="BufferWriter{T}"/>; <see cref="Commit"/> hands the bytes over.
 /// </summary>
 public ref struct Http1BodyWriter<TWriter> : IHttp1BodySink where TWriter : IBufferWriter<byte>
@@ -45,6 +47,29 @@ public ref struct Http1BodyWriter<TWriter> : IHttp1BodySink where TWriter : IBuf
         if (_chunked)
         {
             _writer.Write("0\r\n\r\n"u8);
+        }
+    }
+
+    /// <summary>Trailer field lines (with their CRLFs) after the last data: the last chunk, then the lines.</summary>
+    public void Trailers(ReadOnlySpan<byte> fieldLines, bool first)
+    {
+        if (!_chunked)
+        {
+            return;
+        }
+        if (first)
+        {
+            _writer.Write("0\r\n"u8);
+        }
+        _writer.Write(fieldLines);
+    }
+
+    /// <summary>Ends a body whose trailer lines went out: the empty line that closes the section.</summary>
+    public void EndAfterTrailers()
+    {
+        if (_chunked)
+        {
+            _writer.Write("\r\n"u8);
         }
     }
 

@@ -10,4 +10,6 @@ public enum Http1ChunkStatus : byte
     Complete,
     /// <summary>Invalid framing; the decoder's <see cref="Http1ChunkedDecoder.Error"/> says why.</summary>
     Error,
+    /// <summary>A run of trailer field lines (only with <see cref="Http1ChunkedDecoder.KeepTrailers"/>); forward it.</summary>
+    Trailer,
 }

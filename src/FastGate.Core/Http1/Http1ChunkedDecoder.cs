@@ -19,7 +19,9 @@ namespace FastGate.Core.Http1;
 /// than 16 hex digits, or data not followed by exactly CRLF are all rejected, because each is a known way to make
 /// a front end and a back end disagree on where the body ends. Extensions are capped at
 /// <see cref="MaxChunkLineBytes"/> and trailers at <see cref="MaxTrailerBytes"/> so a peer cannot keep the decoder
-/// busy with framing that never ends.
+/// busy with framing that never ends. Trailer fields are validated as strictly and, with
+/// <see cref="KeepTrailers"/>, handed over as they are (gRPC's grpc-status travels there; a proxy
+/// may forward them, RFC 9110 §6.5.1); otherwise they are dropped.
 /// </remarks>
 public struct Http1ChunkedDecoder
 {
@@ -61,6 +63,12 @@ public struct Http1ChunkedDecoder
     private int _trailerBytes;
     private long _remaining;
 
+    /// <summary>
+    /// Hand the trailer section's field lines over as <see cref="Http1ChunkStatus.Trailer"/> runs
+    /// instead of dropping them; set after <see cref="Reset"/>, which clears it.
+    /// </summary>
+    public bool KeepTrailers { get; set; }
+
     public Http1Error Error { get; private set; }
 
     /// <summary>Bytes of chunk data still expected in the current chunk.</summary>
@@ -76,13 +84,20 @@ public struct Http1ChunkedDecoder
     /// <paramref name="consumed"/> = dataOffset + dataLength), at the end of the body
     /// (<see cref="Http1ChunkStatus.Complete"/>, consumed up to and including the final CRLF), when the input is
     /// used up inside framing (<see cref="Http1ChunkStatus.NeedMoreData"/>, consumed = input.Length), or at an error.
-    /// Trailer fields are validated and dropped. Chunk extensions are validated and dropped.
+    /// Chunk extensions are validated and dropped. Trailer fields are validated and dropped, or with
+    /// <see cref="KeepTrailers"/> handed over as runs of the section's bytes
+    /// (<see cref="Http1ChunkStatus.Trailer"/>: input[dataOffset..(dataOffset + dataLength)], consumed =
+    /// dataOffset + dataLength): field lines with their CRLFs, without the empty line that ends the
+    /// section, a line possibly cut between two runs. A run is validated up to its last byte; a
+    /// later bad byte still fails the body.
     /// </summary>
     public Http1ChunkStatus Read(ReadOnlySpan<byte> input, out int consumed, out int dataOffset, out int dataLength)
     {
         dataOffset = 0;
         dataLength = 0;
         int i = 0;
+        // Where the run of trailer bytes met in this call starts (KeepTrailers only).
+        int run = -1;
         State state = _state;
         while (true)
         {
@@ -121,6 +136,11 @@ public struct Http1ChunkedDecoder
                 break;
             }
 
+            if (run < 0 && KeepTrailers && state is (State.TrailerName or State.TrailerValue or State.TrailerLf))
+            {
+                // A line cut at the end of the last call goes on here.
+                run = i;
+            }
             byte b = input[i++];
             switch (state)
             {
@@ -219,12 +239,22 @@ public struct Http1ChunkedDecoder
                 case State.TrailerLineStart:
                     if (b == (byte)'\r')
                     {
+                        if (run >= 0)
+                        {
+                            // The lines so far go out first; the CR of the empty line is read again next call.
+                            _state = state;
+                            return TrailerRun(run, i - 1, out consumed, out dataOffset, out dataLength);
+                        }
                         state = CountTrailer(State.EndLf);
                     }
                     else
                     {
                         // A trailer line is a field line: no obs-fold, a token name, a colon (RFC 9112 section 7.1.2).
                         state = HttpChars.IsTokenChar(b) ? CountTrailer(State.TrailerName) : Fail(Http1Error.InvalidChunkFraming);
+                        if (KeepTrailers && run < 0)
+                        {
+                            run = i - 1;
+                        }
                     }
                     continue;
                 case State.TrailerName:
@@ -244,8 +274,20 @@ public struct Http1ChunkedDecoder
             }
         }
         _state = state;
+        if (run >= 0)
+        {
+            return TrailerRun(run, input.Length, out consumed, out dataOffset, out dataLength);
+        }
         consumed = input.Length;
         return Http1ChunkStatus.NeedMoreData;
+    }
+
+    private static Http1ChunkStatus TrailerRun(int start, int end, out int consumed, out int dataOffset, out int dataLength)
+    {
+        dataOffset = start;
+        dataLength = end - start;
+        consumed = end;
+        return Http1ChunkStatus.Trailer;
     }
 
     /// <summary>Accumulates one hex digit of chunk-size; false for a non-digit or (with the state set to Failed) an overflow.</summary>

@@ -25,6 +25,10 @@ public sealed record ClusterModel
     public TimeSpan DnsRefresh { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>TLS to the endpoints; null speaks plain text.</summary>
     public UpstreamTlsModel? Tls { get; init; }
+    /// <summary>HTTP/1.1 (the default), or HTTP/2 over TLS or plain TCP (<c>protocol</c>).</summary>
+    public UpstreamProtocol Protocol { get; init; } = UpstreamProtocol.Http1;
+    /// <summary>Streams at once on one HTTP/2 connection, further capped by the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS.</summary>
+    public int MaxStreamsPerConnection { get; init; } = 100;
     /// <summary>The PROXY protocol header written first on every upstream connection of an L4 listener; null sends none.</summary>
     public FastGate.Core.ProxyProtocol.ProxyVersion? ProxyProtocol { get; init; }
 }

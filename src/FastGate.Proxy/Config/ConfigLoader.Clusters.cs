@@ -7,7 +7,7 @@ public static partial class ConfigLoader
         ["endpoints", "endpoint", "lb", "connect_timeout", "max_idle_connections", "idle_timeout",
          "panic_threshold", "slow_start", "dns_refresh", "health", "outlier", "retry", "circuit",
          "tls", "sni", "ca", "tls_verify", "tls_cert", "tls_key", "tls_min_version",
-         "proxy_protocol"];
+         "proxy_protocol", "protocol", "max_streams_per_connection"];
 
     private static readonly string[] EndpointKeys = ["address", "weight"];
 
@@ -159,6 +159,7 @@ public static partial class ConfigLoader
 
         cluster = ReadResilience(r, name, table, cluster);
         cluster = ReadUpstreamTls(r, name, table, cluster);
+        cluster = ReadUpstreamProtocol(r, name, table, cluster);
         if (cluster is { ProxyProtocol: { } version, Health: { } health })
         {
             cluster = cluster with { Health = health with { ProxyProtocol = version } };

@@ -28,6 +28,9 @@ public sealed record UpstreamTlsModel
     /// <summary>The TLS versions offered (<c>tls_min_version</c>).</summary>
     public SslProtocols Protocols { get; init; } = SslProtocols.Tls12 | SslProtocols.Tls13;
 
+    /// <summary>Offer only h2 by ALPN and refuse a server that does not select it (a cluster with protocol = "h2").</summary>
+    public bool Http2 { get; init; }
+
     /// <summary>
     /// What the settings are, as text: equal texts mean equal settings, so connections pooled under
     /// the last config are kept by a reload that did not change them.

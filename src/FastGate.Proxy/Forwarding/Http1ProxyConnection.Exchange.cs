@@ -461,7 +461,9 @@ public sealed partial class Http1ProxyConnection
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue);
+        // Trailers (gRPC's status among them) go on to a client the body is chunked for; the
+        // stage path and other framings have no place for them and drop them.
+        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue, keepTrailers: _chunkToClient && !_responseThroughStages);
         BeginResponseBody(response);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;

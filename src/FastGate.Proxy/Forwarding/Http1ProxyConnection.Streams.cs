@@ -307,5 +307,21 @@ public sealed partial class Http1ProxyConnection
                 Writer.End();
             }
         }
+
+        public void Trailers(ReadOnlySpan<byte> fieldLines, bool first)
+        {
+            if (!Cut)
+            {
+                Writer.Trailers(fieldLines, first);
+            }
+        }
+
+        public void EndAfterTrailers()
+        {
+            if (!Cut)
+            {
+                Writer.EndAfterTrailers();
+            }
+        }
     }
 }

@@ -129,6 +129,7 @@ public sealed class GatewayMetrics
         UpstreamTlsMetrics.WriteTo(text, clusterStates);
         L4.WriteTo(text);
         Streams.WriteTo(text);
+        Http2UpstreamMetrics.Shared.WriteTo(text);
         Sources.WriteTo(text);
         return text.ToString();
     }

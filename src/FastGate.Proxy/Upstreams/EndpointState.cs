@@ -115,6 +115,10 @@ public sealed partial class EndpointState
     /// <summary>Takes the most recently used live idle connection of the caller's loop, if any.</summary>
     public UpstreamConnection? TryRent()
     {
+        if (IsHttp2)
+        {
+            return TryRentStream();
+        }
         var lane = CurrentLane;
         while (true)
         {
@@ -141,6 +145,12 @@ public sealed partial class EndpointState
     /// <summary>Puts a connection whose last exchange ended cleanly back for reuse.</summary>
     public void Return(UpstreamConnection connection)
     {
+        if (IsHttp2)
+        {
+            // An HTTP/2 stream serves one exchange: returning it ends it (EndpointState.Http2.cs).
+            connection.Dispose();
+            return;
+        }
         connection.Uses++;
         connection.IdleSince = Stopwatch.GetTimestamp();
         var lane = connection.Lane;
@@ -175,6 +185,10 @@ public sealed partial class EndpointState
     /// </summary>
     public async ValueTask<UpstreamConnection> ConnectAsync(TimeSpan timeout)
     {
+        if (IsHttp2)
+        {
+            return await ConnectStreamAsync(timeout).ConfigureAwait(false);
+        }
         var target = Addresses.Next();
         var lane = CurrentLane;
         var tls = Cluster.Tls.For(Cluster.Model.Tls);
@@ -202,6 +216,7 @@ public sealed partial class EndpointState
     /// <summary>Closes idle connections older than the idle timeout (called by the heartbeat).</summary>
     public void CloseExpired(long now)
     {
+        CloseIdleSessions(now);
         for (var lane = 0; ; lane++)
         {
             while (true)
@@ -237,6 +252,7 @@ public sealed partial class EndpointState
     public void Retire()
     {
         RetireHealth();
+        RetireSessions();
         var closing = new List<UpstreamConnection>();
         lock (_lock)
         {

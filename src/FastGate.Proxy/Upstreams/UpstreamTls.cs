@@ -21,6 +21,7 @@ namespace FastGate.Proxy.Upstreams;
 public sealed class UpstreamTls
 {
     private static readonly List<SslApplicationProtocol> Alpn = [SslApplicationProtocol.Http11];
+    private static readonly List<SslApplicationProtocol> AlpnHttp2 = [SslApplicationProtocol.Http2];
 
     private readonly UpstreamTlsState _state;
     private readonly SslStreamCertificateContext? _clientCertificate;
@@ -85,7 +86,7 @@ public sealed class UpstreamTls
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = targetHost,
-            ApplicationProtocols = Alpn,
+            ApplicationProtocols = Model.Http2 ? AlpnHttp2 : Alpn,
             EnabledSslProtocols = Model.Protocols,
             ClientCertificateContext = _clientCertificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -115,6 +116,12 @@ public sealed class UpstreamTls
             // that are not TLS), it is this connection's failure, not the daemon's.
             _state.Failed();
             throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}) failed: {refusal ?? Innermost(ex)}", ex);
+        }
+        if (Model.Http2 && ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+        {
+            // HTTP/2 frames to a server that expects HTTP/1.1 would be read as a broken request.
+            _state.Failed();
+            throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}): the upstream did not select h2 by ALPN (protocol = \"h2\" needs it)", new InvalidOperationException("no h2"));
         }
         _state.Succeeded();
     }

@@ -9,6 +9,7 @@ public static class TestPaths
 {
     public static string FastGateDll { get; } = Locate("fastgate.dll", Path.Combine("src", "FastGate"));
     public static string MockUpstreamDll { get; } = Locate("mock-upstream.dll", Path.Combine("tools", "MockUpstream"));
+    public static string GrpcServiceDll { get; } = Locate("grpc-service.dll", Path.Combine("tools", "GrpcService"));
 
     private static string Locate(string fileName, string projectFolder)
     {
