@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace FastGate.Core.HPack;
@@ -5,29 +6,44 @@ namespace FastGate.Core.HPack;
 /// <summary>
 /// The dynamic table of one HPACK context (RFC 7541 §2.3.2, §4). Entries' name and value bytes
 /// lie back to back in one byte array, oldest first, between <c>_start</c> and <c>_end</c>; the
-/// entries themselves are a ring of (offset, lengths, hashes) over a second array. Adding appends at
-/// <c>_end</c>; evicting only moves <c>_start</c>. When the append would run past the array, the live
-/// bytes are moved to its front: the array holds twice the table's maximum size, so that move happens
-/// at most once per maximum size of bytes added and costs no more than copying what was added. Nothing
-/// is allocated per entry; the arrays are reallocated only when the maximum size grows.
+/// entries themselves are a ring of (offset, lengths, hashes) over a second array, an entry's slot
+/// being its insertion number masked by the ring's power-of-two size. Adding appends at <c>_end</c>;
+/// evicting only moves <c>_start</c>. When the append would run past the array, the live bytes are
+/// moved to its front: the array holds twice the table's maximum size, so that move happens at most
+/// once per maximum size of bytes added and costs no more than copying what was added. Nothing is
+/// allocated per entry; the arrays are reallocated only when the maximum size grows.
 /// </summary>
+/// <remarks>
+/// The encoder's table also keeps two hash indexes (by name, by name and value): bucket heads hold the
+/// newest entry's insertion number, each entry the next older one in its bucket. An evicted entry is
+/// never unlinked: its number is older than the oldest live entry's, which ends every walk that reaches
+/// it (everything after it in the chain is older still).
+/// </remarks>
 internal sealed class HPackDynamicTable
 {
     /// <summary>RFC 7541 §4.1: every entry counts 32 octets on top of its name and value.</summary>
     public const int EntryOverhead = 32;
 
+    private const long NoEntry = -1;
+
+    private readonly bool _indexed;
     private byte[] _bytes;
     private Entry[] _entries;
-    private int _first;
+    private long[] _fieldBuckets = [];
+    private long[] _nameBuckets = [];
+    private long _nextId;
     private int _count;
     private int _start;
     private int _end;
 
-    public HPackDynamicTable(int maxSize)
+    /// <param name="indexed">Keep the hash indexes <see cref="Find"/> uses (the encoder's table).</param>
+    public HPackDynamicTable(int maxSize, bool indexed = false)
     {
+        _indexed = indexed;
         MaxSize = maxSize;
         _bytes = new byte[2 * maxSize];
-        _entries = new Entry[maxSize / EntryOverhead + 1];
+        _entries = new Entry[EntryCapacity(maxSize)];
+        RebuildIndexes();
     }
 
     /// <summary>The table's maximum size now, as the last size update (or the initial setting) set it.</summary>
@@ -38,17 +54,19 @@ internal sealed class HPackDynamicTable
 
     public int Count => _count;
 
+    private int Mask => _entries.Length - 1;
+
     /// <summary>The name of entry <paramref name="index"/>, 1 being the newest.</summary>
     public ReadOnlySpan<byte> Name(int index)
     {
-        ref Entry entry = ref EntryAt(index);
+        ref Entry entry = ref Slot(_nextId - index);
         return _bytes.AsSpan(entry.Offset, entry.NameLength);
     }
 
     /// <summary>The value of entry <paramref name="index"/>, 1 being the newest.</summary>
     public ReadOnlySpan<byte> Value(int index)
     {
-        ref Entry entry = ref EntryAt(index);
+        ref Entry entry = ref Slot(_nextId - index);
         return _bytes.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength);
     }
 
@@ -60,16 +78,16 @@ internal sealed class HPackDynamicTable
             EvictOldest();
         }
 
-        if (maxSize / EntryOverhead + 1 > _entries.Length)
+        if (EntryCapacity(maxSize) > _entries.Length)
         {
-            var entries = new Entry[maxSize / EntryOverhead + 1];
-            for (int i = 0; i < _count; i++)
+            var entries = new Entry[EntryCapacity(maxSize)];
+            for (long id = _nextId - _count; id < _nextId; id++)
             {
-                entries[i] = _entries[(_first + i) % _entries.Length];
+                entries[(int)(id & (entries.Length - 1))] = Slot(id);
             }
 
             _entries = entries;
-            _first = 0;
+            RebuildIndexes();
         }
 
         if (2 * maxSize > _bytes.Length)
@@ -92,7 +110,11 @@ internal sealed class HPackDynamicTable
         int size = name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
         {
-            Clear();
+            while (_count > 0)
+            {
+                EvictOldest();
+            }
+
             return;
         }
 
@@ -109,7 +131,9 @@ internal sealed class HPackDynamicTable
 
         name.CopyTo(_bytes.AsSpan(_end));
         value.CopyTo(_bytes.AsSpan(_end + name.Length));
-        _entries[(_first + _count) % _entries.Length] = new Entry
+        long id = _nextId++;
+        ref Entry entry = ref Slot(id);
+        entry = new Entry
         {
             Offset = _end,
             NameLength = name.Length,
@@ -117,55 +141,95 @@ internal sealed class HPackDynamicTable
             NameHash = nameHash,
             FieldHash = fieldHash,
         };
+        if (_indexed)
+        {
+            Link(ref entry, id);
+        }
+
         _count++;
         _end += length;
         Size += size;
     }
 
     /// <summary>
-    /// The encoder's lookup: the newest entry with this name and value (when <paramref name="matchValue"/>),
-    /// else 0, and in <paramref name="nameIndex"/> the newest entry with this name, else 0. A linear scan
-    /// over stored hashes: a 4 KiB table holds at most 128 entries, usually a few dozen.
+    /// The encoder's lookup (only on a table made with <c>indexed</c>): the newest entry with this name
+    /// and value (when <paramref name="matchValue"/>), else 0, and in <paramref name="nameIndex"/> the
+    /// newest entry with this name, else 0.
     /// </summary>
     public int Find(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int nameHash, int fieldHash, bool matchValue, out int nameIndex)
     {
-        nameIndex = 0;
-        Entry[] entries = _entries;
-        for (int index = 1; index <= _count; index++)
+        long oldest = _nextId - _count;
+        if (matchValue)
         {
-            ref Entry entry = ref entries[(_first + _count - index) % entries.Length];
-            if (entry.NameHash != nameHash || !_bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name))
+            for (long id = _fieldBuckets[fieldHash & (_fieldBuckets.Length - 1)]; id >= oldest;)
             {
-                continue;
-            }
-
-            if (matchValue && entry.FieldHash == fieldHash
-                && _bytes.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength).SequenceEqual(value))
-            {
-                nameIndex = index;
-                return index;
-            }
-
-            if (nameIndex == 0)
-            {
-                nameIndex = index;
-                if (!matchValue)
+                ref Entry entry = ref Slot(id);
+                if (entry.FieldHash == fieldHash
+                    && _bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name)
+                    && _bytes.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength).SequenceEqual(value))
                 {
-                    return 0;
+                    nameIndex = (int)(_nextId - id);
+                    return nameIndex;
                 }
+
+                id = entry.NextField;
             }
+        }
+
+        nameIndex = 0;
+        for (long id = _nameBuckets[nameHash & (_nameBuckets.Length - 1)]; id >= oldest;)
+        {
+            ref Entry entry = ref Slot(id);
+            if (entry.NameHash == nameHash && _bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name))
+            {
+                nameIndex = (int)(_nextId - id);
+                break;
+            }
+
+            id = entry.NextName;
         }
 
         return 0;
     }
 
-    private ref Entry EntryAt(int index) => ref _entries[(_first + _count - index) % _entries.Length];
+    // Every entry takes at least 32 octets, so maxSize / 32 entries at most; a power of two, so that a
+    // slot is a mask, not a division.
+    private static int EntryCapacity(int maxSize) => (int)BitOperations.RoundUpToPowerOf2((uint)(maxSize / EntryOverhead + 1));
+
+    private ref Entry Slot(long id) => ref _entries[(int)id & Mask];
+
+    private void Link(ref Entry entry, long id)
+    {
+        ref long fieldHead = ref _fieldBuckets[entry.FieldHash & (_fieldBuckets.Length - 1)];
+        entry.NextField = fieldHead;
+        fieldHead = id;
+        ref long nameHead = ref _nameBuckets[entry.NameHash & (_nameBuckets.Length - 1)];
+        entry.NextName = nameHead;
+        nameHead = id;
+    }
+
+    private void RebuildIndexes()
+    {
+        if (!_indexed)
+        {
+            return;
+        }
+
+        // Twice as many buckets as entries can live, so chains stay about one entry long.
+        _fieldBuckets = new long[2 * _entries.Length];
+        _nameBuckets = new long[2 * _entries.Length];
+        _fieldBuckets.AsSpan().Fill(NoEntry);
+        _nameBuckets.AsSpan().Fill(NoEntry);
+        for (long id = _nextId - _count; id < _nextId; id++)
+        {
+            Link(ref Slot(id), id);
+        }
+    }
 
     private void EvictOldest()
     {
-        ref Entry oldest = ref _entries[_first];
+        ref Entry oldest = ref Slot(_nextId - _count);
         Size -= oldest.NameLength + oldest.ValueLength + EntryOverhead;
-        _first = (_first + 1) % _entries.Length;
         _count--;
         if (_count == 0)
         {
@@ -174,17 +238,8 @@ internal sealed class HPackDynamicTable
         }
         else
         {
-            _start = _entries[_first].Offset;
+            _start = Slot(_nextId - _count).Offset;
         }
-    }
-
-    private void Clear()
-    {
-        _first = 0;
-        _count = 0;
-        _start = 0;
-        _end = 0;
-        Size = 0;
     }
 
     // Moves the live bytes to the front of target (this table's array or a larger one) and rebases the offsets.
@@ -192,9 +247,9 @@ internal sealed class HPackDynamicTable
     {
         int shift = _start;
         _bytes.AsSpan(_start, _end - _start).CopyTo(target);
-        for (int i = 0; i < _count; i++)
+        for (long id = _nextId - _count; id < _nextId; id++)
         {
-            _entries[(_first + i) % _entries.Length].Offset -= shift;
+            Slot(id).Offset -= shift;
         }
 
         _start = 0;
@@ -209,5 +264,7 @@ internal sealed class HPackDynamicTable
         public int ValueLength;
         public int NameHash;
         public int FieldHash;
+        public long NextField;
+        public long NextName;
     }
 }

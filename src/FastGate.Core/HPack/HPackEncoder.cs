@@ -34,7 +34,7 @@ public sealed class HPackEncoder
         // Using less than the decoder's maximum needs no size update: the decoder evicts later than
         // this encoder does, and an index counts from the newest entry, so both agree on every entry
         // this encoder still refers to.
-        _table = new HPackDynamicTable(Math.Min(maxTableSize, DefaultPeerTableSize));
+        _table = new HPackDynamicTable(Math.Min(maxTableSize, DefaultPeerTableSize), indexed: true);
     }
 
     /// <summary>Huffman-codes strings when shorter (the default); off only to reproduce RFC 7541's plain examples.</summary>

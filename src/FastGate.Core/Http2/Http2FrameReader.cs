@@ -120,6 +120,23 @@ public static class Http2FrameReader
         return Http2ReadStatus.Frame;
     }
 
+    /// <summary>
+    /// The payload <see cref="TryRead"/> handed out as one span, for the Parse methods: the bytes in place when they
+    /// lie in one segment, else copied into <paramref name="scratch"/> (at least the payload's length; a buffer of
+    /// the SETTINGS_MAX_FRAME_SIZE this side announced always fits).
+    /// </summary>
+    public static ReadOnlySpan<byte> PayloadSpan(in ReadOnlySequence<byte> payload, Span<byte> scratch)
+    {
+        if (payload.IsSingleSegment)
+        {
+            return payload.FirstSpan;
+        }
+
+        int length = (int)payload.Length;
+        payload.CopyTo(scratch);
+        return scratch.Slice(0, length);
+    }
+
     private static Http2ReadStatus NeedMoreData(in ReadOnlySequence<byte> input, out Http2FrameHeader header, out ReadOnlySequence<byte> payload, out SequencePosition consumed)
     {
         header = default;

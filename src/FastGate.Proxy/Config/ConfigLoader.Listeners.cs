@@ -16,6 +16,7 @@ public static partial class ConfigLoader
         "sni_route",
         "proxy_protocol", "proxy_protocol_from",
         "min_request_body_rate", "min_response_rate", "min_rate_window", "max_connections_per_client",
+        "h2c",
     ];
 
     private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni", "min_version", "client_auth", "client_ca", "handshake_timeout"];
@@ -33,8 +34,8 @@ public static partial class ConfigLoader
         ["required"] = TlsClientAuth.Required,
     };
 
-    // What the HTTP/1.1 front speaks; a protocol it does not must not be agreed in the handshake.
-    private static readonly string[] ServedAlpn = ["http/1.1", "http/1.0"];
+    // What the HTTP fronts speak; a protocol they do not must not be agreed in the handshake.
+    private static readonly string[] ServedAlpn = ["h2", "http/1.1", "http/1.0"];
     private static readonly string[] SniKeys = ["names", "cert", "key"];
 
     private static readonly Dictionary<string, ListenerProtocol> Protocols = new()
@@ -125,6 +126,8 @@ public static partial class ConfigLoader
             var sniRoutes = ReadSniRoutes(r, table, name, protocol, clusters);
             var proxyProtocol = ReadListenerProxyProtocol(r, table, name);
 
+            var h2c = ReadH2c(r, table, protocol);
+
             TlsModel? tls = null;
             if (r.Table(table, "tls") is { } tlsTable)
             {
@@ -154,11 +157,36 @@ public static partial class ConfigLoader
                     SniRoutes = sniRoutes,
                     ProxyProtocol = proxyProtocol.Enabled,
                     ProxyProtocolFrom = proxyProtocol.From,
+                    H2c = h2c,
                 });
             }
         }
 
         return set;
+    }
+
+    /// <summary>
+    /// h2c = true: HTTP/2 with prior knowledge beside HTTP/1.1 on a plain http listener. A TLS
+    /// listener picks HTTP/2 by ALPN instead, and an L4 listener does not speak HTTP.
+    /// </summary>
+    private static bool ReadH2c(ConfigReader r, TomlTableNode table, ListenerProtocol? protocol)
+    {
+        if (r.Boolean(table, "h2c") is not { } h2c)
+        {
+            return false;
+        }
+        var at = table.Find("h2c")!.Value.Position;
+        if (h2c && protocol is ListenerProtocol.Tcp or ListenerProtocol.TlsPassthrough)
+        {
+            r.Error(at, "'h2c' is only for http listeners");
+            return false;
+        }
+        if (h2c && table.Find("tls") is not null)
+        {
+            r.Error(at, "'h2c' is for plain http listeners; a TLS listener serves HTTP/2 by ALPN: alpn = [\"h2\", \"http/1.1\"] in [listener.tls] (the default)");
+            return false;
+        }
+        return h2c;
     }
 
     private static string ProtocolName(ListenerProtocol protocol) => Protocols.First(p => p.Value == protocol).Key;
@@ -187,11 +215,7 @@ public static partial class ConfigLoader
         }
         foreach (var protocol in alpnList ?? [])
         {
-            if (protocol.Value == "h2")
-            {
-                r.Error(protocol.At, "ALPN \"h2\": HTTP/2 is not served on TLS listeners yet; use alpn = [\"http/1.1\"]");
-            }
-            else if (!ServedAlpn.Contains(protocol.Value))
+            if (!ServedAlpn.Contains(protocol.Value))
             {
                 r.Error(protocol.At, $"ALPN \"{protocol.Value}\" is not a protocol this listener serves; expected one of: {string.Join(", ", ServedAlpn)}");
             }
@@ -263,7 +287,7 @@ public static partial class ConfigLoader
         {
             CertPath = cert,
             KeyPath = key,
-            Alpn = alpnList is null ? ["http/1.1"] : alpn.AsReadOnly(),
+            Alpn = alpnList is null ? ["h2", "http/1.1"] : alpn.AsReadOnly(),
             Sni = sni.AsReadOnly(),
             Protocols = protocols ?? TlsVersions["1.2"],
             ClientAuth = clientAuth,

@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit", "ai", "provider", "model"];
+    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit", "ai", "provider", "model", "http2"];
 
     private static readonly Dictionary<string, TransportKind> TransportKinds = new()
     {
@@ -110,6 +110,7 @@ public static partial class ConfigLoader
         var admin = ReadAdmin(r, r.Table(root, "admin"));
         var log = ReadLog(r, r.Table(root, "log"));
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
+        var http2 = ReadHttp2(r, r.Table(root, "http2"), defaults);
         var rateLimit = ReadRateLimit(r, root);
         var clusters = ReadClusters(r, root);
         var ai = ReadAiTables(r, root, clusters);
@@ -143,6 +144,7 @@ public static partial class ConfigLoader
             Providers = ai.Providers.ToFrozenDictionary(StringComparer.Ordinal),
             Models = ai.Models.AsReadOnly(),
             Ai = ai.Ai,
+            Http2 = http2,
         };
     }
 

@@ -35,4 +35,6 @@ public sealed record ConfigModel
     public IReadOnlyList<ModelMapModel> Models { get; init; } = [];
     /// <summary>The <c>[ai]</c> table.</summary>
     public AiModel Ai { get; init; } = new();
+    /// <summary>The <c>[http2]</c> table: the downstream HTTP/2 front's settings and limits.</summary>
+    public Http2Model Http2 { get; init; } = new();
 }

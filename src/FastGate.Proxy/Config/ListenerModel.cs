@@ -24,4 +24,9 @@ public sealed record ListenerModel
     public bool ProxyProtocol { get; init; }
     /// <summary>The sources allowed to send that header; a connection from anywhere else is closed.</summary>
     public IReadOnlyList<IPNetwork> ProxyProtocolFrom { get; init; } = [];
+    /// <summary>
+    /// Plain http listeners: a connection that starts with the HTTP/2 preface is served as HTTP/2
+    /// (h2c with prior knowledge); any other as HTTP/1.1 on the same port.
+    /// </summary>
+    public bool H2c { get; init; }
 }

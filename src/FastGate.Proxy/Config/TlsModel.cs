@@ -11,7 +11,7 @@ public sealed record TlsModel
     public required string CertPath { get; init; }
     public required string KeyPath { get; init; }
     /// <summary>ALPN protocol names in preference order.</summary>
-    public IReadOnlyList<string> Alpn { get; init; } = ["http/1.1"];
+    public IReadOnlyList<string> Alpn { get; init; } = ["h2", "http/1.1"];
     /// <summary>More certificates, picked by the client's SNI name.</summary>
     public IReadOnlyList<TlsSniModel> Sni { get; init; } = [];
     /// <summary>The protocol versions offered: TLS 1.2 and 1.3, or 1.3 only (<c>min_version</c>).</summary>

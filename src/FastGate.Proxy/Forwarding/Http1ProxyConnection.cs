@@ -547,8 +547,11 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         {
         }
         _transport.Dispose();
-        _gateway.Connections.Remove(_client);
-        _gateway.Metrics.ConnectionClosed();
+        if (!_http2Stream)
+        {
+            _gateway.Connections.Remove(_client);
+            _gateway.Metrics.ConnectionClosed();
+        }
         _client.Lease?.Release();
         _listener?.OnConnectionClosed();
     }

@@ -36,6 +36,10 @@ public sealed partial class HttpConnectionHandler
         {
             await ServeTlsAsync(tls, transport, address, listener, lease);
         }
+        else if (H2cEnabled)
+        {
+            await ServePlainH2cAsync(transport, address, result.ClientIp, listener, lease);
+        }
         else if (transport is EpollConnection)
         {
             new Http1ClientConnection(transport, address, result.ClientIp, gateway, listenerName, listener) { Lease = lease }.Start();

@@ -41,6 +41,11 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), address, listener, lease);
             return;
         }
+        if (H2cEnabled)
+        {
+            _ = ServePlainH2cAsync(new SocketTransport(socket), address, peerIp, listener, lease);
+            return;
+        }
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
@@ -69,6 +74,11 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         if (tls is not null)
         {
             _ = ServeTlsAsync(tls, transport, FormatAddress(clientIp), listener, lease);
+            return;
+        }
+        if (H2cEnabled)
+        {
+            _ = ServePlainH2cAsync(transport, FormatAddress(clientIp), clientIp.ToArray(), listener, lease);
             return;
         }
         new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener) { Lease = lease }.Start();
@@ -103,6 +113,11 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             established.Transport.Dispose();
             lease.Release();
             listener.OnConnectionClosed();
+            return;
+        }
+        if (NegotiatedH2(established.Transport))
+        {
+            _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
             return;
         }
         _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();

@@ -52,6 +52,8 @@ public sealed class GatewayMetrics
     public SlowClientMetrics SlowClients { get; } = new();
     /// <summary>SSE and other long-lived streams: open, started, ended by reason; upstream first-byte timeouts.</summary>
     public StreamMetrics Streams { get; } = new();
+    /// <summary>The downstream HTTP/2 front: open connections, streams, defenses that acted.</summary>
+    public Http2Metrics Http2 { get; } = new();
     /// <summary>Series of other assemblies (the AI gateway's), rendered last.</summary>
     public MetricsSources Sources { get; } = new();
 
@@ -110,6 +112,7 @@ public sealed class GatewayMetrics
         Tls.WriteTo(text);
         WebSockets.WriteTo(text);
         SlowClients.WriteTo(text);
+        Http2.WriteTo(text);
         Counter(text, "fastgate_access_log_dropped_total", "Access-log lines dropped because the writer fell behind.", accessLog?.Dropped ?? 0);
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes(precise: true));
         Gauge(text, "fastgate_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);

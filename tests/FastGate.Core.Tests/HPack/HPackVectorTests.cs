@@ -57,6 +57,7 @@ public sealed class HPackVectorTests
     [InlineData(4096, true)]
     [InlineData(0, false)]
     [InlineData(256, true)]
+    [InlineData(16384, true)]
     public void Encode_EveryRawDataStory_DecodesBackToItsHeaders(int encoderTableSize, bool changePeerTableSize)
     {
         // Peer SETTINGS_HEADER_TABLE_SIZE values stepped through between blocks, including a shrink to
@@ -157,6 +158,24 @@ public sealed class HPackVectorTests
         encoder.Encode(output, "x-trace"u8, "0af7651916cd43dd8448eb211c80319c"u8);
 
         Assert.Equal([0x80 | 62], output.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void SetPeerMaxTableSize_TableGrows_EarlierEntriesStillFound()
+    {
+        var encoder = new HPackEncoder(maxTableSize: 16384);
+        var output = new ArrayBufferWriter<byte>();
+        encoder.Encode(output, "x-a"u8, "1"u8);
+        encoder.Encode(output, "x-b"u8, "2"u8);
+        encoder.SetPeerMaxTableSize(16384);
+        output.ResetWrittenCount();
+
+        encoder.BeginBlock(output);
+        encoder.Encode(output, "x-a"u8, "1"u8);
+        encoder.Encode(output, "x-b"u8, "3"u8);
+
+        // Size update to 16384, x-a as entry 63 (x-b is newer), x-b's name from entry 62.
+        Assert.Equal([0x3F, 0xE1, 0x7F, 0x80 | 63, 0x40 | 62, 0x01, (byte)'3'], output.WrittenSpan.ToArray());
     }
 
     [Fact]

@@ -1,0 +1,411 @@
+using System.Buffers;
+using System.Diagnostics;
+using FastGate.Core.Http;
+using FastGate.Core.Http2;
+
+namespace FastGate.Proxy.Forwarding.Http2;
+
+// The one writer: frames go into _pending under the lock; the write loop hands them to the
+// transport a batch at a time, so the frames of many streams share one flush.
+public sealed partial class Http2Connection
+{
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _writeSignal.WaitAsync().ConfigureAwait(false);
+                bool close;
+                lock (_lock)
+                {
+                    (_pending, _writing) = (_writing, _pending);
+                    _controlBacklog = 0;
+                    close = _closeAfterWrite;
+                }
+                if (_writing.Length > 0)
+                {
+                    _output.Write(_writing.WrittenSpan);
+                    _writing.Clear();
+                    var flush = await _output.FlushAsync().ConfigureAwait(false);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        break;
+                    }
+                    WakeOutputWaiters();
+                }
+                if (close)
+                {
+                    lock (_lock)
+                    {
+                        if (_pending.Length > 0)
+                        {
+                            continue;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionFault(ex))
+        {
+            // The client is gone; the read loop sees it too.
+        }
+        catch (Exception ex)
+        {
+            _gateway.Log.Error($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)}: writing failed: {ex}");
+        }
+        try
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+        }
+        if (!Volatile.Read(ref _closeAfterWrite))
+        {
+            // The writer stopped first (the client stopped reading, the transport broke): the read loop ends too.
+            BeginClose();
+            WakeReader();
+        }
+        Finish();
+    }
+
+    /// <summary>Pumps that stopped for pending output go on once the writer handed it on.</summary>
+    private void WakeOutputWaiters()
+    {
+        Http2Stream[]? waiting = null;
+        var count = 0;
+        lock (_lock)
+        {
+            if (_pending.Length >= OutputHighWater)
+            {
+                return;
+            }
+            foreach (var stream in _streams.Values)
+            {
+                if (stream.WaitingForOutput)
+                {
+                    stream.WaitingForOutput = false;
+                    (waiting ??= new Http2Stream[_streams.Count])[count++] = stream;
+                }
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            waiting![i].Wake.Set();
+        }
+    }
+
+    /// <summary>GOAWAY with <paramref name="code"/> and the last stream we processed, once.</summary>
+    private void GoAway(Http2ErrorCode code)
+    {
+        lock (_lock)
+        {
+            if (_goAwaySent && code == Http2ErrorCode.NoError)
+            {
+                return;
+            }
+            _goAwaySent = true;
+            _goAwayLastStreamId = _highestStreamId;
+            Http2FrameWriter.WriteGoAway(_pending, _highestStreamId, code, default);
+            if (code != Http2ErrorCode.NoError)
+            {
+                _closing = true;
+            }
+        }
+        _writeSignal.Set();
+    }
+
+    /// <summary>A defense acted: counted, and the connection ends with GOAWAY(ENHANCE_YOUR_CALM).</summary>
+    private Http2ErrorCode Calm(Http2DefenseKind kind)
+    {
+        _metrics.Defense(kind);
+        return Http2ErrorCode.EnhanceYourCalm;
+    }
+
+    private void WriteControl(int streamId, Http2ErrorCode rst)
+    {
+        lock (_lock)
+        {
+            Http2FrameWriter.WriteRstStream(_pending, streamId, rst);
+        }
+        _writeSignal.Set();
+    }
+
+    /// <summary>The response head (or an interim 1xx) as HEADERS; hop-by-hop fields stay behind (RFC 9113 §8.2.2).</summary>
+    internal void SendResponseHead(Http2Stream stream, ResponseHead head, bool endStream, bool informational)
+    {
+        var customTokens = head.HasCustomConnectionTokens();
+        lock (_lock)
+        {
+            if (stream.Reset || stream.Closed)
+            {
+                return;
+            }
+            _encoded.Clear();
+            _encoder.BeginBlock(_encoded);
+            _encoder.EncodeStatus(_encoded, head.StatusCode);
+            foreach (ref readonly var field in head.Headers)
+            {
+                if (field.Known is KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection
+                    or KnownHeader.TransferEncoding or KnownHeader.Upgrade or KnownHeader.Te)
+                {
+                    continue;
+                }
+                var name = head.Name(field);
+                if (field.Known == KnownHeader.Other && customTokens && head.IsNamedByConnection(name))
+                {
+                    continue;
+                }
+                _encoder.Encode(_encoded, name, head.Value(field), name.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(name, "set-cookie"u8));
+            }
+            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream, _peer.MaxFrameSize);
+            if (!informational)
+            {
+                stream.HeadSent = true;
+            }
+            if (endStream)
+            {
+                EndLocalLocked(stream);
+            }
+        }
+        _writeSignal.Set();
+        if (endStream)
+        {
+            AfterLocalEnd(stream);
+        }
+    }
+
+    /// <summary>A response made here (431, 501, 400): HEADERS with END_STREAM and, for a body, one DATA.</summary>
+    private void SendLocalResponse(Http2Stream stream, int status, ReadOnlySpan<byte> body)
+    {
+        lock (_lock)
+        {
+            _encoded.Clear();
+            _encoder.BeginBlock(_encoded);
+            _encoder.EncodeStatus(_encoded, status);
+            if (!body.IsEmpty)
+            {
+                _encoder.Encode(_encoded, "content-type"u8, "text/plain"u8);
+            }
+            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, body.IsEmpty, _peer.MaxFrameSize);
+            stream.HeadSent = true;
+            if (!body.IsEmpty)
+            {
+                // Small enough for any window a client starts with.
+                Http2FrameWriter.WriteData(_pending, stream.Id, body, true);
+                stream.SendWindow -= body.Length;
+                _connectionSendWindow -= body.Length;
+            }
+            EndLocalLocked(stream);
+        }
+        _writeSignal.Set();
+        AfterLocalEnd(stream);
+    }
+
+    /// <summary>
+    /// Sends as much of <paramref name="data"/> as the windows and the peer's frame size allow; the
+    /// stream waits (its wake is set on a WINDOW_UPDATE or when output drains) when that is 0.
+    /// -1 when the stream is gone.
+    /// </summary>
+    internal int SendData(Http2Stream stream, ReadOnlySpan<byte> data, bool endStream)
+    {
+        var sent = 0;
+        var ended = false;
+        lock (_lock)
+        {
+            if (stream.Reset || stream.Closed)
+            {
+                return -1;
+            }
+            while (sent < data.Length)
+            {
+                if (_pending.Length >= OutputHighWater)
+                {
+                    stream.WaitingForOutput = true;
+                    break;
+                }
+                var window = Math.Min(stream.SendWindow, _connectionSendWindow);
+                if (window <= 0)
+                {
+                    if (stream.StalledSince == 0)
+                    {
+                        stream.StalledSince = Stopwatch.GetTimestamp();
+                    }
+                    stream.StalledOnConnection = stream.SendWindow > 0;
+                    if (stream.StalledOnConnection && _connectionStalledSince == 0)
+                    {
+                        _connectionStalledSince = stream.StalledSince;
+                    }
+                    break;
+                }
+                stream.StalledSince = 0;
+                var n = Math.Min(Math.Min(window, _peer.MaxFrameSize), data.Length - sent);
+                var last = endStream && sent + n == data.Length;
+                Http2FrameWriter.WriteData(_pending, stream.Id, data.Slice(sent, n), last);
+                stream.SendWindow -= n;
+                _connectionSendWindow -= n;
+                sent += n;
+                if (last)
+                {
+                    EndLocalLocked(stream);
+                    ended = true;
+                }
+            }
+        }
+        if (sent > 0)
+        {
+            _writeSignal.Set();
+        }
+        if (ended)
+        {
+            AfterLocalEnd(stream);
+        }
+        return sent;
+    }
+
+    /// <summary>The response ended: trailers as a trailing HEADERS with END_STREAM, else an empty DATA with END_STREAM.</summary>
+    internal void SendEnd(Http2Stream stream, ReadOnlySpan<byte> trailerLines)
+    {
+        lock (_lock)
+        {
+            if (stream.Reset || stream.Closed)
+            {
+                return;
+            }
+            if (trailerLines.IsEmpty)
+            {
+                Http2FrameWriter.WriteData(_pending, stream.Id, default, true);
+            }
+            else
+            {
+                _encoded.Clear();
+                _encoder.BeginBlock(_encoded);
+                EncodeTrailerLines(trailerLines);
+                Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, true, _peer.MaxFrameSize);
+            }
+            EndLocalLocked(stream);
+        }
+        _writeSignal.Set();
+        AfterLocalEnd(stream);
+    }
+
+    private void EncodeTrailerLines(ReadOnlySpan<byte> lines)
+    {
+        while (!lines.IsEmpty)
+        {
+            var lf = lines.IndexOf((byte)'\n');
+            var line = lf < 0 ? lines : lines[..lf];
+            lines = lf < 0 ? default : lines[(lf + 1)..];
+            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var name = line[..colon];
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            _encoder.Encode(_encoded, name, value);
+        }
+    }
+
+    /// <summary>Resets a stream from our side (a broken response, a stall, a stream error).</summary>
+    internal void ResetStream(Http2Stream stream, Http2ErrorCode code)
+    {
+        lock (_lock)
+        {
+            if (stream.Closed)
+            {
+                return;
+            }
+            Http2FrameWriter.WriteRstStream(_pending, stream.Id, code);
+            stream.Reset = true;
+            CloseLocked(stream);
+        }
+        RememberReset(stream.Id);
+        _writeSignal.Set();
+        AbortRequest(stream);
+        stream.Wake.Set();
+        CancelResponseRead(stream);
+    }
+
+    private static void CancelResponseRead(Http2Stream stream)
+    {
+        try
+        {
+            stream.Bridge.ResponseReader.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private void EndLocalLocked(Http2Stream stream)
+    {
+        stream.LocalEnded = true;
+        if (stream.RemoteEnded)
+        {
+            CloseLocked(stream);
+        }
+    }
+
+    /// <summary>
+    /// After END_STREAM went out: a client still sending its request is asked to stop without
+    /// error (RFC 9113 §8.1: RST_STREAM NO_ERROR after a complete response).
+    /// </summary>
+    private void AfterLocalEnd(Http2Stream stream)
+    {
+        bool reset;
+        lock (_lock)
+        {
+            reset = !stream.Closed;
+            if (reset)
+            {
+                Http2FrameWriter.WriteRstStream(_pending, stream.Id, Http2ErrorCode.NoError);
+                CloseLocked(stream);
+            }
+        }
+        if (reset)
+        {
+            RememberReset(stream.Id);
+            _writeSignal.Set();
+            AbortRequest(stream);
+        }
+    }
+
+    /// <summary>The stream leaves the table (closed in both directions or reset); a drained connection may now end.</summary>
+    private void CloseLocked(Http2Stream stream)
+    {
+        if (stream.Closed)
+        {
+            return;
+        }
+        stream.Closed = true;
+        _streams.Remove(stream.Id);
+        if (_streams.Count == 0)
+        {
+            _idleSince = Stopwatch.GetTimestamp();
+        }
+    }
+
+    private void RememberReset(int id)
+    {
+        lock (_resetByUs)
+        {
+            _resetByUs[_resetByUsNext] = id;
+            _resetByUsNext = (_resetByUsNext + 1) % _resetByUs.Length;
+        }
+    }
+
+    private bool ResetByUs(int id)
+    {
+        lock (_resetByUs)
+        {
+            return Array.IndexOf(_resetByUs, id) >= 0;
+        }
+    }
+}

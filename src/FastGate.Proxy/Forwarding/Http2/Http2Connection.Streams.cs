@@ -1,0 +1,518 @@
+using System.Buffers;
+using FastGate.Core.Buffers;
+using FastGate.Core.HPack;
+using FastGate.Core.Http2;
+
+namespace FastGate.Proxy.Forwarding.Http2;
+
+// Streams: HEADERS and CONTINUATION into requests, DATA into their bridges, the request's window.
+public sealed partial class Http2Connection
+{
+    private Http2ErrorCode _headerRejectCode;
+
+    private Http2ErrorCode OnHeaders(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        var error = Http2FrameReader.ParseHeaders(header, payload, out var fragment, out var streamError);
+        if (error != Http2ErrorCode.NoError && !streamError)
+        {
+            return error;
+        }
+        var id = header.StreamId;
+        if ((id & 1) == 0)
+        {
+            // §5.1.1: client streams are odd.
+            return Http2ErrorCode.ProtocolError;
+        }
+        _headerRejectCode = streamError ? error : Http2ErrorCode.NoError;
+        _headerTrailers = false;
+        Http2Stream? stream;
+        lock (_lock)
+        {
+            _streams.TryGetValue(id, out stream);
+        }
+        if (stream is not null)
+        {
+            if (stream.RemoteEnded)
+            {
+                // §5.1: half-closed (remote) takes no more HEADERS.
+                _headerRejectCode = Http2ErrorCode.StreamClosed;
+            }
+            else
+            {
+                _headerTrailers = true;
+                if (!header.Has(Http2Flags.EndStream))
+                {
+                    // §8.1: trailers end the stream.
+                    _headerRejectCode = Http2ErrorCode.ProtocolError;
+                }
+            }
+        }
+        else if (id <= _highestStreamId)
+        {
+            // §5.1: HEADERS on a closed stream.
+            return Http2ErrorCode.StreamClosed;
+        }
+        _headerStreamId = id;
+        _headerEndStream = header.Has(Http2Flags.EndStream);
+        _continuations = 0;
+        _headerBlock.Clear();
+        if (fragment.Length > _settings.MaxHeaderListSize)
+        {
+            return Calm(Http2DefenseKind.Continuation);
+        }
+        _headerBlock.Write(fragment);
+        return header.Has(Http2Flags.EndHeaders) ? OnHeaderBlock() : Http2ErrorCode.NoError;
+    }
+
+    private Http2ErrorCode OnContinuation(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (_headerStreamId == 0 || header.StreamId != _headerStreamId)
+        {
+            return Http2ErrorCode.ProtocolError;
+        }
+        var error = Http2FrameReader.ParseContinuation(header, payload);
+        if (error != Http2ErrorCode.NoError)
+        {
+            return error;
+        }
+        // CONTINUATION flood: a block that never ends, or ends only after holding a lot of memory.
+        if (++_continuations > MaxContinuations || _headerBlock.Length + payload.Length > _settings.MaxHeaderListSize)
+        {
+            return Calm(Http2DefenseKind.Continuation);
+        }
+        _headerBlock.Write(payload);
+        return header.Has(Http2Flags.EndHeaders) ? OnHeaderBlock() : Http2ErrorCode.NoError;
+    }
+
+    /// <summary>A whole header block: decoded (always, so the HPACK table stays in step), then a new request or its trailers.</summary>
+    private Http2ErrorCode OnHeaderBlock()
+    {
+        var id = _headerStreamId;
+        _headerStreamId = 0;
+        var trailers = _headerTrailers;
+        var endStream = _headerEndStream;
+        _request.Begin(trailers);
+        var decoded = _decoder.Decode(_headerBlock.WrittenSpan, _request);
+        _headerBlock.Clear();
+        if (decoded != HPackError.None && decoded != HPackError.HeaderListTooLarge)
+        {
+            return Http2ErrorCode.CompressionError;
+        }
+        if (trailers)
+        {
+            return OnTrailers(id, decoded);
+        }
+        var isNew = id > _highestStreamId;
+        if (isNew)
+        {
+            _highestStreamId = id;
+        }
+        if (_headerRejectCode != Http2ErrorCode.NoError)
+        {
+            ResetUnopened(id, _headerRejectCode);
+            return Http2ErrorCode.NoError;
+        }
+        if (!isNew)
+        {
+            return Http2ErrorCode.NoError;
+        }
+        bool refuse;
+        lock (_lock)
+        {
+            refuse = _goAwaySent || _streams.Count >= _settings.MaxConcurrentStreams;
+        }
+        if (refuse)
+        {
+            _metrics.Defense(Http2DefenseKind.Refused);
+            ResetUnopened(id, Http2ErrorCode.RefusedStream);
+            return ++_refusals > MaxRefusals ? Calm(Http2DefenseKind.Refused) : Http2ErrorCode.NoError;
+        }
+        var stream = OpenStream(id, endStream);
+        if (decoded == HPackError.HeaderListTooLarge)
+        {
+            // HPACK bomb: the block decoded past the limit; only this stream is refused.
+            _metrics.Defense(Http2DefenseKind.HeaderList);
+            SendLocalResponse(stream, 431, default);
+            return Http2ErrorCode.NoError;
+        }
+        if (_request.CheckRequest() is not null)
+        {
+            ResetStream(stream, Http2ErrorCode.ProtocolError);
+            return Http2ErrorCode.NoError;
+        }
+        if (_request.IsConnect)
+        {
+            // CONNECT (a tunnel over a stream) is not offered, nor extended CONNECT (RFC 8441).
+            SendLocalResponse(stream, 501, "CONNECT is not supported over HTTP/2\n"u8);
+            return Http2ErrorCode.NoError;
+        }
+        if (endStream && _request.ContentLength > 0)
+        {
+            // §8.1.1: a content-length the DATA (none here) does not match.
+            ResetStream(stream, Http2ErrorCode.ProtocolError);
+            return Http2ErrorCode.NoError;
+        }
+        stream.ExpectedLength = _request.ContentLength;
+        stream.RequestChunked = _request.ContentLength < 0 && !endStream;
+        stream.IsHead = _request.IsHead;
+        StartExchange(stream, endStream);
+        return Http2ErrorCode.NoError;
+    }
+
+    private Http2Stream OpenStream(int id, bool endStream)
+    {
+        var stream = new Http2Stream(this, id, _peer.InitialWindowSize, _settings.InitialStreamWindow)
+        {
+            RemoteEnded = endStream,
+        };
+        lock (_lock)
+        {
+            _streams[id] = stream;
+        }
+        _streamsOpened++;
+        _metrics.StreamOpened();
+        return stream;
+    }
+
+    /// <summary>Writes the request head into the bridge and starts the stream's exchange and response pump.</summary>
+    private void StartExchange(Http2Stream stream, bool endStream)
+    {
+        var writer = stream.Bridge.RequestWriter;
+        lock (stream.RequestLock)
+        {
+            var counting = _counting.Over(writer);
+            _request.WriteRequest(counting, !endStream, stream.RequestChunked);
+            stream.PipeWritten += counting.Written;
+            if (endStream)
+            {
+                stream.RequestWriterDone = true;
+                writer.Complete();
+            }
+            else
+            {
+                _ = writer.FlushAsync();
+            }
+        }
+        var exchange = Http1ProxyConnection.ForHttp2Stream(stream.Bridge, _clientAddress, _gateway, _listenerName, _tls);
+        stream.Exchange = exchange;
+        _ = stream.PumpAsync();
+        _ = exchange.StartHttp2Stream();
+    }
+
+    private Http2ErrorCode OnTrailers(int id, HPackError decoded)
+    {
+        Http2Stream? stream;
+        lock (_lock)
+        {
+            _streams.TryGetValue(id, out stream);
+        }
+        if (stream is null)
+        {
+            return Http2ErrorCode.NoError;
+        }
+        if (_headerRejectCode != Http2ErrorCode.NoError || decoded != HPackError.None || _request.Malformed is not null
+            || (stream.ExpectedLength >= 0 && stream.ReceivedLength != stream.ExpectedLength))
+        {
+            ResetStream(stream, _headerRejectCode == Http2ErrorCode.NoError ? Http2ErrorCode.ProtocolError : _headerRejectCode);
+            return Http2ErrorCode.NoError;
+        }
+        lock (stream.RequestLock)
+        {
+            if (!stream.RequestWriterDone)
+            {
+                var writer = stream.Bridge.RequestWriter;
+                if (stream.RequestChunked && !stream.RequestReaderDone)
+                {
+                    // Request trailers travel as the chunked body's trailer section.
+                    var counting = _counting.Over(writer);
+                    _request.WriteTrailers(counting);
+                    stream.PipeWritten += counting.Written;
+                }
+                stream.RequestWriterDone = true;
+                writer.Complete();
+            }
+        }
+        MarkRemoteEnded(stream);
+        return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>A stream refused or malformed before it had an exchange: RST_STREAM, and later frames for it are ignored.</summary>
+    private void ResetUnopened(int id, Http2ErrorCode code)
+    {
+        WriteControl(id, code);
+        RememberReset(id);
+    }
+
+    private Http2ErrorCode OnData(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        var error = Http2FrameReader.ParseData(header, payload, out var data);
+        if (error != Http2ErrorCode.NoError)
+        {
+            return error;
+        }
+        var length = header.Length;
+        // §6.9.1: the whole payload, padding included, counts against both windows.
+        if (length > _connectionReceiveWindow)
+        {
+            return Http2ErrorCode.FlowControlError;
+        }
+        _connectionReceiveWindow -= length;
+        var id = header.StreamId;
+        var endStream = header.Has(Http2Flags.EndStream);
+        if (data.Length == 0 && !endStream && !TakeControlToken())
+        {
+            return Calm(Http2DefenseKind.EmptyData);
+        }
+        Http2Stream? stream;
+        lock (_lock)
+        {
+            _streams.TryGetValue(id, out stream);
+        }
+        if (stream is null)
+        {
+            if (id > _highestStreamId)
+            {
+                // §5.1: DATA on an idle stream.
+                return Http2ErrorCode.ProtocolError;
+            }
+            GrantConnection(length);
+            if (!ResetByUs(id))
+            {
+                ResetUnopened(id, Http2ErrorCode.StreamClosed);
+            }
+            return Http2ErrorCode.NoError;
+        }
+        if (stream.RemoteEnded)
+        {
+            GrantConnection(length);
+            ResetStream(stream, Http2ErrorCode.StreamClosed);
+            return Http2ErrorCode.NoError;
+        }
+        if (length > stream.ReceiveWindow)
+        {
+            GrantConnection(length);
+            ResetStream(stream, Http2ErrorCode.FlowControlError);
+            return Http2ErrorCode.NoError;
+        }
+        stream.ReceiveWindow -= length;
+        stream.ReceivedLength += data.Length;
+        if (stream.ExpectedLength >= 0 && (stream.ReceivedLength > stream.ExpectedLength || (endStream && stream.ReceivedLength != stream.ExpectedLength)))
+        {
+            // §8.1.1: content-length must match the DATA.
+            GrantConnection(length);
+            ResetStream(stream, Http2ErrorCode.ProtocolError);
+            return Http2ErrorCode.NoError;
+        }
+        var discarded = length - data.Length;
+        lock (stream.RequestLock)
+        {
+            if (stream.RequestWriterDone || stream.RequestReaderDone)
+            {
+                discarded = length;
+            }
+            else
+            {
+                var writer = stream.Bridge.RequestWriter;
+                var counting = _counting.Over(writer);
+                var w = new BufferWriter<CountingBufferWriter>(counting);
+                if (stream.RequestChunked && data.Length > 0)
+                {
+                    w.WriteHex(data.Length);
+                    w.Write("\r\n"u8);
+                    w.Write(data);
+                    w.Write("\r\n"u8);
+                }
+                else
+                {
+                    w.Write(data);
+                }
+                if (endStream && stream.RequestChunked)
+                {
+                    w.Write("0\r\n\r\n"u8);
+                }
+                w.Commit();
+                stream.PipeWritten += counting.Written;
+                stream.DataWritten += data.Length;
+                if (endStream)
+                {
+                    stream.RequestWriterDone = true;
+                    writer.Complete();
+                }
+                else
+                {
+                    _ = writer.FlushAsync();
+                }
+            }
+        }
+        if (discarded > 0)
+        {
+            // Padding, or data nobody will read: its window comes back at once.
+            GrantConnection(discarded);
+        }
+        if (endStream)
+        {
+            MarkRemoteEnded(stream);
+        }
+        return Http2ErrorCode.NoError;
+    }
+
+    private void MarkRemoteEnded(Http2Stream stream)
+    {
+        lock (_lock)
+        {
+            stream.RemoteEnded = true;
+            if (stream.LocalEnded)
+            {
+                CloseLocked(stream);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The exchange consumed request bytes (its thread): the window it frees goes back to the
+    /// client once it is worth a frame, as a stream and a connection WINDOW_UPDATE.
+    /// </summary>
+    internal void OnRequestBytesConsumed(Http2Stream stream, int bytes)
+    {
+        int grant;
+        lock (stream.RequestLock)
+        {
+            stream.PipeConsumed += bytes;
+            var unread = stream.PipeWritten - stream.PipeConsumed;
+            var credit = Math.Max(0, stream.DataWritten - unread) - stream.Granted;
+            var threshold = Math.Max(1024, _settings.InitialStreamWindow / 8);
+            if (credit < threshold && unread > 0)
+            {
+                return;
+            }
+            grant = (int)credit;
+            stream.Granted += credit;
+        }
+        if (grant <= 0)
+        {
+            return;
+        }
+        var remoteEnded = Volatile.Read(ref stream.RemoteEnded);
+        Interlocked.Add(ref stream.ReceiveWindow, remoteEnded ? 0 : grant);
+        lock (_lock)
+        {
+            if (!remoteEnded && !stream.Closed)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_pending, stream.Id, grant);
+            }
+        }
+        _writeSignal.Set();
+        GrantConnection(grant);
+    }
+
+    /// <summary>The exchange stopped reading its request: what it left unread goes back to the connection window.</summary>
+    internal void OnRequestReaderCompleted(Http2Stream stream)
+    {
+        long unreadData;
+        lock (stream.RequestLock)
+        {
+            stream.RequestReaderDone = true;
+            unreadData = stream.DataWritten - stream.Granted;
+            stream.Granted = stream.DataWritten;
+        }
+        if (unreadData > 0)
+        {
+            GrantConnection((int)unreadData);
+        }
+    }
+
+    /// <summary>Gives <paramref name="bytes"/> of the connection's receive window back, batched.</summary>
+    private void GrantConnection(int bytes)
+    {
+        var pending = Interlocked.Add(ref _connectionConsumedPending, bytes);
+        if (pending < Math.Max(16 * 1024, _settings.ConnectionWindow / 8))
+        {
+            return;
+        }
+        pending = Interlocked.Exchange(ref _connectionConsumedPending, 0);
+        if (pending <= 0)
+        {
+            return;
+        }
+        Interlocked.Add(ref _connectionReceiveWindow, pending);
+        lock (_lock)
+        {
+            if (!_closing)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_pending, 0, pending);
+            }
+        }
+        _writeSignal.Set();
+    }
+
+    /// <summary>Cancels the request side of a stream: the exchange sees its client gone.</summary>
+    private static void AbortRequest(Http2Stream stream)
+    {
+        lock (stream.RequestLock)
+        {
+            if (stream.RequestWriterDone)
+            {
+                return;
+            }
+            stream.RequestWriterDone = true;
+            stream.Bridge.RequestWriter.Complete(new IOException("the HTTP/2 stream was reset"));
+        }
+    }
+
+    /// <summary>The pump sent its last frame (or gave up): a draining connection whose last stream this was may end.</summary>
+    internal void OnPumpDone(Http2Stream stream)
+    {
+        bool closeNow;
+        lock (_lock)
+        {
+            if (!stream.Closed && (stream.Reset || _closing))
+            {
+                CloseLocked(stream);
+            }
+            closeNow = (_goAwaySent || _clientGoAway) && _streams.Count == 0;
+        }
+        if (closeNow)
+        {
+            WakeReader();
+        }
+    }
+
+    private void WakeReader()
+    {
+        try
+        {
+            _input.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>An <see cref="IBufferWriter{T}"/> over the bridge's writer that counts what went through, for the window accounting.</summary>
+    /// <remarks>One per connection, used by the read loop only.</remarks>
+    private sealed class CountingBufferWriter : IBufferWriter<byte>
+    {
+        private IBufferWriter<byte> _inner = null!;
+
+        public long Written { get; private set; }
+
+        public CountingBufferWriter Over(IBufferWriter<byte> inner)
+        {
+            _inner = inner;
+            Written = 0;
+            return this;
+        }
+
+        public void Advance(int count)
+        {
+            Written += count;
+            _inner.Advance(count);
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _inner.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _inner.GetSpan(sizeHint);
+    }
+
+    private readonly CountingBufferWriter _counting = new();
+}

@@ -1,0 +1,418 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using FastGate.Core.Buffers;
+using FastGate.Core.HPack;
+using FastGate.Core.Http2;
+using FastGate.Core.Transport;
+using FastGate.Proxy.Config;
+using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Observability;
+
+namespace FastGate.Proxy.Forwarding.Http2;
+
+/// <summary>
+/// A downstream HTTP/2 connection (RFC 9113): reads frames, keeps streams, flow control and the
+/// defenses, and serves each stream as one exchange of an ordinary <see cref="Http1ProxyConnection"/>
+/// over a per-stream bridge (<see cref="Http2StreamTransport"/>), so every route feature works on
+/// HTTP/2 as on HTTP/1.1.
+/// <para>
+/// Threads: one read loop owns the frame reader, the HPACK decoder, the header block being
+/// assembled and the request side of every stream. Response pumps (one per stream) and the
+/// exchanges run elsewhere; what they share with the read loop (the stream table, the send
+/// windows, the HPACK encoder and the pending output) is guarded by <see cref="_lock"/>. Every
+/// frame is written under that lock into one pending buffer, which one writer loop hands to the
+/// transport: frames of many streams go out in one flush. No code completes a pipe or wakes a
+/// waiter while holding the lock.
+/// </para>
+/// </summary>
+public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem
+{
+    // Our control replies (SETTINGS and PING acknowledgements) a client may leave unread before it is cut off.
+    private const int MaxControlBacklog = 256 * 1024;
+    // Pumps stop adding DATA past this much pending output until the writer has handed it on.
+    private const int OutputHighWater = 512 * 1024;
+    private const int MaxContinuations = 64;
+    private const int MaxRefusals = 100;
+
+    private readonly object _lock = new();
+    private readonly ITransport _transport;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly Gateway _gateway;
+    private readonly string _listenerName;
+    private readonly ConnectionListener? _listener;
+    private readonly ClientConnectionCounts.ClientLease? _lease;
+    private readonly byte[] _clientAddress;
+    private readonly Tls.TlsConnectionInfo? _tls;
+    private readonly Http2Model _settings;
+    private readonly TimeSpan _idleTimeout;
+    private readonly Http2ListenerMetrics _metrics;
+
+    private readonly HPackDecoder _decoder;
+    private readonly HPackEncoder _encoder;
+    private readonly Http2RequestBuilder _request = new();
+    private readonly Http2PeerSettings _peer = new();
+    private readonly Dictionary<int, Http2Stream> _streams = new();
+    private readonly PooledByteBuffer _headerBlock = new();
+    private readonly PooledByteBuffer _encoded = new();
+    private PooledByteBuffer _pending = new(1024 * 1024);
+    private PooledByteBuffer _writing = new(1024 * 1024);
+    private readonly Http2Signal _writeSignal = new();
+    private byte[] _payload = [];
+
+    // Read loop state.
+    private int _highestStreamId;
+    private bool _settingsReceived;
+    private int _headerStreamId;
+    private bool _headerEndStream;
+    private bool _headerTrailers;
+    private int _continuations;
+    private int _connectionReceiveWindow;
+    private int _connectionConsumedPending;
+    // Ids of streams we reset lately: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
+    private readonly int[] _resetByUs = new int[32];
+    private int _resetByUsNext;
+
+    // Under _lock.
+    private int _connectionSendWindow = Http2PeerSettings.DefaultWindowSize;
+    private int _controlBacklog;
+    private bool _goAwaySent;
+    private int _goAwayLastStreamId;
+    private bool _closing;
+    private bool _closeAfterWrite;
+    private long _connectionStalledSince;
+    private long _idleSince;
+
+    // Defenses (read loop).
+    private double _controlTokens;
+    private long _controlRefilledAt;
+    private int _streamsOpened;
+    private int _prematureResets;
+    private int _refusals;
+    private bool _clientGoAway;
+    private volatile bool _drainRequested;
+    private int _heartbeatQueued;
+    private int _closed;
+
+    public Http2Connection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener,
+        Tls.TlsConnectionInfo? tls, ClientConnectionCounts.ClientLease? lease)
+    {
+        _transport = transport;
+        _input = transport.Input;
+        _output = transport.Output;
+        _gateway = gateway;
+        _listenerName = listenerName;
+        _listener = listener;
+        _lease = lease;
+        _clientAddress = clientAddress;
+        _tls = tls;
+        var snapshot = gateway.Current;
+        _settings = snapshot.Model.Http2;
+        _idleTimeout = _settings.IdleTimeout ?? snapshot.Listener(listenerName)?.Limits.IdleTimeout ?? TimeSpan.FromSeconds(60);
+        _decoder = new HPackDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
+        _encoder = new HPackEncoder();
+        _connectionReceiveWindow = _settings.ConnectionWindow;
+        _controlTokens = _settings.MaxControlFramesPerSecond;
+        _controlRefilledAt = Stopwatch.GetTimestamp();
+        _idleSince = _controlRefilledAt;
+        _metrics = gateway.Metrics.Http2.Listener(listenerName);
+    }
+
+    public int RegistrySlot { get; set; } = -1;
+
+    /// <summary>Registers the connection and runs it; the task ends when it closed.</summary>
+    public Task Start()
+    {
+        _gateway.Connections.Add(this);
+        _gateway.Metrics.ConnectionOpened();
+        _metrics.ConnectionOpened();
+        _ = WriteLoopAsync();
+        return ReadLoopAsync();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var code = Http2ErrorCode.NoError;
+        try
+        {
+            SendPreamble();
+            if (!await ReadPrefaceAsync().ConfigureAwait(false))
+            {
+                return;
+            }
+            while (true)
+            {
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    if (ShouldEnd())
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                var status = ReadFrames(ref buffer, out code);
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (code != Http2ErrorCode.NoError || status == FrameLoop.Close)
+                {
+                    return;
+                }
+                if (result.IsCompleted || ShouldEnd())
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionFault(ex))
+        {
+            // The client went away: nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            _gateway.Log.Error($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+            code = Http2ErrorCode.InternalError;
+            GoAway(code);
+        }
+        finally
+        {
+            BeginClose();
+        }
+    }
+
+    private async ValueTask<bool> ReadPrefaceAsync()
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(buffer.Start);
+                if (ShouldEnd())
+                {
+                    return false;
+                }
+                continue;
+            }
+            if (Http2FrameReader.TryReadPreface(buffer, out var mismatch))
+            {
+                _input.AdvanceTo(buffer.GetPosition(Http2FrameReader.ClientPreface.Length));
+                return true;
+            }
+            if (mismatch)
+            {
+                GoAway(Http2ErrorCode.ProtocolError);
+                _input.AdvanceTo(buffer.End);
+                return false;
+            }
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return false;
+            }
+        }
+    }
+
+    private enum FrameLoop
+    {
+        More,
+        Close,
+    }
+
+    /// <summary>Handles every whole frame in <paramref name="buffer"/>, leaving it at the first incomplete one.</summary>
+    private FrameLoop ReadFrames(ref ReadOnlySequence<byte> buffer, out Http2ErrorCode code)
+    {
+        code = Http2ErrorCode.NoError;
+        while (true)
+        {
+            var status = Http2FrameReader.TryRead(buffer, _settings.MaxFrameSize, out var header, out var payloadBytes, out var consumed);
+            if (status == Http2ReadStatus.NeedMoreData)
+            {
+                return FrameLoop.More;
+            }
+            if (status == Http2ReadStatus.FrameTooLarge)
+            {
+                code = Http2ErrorCode.FrameSizeError;
+                GoAway(code);
+                return FrameLoop.Close;
+            }
+            ReadOnlySpan<byte> payload;
+            if (payloadBytes.IsSingleSegment)
+            {
+                payload = payloadBytes.FirstSpan;
+            }
+            else
+            {
+                if (_payload.Length < payloadBytes.Length)
+                {
+                    _payload = new byte[Math.Max(_settings.MaxFrameSize, (int)payloadBytes.Length)];
+                }
+                payloadBytes.CopyTo(_payload);
+                payload = _payload.AsSpan(0, (int)payloadBytes.Length);
+            }
+            code = OnFrame(header, payload);
+            buffer = buffer.Slice(consumed);
+            if (code != Http2ErrorCode.NoError)
+            {
+                GoAway(code);
+                return FrameLoop.Close;
+            }
+            if (_closing)
+            {
+                return FrameLoop.Close;
+            }
+        }
+    }
+
+    private Http2ErrorCode OnFrame(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (!_settingsReceived)
+        {
+            // RFC 9113 §3.4: the preface goes on with a SETTINGS frame.
+            if (header.Type != Http2FrameType.Settings || header.Has(Http2Flags.Ack))
+            {
+                return Http2ErrorCode.ProtocolError;
+            }
+        }
+        if (_headerStreamId != 0 && header.Type != Http2FrameType.Continuation)
+        {
+            // §6.10: a header block is contiguous; nothing may come between its frames.
+            return Http2ErrorCode.ProtocolError;
+        }
+        switch (header.Type)
+        {
+            case Http2FrameType.Data:
+                return OnData(header, payload);
+            case Http2FrameType.Headers:
+                return OnHeaders(header, payload);
+            case Http2FrameType.Continuation:
+                return OnContinuation(header, payload);
+            case Http2FrameType.Priority:
+                return OnPriority(header, payload);
+            case Http2FrameType.RstStream:
+                return OnRstStream(header, payload);
+            case Http2FrameType.Settings:
+                return OnSettings(header, payload);
+            case Http2FrameType.Ping:
+                return OnPing(header, payload);
+            case Http2FrameType.GoAway:
+                return OnGoAway(header, payload);
+            case Http2FrameType.WindowUpdate:
+                return OnWindowUpdate(header, payload);
+            case Http2FrameType.PushPromise:
+                // §8.4: a client never pushes.
+                return Http2ErrorCode.ProtocolError;
+            default:
+                // §4.1: unknown frame types are ignored.
+                return Http2ErrorCode.NoError;
+        }
+    }
+
+    /// <summary>Our SETTINGS (the server's preface, §3.4), then the connection window raised to what the config asks.</summary>
+    private void SendPreamble()
+    {
+        Span<Http2Setting> settings =
+        [
+            new(Http2SettingId.HeaderTableSize, (uint)_settings.HeaderTableSize),
+            new(Http2SettingId.EnablePush, 0),
+            new(Http2SettingId.MaxConcurrentStreams, (uint)_settings.MaxConcurrentStreams),
+            new(Http2SettingId.InitialWindowSize, (uint)_settings.InitialStreamWindow),
+            new(Http2SettingId.MaxFrameSize, (uint)_settings.MaxFrameSize),
+            new(Http2SettingId.MaxHeaderListSize, (uint)_settings.MaxHeaderListSize),
+        ];
+        lock (_lock)
+        {
+            Http2FrameWriter.WriteSettings(_pending, settings);
+            if (_settings.ConnectionWindow > Http2PeerSettings.DefaultWindowSize)
+            {
+                Http2FrameWriter.WriteWindowUpdate(_pending, 0, _settings.ConnectionWindow - Http2PeerSettings.DefaultWindowSize);
+            }
+        }
+        _writeSignal.Set();
+    }
+
+    /// <summary>The read loop was woken: true when the connection should end now (drained, idle, closed).</summary>
+    private bool ShouldEnd()
+    {
+        lock (_lock)
+        {
+            if (_closing)
+            {
+                return true;
+            }
+            if ((_goAwaySent || _clientGoAway) && _streams.Count == 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Starts the end: the writer hands on what is pending (a GOAWAY) and then closes the transport;
+    /// every stream still open is cancelled.
+    /// </summary>
+    private void BeginClose()
+    {
+        Http2Stream[] streams;
+        lock (_lock)
+        {
+            _closing = true;
+            _closeAfterWrite = true;
+            streams = [.. _streams.Values];
+            _streams.Clear();
+            foreach (var stream in streams)
+            {
+                stream.Reset = true;
+                stream.Closed = true;
+            }
+        }
+        foreach (var stream in streams)
+        {
+            AbortRequest(stream);
+            stream.Wake.Set();
+            try
+            {
+                stream.Bridge.ResponseReader.CancelPendingRead();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+        _writeSignal.Set();
+    }
+
+    /// <summary>The writer is done and the transport closed: the connection's accounting ends, once.</summary>
+    private void Finish()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            _input.Complete();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _transport.Dispose();
+        _pending.Release();
+        _writing.Release();
+        _headerBlock.Release();
+        _encoded.Release();
+        _gateway.Connections.Remove(this);
+        _gateway.Metrics.ConnectionClosed();
+        _metrics.ConnectionClosed();
+        _lease?.Release();
+        _listener?.OnConnectionClosed();
+    }
+
+    private static bool IsConnectionFault(Exception ex) =>
+        ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException
+            or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException
+        || (ex is InvalidOperationException && ex.InnerException is IOException or System.Net.Sockets.SocketException);
+}

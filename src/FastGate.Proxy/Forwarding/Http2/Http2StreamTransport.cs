@@ -1,0 +1,122 @@
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastGate.Core.Buffers;
+using FastGate.Core.Transport;
+
+namespace FastGate.Proxy.Forwarding.Http2;
+
+/// <summary>
+/// The HTTP/1.1 side of one HTTP/2 stream: what the per-stream <see cref="Http1ProxyConnection"/>
+/// reads (the request as HTTP/1.1 text the stream writes) and writes (the HTTP/1.1 response the
+/// stream translates to HEADERS and DATA). Its reader counts the bytes the exchange consumed, so
+/// the stream gives flow-control window back only for what really left the buffer.
+/// </summary>
+internal sealed class Http2StreamTransport : ITransport
+{
+    // The request side never pauses the HTTP/2 reader: the stream's receive window bounds it.
+    private static readonly PipeOptions RequestOptions = new(
+        pool: BlockMemoryPool.Default,
+        readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0,
+        minimumSegmentSize: 4096,
+        useSynchronizationContext: false);
+
+    // The response side pauses the exchange when the stream cannot send (its window is 0), so a
+    // slow HTTP/2 client slows the upstream read as an HTTP/1.1 one would.
+    private static readonly PipeOptions ResponseOptions = new(
+        pool: BlockMemoryPool.Default,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
+        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
+        useSynchronizationContext: false);
+
+    private readonly Pipe _request = new(RequestOptions);
+    private readonly Pipe _response = new(ResponseOptions);
+    private readonly CountingReader _input;
+
+    public Http2StreamTransport(Http2Stream stream) => _input = new CountingReader(_request.Reader, stream);
+
+    /// <summary>The exchange's side: the request bytes.</summary>
+    public PipeReader Input => _input;
+
+    /// <summary>The exchange's side: the response bytes.</summary>
+    public PipeWriter Output => _response.Writer;
+
+    /// <summary>The stream's side: where the request goes.</summary>
+    public PipeWriter RequestWriter => _request.Writer;
+
+    /// <summary>The stream's side: where the response comes from.</summary>
+    public PipeReader ResponseReader => _response.Reader;
+
+    /// <summary>The exchange closed its "connection": both of its ends.</summary>
+    public void Dispose()
+    {
+        _input.Complete();
+        _response.Writer.Complete();
+    }
+
+    /// <summary>Forwards to the request pipe's reader and tells the stream how many bytes each AdvanceTo consumed.</summary>
+    private sealed class CountingReader(PipeReader inner, Http2Stream stream) : PipeReader
+    {
+        private System.Buffers.ReadOnlySequence<byte> _last;
+        private int _completed;
+
+        public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+        {
+            var bytes = _last.Slice(_last.Start, consumed).Length;
+            _last = default;
+            inner.AdvanceTo(consumed, examined);
+            if (bytes > 0)
+            {
+                stream.OnRequestBytesConsumed((int)bytes);
+            }
+        }
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 0)
+            {
+                _last = default;
+                inner.Complete(exception);
+                stream.OnRequestReaderCompleted();
+            }
+        }
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            var reading = inner.ReadAsync(cancellationToken);
+            if (reading.IsCompletedSuccessfully)
+            {
+                var result = reading.Result;
+                _last = result.Buffer;
+                return new ValueTask<ReadResult>(result);
+            }
+            return ReadSlowAsync(reading);
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<ReadResult> ReadSlowAsync(ValueTask<ReadResult> reading)
+        {
+            var result = await reading.ConfigureAwait(false);
+            _last = result.Buffer;
+            return result;
+        }
+
+        public override bool TryRead(out ReadResult result)
+        {
+            if (inner.TryRead(out result))
+            {
+                _last = result.Buffer;
+                return true;
+            }
+            return false;
+        }
+    }
+}
