@@ -25,7 +25,12 @@ long connections = 0;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
 builder.Logging.ClearProviders();
-builder.Services.AddGrpc(o => o.EnableDetailedErrors = true);
+builder.Services.AddGrpc(o =>
+{
+    o.EnableDetailedErrors = true;
+    o.MaxReceiveMessageSize = 16 * 1024 * 1024;
+    o.MaxSendMessageSize = 16 * 1024 * 1024;
+});
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.Limits.Http2.MaxStreamsPerConnection = maxStreams;
