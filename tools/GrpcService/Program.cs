@@ -96,6 +96,17 @@ app.MapMethods("/h2/info", ["GET", "HEAD", "DELETE", "PUT", "POST"], async conte
     await context.Response.WriteAsync(string.Join("\n", lines) + "\n");
 });
 
+// The request body's length and its trailers, as the server saw them.
+app.MapPost("/h2/request-trailers", async context =>
+{
+    var body = new MemoryStream();
+    await context.Request.Body.CopyToAsync(body);
+    var trailers = context.Request.CheckTrailersAvailable()
+        ? string.Join(";", context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestTrailersFeature>()!.Trailers.Select(t => $"{t.Key}={t.Value}"))
+        : "none";
+    await context.Response.WriteAsync($"body={body.Length} trailers={trailers}");
+});
+
 app.MapGet("/h2/connections", context => context.Response.WriteAsync(Interlocked.Read(ref connections).ToString()));
 
 app.MapGet("/h2/trailers", async context =>
