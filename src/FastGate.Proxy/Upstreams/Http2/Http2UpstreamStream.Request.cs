@@ -110,13 +110,15 @@ internal sealed partial class Http2UpstreamStream
     private async Task SendBodyAsync(PipeReader reader, Http1BodyFraming framing)
     {
         _ = framing;
-        var data = _data ??= new ArrayBufferWriter<byte>(DecodeStep);
+        ArrayBufferWriter<byte>? data = null;
         var trailers = _trailers ??= new ArrayBufferWriter<byte>(256);
         while (true)
         {
             var result = await reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var step = buffer.Length > DecodeStep ? buffer.Slice(0, DecodeStep) : buffer;
+            // Sized by the first step: a small body (a unary gRPC call) takes a small buffer.
+            data = _data ??= new ArrayBufferWriter<byte>((int)Math.Max(step.Length, 256));
             data.Clear();
             var sink = new BodySink(data, trailers);
             var status = _body.Read(step, inputEnded: false, ref sink, out var consumed);
