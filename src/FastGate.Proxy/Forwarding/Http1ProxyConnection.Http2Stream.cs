@@ -21,5 +21,8 @@ public sealed partial class Http1ProxyConnection
     internal Task StartHttp2Stream() => RunAsync();
 
     /// <summary>Drain timed out: a long-lived response (SSE) on this stream ends as on a connection of its own.</summary>
-    internal void EndStreamsOfHttp2Stream() => _client?.EndStreams();
+    internal void EndStreamsOfHttp2Stream() => Volatile.Read(ref _client)?.EndStreams();
+
+    /// <summary>The HTTP/2 connection's heartbeat fires this stream's deadlines; a worker already done has none.</summary>
+    internal void OnHeartbeatOfHttp2Stream(long now) => Volatile.Read(ref _client)?.OnHeartbeat(now);
 }

@@ -35,7 +35,7 @@ public sealed class TlsConfigTests : IDisposable
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var tls = result.Model!.Listeners[0].Tls!;
         Assert.Equal(_files.Path("site.pem"), tls.CertPath);
-        Assert.Equal(["http/1.1"], tls.Alpn);
+        Assert.Equal(["h2", "http/1.1"], tls.Alpn);
         Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, tls.Protocols);
         Assert.Equal(TlsClientAuth.None, tls.ClientAuth);
         Assert.Null(tls.ClientCaPath);
@@ -102,18 +102,19 @@ public sealed class TlsConfigTests : IDisposable
     }
 
     [Fact]
-    public void AlpnH2_IsRefusedAtTheValue()
+    public void AlpnH2_IsServed()
     {
-        Assert.Equal(
-            $"{_files.Path("fastgate.toml")}:7:9: ALPN \"h2\": HTTP/2 is not served on TLS listeners yet; use alpn = [\"http/1.1\"]",
-            SingleError("cert = \"site.pem\"\nkey = \"site.key\"\nalpn = [\"h2\", \"http/1.1\"]\n"));
+        var result = Load("cert = \"site.pem\"\nkey = \"site.key\"\nalpn = [\"h2\", \"http/1.1\"]\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(["h2", "http/1.1"], result.Model!.Listeners[0].Tls!.Alpn);
     }
 
     [Fact]
     public void AlpnUnknownProtocol_IsRefused()
     {
         Assert.EndsWith(
-            ":7:9: ALPN \"spdy/3\" is not a protocol this listener serves; expected one of: http/1.1, http/1.0",
+            ":7:9: ALPN \"spdy/3\" is not a protocol this listener serves; expected one of: h2, http/1.1, http/1.0",
             SingleError("cert = \"site.pem\"\nkey = \"site.key\"\nalpn = [\"spdy/3\"]\n"));
     }
 

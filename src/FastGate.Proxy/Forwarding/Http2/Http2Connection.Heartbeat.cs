@@ -26,7 +26,7 @@ public sealed partial class Http2Connection
         }
         foreach (var stream in streams)
         {
-            stream.Exchange?.OnHeartbeat(now);
+            stream.Exchange?.OnHeartbeatOfHttp2Stream(now);
         }
     }
 

@@ -9,6 +9,9 @@ namespace FastGate.Proxy.Forwarding.Http2;
 public sealed partial class Http2Connection
 {
     private Http2ErrorCode _headerRejectCode;
+    // The last streams opened (read loop): HEADERS again on one of them is STREAM_CLOSED, on an id never used PROTOCOL_ERROR.
+    private readonly int[] _recentlyOpened = new int[64];
+    private int _recentlyOpenedNext;
 
     private Http2ErrorCode OnHeaders(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
     {
@@ -49,8 +52,9 @@ public sealed partial class Http2Connection
         }
         else if (id <= _highestStreamId)
         {
-            // §5.1: HEADERS on a closed stream.
-            return Http2ErrorCode.StreamClosed;
+            // §5.1: HEADERS on a stream that was open and closed; §5.1.1: an id below one already
+            // used that never opened a stream is a PROTOCOL_ERROR.
+            return Array.IndexOf(_recentlyOpened, id) >= 0 ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError;
         }
         _headerStreamId = id;
         _headerEndStream = header.Has(Http2Flags.EndStream);
@@ -106,6 +110,8 @@ public sealed partial class Http2Connection
         if (isNew)
         {
             _highestStreamId = id;
+            _recentlyOpened[_recentlyOpenedNext] = id;
+            _recentlyOpenedNext = (_recentlyOpenedNext + 1) % _recentlyOpened.Length;
         }
         if (_headerRejectCode != Http2ErrorCode.NoError)
         {
