@@ -36,6 +36,12 @@ public static partial class ConfigLoader
         {
             return cluster;
         }
+        if (cluster.Health is { Path: not null })
+        {
+            // Active HTTP checks are HTTP/1.1 requests, which an HTTP/2-only server refuses: every
+            // endpoint would be marked down.
+            r.Error(at, $"[cluster.{name}.health] with a 'path' sends HTTP/1.1 checks, which protocol = \"{(protocol == UpstreamProtocol.H2 ? "h2" : "h2c")}\" endpoints may refuse: leave 'path' out for a TCP connect check");
+        }
         if (protocol == UpstreamProtocol.H2 && cluster.Tls is { } model)
         {
             // The identity changes with the ALPN offer, so a reload that switches protocol opens new connections.

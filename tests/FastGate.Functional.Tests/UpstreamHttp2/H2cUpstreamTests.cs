@@ -148,6 +148,46 @@ public sealed class H2cUpstreamTests
     }
 
     [Fact]
+    public async Task SustainedMixedLoad_EveryExchangeWholeOnOneConnection()
+    {
+        await using var upstream = await GrpcServiceProcess.StartAsync();
+        await using var gateway = await StartGatewayAsync(upstream);
+        using var client = Clients.Http11(gateway.BaseUri);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var body = RandomNumberGenerator.GetBytes(100_000);
+        var hash = SHA256.HashData(body);
+        var failures = 0;
+
+        // 32 workers, 1,500 exchanges: GETs of 200 KB and POSTs echoing 100 KB, interleaved on the streams.
+        var workers = Enumerable.Range(0, 32).Select(async w =>
+        {
+            for (var i = w; i < 1500; i += 32)
+            {
+                if (i % 2 == 0)
+                {
+                    var bytes = await client.GetByteArrayAsync("/h2/bytes/200000", cts.Token);
+                    if (bytes.Length != 200_000 || bytes[199_999] != (byte)(199_999 % 251))
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                else
+                {
+                    using var response = await client.PostAsync("/h2/echo", new ByteArrayContent(body), cts.Token);
+                    if (!SHA256.HashData(await response.Content.ReadAsByteArrayAsync(cts.Token)).AsSpan().SequenceEqual(hash))
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+            }
+        }).ToArray();
+        await Task.WhenAll(workers);
+
+        Assert.Equal(0, failures);
+        Assert.Equal(1, await UpstreamConnectionsAsync(client));
+    }
+
+    [Fact]
     public async Task MaxStreamsPerConnection_FullSessionsMakeNewConnections()
     {
         await using var upstream = await GrpcServiceProcess.StartAsync();

@@ -31,10 +31,9 @@ internal sealed partial class Http2UpstreamStream
         var reader = _request.Reader;
         try
         {
-            var framing = await SendHeadAsync(reader).ConfigureAwait(false);
-            if (framing is { } bodyFraming)
+            if (await SendHeadAsync(reader).ConfigureAwait(false))
             {
-                await SendBodyAsync(reader, bodyFraming).ConfigureAwait(false);
+                await SendBodyAsync(reader).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -48,8 +47,8 @@ internal sealed partial class Http2UpstreamStream
         }
     }
 
-    /// <summary>Reads and sends the request head; the body's framing when a body follows, null when none does (or the stream ended).</summary>
-    private async ValueTask<Http1BodyFraming?> SendHeadAsync(PipeReader reader)
+    /// <summary>Reads and sends the request head; true when a body follows (its reader started), false when none does or the stream ended.</summary>
+    private async ValueTask<bool> SendHeadAsync(PipeReader reader)
     {
         var scan = default(Http1HeadScanState);
         var head = _fields.Head;
@@ -69,7 +68,7 @@ internal sealed partial class Http2UpstreamStream
                     if (Http1Parser.ParseRequest(head, MaxRequestHeaders) != Http1Error.None)
                     {
                         FailResponse(new IOException("the request head could not be read for HTTP/2"), refused: false);
-                        return null;
+                        return false;
                     }
                     _fields.Parsed();
                     _requestIsHead = head.Method == RequestMethod.Head;
@@ -78,15 +77,15 @@ internal sealed partial class Http2UpstreamStream
                     {
                         // Never seen by the server: the exchange may send it on another connection.
                         FailResponse(new IOException("the HTTP/2 upstream connection closed before the request went out"), refused: true);
-                        return null;
+                        return false;
                     }
                     if (!hasBody)
                     {
                         _requestEnded = true;
-                        return null;
+                        return false;
                     }
                     _body.Start(head.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, head.ContentLength, long.MaxValue, keepTrailers: true);
-                    return head.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength;
+                    return true;
                 }
                 finally
                 {
@@ -101,22 +100,23 @@ internal sealed partial class Http2UpstreamStream
                 {
                     FailResponse(new IOException("the request head could not be read for HTTP/2"), refused: false);
                 }
-                return null;
+                return false;
             }
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
-    private async Task SendBodyAsync(PipeReader reader, Http1BodyFraming framing)
+    private async Task SendBodyAsync(PipeReader reader)
     {
-        _ = framing;
-        var data = _data ??= new ArrayBufferWriter<byte>(DecodeStep);
+        ArrayBufferWriter<byte>? data = null;
         var trailers = _trailers ??= new ArrayBufferWriter<byte>(256);
         while (true)
         {
             var result = await reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var step = buffer.Length > DecodeStep ? buffer.Slice(0, DecodeStep) : buffer;
+            // Sized by the first step: a small body (a unary gRPC call) takes a small buffer.
+            data = _data ??= new ArrayBufferWriter<byte>((int)Math.Max(step.Length, 256));
             data.Clear();
             var sink = new BodySink(data, trailers);
             var status = _body.Read(step, inputEnded: false, ref sink, out var consumed);

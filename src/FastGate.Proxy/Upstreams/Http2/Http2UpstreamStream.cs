@@ -290,7 +290,11 @@ internal sealed partial class Http2UpstreamStream : ITransport
     /// </summary>
     internal void FailResponse(Exception reason, bool refused)
     {
-        _ = refused;
+        if (refused)
+        {
+            // RFC 9113 §8.7: the server did not act on it; said so for the log line.
+            reason = new IOException(reason.Message + " (not processed by the server)", reason);
+        }
         WindowChanged();
         if (Interlocked.Exchange(ref _responseDone, 1) != 0)
         {

@@ -80,6 +80,13 @@ public sealed class UpstreamProtocolConfigTests
         Assert.Contains(Errors("protocol = \"http2\"\n"), e => e.Contains("test.toml:11:") && e.Contains("h2c"));
     }
 
+    [Fact]
+    public void HttpHealthCheckOnHttp2Cluster_RefusedTcpCheckAccepted()
+    {
+        Assert.Contains(Errors("protocol = \"h2c\"\n[cluster.c.health]\npath = \"/healthz\"\n"), e => e.Contains("test.toml:11:") && e.Contains("TCP connect check"));
+        Assert.NotNull(Cluster("protocol = \"h2c\"\n[cluster.c.health]\ninterval = \"2s\"\n").Health);
+    }
+
     [Theory]
     [InlineData("max_streams_per_connection = 0\nprotocol = \"h2c\"\n")]
     [InlineData("max_streams_per_connection = 8\n")]
