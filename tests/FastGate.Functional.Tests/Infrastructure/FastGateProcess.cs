@@ -140,7 +140,7 @@ public sealed partial class FastGateProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"^([a-z_]+)(\{[^}]*\})? (\S+)$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^([a-z0-9_]+)(\{[^}]*\})? (\S+)$", RegexOptions.Multiline)]
     private static partial Regex SamplePattern();
 
     public async ValueTask DisposeAsync()
