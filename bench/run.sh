@@ -6,7 +6,7 @@
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
 #   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns
-#   ws-echo sse-stream ai-stream
+#   ws-echo sse-stream ai-stream h2c h2c-mux h2-tls h2-flood
 #
 #   tls-h1         HTTPS keep-alive requests per second (FastGate, nginx, HAProxy)
 #   tls-handshake  new TLS connections per second, a full handshake each (no resumption)
@@ -19,6 +19,13 @@
 #   ai-stream      streamed chat completions (64 tokens, no pacing) from the mock's OpenAI endpoint,
 #                  directly and through FastGate's AI route, at 1 and 64 connections: added time to
 #                  first token and latency, the rate against direct, bytes allocated per event
+#   h2c            HTTP/2 with prior knowledge on each proxy's h2c listener, h2load 64 connections x
+#                  1 stream; h2c-mux: 8 connections x 32 streams; h2-tls: 64 x 1 over TLS (ALPN
+#                  h2); HTTP/1.1 to the origin (FastGate, nginx, HAProxy)
+#   h2-flood       each HTTP/2 attack of tools/H2Flood for a run's length while h2load measures
+#                  a well-behaved h2c client: its req/s against no attack, the proxy's peak RSS
+#                  and CPU, FastGate's defense counters (FastGate, nginx, HAProxy; one pass,
+#                  its own table: bench/results/STAMP-h2-flood.md)
 #
 #   bench/streams-10k.sh                       FastGate alone: 10,000 WebSockets and 10,000 SSE
 #                                              streams held through 50 reloads (RSS, drops)
@@ -46,7 +53,7 @@
 #   --no-report          do not write bench/results/ nor update docs/benchmarks.md
 #   -h, --help           this text
 #
-# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN, STREAM_LOAD_BIN use an existing binary instead of
+# Environment: FASTGATE_BIN, YARP_BIN, MOCK_BIN, STREAM_LOAD_BIN, H2FLOOD_BIN use an existing binary instead of
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
 # the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
 # (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
@@ -62,7 +69,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream ai-stream)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream ai-stream h2c h2c-mux h2-tls h2-flood)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.
@@ -137,6 +144,8 @@ for p in "${PEERS[@]}"; do source "$BENCH/peers/$p.sh"; done
 source "$BENCH/lib/origins.sh"
 source "$BENCH/lib/tls.sh"
 source "$BENCH/lib/streamload.sh"
+source "$BENCH/lib/h2load.sh"
+source "$BENCH/lib/h2flood.sh"
 
 # ---------------------------------------------------------------- cleanup
 WORKDIR=""
@@ -148,11 +157,12 @@ trap 'exit 143' TERM
 load_scenario() {
     SC_DESC="" SC_KIND="" SC_ORIGIN="" SC_PATH=/ SC_LUA="" SC_PEERS=""
     SC_CONNECTIONS=() SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1 SC_RESPONSE_BYTES="" SC_REPORT_CPU=0
-    SC_STREAM_MODE="" SC_STREAM_ARGS=() SC_UNIT=requests
+    SC_STREAM_MODE="" SC_STREAM_ARGS=() SC_UNIT=requests SC_H2_STREAMS=1 SC_H2LOAD_ARGS=()
+    SC_FLOOD_ATTACKS=() SC_FLOOD_ARGS=()
     source "$BENCH/scenarios/$1.sh"
     [[ -n "$SC_KIND" && -n "$SC_ORIGIN" && ${#SC_CONNECTIONS[@]} -gt 0 ]] \
         || die "scenario $1 must set SC_KIND, SC_ORIGIN and SC_CONNECTIONS"
-    [[ $SC_LISTENER =~ ^(http|tls|tcp)$ ]] || die "scenario $1: SC_LISTENER must be http, tls or tcp"
+    [[ $SC_LISTENER =~ ^(http|tls|tcp|h2c)$ ]] || die "scenario $1: SC_LISTENER must be http, tls, tcp or h2c"
 }
 # A peer takes part in a scenario when the scenario names it (or names none) and the peer
 # has the listener the scenario loads (peer_ID_listeners: tls, tcp; http they all have).
@@ -164,7 +174,7 @@ scenario_has_peer() {
 plain_load() { SC_PATH=/ SC_LUA="" SC_WRK_ARGS=() SC_LISTENER=http SC_TLS_RESUME=1; }
 
 # Which extra listeners this run opens, and whether it needs the no-resumption shim.
-NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0 NEED_STREAM_LOAD=0 NEED_AI=0
+NEED_TLS=0 NEED_TCP=0 NEED_NO_RESUME=0 NEED_STREAM_LOAD=0 NEED_AI=0 NEED_H2C=0 NEED_H2TLS=0 NEED_H2FLOOD=0
 for s in "${SCENARIOS[@]}"; do
     load_scenario "$s"
     [[ $SC_KIND != stream ]] || NEED_STREAM_LOAD=1
@@ -172,6 +182,10 @@ for s in "${SCENARIOS[@]}"; do
     [[ $SC_STREAM_MODE != ai ]] || NEED_AI=1
     [[ $SC_LISTENER != tls ]] || NEED_TLS=1
     [[ $SC_LISTENER != tcp ]] || NEED_TCP=1
+    # The peers open an h2c listener, and offer h2 by ALPN on their TLS one, only for these.
+    [[ $SC_LISTENER != h2c ]] || NEED_H2C=1
+    [[ $SC_LISTENER != tls || $SC_KIND != h2load ]] || NEED_H2TLS=1
+    [[ $SC_KIND != h2flood ]] || NEED_H2FLOOD=1
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || NEED_NO_RESUME=1
 done
 
@@ -207,7 +221,8 @@ ORIGIN_PORT=$BASE
 declare -A PEER_OFFSET=([nginx]=1 [fastgate]=2 [haproxy]=3 [caddy]=4 [yarp]=5)
 # TLS listeners are at PORT+100, TCP listeners at PORT+200 (only opened when a scenario of
 # the run loads them); the origin's TLS port, BASE+100, only serves the resumption check.
-declare -A PORT=() ADMIN_PORT=() INST_PEER=() INST_WORKERS=() INST_CPUS=() TLS_PORT=() TCP_PORT=()
+# h2c listeners (HTTP/2 with prior knowledge) are at PORT+300.
+declare -A PORT=() ADMIN_PORT=() INST_PEER=() INST_WORKERS=() INST_CPUS=() TLS_PORT=() TCP_PORT=() H2C_PORT=()
 INSTANCES=()
 for ((wi = 0; wi < ${#WORKERS[@]}; wi++)); do
     for p in "${PEERS[@]}"; do
@@ -230,6 +245,7 @@ for ((wi = 0; wi < ${#WORKERS[@]}; wi++)); do
             PORT[$i]=$((BASE + 10 * wi + ${PEER_OFFSET[$p]:?no port for peer $p}))
             [[ $NEED_TLS -eq 0 || " $(peer_${p}_listeners) " != *" tls "* ]] || TLS_PORT[$i]=$((PORT[$i] + 100))
             [[ $NEED_TCP -eq 0 || " $(peer_${p}_listeners) " != *" tcp "* ]] || TCP_PORT[$i]=$((PORT[$i] + 200))
+            [[ $NEED_H2C -eq 0 || " $(peer_${p}_listeners) " != *" h2c "* ]] || H2C_PORT[$i]=$((PORT[$i] + 300))
         fi
         [[ $p != fastgate ]] || ADMIN_PORT[$i]=$((BASE + 10 * wi + 9))
     done
@@ -241,7 +257,7 @@ for w in "${WORKERS[@]}"; do
 done
 ORIGIN_TLS_PORT=""
 [[ $NEED_NO_RESUME -eq 0 ]] || ORIGIN_TLS_PORT=$((BASE + 100))
-for port in $ORIGIN_PORT $ORIGIN_TLS_PORT "${PORT[@]}" "${ADMIN_PORT[@]}" "${TLS_PORT[@]}" "${TCP_PORT[@]}"; do
+for port in $ORIGIN_PORT $ORIGIN_TLS_PORT "${PORT[@]}" "${ADMIN_PORT[@]}" "${TLS_PORT[@]}" "${TCP_PORT[@]}" "${H2C_PORT[@]}"; do
     port_in_use "$port" && die "port $port is already in use (another benchmark, or a system nginx/haproxy/caddy service?)"
 done
 
@@ -281,6 +297,7 @@ done
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 for o in "${origins_needed[@]}"; do origin_prepare "$o"; done
 [[ $NEED_STREAM_LOAD -eq 0 ]] || stream_load_prepare "$WORKDIR"
+[[ $NEED_H2FLOOD -eq 0 ]] || h2flood_prepare "$WORKDIR"
 
 # From here to the end of the measurements this run is the only one generating load.
 bench_lock
@@ -308,6 +325,7 @@ done
 meta pinning "$([[ $PIN -eq 1 ]] && echo "$pinning" || echo none)"
 meta workers "${WORKERS[*]}"
 meta wrk "$("$WRK" -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+[[ $NEED_H2C -eq 0 && $NEED_H2TLS -eq 0 ]] || meta h2load "$(h2load_version), one thread on the load core"
 [[ $NEED_STREAM_LOAD -eq 0 ]] || meta stream_load "tools/StreamLoad ($(dotnet --version 2>/dev/null || echo '?')), raw sockets, one process on the load core"
 meta origin "$(origin_version)"
 meta peers "${PEERS[*]}"
@@ -352,6 +370,7 @@ target_port() {
     case "$SC_LISTENER" in
         tls) echo "${TLS_PORT[$1]:?$(inst_label "$1") has no TLS listener}" ;;
         tcp) echo "${TCP_PORT[$1]:?$(inst_label "$1") has no TCP listener}" ;;
+        h2c) echo "${H2C_PORT[$1]:?$(inst_label "$1") has no h2c listener}" ;;
         *) echo "${PORT[$1]}" ;;
     esac
 }
@@ -426,6 +445,7 @@ start_peers() {  # usage: start_peers ORIGIN_PORT INSTANCE...
         PEER_CPUS=${INST_CPUS[$i]}
         PEER_TLS_PORT=${TLS_PORT[$i]:-}
         PEER_TCP_PORT=${TCP_PORT[$i]:-}
+        PEER_H2C_PORT=${H2C_PORT[$i]:-}
         FASTGATE_ADMIN_PORT=${ADMIN_PORT[$i]:-}
         peer_${p}_start "${PORT[$i]}" "$origin" "$WORKDIR/$i"
         PGID[$i]=$PEER_PGID
@@ -439,6 +459,11 @@ start_peers() {  # usage: start_peers ORIGIN_PORT INSTANCE...
         # Through the TCP listener to the origin: HTTP end to end.
         [[ -z "$PEER_TCP_PORT" ]] \
             || wait_http "$(inst_label "$i") (TCP)" "$PEER_PGID" "http://127.0.0.1:$PEER_TCP_PORT/" "$PEER_LOG" 30
+        [[ -z "$PEER_H2C_PORT" ]] \
+            || wait_http "$(inst_label "$i") (h2c)" "$PEER_PGID" "http://127.0.0.1:$PEER_H2C_PORT/" "$PEER_LOG" 30 --http2-prior-knowledge
+        if [[ -n "$PEER_TLS_PORT" && $NEED_H2TLS -eq 1 ]]; then
+            wait_http "$(inst_label "$i") (TLS, h2)" "$PEER_PGID" "https://127.0.0.1:$PEER_TLS_PORT/" "$PEER_LOG" 30 --http2
+        fi
     done
 }
 
@@ -527,6 +552,8 @@ profile_run() {
     sleep 0.5
     if [[ $SC_KIND == stream ]]; then
         run_stream "$(target_port "$i")" "$c" "$DURATION" 0s "$WORKDIR/profile-$name-c$c-$i.txt"
+    elif [[ $SC_KIND == h2load ]]; then
+        run_h2load "$(target_port "$i")" "$c" "$SC_H2_STREAMS" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
     else
         run_wrk "$(target_port "$i")" "$c" "$DURATION" "$WORKDIR/profile-$name-c$c-$i.txt"
     fi
@@ -743,7 +770,11 @@ meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 bench_unlock
 
 # ---------------------------------------------------------------- report
-if [[ $REPORT -eq 1 ]]; then
+if [[ $(wc -l <"$RUNS") -le 1 && $(wc -l <"$IDLE") -le 1 ]]; then
+    # h2-flood alone has a table of its own (bench/lib/h2flood.sh) and nothing for report.py,
+    # which would otherwise replace the latest results in docs/benchmarks.md with nothing.
+    log "no request figures in this run: no main report"
+elif [[ $REPORT -eq 1 ]]; then
     stamp=$STAMP
     if [[ $QUICK -eq 1 ]]; then stamp+=-quick; fi
     mkdir -p "$BENCH/results"

@@ -104,10 +104,14 @@ bench_unlock() {
 # ---------------------------------------------------------------- readiness
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Waits until URL answers 200, failing fast when PGID has exited.
-# usage: wait_http NAME PGID URL LOGFILE [TIMEOUT_S]
+# Waits until URL answers 200, failing fast when PGID has exited. CURL_OPTION (e.g.
+# --http2-prior-knowledge) asks for a protocol; the answer must then come in that protocol.
+# usage: wait_http NAME PGID URL LOGFILE [TIMEOUT_S [CURL_OPTION]]
 wait_http() {
-    local name=$1 pg=$2 url=$3 logfile=$4 timeout=${5:-30} code=""
+    local name=$1 pg=$2 url=$3 logfile=$4 timeout=${5:-30} opt=${6:-} code="" want=200 fmt='%{http_code}'
+    # With a protocol asked for, "2 200": HTTP/2 and status 200 (curl falls back to
+    # HTTP/1.1 when ALPN gives no h2).
+    [[ -z "$opt" ]] || { fmt='%{http_version} %{http_code}'; want="2 200"; }
     local tries=$((timeout * 10))
     for _ in $(seq "$tries"); do
         if ! kill -0 "$pg" 2>/dev/null; then
@@ -115,12 +119,12 @@ wait_http() {
             die "$name exited during start-up"
         fi
         # -k: the benchmark's TLS listeners use a self-signed certificate.
-        code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
-        [[ "$code" == 200 ]] && return 0
+        code=$(curl -sk ${opt:+"$opt"} -o /dev/null -w "$fmt" --max-time 1 "$url" 2>/dev/null || true)
+        [[ "$code" == "$want" ]] && return 0
         sleep 0.1
     done
     echo "---- last lines of $logfile" >&2; tail -n 30 "$logfile" >&2 || true
-    die "$name did not answer 200 on $url within ${timeout} s (last status '${code:-none}')"
+    die "$name did not answer ${want/2 200/200 over HTTP\/2} on $url within ${timeout} s (last status '${code:-none}')"
 }
 
 # ---------------------------------------------------------------- /proc measurements

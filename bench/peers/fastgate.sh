@@ -9,6 +9,10 @@
 # FastGate's defaults otherwise: TLS 1.2 and 1.3, session resumption); the catch-all route
 # serves it as it serves "web". L4: a `protocol = "tcp"` listener "l4" to the cluster origin.
 # AI (ai-stream in the run): an `ai = true` route on /v1/ to an openai provider at the origin.
+# HTTP/2 (only in runs with an h2 scenario): a listener "h2c" with `h2c = true` on the h2c
+# port, and `alpn = ["h2", "http/1.1"]` on the TLS listener; [http2] defaults otherwise, but
+# for `stall_timeout = "5s"` in runs with h2-flood (the default 30 s is longer than a run, and
+# the zero-window attack would never meet the defense).
 source "$BENCH/lib/fastgate.sh"
 
 FASTGATE_BIN=${FASTGATE_BIN:-}
@@ -22,7 +26,7 @@ peer_fastgate_jit() {
     [[ -e ${bin%/*}/fastgate.dll ]] && echo 1 || echo 0
 }
 peer_fastgate_workers() { echo 1; }
-peer_fastgate_listeners() { echo "tls tcp"; }
+peer_fastgate_listeners() { echo "tls tcp h2c"; }
 peer_fastgate_packages() { :; }
 peer_fastgate_prepare() {
     if [[ -z "$FASTGATE_BIN" ]]; then
@@ -40,6 +44,9 @@ peer_fastgate_settings() {
     local s="$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: [listener.tls] cert and key, defaults otherwise"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: protocol = \"tcp\", cluster = \"origin\""
+    [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: a listener with h2c = true, [http2] defaults (128 streams)"
+    [[ "${NEED_H2TLS:-0}" != 1 ]] || s+="; h2 over TLS: alpn = [\"h2\", \"http/1.1\"]"
+    [[ "${NEED_H2FLOOD:-0}" != 1 ]] || s+="; h2-flood: [http2] stall_timeout = \"5s\" (default 30s, longer than a run)"
     [[ "${NEED_AI:-0}" != 1 ]] || s+="; AI: an ai = true route on /v1/ (api_key auth), one openai provider at the origin, [[model]] \"*\" sent as asked, the usage ledger on"
     echo "$s"
 }
@@ -83,6 +90,19 @@ listen = "127.0.0.1:$PEER_TLS_PORT"
 [listener.tls]
 cert = "$TLS_CERT"
 key = "$TLS_KEY"
+EOC
+            [[ "${NEED_H2TLS:-0}" != 1 ]] || echo 'alpn = ["h2", "http/1.1"]'
+        fi
+        if [[ "${NEED_H2FLOOD:-0}" == 1 ]]; then
+            printf '\n[http2]\nstall_timeout = "5s"\n'
+        fi
+        if [[ -n "${PEER_H2C_PORT:-}" ]]; then
+            cat <<EOC
+
+[[listener]]
+name = "h2c"
+listen = "127.0.0.1:$PEER_H2C_PORT"
+h2c = true
 EOC
         fi
         if [[ "${NEED_AI:-0}" == 1 ]]; then

@@ -1,17 +1,21 @@
 # HAProxy: nbthread = the workers count (one by default), HTTP mode, server-side connection reuse.
 # TLS: `bind ... ssl crt` with the run's ECDSA P-256 certificate, TLS 1.2 minimum, HAProxy's
-# default session cache and tickets. L4: a `mode tcp` proxy.
+# default session cache and tickets. L4: a `mode tcp` proxy. HTTP/2 (only in runs with an h2
+# scenario): a frontend on the h2c port with `bind ... proto h2` (prior knowledge), and
+# `alpn h2,http/1.1` on the TLS bind.
 peer_haproxy_label() { echo "HAProxy"; }
 peer_haproxy_jit() { echo 0; }
 peer_haproxy_workers() { echo 1; }
 peer_haproxy_packages() { echo haproxy; }
 peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy); [[ -x $HAPROXY ]] || die "haproxy not found"; }
 peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
-peer_haproxy_listeners() { echo "tls tcp"; }
+peer_haproxy_listeners() { echo "tls tcp h2c"; }
 peer_haproxy_settings() {
     local s="nbthread $1, http-reuse always, timeout tunnel 1h (WebSocket)"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl-min-ver TLSv1.2, default session cache and tickets"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: mode tcp"
+    [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: bind ... proto h2, HTTP/2 defaults (100 streams)"
+    [[ "${NEED_H2TLS:-0}" != 1 ]] || s+="; h2 over TLS: alpn h2,http/1.1"
     echo "$s"
 }
 
@@ -53,9 +57,19 @@ backend origin
     server origin $origin
 EOC
     if [[ -n "${PEER_TLS_PORT:-}" ]]; then
+        local alpn=""
+        [[ "${NEED_H2TLS:-0}" != 1 ]] || alpn=" alpn h2,http/1.1"
         cat >>"$dir/haproxy.cfg" <<EOC
 frontend fe_tls
-    bind 127.0.0.1:$PEER_TLS_PORT ssl crt $TLS_COMBINED ssl-min-ver TLSv1.2
+    bind 127.0.0.1:$PEER_TLS_PORT ssl crt $TLS_COMBINED ssl-min-ver TLSv1.2$alpn
+    maxconn 10240
+    default_backend origin
+EOC
+    fi
+    if [[ -n "${PEER_H2C_PORT:-}" ]]; then
+        cat >>"$dir/haproxy.cfg" <<EOC
+frontend fe_h2c
+    bind 127.0.0.1:$PEER_H2C_PORT proto h2
     maxconn 10240
     default_backend origin
 EOC

@@ -2,7 +2,10 @@
 # keep-alive pool. TLS: `listen ... ssl` with the run's ECDSA P-256 certificate, TLS 1.2 and
 # 1.3, a shared session cache and session tickets (nginx's own defaults would also allow
 # TLS 1.0/1.1 and keep no cache). L4: a `stream {}` server when the stream module is
-# installed (Debian: libnginx-mod-stream, a dynamic module).
+# installed (Debian: libnginx-mod-stream, a dynamic module). HTTP/2 (only in runs with an h2
+# scenario): a server of its own on the h2c port (`listen ... http2` without ssl: prior
+# knowledge only, as nginx 1.22 cannot tell HTTP/1.1 and HTTP/2 apart on one plain port), and
+# `http2` on the TLS listen (ALPN h2, http/1.1).
 peer_nginx_label() { echo "nginx"; }
 peer_nginx_jit() { echo 0; }
 peer_nginx_workers() { echo 1; }
@@ -13,7 +16,7 @@ peer_nginx_packages() {
 }
 NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 peer_nginx_listeners() {
-    if [[ -f $NGINX_STREAM_MODULE ]]; then echo "tls tcp"; else echo tls; fi
+    if [[ -f $NGINX_STREAM_MODULE ]]; then echo "tls tcp h2c"; else echo "tls h2c"; fi
 }
 peer_nginx_prepare() { NGINX=$(command -v nginx || echo /usr/sbin/nginx); [[ -x $NGINX ]] || die "nginx not found"; }
 peer_nginx_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
@@ -21,6 +24,8 @@ peer_nginx_settings() {
     local s="worker_processes $1, upstream keepalive 1024; /ws: Upgrade and Connection set upstream; /sse: proxy_buffering off"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared 10m, ssl_session_tickets on"
     [[ "${NEED_TCP:-0}" != 1 || ! -f $NGINX_STREAM_MODULE ]] || s+="; L4: stream proxy_pass"
+    [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: a server with listen ... http2 (prior knowledge), http2 defaults (128 streams)"
+    [[ "${NEED_H2TLS:-0}" != 1 ]] || s+="; h2 over TLS: listen ... ssl http2 (ALPN h2, http/1.1)"
     echo "$s"
 }
 
@@ -63,10 +68,11 @@ nginx_spawn() {
 }
 
 peer_nginx_start() {
-    local port=$1 origin=$2 dir=$3 tls="" main=""
+    local port=$1 origin=$2 dir=$3 tls="" main="" h2c="" h2tls=""
+    [[ "${NEED_H2TLS:-0}" != 1 ]] || h2tls=" http2"
     if [[ -n "${PEER_TLS_PORT:-}" ]]; then
         tls="
-        listen 127.0.0.1:$PEER_TLS_PORT ssl;
+        listen 127.0.0.1:$PEER_TLS_PORT ssl$h2tls;
         ssl_certificate $TLS_CERT;
         ssl_certificate_key $TLS_KEY;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -81,6 +87,17 @@ stream {
         proxy_pass $origin;
     }
 }"
+    fi
+    if [[ -n "${PEER_H2C_PORT:-}" ]]; then
+        h2c="
+    server {
+        listen 127.0.0.1:$PEER_H2C_PORT http2;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }
+    }"
     fi
     nginx_write_conf "$dir" "    upstream origin {
         server $origin;
@@ -128,7 +145,7 @@ stream {
             proxy_set_header Connection \"\";
             proxy_set_header x-api-key \"\";
         }
-    }" "$PEER_WORKERS" "$main"
+    }$h2c" "$PEER_WORKERS" "$main"
     nginx_spawn PEER_PGID "$PEER_CPUS" "$dir"
     PEER_LOG=$dir/logs/error.log
 }

@@ -25,7 +25,12 @@ long connections = 0;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
 builder.Logging.ClearProviders();
-builder.Services.AddGrpc(o => o.EnableDetailedErrors = true);
+builder.Services.AddGrpc(o =>
+{
+    o.EnableDetailedErrors = true;
+    o.MaxReceiveMessageSize = 16 * 1024 * 1024;
+    o.MaxSendMessageSize = 16 * 1024 * 1024;
+});
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.Limits.Http2.MaxStreamsPerConnection = maxStreams;
@@ -89,6 +94,17 @@ app.MapMethods("/h2/info", ["GET", "HEAD", "DELETE", "PUT", "POST"], async conte
         lines.Add($"header {header.Key.ToLowerInvariant()}={header.Value}");
     }
     await context.Response.WriteAsync(string.Join("\n", lines) + "\n");
+});
+
+// The request body's length and its trailers, as the server saw them.
+app.MapPost("/h2/request-trailers", async context =>
+{
+    var body = new MemoryStream();
+    await context.Request.Body.CopyToAsync(body);
+    var trailers = context.Request.CheckTrailersAvailable()
+        ? string.Join(";", context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestTrailersFeature>()!.Trailers.Select(t => $"{t.Key}={t.Value}"))
+        : "none";
+    await context.Response.WriteAsync($"body={body.Length} trailers={trailers}");
 });
 
 app.MapGet("/h2/connections", context => context.Response.WriteAsync(Interlocked.Read(ref connections).ToString()));

@@ -13,9 +13,12 @@ namespace FastGate.Core.HPack;
 /// </summary>
 /// <remarks>
 /// Literal strings reach the sink as slices of the block itself; Huffman strings are decoded into a
-/// scratch array this decoder owns, grown to the largest string seen. One string may not be longer
-/// than the header list limit (<see cref="HPackError.StringTooLong"/>): a single field that large
-/// could never be accepted, and the bound keeps the scratch array (and an HPACK bomb's cost) small.
+/// scratch array this decoder owns, grown to the largest string seen. No string longer than the header
+/// list limit is kept, which bounds that array: such a field can never be accepted, so it is skipped
+/// (its Huffman data still checked) and the block ends in <see cref="HPackError.HeaderListTooLarge"/>,
+/// as any block that decodes past the limit does. Only when the field was to be added to a dynamic
+/// table large enough to hold it is the block <see cref="HPackError.StringTooLong"/>: the table would
+/// need the bytes this decoder refused to keep.
 /// </remarks>
 public sealed class HPackDecoder
 {
@@ -23,12 +26,14 @@ public sealed class HPackDecoder
     private readonly int _maxHeaderListSize;
     private byte[] _scratch = new byte[256];
     private HPackError _failure;
+    private int _maxTableSize;
 
     /// <param name="maxTableSize">SETTINGS_HEADER_TABLE_SIZE this side announced: the largest table a size update may ask for.</param>
     /// <param name="maxHeaderListSize">The most a block may decode to, counted as RFC 9113 §6.5.2 counts (name + value + 32 per field).</param>
     public HPackDecoder(int maxTableSize = 4096, int maxHeaderListSize = 64 * 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxTableSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTableSize, HPackDynamicTable.MaxSupportedSize);
         ArgumentOutOfRangeException.ThrowIfNegative(maxHeaderListSize);
         MaxTableSize = maxTableSize;
         _maxHeaderListSize = maxHeaderListSize;
@@ -37,7 +42,16 @@ public sealed class HPackDecoder
 
     /// <summary>The limit a dynamic table size update may ask for; changed when this side announces another SETTINGS_HEADER_TABLE_SIZE.</summary>
     /// <remarks>The table itself changes only when the peer's next size update arrives (RFC 7541 §4.2).</remarks>
-    public int MaxTableSize { get; set; }
+    public int MaxTableSize
+    {
+        get => _maxTableSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, HPackDynamicTable.MaxSupportedSize);
+            _maxTableSize = value;
+        }
+    }
 
     /// <summary>The dynamic table's size now (RFC 7541 §4.1 sizes).</summary>
     public int TableSize => _table.Size;
@@ -130,9 +144,10 @@ public sealed class HPackDecoder
 
         ReadOnlySpan<byte> name;
         int scratchUsed = 0;
+        bool nameTooLong = false;
         if (nameIndex == 0)
         {
-            error = DecodeString(block, ref position, 0, out name, out scratchUsed);
+            error = DecodeString(block, ref position, 0, out name, out scratchUsed, out nameTooLong);
             if (error != HPackError.None)
             {
                 return error;
@@ -160,10 +175,29 @@ public sealed class HPackDecoder
             return HPackError.BadIndex;
         }
 
-        error = DecodeString(block, ref position, scratchUsed, out ReadOnlySpan<byte> value, out _);
+        error = DecodeString(block, ref position, scratchUsed, out ReadOnlySpan<byte> value, out _, out bool valueTooLong);
         if (error != HPackError.None)
         {
             return error;
+        }
+
+        if (nameTooLong || valueTooLong)
+        {
+            // This one field is past the header list limit: it never reaches the sink.
+            state.FieldSeen = true;
+            state.TooLarge = true;
+            if (index)
+            {
+                if (_maxHeaderListSize + 1 + HPackDynamicTable.EntryOverhead <= _table.MaxSize)
+                {
+                    return HPackError.StringTooLong;
+                }
+
+                // Larger than the whole table: adding it empties the table (RFC 7541 §4.4), as in the peer's.
+                _table.EvictAll();
+            }
+
+            return HPackError.None;
         }
 
         // The name may have been decoded into a scratch array that the value's decoding replaced
@@ -195,11 +229,13 @@ public sealed class HPackDecoder
     }
 
     // A string literal (§5.2): H bit, length with a 7-bit prefix, then the bytes. Huffman strings are
-    // decoded into the scratch array at scratchOffset; scratchEnd is where the next string may go.
-    private HPackError DecodeString(ReadOnlySpan<byte> block, scoped ref int position, int scratchOffset, out ReadOnlySpan<byte> value, out int scratchEnd)
+    // decoded into the scratch array at scratchOffset; scratchEnd is where the next string may go. A
+    // string longer than the header list limit is skipped (tooLong), its Huffman data only checked.
+    private HPackError DecodeString(ReadOnlySpan<byte> block, scoped ref int position, int scratchOffset, out ReadOnlySpan<byte> value, out int scratchEnd, out bool tooLong)
     {
         value = default;
         scratchEnd = scratchOffset;
+        tooLong = false;
         if (position >= block.Length)
         {
             return HPackError.Truncated;
@@ -212,11 +248,6 @@ public sealed class HPackDecoder
             return error;
         }
 
-        if (length > _maxHeaderListSize)
-        {
-            return HPackError.StringTooLong;
-        }
-
         if (length > block.Length - position)
         {
             return HPackError.Truncated;
@@ -224,6 +255,12 @@ public sealed class HPackDecoder
 
         ReadOnlySpan<byte> encoded = block.Slice(position, length);
         position += length;
+        if (length > _maxHeaderListSize)
+        {
+            tooLong = true;
+            return !huffman || HPackHuffman.IsValid(encoded) ? HPackError.None : HPackError.BadHuffman;
+        }
+
         if (!huffman)
         {
             value = encoded;
@@ -234,9 +271,15 @@ public sealed class HPackDecoder
         int room = (int)Math.Min(length * 8L / 5, _maxHeaderListSize);
         EnsureScratch(scratchOffset + room);
         int decoded = HPackHuffman.Decode(encoded, _scratch.AsSpan(scratchOffset, room));
+        if (decoded == -2)
+        {
+            tooLong = true;
+            return HPackHuffman.IsValid(encoded) ? HPackError.None : HPackError.BadHuffman;
+        }
+
         if (decoded < 0)
         {
-            return decoded == -1 ? HPackError.BadHuffman : HPackError.StringTooLong;
+            return HPackError.BadHuffman;
         }
 
         value = _scratch.AsSpan(scratchOffset, decoded);

@@ -24,6 +24,9 @@ internal sealed class HPackDynamicTable
     /// <summary>RFC 7541 §4.1: every entry counts 32 octets on top of its name and value.</summary>
     public const int EntryOverhead = 32;
 
+    /// <summary>The largest table supported (16 MiB; its byte array is twice that). SETTINGS allow up to 2^32 - 1.</summary>
+    public const int MaxSupportedSize = 1 << 24;
+
     private const long NoEntry = -1;
 
     private readonly bool _indexed;
@@ -110,11 +113,7 @@ internal sealed class HPackDynamicTable
         int size = name.Length + value.Length + EntryOverhead;
         if (size > MaxSize)
         {
-            while (_count > 0)
-            {
-                EvictOldest();
-            }
-
+            EvictAll();
             return;
         }
 
@@ -149,6 +148,15 @@ internal sealed class HPackDynamicTable
         _count++;
         _end += length;
         Size += size;
+    }
+
+    /// <summary>What adding an entry larger than the table does (RFC 7541 §4.4): the table is emptied.</summary>
+    public void EvictAll()
+    {
+        while (_count > 0)
+        {
+            EvictOldest();
+        }
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ public sealed class HPackEncoder
     public HPackEncoder(int maxTableSize = 4096)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxTableSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTableSize, HPackDynamicTable.MaxSupportedSize);
         _maxTableSize = maxTableSize;
         // Using less than the decoder's maximum needs no size update: the decoder evicts later than
         // this encoder does, and an index counts from the newest entry, so both agree on every entry
@@ -44,6 +45,7 @@ public sealed class HPackEncoder
     /// The peer's SETTINGS_HEADER_TABLE_SIZE changed: the table shrinks if needed and the next
     /// block starts with a size update.
     /// </summary>
+    /// <remarks>The setting is 32 bits unsigned: pass values above <see cref="int.MaxValue"/> as <see cref="int.MaxValue"/>.</remarks>
     public void SetPeerMaxTableSize(int size)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);

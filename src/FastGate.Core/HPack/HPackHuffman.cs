@@ -131,6 +131,32 @@ internal static class HPackHuffman
         return (entry & Accept) != 0 ? written : -1;
     }
 
+    /// <summary>Checks Huffman data without keeping what it decodes to (a string too long to keep): true when valid.</summary>
+    public static bool IsValid(ReadOnlySpan<byte> source)
+    {
+        uint[] table = DecodeTable;
+        uint state = 0;
+        uint entry = Accept;
+        foreach (byte b in source)
+        {
+            entry = table[(state << 4) | (uint)(b >> 4)];
+            if ((entry & Fail) != 0)
+            {
+                return false;
+            }
+
+            entry = table[((entry & 0xFF) << 4) | (uint)(b & 0xF)];
+            if ((entry & Fail) != 0)
+            {
+                return false;
+            }
+
+            state = entry & 0xFF;
+        }
+
+        return (entry & Accept) != 0;
+    }
+
     private static uint[] BuildCodes()
     {
         ReadOnlySpan<byte> lengths = CodeLengths;

@@ -207,7 +207,7 @@ public sealed partial class Http1ProxyConnection
         {
             ticks = Math.Min(ticks, (long)(perTry.TotalSeconds * Stopwatch.Frequency));
         }
-        return ticks;
+        return Math.Min(ticks, GrpcTimeoutTicks());
     }
 
     /// <summary>
@@ -620,7 +620,11 @@ public sealed partial class Http1ProxyConnection
         }
         DropUpstream();
         _exchange.Status = status;
-        if (_exchange.IsAnswered || _exchange.ResponseEdits is not null)
+        if (status >= 400 && IsGrpcRequest())
+        {
+            WriteGrpcAnswer(status, close);
+        }
+        else if (_exchange.IsAnswered || _exchange.ResponseEdits is not null)
         {
             WriteLocalAnswer(status, close);
         }

@@ -49,7 +49,8 @@ public sealed partial class Http1ProxyConnection
     private IoOperation BeginRequestBody()
     {
         var request = _request;
-        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _exchange.Route!.MaxBodyBytes);
+        // A chunked body's trailers go on upstream (RFC 9110 §6.5; an HTTP/2 upstream gets them as trailing HEADERS).
+        _requestBody.Start(request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, request.ContentLength, encodeChunked: true, _exchange.Route!.MaxBodyBytes, keepTrailers: true);
         _stopPump = false;
         _pumpAttention = false;
         _responseHeadSeen = false;

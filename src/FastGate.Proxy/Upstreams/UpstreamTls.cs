@@ -115,13 +115,15 @@ public sealed class UpstreamTls
             // Whatever broke the handshake (a refused certificate, an alert, the peer closing, bytes
             // that are not TLS), it is this connection's failure, not the daemon's.
             _state.Failed();
-            throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}) failed: {refusal ?? Innermost(ex)}", ex);
+            // An HTTP/1.1-only server refuses an h2-only offer with an alert: say what was offered.
+            var offer = Model.Http2 ? "; ALPN offered h2 only (protocol = \"h2\")" : "";
+            throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}) failed: {refusal ?? Innermost(ex)}{offer}", ex);
         }
         if (Model.Http2 && ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
         {
             // HTTP/2 frames to a server that expects HTTP/1.1 would be read as a broken request.
             _state.Failed();
-            throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}): the upstream did not select h2 by ALPN (protocol = \"h2\" needs it)", new InvalidOperationException("no h2"));
+            throw new UpstreamTlsException($"TLS handshake with {target} (sni {targetHost}): the upstream did not select h2 by ALPN (protocol = \"h2\" needs it)", null);
         }
         _state.Succeeded();
     }

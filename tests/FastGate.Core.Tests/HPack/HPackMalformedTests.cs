@@ -134,22 +134,65 @@ public sealed class HPackMalformedTests
     }
 
     [Fact]
-    public void Decode_StringLongerThanLimit_StringTooLong()
+    public void Decode_StringLongerThanListLimit_FieldSkippedAndListTooLarge()
     {
-        // Plain: a 101-byte value with a limit of 100.
-        byte[] plain = [0x00, 0x01, (byte)'x', 101, .. Enumerable.Repeat((byte)'v', 101)];
-        Assert.Equal(HPackError.StringTooLong, new HPackDecoder(maxHeaderListSize: 100).Decode(plain, new HPackTestSink()));
+        // Plain: a 101-byte value with a limit of 100, without indexing; the block is read to its end.
+        var decoder = new HPackDecoder(maxHeaderListSize: 100);
+        byte[] plain = [0x00, 0x01, (byte)'x', 101, .. Enumerable.Repeat((byte)'v', 101), 0x82];
+        (HPackError error, var headers) = HPackTestSink.Decode(decoder, plain);
+        Assert.Equal(HPackError.HeaderListTooLarge, error);
+        Assert.Empty(headers);
+        (error, headers) = HPackTestSink.Decode(decoder, [0x82]);
+        Assert.Equal(HPackError.None, error);
+        Assert.Equal([(":method", "GET")], headers);
 
         // Huffman: 112 '0's (5 bits each) take 70 bytes on the wire, within the limit, and decode past it.
         var encoder = new HPackEncoder(maxTableSize: 0);
         var output = new ArrayBufferWriter<byte>();
         encoder.Encode(output, "x"u8, Encoding.ASCII.GetBytes(new string('0', 112)));
         Assert.True(output.WrittenCount < 100);
+        Assert.Equal(HPackError.HeaderListTooLarge, new HPackDecoder(maxHeaderListSize: 100).Decode(output.WrittenSpan, new HPackTestSink()));
+
+        // With incremental indexing into a 4096-byte table, a 9000-byte value empties the table (RFC 7541
+        // §4.4), exactly as in the peer's encoder.
+        decoder = new HPackDecoder(maxTableSize: 4096, maxHeaderListSize: 8192);
+        byte[] length = new byte[HPackInteger.MaxLength];
+        int lengthBytes = HPackInteger.Encode(length, 9000, 7, 0);
+        byte[] large = [0x40, 0x03, .. "x-a"u8, 0x01, (byte)'1', 0x40, 0x01, (byte)'y', .. length[..lengthBytes], .. Enumerable.Repeat((byte)'v', 9000)];
+        (error, headers) = HPackTestSink.Decode(decoder, large);
+        Assert.Equal(HPackError.HeaderListTooLarge, error);
+        Assert.Equal([("x-a", "1")], headers);
+        Assert.Equal(0, decoder.TableCount);
+        Assert.Equal(HPackError.BadIndex, decoder.Decode([0xbe], new HPackTestSink()));
+    }
+
+    [Fact]
+    public void Decode_StringLongerThanLimitIntoTableThatCouldHoldIt_StringTooLong()
+    {
+        // Limit 100, table 4096: the entry (1 + 101 + 32) would fit in the table, so the decoder would have
+        // to keep a string it refuses to hold.
+        byte[] plain = [0x40, 0x01, (byte)'x', 101, .. Enumerable.Repeat((byte)'v', 101)];
+        Assert.Equal(HPackError.StringTooLong, new HPackDecoder(maxHeaderListSize: 100).Decode(plain, new HPackTestSink()));
+
+        var encoder = new HPackEncoder();
+        var output = new ArrayBufferWriter<byte>();
+        encoder.Encode(output, "x"u8, Encoding.ASCII.GetBytes(new string('0', 112)));
+        Assert.Equal(0x40, output.WrittenSpan[0] & 0xC0);
         Assert.Equal(HPackError.StringTooLong, new HPackDecoder(maxHeaderListSize: 100).Decode(output.WrittenSpan, new HPackTestSink()));
 
         // A string at the limit is read; the field (1 + 100 + 32) is then too large for the list.
         byte[] atLimit = [0x00, 0x01, (byte)'x', 100, .. Enumerable.Repeat((byte)'v', 100)];
         Assert.Equal(HPackError.HeaderListTooLarge, new HPackDecoder(maxHeaderListSize: 100).Decode(atLimit, new HPackTestSink()));
+    }
+
+    [Theory]
+    [InlineData(100)] // decoded past the limit while decoding
+    [InlineData(50)] // longer than the limit on the wire already
+    public void Decode_SkippedHuffmanString_StillChecked(int limit)
+    {
+        // 71 bytes: 70 zero bytes are 112 '0's, the last one a 113th '0' and padding 000.
+        byte[] block = [0x00, 0x01, (byte)'x', 0x80 | 71, .. new byte[71]];
+        Assert.Equal(HPackError.BadHuffman, new HPackDecoder(maxHeaderListSize: limit).Decode(block, new HPackTestSink()));
     }
 
     [Fact]

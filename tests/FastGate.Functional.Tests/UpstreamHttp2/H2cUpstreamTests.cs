@@ -214,6 +214,21 @@ public sealed class H2cUpstreamTests
     }
 
     [Fact]
+    public async Task ChunkedRequestTrailers_ReachTheUpstreamAsTrailingHeaders()
+    {
+        await using var upstream = await GrpcServiceProcess.StartAsync();
+        await using var gateway = await StartGatewayAsync(upstream);
+        await using var connection = await RawHttpConnection.ConnectAsync(gateway.Port);
+
+        await connection.SendAsync("POST /h2/request-trailers HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            "5\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 42\r\n\r\n");
+        var response = await connection.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("body=11 trailers=x-sum=42", response.BodyText);
+    }
+
+    [Fact]
     public async Task UpstreamGoAway_LaterRequestsGoOnANewConnection()
     {
         await using var upstream = await GrpcServiceProcess.StartAsync();

@@ -1,0 +1,121 @@
+# h2load (nghttp2-client): the load client of the HTTP/2 scenarios (bench/scenarios/h2c.sh,
+# h2c-mux.sh, h2-tls.sh) and the well-behaved client of h2-flood.sh. Sourced by bench/run.sh,
+# not executed. Uses run.sh's SC_*, LOAD_CPU, WORKDIR, RUNS, PGID, ADMIN_PORT, INST_PEER.
+
+H2LOAD=${H2LOAD:-h2load}
+
+h2load_version() { "$H2LOAD" --version 2>&1 | awk '{ print $2; exit }'; }
+
+# The URL h2load loads for the current scenario: h2c with prior knowledge on the proxy's h2c
+# listener, or https on its TLS listener (ALPN h2).
+h2load_url() {
+    if [[ $SC_LISTENER == tls ]]; then echo "https://127.0.0.1:$1$SC_PATH"; else echo "http://127.0.0.1:$1$SC_PATH"; fi
+}
+
+# One h2load run: CONNECTIONS connections with STREAMS concurrent streams each for DURATION;
+# OUTFILE gets h2load's text, LOGFILE (optional) one line per request (start, status, µs).
+# Dies when h2load fails or did not speak HTTP/2 (a TLS listener that negotiated http/1.1
+# would be measured as HTTP/1.1 otherwise).
+# usage: run_h2load PORT CONNECTIONS STREAMS DURATION OUTFILE [LOGFILE]
+run_h2load() {
+    local port=$1 conns=$2 streams=$3 duration=$4 out=$5 logf=${6:-} pid rc=0 extra=() proto
+    [[ -z "$logf" ]] || extra=(--log-file="$logf")
+    spawn pid "$LOAD_CPU" "$out" "$H2LOAD" -t1 -c"$conns" -m"$streams" -D "$duration" \
+        "${extra[@]}" "${SC_H2LOAD_ARGS[@]}" "$(h2load_url "$port")"
+    wait "$pid" || rc=$?
+    stop_group "$pid"
+    if [[ $rc -ne 0 ]] || ! grep -q '^finished in ' "$out"; then
+        cat "$out" >&2
+        die "h2load against port $port failed (exit $rc)"
+    fi
+    proto=$(sed -n 's/^Application protocol: //p' "$out")
+    if [[ $proto != h2 && $proto != h2c ]]; then
+        cat "$out" >&2
+        die "h2load against port $port spoke '${proto:-nothing}', not HTTP/2"
+    fi
+}
+
+h2load_command_text() {
+    local conns=$1 streams=$2 d=$3 extra="" a port=PORT
+    for a in "${SC_H2LOAD_ARGS[@]}"; do extra+=" '$a'"; done
+    echo "taskset -c $LOAD_CPU h2load -t1 -c$conns -m$streams -D $d --log-file=LOG$extra $(h2load_url "$port")"
+}
+
+# Figures of one h2load run, tab-separated: req/s over the run, p50, p99 and p99.9 latency in
+# ms (from the per-request log: h2load itself prints only min/max/mean/sd), errors (failed,
+# errored and timed-out streams plus non-2xx statuses) and the requests done.
+# usage: h2load_figures OUTFILE LOGFILE
+h2load_figures() {
+    python3 - "$1" "$2" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"^finished in [^,]+, ([0-9.]+) req/s", text, re.M).group(1))
+m = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", text, re.M)
+done, failed, errored, timeout = int(m.group(3)), int(m.group(5)), int(m.group(6)), int(m.group(7))
+s = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text, re.M)
+errors = failed + errored + timeout + int(s.group(2)) + int(s.group(3)) + int(s.group(4))
+lat = []
+try:
+    for line in open(sys.argv[2]):
+        f = line.split("\t")
+        if len(f) >= 3 and f[1] != "-1":
+            lat.append(int(f[2]))
+except FileNotFoundError:
+    pass
+lat.sort()
+def pct(p):
+    if not lat:
+        return ""
+    return "%.3f" % (lat[min(len(lat) - 1, int(p * len(lat)))] / 1000)
+print("\t".join(["%.0f" % rps, pct(0.50), pct(0.99), pct(0.999), str(errors), str(done)]))
+EOF
+}
+
+# Like measure_wrk: per connection count, a warm-up of every instance, then ROUNDS interleaved
+# measured runs; a row per run in RUNS (variant cC: C connections of SC_H2_STREAMS streams), with
+# the proxy's CPU per 100k requests, peak RSS and FastGate's allocated bytes per request.
+# usage: measure_h2load SCENARIO INSTANCE...
+measure_h2load() {
+    local name=$1 c r i out logf s=$SC_H2_STREAMS
+    shift
+    local insts=("$@")
+    for c in "${SC_CONNECTIONS[@]}"; do
+        # cC as in the other scenarios (the report reads C connections from it); the streams
+        # per connection are in the scenario's description.
+        local variant=c$c
+        meta "command_${name}_$variant" "$(h2load_command_text "$c" "$s" "$DURATION")"
+        for i in "${insts[@]}"; do
+            log "$name $variant: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
+            run_h2load "$(target_port "$i")" "$c" "$s" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-$variant-$i.txt"
+        done
+        for ((r = 1; r <= ROUNDS; r++)); do
+            for i in "${insts[@]}"; do
+                check_alive "$i"
+                out=$WORKDIR/run-$name-$variant-r$r-$i.txt
+                logf=$WORKDIR/run-$name-$variant-r$r-$i.log
+                local pg=${PGID[$i]:-} alloc0="" alloc1=""
+                run_sampling_begin "$pg"
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                run_h2load "$(target_port "$i")" "$c" "$s" "$DURATION" "$out" "$logf"
+                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                run_sampling_end "$pg"
+                local fig rps p50 p99 p999 errs req cpu_s alloc
+                fig=$(h2load_figures "$out" "$logf")
+                IFS=$'\t' read -r rps p50 p99 p999 errs req <<<"$fig"
+                # The log is only read for the percentiles; it is as large as the run is long.
+                rm -f "$logf"
+                cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$req")
+                alloc=$(per_unit "$alloc1" "$alloc0" "$req")
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$variant" "$r" "${INST_PEER[$i]}" \
+                    "${INST_WORKERS[$i]}" "$rps" "$p50" "$p99" "$p999" "$cpu_s" "$RUN_RSS_MIB" "$errs" "$alloc" "$req" >>"$RUNS"
+                log "$name $variant round $r/$ROUNDS $(inst_label "$i"): $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs"
+                if [[ $errs -gt 0 ]]; then
+                    log "warning: $(inst_label "$i") had $errs errors in $name $variant: $(grep -E '^(requests|status codes):' "$out" | tr '\n' ' ')"
+                fi
+            done
+        done
+        for i in "${insts[@]}"; do
+            if [[ " ${PROFILE[*]} " == *" ${INST_PEER[$i]} "* ]]; then profile_run "$name" "$c" "$i"; fi
+        done
+    done
+}
