@@ -70,10 +70,20 @@ internal struct Http2ChunkReader
                         consumed = i;
                         return Http1ChunkStatus.Error;
                     }
+                    if (b is not ((byte)'\r' or (byte)';' or (byte)' ' or (byte)'\t'))
+                    {
+                        consumed = i;
+                        return Http1ChunkStatus.Error;
+                    }
                     _state = b == (byte)'\r' ? State.SizeLf : State.Extension;
                     i++;
                     continue;
                 case State.Extension:
+                    if (b == (byte)'\n')
+                    {
+                        consumed = i;
+                        return Http1ChunkStatus.Error;
+                    }
                     if (b == (byte)'\r')
                     {
                         _state = State.SizeLf;

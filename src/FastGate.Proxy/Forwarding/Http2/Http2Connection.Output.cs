@@ -68,7 +68,7 @@ public sealed partial class Http2Connection
             BeginClose();
             WakeReader();
         }
-        Finish();
+        _writerDone.Set();
     }
 
     /// <summary>Pumps that stopped for pending output go on once the writer handed it on.</summary>

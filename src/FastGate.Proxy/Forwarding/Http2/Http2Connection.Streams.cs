@@ -282,11 +282,10 @@ public sealed partial class Http2Connection
                 return Http2ErrorCode.ProtocolError;
             }
             GrantConnection(length);
-            if (!ResetByUs(id))
-            {
-                ResetUnopened(id, Http2ErrorCode.StreamClosed);
-            }
-            return Http2ErrorCode.NoError;
+            // §5.1: frames the client had in flight for a stream we reset are ignored; DATA on a
+            // stream that closed otherwise (END_STREAM both ways, or its own RST_STREAM) is a
+            // connection error STREAM_CLOSED.
+            return ResetByUs(id) ? Http2ErrorCode.NoError : Http2ErrorCode.StreamClosed;
         }
         if (stream.RemoteEnded)
         {

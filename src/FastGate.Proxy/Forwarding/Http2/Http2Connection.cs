@@ -59,6 +59,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private PooledByteBuffer _pending = new(1024 * 1024);
     private PooledByteBuffer _writing = new(1024 * 1024);
     private readonly Http2Signal _writeSignal = new();
+    // Set when the write loop ended: the read loop then lingers and the connection finishes.
+    private readonly Http2Signal _writerDone = new();
     private byte[] _payload = [];
 
     // Read loop state.
@@ -179,6 +181,57 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         finally
         {
             BeginClose();
+            await LingerAsync().ConfigureAwait(false);
+            Finish();
+        }
+    }
+
+    /// <summary>
+    /// After the last frame (a GOAWAY) went out, reads and drops what the client still sends, for
+    /// a second at most or until it closes: closing a socket with unread bytes resets it, and the
+    /// reset can destroy the GOAWAY before the client has read it.
+    /// </summary>
+    private async Task LingerAsync()
+    {
+        try
+        {
+            await _writerDone.WaitAsync().ConfigureAwait(false);
+            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+            while (true)
+            {
+                var remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return;
+                }
+                var reading = _input.ReadAsync();
+                ReadResult result;
+                if (reading.IsCompleted)
+                {
+                    result = reading.Result;
+                }
+                else
+                {
+                    var pending = reading.AsTask();
+                    if (await Task.WhenAny(pending, Task.Delay(TimeSpan.FromTicks(remaining * TimeSpan.TicksPerSecond / Stopwatch.Frequency))).ConfigureAwait(false) != pending)
+                    {
+                        _input.CancelPendingRead();
+                        result = await pending.ConfigureAwait(false);
+                        _input.AdvanceTo(result.Buffer.End);
+                        return;
+                    }
+                    result = pending.Result;
+                }
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The transport broke meanwhile: nothing left to linger on.
         }
     }
 
@@ -385,7 +438,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         _writeSignal.Set();
     }
 
-    /// <summary>The writer is done and the transport closed: the connection's accounting ends, once.</summary>
+    /// <summary>The read loop ended after the writer: the transport closes and the connection's accounting ends, once.</summary>
     private void Finish()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)

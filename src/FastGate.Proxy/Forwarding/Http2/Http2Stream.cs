@@ -96,10 +96,20 @@ internal sealed class Http2Stream
         }
         finally
         {
-            _head.Buffer = [];
+            ReturnHeadBuffer();
             _trailers.Release();
             reader.Complete();
             _connection.OnPumpDone(this);
+        }
+    }
+
+    private void ReturnHeadBuffer()
+    {
+        var buffer = _head.Buffer;
+        _head.Buffer = [];
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -115,7 +125,9 @@ internal sealed class Http2Stream
             var buffer = result.Buffer;
             if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, 8 * 1024, out var headLength, out var error))
             {
-                var bytes = new byte[headLength];
+                // The head is parsed in a pooled copy (ranges point into it), given back when the pump ends.
+                ReturnHeadBuffer();
+                var bytes = ArrayPool<byte>.Shared.Rent(headLength);
                 buffer.Slice(0, headLength).CopyTo(bytes);
                 reader.AdvanceTo(buffer.GetPosition(headLength));
                 _head.Reset();
