@@ -823,6 +823,7 @@ public sealed partial class Http1ProxyConnection
             Client = _clientAddress,
             Method = request.MethodBytes,
             Target = request.Target,
+            Protocol = _http2Stream ? "HTTP/2.0"u8 : request.Version == ProtocolVersion.Http10 ? "HTTP/1.0"u8 : "HTTP/1.1"u8,
             Host = request.Host,
             Status = status,
             BytesIn = _exchange.BytesIn,

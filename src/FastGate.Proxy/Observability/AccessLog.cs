@@ -73,6 +73,8 @@ public sealed class AccessLog : IDisposable
         w.Escaped(r.Method);
         w.Raw("\",\"path\":\""u8);
         w.Escaped(r.Target);
+        w.Raw("\",\"protocol\":\""u8);
+        w.Escaped(r.Protocol);
         w.Raw("\",\"host\":\""u8);
         w.Escaped(r.Host);
         w.Raw("\",\"status\":"u8);

@@ -7,6 +7,8 @@ public ref struct AccessLogRecord
     public ReadOnlySpan<byte> Client;
     public ReadOnlySpan<byte> Method;
     public ReadOnlySpan<byte> Target;
+    /// <summary>How the client spoke: HTTP/1.0, HTTP/1.1 or HTTP/2.0.</summary>
+    public ReadOnlySpan<byte> Protocol;
     public ReadOnlySpan<byte> Host;
     public int Status;
     public long BytesIn;

@@ -30,6 +30,29 @@ public sealed class Http2FrontTests(Http2GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AccessLog_SaysWhichProtocolEachClientSpoke()
+    {
+        var log = Path.Combine(fixture.Gateway.Directory, "access.log");
+        using (var h2 = fixture.H2cClient())
+        using (var response = await h2.GetAsync("/mock/?tag=logged-h2"))
+        {
+            Assert.Equal(HttpVersion.Version20, response.Version);
+        }
+        using (var h1 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fixture.Gateway.Port}") })
+        using (var response = await h1.GetAsync("/mock/?tag=logged-h1"))
+        {
+            Assert.Equal(HttpVersion.Version11, response.Version);
+        }
+
+        var overHttp2 = await AccessLogFile.WaitForEntryAsync(log, "logged-h2");
+        var overHttp1 = await AccessLogFile.WaitForEntryAsync(log, "logged-h1");
+
+        Assert.Equal("HTTP/2.0", overHttp2.GetProperty("protocol").GetString());
+        Assert.Equal(200, overHttp2.GetProperty("status").GetInt32());
+        Assert.Equal("HTTP/1.1", overHttp1.GetProperty("protocol").GetString());
+    }
+
+    [Fact]
     public async Task H2c_PostWithContentLength_UpstreamGetsTheBody()
     {
         using var client = fixture.H2cClient();

@@ -30,7 +30,7 @@ public sealed class Http2GatewayFixture : IAsyncLifetime
         listen = "{admin}"
 
         [log]
-        access = "off"
+        access = "access.log"
 
         [[listener]]
         name = "web"
