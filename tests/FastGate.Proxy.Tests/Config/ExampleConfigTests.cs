@@ -40,6 +40,18 @@ public class ExampleConfigTests
         Assert.DoesNotContain("mock-openai-key-1", result.Model.RedactedText);
     }
 
+    [Fact]
+    public void Load_Http2Example_ServesH2cAndSendsGrpcToAnHttp2Cluster()
+    {
+        var result = ConfigLoader.Load(Path.Combine(RepositoryRoot(), "configs", "examples", "http2.toml"));
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.True(Assert.Single(result.Model.Listeners).H2c);
+        Assert.Equal(128, result.Model.Http2.MaxConcurrentStreams);
+        Assert.Equal(UpstreamProtocol.H2c, result.Model.Clusters["grpc"].Protocol);
+        Assert.Equal(UpstreamProtocol.Http1, result.Model.Clusters["backend"].Protocol);
+    }
+
     private static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
