@@ -1,5 +1,6 @@
 using System.Buffers;
 using FastGate.Core.Buffers;
+using FastGate.Core.Http1;
 using FastGate.Core.HPack;
 using FastGate.Core.Http2;
 
@@ -318,25 +319,13 @@ public sealed partial class Http2Connection
             else
             {
                 var writer = stream.Bridge.RequestWriter;
-                var counting = _counting.Over(writer);
-                var w = new BufferWriter<CountingBufferWriter>(counting);
-                if (stream.RequestChunked && data.Length > 0)
+                var body = new Http1BodyWriter<System.IO.Pipelines.PipeWriter>(writer, stream.RequestChunked);
+                body.Data(data);
+                if (endStream)
                 {
-                    w.WriteHex(data.Length);
-                    w.Write("\r\n"u8);
-                    w.Write(data);
-                    w.Write("\r\n"u8);
+                    body.End();
                 }
-                else
-                {
-                    w.Write(data);
-                }
-                if (endStream && stream.RequestChunked)
-                {
-                    w.Write("0\r\n\r\n"u8);
-                }
-                w.Commit();
-                stream.PipeWritten += counting.Written;
+                stream.PipeWritten += body.Commit();
                 stream.DataWritten += data.Length;
                 if (endStream)
                 {

@@ -184,21 +184,9 @@ internal sealed partial class Http2UpstreamStream : ITransport
         }
         if (!data.IsEmpty && !_bodyless)
         {
-            var w = new BufferWriter<PipeWriter>(_response.Writer);
-            if (_chunked)
-            {
-                w.WriteHex(data.Length);
-                w.Write("\r\n"u8);
-                w.Write(data);
-                w.Write("\r\n"u8);
-            }
-            else
-            {
-                w.Write(data);
-            }
-            var written = w.Buffered;
-            w.Commit();
-            AddBuffered(written);
+            var body = new Http1BodyWriter<PipeWriter>(_response.Writer, _chunked);
+            body.Data(data);
+            AddBuffered(body.Commit());
         }
         if (endStream)
         {
