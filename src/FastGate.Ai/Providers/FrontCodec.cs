@@ -16,6 +16,10 @@ public abstract class FrontCodec
     /// <summary>A pivot response as the client's response body.</summary>
     public abstract void WriteResponse(ReadOnlySpan<byte> pivot, in TokenUsage usage, IBufferWriter<byte> output);
 
+    /// <summary>A pivot response as the client's response body, shaped by what the client asked for in its request.</summary>
+    public virtual void WriteResponse(ReadOnlySpan<byte> pivot, in TokenUsage usage, in RequestFacts facts, IBufferWriter<byte> output) =>
+        WriteResponse(pivot, usage, output);
+
     /// <summary>An error as the client's error body (the status is <see cref="AiError.Status"/>).</summary>
     public abstract void WriteError(in AiError error, IBufferWriter<byte> output);
 

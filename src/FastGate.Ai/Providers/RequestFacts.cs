@@ -12,4 +12,6 @@ public struct RequestFacts
     public bool ClientWantsUsage;
     /// <summary><c>max_tokens</c> / <c>max_completion_tokens</c>, 0 when absent.</summary>
     public long MaxTokens;
+    /// <summary>An embeddings client asked for <c>encoding_format: "base64"</c>: vectors go back as base64 float32 bytes whatever the provider sent.</summary>
+    public bool EmbeddingsAsBase64;
 }

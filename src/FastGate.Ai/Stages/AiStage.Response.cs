@@ -125,7 +125,7 @@ public sealed partial class AiStage
             return;
         }
         OutputTextScan.Append(state.Scratch.WrittenSpan, state.OutputText);
-        state.Front.WriteResponse(state.Scratch.WrittenSpan, state.Usage, output);
+        state.Front.WriteResponse(state.Scratch.WrittenSpan, state.Usage, state.Facts, output);
     }
 
     public override BodyVerdict OnResponseEvent(Exchange exchange, SseEvent sseEvent)

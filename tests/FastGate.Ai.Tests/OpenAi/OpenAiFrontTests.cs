@@ -103,6 +103,66 @@ public class OpenAiFrontTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"model":"e","input":"x","encoding_format":"base64"}""", true, true)]
+    [InlineData("""{"model":"e","input":"x","encoding_format":"float"}""", true, false)]
+    [InlineData("""{"model":"e","input":"x","encoding_format":null}""", true, false)]
+    [InlineData("""{"model":"e","input":"x"}""", true, false)]
+    [InlineData("""{"model":"e","input":"x","encoding_format":"hex"}""", false, false)]
+    [InlineData("""{"model":"e","input":"x","encoding_format":1}""", false, false)]
+    public void Embeddings_encoding_format_is_float_or_base64(string body, bool valid, bool base64)
+    {
+        var (ok, _, facts, error) = Read(new OpenAiEmbeddingsFront(), body);
+
+        Assert.Equal(valid, ok);
+        Assert.Equal(base64, facts.EmbeddingsAsBase64);
+        if (!valid)
+        {
+            Assert.Equal("encoding_format must be \"float\" or \"base64\"", error.Message);
+        }
+    }
+
+    [Fact]
+    public void Embeddings_asked_in_base64_get_number_vectors_as_little_endian_float32()
+    {
+        var list = """{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-1.25,3]},{"object":"embedding","index":1,"embedding":"AAAAPw=="}],"model":"e","usage":{"prompt_tokens":2,"total_tokens":2}}""";
+        var output = new ArrayBufferWriter<byte>();
+        new OpenAiEmbeddingsFront().WriteResponse(Encoding.UTF8.GetBytes(list), default, new RequestFacts { EmbeddingsAsBase64 = true }, output);
+
+        using var document = JsonDocument.Parse(output.WrittenMemory);
+        var data = document.RootElement.GetProperty("data");
+        var first = Convert.FromBase64String(data[0].GetProperty("embedding").GetString()!);
+        Assert.Equal(new[] { 0.5f, -1.25f, 3f }, Enumerable.Range(0, first.Length / 4).Select(i => BitConverter.ToSingle(first, i * 4)));
+        // A vector the provider already sent in base64 is left as it is; so is everything around the vectors.
+        Assert.Equal("AAAAPw==", data[1].GetProperty("embedding").GetString());
+        Assert.Equal(1, data[1].GetProperty("index").GetInt32());
+        Assert.Equal(2, document.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal("e", document.RootElement.GetProperty("model").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"object":"list","data":[{"embedding":[1,"x"]}]}""")]
+    [InlineData("""{"object":"list","data":[{"embedding":[1e99]}]}""")]
+    [InlineData("""{"object":"list","data":[{"embedding":[1,2""")]
+    [InlineData("""not json""")]
+    public void Embeddings_in_base64_leave_a_list_they_cannot_convert_unchanged(string list)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        new OpenAiEmbeddingsFront().WriteResponse(Encoding.UTF8.GetBytes(list), default, new RequestFacts { EmbeddingsAsBase64 = true }, output);
+
+        Assert.Equal(list, Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
+    public void Embeddings_asked_as_floats_are_copied()
+    {
+        var list = """{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-1.25]}]}""";
+        var output = new ArrayBufferWriter<byte>();
+        new OpenAiEmbeddingsFront().WriteResponse(Encoding.UTF8.GetBytes(list), default, default(RequestFacts), output);
+
+        Assert.Equal(list, Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
     [Fact]
     public void Responses_request_needs_only_a_model_and_tells_stream_and_max_output_tokens()
     {

@@ -112,6 +112,38 @@ public sealed class AiGatewayTests(AiGatewayFixture fixture) : IClassFixture<AiG
         Assert.NotEqual(result[0].ToFloats().ToArray(), result[1].ToFloats().ToArray());
     }
 
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("gemini")]
+    [InlineData("ollama")]
+    public async Task Embeddings_AskedInBase64_AreTheFloatVectorsAsLittleEndianFloat32(string kind)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        async Task<System.Text.Json.JsonElement> EmbedAsync(string format)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(fixture.Origin, "/v1/embeddings"))
+            {
+                Content = new StringContent($$"""{"model":"{{kind}}-e","input":["alpha beta","gamma"],"encoding_format":"{{format}}"}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, body);
+            return System.Text.Json.JsonDocument.Parse(body).RootElement.Clone();
+        }
+
+        var floats = await EmbedAsync("float");
+        var base64 = await EmbedAsync("base64");
+        for (var i = 0; i < 2; i++)
+        {
+            var expected = floats.GetProperty("data")[i].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            var encoded = base64.GetProperty("data")[i].GetProperty("embedding");
+            Assert.Equal(System.Text.Json.JsonValueKind.String, encoded.ValueKind);
+            var bytes = Convert.FromBase64String(encoded.GetString()!);
+            Assert.Equal(expected, Enumerable.Range(0, bytes.Length / 4).Select(j => BitConverter.ToSingle(bytes, j * 4)).ToArray());
+        }
+    }
+
     [Fact]
     public async Task OpenAiSdk_429OnFirstTarget_SecondTargetAnswers()
     {

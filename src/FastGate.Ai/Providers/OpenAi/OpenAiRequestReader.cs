@@ -84,6 +84,20 @@ internal static class OpenAiRequestReader
                     reader.Skip();
                     hasRequired = true;
                 }
+                else if (api == ClientApi.OpenAiEmbeddings && reader.ValueTextEquals("encoding_format"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String || !(reader.ValueTextEquals("float"u8) || reader.ValueTextEquals("base64"u8)))
+                    {
+                        error = Invalid("encoding_format must be \"float\" or \"base64\"");
+                        return false;
+                    }
+                    facts.EmbeddingsAsBase64 = reader.ValueTextEquals("base64"u8);
+                }
                 else if (api != ClientApi.OpenAiEmbeddings && reader.ValueTextEquals("stream"u8))
                 {
                     reader.Read();
