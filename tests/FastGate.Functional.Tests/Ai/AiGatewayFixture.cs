@@ -141,9 +141,12 @@ public class AiGatewayFixture : IAsyncLifetime
     public Task<MockAiStats> MockStatsAsync() => AiClients.MockStatsAsync(Mock.Port);
 
     /// <summary>The ledger's totals over every record (<c>GET /usage?group_by=</c> on the admin listener).</summary>
-    public async Task<LedgerTotals> LedgerTotalsAsync()
+    public Task<LedgerTotals> LedgerTotalsAsync() => LedgerTotalsAsync(Gateway);
+
+    /// <summary>The ledger's totals of <paramref name="gateway"/>.</summary>
+    public static async Task<LedgerTotals> LedgerTotalsAsync(FastGateProcess gateway)
     {
-        using var response = await Gateway.Admin.GetAsync("/usage?group_by=");
+        using var response = await gateway.Admin.GetAsync("/usage?group_by=");
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET /usage: {(int)response.StatusCode} {body}");
         using var doc = JsonDocument.Parse(body);
