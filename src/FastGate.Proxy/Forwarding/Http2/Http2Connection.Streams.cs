@@ -147,6 +147,11 @@ public sealed partial class Http2Connection
             ResetStream(stream, Http2ErrorCode.ProtocolError);
             return Http2ErrorCode.NoError;
         }
+        if (_request.IsExtendedConnect)
+        {
+            OpenTunnel(stream, endStream);
+            return Http2ErrorCode.NoError;
+        }
         if (_request.IsConnect)
         {
             // CONNECT (a tunnel over a stream) is not offered, nor extended CONNECT (RFC 8441).
