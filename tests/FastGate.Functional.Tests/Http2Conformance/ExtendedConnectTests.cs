@@ -227,6 +227,26 @@ public sealed class ExtendedConnectTests(Http2GatewayFixture fixture) : H2TestBa
     }
 
     [Fact]
+    public async Task ExtendedConnect_UpstreamAnswers200WithoutSwitching_Answers502()
+    {
+        // The mock's /echo is no WebSocket endpoint: it answers 200 and ignores the upgrade. A 200
+        // to CONNECT would tell the client its tunnel is open.
+        var client = await OpenAsync();
+        await client.SendAsync(Headers(1, WebSocketConnect(client, path: "/echo").ToArray(), endStream: false));
+        Assert.Equal(502, (await client.ResponseAsync(1)).Status);
+        await client.SendAsync(Request(client, 3));
+        Assert.Equal(200, (await client.ResponseAsync(3)).Status);
+    }
+
+    [Fact]
+    public async Task ExtendedConnect_UpstreamAnswersAnError_ClientGetsItAsAResponse()
+    {
+        var client = await OpenAsync();
+        await client.SendAsync(Headers(1, WebSocketConnect(client, path: "/status/404").ToArray(), endStream: false));
+        Assert.Equal(404, (await client.ResponseAsync(1)).Status);
+    }
+
+    [Fact]
     public async Task PlainConnect_IsStill501()
     {
         var client = await OpenAsync();
