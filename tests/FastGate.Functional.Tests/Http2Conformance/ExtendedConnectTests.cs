@@ -138,6 +138,35 @@ public sealed class ExtendedConnectTests(Http2GatewayFixture fixture) : H2TestBa
     }
 
     [Fact]
+    public async Task ExtendedConnect_UpstreamCloses_TunnelEndsAsANormalClose()
+    {
+        const string Normal = "fastgate_websocket_closes_total{reason=\"normal\"}";
+        var before = FastGateProcess.Metric(await Fixture.Gateway.MetricsAsync(), Normal);
+        var client = await OpenAsync();
+        await OpenWebSocketAsync(client, 1);
+        var pending = new List<byte>();
+        var ended = new StrongBox<bool>();
+
+        // The upstream closes first; its END_STREAM ends the stream before the client's.
+        await client.SendAsync(Data(1, WebSocketWire.Frame(WebSocketWireFrame.Text, "close:4000"u8), endStream: false));
+        var close = await ReadWebSocketFrameAsync(client, 1, pending, ended);
+        Assert.Equal(4000, close.CloseCode);
+        await client.SendAsync(Data(1, WebSocketWire.CloseFrame(4000), endStream: false));
+        if (!ended.Value)
+        {
+            await EndStreamAsync(client, 1);
+        }
+
+        // The upstream's FIN ends the stream (END_STREAM, then RST_STREAM NO_ERROR, which tells
+        // the client to stop as a FIN would): the tunnel ends as a close handshake, not a reset.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (FastGateProcess.Metric(await Fixture.Gateway.MetricsAsync(), Normal) < before + 1)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    [Fact]
     public async Task ExtendedConnect_UnmaskedClientFrame_Closes1002_AndTheConnectionServesOn()
     {
         var client = await OpenAsync();

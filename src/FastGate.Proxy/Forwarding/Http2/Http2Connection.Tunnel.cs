@@ -75,6 +75,24 @@ public sealed partial class Http2Connection
     }
 
     /// <summary>
+    /// The tunnel's END_STREAM went out before the client's, and RST_STREAM(NO_ERROR) told the
+    /// client to stop sending (RFC 9113 §8.1). To the tunnel that is the client's FIN, not a
+    /// reset: the upstream's FIN that led here is the normal end of a close handshake.
+    /// </summary>
+    private static void EndTunnelRequest(Http2Stream stream)
+    {
+        lock (stream.RequestLock)
+        {
+            if (stream.RequestWriterDone)
+            {
+                return;
+            }
+            stream.RequestWriterDone = true;
+            stream.Bridge.RequestWriter.Complete();
+        }
+    }
+
+    /// <summary>
     /// The front answered a WebSocket CONNECT with a 2xx that is no switch (an upstream that
     /// ignored the upgrade): to the client a 2xx would mean the tunnel is open, so it gets 502.
     /// </summary>
