@@ -154,7 +154,7 @@ public sealed partial class Http2Connection
         }
         if (_request.IsConnect)
         {
-            // CONNECT (a tunnel over a stream) is not offered, nor extended CONNECT (RFC 8441).
+            // Plain CONNECT (a TCP tunnel over a stream) is not offered; extended CONNECT is above.
             SendLocalResponse(stream, 501, "CONNECT is not supported over HTTP/2\n"u8);
             return Http2ErrorCode.NoError;
         }
