@@ -8,6 +8,7 @@ public static partial class ConfigLoader
         "max_concurrent_streams", "initial_stream_window", "connection_window", "max_frame_size",
         "max_header_list_size", "header_table_size", "idle_timeout", "stall_timeout",
         "max_control_frames_per_second", "max_premature_resets",
+        "enable_connect_protocol",
     ];
 
     /// <summary>The [http2] table over its defaults; max_header_list_size defaults to [defaults] max_header_bytes.</summary>
@@ -60,6 +61,10 @@ public static partial class ConfigLoader
         if (r.Integer(table, "max_premature_resets", 0, int.MaxValue) is { } resets)
         {
             model = model with { MaxPrematureResets = (int)resets };
+        }
+        if (r.Boolean(table, "enable_connect_protocol") is { } connectProtocol)
+        {
+            model = model with { EnableConnectProtocol = connectProtocol };
         }
         return model;
     }

@@ -27,4 +27,6 @@ public sealed record Http2Model
     public int MaxControlFramesPerSecond { get; init; } = 1000;
     /// <summary>Streams a client may reset before their response began (past half of all it opened) before the connection ends (CVE-2023-44487).</summary>
     public int MaxPrematureResets { get; init; } = 100;
+    /// <summary>SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): clients may open WebSockets with extended CONNECT.</summary>
+    public bool EnableConnectProtocol { get; init; } = true;
 }

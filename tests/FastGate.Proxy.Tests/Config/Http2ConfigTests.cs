@@ -34,6 +34,7 @@ public class Http2ConfigTests
         Assert.Equal(TimeSpan.FromSeconds(30), http2.StallTimeout);
         Assert.Equal(1000, http2.MaxControlFramesPerSecond);
         Assert.Equal(100, http2.MaxPrematureResets);
+        Assert.True(http2.EnableConnectProtocol);
         Assert.False(result.Model.Listeners[0].H2c);
     }
 
@@ -52,6 +53,7 @@ public class Http2ConfigTests
             stall_timeout = "5s"
             max_control_frames_per_second = 50
             max_premature_resets = 10
+            enable_connect_protocol = false
             """, "h2c = true");
 
         Assert.True(result.IsValid, Errors(result));
@@ -67,6 +69,7 @@ public class Http2ConfigTests
             StallTimeout = TimeSpan.FromSeconds(5),
             MaxControlFramesPerSecond = 50,
             MaxPrematureResets = 10,
+            EnableConnectProtocol = false,
         }, result.Model!.Http2);
         Assert.True(result.Model.Listeners[0].H2c);
     }
@@ -78,6 +81,8 @@ public class Http2ConfigTests
     [InlineData("max_concurrent_streams = 0", "2:26: 'max_concurrent_streams' must be between 1 and 2147483647, got 0")]
     [InlineData("stall_timeout = \"0s\"", "2:17: 'stall_timeout' must be greater than zero")]
     [InlineData("max_control_frames_per_second = 0", "2:33: 'max_control_frames_per_second' must be between 1 and 1000000, got 0")]
+    [InlineData("enable_connect_protocol = \"yes\"", "2:27: expected a boolean for 'enable_connect_protocol', got string")]
+    [InlineData("enable_connect_protocol = 1", "2:27: expected a boolean for 'enable_connect_protocol', got integer")]
     [InlineData("max_streams = 5", "2:1: unknown key 'max_streams'")]
     public void Load_BadHttp2Value_IsAnErrorAtIt(string line, string expected)
     {

@@ -373,7 +373,14 @@ public sealed partial class Http2Connection
         {
             RememberReset(stream.Id);
             _writeSignal.Set();
-            AbortRequest(stream);
+            if (stream.IsTunnel)
+            {
+                EndTunnelRequest(stream);
+            }
+            else
+            {
+                AbortRequest(stream);
+            }
         }
     }
 

@@ -147,9 +147,14 @@ public sealed partial class Http2Connection
             ResetStream(stream, Http2ErrorCode.ProtocolError);
             return Http2ErrorCode.NoError;
         }
+        if (_request.IsExtendedConnect)
+        {
+            OpenTunnel(stream, endStream);
+            return Http2ErrorCode.NoError;
+        }
         if (_request.IsConnect)
         {
-            // CONNECT (a tunnel over a stream) is not offered, nor extended CONNECT (RFC 8441).
+            // Plain CONNECT (a TCP tunnel over a stream) is not offered; extended CONNECT is above.
             SendLocalResponse(stream, 501, "CONNECT is not supported over HTTP/2\n"u8);
             return Http2ErrorCode.NoError;
         }

@@ -114,6 +114,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         _idleTimeout = _settings.IdleTimeout ?? snapshot.Listener(listenerName)?.Limits.IdleTimeout ?? TimeSpan.FromSeconds(60);
         _decoder = new HPackDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
         _encoder = new HPackEncoder();
+        _request.ConnectProtocolEnabled = _settings.EnableConnectProtocol;
         _connectionReceiveWindow = _settings.ConnectionWindow;
         _controlTokens = _settings.MaxControlFramesPerSecond;
         _controlRefilledAt = Stopwatch.GetTimestamp();
@@ -375,7 +376,13 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
             new(Http2SettingId.InitialWindowSize, (uint)_settings.InitialStreamWindow),
             new(Http2SettingId.MaxFrameSize, (uint)_settings.MaxFrameSize),
             new(Http2SettingId.MaxHeaderListSize, (uint)_settings.MaxHeaderListSize),
+            // RFC 8441 §3: WebSocket over HTTP/2 (extended CONNECT); left out when switched off.
+            new(Http2SettingId.EnableConnectProtocol, 1),
         ];
+        if (!_settings.EnableConnectProtocol)
+        {
+            settings = settings[..^1];
+        }
         lock (_lock)
         {
             Http2FrameWriter.WriteSettings(_pending, settings);

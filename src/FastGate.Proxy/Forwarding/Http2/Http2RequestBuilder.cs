@@ -15,7 +15,7 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// <c>:authority</c>, the fields, cookies joined with "; ", the body framing and
 /// <c>Connection: close</c>. One builder per connection, reused for every block.
 /// </summary>
-internal sealed class Http2RequestBuilder : IHPackHeaderSink
+internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
 {
     private readonly PooledByteBuffer _fields = new();
     private readonly PooledByteBuffer _cookies = new();
@@ -96,6 +96,10 @@ internal sealed class Http2RequestBuilder : IHPackHeaderSink
         if (_trailers)
         {
             Append(_fields, name, value);
+            return;
+        }
+        if (DropsForTunnel(name))
+        {
             return;
         }
         if (name.SequenceEqual("content-length"u8))
@@ -222,10 +226,10 @@ internal sealed class Http2RequestBuilder : IHPackHeaderSink
         }
         if (IsConnect)
         {
-            // Plain CONNECT carries only :method and :authority; extended CONNECT (:protocol) is not offered.
+            // Plain CONNECT carries only :method and :authority; extended CONNECT (:protocol) is RFC 8441's.
             if ((_used & 16) != 0)
             {
-                return ":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL";
+                return CheckExtendedConnect();
             }
             return (_used & 2) != 0 || (_used & 8) != 0 || _authority.Length == 0 ? "CONNECT with :scheme or :path, or without :authority" : null;
         }
@@ -248,6 +252,11 @@ internal sealed class Http2RequestBuilder : IHPackHeaderSink
     /// <summary>The request head as HTTP/1.1 text; <paramref name="bodyFollows"/>: the HEADERS frame did not end the stream.</summary>
     public void WriteRequest(IBufferWriter<byte> output, bool bodyFollows, bool chunked)
     {
+        if (IsExtendedConnect)
+        {
+            WriteWebSocketRequest(output);
+            return;
+        }
         var w = new BufferWriter<IBufferWriter<byte>>(output);
         w.Write(Method);
         w.Write((byte)' ');

@@ -14,7 +14,7 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// client's windows. The request side (DATA into the bridge) belongs to the connection's read
 /// loop; the response side to the pump; shared fields are guarded by the connection's lock.
 /// </summary>
-internal sealed class Http2Stream
+internal sealed partial class Http2Stream
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
 
@@ -137,6 +137,10 @@ internal sealed class Http2Stream
                 {
                     _connection.ResetStream(this, Http2ErrorCode.InternalError);
                     return false;
+                }
+                if (IsTunnel && IsTunnelAnswer())
+                {
+                    return OpenTunnel();
                 }
                 if (_head.StatusCode < 200)
                 {
