@@ -104,6 +104,10 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private IoOperation PickUpstream(EndpointState? avoid = null, int noEndpointStatus = 503)
     {
+        if (AnswerIfGrpcDeadlinePassed() is { } late)
+        {
+            return late;
+        }
         switch (_leg.Pick(_exchange, _clientHash, avoid, out var stageFault))
         {
             case UpstreamPick.Rented:
@@ -149,6 +153,10 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation SendRequestHead()
     {
+        if (AnswerIfGrpcDeadlinePassed() is { } late)
+        {
+            return late;
+        }
         _leg.WriteRequest(_exchange, _bodyInHand);
         if (!_hasBody)
         {
@@ -207,7 +215,7 @@ public sealed partial class Http1ProxyConnection
         {
             ticks = Math.Min(ticks, (long)(perTry.TotalSeconds * Stopwatch.Frequency));
         }
-        return Math.Min(ticks, GrpcTimeoutTicks());
+        return Math.Min(ticks, Math.Max(1, GrpcTimeoutTicks()));
     }
 
     /// <summary>
