@@ -469,9 +469,9 @@ public sealed partial class Http1ProxyConnection
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        // Trailers (gRPC's status among them) go on to a client the body is chunked for; the
-        // stage path and other framings have no place for them and drop them.
-        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue, keepTrailers: _chunkToClient && !_responseThroughStages);
+        // Trailers (gRPC's status among them) go on to a client the body is chunked for, on the
+        // stage path too (StageTrailers.cs); other framings have no place for them and drop them.
+        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue, keepTrailers: _chunkToClient);
         BeginResponseBody(response);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;
