@@ -7,7 +7,8 @@ public static partial class ConfigLoader
     [
         "max_concurrent_streams", "initial_stream_window", "connection_window", "max_frame_size",
         "max_header_list_size", "header_table_size", "idle_timeout", "stall_timeout",
-        "max_control_frames_per_second", "max_premature_resets",
+        "max_control_frames_per_second", "max_premature_resets", "max_defense_strikes_per_address",
+        "defense_strike_window",
     ];
 
     /// <summary>The [http2] table over its defaults; max_header_list_size defaults to [defaults] max_header_bytes.</summary>
@@ -60,6 +61,14 @@ public static partial class ConfigLoader
         if (r.Integer(table, "max_premature_resets", 0, int.MaxValue) is { } resets)
         {
             model = model with { MaxPrematureResets = (int)resets };
+        }
+        if (r.Integer(table, "max_defense_strikes_per_address", 0, 1_000_000) is { } strikes)
+        {
+            model = model with { MaxDefenseStrikesPerAddress = (int)strikes };
+        }
+        if (r.Duration(table, "defense_strike_window") is { } window)
+        {
+            model = model with { DefenseStrikeWindow = window };
         }
         return model;
     }

@@ -27,4 +27,8 @@ public sealed record Http2Model
     public int MaxControlFramesPerSecond { get; init; } = 1000;
     /// <summary>Streams a client may reset before their response began (past half of all it opened) before the connection ends (CVE-2023-44487).</summary>
     public int MaxPrematureResets { get; init; } = 100;
+    /// <summary>Connections from one address a defense may end within <see cref="DefenseStrikeWindow"/> before its new ones are refused; 0: never.</summary>
+    public int MaxDefenseStrikesPerAddress { get; init; } = 10;
+    /// <summary>How long an address's strikes count, from its first; a blocked address is served again when it ends.</summary>
+    public TimeSpan DefenseStrikeWindow { get; init; } = TimeSpan.FromSeconds(60);
 }
