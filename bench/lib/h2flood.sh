@@ -2,6 +2,11 @@
 # well-behaved h2load client beside them (bench/lib/h2load.sh). Sourced by bench/run.sh, not
 # executed. Uses run.sh's SC_*, LOAD_CPU, WORKDIR, DURATION, PGID, ADMIN_PORT, INST_PEER, REPORT.
 
+# The attack comes from its own loopback address, the good client (h2load) from 127.0.0.1: a
+# proxy that judges clients by address (FastGate's strikes per address, [http2]
+# max_defense_strikes_per_address) must tell them apart, as it would two hosts.
+H2FLOOD_FROM=${H2FLOOD_FROM:-127.0.0.2}
+
 # Sets H2FLOOD_BIN: the given binary, or a publish of tools/H2Flood to artifacts/h2flood.
 # usage: h2flood_prepare LOGDIR
 h2flood_prepare() {
@@ -69,7 +74,7 @@ measure_h2flood() {
     secs=$(to_seconds "$DURATION")
     printf 'peer\tattack\tgood_rps\tgood_p99_ms\tgood_errors\tpeak_rss_mib\tcpu_s\tdefense\tflood\tlog_lines\n' >"$tsv"
     meta "command_${name}_client" "$(h2load_command_text "$c" "$s" "$DURATION")"
-    meta "command_${name}_flood" "taskset -c $LOAD_CPU h2flood ATTACK --target 127.0.0.1:PORT --duration $((secs + 1))s ${SC_FLOOD_ARGS[*]}"
+    meta "command_${name}_flood" "taskset -c $LOAD_CPU h2flood ATTACK --target 127.0.0.1:PORT --from $H2FLOOD_FROM --duration $((secs + 1))s ${SC_FLOOD_ARGS[*]}"
     for i in "$@"; do
         local pg=${PGID[$i]:-} admin=${ADMIN_PORT[$i]:-} port base out logf fig rps p50 p99 p999 errs req
         port=$(target_port "$i")
@@ -87,7 +92,7 @@ measure_h2flood() {
             local lines0 lines1
             lines0=$(h2flood_log_lines "$i")
             run_sampling_begin "$pg"
-            spawn fpid "$LOAD_CPU" "$fout" "$H2FLOOD_BIN" "$a" --target "127.0.0.1:$port" \
+            spawn fpid "$LOAD_CPU" "$fout" "$H2FLOOD_BIN" "$a" --target "127.0.0.1:$port" --from "$H2FLOOD_FROM" \
                 --duration "$((secs + 1))s" "${SC_FLOOD_ARGS[@]}"
             sleep 0.5
             run_h2load "$port" "$c" "$s" "$DURATION" "$out" "$logf"

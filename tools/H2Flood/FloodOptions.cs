@@ -10,6 +10,7 @@ internal sealed class FloodOptions
         usage:
           h2flood ATTACK --target 127.0.0.1:PORT [--connections 4] [--duration 10s]
                          [--rate 0] [--authority localhost] [--path /] [--no-read 0|1]
+                         [--from 127.0.0.2]
         ATTACK: rapid-reset | continuation | hpack-bomb | settings | ping | empty-data
                 | window-update | zero-window
         Plain HTTP/2 with prior knowledge (h2c), loopback addresses only. Each connection runs
@@ -17,6 +18,8 @@ internal sealed class FloodOptions
         --rate N: at most N attack frames per second per connection (0: as fast as the socket
         takes them), so that the attack does not starve the load core instead of the server.
         --no-read 1: never read what the server sends (its replies pile up on its side).
+        --from ADDRESS: the loopback source address of the attack's connections, so a server
+        that judges clients by address tells the attacker from a good client on 127.0.0.1.
         One JSON line on stdout (what was sent, what came back), a summary on stderr.
         Exit: 0 ran, 1 no connection could be opened, 2 bad arguments.
         """;
@@ -33,6 +36,8 @@ internal sealed class FloodOptions
     public bool NoRead { get; private init; }
     public int Rate { get; private init; }
     public bool Help { get; private init; }
+    /// <summary>The source address the connections are bound to; null: the system's choice.</summary>
+    public IPAddress? From { get; private init; }
 
     public static FloodOptions Parse(string[] args)
     {
@@ -60,7 +65,7 @@ internal sealed class FloodOptions
         }
         foreach (var name in values.Keys)
         {
-            if (name is not ("target" or "connections" or "duration" or "rate" or "authority" or "path" or "no-read"))
+            if (name is not ("target" or "connections" or "duration" or "rate" or "authority" or "path" or "no-read" or "from"))
             {
                 throw new ArgumentException($"unknown option --{name}");
             }
@@ -77,6 +82,12 @@ internal sealed class FloodOptions
         if (!IPAddress.IsLoopback(endpoint.Address))
         {
             throw new ArgumentException($"--target: {endpoint.Address} is not a loopback address");
+        }
+        IPAddress? from = null;
+        if (values.TryGetValue("from", out var source)
+            && (!IPAddress.TryParse(source, out from) || !IPAddress.IsLoopback(from) || from.AddressFamily != endpoint.AddressFamily))
+        {
+            throw new ArgumentException($"--from: '{source}' is not a loopback address of the target's family");
         }
         var connections = Integer(values, "connections", 4);
         if (connections is < 1 or > 10_000)
@@ -98,6 +109,7 @@ internal sealed class FloodOptions
             Path = path,
             NoRead = Integer(values, "no-read", 0) == 1,
             Rate = Integer(values, "rate", 0),
+            From = from,
         };
     }
 

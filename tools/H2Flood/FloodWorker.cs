@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 
 namespace FastGate.Tools.H2Flood;
@@ -45,6 +46,10 @@ internal sealed class FloodWorker(FloodOptions options, FloodStats stats, DateTi
             using var socket = new Socket(options.Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (options.From is not null)
+                {
+                    socket.Bind(new IPEndPoint(options.From, 0));
+                }
                 using var connectCts = CancellationTokenSource.CreateLinkedTokenSource(_stop);
                 connectCts.CancelAfter(TimeSpan.FromSeconds(2));
                 await socket.ConnectAsync(options.Target, connectCts.Token);

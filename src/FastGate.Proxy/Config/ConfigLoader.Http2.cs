@@ -7,8 +7,8 @@ public static partial class ConfigLoader
     [
         "max_concurrent_streams", "initial_stream_window", "connection_window", "max_frame_size",
         "max_header_list_size", "header_table_size", "idle_timeout", "stall_timeout",
-        "max_control_frames_per_second", "max_premature_resets",
-        "enable_connect_protocol",
+        "max_control_frames_per_second", "max_premature_resets", "max_defense_strikes_per_address",
+        "defense_strike_window", "enable_connect_protocol",
     ];
 
     /// <summary>The [http2] table over its defaults; max_header_list_size defaults to [defaults] max_header_bytes.</summary>
@@ -65,6 +65,14 @@ public static partial class ConfigLoader
         if (r.Boolean(table, "enable_connect_protocol") is { } connectProtocol)
         {
             model = model with { EnableConnectProtocol = connectProtocol };
+        }
+        if (r.Integer(table, "max_defense_strikes_per_address", 0, 1_000_000) is { } strikes)
+        {
+            model = model with { MaxDefenseStrikesPerAddress = (int)strikes };
+        }
+        if (r.Duration(table, "defense_strike_window") is { } window)
+        {
+            model = model with { DefenseStrikeWindow = window };
         }
         return model;
     }

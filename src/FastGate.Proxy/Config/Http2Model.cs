@@ -29,4 +29,8 @@ public sealed record Http2Model
     public int MaxPrematureResets { get; init; } = 100;
     /// <summary>SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): clients may open WebSockets with extended CONNECT.</summary>
     public bool EnableConnectProtocol { get; init; } = true;
+    /// <summary>Connections from one address a defense may end within <see cref="DefenseStrikeWindow"/> before its new ones are refused; 0: never.</summary>
+    public int MaxDefenseStrikesPerAddress { get; init; } = 10;
+    /// <summary>How long an address's strikes count, from its first; a blocked address is served again when it ends.</summary>
+    public TimeSpan DefenseStrikeWindow { get; init; } = TimeSpan.FromSeconds(60);
 }

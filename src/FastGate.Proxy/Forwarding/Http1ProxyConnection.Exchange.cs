@@ -104,6 +104,10 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private IoOperation PickUpstream(EndpointState? avoid = null, int noEndpointStatus = 503)
     {
+        if (AnswerIfGrpcDeadlinePassed() is { } late)
+        {
+            return late;
+        }
         switch (_leg.Pick(_exchange, _clientHash, avoid, out var stageFault))
         {
             case UpstreamPick.Rented:
@@ -149,6 +153,10 @@ public sealed partial class Http1ProxyConnection
 
     private IoOperation SendRequestHead()
     {
+        if (AnswerIfGrpcDeadlinePassed() is { } late)
+        {
+            return late;
+        }
         _leg.WriteRequest(_exchange, _bodyInHand);
         if (!_hasBody)
         {
@@ -207,7 +215,7 @@ public sealed partial class Http1ProxyConnection
         {
             ticks = Math.Min(ticks, (long)(perTry.TotalSeconds * Stopwatch.Frequency));
         }
-        return Math.Min(ticks, GrpcTimeoutTicks());
+        return Math.Min(ticks, Math.Max(1, GrpcTimeoutTicks()));
     }
 
     /// <summary>
@@ -461,9 +469,9 @@ public sealed partial class Http1ProxyConnection
             _state = ExchangeState.FlushingResponse;
             return FlushWithDeadline(IoOperation.FlushClient);
         }
-        // Trailers (gRPC's status among them) go on to a client the body is chunked for; the
-        // stage path and other framings have no place for them and drop them.
-        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue, keepTrailers: _chunkToClient && !_responseThroughStages);
+        // Trailers (gRPC's status among them) go on to a client the body is chunked for, on the
+        // stage path too (StageTrailers.cs); other framings have no place for them and drop them.
+        _leg.ResponseBody.Start(framing, response.ContentLength, long.MaxValue, keepTrailers: _chunkToClient);
         BeginResponseBody(response);
         _state = ExchangeState.ReadingResponseBody;
         return IoOperation.ReadUpstream;

@@ -62,9 +62,10 @@ public sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// The client's deadline from grpc-timeout (gRPC over HTTP/2: 1-8 digits and a unit, H M S m u
-    /// n), in Stopwatch ticks; long.MaxValue when the request has none or it is malformed. A
-    /// response not begun by then is answered DEADLINE_EXCEEDED rather than waited for in vain.
+    /// What is left of the client's deadline from grpc-timeout (gRPC over HTTP/2: 1-8 digits and
+    /// a unit, H M S m u n), counted from when the request came, in Stopwatch ticks (0 or less:
+    /// passed); long.MaxValue when the request has none or it is malformed. A response not begun
+    /// by then is answered DEADLINE_EXCEEDED rather than waited for in vain.
     /// </summary>
     private long GrpcTimeoutTicks()
     {
@@ -73,37 +74,25 @@ public sealed partial class Http1ProxyConnection
         {
             if (header.Known == KnownHeader.Other && System.Text.Ascii.EqualsIgnoreCase(request.Name(header), "grpc-timeout"u8))
             {
-                return ParseGrpcTimeout(request.Value(header));
+                var timeout = GrpcTimeout.Parse(request.Value(header));
+                return timeout == long.MaxValue ? timeout : timeout - (System.Diagnostics.Stopwatch.GetTimestamp() - _exchange.StartTimestamp);
             }
         }
         return long.MaxValue;
     }
 
-    internal static long ParseGrpcTimeout(ReadOnlySpan<byte> value)
+    /// <summary>
+    /// Before a try goes upstream: the client's grpc-timeout has run out here (queue, retries,
+    /// connects), so the call is answered DEADLINE_EXCEEDED (a 504) without sending it. Null
+    /// while time is left; the upstream then gets what is left (<see cref="UpstreamLeg"/>).
+    /// </summary>
+    private IoOperation? AnswerIfGrpcDeadlinePassed()
     {
-        if (value.Length is < 2 or > 9)
+        if (GrpcTimeoutTicks() > 0)
         {
-            return long.MaxValue;
+            return null;
         }
-        long amount = 0;
-        foreach (var digit in value[..^1])
-        {
-            if (digit is < (byte)'0' or > (byte)'9')
-            {
-                return long.MaxValue;
-            }
-            amount = amount * 10 + (digit - '0');
-        }
-        double seconds = value[^1] switch
-        {
-            (byte)'H' => amount * 3600.0,
-            (byte)'M' => amount * 60.0,
-            (byte)'S' => amount,
-            (byte)'m' => amount / 1e3,
-            (byte)'u' => amount / 1e6,
-            (byte)'n' => amount / 1e9,
-            _ => -1,
-        };
-        return seconds < 0 ? long.MaxValue : (long)(seconds * System.Diagnostics.Stopwatch.Frequency);
+        Disarm();
+        return AnswerLocal(504, _closeOnLocal);
     }
 }

@@ -210,9 +210,8 @@ public sealed partial class Http1ProxyConnection
     {
         var decoded = _decodedResponse ??= new PooledByteBuffer();
         decoded.Clear();
-        var decoder = new Http1BodyWriter<PooledByteBuffer>(decoded, chunked: false);
+        var decoder = new StageBodySink(decoded, _stageTrailers ??= new PooledByteBuffer());
         var status = _leg.ResponseBody.Read(input, inputEnded, ref decoder, out consumed);
-        decoder.Commit();
         written = 0;
         var end = status == Http1CopyStatus.Complete;
         if (status != Http1CopyStatus.Complete && status != Http1CopyStatus.NeedMoreData)
@@ -268,7 +267,7 @@ public sealed partial class Http1ProxyConnection
                 writer.Commit();
                 return Terminated();
             }
-            writer.End();
+            EndWithTrailers(ref writer, decoder.EndedWithTrailers);
         }
         written = writer.Commit();
         return status;

@@ -536,6 +536,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         Disarm();
         FinishExchange();
         _decodedResponse?.Release();
+        ReleaseStageTrailers();
         _drainSink?.Release();
         _sseReader?.Release();
         try

@@ -368,6 +368,10 @@ internal sealed class UpstreamLeg
             {
                 continue;
             }
+            if (header.Known == KnownHeader.Other && WriteGrpcTimeoutLeft(ref w, exchange, request, header))
+            {
+                continue;
+            }
             ForwardedFields.Write(ref w, request, header);
         }
         edits?.WriteFields(ref w);
@@ -431,6 +435,31 @@ internal sealed class UpstreamLeg
         }
         w.Write("Via: 1.1 fastgate\r\n\r\n"u8);
         w.Commit();
+    }
+
+    /// <summary>
+    /// A grpc-timeout field goes upstream as what is left of it (the time since the request came
+    /// taken off), in the finest unit that fits 8 digits; true when written. A malformed one
+    /// goes as it is. The exchange answered DEADLINE_EXCEEDED itself if nothing was left.
+    /// </summary>
+    private static bool WriteGrpcTimeoutLeft(ref BufferWriter<PipeWriter> w, Exchange exchange, RequestHead request, in HeaderEntry header)
+    {
+        if (!System.Text.Ascii.EqualsIgnoreCase(request.Name(header), "grpc-timeout"u8))
+        {
+            return false;
+        }
+        var timeout = GrpcTimeout.Parse(request.Value(header));
+        if (timeout == long.MaxValue)
+        {
+            return false;
+        }
+        var left = Math.Max(1, timeout - (Stopwatch.GetTimestamp() - exchange.StartTimestamp));
+        Span<byte> value = stackalloc byte[GrpcTimeout.MaxLength];
+        var length = GrpcTimeout.Format(left, value);
+        w.Write("grpc-timeout: "u8);
+        w.Write(value[..length]);
+        w.Write("\r\n"u8);
+        return true;
     }
 
 }

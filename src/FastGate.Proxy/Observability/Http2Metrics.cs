@@ -12,7 +12,7 @@ namespace FastGate.Proxy.Observability;
 public sealed class Http2Metrics
 {
     private static readonly string[] KindNames =
-        ["rapid_reset", "control_flood", "empty_data", "output_backlog", "continuation", "header_list", "refused", "zero_window", "stream_ids"];
+        ["rapid_reset", "control_flood", "empty_data", "output_backlog", "continuation", "header_list", "refused", "zero_window", "stream_ids", "address_blocked"];
 
     private readonly ConcurrentDictionary<string, Http2ListenerMetrics> _listeners = new(StringComparer.Ordinal);
 

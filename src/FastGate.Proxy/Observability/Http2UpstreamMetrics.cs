@@ -17,12 +17,14 @@ public sealed class Http2UpstreamMetrics : IMetricsSource
     private long _streamsTotal;
     private long _goAways;
     private long _streamIdExhaustion;
+    private long _streamsResent;
 
     public long SessionsOpen => Interlocked.Read(ref _sessionsOpen);
     public long SessionsTotal => Interlocked.Read(ref _sessionsTotal);
     public long StreamsTotal => Interlocked.Read(ref _streamsTotal);
     public long GoAwaysReceived => Interlocked.Read(ref _goAways);
     public long StreamIdExhaustion => Interlocked.Read(ref _streamIdExhaustion);
+    public long StreamsResent => Interlocked.Read(ref _streamsResent);
 
     public void SessionOpened()
     {
@@ -38,6 +40,9 @@ public sealed class Http2UpstreamMetrics : IMetricsSource
 
     public void StreamIdsExhausted() => Interlocked.Increment(ref _streamIdExhaustion);
 
+    /// <summary>A stream the server did not process (REFUSED_STREAM, GOAWAY) went out again on another session.</summary>
+    public void StreamResent() => Interlocked.Increment(ref _streamsResent);
+
     public void WriteTo(StringBuilder text)
     {
         text.Append("# HELP fastgate_http2_upstream_sessions_open HTTP/2 connections to upstream endpoints open now.\n# TYPE fastgate_http2_upstream_sessions_open gauge\n");
@@ -50,5 +55,7 @@ public sealed class Http2UpstreamMetrics : IMetricsSource
         text.Append("fastgate_http2_upstream_goaway_received_total ").Append(GoAwaysReceived).Append('\n');
         text.Append("# HELP fastgate_http2_upstream_stream_id_exhaustion_total Upstream HTTP/2 connections that took no new stream because their stream ids ran out.\n# TYPE fastgate_http2_upstream_stream_id_exhaustion_total counter\n");
         text.Append("fastgate_http2_upstream_stream_id_exhaustion_total ").Append(StreamIdExhaustion).Append('\n');
+        text.Append("# HELP fastgate_http2_upstream_streams_resent_total Upstream HTTP/2 streams the server did not process (REFUSED_STREAM, GOAWAY) sent again on another connection.\n# TYPE fastgate_http2_upstream_streams_resent_total counter\n");
+        text.Append("fastgate_http2_upstream_streams_resent_total ").Append(StreamsResent).Append('\n');
     }
 }

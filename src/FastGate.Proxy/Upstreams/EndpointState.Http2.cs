@@ -44,7 +44,7 @@ public sealed partial class EndpointState
         return stream is null ? null : Wrap(stream, session!);
     }
 
-    private Http2UpstreamStream? TryOpenStream(out Http2UpstreamSession? on)
+    private Http2UpstreamStream? TryOpenStream(out Http2UpstreamSession? on, Http2UpstreamStream? resent = null, Http2UpstreamSession? avoid = null)
     {
         var tls = Cluster.Tls.For(Cluster.Model.Tls);
         lock (_sessionsLock)
@@ -67,7 +67,7 @@ public sealed partial class EndpointState
             // The first session with room: streams pack onto few connections.
             foreach (var session in _sessions)
             {
-                if (session.TryOpenStream() is { } stream)
+                if (session != avoid && session.TryAdmit(resent) is { } stream)
                 {
                     on = session;
                     return stream;
@@ -82,6 +82,7 @@ public sealed partial class EndpointState
     {
         Interlocked.Increment(ref _open);
         Cluster.ConnectionOpened();
+        stream.Endpoint = this;
         return new UpstreamConnection(stream, this, session.Target, session.Tls);
     }
 

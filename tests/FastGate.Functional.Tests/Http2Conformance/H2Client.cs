@@ -77,12 +77,17 @@ public sealed class H2Client : IAsyncDisposable
     public H2RequestBlock Request(string method = "GET", string path = "/") => H2RequestBlock.Request(Port, method, path);
 
     /// <param name="receiveBufferSize">A small receive buffer (for tests where the client stops reading), or 0 for the default.</param>
-    public static async Task<H2Client> ConnectAsync(int port, int receiveBufferSize = 0)
+    /// <param name="from">A loopback source address other than 127.0.0.1 (a client of its own to the server), or null.</param>
+    public static async Task<H2Client> ConnectAsync(int port, int receiveBufferSize = 0, IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize > 0)
         {
             socket.ReceiveBufferSize = receiveBufferSize;
+        }
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
         }
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);

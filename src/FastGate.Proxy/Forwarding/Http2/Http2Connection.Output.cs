@@ -121,6 +121,7 @@ public sealed partial class Http2Connection
     private Http2ErrorCode Calm(Http2DefenseKind kind)
     {
         _metrics.Defense(kind);
+        StrikeAddress();
         return Http2ErrorCode.EnhanceYourCalm;
     }
 

@@ -140,7 +140,7 @@ public sealed partial class Http2Connection
             // HPACK bomb: the block decoded past the limit; only this stream is refused.
             _metrics.Defense(Http2DefenseKind.HeaderList);
             SendLocalResponse(stream, 431, default);
-            return Http2ErrorCode.NoError;
+            return OnHeaderListRefused();
         }
         if (_request.CheckRequest() is not null)
         {

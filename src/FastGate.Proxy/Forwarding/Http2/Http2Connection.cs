@@ -140,7 +140,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         try
         {
             SendPreamble();
-            if (!await ReadPrefaceAsync().ConfigureAwait(false))
+            if (RefuseStruckAddress() || !await ReadPrefaceAsync().ConfigureAwait(false))
             {
                 return;
             }

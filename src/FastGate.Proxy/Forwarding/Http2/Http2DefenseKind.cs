@@ -21,4 +21,6 @@ public enum Http2DefenseKind
     ZeroWindow,
     /// <summary>Upstream sessions whose stream ids ran out (counted by the upstream side).</summary>
     StreamIds,
+    /// <summary>A connection refused on arrival: its address is past max_defense_strikes_per_address within defense_strike_window.</summary>
+    AddressBlocked,
 }

@@ -140,7 +140,13 @@ internal sealed partial class Http2UpstreamSession
     /// Admits a new stream when there is room: under the stream limit, ids left, not draining. Ids
     /// are given when the stream's HEADERS go out, so they rise in the order the server sees them.
     /// </summary>
-    public Http2UpstreamStream? TryOpenStream()
+    public Http2UpstreamStream? TryOpenStream() => TryAdmit(null);
+
+    /// <summary>
+    /// Admits a new stream, or <paramref name="resent"/>, a stream another session refused
+    /// (REFUSED_STREAM, or above a GOAWAY's last id), which goes out here again as new.
+    /// </summary>
+    internal Http2UpstreamStream? TryAdmit(Http2UpstreamStream? resent)
     {
         lock (_lock)
         {
@@ -163,6 +169,12 @@ internal sealed partial class Http2UpstreamSession
             }
             _active++;
             _unassigned++;
+            resent?.Readmit();
+        }
+        if (resent is not null)
+        {
+            _metrics.StreamResent();
+            return resent;
         }
         _metrics.StreamOpened();
         return new Http2UpstreamStream(this);

@@ -31,15 +31,32 @@ internal sealed partial class Http2UpstreamStream
         var reader = _request.Reader;
         try
         {
-            if (await SendHeadAsync(reader).ConfigureAwait(false))
+            var step = await SendHeadAsync(reader).ConfigureAwait(false);
+            while (true)
             {
-                await SendBodyAsync(reader).ConfigureAwait(false);
+                if (step == SendStep.Body)
+                {
+                    step = await SendBodyAsync(reader).ConfigureAwait(false);
+                }
+                if (step == SendStep.Failed)
+                {
+                    PumpIdle();
+                    return;
+                }
+                if (step == SendStep.Sent && !PumpDone())
+                {
+                    // Sent whole and no refusal came meanwhile: a later one starts a resend of its own.
+                    return;
+                }
+                // Refused (REFUSED_STREAM, GOAWAY): sent again on another session, then the body goes on.
+                step = await ResendAsync().ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
             _session.SendReset(this, Http2ErrorCode.InternalError);
             FailResponse(new IOException("the request could not be sent on HTTP/2", ex), refused: false);
+            PumpIdle();
         }
         finally
         {
@@ -47,8 +64,8 @@ internal sealed partial class Http2UpstreamStream
         }
     }
 
-    /// <summary>Reads and sends the request head; true when a body follows (its reader started), false when none does or the stream ended.</summary>
-    private async ValueTask<bool> SendHeadAsync(PipeReader reader)
+    /// <summary>Reads and sends the request head: <see cref="SendStep.Body"/> when a body follows (its reader started).</summary>
+    private async ValueTask<SendStep> SendHeadAsync(PipeReader reader)
     {
         var scan = default(Http1HeadScanState);
         var head = _fields.Head;
@@ -58,40 +75,37 @@ internal sealed partial class Http2UpstreamStream
             var buffer = result.Buffer;
             if (Http1Parser.TryFindHeadEnd(buffer, ref scan, MaxRequestHeadBytes, MaxRequestHeadBytes, out var headLength, out var error))
             {
+                // Kept until the stream ends: a resend encodes the head again for another session.
                 var bytes = ArrayPool<byte>.Shared.Rent(headLength);
-                try
+                buffer.Slice(0, headLength).CopyTo(bytes);
+                reader.AdvanceTo(buffer.GetPosition(headLength));
+                head.Buffer = bytes;
+                head.Length = headLength;
+                if (Http1Parser.ParseRequest(head, MaxRequestHeaders) != Http1Error.None)
                 {
-                    buffer.Slice(0, headLength).CopyTo(bytes);
-                    reader.AdvanceTo(buffer.GetPosition(headLength));
-                    head.Buffer = bytes;
-                    head.Length = headLength;
-                    if (Http1Parser.ParseRequest(head, MaxRequestHeaders) != Http1Error.None)
-                    {
-                        FailResponse(new IOException("the request head could not be read for HTTP/2"), refused: false);
-                        return false;
-                    }
-                    _fields.Parsed();
-                    _requestIsHead = head.Method == RequestMethod.Head;
-                    var hasBody = head.IsChunked || head.ContentLength > 0;
-                    if (!_session.SendHeaders(this, _fields, endStream: !hasBody))
-                    {
-                        // Never seen by the server: the exchange may send it on another connection.
-                        FailResponse(new IOException("the HTTP/2 upstream connection closed before the request went out"), refused: true);
-                        return false;
-                    }
-                    if (!hasBody)
-                    {
-                        _requestEnded = true;
-                        return false;
-                    }
+                    FailResponse(new IOException("the request head could not be read for HTTP/2"), refused: false);
+                    return SendStep.Failed;
+                }
+                _fields.Parsed();
+                _requestIsHead = head.Method == RequestMethod.Head;
+                var hasBody = head.IsChunked || head.ContentLength > 0;
+                _bodyComplete = !hasBody;
+                if (hasBody)
+                {
                     _body.Start(head.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength, head.ContentLength, long.MaxValue, keepTrailers: true);
-                    return true;
                 }
-                finally
+                if (!_session.SendHeaders(this, _fields, endStream: !hasBody))
                 {
-                    head.Buffer = [];
-                    ArrayPool<byte>.Shared.Return(bytes);
+                    // Never seen by the server: sent on another session.
+                    FailResponse(new IOException("the HTTP/2 upstream connection closed before the request went out"), refused: true);
+                    return IsRefused ? SendStep.Refused : SendStep.Failed;
                 }
+                if (!hasBody)
+                {
+                    _requestEnded = true;
+                    return SendStep.Sent;
+                }
+                return SendStep.Body;
             }
             if (error != Http1Error.None || result.IsCompleted || result.IsCanceled)
             {
@@ -100,18 +114,27 @@ internal sealed partial class Http2UpstreamStream
                 {
                     FailResponse(new IOException("the request head could not be read for HTTP/2"), refused: false);
                 }
-                return false;
+                return SendStep.Failed;
             }
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
-    private async Task SendBodyAsync(PipeReader reader)
+    /// <summary>
+    /// Decodes and sends the body as it comes: <see cref="SendStep.Sent"/> at its end,
+    /// <see cref="SendStep.Refused"/> when the server refused the stream meanwhile (what was
+    /// decoded is held for the resend), <see cref="SendStep.Failed"/> when it cannot go on.
+    /// </summary>
+    private async Task<SendStep> SendBodyAsync(PipeReader reader)
     {
         ArrayBufferWriter<byte>? data = null;
         var trailers = _trailers ??= new ArrayBufferWriter<byte>(256);
         while (true)
         {
+            if (IsRefused)
+            {
+                return SendStep.Refused;
+            }
             var result = await reader.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
             var step = buffer.Length > DecodeStep ? buffer.Slice(0, DecodeStep) : buffer;
@@ -125,14 +148,18 @@ internal sealed partial class Http2UpstreamStream
                 reader.AdvanceTo(buffer.End);
                 _session.SendReset(this, Http2ErrorCode.Cancel);
                 FailResponse(new IOException("the request body's framing is broken"), refused: false);
-                return;
+                return SendStep.Failed;
             }
             var complete = status == Http1CopyStatus.Complete;
+            // Held before it goes out: a refusal during the send replays it with the rest.
+            Hold(data.WrittenSpan, complete);
+            // What was not decoded yet (past this step) is read again at once, not waited for.
+            var position = buffer.GetPosition(consumed);
+            reader.AdvanceTo(position, complete || step.Length < buffer.Length ? position : buffer.End);
             var endWithData = complete && trailers.WrittenCount == 0;
             if (!await SendDataAsync(data.WrittenMemory, endWithData).ConfigureAwait(false))
             {
-                reader.AdvanceTo(buffer.End);
-                return;
+                return IsRefused ? SendStep.Refused : SendStep.Failed;
             }
             if (complete)
             {
@@ -141,18 +168,15 @@ internal sealed partial class Http2UpstreamStream
                     _session.SendTrailers(this, trailers.WrittenSpan);
                 }
                 _requestEnded = true;
-                reader.AdvanceTo(buffer.GetPosition(consumed));
-                return;
+                return SendStep.Sent;
             }
-            // What was not decoded yet (past this step) is read again at once, not waited for.
-            var position = buffer.GetPosition(consumed);
-            reader.AdvanceTo(position, step.Length < buffer.Length ? position : buffer.End);
-            if (result.IsCompleted || result.IsCanceled)
+            if (result.IsCompleted)
             {
                 // The exchange stopped writing before the body's end.
                 _session.SendReset(this, Http2ErrorCode.Cancel);
-                return;
+                return SendStep.Failed;
             }
+            // A cancelled read without a refusal is a stale wake-up: read on.
         }
     }
 

@@ -43,7 +43,8 @@ internal sealed partial class Http2UpstreamStream : ITransport
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
-    private readonly Http2UpstreamSession _session;
+    /// <summary>The session the stream is on; another one after a resend (Resend.cs).</summary>
+    private Http2UpstreamSession _session;
     private readonly Pipe _request = new(RequestPipe);
     private readonly Pipe _response = new(ResponsePipe);
     private readonly Http2ResponseReader _input;
@@ -282,7 +283,18 @@ internal sealed partial class Http2UpstreamStream : ITransport
         {
             // RFC 9113 §8.7: the server did not act on it; said so for the log line.
             reason = new IOException(reason.Message + " (not processed by the server)", reason);
+            if (TryResend(reason))
+            {
+                // Sent again on another session: the exchange keeps waiting for the response.
+                return;
+            }
         }
+        CompleteResponse(reason);
+    }
+
+    /// <summary>The exchange's read of the response fails with <paramref name="reason"/> (once; later calls do nothing).</summary>
+    private void CompleteResponse(Exception reason)
+    {
         WindowChanged();
         if (Interlocked.Exchange(ref _responseDone, 1) != 0)
         {
@@ -305,7 +317,10 @@ internal sealed partial class Http2UpstreamStream : ITransport
             return;
         }
         var reset = !(_requestEnded && _responseEnded) && !RemoteReset;
-        _session.Release(this, reset);
+        if (Detach() is { } session)
+        {
+            session.Release(this, reset);
+        }
         WindowChanged();
         try
         {
