@@ -89,6 +89,14 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
         Http1ProxyConnection.Bind(this, fresh: true);
     }
 
+    /// <summary>An HTTP/2 stream's client state, pooled with the stream, begins its next exchange with no request pending from the last.</summary>
+    internal void ReuseForHttp2Stream()
+    {
+        _closeWhenIdle = false;
+        _endStreams = false;
+        _betweenExchanges = false;
+    }
+
     internal void ScheduleTimer(long at) => (Timer ??= Loop!.Timers.Create(this)).Schedule(at);
 
     /// <summary>Parks on the loop transport until it is readable; false when bytes may already wait.</summary>

@@ -1,5 +1,4 @@
-using FastGate.Core.Transport;
-using FastGate.Proxy.Hosting;
+using FastGate.Proxy.Forwarding.Http2;
 
 namespace FastGate.Proxy.Forwarding;
 
@@ -7,18 +6,44 @@ namespace FastGate.Proxy.Forwarding;
 // writes as HTTP/1.1 on its bridge and writes the response there, exactly as for a client
 // connection of its own, so every route feature works on HTTP/2. It is not one, though: the
 // HTTP/2 connection is what the registry, the connection counts and the listener see, and its
-// heartbeat fires this worker's deadlines.
+// heartbeat fires this worker's deadlines. The worker is pooled with its stream: when its
+// exchange closed it waits in RunAsync (as a loop's pooled worker does) for the stream's next
+// life, so a stream costs no worker, state machine or client object of its own.
 public sealed partial class Http1ProxyConnection
 {
     // Serves one stream of an HTTP/2 connection: no registration, no connection count, no lease.
     private bool _http2Stream;
+    // The stream this worker belongs to for life, told when an exchange is done with it.
+    private Http2Stream? _http2Owner;
+    private bool _http2Running;
 
-    /// <summary>A worker for one HTTP/2 stream, over the stream's bridge.</summary>
-    internal static Http1ProxyConnection ForHttp2Stream(ITransport bridge, byte[] clientAddress, Gateway gateway, string listenerName, Tls.TlsConnectionInfo? tls) =>
-        new(bridge, clientAddress, gateway, listenerName, listener: null, tls) { _http2Stream = true };
+    /// <summary>The worker of <paramref name="stream"/>, for all the lives of that stream object.</summary>
+    internal static Http1ProxyConnection ForHttp2Stream(Http2Stream stream) => new() { _http2Stream = true, _http2Owner = stream };
 
-    /// <summary>Runs the stream's one exchange (the request says Connection: close); the task ends with it.</summary>
-    internal Task StartHttp2Stream() => RunAsync();
+    /// <summary>Runs the stream's one exchange (the request says Connection: close) over <paramref name="client"/>, the stream's bridge.</summary>
+    internal void StartHttp2Stream(Http1ClientConnection client)
+    {
+        Attach(client, fresh: true);
+        if (_http2Running)
+        {
+            // Resumes the loop waiting in WaitForClientAsync (its wait was armed before the stream was let go).
+            _bound.SetResult(true);
+            return;
+        }
+        _http2Running = true;
+        _ = RunAsync();
+    }
+
+    /// <summary>
+    /// The exchange closed: the wait for the next one is armed first, then the stream is let go
+    /// (which may give it to the read loop for a new stream and bind this worker again at once).
+    /// </summary>
+    private bool DetachFromHttp2Stream()
+    {
+        _bound.Reset();
+        _http2Owner!.OnWorkerDone();
+        return true;
+    }
 
     /// <summary>Drain timed out: a long-lived response (SSE) on this stream ends as on a connection of its own.</summary>
     internal void EndStreamsOfHttp2Stream() => Volatile.Read(ref _client)?.EndStreams();

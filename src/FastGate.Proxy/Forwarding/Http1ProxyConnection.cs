@@ -174,6 +174,10 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         _output = null!;
         _listener = null;
         _read = default;
+        if (_http2Stream)
+        {
+            return DetachFromHttp2Stream();
+        }
         if (!_pooled)
         {
             return false;
@@ -189,7 +193,11 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
 
     private ValueTask WaitForClientAsync()
     {
-        _bound.Reset();
+        if (!_http2Stream)
+        {
+            // An HTTP/2 stream's worker armed its wait before letting its stream go.
+            _bound.Reset();
+        }
         return new ValueTask(this, _bound.Version);
     }
 

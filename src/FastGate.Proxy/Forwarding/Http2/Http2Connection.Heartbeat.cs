@@ -81,6 +81,7 @@ public sealed partial class Http2Connection
                 calm = true;
             }
             idleEnd = _streams.Count == 0 && now - _idleSince > idle;
+            TrimStreamPoolLocked(now);
             wake = (_goAwaySent || _clientGoAway) && _streams.Count == 0;
         }
         if (stalled is not null)
@@ -88,8 +89,10 @@ public sealed partial class Http2Connection
             foreach (var stream in stalled)
             {
                 // A client that keeps a stream's window at 0 holds its exchange and buffers for nothing.
-                _metrics.Defense(Http2DefenseKind.ZeroWindow);
-                ResetStream(stream, Http2ErrorCode.Cancel);
+                if (ResetStalledStream(stream, now, stall))
+                {
+                    _metrics.Defense(Http2DefenseKind.ZeroWindow);
+                }
             }
         }
         if (calm)

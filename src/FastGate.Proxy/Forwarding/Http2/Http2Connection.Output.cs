@@ -315,16 +315,28 @@ public sealed partial class Http2Connection
     }
 
     /// <summary>Resets a stream from our side (a broken response, a stall, a stream error).</summary>
-    internal void ResetStream(Http2Stream stream, Http2ErrorCode code)
+    internal void ResetStream(Http2Stream stream, Http2ErrorCode code) => ResetStream(stream, code, now: 0, stall: -1);
+
+    /// <summary>
+    /// Heartbeat: resets (CANCEL) a stream it found stalled past <paramref name="stall"/> ticks if it
+    /// still is; since it was found, its window may have opened, or it may have ended and its
+    /// object begun a new stream.
+    /// </summary>
+    internal bool ResetStalledStream(Http2Stream stream, long now, long stall) => ResetStream(stream, Http2ErrorCode.Cancel, now, stall);
+
+    private bool ResetStream(Http2Stream stream, Http2ErrorCode code, long now, long stall)
     {
         lock (_lock)
         {
-            if (stream.Closed)
+            if (stream.Closed || (stall >= 0 && (stream.StalledSince == 0 || now - stream.StalledSince <= stall)))
             {
-                return;
+                return false;
             }
             Http2FrameWriter.WriteRstStream(_pending, stream.Id, code);
             stream.Reset = true;
+            // Held until the end: closing lets the table's hold go, and a caller that owns no part
+            // of the stream (the heartbeat) must not see it reused before it is done with it.
+            stream.Hold();
             CloseLocked(stream);
         }
         RememberReset(stream.Id);
@@ -332,6 +344,8 @@ public sealed partial class Http2Connection
         AbortRequest(stream);
         stream.Wake.Set();
         CancelResponseRead(stream);
+        stream.Release();
+        return true;
     }
 
     private static void CancelResponseRead(Http2Stream stream)
@@ -398,6 +412,8 @@ public sealed partial class Http2Connection
         {
             _idleSince = Stopwatch.GetTimestamp();
         }
+        // The table's hold on the stream ends (the pump and the worker may still hold it).
+        stream.Release();
     }
 
     private void RememberReset(int id)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http1;
 using FastGate.Core.HPack;
@@ -9,6 +10,14 @@ namespace FastGate.Proxy.Forwarding.Http2;
 // Streams: HEADERS and CONTINUATION into requests, DATA into their bridges, the request's window.
 public sealed partial class Http2Connection
 {
+    // Streams whose owners are all done, reused by the read loop (Http2Stream explains the lifetime).
+    // The bound is the concurrency a pool serves without allocating; an idle connection drops them.
+    private const int MaxPooledStreams = 64;
+    private const int PooledStreamsIdleSeconds = 5;
+    private readonly Stack<Http2Stream> _freeStreams = new();
+    // The client's address as 4 or 16 bytes, for every stream's exchange; parsed once.
+    private byte[]? _clientIp;
+
     private Http2ErrorCode _headerRejectCode;
     // The last streams opened (read loop): HEADERS again on one of them is STREAM_CLOSED, on an id never used PROTOCOL_ERROR.
     private readonly int[] _recentlyOpened = new int[64];
@@ -173,10 +182,13 @@ public sealed partial class Http2Connection
 
     private Http2Stream OpenStream(int id, bool endStream)
     {
-        var stream = new Http2Stream(this, id, _peer.InitialWindowSize, _settings.InitialStreamWindow)
+        Http2Stream? stream;
+        lock (_lock)
         {
-            RemoteEnded = endStream,
-        };
+            _freeStreams.TryPop(out stream);
+        }
+        stream ??= new Http2Stream(this);
+        stream.Open(id, _peer.InitialWindowSize, _settings.InitialStreamWindow, endStream);
         lock (_lock)
         {
             _streams[id] = stream;
@@ -205,10 +217,29 @@ public sealed partial class Http2Connection
                 _ = writer.FlushAsync();
             }
         }
-        var exchange = Http1ProxyConnection.ForHttp2Stream(stream.Bridge, _clientAddress, _gateway, _listenerName, _tls);
-        stream.Exchange = exchange;
-        _ = stream.PumpAsync();
-        _ = exchange.StartHttp2Stream();
+        _clientIp ??= System.Net.IPAddress.TryParse(_clientAddress, out var address) ? address.GetAddressBytes() : [];
+        stream.StartExchange(_gateway, _clientAddress, _clientIp, _listenerName, _tls);
+    }
+
+    /// <summary>A stream whose owners are all done (any thread); kept for the read loop to reuse, up to <see cref="MaxPooledStreams"/>.</summary>
+    internal void ReturnStream(Http2Stream stream)
+    {
+        lock (_lock)
+        {
+            if (!_closing && _freeStreams.Count < MaxPooledStreams)
+            {
+                _freeStreams.Push(stream);
+            }
+        }
+    }
+
+    /// <summary>Heartbeat: a connection idle for a while lets its pooled streams go, so idle connections hold no stream memory.</summary>
+    private void TrimStreamPoolLocked(long now)
+    {
+        if (_streams.Count == 0 && _freeStreams.Count > 0 && now - _idleSince > Stopwatch.Frequency * PooledStreamsIdleSeconds)
+        {
+            _freeStreams.Clear();
+        }
     }
 
     private Http2ErrorCode OnTrailers(int id, HPackError decoded)

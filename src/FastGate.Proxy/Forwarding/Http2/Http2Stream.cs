@@ -4,6 +4,7 @@ using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
 using FastGate.Core.Http2;
+using FastGate.Proxy.Hosting;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
@@ -13,6 +14,14 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// the HTTP/1.1 response written there into HEADERS, DATA and trailing HEADERS within the
 /// client's windows. The request side (DATA into the bridge) belongs to the connection's read
 /// loop; the response side to the pump; shared fields are guarded by the connection's lock.
+/// <para>
+/// Pooled per connection with everything it owns (bridge, worker, pump loop, client state): a
+/// stream has up to three owners (the connection's table, the pump, the worker) and goes back
+/// to the connection's pool when the last lets go (<see cref="Release"/>). Only the read loop
+/// takes streams from the pool, and it resets one there (<see cref="Open"/>), so a reference the
+/// read loop still holds can never meet the stream's next life; any other thread that works on
+/// a stream it does not own holds an owner reference meanwhile (see ResetStream).
+/// </para>
 /// </summary>
 internal sealed partial class Http2Stream
 {
@@ -22,18 +31,23 @@ internal sealed partial class Http2Stream
     private readonly ResponseHead _head = new();
     private readonly PooledByteBuffer _trailers = new();
     private Http2ChunkReader _chunks;
+    // The pump's loop lives as long as the stream object: it waits here between two streams.
+    private readonly Http2Signal _pumpStart = new();
+    private bool _pumpStarted;
+    // The HTTP/1.1 "client connection" the worker serves: fixed per connection, reused with the stream.
+    private Http1ClientConnection? _client;
+    // Owners: the table (1 from Open until CloseLocked), the pump and the worker (1 each while they run).
+    private int _owners;
 
-    public Http2Stream(Http2Connection connection, int id, int sendWindow, int receiveWindow)
+    public Http2Stream(Http2Connection connection)
     {
         _connection = connection;
-        Id = id;
-        SendWindow = sendWindow;
-        ReceiveWindow = receiveWindow;
         Bridge = new Http2StreamTransport(this);
     }
 
-    public int Id { get; }
+    public int Id { get; private set; }
     public Http2StreamTransport Bridge { get; }
+    /// <summary>The stream's exchange worker, made with the stream's first exchange and reused with it.</summary>
     public Http1ProxyConnection? Exchange;
     public readonly Http2Signal Wake = new();
     /// <summary>Guards the request writer: the read loop writes, a reset or the end of the exchange completes it.</summary>
@@ -69,6 +83,87 @@ internal sealed partial class Http2Stream
     public long PipeConsumed;
     public long Granted;
 
+    /// <summary>
+    /// Begins a stream's life (read loop): a new object, or one back from the pool whose owners
+    /// are all done, made as new here. The table is its first owner.
+    /// </summary>
+    public void Open(int id, int sendWindow, int receiveWindow, bool remoteEnded)
+    {
+        if (Id != 0)
+        {
+            Bridge.Reuse();
+            lock (RequestLock)
+            {
+                RequestChunked = false;
+                ExpectedLength = -1;
+                ReceivedLength = 0;
+                RequestWriterDone = false;
+                IsHead = false;
+                IsTunnel = false;
+                HeadSent = false;
+                LocalEnded = false;
+                Reset = false;
+                Closed = false;
+                RequestReaderDone = false;
+                StalledSince = 0;
+                StalledOnConnection = false;
+                WaitingForOutput = false;
+                PipeWritten = 0;
+                DataWritten = 0;
+                PipeConsumed = 0;
+                Granted = 0;
+            }
+        }
+        Id = id;
+        SendWindow = sendWindow;
+        ReceiveWindow = receiveWindow;
+        RemoteEnded = remoteEnded;
+        Volatile.Write(ref _owners, 1);
+    }
+
+    /// <summary>Someone works on the stream without owning it (a reset from another thread): it stays out of the pool meanwhile.</summary>
+    public void Hold() => Interlocked.Increment(ref _owners);
+
+    /// <summary>An owner is done; the last one gives the stream back to its connection's pool.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _owners) == 0)
+        {
+            _connection.ReturnStream(this);
+        }
+    }
+
+    /// <summary>
+    /// Starts the stream's exchange worker and its response pump (read loop, once the request head
+    /// is in the bridge); both are the ones of the stream's last life when it had one.
+    /// </summary>
+    public void StartExchange(Gateway gateway, byte[] clientAddress, byte[] clientIp, string listenerName, Tls.TlsConnectionInfo? tls)
+    {
+        Interlocked.Add(ref _owners, 2);
+        if (_pumpStarted)
+        {
+            _pumpStart.Set();
+        }
+        else
+        {
+            _pumpStarted = true;
+            _ = PumpLoopAsync();
+        }
+        if (_client is null)
+        {
+            _client = new Http1ClientConnection(Bridge, clientAddress, clientIp, gateway, listenerName, listener: null) { Tls = tls };
+        }
+        else
+        {
+            _client.ReuseForHttp2Stream();
+        }
+        Exchange ??= Http1ProxyConnection.ForHttp2Stream(this);
+        Exchange.StartHttp2Stream(_client);
+    }
+
+    /// <summary>The worker let go of the stream (its exchange closed).</summary>
+    public void OnWorkerDone() => Release();
+
     /// <summary>The exchange consumed request bytes: window goes back to the client, batched.</summary>
     public void OnRequestBytesConsumed(int bytes) => _connection.OnRequestBytesConsumed(this, bytes);
 
@@ -76,32 +171,58 @@ internal sealed partial class Http2Stream
     public void OnRequestReaderCompleted() => _connection.OnRequestReaderCompleted(this);
 
     /// <summary>
-    /// Runs the response side: reads the HTTP/1.1 response the exchange writes, sends it as HTTP/2,
-    /// and ends when END_STREAM (or a reset) went out.
+    /// The response side of every life of this stream object, one state machine for all of them:
+    /// reads the HTTP/1.1 response the exchange writes, sends it as HTTP/2, and ends a life when
+    /// END_STREAM (or a reset) went out. Each step over the bytes read is synchronous
+    /// (<see cref="OnHeadBytes"/>, <see cref="OnBodyBytes"/>); only this loop awaits, so a stream
+    /// allocates no state machine of its own.
     /// </summary>
-    public async Task PumpAsync()
+    private async Task PumpLoopAsync()
     {
-        var reader = Bridge.ResponseReader;
-        try
+        while (true)
         {
-            if (!await SendHeadAsync(reader).ConfigureAwait(false))
+            var reader = Bridge.ResponseReader;
+            try
             {
-                return;
+                _inBody = false;
+                var step = PumpStep.Read;
+                while (step != PumpStep.Done)
+                {
+                    if (step == PumpStep.WaitForWindow)
+                    {
+                        await Wake.WaitAsync().ConfigureAwait(false);
+                    }
+                    var result = await reader.ReadAsync().ConfigureAwait(false);
+                    step = Reset ? PumpStep.Done : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
+                }
             }
-            await SendBodyAsync(reader).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
-        {
-            _connection.ResetStream(this, Http2ErrorCode.InternalError);
-        }
-        finally
-        {
-            ReturnHeadBuffer();
-            _trailers.Release();
-            reader.Complete();
-            _connection.OnPumpDone(this);
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
+            {
+                _connection.ResetStream(this, Http2ErrorCode.InternalError);
+            }
+            finally
+            {
+                ReturnHeadBuffer();
+                _trailers.Release();
+                reader.Complete();
+                _connection.OnPumpDone(this);
+            }
+            Release();
+            await _pumpStart.WaitAsync().ConfigureAwait(false);
         }
     }
+
+    private enum PumpStep : byte
+    {
+        Read,
+        WaitForWindow,
+        Done,
+    }
+
+    // The body being sent (pump only).
+    private bool _inBody;
+    private bool _bodyChunked;
+    private long _bodyRemaining;
 
     private void ReturnHeadBuffer()
     {
@@ -113,171 +234,170 @@ internal sealed partial class Http2Stream
         }
     }
 
-    private async Task<bool> SendHeadAsync(PipeReader reader)
+    /// <summary>Bytes of the response head: HEADERS once it is whole (1xx first, as HEADERS of their own).</summary>
+    private PumpStep OnHeadBytes(PipeReader reader, in ReadResult result)
     {
-        while (true)
+        var buffer = result.Buffer;
+        if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, 8 * 1024, out var headLength, out var error))
         {
-            var result = await reader.ReadAsync().ConfigureAwait(false);
-            if (Reset)
+            // The head is parsed in a pooled copy (ranges point into it), given back when the pump ends.
+            ReturnHeadBuffer();
+            var bytes = ArrayPool<byte>.Shared.Rent(headLength);
+            buffer.Slice(0, headLength).CopyTo(bytes);
+            reader.AdvanceTo(buffer.GetPosition(headLength));
+            _head.Reset();
+            _head.Buffer = bytes;
+            _head.Length = headLength;
+            if (Http1Parser.ParseResponse(_head, 1000) != Http1Error.None)
             {
-                return false;
-            }
-            var buffer = result.Buffer;
-            if (Http1Parser.TryFindHeadEnd(buffer, MaxResponseHeadBytes, 8 * 1024, out var headLength, out var error))
-            {
-                // The head is parsed in a pooled copy (ranges point into it), given back when the pump ends.
-                ReturnHeadBuffer();
-                var bytes = ArrayPool<byte>.Shared.Rent(headLength);
-                buffer.Slice(0, headLength).CopyTo(bytes);
-                reader.AdvanceTo(buffer.GetPosition(headLength));
-                _head.Reset();
-                _head.Buffer = bytes;
-                _head.Length = headLength;
-                if (Http1Parser.ParseResponse(_head, 1000) != Http1Error.None)
-                {
-                    _connection.ResetStream(this, Http2ErrorCode.InternalError);
-                    return false;
-                }
-                if (IsTunnel && IsTunnelAnswer())
-                {
-                    return OpenTunnel();
-                }
-                if (_head.StatusCode < 200)
-                {
-                    // 100 Continue (and other interim answers) go to the client as a HEADERS of their own.
-                    _connection.SendResponseHead(this, _head, endStream: false, informational: true);
-                    continue;
-                }
-                var noBody = IsHead || _head.StatusCode is 204 or 304 || (!_head.IsChunked && _head.ContentLength == 0);
-                _connection.SendResponseHead(this, _head, endStream: noBody, informational: false);
-                return !noBody;
-            }
-            if (error != Http1Error.None || result.IsCompleted)
-            {
-                reader.AdvanceTo(buffer.End);
                 _connection.ResetStream(this, Http2ErrorCode.InternalError);
-                return false;
+                return PumpStep.Done;
             }
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (IsTunnel && IsTunnelAnswer())
+            {
+                // The tunnel's bytes are a body that ends with the front's output.
+                return OpenTunnel() ? StartBody(chunked: false, length: -1) : PumpStep.Done;
+            }
+            if (_head.StatusCode < 200)
+            {
+                // 100 Continue (and other interim answers) go to the client as a HEADERS of their own.
+                _connection.SendResponseHead(this, _head, endStream: false, informational: true);
+                return PumpStep.Read;
+            }
+            var noBody = IsHead || _head.StatusCode is 204 or 304 || (!_head.IsChunked && _head.ContentLength == 0);
+            _connection.SendResponseHead(this, _head, endStream: noBody, informational: false);
+            if (noBody)
+            {
+                return PumpStep.Done;
+            }
+            return StartBody(_head.IsChunked, _head.IsChunked ? -1 : _head.ContentLength);
         }
+        if (error != Http1Error.None || result.IsCompleted)
+        {
+            reader.AdvanceTo(buffer.End);
+            _connection.ResetStream(this, Http2ErrorCode.InternalError);
+            return PumpStep.Done;
+        }
+        reader.AdvanceTo(buffer.Start, buffer.End);
+        return PumpStep.Read;
     }
 
-    private async Task SendBodyAsync(PipeReader reader)
+    private PumpStep StartBody(bool chunked, long length)
     {
-        var chunked = _head.IsChunked;
-        var remaining = chunked ? -1 : _head.ContentLength;
+        _inBody = true;
+        _bodyChunked = chunked;
+        _bodyRemaining = length;
         _chunks.Reset();
         _trailers.Clear();
-        while (true)
+        return PumpStep.Read;
+    }
+
+    /// <summary>Bytes of the response body: DATA within the windows, then END_STREAM (or trailers).</summary>
+    private PumpStep OnBodyBytes(PipeReader reader, in ReadResult result)
+    {
+        var chunked = _bodyChunked;
+        var buffer = result.Buffer;
+        if (buffer.IsEmpty)
         {
-            var result = await reader.ReadAsync().ConfigureAwait(false);
-            if (Reset)
+            reader.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
             {
-                return;
+                if (_bodyRemaining < 0 && !chunked)
+                {
+                    // A close-delimited body ends with the exchange.
+                    _connection.SendEnd(this, default);
+                    return PumpStep.Done;
+                }
+                _connection.ResetStream(this, Http2ErrorCode.InternalError);
+                return PumpStep.Done;
             }
-            var buffer = result.Buffer;
-            if (buffer.IsEmpty)
+            return PumpStep.Read;
+        }
+        var span = buffer.First.Span;
+        var consumed = 0;
+        var blocked = false;
+        var finished = false;
+        while (consumed < span.Length)
+        {
+            ReadOnlySpan<byte> data;
+            if (chunked)
             {
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
+                var status = _chunks.Read(span[consumed..], _trailers, out var framing);
+                consumed += framing;
+                if (status == Http1ChunkStatus.Complete)
                 {
-                    if (remaining < 0 && !chunked)
-                    {
-                        // A close-delimited body ends with the exchange.
-                        _connection.SendEnd(this, default);
-                        return;
-                    }
-                    _connection.ResetStream(this, Http2ErrorCode.InternalError);
-                    return;
+                    finished = true;
+                    break;
                 }
-                continue;
-            }
-            var span = buffer.First.Span;
-            var consumed = 0;
-            var blocked = false;
-            var finished = false;
-            while (consumed < span.Length)
-            {
-                ReadOnlySpan<byte> data;
-                if (chunked)
-                {
-                    var status = _chunks.Read(span[consumed..], _trailers, out var framing);
-                    consumed += framing;
-                    if (status == Http1ChunkStatus.Complete)
-                    {
-                        finished = true;
-                        break;
-                    }
-                    if (status == Http1ChunkStatus.Error)
-                    {
-                        reader.AdvanceTo(buffer.End);
-                        _connection.ResetStream(this, Http2ErrorCode.InternalError);
-                        return;
-                    }
-                    if (status == Http1ChunkStatus.NeedMoreData)
-                    {
-                        break;
-                    }
-                    data = span.Slice(consumed, (int)Math.Min(_chunks.Remaining, span.Length - consumed));
-                }
-                else
-                {
-                    data = remaining < 0 ? span[consumed..] : span.Slice(consumed, (int)Math.Min(remaining, span.Length - consumed));
-                }
-                var last = !chunked && remaining >= 0 && data.Length == remaining;
-                var sent = _connection.SendData(this, data, last);
-                if (sent < 0)
+                if (status == Http1ChunkStatus.Error)
                 {
                     reader.AdvanceTo(buffer.End);
-                    return;
+                    _connection.ResetStream(this, Http2ErrorCode.InternalError);
+                    return PumpStep.Done;
                 }
-                consumed += sent;
-                if (chunked)
+                if (status == Http1ChunkStatus.NeedMoreData)
                 {
-                    _chunks.Took(sent);
+                    break;
                 }
-                else if (remaining >= 0)
+                data = span.Slice(consumed, (int)Math.Min(_chunks.Remaining, span.Length - consumed));
+            }
+            else
+            {
+                data = _bodyRemaining < 0 ? span[consumed..] : span.Slice(consumed, (int)Math.Min(_bodyRemaining, span.Length - consumed));
+            }
+            var last = !chunked && _bodyRemaining >= 0 && data.Length == _bodyRemaining;
+            var sent = _connection.SendData(this, data, last);
+            if (sent < 0)
+            {
+                reader.AdvanceTo(buffer.End);
+                return PumpStep.Done;
+            }
+            consumed += sent;
+            if (chunked)
+            {
+                _chunks.Took(sent);
+            }
+            else if (_bodyRemaining >= 0)
+            {
+                _bodyRemaining -= sent;
+                if (_bodyRemaining == 0)
                 {
-                    remaining -= sent;
-                    if (remaining == 0)
-                    {
-                        finished = true;
-                        break;
-                    }
-                }
-                if (sent < data.Length)
-                {
-                    blocked = true;
+                    finished = true;
                     break;
                 }
             }
-            if (finished)
+            if (sent < data.Length)
             {
-                reader.AdvanceTo(buffer.GetPosition(consumed));
-                if (chunked)
-                {
-                    _connection.SendEnd(this, _trailers.Length > 0 ? _trailers.WrittenSpan : default);
-                }
-                return;
-            }
-            if (blocked)
-            {
-                // Examined only what was sent: the rest is seen again at once after the wake.
-                reader.AdvanceTo(buffer.GetPosition(consumed));
-                await Wake.WaitAsync().ConfigureAwait(false);
-                continue;
-            }
-            reader.AdvanceTo(buffer.GetPosition(consumed));
-            if (result.IsCompleted && buffer.Length == consumed)
-            {
-                if (remaining < 0 && !chunked)
-                {
-                    _connection.SendEnd(this, default);
-                    return;
-                }
-                _connection.ResetStream(this, Http2ErrorCode.InternalError);
-                return;
+                blocked = true;
+                break;
             }
         }
+        if (finished)
+        {
+            reader.AdvanceTo(buffer.GetPosition(consumed));
+            if (chunked)
+            {
+                _connection.SendEnd(this, _trailers.Length > 0 ? _trailers.WrittenSpan : default);
+            }
+            return PumpStep.Done;
+        }
+        if (blocked)
+        {
+            // Examined only what was sent: the rest is seen again at once after the wake.
+            reader.AdvanceTo(buffer.GetPosition(consumed));
+            return PumpStep.WaitForWindow;
+        }
+        reader.AdvanceTo(buffer.GetPosition(consumed));
+        if (result.IsCompleted && buffer.Length == consumed)
+        {
+            if (_bodyRemaining < 0 && !chunked)
+            {
+                _connection.SendEnd(this, default);
+                return PumpStep.Done;
+            }
+            _connection.ResetStream(this, Http2ErrorCode.InternalError);
+            return PumpStep.Done;
+        }
+        return PumpStep.Read;
     }
 }

@@ -58,6 +58,22 @@ internal sealed class Http2StreamTransport : ITransport
         _response.Writer.Complete();
     }
 
+    /// <summary>
+    /// Makes the bridge new for the next stream that reuses it (read loop, once every user of the
+    /// last stream is done): whatever end is still open is completed quietly (no window
+    /// accounting, the last stream is gone) and both pipes start empty.
+    /// </summary>
+    public void Reuse()
+    {
+        _request.Writer.Complete();
+        _input.CompleteQuietly();
+        _response.Writer.Complete();
+        _response.Reader.Complete();
+        _request.Reset();
+        _response.Reset();
+        _input.Reuse();
+    }
+
     /// <summary>Forwards to the request pipe's reader and tells the stream how many bytes each AdvanceTo consumed.</summary>
     private sealed class CountingReader(PipeReader inner, Http2Stream stream) : PipeReader
     {
@@ -78,6 +94,20 @@ internal sealed class Http2StreamTransport : ITransport
         }
 
         public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public void CompleteQuietly()
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 0)
+            {
+                inner.Complete();
+            }
+        }
+
+        public void Reuse()
+        {
+            _last = default;
+            Volatile.Write(ref _completed, 0);
+        }
 
         public override void Complete(Exception? exception = null)
         {
