@@ -177,7 +177,7 @@ public sealed partial class AiStage
     private static bool KeepUnread(AiExchangeState state, ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty || data[0] != (byte)'{' || state.UnreadChunks.Length + data.Length > MaxUnreadChunkBytes
-            || !HasNoUsage(data) || data.IndexOf("\"error\""u8) >= 0)
+            || !OpenAiChunkScan.NamesNeitherUsageNorError(data))
         {
             return false;
         }
@@ -187,23 +187,6 @@ public sealed partial class AiStage
     }
 
     private const int MaxUnreadChunkBytes = 64 * 1024;
-
-    /// <summary>No "usage" member, or only <c>"usage":null</c>, which OpenAI puts on every chunk once include_usage is asked.</summary>
-    private static bool HasNoUsage(ReadOnlySpan<byte> data)
-    {
-        var at = data.IndexOf("\"usage\""u8);
-        if (at < 0)
-        {
-            return true;
-        }
-        var rest = data[(at + 7)..].TrimStart(" \t"u8);
-        if (rest.IsEmpty || rest[0] != (byte)':')
-        {
-            return false;
-        }
-        rest = rest[1..].TrimStart(" \t"u8);
-        return rest.StartsWith("null"u8) && rest[4..].IndexOf("\"usage\""u8) < 0;
-    }
 
     /// <summary>
     /// An OpenAI chunk with no choices and a usage: the one include_usage adds before [DONE]. Most

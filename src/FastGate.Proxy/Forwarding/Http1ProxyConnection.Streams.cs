@@ -30,6 +30,10 @@ public sealed partial class Http1ProxyConnection
     private long _streamEndsAt;
     /// <summary>Whether what the client got of an SSE stream on the plain path ends with a blank line.</summary>
     private SseBoundary _boundary;
+    /// <summary>How the plain path of an SSE stream copies a chunked upstream body to a chunked client.</summary>
+    private ChunkRelayMode _relayMode;
+    /// <summary>The upstream's chunks, validated and forwarded as they are (<see cref="ChunkRelayMode.Pass"/>), or decoded (<see cref="ChunkRelayMode.Decode"/>).</summary>
+    private Http1ChunkedRelay _relay;
     /// <summary>When the route's timeout for the whole response head passes, while first_byte_timeout is armed.</summary>
     private long _responseHeadDue;
 
@@ -89,6 +93,15 @@ public sealed partial class Http1ProxyConnection
             _streamIdleTicks = (long)(idle.TotalSeconds * Stopwatch.Frequency);
             _streamEndsAt = route.MaxStreamTicks > 0 ? now + route.MaxStreamTicks : 0;
             _boundary = SseBoundary.Start;
+            _relayMode = ChunkRelayMode.Off;
+            if (sse && _chunkToClient && !_responseThroughStages && !_http2Stream && _leg.ResponseBody.Framing == Http1BodyFraming.Chunked)
+            {
+                // Chunked in, chunked out, nothing changed between: the upstream's chunks go as they are.
+                // Not into an HTTP/2 stream's bridge, which reads the chunks again to make DATA frames
+                // and takes only the framing this side writes (at most 15 hex digits, for one).
+                _relayMode = ChunkRelayMode.Pass;
+                _relay.Reset();
+            }
             _gateway.Metrics.Streams.Opened(_streamKind);
         }
         ArmResponseBodyIdle();
@@ -118,12 +131,23 @@ public sealed partial class Http1ProxyConnection
     /// The plain path of an SSE stream: as <see cref="CopyResponse"/>, tracking whether the client's
     /// bytes end at an event boundary; once a drain asks streams to end, nothing past the next
     /// boundary is forwarded and the response ends there (<see cref="Http1CopyStatus.Complete"/>,
-    /// with its upstream connection not reused).
+    /// with its upstream connection not reused). A chunked stream to a chunked client keeps the
+    /// upstream's chunks (<see cref="CopyEventChunks"/>).
     /// </summary>
     private Http1CopyStatus CopyEventStream(in ReadOnlySequence<byte> input, bool inputEnded, out long consumed, out long written)
     {
+        if (_relayMode != ChunkRelayMode.Off)
+        {
+            return CopyEventChunks(input, out consumed, out written);
+        }
         var sink = new EventStreamSink(new Http1BodyWriter<PipeWriter>(_output, _chunkToClient), _boundary, _client.EndStreamsRequested);
         var status = _leg.ResponseBody.Read(input, inputEnded, ref sink, out consumed);
+        return EndEventCopy(ref sink, status, out written);
+    }
+
+    /// <summary>After a decoded copy: the boundary kept, and a drain's cut ends the response with the last chunk.</summary>
+    private Http1CopyStatus EndEventCopy(ref EventStreamSink sink, Http1CopyStatus status, out long written)
+    {
         _boundary = sink.Boundary;
         if (sink.Cut)
         {
@@ -134,6 +158,39 @@ public sealed partial class Http1ProxyConnection
         }
         written = sink.Writer.Commit();
         return status;
+    }
+
+    /// <summary>
+    /// The upstream's chunks pass to the client as they came, validated on the way, and only the
+    /// chunk data is looked at for the event boundary: per read, one copy and one flush, whatever
+    /// the number of events in it. A drain must be able to end the stream inside a chunk, which a
+    /// chunk line already sent forbids: from the next chunk start on the chunks are decoded and
+    /// framed again (<see cref="ChunkRelayMode.Decode"/>), as on the decoding path.
+    /// </summary>
+    private Http1CopyStatus CopyEventChunks(in ReadOnlySequence<byte> input, out long consumed, out long written)
+    {
+        var cut = _client.EndStreamsRequested;
+        written = 0;
+        consumed = 0;
+        var rest = input;
+        if (_relayMode == ChunkRelayMode.Pass)
+        {
+            var payload = new BoundarySink(_boundary);
+            var status = _relay.Relay(input, _output, ref payload, untilChunkStart: cut, out consumed, out written);
+            _boundary = payload.Boundary;
+            if (!cut || status != Http1CopyStatus.NeedMoreData || !_relay.AtChunkStart)
+            {
+                return status;
+            }
+            _relayMode = ChunkRelayMode.Decode;
+            rest = input.Slice(consumed);
+        }
+        var sink = new EventStreamSink(new Http1BodyWriter<PipeWriter>(_output, chunked: true), _boundary, cut);
+        var decoded = _relay.Decode(rest, ref sink, out var used);
+        consumed += used;
+        decoded = EndEventCopy(ref sink, decoded, out var framed);
+        written += framed;
+        return decoded;
     }
 
     /// <summary>
@@ -178,7 +235,8 @@ public sealed partial class Http1ProxyConnection
     /// The client has whole events only: on the plain path by the boundary tracked over its bytes,
     /// on the stage path because the event stages pass whole events (a partial one waits in the reader).
     /// </summary>
-    private bool AtEventBoundary() => _streamKind == StreamKind.Sse && (_responseThroughStages ? _responseEvents : _boundary.AtBoundary);
+    private bool AtEventBoundary() => _streamKind == StreamKind.Sse
+        && (_responseThroughStages ? _responseEvents : _boundary.AtBoundary && (_relayMode != ChunkRelayMode.Pass || _relay.AtChunkEnd));
 
     /// <summary>
     /// Ends the response to the client as if the upstream had ended it (chunked: the last chunk;
@@ -187,9 +245,17 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private IoOperation EndStreamCleanly(StreamEndReason reason)
     {
-        var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
-        writer.End();
-        _exchange.BytesOut += writer.Commit();
+        if (_relayMode == ChunkRelayMode.Pass)
+        {
+            // The upstream's last chunk, with the CRLF its last data may still owe.
+            _exchange.BytesOut += _relay.WriteEnd(_output);
+        }
+        else
+        {
+            var writer = new Http1BodyWriter<PipeWriter>(_output, _chunkToClient);
+            writer.End();
+            _exchange.BytesOut += writer.Commit();
+        }
         EndedEarly(reason);
         _responseComplete = true;
         _state = ExchangeState.FlushingResponse;
@@ -226,6 +292,7 @@ public sealed partial class Http1ProxyConnection
         }
         _gateway.Metrics.Streams.Ended(_streamKind, reason);
         _streaming = false;
+        _relayMode = ChunkRelayMode.Off;
         _streamEnd = StreamEndReason.None;
     }
 
@@ -322,6 +389,31 @@ public sealed partial class Http1ProxyConnection
             {
                 Writer.EndAfterTrailers();
             }
+        }
+    }
+
+    /// <summary>Follows the event boundary over the chunk data the relay forwards (the framing is not the stream's).</summary>
+    private ref struct BoundarySink : IHttp1BodySink
+    {
+        public SseBoundary Boundary;
+
+        public BoundarySink(SseBoundary boundary)
+        {
+            Boundary = boundary;
+        }
+
+        public void Data(ReadOnlySpan<byte> data) => Boundary.Advance(data);
+
+        public readonly void Trailers(ReadOnlySpan<byte> fieldLines, bool first)
+        {
+        }
+
+        public readonly void End()
+        {
+        }
+
+        public readonly void EndAfterTrailers()
+        {
         }
     }
 }

@@ -1,0 +1,79 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FastGate.Ai.Stages;
+
+/// <summary>
+/// Tells, in one pass over an OpenAI stream chunk, whether it names an <c>"error"</c> or a
+/// <c>"usage"</c> other than the <c>"usage":null</c> every chunk carries once include_usage is
+/// asked. Both names have five letters, so a candidate is a quote with another six bytes on:
+/// found sixteen places at a time, it leaves a handful per chunk to compare. Searching each name
+/// with IndexOf took two passes, each trying every quote of the JSON, and was the largest cost of
+/// the pass-through per event (perf on the ai-stream bench).
+/// </summary>
+internal static class OpenAiChunkScan
+{
+    /// <summary>
+    /// True when the chunk has no <c>"error"</c>, and no <c>"usage"</c> or exactly one followed by
+    /// <c>: null</c> (whitespace allowed around the colon).
+    /// </summary>
+    public static bool NamesNeitherUsageNorError(ReadOnlySpan<byte> data)
+    {
+        var usages = 0;
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated && data.Length >= 6 + Vector128<byte>.Count)
+        {
+            ref var start = ref MemoryMarshal.GetReference(data);
+            var quote = Vector128.Create((byte)'"');
+            var last = data.Length - 6 - Vector128<byte>.Count;
+            for (; i <= last; i += Vector128<byte>.Count)
+            {
+                var opening = Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)i), quote);
+                var closing = Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)(i + 6)), quote);
+                var mask = (opening & closing).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    var at = i + BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    if (!Allowed(data, at, ref usages))
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        for (; i + 6 < data.Length; i++)
+        {
+            if (data[i] == (byte)'"' && data[i + 6] == (byte)'"' && !Allowed(data, i, ref usages))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The quoted five letters at <paramref name="at"/>: anything but "error", or the one "usage" that is null.</summary>
+    private static bool Allowed(ReadOnlySpan<byte> data, int at, ref int usages)
+    {
+        var name = data.Slice(at + 1, 5);
+        if (name.SequenceEqual("error"u8))
+        {
+            return false;
+        }
+        if (!name.SequenceEqual("usage"u8))
+        {
+            return true;
+        }
+        if (++usages > 1)
+        {
+            return false;
+        }
+        var rest = data[(at + 7)..].TrimStart(" \t"u8);
+        if (rest.IsEmpty || rest[0] != (byte)':')
+        {
+            return false;
+        }
+        return rest[1..].TrimStart(" \t"u8).StartsWith("null"u8);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text;
+using FastGate.Ai.Stages;
+
+namespace FastGate.Ai.Tests.Stages;
+
+public class OpenAiChunkScanTests
+{
+    /// <summary>The two searches the scan replaced, as the reference it must agree with.</summary>
+    private static bool Reference(ReadOnlySpan<byte> data)
+    {
+        if (data.IndexOf("\"error\""u8) >= 0)
+        {
+            return false;
+        }
+        var at = data.IndexOf("\"usage\""u8);
+        if (at < 0)
+        {
+            return true;
+        }
+        var rest = data[(at + 7)..].TrimStart(" \t"u8);
+        if (rest.IsEmpty || rest[0] != (byte)':')
+        {
+            return false;
+        }
+        rest = rest[1..].TrimStart(" \t"u8);
+        return rest.StartsWith("null"u8) && rest[4..].IndexOf("\"usage\""u8) < 0;
+    }
+
+    public static TheoryData<string, bool> Chunks => new()
+    {
+        { """{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}],"usage":null}""", true },
+        { """{"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}""", true },
+        { """{"id":"c1","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}""", false },
+        { """{"id":"c1","choices":[{"delta":{}}],"usage" : null }""", true },
+        { """{"id":"c1","choices":[{"delta":{}}],"usage":null,"x":{"usage":null}}""", false },
+        { """{"error":{"message":"overloaded","type":"server_error"}}""", false },
+        // Escaped quotes inside a string name nothing.
+        { """{"id":"c1","choices":[{"delta":{"content":"an \"error\" in text"}}],"usage":null}""", true },
+        { """{"id":"c1","choices":[{"delta":{"content":"errors and usages"}}],"usage":null}""", true },
+        { """{"usage":nul""", false },
+        { """{"usage":""", false },
+        { "", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public void NamesNeitherUsageNorError_AtEveryOffset_AgreesWithTheSearches(string chunk, bool expected)
+    {
+        // Shifted by a prefix of every length, each name falls at every place of a vector and in the scalar tail.
+        for (var pad = 0; pad < 40; pad++)
+        {
+            var data = Encoding.UTF8.GetBytes(new string(' ', pad) + chunk);
+
+            Assert.Equal(expected, OpenAiChunkScan.NamesNeitherUsageNorError(data));
+            Assert.Equal(Reference(data), OpenAiChunkScan.NamesNeitherUsageNorError(data));
+        }
+    }
+}
