@@ -14,6 +14,7 @@ public ref struct BufferWriter<T> where T : IBufferWriter<byte>
     private readonly T _output;
     private Span<byte> _span;
     private int _buffered;
+    private long _committed;
 
     public BufferWriter(T output)
     {
@@ -25,10 +26,17 @@ public ref struct BufferWriter<T> where T : IBufferWriter<byte>
     /// <summary>Bytes written and not yet committed.</summary>
     public readonly int Buffered => _buffered;
 
+    /// <summary>
+    /// Bytes committed over the writer's life, including those a write spanning several buffers
+    /// committed on its own (which <see cref="Buffered"/> no longer shows).
+    /// </summary>
+    public readonly long Committed => _committed;
+
     public void Commit()
     {
         if (_buffered > 0)
         {
+            _committed += _buffered;
             _output.Advance(_buffered);
             _buffered = 0;
             _span = default;

@@ -14,7 +14,6 @@ public ref struct Http1BodyWriter<TWriter> : IHttp1BodySink where TWriter : IBuf
 {
     private BufferWriter<TWriter> _writer;
     private readonly bool _chunked;
-    private long _written;
 
     public Http1BodyWriter(TWriter output, bool chunked)
     {
@@ -76,8 +75,7 @@ public ref struct Http1BodyWriter<TWriter> : IHttp1BodySink where TWriter : IBuf
     /// <summary>Commits what was written and returns how many bytes that was, over the writer's life.</summary>
     public long Commit()
     {
-        _written += _writer.Buffered;
         _writer.Commit();
-        return _written;
+        return _writer.Committed;
     }
 }

@@ -219,4 +219,18 @@ public class Http1ChunkedTrailerTests
         writer.Commit();
         Assert.Equal("2\r\nab\r\n0\r\ngrpc-status: 0\r\n\r\n", Text(output.WrittenSpan.ToArray()));
     }
+
+    [Theory]
+    [InlineData(false, 16 * 1024)]
+    [InlineData(true, 6 + 16 * 1024 + 2)]
+    public void Writer_Commit_CountsEveryByteOfAWriteSpanningSeveralBuffers(bool chunked, long expected)
+    {
+        // A pipe hands out 4 KiB segments, so the data is committed piece by piece on its way in:
+        // flow control counts on this total, which must include those pieces.
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(minimumSegmentSize: 4096, pauseWriterThreshold: 0));
+        var writer = new Http1BodyWriter<System.IO.Pipelines.PipeWriter>(pipe.Writer, chunked);
+        writer.Data(new byte[16 * 1024]);
+        Assert.Equal(expected, writer.Commit());
+        Assert.Equal(expected, pipe.Writer.UnflushedBytes);
+    }
 }
