@@ -133,6 +133,12 @@ internal sealed class FakeHttp2Server(ITransport transport)
         await transport.Output.FlushAsync();
     }
 
+    public async Task SendPingAsync(ulong opaque)
+    {
+        Http2FrameWriter.WritePing(transport.Output, opaque, ack: false);
+        await transport.Output.FlushAsync();
+    }
+
     public async Task SendRstStreamAsync(int streamId, Http2ErrorCode code)
     {
         Http2FrameWriter.WriteRstStream(transport.Output, streamId, code);
