@@ -477,7 +477,7 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
     public async Task SmallMessages_AllocateNothingPerMessageInTheDaemon()
     {
         const int Sockets = 4;
-        const int Messages = 5_000;
+        const int Messages = 10_000;
         var sockets = new List<ClientWebSocket>();
         try
         {
