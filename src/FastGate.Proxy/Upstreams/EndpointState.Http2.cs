@@ -99,31 +99,7 @@ public sealed partial class EndpointState
             {
                 return Wrap(ready, open!);
             }
-            Task<Http2UpstreamSession> connecting;
-            lock (_sessionsLock)
-            {
-                connecting = _sessionConnecting ??= OpenSessionAsync(timeout);
-            }
-            var left = timeout - Stopwatch.GetElapsedTime(started);
-            Http2UpstreamSession session;
-            try
-            {
-                session = await connecting.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new OperationCanceledException("connect timeout", ex);
-            }
-            finally
-            {
-                lock (_sessionsLock)
-                {
-                    if (_sessionConnecting == connecting && connecting.IsCompleted)
-                    {
-                        _sessionConnecting = null;
-                    }
-                }
-            }
+            var session = await NextSessionAsync(timeout, started).ConfigureAwait(false);
             if (session.TryOpenStream() is { } stream)
             {
                 return Wrap(stream, session);
@@ -132,6 +108,38 @@ public sealed partial class EndpointState
             if (Stopwatch.GetElapsedTime(started) >= timeout)
             {
                 throw new OperationCanceledException("connect timeout");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The session being opened for this endpoint (one at a time, whoever asks first starts it),
+    /// awaited for what is left of <paramref name="timeout"/> since <paramref name="started"/>.
+    /// </summary>
+    private async Task<Http2UpstreamSession> NextSessionAsync(TimeSpan timeout, long started)
+    {
+        Task<Http2UpstreamSession> connecting;
+        lock (_sessionsLock)
+        {
+            connecting = _sessionConnecting ??= OpenSessionAsync(timeout);
+        }
+        var left = timeout - Stopwatch.GetElapsedTime(started);
+        try
+        {
+            return await connecting.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new OperationCanceledException("connect timeout", ex);
+        }
+        finally
+        {
+            lock (_sessionsLock)
+            {
+                if (_sessionConnecting == connecting && connecting.IsCompleted)
+                {
+                    _sessionConnecting = null;
+                }
             }
         }
     }

@@ -25,31 +25,7 @@ public sealed partial class EndpointState
             {
                 return open!;
             }
-            Task<Http2UpstreamSession> connecting;
-            lock (_sessionsLock)
-            {
-                connecting = _sessionConnecting ??= OpenSessionAsync(timeout);
-            }
-            var left = timeout - Stopwatch.GetElapsedTime(started);
-            Http2UpstreamSession session;
-            try
-            {
-                session = await connecting.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new OperationCanceledException("connect timeout", ex);
-            }
-            finally
-            {
-                lock (_sessionsLock)
-                {
-                    if (_sessionConnecting == connecting && connecting.IsCompleted)
-                    {
-                        _sessionConnecting = null;
-                    }
-                }
-            }
+            var session = await NextSessionAsync(timeout, started).ConfigureAwait(false);
             if (session != refusedBy && session.TryAdmit(stream) is not null)
             {
                 return session;
