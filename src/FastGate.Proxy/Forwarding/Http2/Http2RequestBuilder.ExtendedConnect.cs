@@ -55,18 +55,8 @@ internal sealed partial class Http2RequestBuilder
     private void WriteWebSocketRequest(IBufferWriter<byte> output)
     {
         var w = new BufferWriter<IBufferWriter<byte>>(output);
-        w.Write("GET "u8);
-        w.Write(Pseudo(_path));
-        w.Write(" HTTP/1.1\r\nhost: "u8);
-        w.Write(Pseudo(_authority));
-        w.Write("\r\n"u8);
-        w.Write(_fields.WrittenSpan);
-        if (_cookies.Length > 0)
-        {
-            w.Write("cookie: "u8);
-            w.Write(_cookies.WrittenSpan);
-            w.Write("\r\n"u8);
-        }
+        // :authority is required on an extended CONNECT, so the head always has its Host.
+        WriteHeadStart(ref w, "GET"u8);
         // RFC 6455 §4.1: 16 random bytes, base64 (24 characters).
         Span<byte> nonce = stackalloc byte[16];
         RandomNumberGenerator.Fill(nonce);

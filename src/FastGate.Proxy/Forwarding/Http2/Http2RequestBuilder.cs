@@ -258,23 +258,7 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
             return;
         }
         var w = new BufferWriter<IBufferWriter<byte>>(output);
-        w.Write(Method);
-        w.Write((byte)' ');
-        w.Write(Pseudo(_path));
-        w.Write(" HTTP/1.1\r\n"u8);
-        if (_authority.Length > 0)
-        {
-            w.Write("host: "u8);
-            w.Write(Pseudo(_authority));
-            w.Write("\r\n"u8);
-        }
-        w.Write(_fields.WrittenSpan);
-        if (_cookies.Length > 0)
-        {
-            w.Write("cookie: "u8);
-            w.Write(_cookies.WrittenSpan);
-            w.Write("\r\n"u8);
-        }
+        WriteHeadStart(ref w, Method);
         if (ContentLength >= 0)
         {
             w.Write("content-length: "u8);
@@ -338,4 +322,26 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
     private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
         name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) || name.SequenceEqual("proxy-connection"u8)
         || name.SequenceEqual("transfer-encoding"u8) || name.SequenceEqual("upgrade"u8);
+
+    /// <summary>The request line, Host from :authority, the client's fields and its cookies joined.</summary>
+    private void WriteHeadStart(ref BufferWriter<IBufferWriter<byte>> w, ReadOnlySpan<byte> method)
+    {
+        w.Write(method);
+        w.Write((byte)' ');
+        w.Write(Pseudo(_path));
+        w.Write(" HTTP/1.1\r\n"u8);
+        if (_authority.Length > 0)
+        {
+            w.Write("host: "u8);
+            w.Write(Pseudo(_authority));
+            w.Write("\r\n"u8);
+        }
+        w.Write(_fields.WrittenSpan);
+        if (_cookies.Length > 0)
+        {
+            w.Write("cookie: "u8);
+            w.Write(_cookies.WrittenSpan);
+            w.Write("\r\n"u8);
+        }
+    }
 }
