@@ -83,6 +83,41 @@ public sealed partial class Exchange
     /// <summary>0 for the first upstream attempt, +1 for each retry or fallback.</summary>
     public int Attempt { get; internal set; }
     public long StartTimestamp { get; internal set; }
+
+    private long _grpcDeadline;
+    private bool _grpcDeadlineRead;
+
+    /// <summary>
+    /// When the client's gRPC deadline passes (its grpc-timeout counted from <see cref="StartTimestamp"/>),
+    /// in Stopwatch ticks; long.MaxValue when the request has none or a malformed one. The head is
+    /// searched once per exchange, not at every check (pick, request head, response wait).
+    /// </summary>
+    internal long GrpcDeadline
+    {
+        get
+        {
+            if (!_grpcDeadlineRead)
+            {
+                _grpcDeadline = ReadGrpcDeadline();
+                _grpcDeadlineRead = true;
+            }
+            return _grpcDeadline;
+        }
+    }
+
+    private long ReadGrpcDeadline()
+    {
+        var request = Request;
+        foreach (ref readonly var header in request.Headers)
+        {
+            if (header.Known == KnownHeader.Other && Ascii.EqualsIgnoreCase(request.Name(header), "grpc-timeout"u8))
+            {
+                var timeout = GrpcTimeout.Parse(request.Value(header));
+                return timeout >= long.MaxValue - StartTimestamp ? long.MaxValue : StartTimestamp + timeout;
+            }
+        }
+        return long.MaxValue;
+    }
     /// <summary>Stopwatch ticks from the request sent upstream to the response head read.</summary>
     public long UpstreamTicks { get; internal set; }
     public long BytesIn { get; internal set; }
@@ -207,6 +242,7 @@ public sealed partial class Exchange
     {
         Snapshot = snapshot;
         StartTimestamp = Stopwatch.GetTimestamp();
+        _grpcDeadlineRead = false;
         BytesIn = headBytes;
     }
 

@@ -69,16 +69,8 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private long GrpcTimeoutTicks()
     {
-        var request = _request;
-        foreach (ref readonly var header in request.Headers)
-        {
-            if (header.Known == KnownHeader.Other && System.Text.Ascii.EqualsIgnoreCase(request.Name(header), "grpc-timeout"u8))
-            {
-                var timeout = GrpcTimeout.Parse(request.Value(header));
-                return timeout == long.MaxValue ? timeout : timeout - (System.Diagnostics.Stopwatch.GetTimestamp() - _exchange.StartTimestamp);
-            }
-        }
-        return long.MaxValue;
+        var deadline = _exchange.GrpcDeadline;
+        return deadline == long.MaxValue ? deadline : deadline - System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     /// <summary>

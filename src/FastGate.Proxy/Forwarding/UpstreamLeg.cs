@@ -368,7 +368,7 @@ internal sealed class UpstreamLeg
             {
                 continue;
             }
-            if (header.Known == KnownHeader.Other && WriteGrpcTimeoutLeft(ref w, exchange, request, header))
+            if (header.Known == KnownHeader.Other && exchange.GrpcDeadline != long.MaxValue && WriteGrpcTimeoutLeft(ref w, exchange, request, header))
             {
                 continue;
             }
@@ -438,9 +438,10 @@ internal sealed class UpstreamLeg
     }
 
     /// <summary>
-    /// A grpc-timeout field goes upstream as what is left of it (the time since the request came
-    /// taken off), in the finest unit that fits 8 digits; true when written. A malformed one
-    /// goes as it is. The exchange answered DEADLINE_EXCEEDED itself if nothing was left.
+    /// A grpc-timeout field goes upstream as what is left of the exchange's gRPC deadline, in the
+    /// finest unit that fits 8 digits; true when written. Called only when the exchange has a
+    /// deadline (a malformed field has none and goes as it is). The exchange answered
+    /// DEADLINE_EXCEEDED itself if nothing was left.
     /// </summary>
     private static bool WriteGrpcTimeoutLeft(ref BufferWriter<PipeWriter> w, Exchange exchange, RequestHead request, in HeaderEntry header)
     {
@@ -448,12 +449,7 @@ internal sealed class UpstreamLeg
         {
             return false;
         }
-        var timeout = GrpcTimeout.Parse(request.Value(header));
-        if (timeout == long.MaxValue)
-        {
-            return false;
-        }
-        var left = Math.Max(1, timeout - (Stopwatch.GetTimestamp() - exchange.StartTimestamp));
+        var left = Math.Max(1, exchange.GrpcDeadline - Stopwatch.GetTimestamp());
         Span<byte> value = stackalloc byte[GrpcTimeout.MaxLength];
         var length = GrpcTimeout.Format(left, value);
         w.Write("grpc-timeout: "u8);
