@@ -12,6 +12,8 @@ public struct RequestFacts
     public bool ClientWantsUsage;
     /// <summary><c>max_tokens</c> / <c>max_completion_tokens</c>, 0 when absent.</summary>
     public long MaxTokens;
+    /// <summary>OpenAI chat's <c>n</c>, the choices asked for; 0 when absent (one). Providers that can give several (Gemini's <c>candidateCount</c>) read it.</summary>
+    public int Choices;
     /// <summary>An embeddings client asked for <c>encoding_format: "base64"</c>: vectors go back as base64 float32 bytes whatever the provider sent.</summary>
     public bool EmbeddingsAsBase64;
 }

@@ -106,6 +106,11 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
         var members = new JsonMembers(choice);
         while (members.Next(out var name, out var value))
         {
+            if (name.SequenceEqual("index"u8) && !value.SequenceEqual("0"u8))
+            {
+                // Anthropic has no n: a message is choice 0 alone, whatever else a provider streamed.
+                return;
+            }
             if (name.SequenceEqual("delta"u8))
             {
                 delta = value;

@@ -20,7 +20,7 @@ namespace FastGate.Ai.Providers.Gemini;
 /// tool (consecutive ones together)   -> contents[] role "user": functionResponse {name, response: {content}}
 /// tools[].function                   -> tools[0].functionDeclarations[] {name, description, parametersJsonSchema}
 /// tool_choice none|auto|required|{function}  -> toolConfig.functionCallingConfig NONE|AUTO|ANY|ANY+allowedFunctionNames
-/// max_(completion_)tokens, temperature, top_p, stop, seed, *_penalty, response_format -> generationConfig
+/// max_(completion_)tokens, temperature, top_p, stop, seed, n, *_penalty, response_format -> generationConfig
 /// </code>
 /// Function parameters go in <c>parametersJsonSchema</c>, which takes JSON Schema as OpenAI
 /// clients write it; the older <c>parameters</c> field is an OpenAPI subset that rejects common
@@ -585,6 +585,7 @@ internal static class GeminiRequestWriter
         config.Number("temperature"u8, request.Temperature);
         config.Number("topP"u8, request.TopP);
         config.Number("seed"u8, request.Seed);
+        config.Number("candidateCount"u8, request.Choices);
         config.Number("presencePenalty"u8, request.PresencePenalty);
         config.Number("frequencyPenalty"u8, request.FrequencyPenalty);
         config.StopSequences("stopSequences"u8, request.Stop);

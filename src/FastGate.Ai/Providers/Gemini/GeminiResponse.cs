@@ -5,16 +5,15 @@ namespace FastGate.Ai.Providers.Gemini;
 
 /// <summary>
 /// The fields of a Gemini <c>GenerateContentResponse</c> (a whole answer, or one SSE event of a
-/// stream) the translation reads: the first candidate's parts and finish reason, the usage, the
-/// model version, a prompt block, an error. Throws <see cref="JsonException"/> when the JSON is
-/// malformed or a field has the wrong type.
+/// stream) the translation reads: the candidates (read one by one with
+/// <see cref="GeminiCandidate"/>), the usage, the model version, a prompt block, an error. Throws
+/// <see cref="JsonException"/> when the JSON is malformed or a field has the wrong type.
 /// </summary>
 internal ref struct GeminiResponse
 {
+    /// <summary><c>candidates</c> (an array), missing when the event has none.</summary>
+    public RawJson Candidates;
     public bool HasCandidate;
-    /// <summary><c>candidates[0].content.parts</c> (an array), missing when the candidate has no content.</summary>
-    public RawJson Parts;
-    public RawJson FinishReason;
     public RawJson UsageMetadata;
     public RawJson ModelVersion;
     /// <summary><c>promptFeedback.blockReason</c>: the prompt itself was blocked and no candidate comes.</summary>
@@ -33,26 +32,13 @@ internal ref struct GeminiResponse
         {
             if (reader.ValueTextEquals("candidates"u8))
             {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartArray)
+                fields.Candidates = RawJson.CaptureProperty(ref reader, body);
+                if (!fields.Candidates.IsArray)
                 {
                     throw new JsonException("candidates is not an array");
                 }
-                var first = true;
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    if (first)
-                    {
-                        // n > 1 is not asked for: the first candidate is the answer.
-                        fields.ScanCandidate(ref reader, body);
-                        fields.HasCandidate = true;
-                        first = false;
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
+                var items = fields.Candidates.Reader();
+                fields.HasCandidate = items.Read() && items.TokenType != JsonTokenType.EndArray;
             }
             else if (reader.ValueTextEquals("usageMetadata"u8))
             {
@@ -91,47 +77,5 @@ internal ref struct GeminiResponse
         }
         RawJson.ExpectEnd(ref reader);
         return fields;
-    }
-
-    private void ScanCandidate(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("a candidate is not an object");
-        }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("finishReason"u8))
-            {
-                FinishReason = RawJson.CaptureProperty(ref reader, body);
-            }
-            else if (reader.ValueTextEquals("content"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    throw new JsonException("a candidate's content is not an object");
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("parts"u8))
-                    {
-                        Parts = RawJson.CaptureProperty(ref reader, body);
-                        if (!Parts.IsArray)
-                        {
-                            throw new JsonException("parts is not an array");
-                        }
-                    }
-                    else
-                    {
-                        RawJson.SkipProperty(ref reader);
-                    }
-                }
-            }
-            else
-            {
-                RawJson.SkipProperty(ref reader);
-            }
-        }
     }
 }

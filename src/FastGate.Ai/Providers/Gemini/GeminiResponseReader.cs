@@ -26,19 +26,42 @@ internal static class GeminiResponseReader
             usage.Reported = true;
         }
         var salt = PivotWriter.NewSalt();
-        PivotWriter.CompletionStart(writer, salt, PivotWriter.UnixNow(), response.ModelVersion.Bytes);
+        PivotWriter.CompletionHead(writer, salt, PivotWriter.UnixNow(), response.ModelVersion.Bytes);
+        if (!response.HasCandidate)
+        {
+            // A blocked prompt has no candidate: one empty choice says why.
+            PivotWriter.ChoiceStart(writer, 0);
+            writer.WriteNull("content"u8);
+            PivotWriter.ChoiceEnd(writer, response.BlockReason.IsString ? PivotWriter.ContentFilter : PivotWriter.Stop);
+        }
+        else
+        {
+            // Every candidate is a choice (n > 1 asked for candidateCount); tool-call ids run on across them.
+            var calls = 0;
+            var candidates = response.Candidates.Reader();
+            var position = 0;
+            while (GeminiCandidate.Next(ref candidates, response.Candidates, ref position, out var candidate))
+            {
+                WriteChoice(writer, candidate, salt, ref calls);
+            }
+        }
+        PivotWriter.CompletionTail(writer, usage);
+        return true;
+    }
 
-        // The answer's text parts joined (thought summaries left out); then its function calls.
+    /// <summary>One candidate as <c>choices[i]</c>: its text parts joined (thought summaries left out), then its function calls.</summary>
+    private static void WriteChoice(Utf8JsonWriter writer, in GeminiCandidate candidate, ulong salt, ref int callIds)
+    {
+        PivotWriter.ChoiceStart(writer, candidate.Index);
         var joiner = new RawStringJoiner(default);
-        var calls = 0;
         try
         {
-            if (response.Parts.IsArray)
+            if (candidate.Parts.IsArray)
             {
-                var reader = response.Parts.Reader();
+                var reader = candidate.Parts.Reader();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    var part = GeminiPart.Scan(RawJson.Capture(ref reader, response.Parts.Bytes));
+                    var part = GeminiPart.Scan(RawJson.Capture(ref reader, candidate.Parts.Bytes));
                     if (part.IsAnswerText)
                     {
                         joiner.Append(part.Text.StringContent);
@@ -59,12 +82,13 @@ internal static class GeminiResponseReader
         {
             joiner.Dispose();
         }
-        if (response.Parts.IsArray)
+        var calls = 0;
+        if (candidate.Parts.IsArray)
         {
-            var reader = response.Parts.Reader();
+            var reader = candidate.Parts.Reader();
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var part = GeminiPart.Scan(RawJson.Capture(ref reader, response.Parts.Bytes));
+                var part = GeminiPart.Scan(RawJson.Capture(ref reader, candidate.Parts.Bytes));
                 if (!part.IsFunctionCall)
                 {
                     continue;
@@ -73,18 +97,16 @@ internal static class GeminiResponseReader
                 {
                     writer.WriteStartArray("tool_calls"u8);
                 }
-                PivotWriter.ToolCall(writer, calls++, withIndex: false, salt, part.FunctionName.Bytes, part.FunctionArgs.IsObject ? part.FunctionArgs.Bytes : default);
+                calls++;
+                PivotWriter.ToolCall(writer, callIds, withIndex: false, salt, callIds, part.FunctionName.Bytes, part.FunctionArgs.IsObject ? part.FunctionArgs.Bytes : default);
+                callIds++;
             }
             if (calls > 0)
             {
                 writer.WriteEndArray();
             }
         }
-        var finish = !response.HasCandidate && response.BlockReason.IsString
-            ? PivotWriter.ContentFilter
-            : GeminiFinishReason.ToPivot(response.FinishReason, calls > 0);
-        PivotWriter.CompletionEnd(writer, finish, usage);
-        return true;
+        PivotWriter.ChoiceEnd(writer, GeminiFinishReason.ToPivot(candidate.FinishReason, calls > 0));
     }
 
     /// <summary>

@@ -113,6 +113,21 @@ internal static class OpenAiRequestReader
                     reader.Read();
                     facts.ClientWantsUsage = ReadIncludeUsage(ref reader);
                 }
+                else if (api == ClientApi.OpenAiChat && reader.ValueTextEquals("n"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    // OpenAI takes 1 to 128; a provider with a lower cap (Gemini: 8) answers its own 400.
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var choices) || choices is < 1 or > 128)
+                    {
+                        error = Invalid("n must be a whole number from 1 to 128");
+                        return false;
+                    }
+                    facts.Choices = choices;
+                }
                 else if (api == ClientApi.OpenAiChat && (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8))
                     || api == ClientApi.OpenAiResponses && reader.ValueTextEquals("max_output_tokens"u8))
                 {

@@ -21,6 +21,8 @@ internal ref struct PivotChatRequest
     public RawJson PresencePenalty;
     public RawJson FrequencyPenalty;
     public RawJson ResponseFormat;
+    /// <summary><c>n</c>: how many choices (Gemini's <c>candidateCount</c>).</summary>
+    public RawJson Choices;
     /// <summary>Embeddings: <c>input</c> and <c>dimensions</c>.</summary>
     public RawJson Input;
     public RawJson Dimensions;
@@ -51,6 +53,7 @@ internal ref struct PivotChatRequest
             else if (reader.ValueTextEquals("presence_penalty"u8)) fields.PresencePenalty = RawJson.CaptureProperty(ref reader, pivot);
             else if (reader.ValueTextEquals("frequency_penalty"u8)) fields.FrequencyPenalty = RawJson.CaptureProperty(ref reader, pivot);
             else if (reader.ValueTextEquals("response_format"u8)) fields.ResponseFormat = RawJson.CaptureProperty(ref reader, pivot);
+            else if (reader.ValueTextEquals("n"u8)) fields.Choices = RawJson.CaptureProperty(ref reader, pivot);
             else if (reader.ValueTextEquals("input"u8)) fields.Input = RawJson.CaptureProperty(ref reader, pivot);
             else if (reader.ValueTextEquals("dimensions"u8)) fields.Dimensions = RawJson.CaptureProperty(ref reader, pivot);
             else RawJson.SkipProperty(ref reader);

@@ -9,7 +9,7 @@ namespace FastGate.Ai.Providers.Pivot;
 /// sink: a stream decoder's output side, allocation-free once the buffer has grown. Holds the
 /// stream's id salt, creation time, model name and tool-call count. Not thread-safe.
 /// </summary>
-internal sealed class PivotChunkEmitter
+internal sealed partial class PivotChunkEmitter
 {
     private readonly PooledByteBuffer _chunk = new();
     // The model the provider named last, as its raw JSON string; longer names are left out.

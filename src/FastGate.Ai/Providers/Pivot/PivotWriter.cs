@@ -47,6 +47,20 @@ internal static class PivotWriter
     /// <summary>Opens a <c>chat.completion</c> object up to the start of its one choice's message.</summary>
     public static void CompletionStart(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw)
     {
+        CompletionHead(writer, salt, created, modelRaw);
+        ChoiceStart(writer, 0);
+    }
+
+    /// <summary>Closes the message and the choice with its finish reason, writes <see cref="Usage"/> when the provider reported it, and closes the object.</summary>
+    public static void CompletionEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason, in TokenUsage usage)
+    {
+        ChoiceEnd(writer, finishReason);
+        CompletionTail(writer, usage);
+    }
+
+    /// <summary>Opens a <c>chat.completion</c> object up to the inside of its <c>choices</c> array (an answer with several choices).</summary>
+    public static void CompletionHead(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw)
+    {
         Span<byte> id = stackalloc byte[IdBytes];
         writer.WriteStartObject();
         writer.WriteString("id"u8, id[..CompletionId(id, salt)]);
@@ -54,18 +68,28 @@ internal static class PivotWriter
         writer.WriteNumber("created"u8, created);
         WriteModel(writer, modelRaw);
         writer.WriteStartArray("choices"u8);
+    }
+
+    /// <summary>Opens one choice with its <paramref name="index"/> up to the inside of its message (the role written).</summary>
+    public static void ChoiceStart(Utf8JsonWriter writer, int index)
+    {
         writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
+        writer.WriteNumber("index"u8, index);
         writer.WriteStartObject("message"u8);
         writer.WriteString("role"u8, "assistant"u8);
     }
 
-    /// <summary>Closes the message and the choice with its finish reason, writes <see cref="Usage"/> when the provider reported it, and closes the object.</summary>
-    public static void CompletionEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason, in TokenUsage usage)
+    /// <summary>Closes a choice's message and the choice with its finish reason.</summary>
+    public static void ChoiceEnd(Utf8JsonWriter writer, ReadOnlySpan<byte> finishReason)
     {
         writer.WriteEndObject();
         writer.WriteString("finish_reason"u8, finishReason);
         writer.WriteEndObject();
+    }
+
+    /// <summary>Closes <c>choices</c>, writes <see cref="Usage"/> when the provider reported it (once, for every choice), and closes the object.</summary>
+    public static void CompletionTail(Utf8JsonWriter writer, in TokenUsage usage)
+    {
         writer.WriteEndArray();
         if (usage.Reported)
         {
@@ -85,19 +109,19 @@ internal static class PivotWriter
         writer.WriteEndObject();
     }
 
-    /// <summary>Opens a <c>chat.completion.chunk</c> up to the inside of its one choice's <c>delta</c>.</summary>
-    public static void ChunkStart(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw)
+    /// <summary>Opens a <c>chat.completion.chunk</c> up to the inside of its one choice's <c>delta</c>; the choice is <paramref name="choice"/> (0 but for an answer with several).</summary>
+    public static void ChunkStart(Utf8JsonWriter writer, ulong salt, long created, ReadOnlySpan<byte> modelRaw, int choice = 0)
     {
         ChunkHead(writer, salt, created, modelRaw);
-        ChunkDeltaStart(writer);
+        ChunkDeltaStart(writer, choice);
     }
 
     /// <summary>After a chunk's head (id, object, created, model): its one choice up to the inside of <c>delta</c>.</summary>
-    public static void ChunkDeltaStart(Utf8JsonWriter writer)
+    public static void ChunkDeltaStart(Utf8JsonWriter writer, int choice = 0)
     {
         writer.WriteStartArray("choices"u8);
         writer.WriteStartObject();
-        writer.WriteNumber("index"u8, 0);
+        writer.WriteNumber("index"u8, choice);
         writer.WriteStartObject("delta"u8);
     }
 
@@ -155,6 +179,13 @@ internal static class PivotWriter
     /// <paramref name="argumentsJson"/> is the arguments object's JSON text, written as the string OpenAI carries.
     /// </summary>
     public static void ToolCall(Utf8JsonWriter writer, int index, bool withIndex, ulong salt, ReadOnlySpan<byte> nameRaw, ReadOnlySpan<byte> argumentsJson)
+        => ToolCall(writer, index, withIndex, salt, index, nameRaw, argumentsJson);
+
+    /// <summary>
+    /// As above, the id numbered <paramref name="idNumber"/>: in an answer with several choices each
+    /// choice numbers its calls from 0 (<paramref name="index"/>) while ids stay unique across choices.
+    /// </summary>
+    public static void ToolCall(Utf8JsonWriter writer, int index, bool withIndex, ulong salt, int idNumber, ReadOnlySpan<byte> nameRaw, ReadOnlySpan<byte> argumentsJson)
     {
         Span<byte> id = stackalloc byte[IdBytes];
         writer.WriteStartObject();
@@ -162,7 +193,7 @@ internal static class PivotWriter
         {
             writer.WriteNumber("index"u8, index);
         }
-        writer.WriteString("id"u8, id[..ToolCallId(id, salt, index)]);
+        writer.WriteString("id"u8, id[..ToolCallId(id, salt, idNumber)]);
         writer.WriteString("type"u8, "function"u8);
         writer.WriteStartObject("function"u8);
         writer.WritePropertyName("name"u8);
