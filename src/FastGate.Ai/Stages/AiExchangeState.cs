@@ -129,7 +129,7 @@ public sealed class AiExchangeState : IPivotStreamSink
         OutputText.Write(outputText);
         if (Mode != AiResponseMode.SsePassThrough && !Failed && Output is { } output)
         {
-            Encoder!.Chunk(pivotChunk, output);
+            Encoder!.Chunk(pivotChunk, Usage, output);
         }
     }
 

@@ -36,6 +36,8 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
     // Anthropic numbers content blocks from 0 in the order they open.
     private int _nextBlock;
     private byte[] _stopReason = [];
+    // The input figures the provider had reported when message_start was written (none: zeros).
+    private TokenUsage _atStart;
 
     public override void Reset(in RequestFacts facts)
     {
@@ -47,12 +49,22 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
         _openToolIndex = -1;
         _nextBlock = 0;
         _stopReason = EndTurn;
+        _atStart = default;
     }
 
     private static readonly byte[] EndTurn = "end_turn"u8.ToArray();
     private static readonly byte[] MaxTokens = "max_tokens"u8.ToArray();
     private static readonly byte[] ToolUse = "tool_use"u8.ToArray();
     private static readonly byte[] Refusal = "refusal"u8.ToArray();
+
+    public override void Chunk(ReadOnlySpan<byte> pivotChunk, in TokenUsage usageSoFar, IBufferWriter<byte> output)
+    {
+        if (!_started)
+        {
+            _atStart = usageSoFar;
+        }
+        Chunk(pivotChunk, output);
+    }
 
     public override void Chunk(ReadOnlySpan<byte> pivotChunk, IBufferWriter<byte> output)
     {
@@ -224,6 +236,7 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
         }
         if (!_started)
         {
+            _atStart = usage;
             MessageStart(output);
         }
         CloseBlock(output);
@@ -267,10 +280,15 @@ internal sealed class AnthropicStreamEncoder : FrontStreamEncoder
         writer.WriteEndArray();
         writer.WriteNull("stop_reason"u8);
         writer.WriteNull("stop_sequence"u8);
-        // The input figures are known at the end (message_delta carries them); the start has none yet.
+        // The input figures the provider has already told (Anthropic's message_start, Gemini's first
+        // usageMetadata); else 0, as OpenAI-kind and Ollama providers tell usage only at their end. Not
+        // an estimate: a client that reads only this event would keep a made-up count as the real one,
+        // and counting the prompt here would put a tokenizer before the first token. message_delta
+        // carries the provider's figures, input included, and the SDKs take them from there.
         writer.WriteStartObject("usage"u8);
-        writer.WriteNumber("input_tokens"u8, 0);
-        writer.WriteNumber("output_tokens"u8, 0);
+        var atStart = _atStart;
+        atStart.Output = 0;
+        AnthropicUsage.WriteAnthropicFigures(writer, atStart);
         writer.WriteEndObject();
         writer.WriteEndObject();
         End(writer, "message_start"u8, output);
