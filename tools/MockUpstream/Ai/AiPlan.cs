@@ -29,8 +29,10 @@ internal sealed class AiPlan
             Capped = true;
         }
         VisibleTokens = Tools ? 0 : visible;
-        var output = (Tools ? ToolArgumentPieces.Length : VisibleTokens) + model.Reasoning;
-        Usage = new ServedUsage(request.InputWords, output, Math.Min(model.Cached, request.InputWords), model.Reasoning);
+        // Several candidates (Gemini's candidateCount) each spend the output of one; the prompt is read once.
+        Candidates = request.Candidates;
+        var output = ((Tools ? ToolArgumentPieces.Length : VisibleTokens) + model.Reasoning) * Candidates;
+        Usage = new ServedUsage(request.InputWords, output, Math.Min(model.Cached, request.InputWords), model.Reasoning * Candidates);
     }
 
     public AiRequest Request { get; }
@@ -41,12 +43,14 @@ internal sealed class AiPlan
     public long Created { get; }
     public bool Tools { get; }
     public int VisibleTokens { get; }
+    /// <summary>How many answers the request asked for; candidate k says <see cref="Word"/>(k) for each token.</summary>
+    public int Candidates { get; }
     /// <summary>max_tokens (or the provider's name for it) stopped the answer before tokens-N.</summary>
     public bool Capped { get; }
     public ServedUsage Usage { get; }
     public bool ReportsUsage => !Model.NoUsage;
 
-    /// <summary>"tok tok tok ...": the whole text of a non-streamed answer.</summary>
+    /// <summary>"tok tok tok ...": the whole text of a non-streamed answer (of its first candidate).</summary>
     public string Text()
     {
         if (VisibleTokens == 0)
@@ -62,6 +66,9 @@ internal sealed class AiPlan
             }
         });
     }
+
+    /// <summary>The token word of candidate <paramref name="candidate"/>: "tok", then "tok1", "tok2", ... so tests tell the answers apart.</summary>
+    public static string Word(int candidate) => candidate == 0 ? "tok" : "tok" + candidate;
 }
 
 /// <summary>

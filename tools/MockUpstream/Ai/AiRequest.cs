@@ -30,6 +30,8 @@ internal sealed class AiRequest
     /// generationConfig.maxOutputTokens, options.num_predict); 0 when none.</summary>
     public int MaxTokens { get; private init; }
     public bool HasTools { get; private init; }
+    /// <summary>Gemini's generationConfig.candidateCount (1 to 8): that many answers, each with its own text; 1 when absent.</summary>
+    public int Candidates { get; private init; } = 1;
     public int InputWords { get; private init; }
     /// <summary>Embedding inputs (each a string), for embeddings APIs.</summary>
     public List<string> Inputs { get; } = [];
@@ -66,6 +68,7 @@ internal sealed class AiRequest
                 IncludeUsage = root.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object
                     && so.TryGetProperty("include_usage", out var iu) && iu.ValueKind == JsonValueKind.True,
                 MaxTokens = Cap(root),
+                Candidates = CandidateCount(root),
                 HasTools = HasNonEmpty(root, "tools"),
                 InputWords = words,
                 EncodingFormat = root.TryGetProperty("encoding_format", out var ef) && ef.ValueKind == JsonValueKind.String ? ef.GetString()! : "float",
@@ -125,6 +128,10 @@ internal sealed class AiRequest
                 break;
         }
     }
+
+    private static int CandidateCount(JsonElement root) =>
+        root.TryGetProperty("generationConfig", out var g) && g.ValueKind == JsonValueKind.Object
+            && g.TryGetProperty("candidateCount", out var c) && c.TryGetInt32(out var n) && n is >= 1 and <= 8 ? n : 1;
 
     public static int Words(string text)
     {

@@ -9,7 +9,9 @@ namespace FastGate.Tools.MockUpstream.Ai;
 /// included, cachedContentTokenCount beside it), candidatesTokenCount (visible output) and
 /// thoughtsTokenCount (reasoning, outside candidatesTokenCount). Its SSE ends lines with CRLF,
 /// every chunk carries usageMetadata (the prompt count until the last, complete one), and a tool
-/// call arrives whole, in one chunk. Embeddings report no usage.
+/// call arrives whole, in one chunk. With <c>candidateCount</c> every chunk carries each
+/// candidate's next part (candidate k says "tok" + k where the first says "tok"), and the usage
+/// counts the output of all of them. Embeddings report no usage.
 /// </summary>
 internal sealed class GeminiProvider : AiProvider, IEmbeddingProvider
 {
@@ -75,42 +77,49 @@ internal sealed class GeminiProvider : AiProvider, IEmbeddingProvider
         j.WriteEndObject();
     }
 
-    private static void WriteCandidate(Utf8JsonWriter j, AiPlan plan, string? text, bool toolCall, string? finish)
+    /// <summary>
+    /// <c>candidates</c> with one element per candidate asked for (candidateCount): candidate k's
+    /// part is <paramref name="text"/> with "tok" made <see cref="AiPlan.Word"/>(k), or the tool call.
+    /// </summary>
+    private static void WriteCandidates(Utf8JsonWriter j, AiPlan plan, string? text, bool toolCall, string? finish)
     {
         j.WriteStartArray("candidates");
-        j.WriteStartObject();
-        j.WriteStartObject("content");
-        j.WriteStartArray("parts");
-        j.WriteStartObject();
-        if (toolCall)
+        for (var candidate = 0; candidate < plan.Candidates; candidate++)
         {
-            j.WriteStartObject("functionCall");
-            j.WriteString("name", AiPlan.ToolName);
-            j.WriteStartObject("args");
-            j.WriteString("city", "Paris");
+            j.WriteStartObject();
+            j.WriteStartObject("content");
+            j.WriteStartArray("parts");
+            j.WriteStartObject();
+            if (toolCall)
+            {
+                j.WriteStartObject("functionCall");
+                j.WriteString("name", AiPlan.ToolName);
+                j.WriteStartObject("args");
+                j.WriteString("city", "Paris");
+                j.WriteEndObject();
+                j.WriteEndObject();
+            }
+            else
+            {
+                j.WriteString("text", candidate == 0 || text is null ? text : text.Replace("tok", AiPlan.Word(candidate), StringComparison.Ordinal));
+            }
             j.WriteEndObject();
+            j.WriteEndArray();
+            j.WriteString("role", "model");
+            j.WriteEndObject();
+            if (finish is not null)
+            {
+                j.WriteString("finishReason", finish);
+            }
+            j.WriteNumber("index", candidate);
             j.WriteEndObject();
         }
-        else
-        {
-            j.WriteString("text", text);
-        }
-        j.WriteEndObject();
-        j.WriteEndArray();
-        j.WriteString("role", "model");
-        j.WriteEndObject();
-        if (finish is not null)
-        {
-            j.WriteString("finishReason", finish);
-        }
-        j.WriteNumber("index", 0);
-        j.WriteEndObject();
         j.WriteEndArray();
     }
 
     private static byte[] Chunk(AiPlan plan, string? text, bool toolCall, string? finish, bool completeUsage) => AiJson.Object(j =>
     {
-        WriteCandidate(j, plan, text, toolCall, finish);
+        WriteCandidates(j, plan, text, toolCall, finish);
         if (plan.ReportsUsage)
         {
             WriteUsage(j, plan, completeUsage);
