@@ -196,6 +196,51 @@ public class GeminiCandidatesTests
         Assert.Equal(ChoicesFeed.Run(body, choices: 0).Sink.Normalized(), ChoicesFeed.Run(body, choices: 1).Sink.Normalized());
     }
 
+    [Fact]
+    public void Stream_TwoCandidates_WarmDecoderAllocatesNothingPerEvent()
+    {
+        var events = new List<byte[]>();
+        var reader = new SseEventReader();
+        reader.Append(ProviderTestData.Read("gemini/candidates-stream.sse"));
+        while (reader.TryRead(out var sseEvent))
+        {
+            events.Add(sseEvent.Data.ToArray());
+        }
+        var decoder = new GeminiStreamDecoder();
+        var sink = new CountingSink();
+        void Run()
+        {
+            var usage = new TokenUsage();
+            decoder.Reset(new RequestFacts { Stream = true, Choices = 2 });
+            foreach (var data in events)
+            {
+                Assert.True(decoder.OnEvent(default, data, sink, ref usage));
+            }
+        }
+        Run();
+        Run();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Run();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(3, sink.Done);
+    }
+
+    private sealed class CountingSink : IPivotStreamSink
+    {
+        public int Done;
+
+        public void Chunk(ReadOnlySpan<byte> pivotChunk, ReadOnlySpan<byte> outputText)
+        {
+        }
+
+        void IPivotStreamSink.Done() => Done++;
+
+        public void Error(in AiError error) => Assert.Fail(error.Message);
+    }
+
     private static (int Index, string? Role) RoleOf(string chunk)
     {
         var choice = JsonDocument.Parse(chunk).RootElement.GetProperty("choices")[0];
