@@ -47,6 +47,10 @@ public sealed partial class Http1ProxyConnection
     /// <summary>Writes the trailers-only gRPC answer for a local <paramref name="status"/> (400 and up).</summary>
     private void WriteGrpcAnswer(int status, bool close)
     {
+        if (_http2Stream && TryWriteGrpcAnswerToHttp2Stream(status))
+        {
+            return;
+        }
         var w = new BufferWriter<PipeWriter>(_output);
         w.Write("HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: "u8);
         w.WriteDecimal(GrpcStatusFor(status));

@@ -13,6 +13,10 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private void WriteResponseHead(ResponseHead response, bool noBody, Http1BodyFraming framing, bool chunkToClient, bool closeClient)
     {
+        if (_http2Stream && TryWriteResponseHeadToHttp2Stream(response, noBody, framing, chunkToClient))
+        {
+            return;
+        }
         var w = new BufferWriter<PipeWriter>(_output);
         w.Write("HTTP/1.1 "u8);
         if (_exchange.ResponseStatusOverride is var status and > 0)

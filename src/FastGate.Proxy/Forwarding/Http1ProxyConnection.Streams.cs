@@ -94,11 +94,10 @@ public sealed partial class Http1ProxyConnection
             _streamEndsAt = route.MaxStreamTicks > 0 ? now + route.MaxStreamTicks : 0;
             _boundary = SseBoundary.Start;
             _relayMode = ChunkRelayMode.Off;
-            if (sse && _chunkToClient && !_responseThroughStages && !_http2Stream && _leg.ResponseBody.Framing == Http1BodyFraming.Chunked)
+            if (sse && _chunkToClient && !_responseThroughStages && _leg.ResponseBody.Framing == Http1BodyFraming.Chunked)
             {
-                // Chunked in, chunked out, nothing changed between: the upstream's chunks go as they are.
-                // Not into an HTTP/2 stream's bridge, which reads the chunks again to make DATA frames
-                // and takes only the framing this side writes (at most 15 hex digits, for one).
+                // Chunked in, chunked out, nothing changed between: the upstream's chunks go as they are
+                // (into an HTTP/2 stream's bridge too, whose chunk reader takes what the decoder accepted).
                 _relayMode = ChunkRelayMode.Pass;
                 _relay.Reset();
             }

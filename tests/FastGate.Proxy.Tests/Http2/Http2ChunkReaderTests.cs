@@ -79,10 +79,26 @@ public class Http2ChunkReaderTests
     [InlineData("x\r\n")]
     [InlineData("3\r\nabcX\r\n")]
     [InlineData("3\nabc\r\n")]
-    [InlineData("1234567890123456\r\n")]
+    [InlineData("12345678901234567\r\n")]
+    [InlineData("00000000000000001\r\n")]
+    [InlineData("8000000000000000\r\n")]
     public void Read_BrokenFraming_IsAnError(string body)
     {
         Assert.True(Read(body, 1).Error);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void Read_SixteenDigitSize_IsTakenAsCoreChunkedDecoderTakesIt(int piece)
+    {
+        // The SSE pass-through forwards an upstream's framing as Core's decoder accepted it: 16
+        // digits with leading zeros are one of its forms.
+        var (data, _, complete, error) = Read("000000000000000a\r\n0123456789\r\n0\r\n\r\n", piece);
+
+        Assert.False(error);
+        Assert.True(complete);
+        Assert.Equal("0123456789", data);
     }
 
     [Fact]

@@ -56,7 +56,9 @@ internal struct Http2ChunkReader
                     var digit = HexValue(b);
                     if (digit >= 0)
                     {
-                        if (++_digits > 15)
+                        // As Core's chunked decoder takes it (the SSE pass-through forwards what that
+                        // decoder accepted): up to 16 digits, leading zeros included, within a long.
+                        if (++_digits > 16 || _remaining > (long.MaxValue >> 4))
                         {
                             consumed = i;
                             return Http1ChunkStatus.Error;

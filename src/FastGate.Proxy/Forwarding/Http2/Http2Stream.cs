@@ -114,6 +114,11 @@ internal sealed partial class Http2Stream
                 Granted = 0;
             }
         }
+        // The response side's state begins here, before the worker runs, and not at the top of
+        // the pump's loop: the worker may hand over its head (Http2Stream.DirectHead.cs) before
+        // a pump still finishing the last life's release reaches its next wait.
+        _inBody = false;
+        _directEnded = false;
         Id = id;
         SendWindow = sendWindow;
         ReceiveWindow = receiveWindow;
@@ -184,7 +189,6 @@ internal sealed partial class Http2Stream
             var reader = Bridge.ResponseReader;
             try
             {
-                _inBody = false;
                 var step = PumpStep.Read;
                 while (step != PumpStep.Done)
                 {
@@ -193,7 +197,7 @@ internal sealed partial class Http2Stream
                         await Wake.WaitAsync().ConfigureAwait(false);
                     }
                     var result = await reader.ReadAsync().ConfigureAwait(false);
-                    step = Reset ? PumpStep.Done : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
+                    step = Reset ? PumpStep.Done : _directEnded ? OnBytesAfterEnd(reader, result) : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
