@@ -111,6 +111,15 @@ public struct Http1ChunkedRelay
                 break;
             }
             var rest = span[at..];
+            if (_toChunkStart == 0 && WholeChunk(rest, out var wholeStart, out var wholeLength))
+            {
+                // A whole chunk at a chunk start (an event stream's usual read): checked and
+                // passed in one step, the decoder left at the chunk start it is at.
+                payload.Data(rest.Slice(wholeStart, wholeLength));
+                at += wholeStart + wholeLength + 2;
+                accepted = at;
+                continue;
+            }
             if (_toChunkStart > 0)
             {
                 // The CRLF after a chunk's data, fed alone so the chunk's start is known when it is read.
@@ -151,6 +160,59 @@ public struct Http1ChunkedRelay
         consumed = status == Http1ChunkStatus.Error ? span.Length : at;
         written = accepted;
         return status;
+    }
+
+    /// <summary>Most hex digits of a size line <see cref="WholeChunk"/> takes; a longer one goes through the decoder.</summary>
+    private const int WholeChunkMaxDigits = 7;
+
+    /// <summary>
+    /// True when <paramref name="span"/> starts with a whole chunk of the plainest form: a size
+    /// line of 1 to <see cref="WholeChunkMaxDigits"/> hex digits and CRLF, more than zero bytes of
+    /// data, and the CRLF after them. The decoder accepts exactly such a chunk, byte for byte, from
+    /// a chunk start and ends at the next one, so skipping it here changes nothing but the cost.
+    /// Anything else (an extension, whitespace, the last chunk, a chunk cut by the read, a
+    /// framing error) is left to the decoder, which judges it and reports errors as always.
+    /// </summary>
+    private static bool WholeChunk(ReadOnlySpan<byte> span, out int dataStart, out int dataLength)
+    {
+        dataStart = 0;
+        dataLength = 0;
+        var size = 0;
+        var i = 0;
+        while (true)
+        {
+            if (i == span.Length || i > WholeChunkMaxDigits)
+            {
+                return false;
+            }
+            var b = span[i];
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                digit = (uint)((b | 0x20) - 'a');
+                if (digit > 5)
+                {
+                    break;
+                }
+                digit += 10;
+            }
+            size = (size << 4) | (int)digit;
+            i++;
+        }
+        // A CR right after the digits, then LF; at most 7 digits keep the size below 2^28.
+        if (i == 0 || size == 0 || span[i] != (byte)'\r' || (uint)(i + 1) >= (uint)span.Length || span[i + 1] != (byte)'\n')
+        {
+            return false;
+        }
+        var start = i + 2;
+        var end = start + size;
+        if ((uint)(end + 1) >= (uint)span.Length || span[end] != (byte)'\r' || span[end + 1] != (byte)'\n')
+        {
+            return false;
+        }
+        dataStart = start;
+        dataLength = size;
+        return true;
     }
 
     /// <summary>

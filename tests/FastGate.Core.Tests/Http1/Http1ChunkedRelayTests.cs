@@ -133,6 +133,53 @@ public class Http1ChunkedRelayTests
         }
     }
 
+    // Plain chunks as an event source writes them, several to a read: lower and upper case hex,
+    // sizes of 7 hex digits (leading zeros) and of 8, then the last chunk.
+    private const string PlainChunks =
+        "e\r\nid: 1\ndata: a\n\r\n" +
+        "E\r\nid: 2\ndata: b\n\r\n" +
+        "000000e\r\nid: 3\ndata: c\n\r\n" +
+        "0000000e\r\nid: 4\ndata: d\n\r\n" +
+        "1\r\n\n\r\n" +
+        "0\r\n\r\n";
+
+    [Fact]
+    public void Relay_PlainChunksSplitAtEveryByte_OutputAsItCameAndEveryChunksData()
+    {
+        var input = Bytes(PlainChunks);
+        const string payload = "id: 1\ndata: a\nid: 2\ndata: b\nid: 3\ndata: c\nid: 4\ndata: d\n\n";
+        for (var cut = 0; cut <= input.Length; cut++)
+        {
+            var relay = Started();
+            var (status, output, data, consumed) = RelayPieces(ref relay, [new ReadOnlySequence<byte>(input, 0, cut), new ReadOnlySequence<byte>(input, cut, input.Length - cut)]);
+
+            Assert.Equal(Http1CopyStatus.Complete, status);
+            Assert.Equal(PlainChunks, output);
+            Assert.Equal(payload, data);
+            Assert.Equal(input.Length, consumed);
+        }
+    }
+
+    [Theory]
+    // Whole chunks in one read, then one whose data is not followed by CRLF: the good ones go.
+    [InlineData("3\r\nabc\r\n3\r\ndef\r\n3\r\nghiX\r\n", 22, "3\r\nabc\r\n3\r\ndef\r\n3\r\nghi")]
+    [InlineData("3\r\nabc\r\n3\r\nghi\n\r", 14, "3\r\nabc\r\n3\r\nghi")]
+    // A size line cut by a bare CR, by a space, by a sign.
+    [InlineData("3\r\nabc\r\n3\rdef\r\n", 10, "3\r\nabc\r\n")]
+    [InlineData("3\r\nabc\r\n3 \r\ndef\r\n", 10, "3\r\nabc\r\n")]
+    [InlineData("3\r\nabc\r\n+3\r\ndef\r\n", 8, "3\r\nabc\r\n")]
+    public void Relay_BadChunkAfterWholeChunks_InvalidFramingAfterTheGoodOnes(string body, int badAt, string atLeast)
+    {
+        var input = Bytes(body);
+        var relay = Started();
+        var (status, output, _, _) = RelayPieces(ref relay, [new ReadOnlySequence<byte>(input)]);
+
+        Assert.Equal(Http1CopyStatus.InvalidFraming, status);
+        Assert.True(output.Length <= badAt, $"wrote '{output}'");
+        Assert.StartsWith(atLeast, output, StringComparison.Ordinal);
+        Assert.Equal(body[..output.Length], output);
+    }
+
     [Theory]
     // A bad chunk line after a good chunk: the good chunk goes, nothing of the bad line.
     [InlineData("5\r\nhello\r\nZZ\r\nmore", 10, "5\r\nhello\r\n")]

@@ -208,6 +208,11 @@ public sealed unsafe class EventLoop : IDisposable
     private void RunPosted()
     {
         Volatile.Write(ref _wakePending, 0);
+        // Most turns post nothing; IsEmpty is a read or two where Count walks the queue's segments.
+        if (_posted.IsEmpty)
+        {
+            return;
+        }
         // Only what is queued now: work a posted item queues runs on the next turn, after I/O.
         var pending = _posted.Count;
         while (pending-- > 0 && _posted.TryDequeue(out var item))

@@ -107,6 +107,9 @@ internal static unsafe partial class Libc
         return Ioctl(fd, SIOCOUTQ, &value) == 0 ? value : 0;
     }
 
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nint length, int flags);
+
     [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMessage(int fd, MessageHeader* message, int flags);
 

@@ -7,7 +7,7 @@ namespace FastGate.Core.Transport.Epoll;
 /// <summary>
 /// The writing side of an <see cref="EpollConnection"/>. A flush goes straight out from the loop
 /// thread: every block written since the last one in one sendmsg (a response head and its body
-/// together). What the kernel does not take waits for EPOLLOUT, and the flush completes only when
+/// together), or one send when it is a single block. What the kernel does not take waits for EPOLLOUT, and the flush completes only when
 /// all of it is out, so a slow reader holds back its writer and memory stays bounded. Blocks
 /// go back to the loop's pool once sent. Loop thread only.
 /// </summary>
@@ -145,10 +145,20 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
                 ReleaseSent(long.MaxValue);
                 break;
             }
-            Libc.MessageHeader message = default;
-            message.Vectors = vectors;
-            message.VectorCount = (nuint)count;
-            var sent = Libc.SendMessage(_connection.Fd, &message, Libc.MSG_NOSIGNAL);
+            nint sent;
+            if (count == 1)
+            {
+                // One block (a relayed read, a small response): send() spares the kernel the
+                // message header and iovec it would copy in and check for sendmsg().
+                sent = Libc.Send(_connection.Fd, vectors[0].Base, (nint)vectors[0].Length, Libc.MSG_NOSIGNAL);
+            }
+            else
+            {
+                Libc.MessageHeader message = default;
+                message.Vectors = vectors;
+                message.VectorCount = (nuint)count;
+                sent = Libc.SendMessage(_connection.Fd, &message, Libc.MSG_NOSIGNAL);
+            }
             if (sent < 0)
             {
                 var errno = Libc.Errno;
