@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -53,15 +54,21 @@ internal static class OpenAiChunkScan
         return true;
     }
 
+    /// <summary>"erro" and "usag" read as little-endian integers.</summary>
+    private const uint Erro = 0x6F727265;
+    private const uint Usag = 0x67617375;
+
     /// <summary>The quoted five letters at <paramref name="at"/>: anything but "error", or the one "usage" that is null.</summary>
     private static bool Allowed(ReadOnlySpan<byte> data, int at, ref int usages)
     {
-        var name = data.Slice(at + 1, 5);
-        if (name.SequenceEqual("error"u8))
+        // Four bytes and one compared as integers: most candidates ("model", "index", "delta") differ in the first.
+        var head = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(at + 1, 4));
+        var last = data[at + 5];
+        if (head == Erro && last == (byte)'r')
         {
             return false;
         }
-        if (!name.SequenceEqual("usage"u8))
+        if (head != Usag || last != (byte)'e')
         {
             return true;
         }

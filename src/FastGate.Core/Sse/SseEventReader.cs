@@ -59,6 +59,9 @@ public sealed class SseEventReader
     private int _start;
     private int _lineStart;
     private int _scan;
+    // Lines of the current block found so far (its blank line aside): one, the usual SSE event, is read without a
+    // second search for its end.
+    private int _lines;
 
     public SseEventReader(int maxEventBytes = DefaultMaxEventBytes)
     {
@@ -68,6 +71,15 @@ public sealed class SseEventReader
 
     /// <summary>The bytes of the unfinished block: what to forward as-is if the body ends without a last blank line.</summary>
     public ReadOnlySpan<byte> Pending => _buffer.WrittenSpan[_start..];
+
+    /// <summary>
+    /// Where the next block starts in the reader's buffer. Between two Appends the blocks read lie back to back,
+    /// so a caller that passes several of them on unchanged can take them as one span (<see cref="Blocks"/>).
+    /// </summary>
+    public int Position => _start;
+
+    /// <summary>The raw bytes of the blocks read between two <see cref="Position"/>s taken since the last Append.</summary>
+    public ReadOnlySpan<byte> Blocks(int from, int to) => _buffer.WrittenSpan[from..to];
 
     /// <summary>The pending block passed maxEventBytes; <see cref="TryRead"/> returns false until <see cref="Reset"/>.</summary>
     public bool TooLarge => _state == State.TooLarge;
@@ -89,6 +101,30 @@ public sealed class SseEventReader
             _start = 0;
         }
         _buffer.Write(bytes);
+    }
+
+    /// <summary>
+    /// Adds the bytes <paramref name="bytes"/> holds. When no unfinished block is pending (a read that ended on an
+    /// event's end, the usual case) the reader takes the buffer's array instead of copying it, and
+    /// <paramref name="bytes"/> is left empty with the reader's old array. Invalidates the last <see cref="SseEvent"/>.
+    /// </summary>
+    public void Append(PooledByteBuffer bytes)
+    {
+        if (_state == State.TooLarge || bytes.Length == 0)
+        {
+            return;
+        }
+        if (_start != _buffer.Length)
+        {
+            Append(bytes.WrittenSpan);
+            return;
+        }
+        // Every offset equals _start here: nothing of the old array is still needed.
+        _buffer.Swap(bytes);
+        bytes.Clear();
+        _start = 0;
+        _scan = 0;
+        _lineStart = 0;
     }
 
     /// <summary>Adds body bytes held in a sequence, segment by segment.</summary>
@@ -117,9 +153,10 @@ public sealed class SseEventReader
             sseEvent = default;
             return false;
         }
-        sseEvent = ReadFields(_buffer.WrittenSpan, _start, _lineStart, blankLine, end);
+        sseEvent = ReadFields(_buffer.WrittenSpan, _start, _lineStart, blankLine, end, _lines);
         _start = end;
         _lineStart = end;
+        _lines = 0;
         return true;
     }
 
@@ -132,6 +169,7 @@ public sealed class SseEventReader
         _start = 0;
         _lineStart = 0;
         _scan = 0;
+        _lines = 0;
     }
 
     /// <summary>Resets and returns the buffers to the pool, so an idle reader holds no array.</summary>
@@ -237,6 +275,7 @@ public sealed class SseEventReader
                         goto NeedMore;
                     }
                     i += eol;
+                    _lines++;
                     state = buffered[i] == (byte)'\r' ? State.AfterCr : State.LineStart;
                     i++;
                     continue;
@@ -265,7 +304,7 @@ public sealed class SseEventReader
     }
 
     /// <summary>Interprets the lines of a whole block (WHATWG HTML 9.2.6, "process the field").</summary>
-    private SseEvent ReadFields(ReadOnlySpan<byte> buffered, int start, int lineStart, int blankLine, int end)
+    private SseEvent ReadFields(ReadOnlySpan<byte> buffered, int start, int lineStart, int blankLine, int end, int lines)
     {
         ReadOnlySpan<byte> eventType = default;
         ReadOnlySpan<byte> id = default;
@@ -278,10 +317,20 @@ public sealed class SseEventReader
         ReadOnlySpan<byte> rest = buffered[lineStart..blankLine];
         while (!rest.IsEmpty)
         {
-            // Every line before the blank line is whole, so its end is in the block.
-            int eol = rest.IndexOfAny((byte)'\r', (byte)'\n');
-            ReadOnlySpan<byte> line = rest[..eol];
-            rest = rest[(rest[eol] == (byte)'\r' && eol + 1 < rest.Length && rest[eol + 1] == (byte)'\n' ? eol + 2 : eol + 1)..];
+            ReadOnlySpan<byte> line;
+            if (lines == 1)
+            {
+                // The block's one line ends where the block's bytes before the blank line end: CRLF, CR or LF.
+                line = rest[..^(rest.Length > 1 && rest[^1] == (byte)'\n' && rest[^2] == (byte)'\r' ? 2 : 1)];
+                rest = default;
+            }
+            else
+            {
+                // Every line before the blank line is whole, so its end is in the block.
+                int eol = rest.IndexOfAny((byte)'\r', (byte)'\n');
+                line = rest[..eol];
+                rest = rest[(rest[eol] == (byte)'\r' && eol + 1 < rest.Length && rest[eol + 1] == (byte)'\n' ? eol + 2 : eol + 1)..];
+            }
 
             if (line[0] == (byte)':')
             {

@@ -1,4 +1,5 @@
 using System.Text;
+using FastGate.Core.Buffers;
 using FastGate.Core.Sse;
 using static FastGate.Core.Tests.Sse.SseTestHelpers;
 
@@ -116,6 +117,70 @@ public class SseEventReaderTests
             Assert.True(pending == rest, name);
             Assert.False(split.TooLarge, name);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Streams))]
+    public void AppendBuffer_Stream_SameAsSpansAtEverySplit(string stream, string[] expected, string pending)
+    {
+        byte[] input = Bytes(stream);
+        foreach (var (name, split) in Splits(input.Length))
+        {
+            // The random splits draw as they are enumerated: both feeds get the same pieces.
+            var pieces = split.ToList();
+            Result spans = Feed(input, pieces);
+            Result buffers = FeedBuffers(input, pieces);
+            Assert.True(spans.Events.SequenceEqual(buffers.Events), name);
+            Assert.True(spans.Raws.SequenceEqual(buffers.Raws), name);
+            Assert.True(spans.Pending == buffers.Pending, name);
+        }
+        Result whole = FeedBuffers(input, [input.Length]);
+        Assert.Equal(expected, whole.Events);
+        Assert.Equal(pending, whole.Pending);
+    }
+
+    [Fact]
+    public void AppendBuffer_NothingPending_TakesTheArrayAndLeavesTheBufferEmpty()
+    {
+        var reader = new SseEventReader();
+        var piece = new PooledByteBuffer();
+        piece.Write(Bytes("data: 1\n\ndata: 2\n\n"));
+        reader.Append(piece);
+        Assert.Equal(0, piece.Length);
+        Assert.True(reader.TryRead(out SseEvent first));
+        Assert.Equal("data=1", Describe(first));
+
+        // An unfinished block is pending after the next piece: the one after it is copied behind it, not taken.
+        Assert.True(reader.TryRead(out _));
+        piece.Write(Bytes("data: 3"));
+        reader.Append(piece);
+        Assert.Equal(0, piece.Length);
+        Assert.False(reader.TryRead(out _));
+        piece.Write(Bytes("\n\n"));
+        reader.Append(piece);
+        Assert.Equal("\n\n", Text(piece.WrittenSpan));
+        Assert.True(reader.TryRead(out SseEvent third));
+        Assert.Equal("data=3", Describe(third));
+        Assert.Equal("data: 3\n\n", Text(third.Raw));
+        reader.Release();
+        piece.Release();
+    }
+
+    [Fact]
+    public void Blocks_BetweenPositions_AreTheEventsRawBytesBackToBack()
+    {
+        var reader = new SseEventReader();
+        reader.Append(Bytes(": hi\r\n\r\ndata: a\n\nevent: x\rdata: b\r\rdata: c"));
+        int from = reader.Position;
+        var raws = new StringBuilder();
+        while (reader.TryRead(out SseEvent e))
+        {
+            raws.Append(Text(e.Raw));
+        }
+        Assert.Equal(": hi\r\n\r\ndata: a\n\nevent: x\rdata: b\r\r", Text(reader.Blocks(from, reader.Position)));
+        Assert.Equal(raws.ToString(), Text(reader.Blocks(from, reader.Position)));
+        Assert.Equal("data: c", Text(reader.Pending));
+        reader.Release();
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using FastGate.Core.Buffers;
 using FastGate.Core.Sse;
 
 namespace FastGate.Core.Tests.Sse;
@@ -58,6 +59,44 @@ internal static class SseTestHelpers
             }
         }
         return new Result(events, raws, Text(reader.Pending), reader.TooLarge);
+    }
+
+    /// <summary>
+    /// As <see cref="Feed(byte[], IEnumerable{int}, int)"/>, each piece handed over in a buffer the reader may take
+    /// (<see cref="SseEventReader.Append(PooledByteBuffer)"/>), as the proxy hands it a decoded read; checks that the
+    /// blocks read from one piece are the bytes between the positions around them.
+    /// </summary>
+    public static Result FeedBuffers(byte[] stream, IEnumerable<int> pieceLengths)
+    {
+        var reader = new SseEventReader();
+        var piece = new PooledByteBuffer();
+        var events = new List<string>();
+        var raws = new List<string>();
+        int offset = 0;
+        using var lengths = pieceLengths.GetEnumerator();
+        while (offset < stream.Length)
+        {
+            int length = lengths.MoveNext() ? Math.Min(lengths.Current, stream.Length - offset) : stream.Length - offset;
+            piece.Clear();
+            piece.Write(stream.AsSpan(offset, length));
+            reader.Append(piece);
+            // Taken (left empty) or copied (left as it was).
+            Assert.True(piece.Length == 0 || piece.WrittenSpan.SequenceEqual(stream.AsSpan(offset, length)));
+            offset += length;
+            int from = reader.Position;
+            var read = new StringBuilder();
+            while (reader.TryRead(out SseEvent e))
+            {
+                events.Add(Describe(e));
+                raws.Add(Text(e.Raw));
+                read.Append(Text(e.Raw));
+            }
+            Assert.Equal(read.ToString(), Text(reader.Blocks(from, reader.Position)));
+        }
+        var result = new Result(events, raws, Text(reader.Pending), reader.TooLarge);
+        reader.Release();
+        piece.Release();
+        return result;
     }
 
     /// <summary>Whole, split in two at every byte, byte by byte, and in small random pieces.</summary>
