@@ -64,18 +64,9 @@ public sealed partial class Http2Connection
                 EncodeTrailerLines(_editLines.WrittenSpan);
             }
             size = _encoded.Length;
-            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream, _peer.MaxFrameSize);
-            stream.HeadSent = true;
-            if (endStream)
-            {
-                EndLocalLocked(stream);
-            }
+            QueueHeadLocked(stream, endStream);
         }
-        _writeSignal.Set();
-        if (endStream)
-        {
-            AfterLocalEnd(stream);
-        }
+        AfterHead(stream, endStream);
         return size;
     }
 
@@ -101,12 +92,9 @@ public sealed partial class Http2Connection
             _encoder.Encode(_encoded, "grpc-status"u8, digits[..written]);
             _encoder.Encode(_encoded, "grpc-message"u8, grpcMessage);
             size = _encoded.Length;
-            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream: true, _peer.MaxFrameSize);
-            stream.HeadSent = true;
-            EndLocalLocked(stream);
+            QueueHeadLocked(stream, endStream: true);
         }
-        _writeSignal.Set();
-        AfterLocalEnd(stream);
+        AfterHead(stream, endStream: true);
         return size;
     }
 }

@@ -161,16 +161,28 @@ public sealed partial class Http2Connection
                 }
                 _encoder.Encode(_encoded, name, head.Value(field), name.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(name, "set-cookie"u8));
             }
-            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream, _peer.MaxFrameSize);
-            if (!informational)
-            {
-                stream.HeadSent = true;
-            }
-            if (endStream)
-            {
-                EndLocalLocked(stream);
-            }
+            QueueHeadLocked(stream, endStream, final: !informational);
         }
+        AfterHead(stream, endStream);
+    }
+
+    /// <summary>The block in _encoded as HEADERS (under the lock); a final head marks the stream's head sent.</summary>
+    private void QueueHeadLocked(Http2Stream stream, bool endStream, bool final = true)
+    {
+        Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream, _peer.MaxFrameSize);
+        if (final)
+        {
+            stream.HeadSent = true;
+        }
+        if (endStream)
+        {
+            EndLocalLocked(stream);
+        }
+    }
+
+    /// <summary>After the lock: the write loop takes the HEADERS, and a stream they ended is finished.</summary>
+    private void AfterHead(Http2Stream stream, bool endStream)
+    {
         _writeSignal.Set();
         if (endStream)
         {

@@ -68,10 +68,9 @@ public sealed partial class Http2Connection
                 }
                 _encoder.Encode(_encoded, name, head.Value(field), name.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(name, "set-cookie"u8));
             }
-            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream: false, _peer.MaxFrameSize);
-            stream.HeadSent = true;
+            QueueHeadLocked(stream, endStream: false);
         }
-        _writeSignal.Set();
+        AfterHead(stream, endStream: false);
     }
 
     /// <summary>
@@ -107,11 +106,8 @@ public sealed partial class Http2Connection
             _encoded.Clear();
             _encoder.BeginBlock(_encoded);
             _encoder.EncodeStatus(_encoded, 502);
-            Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream: true, _peer.MaxFrameSize);
-            stream.HeadSent = true;
-            EndLocalLocked(stream);
+            QueueHeadLocked(stream, endStream: true);
         }
-        _writeSignal.Set();
-        AfterLocalEnd(stream);
+        AfterHead(stream, endStream: true);
     }
 }
