@@ -443,7 +443,8 @@ public sealed class WebSocketTests(WebSocketGatewayFixture fixture) : IClassFixt
         {
             Assert.Equal(401, raw.Status);
         }
-        Assert.Equal(before + 1, FastGateProcess.Metric(await Gateway.MetricsAsync(), "fastgate_websocket_upgrades_total{result=\"refused\"}"));
+        // Counted when the exchange finishes, which may be just after the 401 reached the client.
+        Assert.Equal(before + 1, await SseWire.WaitForMetricAsync(Gateway, "fastgate_websocket_upgrades_total{result=\"refused\"}", before + 1));
 
         using var socket = await ConnectAsync(Gateway.Port, $"/locked/ws?key={WebSocketGatewayFixture.AliceKey}");
         await SendAsync(socket, "let in"u8.ToArray(), WebSocketMessageType.Text);
