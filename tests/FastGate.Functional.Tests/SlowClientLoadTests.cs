@@ -56,7 +56,10 @@ public sealed class SlowClientLoadTests(UpstreamsFixture upstreams, ITestOutputH
                     {
                         await Task.Delay(wait);
                     }
-                    next += step;
+                    // A worker late by a slot or two catches up (a timer's overshoot costs no rate), but
+                    // one far behind (a stall during warm-up) drops the missed slots: a burst through
+                    // them would lift the next phase above the schedule's rate.
+                    next = Math.Max(next + step, Stopwatch.GetTimestamp() - step);
                     try
                     {
                         using var response = await http.GetAsync("/status/200");
