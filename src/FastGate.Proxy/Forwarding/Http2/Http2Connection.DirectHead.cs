@@ -27,13 +27,10 @@ public sealed partial class Http2Connection
         int size;
         lock (_lock)
         {
-            if (stream.Reset || stream.Closed)
+            if (!BeginHeadLocked(stream, status))
             {
                 return 0;
             }
-            _encoded.Clear();
-            _encoder.BeginBlock(_encoded);
-            _encoder.EncodeStatus(_encoded, status);
             foreach (ref readonly var field in head.Headers)
             {
                 // RFC 9113 §8.2.2: connection-specific fields stay on their hop.
@@ -79,13 +76,10 @@ public sealed partial class Http2Connection
         int size;
         lock (_lock)
         {
-            if (stream.Reset || stream.Closed)
+            if (!BeginHeadLocked(stream, 200))
             {
                 return 0;
             }
-            _encoded.Clear();
-            _encoder.BeginBlock(_encoded);
-            _encoder.EncodeStatus(_encoded, 200);
             _encoder.Encode(_encoded, "content-type"u8, "application/grpc"u8);
             Span<byte> digits = stackalloc byte[11];
             Utf8Formatter.TryFormat(grpcStatus, digits, out var written);

@@ -140,13 +140,10 @@ public sealed partial class Http2Connection
         var customTokens = head.HasCustomConnectionTokens();
         lock (_lock)
         {
-            if (stream.Reset || stream.Closed)
+            if (!BeginHeadLocked(stream, head.StatusCode))
             {
                 return;
             }
-            _encoded.Clear();
-            _encoder.BeginBlock(_encoded);
-            _encoder.EncodeStatus(_encoded, head.StatusCode);
             foreach (ref readonly var field in head.Headers)
             {
                 if (field.Known is KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection
@@ -164,6 +161,19 @@ public sealed partial class Http2Connection
             QueueHeadLocked(stream, endStream, final: !informational);
         }
         AfterHead(stream, endStream);
+    }
+
+    /// <summary>Starts a head's block with its :status (under the lock); false when the stream was reset or closed meanwhile.</summary>
+    private bool BeginHeadLocked(Http2Stream stream, int status)
+    {
+        if (stream.Reset || stream.Closed)
+        {
+            return false;
+        }
+        _encoded.Clear();
+        _encoder.BeginBlock(_encoded);
+        _encoder.EncodeStatus(_encoded, status);
+        return true;
     }
 
     /// <summary>The block in _encoded as HEADERS (under the lock); a final head marks the stream's head sent.</summary>

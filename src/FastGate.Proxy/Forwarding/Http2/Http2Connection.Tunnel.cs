@@ -46,13 +46,10 @@ public sealed partial class Http2Connection
         var customTokens = head.HasCustomConnectionTokens();
         lock (_lock)
         {
-            if (stream.Reset || stream.Closed)
+            if (!BeginHeadLocked(stream, 200))
             {
                 return;
             }
-            _encoded.Clear();
-            _encoder.BeginBlock(_encoded);
-            _encoder.EncodeStatus(_encoded, 200);
             foreach (ref readonly var field in head.Headers)
             {
                 if (field.Known is KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection
@@ -99,13 +96,10 @@ public sealed partial class Http2Connection
     {
         lock (_lock)
         {
-            if (stream.Reset || stream.Closed)
+            if (!BeginHeadLocked(stream, 502))
             {
                 return;
             }
-            _encoded.Clear();
-            _encoder.BeginBlock(_encoded);
-            _encoder.EncodeStatus(_encoded, 502);
             QueueHeadLocked(stream, endStream: true);
         }
         AfterHead(stream, endStream: true);
