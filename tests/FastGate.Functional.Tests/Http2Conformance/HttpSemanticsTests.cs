@@ -35,7 +35,9 @@ public sealed class HttpSemanticsTests(Http2GatewayFixture fixture) : H2TestBase
     {
         var client = await OpenAsync();
         await client.SendAsync(
-            Request(client, 1, endStream: false, method: "POST"),
+            // /echo answers only after the whole body: an early answer would close the stream
+            // first, and frames on a closed stream are ignored (RFC 9113 §5.1).
+            Request(client, 1, endStream: false, method: "POST", path: "/echo"),
             Data(1, "test", endStream: false),
             Headers(1, H2RequestBlock.Fields(("x-test", "ok")).ToArray(), endStream: false));
         await client.StreamErrorAsync(1, H2Error.PROTOCOL_ERROR);
@@ -74,7 +76,9 @@ public sealed class HttpSemanticsTests(Http2GatewayFixture fixture) : H2TestBase
     {
         var client = await OpenAsync();
         await client.SendAsync(
-            Request(client, 1, endStream: false, method: "POST"),
+            // /echo answers only after the whole body: an early answer would close the stream
+            // first, and frames on a closed stream are ignored (RFC 9113 §5.1).
+            Request(client, 1, endStream: false, method: "POST", path: "/echo"),
             Data(1, "test", endStream: false),
             Headers(1, H2RequestBlock.Fields((":method", "POST")).ToArray(), endStream: true));
         await client.StreamErrorAsync(1, H2Error.PROTOCOL_ERROR);
