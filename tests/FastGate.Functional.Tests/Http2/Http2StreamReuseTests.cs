@@ -25,15 +25,24 @@ public sealed class Http2StreamReuseTests(Http2GatewayFixture fixture, ITestOutp
         (await client.GetAsync("/mock/")).Dispose();
         var random = new Random(20261203);
 
-        for (var wave = 0; wave < 12; wave++)
+        try
         {
-            var sizes = Enumerable.Range(0, 24).Select(_ => random.Next(0, 3) == 0 ? random.Next(0, 64) : random.Next(1, 300_000)).ToArray();
-            await Task.WhenAll(sizes.Select((size, i) => ExchangeAsync(client, $"w{wave}-s{i}", (wave + i) % 4, size)));
+            for (var wave = 0; wave < 12; wave++)
+            {
+                var sizes = Enumerable.Range(0, 24).Select(_ => random.Next(0, 3) == 0 ? random.Next(0, 64) : random.Next(1, 300_000)).ToArray();
+                await Task.WhenAll(sizes.Select((size, i) => ExchangeAsync(client, $"w{wave}-s{i}", (wave + i) % 4, size)));
+            }
+            // And one at a time, so the same few stream objects serve stream after stream.
+            for (var i = 0; i < 60; i++)
+            {
+                await ExchangeAsync(client, $"seq{i}", i % 4, random.Next(0, 40_000));
+            }
         }
-        // And one at a time, so the same few stream objects serve stream after stream.
-        for (var i = 0; i < 60; i++)
+        catch
         {
-            await ExchangeAsync(client, $"seq{i}", i % 4, random.Next(0, 40_000));
+            // A connection the daemon ended says why in its log (a defense, a protocol error).
+            output.WriteLine(fixture.Gateway.Process.Stderr);
+            throw;
         }
 
         Assert.Equal(1, connects);

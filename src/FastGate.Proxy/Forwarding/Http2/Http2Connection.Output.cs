@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using FastGate.Core.Http;
 using FastGate.Core.Http2;
+using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
@@ -121,8 +122,21 @@ public sealed partial class Http2Connection
     private Http2ErrorCode Calm(Http2DefenseKind kind)
     {
         _metrics.Defense(kind);
+        _defense = kind;
         StrikeAddress();
         return Http2ErrorCode.EnhanceYourCalm;
+    }
+
+    /// <summary>
+    /// The client broke the protocol or tripped a defense and the connection ends with that code:
+    /// one line, so an operator can tell a misbehaving client from a network fault.
+    /// </summary>
+    private void LogConnectionError(Http2ErrorCode code)
+    {
+        var address = System.Text.Encoding.ASCII.GetString(_clientAddress);
+        _gateway.Log.Info(_defense is { } kind
+            ? $"HTTP/2 connection from {address} ended by the {Http2Metrics.KindName(kind)} defense (GOAWAY {code})"
+            : $"HTTP/2 connection from {address} ended: GOAWAY {code}");
     }
 
     private void WriteControl(int streamId, Http2ErrorCode rst)

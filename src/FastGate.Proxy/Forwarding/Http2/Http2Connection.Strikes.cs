@@ -17,6 +17,8 @@ public sealed partial class Http2Connection
 
     private int _headerListRefusals;
     private bool _struck;
+    // The defense that ended the connection, for its log line.
+    private Http2DefenseKind? _defense;
 
     /// <summary>
     /// A header block decoded past max_header_list_size was answered 431: past

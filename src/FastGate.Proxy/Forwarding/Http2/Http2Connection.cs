@@ -181,6 +181,10 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
         finally
         {
+            if (code is not (Http2ErrorCode.NoError or Http2ErrorCode.InternalError))
+            {
+                LogConnectionError(code);
+            }
             BeginClose();
             await LingerAsync().ConfigureAwait(false);
             Finish();
