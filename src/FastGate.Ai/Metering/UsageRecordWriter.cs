@@ -65,9 +65,7 @@ internal static class UsageRecordWriter
         Number(output, usage.Reasoning);
         output.Write(usage.Reported ? ",\"reported\":true"u8 : ",\"reported\":false"u8);
         output.Write(",\"cost_usd\":"u8);
-        var span = output.GetSpan(64);
-        Utf8Formatter.TryFormat(record.CostUsd, span, out var written);
-        output.Advance(written);
+        Cost(output, record.CostUsd);
         output.Write(",\"status\":"u8);
         Number(output, record.Status);
         output.Write(record.Stream ? ",\"stream\":true"u8 : ",\"stream\":false"u8);
@@ -87,14 +85,61 @@ internal static class UsageRecordWriter
         output.Advance(written);
     }
 
-    /// <summary>Rounded to the microsecond, the shortest text that reads back the same; 0 for what is not a number.</summary>
+    /// <summary>The exact decimal, as <see cref="decimal"/> formats it ("0" for an unpriced model, the common case, written as is).</summary>
+    private static void Cost(PooledByteBuffer output, decimal value)
+    {
+        if (value == 0)
+        {
+            output.Write("0"u8);
+            return;
+        }
+        var span = output.GetSpan(64);
+        Utf8Formatter.TryFormat(value, span, out var written);
+        output.Advance(written);
+    }
+
+    /// <summary>
+    /// Rounded to the microsecond and written as its decimal digits without trailing zeros (what
+    /// the shortest round-trip text of the rounded double is), from integers: formatting the double
+    /// cost more than the rest of the record. Past <see cref="MaxFixedMs"/>, or for what is not a
+    /// number, the double's own text.
+    /// </summary>
     private static void Milliseconds(PooledByteBuffer output, double value)
     {
         value = double.IsFinite(value) ? Math.Round(value, 3) : 0;
-        var span = output.GetSpan(32);
-        value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
-        output.Advance(written);
+        if (value is < 0 or >= MaxFixedMs)
+        {
+            var text = output.GetSpan(32);
+            value.TryFormat(text, out var length, default, CultureInfo.InvariantCulture);
+            output.Advance(length);
+            return;
+        }
+        var micros = (long)Math.Round(value * 1000);
+        var whole = micros / 1000;
+        var fraction = (int)(micros % 1000);
+        Number(output, whole);
+        if (fraction == 0)
+        {
+            return;
+        }
+        var digits = 3;
+        while (fraction % 10 == 0)
+        {
+            fraction /= 10;
+            digits--;
+        }
+        var span = output.GetSpan(4);
+        span[0] = (byte)'.';
+        for (var i = digits; i > 0; i--)
+        {
+            span[i] = (byte)('0' + fraction % 10);
+            fraction /= 10;
+        }
+        output.Advance(digits + 1);
     }
+
+    /// <summary>About eleven days: below it a millisecond figure with three decimals is exact in a double.</summary>
+    private const double MaxFixedMs = 1e9;
 
     /// <summary>
     /// <paramref name="prefix"/> (which opens the string), the text clipped to

@@ -64,6 +64,21 @@ public sealed class UsageRecordWriterTests
     }
 
     [Theory]
+    [InlineData(0, 0)]
+    [InlineData(0.0004, 1234567.8915)]
+    [InlineData(0.0005, 0.1)]
+    [InlineData(0.25, 1.05)]
+    [InlineData(120.5, 900.25)]
+    [InlineData(99.999, 100.0004)]
+    [InlineData(3e9, 12.000001)]
+    public void Write_Milliseconds_SameBytesAsTheJsonWriter(double ttft, double duration)
+    {
+        var record = LedgerTestKit.Record("r", cost: 0m) with { TimeToFirstTokenMs = ttft, DurationMs = duration };
+
+        Assert.Equal(Encoding.UTF8.GetString(JsonWriterPayload(record)), Encoding.UTF8.GetString(Payload(record)));
+    }
+
+    [Theory]
     [InlineData("bob \"quoted\" \\ back\\slash")]
     [InlineData("line\nbreak\ttab\r\b\f and \u0001\u001f controls")]
     [InlineData("ünïcödé 模型 🚀")]
