@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using FastGate.Core.Buffers;
 using FastGate.Ai.Providers;
@@ -12,7 +11,7 @@ namespace FastGate.Ai.Metering;
 /// The ledger file's layout. A 16-byte header: the magic <c>FGLEDGER</c>, the format version
 /// (u32 little-endian, 1) and 4 reserved zero bytes. Then frames, each
 /// <c>[payload length u32 LE][CRC-32C of the payload u32 LE][payload]</c>, where the payload is
-/// one usage record as a UTF-8 JSON object (no newline; see <see cref="WriteRecord"/> for the
+/// one usage record as a UTF-8 JSON object (no newline; see <see cref="UsageRecordWriter"/> for the
 /// fields). JSON rather than a packed binary layout: a record is about 400 bytes instead of
 /// about 150, which at thousands of AI exchanges a second is still a few MB/s, and in exchange
 /// an operator can read the ledger with <c>strings</c> or a ten-line script, a field can be
@@ -33,11 +32,6 @@ internal static class UsageLedgerFormat
 
     public static ReadOnlySpan<byte> Magic => "FGLEDGER"u8;
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
     public static void WriteHeader(Span<byte> header)
     {
         Magic.CopyTo(header);
@@ -45,69 +39,14 @@ internal static class UsageLedgerFormat
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], 0);
     }
 
-    /// <summary>Appends the payload of <paramref name="record"/>'s frame (its JSON) to <paramref name="output"/>.</summary>
-    public static void WritePayload(PooledByteBuffer output, in UsageRecord record)
-    {
-        var json = t_writer;
-        if (json is null)
-        {
-            t_writer = json = new Utf8JsonWriter(output, WriterOptions);
-        }
-        else
-        {
-            json.Reset(output);
-        }
-        WriteRecord(json, record);
-        json.Flush();
-        json.Reset();
-    }
+    /// <summary>Appends the payload of <paramref name="record"/>'s frame (its JSON, <see cref="UsageRecordWriter"/>) to <paramref name="output"/>.</summary>
+    public static void WritePayload(PooledByteBuffer output, in UsageRecord record) => UsageRecordWriter.Write(output, record);
 
     /// <summary>The header that frames <paramref name="payload"/>: its length and its checksum.</summary>
     public static void WriteFrameHeader(Span<byte> header, ReadOnlySpan<byte> payload)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32C(payload));
-    }
-
-    /// <summary>
-    /// The record's fields: <c>time_ms</c> (Unix ms), <c>request_id</c>, <c>consumer</c>,
-    /// <c>route</c>, <c>api</c>, <c>provider</c>, <c>model_asked</c>, <c>model_used</c>,
-    /// <c>input_tokens</c>, <c>output_tokens</c>, <c>cached_input_tokens</c>,
-    /// <c>cache_write_input_tokens</c>, <c>reasoning_tokens</c>, <c>reported</c> (false: the
-    /// token counts are a tokenizer's estimate), <c>cost_usd</c>, <c>status</c>, <c>stream</c>,
-    /// <c>ttft_ms</c>, <c>duration_ms</c>, <c>attempts</c>.
-    /// </summary>
-    public static void WriteRecord(Utf8JsonWriter json, in UsageRecord record)
-    {
-        json.WriteStartObject();
-        json.WriteNumber("time_ms"u8, record.UnixMs);
-        WriteString(json, "request_id"u8, record.RequestId);
-        WriteString(json, "consumer"u8, record.Consumer);
-        WriteString(json, "route"u8, record.Route);
-        json.WriteString("api"u8, ApiName(record.Api));
-        WriteString(json, "provider"u8, record.Provider);
-        WriteString(json, "model_asked"u8, record.ModelAsked);
-        WriteString(json, "model_used"u8, record.ModelUsed);
-        var usage = record.Usage;
-        json.WriteNumber("input_tokens"u8, usage.Input);
-        json.WriteNumber("output_tokens"u8, usage.Output);
-        json.WriteNumber("cached_input_tokens"u8, usage.CachedInput);
-        json.WriteNumber("cache_write_input_tokens"u8, usage.CacheWriteInput);
-        json.WriteNumber("reasoning_tokens"u8, usage.Reasoning);
-        json.WriteBoolean("reported"u8, usage.Reported);
-        json.WriteNumber("cost_usd"u8, record.CostUsd);
-        json.WriteNumber("status"u8, record.Status);
-        json.WriteBoolean("stream"u8, record.Stream);
-        json.WriteNumber("ttft_ms"u8, Math.Round(record.TimeToFirstTokenMs, 3));
-        json.WriteNumber("duration_ms"u8, Math.Round(record.DurationMs, 3));
-        json.WriteNumber("attempts"u8, record.Attempts);
-        json.WriteEndObject();
-    }
-
-    private static void WriteString(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)
-    {
-        var text = value.AsSpan();
-        json.WriteString(name, text.Length > MaxStringLength ? text[..MaxStringLength] : text);
     }
 
     /// <summary>Reads a payload back; false when it is not a record (a frame that passed its checksum but holds no JSON object).</summary>
@@ -195,6 +134,16 @@ internal static class UsageLedgerFormat
         ClientApi.AnthropicMessages => "anthropic_messages",
         ClientApi.AnthropicCountTokens => "anthropic_count_tokens",
         _ => "unknown",
+    };
+
+    public static ReadOnlySpan<byte> ApiNameUtf8(ClientApi api) => api switch
+    {
+        ClientApi.OpenAiChat => "openai_chat"u8,
+        ClientApi.OpenAiEmbeddings => "openai_embeddings"u8,
+        ClientApi.OpenAiResponses => "openai_responses"u8,
+        ClientApi.AnthropicMessages => "anthropic_messages"u8,
+        ClientApi.AnthropicCountTokens => "anthropic_count_tokens"u8,
+        _ => "unknown"u8,
     };
 
     private static ClientApi ApiOf(ReadOnlySpan<byte> name) => name switch

@@ -8,6 +8,12 @@ public readonly record struct UsageRecord
     /// <summary>When the exchange ended, Unix milliseconds.</summary>
     public long UnixMs { get; init; }
     public string RequestId { get; init; }
+    /// <summary>
+    /// The request id as the exchange holds it (ASCII), instead of <see cref="RequestId"/>, so an
+    /// exchange makes no string for it; the ledger writes whichever is set. Valid only during
+    /// <see cref="IUsageSink.Record"/>: a sink that keeps the record keeps <see cref="RequestId"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> RequestIdUtf8 { get; init; }
     /// <summary>The consumer's name; empty when anonymous.</summary>
     public string Consumer { get; init; }
     public string Route { get; init; }

@@ -50,6 +50,8 @@ public sealed class AiExchangeState : IPivotStreamSink
     /// bound; their text is only read if the stream ends without a usage.
     /// </summary>
     public readonly PooledByteBuffer UnreadChunks = new();
+    /// <summary>The exchange's request id, copied for the usage record (which takes it as bytes, not a string).</summary>
+    public readonly byte[] RequestId = new byte[FastGate.Proxy.Forwarding.Exchange.RequestIdLength];
     /// <summary>A translated answer's pivot, or a local answer's body.</summary>
     public readonly PooledByteBuffer Scratch = new();
     public ProviderStreamDecoder? Decoder;

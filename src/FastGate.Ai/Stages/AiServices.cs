@@ -22,6 +22,9 @@ public sealed class AiServices(IUsageSink usage, ITokenEstimator estimator, AiCo
     public ITokenEstimator Estimator { get; } = estimator;
     public AiCodecs Codecs { get; } = codecs ?? AiCodecs.Default;
 
+    /// <summary>Strings of the model names clients ask for, shared by every snapshot's stages.</summary>
+    internal ModelNameCache AskedNames { get; } = new();
+
     /// <summary>Streams being read on for their usage now.</summary>
     public int Drains => Volatile.Read(ref _drains);
 

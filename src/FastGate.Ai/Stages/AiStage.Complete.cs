@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using FastGate.Ai.Metering;
 using FastGate.Ai.Providers;
 using FastGate.Proxy.Forwarding;
@@ -40,7 +39,9 @@ public sealed partial class AiStage
     {
         var reached = state.Model is not null && state.Attempts > 0;
         var target = reached ? state.CurrentTarget : null;
-        var modelAsked = state.ModelAsked;
+        var modelAsked = state.Facts.ModelLength == 0 ? ""
+            : state.Model is { } entry && state.ModelAskedUtf8.SequenceEqual(entry.NameUtf8) ? entry.Model.Name
+            : _services.AskedNames.Get(state.ModelAskedUtf8);
         var modelUsed = target is null ? "" : target.ModelUtf8 is null ? modelAsked : target.Model;
         var usage = state.Usage;
         if (reached && !usage.Reported && exchange.Response is { StatusCode: >= 200 and < 300 })
@@ -74,10 +75,13 @@ public sealed partial class AiStage
         }
         var now = Stopwatch.GetTimestamp();
         var firstByte = exchange.FirstByteSentTimestamp;
+        var requestId = exchange.RequestId;
+        requestId.CopyTo(state.RequestId);
         var record = new UsageRecord
         {
             UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            RequestId = exchange.RequestId.IsEmpty ? "" : Encoding.ASCII.GetString(exchange.RequestId),
+            RequestId = "",
+            RequestIdUtf8 = state.RequestId.AsMemory(0, requestId.Length),
             Consumer = exchange.Consumer?.Name ?? "",
             Route = _route.Name,
             Api = state.Api,

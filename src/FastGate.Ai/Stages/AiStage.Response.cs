@@ -181,8 +181,12 @@ public sealed partial class AiStage
         {
             return false;
         }
-        state.UnreadChunks.Write(data);
-        state.UnreadChunks.Write("\n"u8);
+        // One reservation for the chunk and its separator: this runs for nearly every event.
+        var kept = state.UnreadChunks;
+        var span = kept.GetSpan(data.Length + 1);
+        data.CopyTo(span);
+        span[data.Length] = (byte)'\n';
+        kept.Advance(data.Length + 1);
         return true;
     }
 
