@@ -25,8 +25,8 @@ public sealed partial class HttpConnectionHandler
 
     /// <summary>
     /// A plain connection on an h2c listener: HTTP/2 when it starts with the preface, else HTTP/1.1.
-    /// On an event loop it continues on the loop, where an HTTP/1.1 connection must start; an HTTP/2
-    /// one runs off the loop, over a stream that posts its I/O to the loop.
+    /// On an event loop it continues on the loop, where either connection starts: an HTTP/2 one
+    /// reads and writes the loop connection's pipes directly, on the loop thread.
     /// </summary>
     private async Task ServePlainH2cAsync(ITransport transport, byte[] address, byte[] clientIp, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
@@ -53,8 +53,7 @@ public sealed partial class HttpConnectionHandler
         }
         if (http2 == true)
         {
-            var h2Transport = epoll is not null ? new StreamTransport(new EpollConnectionStream(epoll), epoll) : transport;
-            _ = ServeHttp2(h2Transport, address, listener, lease, null);
+            _ = ServeHttp2(transport, address, listener, lease, null);
             return;
         }
         if (epoll is not null)

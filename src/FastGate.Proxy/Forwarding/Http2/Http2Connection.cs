@@ -5,6 +5,7 @@ using FastGate.Core.Buffers;
 using FastGate.Core.HPack;
 using FastGate.Core.Http2;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
@@ -25,8 +26,15 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// transport: frames of many streams go out in one flush. No code completes a pipe or wakes a
 /// waiter while holding the lock.
 /// </para>
+/// <para>
+/// On an event loop (h2c on the epoll transport) the transport is the loop's connection itself,
+/// whose pipes only the loop thread may touch: the read loop starts there and every read resumes
+/// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
+/// loops run on the loop thread with no hop per read or write. Stream workers still start off
+/// the loop (<see cref="Http2Stream"/>), as their exchanges use the portable upstream sockets.
+/// </para>
 /// </summary>
-public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem
+public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
 {
     // Our control replies (SETTINGS and PING acknowledgements) a client may leave unread before it is cut off.
     private const int MaxControlBacklog = 256 * 1024;
@@ -58,7 +66,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private readonly PooledByteBuffer _encoded = new();
     private PooledByteBuffer _pending = new(1024 * 1024);
     private PooledByteBuffer _writing = new(1024 * 1024);
-    private readonly Http2Signal _writeSignal = new();
+    // The loop the transport belongs to (h2c on the epoll transport); null over a stream or a portable socket.
+    private readonly EventLoop? _loop;
+    private readonly Http2Signal _writeSignal;
     // Set when the write loop ended: the read loop then lingers and the connection finishes.
     private readonly Http2Signal _writerDone = new();
     private byte[] _payload = [];
@@ -101,6 +111,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         Tls.TlsConnectionInfo? tls, ClientConnectionCounts.ClientLease? lease)
     {
         _transport = transport;
+        _loop = (transport as EpollConnection)?.Loop;
+        _writeSignal = new Http2Signal(_loop);
         _input = transport.Input;
         _output = transport.Output;
         _gateway = gateway;
@@ -123,6 +135,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     }
 
     public int RegistrySlot { get; set; } = -1;
+
+    /// <summary>True when the connection runs on an event loop's thread (see the class remarks).</summary>
+    internal bool OnLoop => _loop is not null;
 
     /// <summary>Registers the connection and runs it; the task ends when it closed.</summary>
     public Task Start()
@@ -201,6 +216,11 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         try
         {
             await _writerDone.WaitAsync().ConfigureAwait(false);
+            if (_loop is not null)
+            {
+                await LingerOnLoopAsync(_loop).ConfigureAwait(false);
+                return;
+            }
             var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
             while (true)
             {
@@ -239,6 +259,38 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
             // The transport broke meanwhile: nothing left to linger on.
         }
     }
+
+    /// <summary>
+    /// The linger on the loop: the loop's timer wheel cancels the read at the deadline, so the
+    /// reads stay on the loop thread (a Task.Delay would resume them on the thread pool).
+    /// </summary>
+    private async Task LingerOnLoopAsync(EventLoop loop)
+    {
+        if (!loop.IsCurrent)
+        {
+            await loop.SwitchTo();
+        }
+        var timer = loop.Timers.Create(this);
+        timer.Schedule(Stopwatch.GetTimestamp() + Stopwatch.Frequency);
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            timer.Cancel();
+        }
+    }
+
+    void ILoopTimerTarget.OnTimer(long now) => _input.CancelPendingRead();
 
     private async ValueTask<bool> ReadPrefaceAsync()
     {

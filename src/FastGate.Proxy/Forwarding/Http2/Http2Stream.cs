@@ -23,7 +23,7 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// a stream it does not own holds an owner reference meanwhile (see ResetStream).
 /// </para>
 /// </summary>
-internal sealed partial class Http2Stream
+internal sealed partial class Http2Stream : IThreadPoolWorkItem
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
 
@@ -42,7 +42,7 @@ internal sealed partial class Http2Stream
     public Http2Stream(Http2Connection connection)
     {
         _connection = connection;
-        Bridge = new Http2StreamTransport(this);
+        Bridge = new Http2StreamTransport(this, connection.OnLoop);
     }
 
     public int Id { get; private set; }
@@ -163,8 +163,19 @@ internal sealed partial class Http2Stream
             _client.ReuseForHttp2Stream();
         }
         Exchange ??= Http1ProxyConnection.ForHttp2Stream(this);
+        if (_connection.OnLoop)
+        {
+            // The read loop runs on an event loop: the exchange starts on the thread pool, as it
+            // would after the bridge's first read; started here it would run its first steps (and
+            // take its upstream socket) on the loop thread and go on off it.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
         Exchange.StartHttp2Stream(_client);
     }
+
+    /// <summary>The exchange's start, queued by <see cref="StartExchange"/> off the loop.</summary>
+    void IThreadPoolWorkItem.Execute() => Exchange!.StartHttp2Stream(_client!);
 
     /// <summary>The worker let go of the stream (its exchange closed).</summary>
     public void OnWorkerDone() => Release();

@@ -33,11 +33,27 @@ internal sealed class Http2StreamTransport : ITransport
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
+    // A connection on an event loop wakes its pumps there (a WINDOW_UPDATE, a reset): a pump that
+    // frees room in a full response pipe must not resume the paused exchange on the loop thread,
+    // where it would take the loop's upstream lane for sockets it then uses off the loop.
+    private static readonly PipeOptions ResponseOptionsOnLoop = new(
+        pool: BlockMemoryPool.Default,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.ThreadPool,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
+        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
+        useSynchronizationContext: false);
+
     private readonly Pipe _request = new(RequestOptions);
-    private readonly Pipe _response = new(ResponseOptions);
+    private readonly Pipe _response;
     private readonly CountingReader _input;
 
-    public Http2StreamTransport(Http2Stream stream) => _input = new CountingReader(_request.Reader, stream);
+    public Http2StreamTransport(Http2Stream stream, bool connectionOnLoop)
+    {
+        _response = new Pipe(connectionOnLoop ? ResponseOptionsOnLoop : ResponseOptions);
+        _input = new CountingReader(_request.Reader, stream);
+    }
 
     /// <summary>The exchange's side: the request bytes.</summary>
     public PipeReader Input => _input;
