@@ -95,8 +95,8 @@ public sealed class TimerWheel
     /// <remarks>
     /// Rounded up: a wait rounded down to 0 while the tick still had a fraction of a millisecond
     /// to go made the loop poll epoll_wait without sleeping until it was over (hundreds of empty
-    /// calls per tick, every tick, on a loop with any timer). Waking when no slot in between has
-    /// a timer spares a loop with only distant timeouts (idle, keep-alive) a wake-up per tick.
+    /// calls per tick, every tick, on a loop with any timer). Sleeping past empty slots spares a
+    /// loop whose timeouts are all far off (idle, keep-alive) a wake-up per tick.
     /// </remarks>
     public int WaitMilliseconds(long now)
     {
