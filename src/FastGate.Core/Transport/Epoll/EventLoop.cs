@@ -207,7 +207,11 @@ public sealed unsafe class EventLoop : IDisposable
 
     private void RunPosted()
     {
-        Volatile.Write(ref _wakePending, 0);
+        // A full fence, not a release store: the queue is read below and again before the next
+        // epoll_wait. A plain store may still sit in the store buffer while those reads run, so a
+        // thread that enqueues meanwhile could read the old 1, skip the eventfd write, and the
+        // loop would sleep on work it had not seen (the classic lost wake-up).
+        Interlocked.Exchange(ref _wakePending, 0);
         // Most turns post nothing; IsEmpty is a read or two where Count walks the queue's segments.
         if (_posted.IsEmpty)
         {

@@ -13,6 +13,8 @@ public sealed class TimerWheel
     public const int TickMilliseconds = 16;
     private const int SlotCount = 4096;
     private const int SlotMask = SlotCount - 1;
+    // How far WaitMilliseconds looks for the next slot with a timer: about a second.
+    private const int LookaheadTicks = 64;
 
     private static readonly long TickLength = Stopwatch.Frequency * TickMilliseconds / 1000;
 
@@ -85,16 +87,36 @@ public sealed class TimerWheel
         _count--;
     }
 
-    /// <summary>Milliseconds epoll_wait may sleep before the next tick with timers; -1 when none.</summary>
+    /// <summary>
+    /// Milliseconds epoll_wait may sleep: until the tick of the first slot with a timer begins
+    /// (looking at most <see cref="LookaheadTicks"/> ahead), when <see cref="Run"/> fires what is
+    /// due there; 0 only when that tick has already begun; -1 when no timer is scheduled.
+    /// </summary>
+    /// <remarks>
+    /// Rounded up: a wait rounded down to 0 while the tick still had a fraction of a millisecond
+    /// to go made the loop poll epoll_wait without sleeping until it was over (hundreds of empty
+    /// calls per tick, every tick, on a loop with any timer). Sleeping past empty slots spares a
+    /// loop whose timeouts are all far off (idle, keep-alive) a wake-up per tick.
+    /// </remarks>
     public int WaitMilliseconds(long now)
     {
         if (_count == 0)
         {
             return -1;
         }
-        var next = (_processedTick + 1) * TickLength;
-        var wait = (next - now) * 1000 / Stopwatch.Frequency;
-        return wait <= 0 ? 0 : (int)Math.Min(wait + 1, TickMilliseconds);
+        // Slot t holds timers due before the start of tick t; Run fires them once tick t has begun.
+        var tick = _processedTick + 1;
+        var last = _processedTick + LookaheadTicks;
+        while (tick < last && _slots[(int)(tick & SlotMask)] is null)
+        {
+            tick++;
+        }
+        var remaining = (tick * TickLength) - now;
+        if (remaining <= 0)
+        {
+            return 0;
+        }
+        return (int)(((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
     }
 
     /// <summary>Fires every timer due by <paramref name="now"/>; returns how many fired.</summary>

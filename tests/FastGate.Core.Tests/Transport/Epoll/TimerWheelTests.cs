@@ -130,7 +130,7 @@ public class TimerWheelTests
     }
 
     [Fact]
-    public void WaitMilliseconds_NoTimers_Infinite_WithTimers_AtMostOneTick()
+    public void WaitMilliseconds_NoTimers_Infinite_DistantTimer_AboutASecondAtMost()
     {
         var wheel = new TimerWheel();
         var now = Stopwatch.GetTimestamp();
@@ -138,6 +138,49 @@ public class TimerWheelTests
         wheel.Create(new Target()).Schedule(now + 10_000 * Ms);
         wheel.Run(now);
         var wait = wheel.WaitMilliseconds(now);
-        Assert.InRange(wait, 0, TimerWheel.TickMilliseconds);
+        Assert.InRange(wait, 1, 65 * TimerWheel.TickMilliseconds);
+    }
+
+    [Fact]
+    public void WaitMilliseconds_NeverZero_BeforeATimersTickBegins()
+    {
+        // Every point of a tick, to the tick's last microseconds: a wait rounded down to 0 there
+        // would make the loop poll without sleeping until the tick is over.
+        var wheel = new TimerWheel();
+        var target = new Target();
+        var start = Stopwatch.GetTimestamp();
+        wheel.Run(start);
+        var timer = wheel.Create(target);
+        timer.Schedule(start + 5 * Ms);
+        var step = Math.Max(Ms / 10, 1);
+        for (var now = start; target.Fired.Count == 0; now += step)
+        {
+            var wait = wheel.WaitMilliseconds(now);
+            if (wait == 0)
+            {
+                // Due: this turn's Run must fire it, so that the next wait sleeps again.
+                Assert.Equal(1, wheel.Run(now));
+                Assert.True(now >= start + 5 * Ms, "woken before the due time");
+                Assert.True(now <= start + (5 + 2 * TimerWheel.TickMilliseconds) * Ms, "woken more than a tick late");
+                break;
+            }
+            Assert.Equal(0, wheel.Run(now));
+        }
+        Assert.Single(target.Fired);
+        Assert.Equal(-1, wheel.WaitMilliseconds(start + 100 * Ms));
+    }
+
+    [Fact]
+    public void WaitMilliseconds_SleepsToTheFirstSlotWithATimer_NotToTheNextTick()
+    {
+        var wheel = new TimerWheel();
+        var now = Stopwatch.GetTimestamp();
+        wheel.Run(now);
+        wheel.Create(new Target()).Schedule(now + 200 * Ms);
+        var wait = wheel.WaitMilliseconds(now);
+        // Woken at the start of the tick after the due time: no earlier, at most a tick later.
+        Assert.InRange(wait, 200, 200 + TimerWheel.TickMilliseconds + 1);
+        Assert.Equal(0, wheel.Run(now + (wait - TimerWheel.TickMilliseconds - 1) * Ms));
+        Assert.Equal(1, wheel.Run(now + wait * Ms));
     }
 }
