@@ -5,7 +5,7 @@ namespace FastGate.Proxy.Observability;
 /// <summary>One listener's HTTP/2 counters (atomics; any thread).</summary>
 public sealed class Http2ListenerMetrics
 {
-    private readonly long[] _defenses = new long[10];
+    private readonly long[] _defenses = new long[Enum.GetValues<Http2DefenseKind>().Length];
     private long _open;
     private long _streams;
 

@@ -12,7 +12,7 @@ namespace FastGate.Proxy.Observability;
 public sealed class Http2Metrics
 {
     private static readonly string[] KindNames =
-        ["rapid_reset", "control_flood", "empty_data", "output_backlog", "continuation", "header_list", "refused", "zero_window", "stream_ids", "address_blocked"];
+        ["rapid_reset", "control_flood", "empty_data", "output_backlog", "continuation", "header_list", "refused", "zero_window", "stream_ids", "address_blocked", "send_stall"];
 
     private readonly ConcurrentDictionary<string, Http2ListenerMetrics> _listeners = new(StringComparer.Ordinal);
 
@@ -38,7 +38,7 @@ public sealed class Http2Metrics
         {
             text.Append("fastgate_http2_streams_total{listener=\"").Append(GatewayMetrics.Escape(name)).Append("\"} ").Append(counters.Streams).Append('\n');
         }
-        text.Append("# HELP fastgate_http2_defense_total HTTP/2 defenses that acted (a stream refused or reset, or the connection ended with GOAWAY), by listener and kind.\n# TYPE fastgate_http2_defense_total counter\n");
+        text.Append("# HELP fastgate_http2_defense_total HTTP/2 defenses that acted (a stream refused or reset, the connection ended with GOAWAY or, for send_stall, closed), by listener and kind.\n# TYPE fastgate_http2_defense_total counter\n");
         foreach (var (name, counters) in listeners)
         {
             for (var kind = 0; kind < KindNames.Length; kind++)

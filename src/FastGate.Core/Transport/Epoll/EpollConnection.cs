@@ -40,6 +40,12 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, IEpollHa
 
     public long BytesDelivered => Closed ? _sender.BytesSent : _sender.BytesSent - Libc.UnacknowledgedBytes(Fd);
 
+    /// <summary>
+    /// Bytes the kernel has taken so far. Unlike <see cref="BytesDelivered"/> any thread may read it
+    /// (a count that only grows; no call on the descriptor), to tell whether a pending flush moves.
+    /// </summary>
+    public long BytesSent => _sender.BytesSent;
+
     /// <summary>True while the connection holds a pooled block for either direction.</summary>
     public bool HoldsBuffers => _receiver.HoldsBuffer || _sender.HoldsBuffer;
 

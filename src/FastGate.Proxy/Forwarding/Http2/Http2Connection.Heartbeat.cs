@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using FastGate.Core.Http2;
+using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
+using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
-// Time: the idle timeout, zero-window stalls, drain and a listener that left the config. The
-// heartbeat thread only queues the check; the check runs on the thread pool, as connection work
-// must never run on the heartbeat thread.
+// Time: the idle timeout, zero-window stalls, a client that stops reading its socket, drain and
+// a listener that left the config. The heartbeat thread only queues the check; the check runs on
+// the thread pool, as connection work must never run on the heartbeat thread.
 public sealed partial class Http2Connection
 {
     public void OnHeartbeat(long now)
@@ -51,6 +54,23 @@ public sealed partial class Http2Connection
     {
         var stall = (long)(_settings.StallTimeout.TotalSeconds * Stopwatch.Frequency);
         var idle = (long)(_idleTimeout.TotalSeconds * Stopwatch.Frequency);
+        var flushSince = Volatile.Read(ref _flushSince);
+        if (flushSince != 0)
+        {
+            // A slow reader's flush may wait long while its bytes still move: only no progress at all counts.
+            var sent = SentSoFar();
+            if (sent != _sentAtCheck)
+            {
+                _sentAtCheck = sent;
+                _sentMovedAt = now;
+            }
+            if (now - Math.Max(flushSince, _sentMovedAt) > stall)
+            {
+                // Checked before _closing: a GOAWAY that the client does not read holds a closing connection as well.
+                CloseStalledSend();
+                return;
+            }
+        }
         var goAway = _drainRequested || _gateway.Current.Listener(_listenerName) is null;
         List<Http2Stream>? stalled = null;
         var calm = false;
@@ -113,6 +133,43 @@ public sealed partial class Http2Connection
         {
             WakeReader();
         }
+    }
+
+    /// <summary>Bytes the layer under the writer took so far, read off the connection's thread; -1 when it cannot say.</summary>
+    private long SentSoFar() => _transport switch
+    {
+        EpollConnection connection => connection.BytesSent,
+        ISendProgress progress => progress.BytesDelivered,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// The client's TCP took none of our bytes for stall_timeout, whatever its HTTP/2 windows say
+    /// (a client that opens them wide and stops reading): the connection, its streams and their
+    /// exchanges would be held for as long as it likes, and not even a GOAWAY would reach it. The
+    /// transport is cut under the writer, whose flush then fails or is cancelled, and the
+    /// connection ends as when the client goes away. Not a strike: a slow reader causes it too.
+    /// </summary>
+    private void CloseStalledSend()
+    {
+        if (Interlocked.Exchange(ref _sendStallClosed, 1) != 0)
+        {
+            return;
+        }
+        _metrics.Defense(Http2DefenseKind.SendStall);
+        _gateway.Log.Info($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} ended by the {Http2Metrics.KindName(Http2DefenseKind.SendStall)} defense (closed: the client read nothing for {_settings.StallTimeout.TotalSeconds:0.###} s)");
+        if (_loop is not null)
+        {
+            // The loop's connection closes on its loop (its sender is the loop's only), which faults the pending flush and read.
+            _transport.Dispose();
+        }
+        else
+        {
+            // A pipe's flush may be cancelled from any thread; disposing here would race the writer.
+            _output.CancelPendingFlush();
+        }
+        BeginClose();
+        WakeReader();
     }
 
     /// <summary>Drain: GOAWAY(NO_ERROR) now; streams in flight finish, then the connection closes.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using FastGate.Core.Http;
 using FastGate.Core.Http2;
 using FastGate.Proxy.Observability;
@@ -28,7 +29,22 @@ public sealed partial class Http2Connection
                 {
                     _output.Write(_writing.WrittenSpan);
                     _writing.Clear();
-                    var flush = await _output.FlushAsync().ConfigureAwait(false);
+                    var flushing = _output.FlushAsync();
+                    if (!flushing.IsCompleted)
+                    {
+                        // The client's TCP window is full: the heartbeat bounds how long it may stay so.
+                        Volatile.Write(ref _flushSince, Stopwatch.GetTimestamp());
+                    }
+                    FlushResult flush;
+                    try
+                    {
+                        flush = await flushing.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // A flush that failed after a long wait is no stall of the connection that lingers on.
+                        Volatile.Write(ref _flushSince, 0);
+                    }
                     if (flush.IsCompleted || flush.IsCanceled)
                     {
                         break;

@@ -105,6 +105,12 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private bool _clientGoAway;
     private volatile bool _drainRequested;
     private int _heartbeatQueued;
+    // When the writer's flush began waiting for the client's TCP to take our bytes; 0 when none waits.
+    private long _flushSince;
+    // Heartbeat check only: what the transport had taken when last seen, and when that last moved.
+    private long _sentAtCheck;
+    private long _sentMovedAt;
+    private int _sendStallClosed;
     private int _closed;
 
     public Http2Connection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener,

@@ -23,4 +23,6 @@ public enum Http2DefenseKind
     StreamIds,
     /// <summary>A connection refused on arrival: its address is past max_defense_strikes_per_address within defense_strike_window.</summary>
     AddressBlocked,
+    /// <summary>A connection whose output the client's TCP left unread for stall_timeout, its windows open or not: closed.</summary>
+    SendStall,
 }
