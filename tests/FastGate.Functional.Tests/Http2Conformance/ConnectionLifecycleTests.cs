@@ -130,6 +130,29 @@ public sealed class ConnectionLifecycleTests(Http2GatewayFixture fixture) : H2Te
         await GoAwayThenInFlightResponseThenCloseAsync(client, "delayed 1500");
     }
 
+    [Fact]
+    public async Task ConnectionErrorWithAStreamInFlight_ClientBytesAfterTheGoAwayAreReadNotReset()
+    {
+        await using var gateway = await FastGateProcess.StartAsync(TwoListeners(Fixture.Upstream.Address, H2Listener));
+        var client = await ConnectAsync(gateway);
+        await client.HandshakeAsync();
+        // A stream still waiting for its upstream when the connection ends: ending it wakes the connection's reader.
+        await client.SendAsync(Headers(1, client.Request("GET", "/delay/3000").ToArray(), endStream: true));
+        // DATA on stream 0 is a connection error PROTOCOL_ERROR (RFC 9113 §6.1).
+        await client.SendAsync(Data(0, "x", endStream: false));
+        // A client with requests in flight goes on sending for a moment: the daemon reads and drops
+        // those bytes (for up to a second) before it closes; closing on them would reset the
+        // connection, and a reset can destroy the GOAWAY before the client has read it.
+        for (var i = 0; i < 8 && !client.SendFailed; i++)
+        {
+            await Task.Delay(15);
+            await client.SendAsync(Ping(BitConverter.GetBytes((long)i)));
+        }
+        Assert.False(client.SendFailed, "the daemon closed the connection on the client's unread bytes (a reset)");
+        await client.GoAwayAsync(H2Error.PROTOCOL_ERROR, Long);
+        await client.ConnectionCloseAsync(Long);
+    }
+
     /// <summary>GOAWAY NO_ERROR naming stream 1, the whole response on stream 1 (before or after the GOAWAY), then the close.</summary>
     private static async Task GoAwayThenInFlightResponseThenCloseAsync(H2Client client, string expectedBody)
     {

@@ -299,7 +299,10 @@ public sealed partial class Http2Connection
         {
             return Http2ErrorCode.FlowControlError;
         }
-        _connectionReceiveWindow -= length;
+        // Atomic: exchanges give window back (GrantConnection) from their own threads meanwhile,
+        // and a grant lost to a plain read-modify-write would shrink our view of the window for
+        // good, until a client that keeps to its window is cut off with FLOW_CONTROL_ERROR.
+        Interlocked.Add(ref _connectionReceiveWindow, -length);
         var id = header.StreamId;
         var endStream = header.Has(Http2Flags.EndStream);
         if (data.Length == 0 && !endStream && !TakeControlToken())
@@ -336,7 +339,8 @@ public sealed partial class Http2Connection
             ResetStream(stream, Http2ErrorCode.FlowControlError);
             return Http2ErrorCode.NoError;
         }
-        stream.ReceiveWindow -= length;
+        // Atomic for the same reason: the exchange's thread grants (OnRequestBytesConsumed) meanwhile.
+        Interlocked.Add(ref stream.ReceiveWindow, -length);
         stream.ReceivedLength += data.Length;
         if (stream.ExpectedLength >= 0 && (stream.ReceivedLength > stream.ExpectedLength || (endStream && stream.ReceivedLength != stream.ExpectedLength)))
         {

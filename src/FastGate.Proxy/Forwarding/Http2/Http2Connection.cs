@@ -254,7 +254,11 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
                     result = pending.Result;
                 }
                 _input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                // A cancelled read is a wake-up meant for the read loop (BeginClose ends every
+                // stream, and each pump that finishes wakes the reader of a connection that sent
+                // GOAWAY), not the end of the linger: closing then, with the client's bytes unread,
+                // would reset the connection and could destroy the GOAWAY. The deadline bounds it.
+                if (result.IsCompleted)
                 {
                     return;
                 }
