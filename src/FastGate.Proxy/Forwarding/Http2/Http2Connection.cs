@@ -99,6 +99,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     // Defenses (read loop).
     private double _controlTokens;
     private long _controlRefilledAt;
+    // The linger's deadline passed (its timer, on the loop thread).
+    private bool _lingerExpired;
     private int _streamsOpened;
     private int _prematureResets;
     private int _refusals;
@@ -288,7 +290,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
             {
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 _input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                // The timer cancels the read at the deadline; a cancel before it is a pump's
+                // wake-up for the read loop (see LingerAsync), and the linger goes on.
+                if (result.IsCompleted || (result.IsCanceled && _lingerExpired))
                 {
                     return;
                 }
@@ -300,7 +304,11 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
     }
 
-    void ILoopTimerTarget.OnTimer(long now) => _input.CancelPendingRead();
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        _lingerExpired = true;
+        _input.CancelPendingRead();
+    }
 
     private async ValueTask<bool> ReadPrefaceAsync()
     {
