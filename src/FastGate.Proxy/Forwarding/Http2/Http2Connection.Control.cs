@@ -23,6 +23,23 @@ public sealed partial class Http2Connection
         return true;
     }
 
+    /// <summary>
+    /// WINDOW_UPDATE is how a client that reads our DATA grants more. Up to two per DATA frame we
+    /// sent (its stream's and the connection's) are its due and take no token; only grants past
+    /// that draw from the bucket. A client downloading many streams at once sends thousands a
+    /// second, and they cost no more than the DATA we chose to send.
+    /// </summary>
+    private bool TakeWindowUpdateToken()
+    {
+        // +2: the grants a client may send before any DATA (the connection window at start).
+        if (_freeWindowUpdates < (2 * Volatile.Read(ref _dataFramesSent)) + 2)
+        {
+            _freeWindowUpdates++;
+            return true;
+        }
+        return TakeControlToken();
+    }
+
     private Http2ErrorCode OnSettings(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
     {
         var error = Http2FrameReader.ParseSettings(header, payload);
@@ -199,7 +216,7 @@ public sealed partial class Http2Connection
             ResetById(id, error);
             return Http2ErrorCode.NoError;
         }
-        if (!TakeControlToken())
+        if (!TakeWindowUpdateToken())
         {
             return Calm(Http2DefenseKind.ControlFlood);
         }

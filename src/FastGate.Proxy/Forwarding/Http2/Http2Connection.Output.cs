@@ -297,6 +297,7 @@ public sealed partial class Http2Connection
                 var n = Math.Min(Math.Min(window, _peer.MaxFrameSize), data.Length - sent);
                 var last = endStream && sent + n == data.Length;
                 Http2FrameWriter.WriteData(_pending, stream.Id, data.Slice(sent, n), last);
+                _dataFramesSent++;
                 stream.SendWindow -= n;
                 _connectionSendWindow -= n;
                 sent += n;

@@ -99,6 +99,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     // Defenses (read loop).
     private double _controlTokens;
     private long _controlRefilledAt;
+    // DATA frames queued to the client (under _lock), and the WINDOW_UPDATEs they let through free (read loop).
+    private long _dataFramesSent;
+    private long _freeWindowUpdates;
     // The linger's deadline passed (its timer, on the loop thread).
     private bool _lingerExpired;
     private int _streamsOpened;
