@@ -118,6 +118,8 @@ public sealed partial class Http2Connection
         if (calm)
         {
             _metrics.Defense(Http2DefenseKind.ZeroWindow);
+            _defense = Http2DefenseKind.ZeroWindow;
+            LogConnectionError(Http2ErrorCode.EnhanceYourCalm);
             GoAway(Http2ErrorCode.EnhanceYourCalm);
             WakeReader();
             return;
