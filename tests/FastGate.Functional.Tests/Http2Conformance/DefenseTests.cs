@@ -164,6 +164,50 @@ public sealed class DefenseTests(Http2GatewayFixture fixture) : H2TestBase(fixtu
     }
 
     [Fact]
+    public async Task Defense_WindowUpdatesForEveryDataFrame_AreNoFlood()
+    {
+        // A client that gives window back for every DATA frame it reads, on the stream and on the
+        // connection, sends two WINDOW_UPDATEs per frame: on a 12 MB download far more than the
+        // 200 a second of this daemon's control bucket, and still only what our DATA earned it.
+        const int Size = 12_000_000;
+        var before = await CounterAsync(Defense, "control_flood");
+        var client = await OpenAsync(Defense);
+        client.AutoWindowUpdate = false;
+        await client.SendAsync(Request(client, 1, path: $"/bytes/{Size}"));
+
+        long received = 0;
+        var grants = 0;
+        using var cts = new CancellationTokenSource(Long);
+        while (true)
+        {
+            var frame = await client.ReadFrameAsync(cts.Token);
+            Assert.True(frame is not null && frame.Type is not (H2Type.GOAWAY or H2Type.RST_STREAM),
+                $"the download stopped after {received} bytes and {grants} grants: {client.Transcript}");
+            if (frame.Type != H2Type.DATA || frame.StreamId != 1)
+            {
+                continue;
+            }
+            received += frame.Payload.Length;
+            if (frame.EndStream)
+            {
+                break;
+            }
+            if (frame.Payload.Length > 0)
+            {
+                var length = (uint)frame.Payload.Length;
+                await client.SendAsync(WindowUpdate(1, length), WindowUpdate(0, length));
+                grants += 2;
+            }
+        }
+
+        Assert.Equal(Size, received);
+        Assert.True(grants > 1000, $"only {grants} grants: the download did not test the bucket");
+        Assert.Equal(before, await CounterAsync(Defense, "control_flood"));
+        await client.SendAsync(Ping(PingData));
+        await client.PingAckAsync(PingData);
+    }
+
+    [Fact]
     public async Task Defense_PriorityFlood_GoAwayEnhanceYourCalm()
     {
         await using var bystander = await WellBehavedClient.StartAsync(Defense.BaseUri);
