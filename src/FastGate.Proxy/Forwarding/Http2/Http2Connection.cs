@@ -102,7 +102,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     // DATA frames queued to the client (under _lock), and the WINDOW_UPDATEs they let through free (read loop).
     private long _dataFramesSent;
     private long _freeWindowUpdates;
-    // The linger's deadline passed (its timer, on the loop thread).
+    // The linger's deadline passed (its timer, on the loop or the pool).
     private bool _lingerExpired;
     private int _streamsOpened;
     private int _prematureResets;
@@ -201,7 +201,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
         catch (Exception ex)
         {
-            _gateway.Log.Error($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+            _gateway.Log.Error($"HTTP/2 connection from {ClientAddressText} failed: {ex}");
             code = Http2ErrorCode.InternalError;
             GoAway(code);
         }
@@ -220,50 +220,38 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     /// <summary>
     /// After the last frame (a GOAWAY) went out, reads and drops what the client still sends, for
     /// a second at most or until it closes: closing a socket with unread bytes resets it, and the
-    /// reset can destroy the GOAWAY before the client has read it.
+    /// reset can destroy the GOAWAY before the client has read it. The deadline cancels the read:
+    /// the loop's timer wheel on a loop (so the reads stay on the loop thread), a pool timer elsewhere.
     /// </summary>
     private async Task LingerAsync()
     {
+        LoopTimer? loopTimer = null;
+        ITimer? poolTimer = null;
         try
         {
             await _writerDone.WaitAsync().ConfigureAwait(false);
             if (_loop is not null)
             {
-                await LingerOnLoopAsync(_loop).ConfigureAwait(false);
-                return;
+                if (!_loop.IsCurrent)
+                {
+                    await _loop.SwitchTo();
+                }
+                loopTimer = _loop.Timers.Create(this);
+                loopTimer.Schedule(Stopwatch.GetTimestamp() + Stopwatch.Frequency);
             }
-            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+            else
+            {
+                poolTimer = TimeProvider.System.CreateTimer(static state => ((ILoopTimerTarget)state!).OnTimer(0), this, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+            }
             while (true)
             {
-                var remaining = deadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0)
-                {
-                    return;
-                }
-                var reading = _input.ReadAsync();
-                ReadResult result;
-                if (reading.IsCompleted)
-                {
-                    result = reading.Result;
-                }
-                else
-                {
-                    var pending = reading.AsTask();
-                    if (await Task.WhenAny(pending, Task.Delay(TimeSpan.FromTicks(remaining * TimeSpan.TicksPerSecond / Stopwatch.Frequency))).ConfigureAwait(false) != pending)
-                    {
-                        _input.CancelPendingRead();
-                        result = await pending.ConfigureAwait(false);
-                        _input.AdvanceTo(result.Buffer.End);
-                        return;
-                    }
-                    result = pending.Result;
-                }
+                var result = await _input.ReadAsync().ConfigureAwait(false);
                 _input.AdvanceTo(result.Buffer.End);
-                // A cancelled read is a wake-up meant for the read loop (BeginClose ends every
-                // stream, and each pump that finishes wakes the reader of a connection that sent
-                // GOAWAY), not the end of the linger: closing then, with the client's bytes unread,
-                // would reset the connection and could destroy the GOAWAY. The deadline bounds it.
-                if (result.IsCompleted)
+                // A cancel before the deadline is a wake-up meant for the read loop (BeginClose ends
+                // every stream, and each pump that finishes wakes the reader of a connection that
+                // sent GOAWAY), not the end of the linger: closing then, with the client's bytes
+                // unread, would reset the connection and could destroy the GOAWAY.
+                if (result.IsCompleted || (result.IsCanceled && Volatile.Read(ref _lingerExpired)))
                 {
                     return;
                 }
@@ -273,44 +261,25 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         {
             // The transport broke meanwhile: nothing left to linger on.
         }
-    }
-
-    /// <summary>
-    /// The linger on the loop: the loop's timer wheel cancels the read at the deadline, so the
-    /// reads stay on the loop thread (a Task.Delay would resume them on the thread pool).
-    /// </summary>
-    private async Task LingerOnLoopAsync(EventLoop loop)
-    {
-        if (!loop.IsCurrent)
-        {
-            await loop.SwitchTo();
-        }
-        var timer = loop.Timers.Create(this);
-        timer.Schedule(Stopwatch.GetTimestamp() + Stopwatch.Frequency);
-        try
-        {
-            while (true)
-            {
-                var result = await _input.ReadAsync().ConfigureAwait(false);
-                _input.AdvanceTo(result.Buffer.End);
-                // The timer cancels the read at the deadline; a cancel before it is a pump's
-                // wake-up for the read loop (see LingerAsync), and the linger goes on.
-                if (result.IsCompleted || (result.IsCanceled && _lingerExpired))
-                {
-                    return;
-                }
-            }
-        }
         finally
         {
-            timer.Cancel();
+            loopTimer?.Cancel();
+            poolTimer?.Dispose();
         }
     }
 
+    /// <summary>The linger's deadline (the loop's timer, or a pool timer off a loop).</summary>
     void ILoopTimerTarget.OnTimer(long now)
     {
-        _lingerExpired = true;
-        _input.CancelPendingRead();
+        Volatile.Write(ref _lingerExpired, true);
+        try
+        {
+            _input.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+            // A pool timer may fire just as the linger ended and the input completed.
+        }
     }
 
     private async ValueTask<bool> ReadPrefaceAsync()
