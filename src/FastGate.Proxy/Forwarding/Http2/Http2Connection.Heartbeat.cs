@@ -46,7 +46,7 @@ public sealed partial class Http2Connection
         }
         catch (Exception ex)
         {
-            _gateway.Log.Error($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)}: heartbeat failed: {ex}");
+            _gateway.Log.Error($"HTTP/2 connection from {ClientAddressText}: heartbeat failed: {ex}");
         }
     }
 
@@ -159,7 +159,7 @@ public sealed partial class Http2Connection
             return;
         }
         _metrics.Defense(Http2DefenseKind.SendStall);
-        _gateway.Log.Info($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} ended by the {Http2Metrics.KindName(Http2DefenseKind.SendStall)} defense (closed: the client read nothing for {_settings.StallTimeout.TotalSeconds:0.###} s)");
+        _gateway.Log.Info($"HTTP/2 connection from {ClientAddressText} ended by the {Http2Metrics.KindName(Http2DefenseKind.SendStall)} defense (closed: the client read nothing for {_settings.StallTimeout.TotalSeconds:0.###} s)");
         if (_loop is not null)
         {
             // The loop's connection closes on its loop (its sender is the loop's only), which faults the pending flush and read.

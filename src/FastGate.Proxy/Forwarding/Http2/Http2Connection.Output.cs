@@ -70,7 +70,7 @@ public sealed partial class Http2Connection
         }
         catch (Exception ex)
         {
-            _gateway.Log.Error($"HTTP/2 connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)}: writing failed: {ex}");
+            _gateway.Log.Error($"HTTP/2 connection from {ClientAddressText}: writing failed: {ex}");
         }
         try
         {
@@ -147,13 +147,13 @@ public sealed partial class Http2Connection
     /// The client broke the protocol or tripped a defense and the connection ends with that code:
     /// one line, so an operator can tell a misbehaving client from a network fault.
     /// </summary>
-    private void LogConnectionError(Http2ErrorCode code)
-    {
-        var address = System.Text.Encoding.ASCII.GetString(_clientAddress);
+    private void LogConnectionError(Http2ErrorCode code) =>
         _gateway.Log.Info(_defense is { } kind
-            ? $"HTTP/2 connection from {address} ended by the {Http2Metrics.KindName(kind)} defense (GOAWAY {code})"
-            : $"HTTP/2 connection from {address} ended: GOAWAY {code}");
-    }
+            ? $"HTTP/2 connection from {ClientAddressText} ended by the {Http2Metrics.KindName(kind)} defense (GOAWAY {code})"
+            : $"HTTP/2 connection from {ClientAddressText} ended: GOAWAY {code}");
+
+    /// <summary>The client's address for a log line (only when one is written).</summary>
+    private string ClientAddressText => System.Text.Encoding.ASCII.GetString(_clientAddress);
 
     private void WriteControl(int streamId, Http2ErrorCode rst)
     {
