@@ -53,29 +53,26 @@ internal static class UsageRecordWriter
         String(output, ",\"model_asked\":\""u8, record.ModelAsked);
         String(output, ",\"model_used\":\""u8, record.ModelUsed);
         var usage = record.Usage;
-        output.Write(",\"input_tokens\":"u8);
-        Number(output, usage.Input);
-        output.Write(",\"output_tokens\":"u8);
-        Number(output, usage.Output);
-        output.Write(",\"cached_input_tokens\":"u8);
-        Number(output, usage.CachedInput);
-        output.Write(",\"cache_write_input_tokens\":"u8);
-        Number(output, usage.CacheWriteInput);
-        output.Write(",\"reasoning_tokens\":"u8);
-        Number(output, usage.Reasoning);
+        Number(output, ",\"input_tokens\":"u8, usage.Input);
+        Number(output, ",\"output_tokens\":"u8, usage.Output);
+        Number(output, ",\"cached_input_tokens\":"u8, usage.CachedInput);
+        Number(output, ",\"cache_write_input_tokens\":"u8, usage.CacheWriteInput);
+        Number(output, ",\"reasoning_tokens\":"u8, usage.Reasoning);
         output.Write(usage.Reported ? ",\"reported\":true"u8 : ",\"reported\":false"u8);
         output.Write(",\"cost_usd\":"u8);
         Cost(output, record.CostUsd);
-        output.Write(",\"status\":"u8);
-        Number(output, record.Status);
+        Number(output, ",\"status\":"u8, record.Status);
         output.Write(record.Stream ? ",\"stream\":true"u8 : ",\"stream\":false"u8);
-        output.Write(",\"ttft_ms\":"u8);
-        Milliseconds(output, record.TimeToFirstTokenMs);
-        output.Write(",\"duration_ms\":"u8);
-        Milliseconds(output, record.DurationMs);
-        output.Write(",\"attempts\":"u8);
-        Number(output, record.Attempts);
+        Milliseconds(output, ",\"ttft_ms\":"u8, record.TimeToFirstTokenMs);
+        Milliseconds(output, ",\"duration_ms\":"u8, record.DurationMs);
+        Number(output, ",\"attempts\":"u8, record.Attempts);
         output.Write("}"u8);
+    }
+
+    private static void Number(PooledByteBuffer output, ReadOnlySpan<byte> prefix, long value)
+    {
+        output.Write(prefix);
+        Number(output, value);
     }
 
     private static void Number(PooledByteBuffer output, long value)
@@ -104,6 +101,12 @@ internal static class UsageRecordWriter
     /// cost more than the rest of the record. Past <see cref="MaxFixedMs"/>, or for what is not a
     /// number, the double's own text.
     /// </summary>
+    private static void Milliseconds(PooledByteBuffer output, ReadOnlySpan<byte> prefix, double value)
+    {
+        output.Write(prefix);
+        Milliseconds(output, value);
+    }
+
     private static void Milliseconds(PooledByteBuffer output, double value)
     {
         value = double.IsFinite(value) ? Math.Round(value, 3) : 0;
