@@ -59,6 +59,9 @@ public sealed class UsageLedger : IDisposable
     private long _nextOpenTicks;
     private long _nextErrorLogTicks;
     private long _intervalTicks;
+    private long _writerTurns;
+    // Under _batchLock: the writer sleeps without a timeout until an append wakes it.
+    private bool _idle;
     private volatile bool _stopping;
     private bool _disposed;
 
@@ -163,7 +166,12 @@ public sealed class UsageLedger : IDisposable
             var before = _pending.Length;
             _pending.Write(header);
             _pending.Write(payload.WrittenSpan);
-            if (before < EarlyWriteBytes && _pending.Length >= EarlyWriteBytes)
+            if (_idle)
+            {
+                _idle = false;
+                _wake.Set();
+            }
+            else if (before < EarlyWriteBytes && _pending.Length >= EarlyWriteBytes)
             {
                 _wake.Set();
             }
@@ -206,11 +214,18 @@ public sealed class UsageLedger : IDisposable
         }
     }
 
+    /// <summary>How many times the writer thread has woken up: it sleeps while nothing is pending.</summary>
+    internal long WriterTurns => Interlocked.Read(ref _writerTurns);
+
     private void RunWriter()
     {
         while (!_stopping)
         {
+            // After the first record of a batch has woken it, the writer waits one interval for
+            // more, so records are still written and fsynced in batches.
             _wake.WaitOne(FsyncInterval);
+            Interlocked.Increment(ref _writerTurns);
+            bool idle;
             lock (_fileLock)
             {
                 if (_disposed)
@@ -227,7 +242,23 @@ public sealed class UsageLedger : IDisposable
                     // Anything else thrown here would end the process from this thread; the records stay held.
                     ReportError($"usage ledger {_path}: writer failed: {ex.Message}");
                 }
+                idle = EnterIdle();
             }
+            if (idle)
+            {
+                // A daemon without AI traffic keeps this thread asleep instead of polling.
+                _wake.WaitOne();
+            }
+        }
+    }
+
+    /// <summary>True, and an append must wake the writer, when nothing is left to write or report. Under <see cref="_fileLock"/>.</summary>
+    private bool EnterIdle()
+    {
+        lock (_batchLock)
+        {
+            _idle = _pending.Length == 0 && _writing.Length == 0 && _dropped == _droppedLogged && !_stopping;
+            return _idle;
         }
     }
 

@@ -75,6 +75,34 @@ public sealed class UsageLedgerTests : IDisposable
     }
 
     [Fact]
+    public void WriterThread_SleepsWhileNothingIsPending_AndWakesForTheNextRecord()
+    {
+        using var ledger = NewLedger(_kit.File());
+        ledger.Append(LedgerTestKit.Record("a"));
+        WaitUntilDurable(ledger, 1);
+
+        // With a 10 ms interval a polling writer would turn about 30 times in each pause.
+        Thread.Sleep(300);
+        var turns = ledger.WriterTurns;
+        Thread.Sleep(300);
+        Assert.Equal(turns, ledger.WriterTurns);
+
+        ledger.Append(LedgerTestKit.Record("b"));
+        WaitUntilDurable(ledger, 2);
+        Assert.Equal(["a", "b"], UsageLedgerReader.ReadAll(_kit.File()).Select(r => r.RequestId));
+    }
+
+    private static void WaitUntilDurable(UsageLedger ledger, long count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (ledger.Durable < count && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        Assert.Equal(count, ledger.Durable);
+    }
+
+    [Fact]
     public void ReadAll_IncludesRecordsAppendedSinceTheLastFsync()
     {
         using var ledger = new UsageLedger(new GatewayLog(_log), TimeSpan.FromHours(1));
