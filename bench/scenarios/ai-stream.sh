@@ -1,4 +1,4 @@
-SC_DESC="AI streams: streamed chat completions (/v1/chat/completions, 64 tokens, no pacing, no delay before the first) from the mock's OpenAI endpoint, directly and through FastGate's AI route (translation, metering, ledger); time to first token, latency and requests/s"
+SC_DESC="AI streams: streamed chat completions (/v1/chat/completions, 64 tokens, no pacing, no delay before the first) from the mock's OpenAI endpoint, directly, through FastGate's AI route (translation, metering, ledger) and, as a plain proxy for reference, through nginx; time to first token, latency and requests/s"
 SC_KIND=stream
 SC_ORIGIN=mock
 SC_PATH=/v1/chat/completions
@@ -8,4 +8,6 @@ SC_STREAM_MODE=ai
 SC_STREAM_ARGS=(--model "m+tokens-64" --key bench-key)
 SC_CONNECTIONS=(1 64)
 SC_UNIT=requests
-SC_PEERS="direct fastgate"
+# nginx, when the run lists it, proxies the same path to the mock as a plain reverse proxy (no AI
+# stage): the rate any extra hop on this layout keeps against direct, beside FastGate's AI route.
+SC_PEERS="direct fastgate nginx"

@@ -76,11 +76,27 @@ internal static class OpenAiChunkScan
         {
             return false;
         }
-        var rest = data[(at + 7)..].TrimStart(" \t"u8);
-        if (rest.IsEmpty || rest[0] != (byte)':')
+        // Every chunk carries this one once include_usage is asked: skipped by hand, as the
+        // span TrimStart over a set of bytes was a measured share of the scan (perf, ai-stream c=64).
+        var i = SkipBlanks(data, at + 7);
+        if (i >= data.Length || data[i] != (byte)':')
         {
             return false;
         }
-        return rest[1..].TrimStart(" \t"u8).StartsWith("null"u8);
+        i = SkipBlanks(data, i + 1);
+        return i + 4 <= data.Length && BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i, 4)) == Null;
+    }
+
+    /// <summary>"null" read as a little-endian integer.</summary>
+    private const uint Null = 0x6C6C756E;
+
+    /// <summary>The index of the first byte at or after <paramref name="i"/> that is not a space or a tab.</summary>
+    private static int SkipBlanks(ReadOnlySpan<byte> data, int i)
+    {
+        while (i < data.Length && data[i] is (byte)' ' or (byte)'\t')
+        {
+            i++;
+        }
+        return i;
     }
 }
