@@ -30,8 +30,10 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// On an event loop (h2c on the epoll transport) the transport is the loop's connection itself,
 /// whose pipes only the loop thread may touch: the read loop starts there and every read resumes
 /// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
-/// loops run on the loop thread with no hop per read or write. Stream workers still start off
-/// the loop (<see cref="Http2Stream"/>), as their exchanges use the portable upstream sockets.
+/// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
+/// too (<see cref="Http2Stream"/>): their upstreams are the loop's, the exchange's side of each
+/// bridge resumes on the loop (<see cref="Http2LoopScheduler"/>), their deadlines are the loop's
+/// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop.
 /// </para>
 /// </summary>
 public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
@@ -147,8 +149,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
 
     public int RegistrySlot { get; set; } = -1;
 
-    /// <summary>True when the connection runs on an event loop's thread (see the class remarks).</summary>
-    internal bool OnLoop => _loop is not null;
+    /// <summary>The event loop the connection and its streams' exchanges run on (see the class remarks); null off the loops.</summary>
+    internal EventLoop? Loop => _loop;
 
     /// <summary>Registers the connection and runs it; the task ends when it closed.</summary>
     public Task Start()
