@@ -120,6 +120,7 @@ public sealed partial class Http2Connection
         if (isNew)
         {
             _highestStreamId = id;
+            _resetByUs.Open(id);
             _recentlyOpened[_recentlyOpenedNext] = id;
             _recentlyOpenedNext = (_recentlyOpenedNext + 1) % _recentlyOpened.Length;
         }

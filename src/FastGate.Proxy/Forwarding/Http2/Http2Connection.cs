@@ -84,9 +84,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private int _continuations;
     private int _connectionReceiveWindow;
     private int _connectionConsumedPending;
-    // Ids of streams we reset lately: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
-    private readonly int[] _resetByUs = new int[32];
-    private int _resetByUsNext;
+    // Streams we reset: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
+    private readonly Http2ResetStreams _resetByUs = new();
 
     // Under _lock.
     private int _connectionSendWindow = Http2PeerSettings.DefaultWindowSize;
