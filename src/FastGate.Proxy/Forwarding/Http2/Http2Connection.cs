@@ -136,8 +136,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         var snapshot = gateway.Current;
         _settings = snapshot.Model.Http2;
         _idleTimeout = _settings.IdleTimeout ?? snapshot.Listener(listenerName)?.Limits.IdleTimeout ?? TimeSpan.FromSeconds(60);
-        _decoder = new HPackDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
-        _encoder = new HPackEncoder();
+        _decoder = Http2HPackPool.RentDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
+        _encoder = Http2HPackPool.RentEncoder();
         _request.ConnectProtocolEnabled = _settings.EnableConnectProtocol;
         _connectionReceiveWindow = _settings.ConnectionWindow;
         _controlTokens = _settings.MaxControlFramesPerSecond;
@@ -507,6 +507,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         {
         }
         _transport.Dispose();
+        // The read loop has ended, and since BeginClose every stream is closed, so no head is
+        // encoded any more: the HPACK coders go to the loop's pool for the next connection.
+        Http2HPackPool.Return(_decoder, _encoder);
         _pending.Release();
         _writing.Release();
         _headerBlock.Release();
