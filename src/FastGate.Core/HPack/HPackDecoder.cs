@@ -27,6 +27,7 @@ public sealed class HPackDecoder
     private byte[] _scratch = new byte[256];
     private HPackError _failure;
     private int _maxTableSize;
+    private readonly int _initialTableSize;
 
     /// <param name="maxTableSize">SETTINGS_HEADER_TABLE_SIZE this side announced: the largest table a size update may ask for.</param>
     /// <param name="maxHeaderListSize">The most a block may decode to, counted as RFC 9113 §6.5.2 counts (name + value + 32 per field).</param>
@@ -38,6 +39,22 @@ public sealed class HPackDecoder
         MaxTableSize = maxTableSize;
         _maxHeaderListSize = maxHeaderListSize;
         _table = new HPackDynamicTable(maxTableSize);
+        _initialTableSize = maxTableSize;
+    }
+
+    /// <summary>The limit a block may decode to, as given when the decoder was made.</summary>
+    public int MaxHeaderListSize => _maxHeaderListSize;
+
+    /// <summary>
+    /// Makes the decoder as new (an empty table of the size it was made with, no failure), for a new
+    /// connection: a pooled decoder costs its new connection no allocation.
+    /// </summary>
+    public void Reset()
+    {
+        _table.EvictAll();
+        _table.SetMaxSize(_initialTableSize);
+        _maxTableSize = _initialTableSize;
+        _failure = HPackError.None;
     }
 
     /// <summary>The limit a dynamic table size update may ask for; changed when this side announces another SETTINGS_HEADER_TABLE_SIZE.</summary>

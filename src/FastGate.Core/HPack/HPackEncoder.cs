@@ -38,6 +38,19 @@ public sealed class HPackEncoder
         _table = new HPackDynamicTable(Math.Min(maxTableSize, DefaultPeerTableSize), indexed: true);
     }
 
+    /// <summary>
+    /// Makes the encoder as new (an empty table, the peer's table size back to the default, no
+    /// size update pending), for a new connection: a pooled encoder costs it no allocation.
+    /// </summary>
+    public void Reset()
+    {
+        _table.EvictAll();
+        _table.SetMaxSize(Math.Min(_maxTableSize, DefaultPeerTableSize));
+        _peerMaxTableSize = DefaultPeerTableSize;
+        _sizeUpdatePending = false;
+        _smallestPendingSize = 0;
+    }
+
     /// <summary>Huffman-codes strings when shorter (the default); off only to reproduce RFC 7541's plain examples.</summary>
     internal bool UseHuffman { get; init; } = true;
 

@@ -62,7 +62,8 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal ConnectionListener? Listener { get; }
     /// <summary>The connection's place in its address's count (max_connections_per_client); released at close.</summary>
     internal ClientConnectionCounts.ClientLease? Lease { get; set; }
-    internal EventLoop? Loop { get; }
+    /// <summary>The loop the connection's work runs on; null off the loops. An HTTP/2 stream's bridge is given its connection's.</summary>
+    internal EventLoop? Loop { get; init; }
     internal LoopTimer? Timer { get; private set; }
 
     /// <summary>The exchange worker bound now; null while the connection is parked.</summary>

@@ -238,6 +238,26 @@ public sealed class FramingAndStreamTests(Http2GatewayFixture fixture) : H2TestB
         await client.ConnectionErrorAsync(H2Error.STREAM_CLOSED, H2Error.PROTOCOL_ERROR);
     }
 
+    // 5.4.2: frames the client had in flight for a stream we reset are ignored, however many
+    // other streams we reset meanwhile.
+
+    [Fact]
+    public async Task StreamWeReset_DataInFlightAfterManyMoreResets_IsIgnored()
+    {
+        var client = await OpenAsync();
+        // Malformed POSTs (an uppercase field name), each reset by us before its body came.
+        for (uint id = 1; id <= 81; id += 2)
+        {
+            await client.SendAsync(Headers(id, client.Request("POST", "/echo").Field("X-TEST", "ok").ToArray(), endStream: false));
+            await client.StreamErrorAsync(id, H2Error.PROTOCOL_ERROR);
+        }
+
+        // The body the client sent for stream 1 before it saw the reset arrives only now.
+        await client.SendAsync(Data(1, "late", endStream: true), Ping(PingData));
+
+        await client.PingAckAsync(PingData);
+    }
+
     // 5.1.1 stream identifiers
 
     [Fact]

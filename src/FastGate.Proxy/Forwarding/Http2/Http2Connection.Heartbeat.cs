@@ -8,16 +8,19 @@ namespace FastGate.Proxy.Forwarding.Http2;
 
 // Time: the idle timeout, zero-window stalls, a client that stops reading its socket, drain and
 // a listener that left the config. The heartbeat thread only queues the check; the check runs on
-// the thread pool, as connection work must never run on the heartbeat thread.
+// the connection's loop (where its streams and their exchanges live), or on the thread pool off
+// the loops, as connection work must never run on the heartbeat thread.
 public sealed partial class Http2Connection
 {
     public void OnHeartbeat(long now)
     {
-        if (Interlocked.Exchange(ref _heartbeatQueued, 1) == 0)
+        QueueCheck();
+        if (_loop is not null)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // The streams' exchanges keep their deadlines on the loop's timers.
+            return;
         }
-        // The streams' exchanges are not registered connections: their deadlines fire from here.
+        // The streams' exchanges are not registered connections: off a loop their deadlines fire from here.
         Http2Stream[] streams;
         lock (_lock)
         {
@@ -30,6 +33,23 @@ public sealed partial class Http2Connection
         foreach (var stream in streams)
         {
             stream.Exchange?.OnHeartbeatOfHttp2Stream(now);
+        }
+    }
+
+    /// <summary>Queues the check once: to the connection's loop, or to the thread pool off the loops.</summary>
+    private void QueueCheck()
+    {
+        if (Interlocked.Exchange(ref _heartbeatQueued, 1) != 0)
+        {
+            return;
+        }
+        if (_loop is not null)
+        {
+            _loop.Post(this);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
@@ -162,8 +182,10 @@ public sealed partial class Http2Connection
         _gateway.Log.Info($"HTTP/2 connection from {ClientAddressText} ended by the {Http2Metrics.KindName(Http2DefenseKind.SendStall)} defense (closed: the client read nothing for {_settings.StallTimeout.TotalSeconds:0.###} s)");
         if (_loop is not null)
         {
-            // The loop's connection closes on its loop (its sender is the loop's only), which faults the pending flush and read.
-            _transport.Dispose();
+            // The loop's connection closes on its loop (its sender is the loop's only), which faults
+            // the pending flush and read; posted, as the check itself runs on the loop and the
+            // writer and read loop it resumes must not run nested in it.
+            _loop.Post(_transport.Dispose);
         }
         else
         {
@@ -178,10 +200,7 @@ public sealed partial class Http2Connection
     public void CloseWhenIdle()
     {
         _drainRequested = true;
-        if (Interlocked.Exchange(ref _heartbeatQueued, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
+        QueueCheck();
     }
 
     /// <summary>Drain timed out: the streams' exchanges end their long-lived streams as an HTTP/1.1 connection's would.</summary>

@@ -469,20 +469,7 @@ public sealed partial class Http2Connection
         stream.Release();
     }
 
-    private void RememberReset(int id)
-    {
-        lock (_resetByUs)
-        {
-            _resetByUs[_resetByUsNext] = id;
-            _resetByUsNext = (_resetByUsNext + 1) % _resetByUs.Length;
-        }
-    }
+    private void RememberReset(int id) => _resetByUs.Add(id);
 
-    private bool ResetByUs(int id)
-    {
-        lock (_resetByUs)
-        {
-            return Array.IndexOf(_resetByUs, id) >= 0;
-        }
-    }
+    private bool ResetByUs(int id) => _resetByUs.Contains(id);
 }

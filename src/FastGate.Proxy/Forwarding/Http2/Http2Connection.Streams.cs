@@ -120,6 +120,7 @@ public sealed partial class Http2Connection
         if (isNew)
         {
             _highestStreamId = id;
+            _resetByUs.Open(id);
             _recentlyOpened[_recentlyOpenedNext] = id;
             _recentlyOpenedNext = (_recentlyOpenedNext + 1) % _recentlyOpened.Length;
         }
@@ -511,7 +512,24 @@ public sealed partial class Http2Connection
         }
     }
 
+    /// <summary>
+    /// Wakes the read loop to look at the connection's state. On a loop it is posted, not run: a
+    /// cancelled read resumes the read loop inline, and the callers (a pump, the heartbeat's
+    /// check, an exchange closing) are in the middle of their own work on the same thread.
+    /// </summary>
     private void WakeReader()
+    {
+        if (_loop is not null)
+        {
+            _loop.Post(_wakeReaderOnLoop ??= CancelRead);
+            return;
+        }
+        CancelRead();
+    }
+
+    private Action? _wakeReaderOnLoop;
+
+    private void CancelRead()
     {
         try
         {

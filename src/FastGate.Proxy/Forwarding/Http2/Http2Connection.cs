@@ -30,8 +30,10 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// On an event loop (h2c on the epoll transport) the transport is the loop's connection itself,
 /// whose pipes only the loop thread may touch: the read loop starts there and every read resumes
 /// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
-/// loops run on the loop thread with no hop per read or write. Stream workers still start off
-/// the loop (<see cref="Http2Stream"/>), as their exchanges use the portable upstream sockets.
+/// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
+/// too (<see cref="Http2Stream"/>): their upstreams are the loop's, the exchange's side of each
+/// bridge resumes on the loop (<see cref="Http2LoopScheduler"/>), their deadlines are the loop's
+/// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop.
 /// </para>
 /// </summary>
 public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
@@ -82,9 +84,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private int _continuations;
     private int _connectionReceiveWindow;
     private int _connectionConsumedPending;
-    // Ids of streams we reset lately: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
-    private readonly int[] _resetByUs = new int[32];
-    private int _resetByUsNext;
+    // Streams we reset: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
+    private readonly Http2ResetStreams _resetByUs = new();
 
     // Under _lock.
     private int _connectionSendWindow = Http2PeerSettings.DefaultWindowSize;
@@ -135,8 +136,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         var snapshot = gateway.Current;
         _settings = snapshot.Model.Http2;
         _idleTimeout = _settings.IdleTimeout ?? snapshot.Listener(listenerName)?.Limits.IdleTimeout ?? TimeSpan.FromSeconds(60);
-        _decoder = new HPackDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
-        _encoder = new HPackEncoder();
+        _decoder = Http2HPackPool.RentDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
+        _encoder = Http2HPackPool.RentEncoder();
         _request.ConnectProtocolEnabled = _settings.EnableConnectProtocol;
         _connectionReceiveWindow = _settings.ConnectionWindow;
         _controlTokens = _settings.MaxControlFramesPerSecond;
@@ -147,8 +148,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
 
     public int RegistrySlot { get; set; } = -1;
 
-    /// <summary>True when the connection runs on an event loop's thread (see the class remarks).</summary>
-    internal bool OnLoop => _loop is not null;
+    /// <summary>The event loop the connection and its streams' exchanges run on (see the class remarks); null off the loops.</summary>
+    internal EventLoop? Loop => _loop;
 
     /// <summary>Registers the connection and runs it; the task ends when it closed.</summary>
     public Task Start()
@@ -506,6 +507,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         {
         }
         _transport.Dispose();
+        // The read loop has ended, and since BeginClose every stream is closed, so no head is
+        // encoded any more: the HPACK coders go to the loop's pool for the next connection.
+        Http2HPackPool.Return(_decoder, _encoder);
         _pending.Release();
         _writing.Release();
         _headerBlock.Release();

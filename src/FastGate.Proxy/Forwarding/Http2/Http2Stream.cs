@@ -42,7 +42,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public Http2Stream(Http2Connection connection)
     {
         _connection = connection;
-        Bridge = new Http2StreamTransport(this, connection.OnLoop);
+        Bridge = new Http2StreamTransport(this, connection.Loop);
     }
 
     public int Id { get; private set; }
@@ -156,25 +156,27 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         }
         if (_client is null)
         {
-            _client = new Http1ClientConnection(Bridge, clientAddress, clientIp, gateway, listenerName, listener: null) { Tls = tls };
+            // On a loop the exchange's client is the loop's too: its deadlines are the loop's
+            // timers, and every wait that completes elsewhere comes back to the loop.
+            _client = new Http1ClientConnection(Bridge, clientAddress, clientIp, gateway, listenerName, listener: null) { Tls = tls, Loop = _connection.Loop };
         }
         else
         {
             _client.ReuseForHttp2Stream();
         }
         Exchange ??= Http1ProxyConnection.ForHttp2Stream(this);
-        if (_connection.OnLoop)
+        if (_connection.Loop is { } loop)
         {
-            // The read loop runs on an event loop: the exchange starts on the thread pool, as it
-            // would after the bridge's first read; started here it would run its first steps (and
-            // take its upstream socket) on the loop thread and go on off it.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // The exchange runs on the connection's loop, with an upstream of the loop's own: it
+            // starts once the read loop has handled the frames at hand (not nested in it), and
+            // the exchanges of every HEADERS read in one turn start together.
+            loop.Post(this);
             return;
         }
         Exchange.StartHttp2Stream(_client);
     }
 
-    /// <summary>The exchange's start, queued by <see cref="StartExchange"/> off the loop.</summary>
+    /// <summary>The exchange's start, posted by <see cref="StartExchange"/> to the connection's loop.</summary>
     void IThreadPoolWorkItem.Execute() => Exchange!.StartHttp2Stream(_client!);
 
     /// <summary>The worker let go of the stream (its exchange closed).</summary>

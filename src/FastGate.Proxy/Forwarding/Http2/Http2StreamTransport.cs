@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using FastGate.Core.Buffers;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
@@ -33,25 +34,40 @@ internal sealed class Http2StreamTransport : ITransport
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
-    // A connection on an event loop wakes its pumps there (a WINDOW_UPDATE, a reset): a pump that
-    // frees room in a full response pipe must not resume the paused exchange on the loop thread,
-    // where it would take the loop's upstream lane for sockets it then uses off the loop.
-    private static readonly PipeOptions ResponseOptionsOnLoop = new(
-        pool: BlockMemoryPool.Default,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.ThreadPool,
-        pauseWriterThreshold: 64 * 1024,
-        resumeWriterThreshold: 32 * 1024,
-        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
-        useSynchronizationContext: false);
-
-    private readonly Pipe _request = new(RequestOptions);
+    private readonly Pipe _request;
     private readonly Pipe _response;
     private readonly CountingReader _input;
 
-    public Http2StreamTransport(Http2Stream stream, bool connectionOnLoop)
+    /// <param name="loop">
+    /// The connection's event loop (h2c on the epoll transport), where the stream's exchange runs:
+    /// the exchange's side of both pipes resumes there (<see cref="Http2LoopScheduler"/>), never on
+    /// the thread pool nor nested in the read loop or the pump that woke it. Null elsewhere.
+    /// </param>
+    public Http2StreamTransport(Http2Stream stream, EventLoop? loop)
     {
-        _response = new Pipe(connectionOnLoop ? ResponseOptionsOnLoop : ResponseOptions);
+        if (loop is null)
+        {
+            _request = new Pipe(RequestOptions);
+            _response = new Pipe(ResponseOptions);
+        }
+        else
+        {
+            _request = new Pipe(new PipeOptions(
+                pool: BlockMemoryPool.Default,
+                readerScheduler: new Http2LoopScheduler(loop),
+                writerScheduler: PipeScheduler.Inline,
+                pauseWriterThreshold: 0,
+                minimumSegmentSize: 4096,
+                useSynchronizationContext: false));
+            _response = new Pipe(new PipeOptions(
+                pool: BlockMemoryPool.Default,
+                readerScheduler: PipeScheduler.Inline,
+                writerScheduler: new Http2LoopScheduler(loop),
+                pauseWriterThreshold: ResponseOptions.PauseWriterThreshold,
+                resumeWriterThreshold: ResponseOptions.ResumeWriterThreshold,
+                minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
+                useSynchronizationContext: false));
+        }
         _input = new CountingReader(_request.Reader, stream);
     }
 

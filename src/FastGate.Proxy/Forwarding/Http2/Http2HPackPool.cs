@@ -1,0 +1,64 @@
+using FastGate.Core.HPack;
+using FastGate.Core.Transport.Epoll;
+
+namespace FastGate.Proxy.Forwarding.Http2;
+
+/// <summary>
+/// HPACK decoders and encoders of the connections that ended on an event loop, for the next ones
+/// of that loop: the two dynamic tables are most of what a new HTTP/2 connection allocates
+/// (about 45 of 57 KB), which under many short connections was the whole of the allocation per
+/// request. Used on a loop thread only, so one pool per loop needs no lock.
+/// </summary>
+internal static class Http2HPackPool
+{
+    private const int MaxPooled = 256;
+
+    [ThreadStatic]
+    private static Stack<HPackDecoder>? t_decoders;
+
+    [ThreadStatic]
+    private static Stack<HPackEncoder>? t_encoders;
+
+    /// <summary>A decoder as new for these settings: a pooled one when the caller runs on a loop and one matches.</summary>
+    public static HPackDecoder RentDecoder(int headerTableSize, int maxHeaderListSize)
+    {
+        if (EventLoop.Current is not null && t_decoders is { Count: > 0 } decoders)
+        {
+            var decoder = decoders.Pop();
+            if (decoder.MaxTableSize == headerTableSize && decoder.MaxHeaderListSize == maxHeaderListSize)
+            {
+                return decoder;
+            }
+            // Made for settings a reload changed: dropped.
+        }
+        return new HPackDecoder(headerTableSize, maxHeaderListSize);
+    }
+
+    /// <summary>An encoder as new: a pooled one when the caller runs on a loop.</summary>
+    public static HPackEncoder RentEncoder() =>
+        EventLoop.Current is not null && t_encoders is { Count: > 0 } encoders ? encoders.Pop() : new HPackEncoder();
+
+    /// <summary>
+    /// The connection is done with both (its read loop ended and no stream can encode a head any
+    /// more): made as new and kept, when the caller runs on a loop.
+    /// </summary>
+    public static void Return(HPackDecoder decoder, HPackEncoder encoder)
+    {
+        if (EventLoop.Current is null)
+        {
+            return;
+        }
+        var decoders = t_decoders ??= new Stack<HPackDecoder>();
+        if (decoders.Count < MaxPooled)
+        {
+            decoder.Reset();
+            decoders.Push(decoder);
+        }
+        var encoders = t_encoders ??= new Stack<HPackEncoder>();
+        if (encoders.Count < MaxPooled)
+        {
+            encoder.Reset();
+            encoders.Push(encoder);
+        }
+    }
+}
