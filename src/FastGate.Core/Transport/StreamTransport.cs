@@ -121,10 +121,14 @@ public sealed class StreamTransport : ITransport, ISendProgress
                     break;
                 }
             }
+            // close_notify: the peer can tell a finished response from a cut connection.
             if (_stream is SslStream ssl)
             {
-                // close_notify: the peer can tell a finished response from a cut connection.
                 await ssl.ShutdownAsync().ConfigureAwait(false);
+            }
+            else if (_stream is Tls.OpenSsl.OpenSslStream tls)
+            {
+                await tls.ShutdownAsync().ConfigureAwait(false);
             }
             await reader.CompleteAsync().ConfigureAwait(false);
         }
