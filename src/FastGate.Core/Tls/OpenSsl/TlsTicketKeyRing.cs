@@ -5,9 +5,8 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// sealed with the previous one is still opened (and the client given a new one), anything older
 /// is refused and the client makes a full handshake. The ring turns when it is used: once the
 /// newest key is <see cref="Rotation"/> old, a new key is made and the newest becomes the
-/// previous; a previous key is dropped at the next turn, or at once when the newest key is
-/// already two rotations old (the previous one has then outlived its window). So a key seals
-/// tickets for one rotation and opens them for at most one more.
+/// previous. A key opens tickets until it is two rotations old, whenever the ring turned: so it
+/// seals tickets for about one rotation and a stolen key reads at most two rotations of them.
 /// The ring outlives reloads (it is kept per listener name), so sessions do too; a restart makes
 /// new keys and ends them all.
 /// </summary>
@@ -61,7 +60,8 @@ public sealed class TlsTicketKeyRing
                 return _newest;
             }
             newest = false;
-            return _previous is not null && _previous.Name.SequenceEqual(name) ? _previous : null;
+            var expired = _previous is null || _time.GetTimestamp() - _previous.CreatedTimestamp >= 2 * Volatile.Read(ref _rotationTicks);
+            return !expired && _previous!.Name.SequenceEqual(name) ? _previous : null;
         }
     }
 
