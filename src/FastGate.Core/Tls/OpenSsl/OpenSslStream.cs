@@ -16,10 +16,13 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// </summary>
 public sealed class OpenSslStream : Stream
 {
-    // Plaintext handed to OpenSSL at once: four full records, then they go to the socket.
-    private const int MaxPlaintextPerSend = 4 * 16384;
-    // Four records with their headers, padding and tags; a little spare.
-    private const int SendBufferSize = MaxPlaintextPerSend + 4 * 512;
+    // Plaintext handed to OpenSSL at once: two full records, then they go to the socket. The
+    // buffer they go through is rented per write and must stay under the large-object heap's
+    // 85,000 bytes: a pool that runs dry under load then allocates ordinary arrays, not LOH ones
+    // that only a full collection frees.
+    private const int MaxPlaintextPerSend = 2 * 16384;
+    // Two records with their headers, padding and tags; a little spare.
+    private const int SendBufferSize = MaxPlaintextPerSend + 2 * 512;
     private const int HandshakeBufferSize = 16 * 1024;
 
     private readonly Stream _inner;
