@@ -6,8 +6,8 @@ using Nerdbank.Streams;
 namespace FastGate.Core.Transport;
 
 /// <summary>
-/// A connection spoken through a <see cref="Stream"/> layered on another transport (TLS:
-/// an <see cref="SslStream"/> over the socket's pipes), seen again as pipes so the HTTP code reads
+/// A connection spoken through a <see cref="Stream"/> layered on another transport (TLS: an
+/// <see cref="Tls.OpenSsl.OpenSslStream"/> or an <see cref="SslStream"/> over the socket's pipes), seen again as pipes so the HTTP code reads
 /// and writes it as it does a plain socket. Two pumps move the bytes: stream to input pipe, output
 /// pipe to stream. Disposing it lets the output pump write what is already in the pipe (and a TLS
 /// close_notify), for a few seconds at most, then closes the stream and the transport under it.
@@ -121,10 +121,14 @@ public sealed class StreamTransport : ITransport, ISendProgress
                     break;
                 }
             }
+            // close_notify: the peer can tell a finished response from a cut connection.
             if (_stream is SslStream ssl)
             {
-                // close_notify: the peer can tell a finished response from a cut connection.
                 await ssl.ShutdownAsync().ConfigureAwait(false);
+            }
+            else if (_stream is Tls.OpenSsl.OpenSslStream tls)
+            {
+                await tls.ShutdownAsync().ConfigureAwait(false);
             }
             await reader.CompleteAsync().ConfigureAwait(false);
         }

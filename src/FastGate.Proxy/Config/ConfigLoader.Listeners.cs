@@ -19,7 +19,10 @@ public static partial class ConfigLoader
         "h2c",
     ];
 
-    private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni", "min_version", "client_auth", "client_ca", "handshake_timeout"];
+    private static readonly string[] TlsKeys = ["cert", "key", "alpn", "sni", "min_version", "client_auth", "client_ca", "handshake_timeout", "session_ticket_rotation"];
+
+    // A ticket key opens tickets for up to two rotations: longer than a week weakens forward secrecy for no gain.
+    private static readonly TimeSpan MaxTicketRotation = TimeSpan.FromDays(7);
 
     private static readonly Dictionary<string, SslProtocols> TlsVersions = new()
     {
@@ -241,6 +244,13 @@ public static partial class ConfigLoader
             CheckTlsFile(r, table.Find("client_ca")!, () => CertificateLoader.ReadBundle(clientCa));
         }
         var handshakeTimeout = r.Duration(table, "handshake_timeout");
+        var ticketRotation = r.Duration(table, "session_ticket_rotation");
+        if (ticketRotation is { } rotation && (rotation > MaxTicketRotation || rotation < TimeSpan.FromSeconds(1)))
+        {
+            r.Error(table.Find("session_ticket_rotation")!.Value.Position,
+                "'session_ticket_rotation' must be from \"1s\" to \"7d\": a ticket key that lives longer weakens forward secrecy");
+            ticketRotation = null;
+        }
 
         var sni = new List<TlsSniModel>();
         foreach (var sniTable in r.Tables(table, "sni"))
@@ -293,6 +303,7 @@ public static partial class ConfigLoader
             ClientAuth = clientAuth,
             ClientCaPath = clientCa,
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            SessionTicketRotation = ticketRotation ?? TimeSpan.FromHours(12),
         };
     }
 

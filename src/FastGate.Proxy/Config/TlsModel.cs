@@ -21,4 +21,6 @@ public sealed record TlsModel
     public string? ClientCaPath { get; init; }
     /// <summary>A client that has not finished its handshake within this is closed.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a session-ticket key seals new tickets before the next one takes over (<c>session_ticket_rotation</c>).</summary>
+    public TimeSpan SessionTicketRotation { get; init; } = TimeSpan.FromHours(12);
 }

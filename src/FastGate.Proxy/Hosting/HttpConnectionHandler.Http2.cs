@@ -18,7 +18,7 @@ public sealed partial class HttpConnectionHandler
 
     /// <summary>A TLS session that agreed on "h2".</summary>
     private static bool NegotiatedH2(StreamTransport transport) =>
-        transport.Stream is SslStream ssl && ssl.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2;
+        transport.Stream is Core.Tls.OpenSsl.OpenSslStream tls && tls.NegotiatedApplicationProtocol == SslApplicationProtocol.Http2;
 
     private Task ServeHttp2(ITransport transport, byte[] address, ConnectionListener listener, ClientConnectionCounts.ClientLease? lease, Tls.TlsConnectionInfo? tls) =>
         new Http2Connection(transport, address, gateway, listenerName, listener, tls, lease).Start();

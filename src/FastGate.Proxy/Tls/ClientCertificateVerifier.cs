@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Tls;
@@ -10,7 +11,7 @@ namespace FastGate.Proxy.Tls;
 /// system roots): a certificate is accepted when it chains to one of those CAs, is valid now and
 /// may be used for client authentication. Revocation lists are not consulted.
 /// </summary>
-public sealed class ClientCertificateVerifier(X509Certificate2Collection authorities, TlsClientAuth mode)
+public sealed class ClientCertificateVerifier(X509Certificate2Collection authorities, TlsClientAuth mode) : IOpenSslPeerVerifier
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
 
@@ -26,6 +27,23 @@ public sealed class ClientCertificateVerifier(X509Certificate2Collection authori
             return Mode == TlsClientAuth.Optional;
         }
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        var others = new X509Certificate2Collection();
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    others.Add(element.Certificate);
+                }
+            }
+        }
+        return Verify(leaf, others);
+    }
+
+    /// <summary>A certificate a client presented, with the others it sent (its intermediates): true when it chains to the bundle.</summary>
+    public bool Verify(X509Certificate2 leaf, X509Certificate2Collection presented)
+    {
         using var chain = new X509Chain();
         var policy = chain.ChainPolicy;
         policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -33,17 +51,8 @@ public sealed class ClientCertificateVerifier(X509Certificate2Collection authori
         policy.RevocationMode = X509RevocationMode.NoCheck;
         policy.DisableCertificateDownloads = true;
         policy.ApplicationPolicy.Add(ClientAuthentication);
-        if (presented is not null)
-        {
-            // The intermediates the client sent; trust still comes from the bundle alone.
-            foreach (var element in presented.ChainElements)
-            {
-                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
-                {
-                    policy.ExtraStore.Add(element.Certificate);
-                }
-            }
-        }
+        // The intermediates the client sent; trust still comes from the bundle alone.
+        policy.ExtraStore.AddRange(presented);
         return chain.Build(leaf);
     }
 }

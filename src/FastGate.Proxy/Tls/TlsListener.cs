@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Security;
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
 using FastGate.Proxy.Observability;
 
@@ -9,15 +9,16 @@ namespace FastGate.Proxy.Tls;
 /// The TLS side of one http listener: runs each accepted connection's handshake with the current
 /// <see cref="TlsTermination"/>, and swaps in a new one when its certificate, key or CA files
 /// change on disk. A changed file that cannot be served is logged and the old termination stays.
+/// The handshakes and the records after them are OpenSSL's, driven over memory BIOs
+/// (<see cref="OpenSslStream"/>); session tickets are sealed with the listener's key ring, which
+/// outlives reloads.
 /// </summary>
 public sealed class TlsListener
 {
-    private static readonly ServerOptionsSelectionCallback SelectOptions = static (_, hello, state, _) =>
-        ValueTask.FromResult(((TlsTermination)state!).OptionsFor(hello.ServerName));
-
     private readonly string _name;
     private readonly TlsListenerCounters _counters;
     private readonly GatewayLog _log;
+    private readonly TlsTicketKeyRing _ticketKeys;
     private TlsTermination _current;
     private Dictionary<string, DateTime> _stamps;
 
@@ -27,6 +28,7 @@ public sealed class TlsListener
         _current = termination;
         _counters = metrics.Listener(name);
         _log = log;
+        _ticketKeys = TlsTicketKeyRings.For(name, termination.Model.SessionTicketRotation);
         _stamps = Stamp(termination.Files);
     }
 
@@ -41,13 +43,14 @@ public sealed class TlsListener
     {
         var termination = Current;
         var started = Stopwatch.GetTimestamp();
-        var ssl = new SslStream(StreamTransport.AsStream(inner), leaveInnerStreamOpen: false);
+        var ssl = new OpenSslStream(StreamTransport.AsStream(inner),
+            new OpenSslServerSession(termination.DefaultContext, termination.Selector, _ticketKeys, termination.Verifier));
         using var timeout = new CancellationTokenSource(termination.Model.HandshakeTimeout);
         // A stalled client does not answer a cancelled read: closing the socket ends the handshake.
         var closer = timeout.Token.Register(static transport => ((ITransport)transport!).Dispose(), inner);
         try
         {
-            await ssl.AuthenticateAsServerAsync(SelectOptions, termination, timeout.Token).ConfigureAwait(false);
+            await ssl.AuthenticateAsServerAsync(timeout.Token).ConfigureAwait(false);
             await closer.DisposeAsync().ConfigureAwait(false);
             if (timeout.IsCancellationRequested)
             {
@@ -79,12 +82,16 @@ public sealed class TlsListener
 
         _counters.Record(TlsHandshakeResult.Ok, Stopwatch.GetTimestamp() - started);
         _counters.Negotiated(ssl.SslProtocol, ssl.NegotiatedCipherSuite);
+        if (_log.IsEnabled(Config.LogLevel.Debug))
+        {
+            _log.Debug($"listener '{_name}': TLS handshake done: {ssl.SslProtocol} {ssl.NegotiatedCipherSuite}, ALPN '{ssl.NegotiatedApplicationProtocol}'{(ssl.IsResumed ? ", session resumed" : "")}");
+        }
         TlsConnectionInfo info;
         if (termination.Model.ClientAuth == Config.TlsClientAuth.None)
         {
             info = TlsConnectionInfo.Anonymous;
         }
-        else if (ssl.RemoteCertificate is System.Security.Cryptography.X509Certificates.X509Certificate2 client)
+        else if (ssl.RemoteCertificate is { } client)
         {
             // Only a certificate the verifier accepted gets this far.
             info = TlsConnectionInfo.Verified(client);

@@ -1,29 +1,40 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Tls;
 
 /// <summary>
-/// The server side of a TLS listener as one config (and its files) describes it: a handshake
-/// option set per certificate, picked by the client's SNI name. Immutable; a reload or a changed
-/// file builds a new one, and handshakes already under way finish on the one they started with.
+/// The server side of a TLS listener as one config (and its files) describes it: an OpenSSL
+/// server context per certificate, picked by the client's SNI name. Immutable; a reload or a
+/// changed file builds a new one, and handshakes already under way finish on the one they started
+/// with.
 /// </summary>
-public sealed class TlsTermination
+public sealed class TlsTermination : IOpenSslContextSelector
 {
-    private readonly SniCertificateMap<SslServerAuthenticationOptions> _options;
+    private readonly SniCertificateMap<TlsServerIdentity> _identities;
 
-    private TlsTermination(SniCertificateMap<SslServerAuthenticationOptions> options, IReadOnlyList<ServerCertificate> certificates, TlsModel model)
+    private TlsTermination(SniCertificateMap<TlsServerIdentity> identities, IReadOnlyList<ServerCertificate> certificates, TlsModel model, ClientCertificateVerifier? verifier)
     {
-        _options = options;
+        _identities = identities;
         Certificates = certificates;
         Model = model;
+        Verifier = verifier;
     }
 
     public TlsModel Model { get; }
 
     /// <summary>The default certificate first, then each [[listener.tls.sni]] one in config order.</summary>
     public IReadOnlyList<ServerCertificate> Certificates { get; }
+
+    /// <summary>Checks client certificates; null when the listener asks for none.</summary>
+    public ClientCertificateVerifier? Verifier { get; }
+
+    /// <summary>The context a handshake starts on: the default certificate's.</summary>
+    public OpenSslServerContext DefaultContext => _identities.Default.Context;
+
+    /// <summary>The SNI switch, when there is more than one certificate to pick from.</summary>
+    public IOpenSslContextSelector? Selector => Model.Sni.Count > 0 ? this : null;
 
     /// <summary>Every file this termination was read from: certificates, keys and the client CA bundle.</summary>
     public IEnumerable<string> Files
@@ -46,56 +57,57 @@ public sealed class TlsTermination
     public static TlsTermination Build(TlsModel model, DateTime now)
     {
         ClientCertificateVerifier? verifier = null;
-        SslCertificateTrust? trust = null;
         if (model.ClientAuth != TlsClientAuth.None && model.ClientCaPath is not null)
         {
-            var authorities = CertificateLoader.ReadBundle(model.ClientCaPath);
-            verifier = new ClientCertificateVerifier(authorities, model.ClientAuth);
-            // The CA names go out in the certificate request, so a client with several
-            // certificates can pick the one this listener accepts.
-            trust = SslCertificateTrust.CreateForX509Collection(authorities, sendTrustInHandshake: true);
+            verifier = new ClientCertificateVerifier(CertificateLoader.ReadBundle(model.ClientCaPath), model.ClientAuth);
         }
 
-        var protocols = model.Alpn.Select(p => new SslApplicationProtocol(p)).ToList();
-        var fallback = CertificateLoader.Load(model.CertPath, model.KeyPath, now, trust);
-        var certificates = new List<ServerCertificate> { fallback };
-        var map = new SniCertificateMap<SslServerAuthenticationOptions>(Options(fallback, model, protocols, verifier));
+        var fallback = Identity(model.CertPath, model.KeyPath, model, now);
+        var certificates = new List<ServerCertificate> { fallback.Certificate };
+        var map = new SniCertificateMap<TlsServerIdentity>(fallback);
         foreach (var sni in model.Sni)
         {
-            var certificate = CertificateLoader.Load(sni.CertPath, sni.KeyPath, now, trust);
-            certificates.Add(certificate);
-            var options = Options(certificate, model, protocols, verifier);
-            foreach (var name in sni.Names.Count > 0 ? sni.Names : certificate.DnsNames)
+            var identity = Identity(sni.CertPath, sni.KeyPath, model, now);
+            certificates.Add(identity.Certificate);
+            foreach (var name in sni.Names.Count > 0 ? sni.Names : identity.Certificate.DnsNames)
             {
-                map.Add(name, options);
+                map.Add(name, identity);
             }
         }
-        return new TlsTermination(map, certificates, model);
+        return new TlsTermination(map, certificates, model, verifier);
     }
 
-    /// <summary>The handshake options for a client that asked for <paramref name="serverName"/> (null: no SNI).</summary>
-    public SslServerAuthenticationOptions OptionsFor(string? serverName) => _options.Select(serverName);
+    /// <summary>The context for a client that asked for <paramref name="serverName"/> (null: no SNI).</summary>
+    public OpenSslServerContext Select(string? serverName) => _identities.Select(serverName).Context;
 
     /// <summary>The certificate a client asking for <paramref name="serverName"/> gets.</summary>
-    public X509Certificate2 CertificateFor(string? serverName) => _options.Select(serverName).ServerCertificateContext!.TargetCertificate;
+    public X509Certificate2 CertificateFor(string? serverName) => _identities.Select(serverName).Certificate.Certificate;
 
-    private static SslServerAuthenticationOptions Options(
-        ServerCertificate certificate, TlsModel model, List<SslApplicationProtocol> protocols, ClientCertificateVerifier? verifier)
+    private static TlsServerIdentity Identity(string certPath, string keyPath, TlsModel model, DateTime now)
     {
-        var options = new SslServerAuthenticationOptions
+        // The managed read first: its checks name the file and the reason (dates, a key that does not match).
+        var certificate = CertificateLoader.Load(certPath, keyPath, now);
+        try
         {
-            ServerCertificateContext = certificate.Context,
-            ApplicationProtocols = protocols,
-            EnabledSslProtocols = model.Protocols,
-            // Session resumption (tickets and the session cache) is on; see docs/config.md.
-            AllowTlsResume = true,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ClientCertificateRequired = verifier is not null,
-        };
-        if (verifier is not null)
-        {
-            options.RemoteCertificateValidationCallback = (_, cert, chain, _) => verifier.Validate(cert, chain);
+            var context = OpenSslServerContext.Create(new OpenSslServerOptions
+            {
+                CertificateChainPath = certPath,
+                PrivateKeyPath = keyPath,
+                ApplicationProtocols = model.Alpn,
+                Tls13Only = !model.Protocols.HasFlag(System.Security.Authentication.SslProtocols.Tls12),
+                ClientCertificates = model.ClientAuth switch
+                {
+                    TlsClientAuth.Required => OpenSslClientCertificateMode.Required,
+                    TlsClientAuth.Optional => OpenSslClientCertificateMode.Optional,
+                    _ => OpenSslClientCertificateMode.None,
+                },
+                ClientCaPath = model.ClientCaPath,
+            });
+            return new TlsServerIdentity(certificate, context);
         }
-        return options;
+        catch (OpenSslException ex)
+        {
+            throw new TlsCertificateException($"OpenSSL cannot serve {certPath} with {keyPath}: {ex.Message}", ex);
+        }
     }
 }

@@ -40,6 +40,7 @@ public sealed class TlsConfigTests : IDisposable
         Assert.Equal(TlsClientAuth.None, tls.ClientAuth);
         Assert.Null(tls.ClientCaPath);
         Assert.Equal(TimeSpan.FromSeconds(10), tls.HandshakeTimeout);
+        Assert.Equal(TimeSpan.FromHours(12), tls.SessionTicketRotation);
         Assert.Empty(tls.Sni);
     }
 
@@ -54,6 +55,7 @@ public sealed class TlsConfigTests : IDisposable
             client_auth = "required"
             client_ca = "ca.pem"
             handshake_timeout = "3s"
+            session_ticket_rotation = "1h"
             [[listener.tls.sni]]
             names = ["*.Other.test"]
             cert = "other.pem"
@@ -70,6 +72,7 @@ public sealed class TlsConfigTests : IDisposable
         Assert.Equal(TlsClientAuth.Required, tls.ClientAuth);
         Assert.Equal(_files.Path("ca.pem"), tls.ClientCaPath);
         Assert.Equal(TimeSpan.FromSeconds(3), tls.HandshakeTimeout);
+        Assert.Equal(TimeSpan.FromHours(1), tls.SessionTicketRotation);
         Assert.Equal(2, tls.Sni.Count);
         Assert.Equal(["*.other.test"], tls.Sni[0].Names);
         Assert.Empty(tls.Sni[1].Names);
@@ -99,6 +102,19 @@ public sealed class TlsConfigTests : IDisposable
         Assert.Equal("CN=site.test", termination.CertificateFor("other.test").Subject);
         Assert.Equal("CN=site.test", termination.CertificateFor(null).Subject);
         Assert.Equal(3, termination.Certificates.Count);
+    }
+
+    [Theory]
+    [InlineData("\"8d\"")]
+    [InlineData("\"500ms\"")]
+    [InlineData("\"0s\"")]
+    [InlineData("\"soon\"")]
+    [InlineData("12")]
+    public void SessionTicketRotation_OutOfRangeOrNotADuration_IsRefused(string value)
+    {
+        var error = SingleError($"cert = \"site.pem\"\nkey = \"site.key\"\nsession_ticket_rotation = {value}\n");
+
+        Assert.Contains("session_ticket_rotation", error);
     }
 
     [Fact]
