@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -12,9 +11,9 @@ namespace FastGate.Proxy.Tls;
 public static class CertificateLoader
 {
     /// <summary>Loads a certificate chain and its key, checked to match and to be valid at <paramref name="now"/>.</summary>
-    public static ServerCertificate Load(string certPath, string keyPath, DateTime now, SslCertificateTrust? trust = null)
+    public static ServerCertificate Load(string certPath, string keyPath, DateTime now)
     {
-        var (leaf, intermediates) = ReadChain(certPath, keyPath);
+        var (leaf, _) = ReadChain(certPath, keyPath);
         CheckValidity(leaf, certPath, now);
         var dnsNames = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>()
             .SelectMany(e => e.EnumerateDnsNames())
@@ -24,8 +23,6 @@ public static class CertificateLoader
         return new ServerCertificate
         {
             Certificate = leaf,
-            // offline: the chain is what the file gives; nothing is fetched from the network.
-            Context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true, trust),
             DnsNames = dnsNames,
             CertPath = certPath,
             KeyPath = keyPath,
