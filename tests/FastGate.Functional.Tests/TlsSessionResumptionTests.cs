@@ -11,10 +11,10 @@ namespace FastGate.Functional.Tests;
 public sealed class TlsSessionResumptionTests(UpstreamsFixture upstreams) : IDisposable
 {
     // The rotation of the rotation tests, and the waits around it: long enough that the key has
-    // turned, short enough to stay well inside the next turn (a previous key opens tickets until
-    // the newest is two rotations old).
-    private const string Rotation = "4s";
-    private static readonly TimeSpan PastOneRotation = TimeSpan.FromSeconds(5);
+    // turned, and 5 s short of the point where the previous key stops opening tickets (two
+    // rotations after it was made), so a slow s_client start on a loaded machine still resumes.
+    private const string Rotation = "6s";
+    private static readonly TimeSpan PastOneRotation = TimeSpan.FromSeconds(7);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("fastgate-tls-resume-").FullName;
     private TestPki? _pki;
