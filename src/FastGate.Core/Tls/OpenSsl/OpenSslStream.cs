@@ -30,6 +30,9 @@ public sealed class OpenSslStream : Stream
     // Guards the session: the read pump and the write pump both call into it.
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
+    // Under _sync: bytes were fed (or plaintext is held) since OpenSSL last asked for more. When
+    // false, a read goes straight to the socket instead of asking OpenSSL for what it cannot have.
+    private bool _mayDecrypt = true;
     private bool _disposed;
 
     public OpenSslStream(Stream inner, OpenSslServerSession session)
@@ -134,15 +137,19 @@ public sealed class OpenSslStream : Stream
         }
         while (true)
         {
-            OpenSslIoStatus status;
-            int read;
-            bool answer;
+            var status = OpenSslIoStatus.WantRead;
+            var read = 0;
+            var answer = false;
             lock (_sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                status = _session.Read(buffer.Span, out read);
-                // Reading may make records of its own (a TLS 1.3 key update's answer).
-                answer = _session.PendingOutput > 0;
+                if (_mayDecrypt)
+                {
+                    status = _session.Read(buffer.Span, out read);
+                    _mayDecrypt = status != OpenSslIoStatus.WantRead;
+                    // Reading may make records of its own (a TLS 1.3 key update's answer).
+                    answer = _session.PendingOutput > 0;
+                }
             }
             if (answer)
             {
@@ -166,6 +173,7 @@ public sealed class OpenSslStream : Stream
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 _session.Feed(buffer.Span[..received]);
+                _mayDecrypt = true;
             }
         }
     }
@@ -173,35 +181,8 @@ public sealed class OpenSslStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (buffer.IsEmpty)
-        {
-            return;
-        }
-        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var records = ArrayPool<byte>.Shared.Rent(SendBufferSize);
-        try
-        {
-            while (!buffer.IsEmpty)
-            {
-                var chunk = buffer.Length > MaxPlaintextPerSend ? buffer[..MaxPlaintextPerSend] : buffer;
-                buffer = buffer[chunk.Length..];
-                lock (_sync)
-                {
-                    ObjectDisposedException.ThrowIf(_disposed, this);
-                    _session.Write(chunk.Span);
-                }
-                await DrainAsync(records, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(records);
-            _sending.Release();
-        }
-    }
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        buffer.IsEmpty ? default : SendAsync(buffer, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -230,11 +211,35 @@ public sealed class OpenSslStream : Stream
                 return;
             }
         }
+        await SendAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Under the send lock: encrypts <paramref name="plaintext"/> (none: only what the session
+    /// already holds) two records at a time and moves the records to the socket.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    {
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         var records = ArrayPool<byte>.Shared.Rent(SendBufferSize);
         try
         {
-            await DrainAsync(records, cancellationToken).ConfigureAwait(false);
+            do
+            {
+                var chunk = plaintext.Length > MaxPlaintextPerSend ? plaintext[..MaxPlaintextPerSend] : plaintext;
+                plaintext = plaintext[chunk.Length..];
+                if (!chunk.IsEmpty)
+                {
+                    lock (_sync)
+                    {
+                        ObjectDisposedException.ThrowIf(_disposed, this);
+                        _session.Write(chunk.Span);
+                    }
+                }
+                await DrainAsync(records, cancellationToken).ConfigureAwait(false);
+            }
+            while (!plaintext.IsEmpty);
         }
         finally
         {
