@@ -1,8 +1,6 @@
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FastGate.Core.Tls.OpenSsl;
-using FastGate.Proxy.Config;
 
 namespace FastGate.Proxy.Tls;
 
@@ -11,35 +9,11 @@ namespace FastGate.Proxy.Tls;
 /// system roots): a certificate is accepted when it chains to one of those CAs, is valid now and
 /// may be used for client authentication. Revocation lists are not consulted.
 /// </summary>
-public sealed class ClientCertificateVerifier(X509Certificate2Collection authorities, TlsClientAuth mode) : IOpenSslPeerVerifier
+public sealed class ClientCertificateVerifier(X509Certificate2Collection authorities) : IOpenSslPeerVerifier
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
 
     public X509Certificate2Collection Authorities { get; } = authorities;
-
-    public TlsClientAuth Mode { get; } = mode;
-
-    /// <summary>The handshake's decision; a client without a certificate passes only when it is optional.</summary>
-    public bool Validate(X509Certificate? certificate, X509Chain? presented)
-    {
-        if (certificate is null)
-        {
-            return Mode == TlsClientAuth.Optional;
-        }
-        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        var others = new X509Certificate2Collection();
-        if (presented is not null)
-        {
-            foreach (var element in presented.ChainElements)
-            {
-                if (!element.Certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
-                {
-                    others.Add(element.Certificate);
-                }
-            }
-        }
-        return Verify(leaf, others);
-    }
 
     /// <summary>A certificate a client presented, with the others it sent (its intermediates): true when it chains to the bundle.</summary>
     public bool Verify(X509Certificate2 leaf, X509Certificate2Collection presented)

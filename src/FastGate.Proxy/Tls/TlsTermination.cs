@@ -59,7 +59,7 @@ public sealed class TlsTermination : IOpenSslContextSelector
         ClientCertificateVerifier? verifier = null;
         if (model.ClientAuth != TlsClientAuth.None && model.ClientCaPath is not null)
         {
-            verifier = new ClientCertificateVerifier(CertificateLoader.ReadBundle(model.ClientCaPath), model.ClientAuth);
+            verifier = new ClientCertificateVerifier(CertificateLoader.ReadBundle(model.ClientCaPath));
         }
 
         var fallback = Identity(model.CertPath, model.KeyPath, model, now);
