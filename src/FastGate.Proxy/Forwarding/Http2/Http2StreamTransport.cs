@@ -52,24 +52,22 @@ internal sealed class Http2StreamTransport : ITransport
         }
         else
         {
-            _request = new Pipe(new PipeOptions(
-                pool: BlockMemoryPool.Default,
-                readerScheduler: new Http2LoopScheduler(loop),
-                writerScheduler: PipeScheduler.Inline,
-                pauseWriterThreshold: 0,
-                minimumSegmentSize: 4096,
-                useSynchronizationContext: false));
-            _response = new Pipe(new PipeOptions(
-                pool: BlockMemoryPool.Default,
-                readerScheduler: PipeScheduler.Inline,
-                writerScheduler: new Http2LoopScheduler(loop),
-                pauseWriterThreshold: ResponseOptions.PauseWriterThreshold,
-                resumeWriterThreshold: ResponseOptions.ResumeWriterThreshold,
-                minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
-                useSynchronizationContext: false));
+            _request = new Pipe(OnLoop(RequestOptions, readerScheduler: new Http2LoopScheduler(loop), writerScheduler: PipeScheduler.Inline));
+            _response = new Pipe(OnLoop(ResponseOptions, readerScheduler: PipeScheduler.Inline, writerScheduler: new Http2LoopScheduler(loop)));
         }
         _input = new CountingReader(_request.Reader, stream);
     }
+
+    /// <summary><paramref name="options"/> with the exchange's side resuming on the loop; sizes and thresholds unchanged.</summary>
+    private static PipeOptions OnLoop(PipeOptions options, PipeScheduler readerScheduler, PipeScheduler writerScheduler) => new(
+        pool: options.Pool,
+        readerScheduler: readerScheduler,
+        writerScheduler: writerScheduler,
+        pauseWriterThreshold: options.PauseWriterThreshold,
+        // A pipe that never pauses (threshold 0) takes no resume threshold.
+        resumeWriterThreshold: options.PauseWriterThreshold == 0 ? -1 : options.ResumeWriterThreshold,
+        minimumSegmentSize: options.MinimumSegmentSize,
+        useSynchronizationContext: false);
 
     /// <summary>The exchange's side: the request bytes.</summary>
     public PipeReader Input => _input;
