@@ -85,52 +85,15 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
         };
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string tool, string? stdin, params string[] args)
-    {
-        var info = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info)!;
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-            var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-            if (stdin is not null)
-            {
-                await process.StandardInput.WriteAsync(stdin);
-            }
-            process.StandardInput.Close();
-            await process.WaitForExitAsync(cts.Token);
-            return (process.ExitCode, await stdout + await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-    }
-
     /// <summary>openssl s_client: a handshake (and, with <paramref name="request"/>, one exchange); the whole transcript.</summary>
     private static Task<(int ExitCode, string Output)> OpenSslAsync(FastGateProcess gateway, string? request, params string[] args) =>
-        // With a request, -ign_eof keeps s_client reading until the server closes (Connection: close).
-        RunAsync("openssl", request, ["s_client", "-connect", $"127.0.0.1:{gateway.Port}", .. string.IsNullOrEmpty(request) ? args : ["-ign_eof", .. args]]);
+        TlsOpenSslClient.RunAsync(gateway.Port, request, args);
 
     private Task<(int ExitCode, string Output)> CurlAsync(FastGateProcess gateway, string host, params string[] args) =>
-        RunAsync("curl", null, ["--max-time", "20", "--noproxy", "*", "-sS", "--cacert", Pki.CaPath,
+        CommandLineTool.RunAsync("curl", null, ["--max-time", "20", "--noproxy", "*", "-sS", "--cacert", Pki.CaPath,
             "--resolve", $"{host}:{gateway.Port}:127.0.0.1", .. args]);
 
-    private static string Get(string path, string host = "a.test") => $"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n";
+    private static string Get(string path, string host = "a.test") => TlsOpenSslClient.Get(path, host);
 
     private static JsonElement EchoedHeaders(string body)
     {
