@@ -1,4 +1,5 @@
 using FastGate.Core.Buffers;
+using FastGate.Core.Transport.Epoll;
 
 namespace FastGate.Proxy.Forwarding;
 
@@ -68,7 +69,7 @@ public sealed partial class Exchange
     {
         if (FirstByteSentTimestamp == 0)
         {
-            FirstByteSentTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            FirstByteSentTimestamp = LoopClock.Now;
         }
     }
 }

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Stages;
@@ -241,7 +241,7 @@ public sealed partial class Exchange
     internal void Begin(GatewaySnapshot snapshot, long headBytes)
     {
         Snapshot = snapshot;
-        StartTimestamp = Stopwatch.GetTimestamp();
+        StartTimestamp = LoopClock.Now;
         _grpcDeadlineRead = false;
         BytesIn = headBytes;
     }

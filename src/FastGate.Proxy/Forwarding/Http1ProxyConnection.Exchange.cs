@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
@@ -403,8 +404,9 @@ public sealed partial class Http1ProxyConnection
         var response = _leg.Response;
         _responseHeadSeen = true;
         Disarm();
-        var now = Stopwatch.GetTimestamp();
-        _exchange.UpstreamTicks = now - _leg.RequestSentAt;
+        var now = LoopClock.Now;
+        // Sent off the loop (a body's pump) and answered on it, the two times come from two clocks.
+        _exchange.UpstreamTicks = Math.Max(0, now - _leg.RequestSentAt);
         _gateway.Metrics.UpstreamLatency.Record(_exchange.UpstreamTicks);
         _exchange.Endpoint?.OnResponse(response.StatusCode, _exchange.UpstreamTicks, now);
         if (response.StatusCode == 101)
@@ -836,7 +838,7 @@ public sealed partial class Http1ProxyConnection
             Status = status,
             BytesIn = _exchange.BytesIn,
             BytesOut = _exchange.BytesOut,
-            DurationTicks = Stopwatch.GetTimestamp() - _exchange.StartTimestamp,
+            DurationTicks = Math.Max(0, LoopClock.Now - _exchange.StartTimestamp),
             Route = route is null ? default : route.NameUtf8,
             Upstream = endpoint is null ? default : endpoint.AddressUtf8,
             UpstreamTicks = _exchange.UpstreamTicks,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using FastGate.Core.Http1;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Forwarding;
@@ -40,7 +41,7 @@ public sealed partial class Http1ProxyConnection
     {
         _requestBodyTooSlow = false;
         _requestBodyRate.Start(_limits.MinRequestBodyRate, _limits.MinRateWindow);
-        _requestBodyRate.Resume(Stopwatch.GetTimestamp());
+        _requestBodyRate.Resume(LoopClock.Now);
         ArmRequestBodyRead();
     }
 
@@ -54,7 +55,7 @@ public sealed partial class Http1ProxyConnection
             Arm(TimeoutKind.BodyIdle, idle);
             return;
         }
-        var now = Stopwatch.GetTimestamp();
+        var now = LoopClock.Now;
         _requestBodyRate.Resume(now);
         var slowIn = _requestBodyRate.SlowAt(now) - now;
         _requestRateArmed = slowIn <= idle;
@@ -72,7 +73,7 @@ public sealed partial class Http1ProxyConnection
             return true;
         }
         _requestBodyRate.Add(bytes);
-        if (_requestBodyRate.Check(Stopwatch.GetTimestamp()))
+        if (_requestBodyRate.Check(LoopClock.Now))
         {
             return true;
         }
@@ -88,7 +89,7 @@ public sealed partial class Http1ProxyConnection
         {
             return;
         }
-        _requestBodyRate.Pause(Stopwatch.GetTimestamp());
+        _requestBodyRate.Pause(LoopClock.Now);
         if (_requestRateArmed)
         {
             // The rate's deadline would fire while the upstream, not the client, holds the body up.
@@ -132,7 +133,7 @@ public sealed partial class Http1ProxyConnection
         {
             return false;
         }
-        var now = Stopwatch.GetTimestamp();
+        var now = LoopClock.Now;
         if (!_responseRate.Enabled)
         {
             _responseRate.Start(_limits.MinResponseRate, _limits.MinRateWindow);
@@ -163,7 +164,7 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private bool ClientFlushGoesOn(in FlushResult flush, ref ValueTask<FlushResult> flushing)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = LoopClock.Now;
         var sent = ((ISendProgress)_transport).BytesDelivered;
         if (sent > _sentMark)
         {

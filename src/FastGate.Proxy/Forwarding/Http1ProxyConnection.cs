@@ -477,7 +477,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
 
     private void Arm(TimeoutKind kind, long ticks)
     {
-        var at = Stopwatch.GetTimestamp() + ticks;
+        var at = LoopClock.Now + ticks;
         _deadline.Arm(kind, at);
         if (_loop is not null)
         {

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using FastGate.Core.Buffers;
 using FastGate.Core.Http;
 using FastGate.Core.Http1;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Stages;
 using FastGate.Proxy.Upstreams;
 
@@ -210,7 +211,7 @@ internal sealed class UpstreamLeg
     /// <summary>The request is sent: from now on the response head is awaited.</summary>
     public void RequestSent()
     {
-        RequestSentAt = Stopwatch.GetTimestamp();
+        RequestSentAt = LoopClock.Now;
         ResponseStarted = false;
         _responseScan.Reset();
     }
