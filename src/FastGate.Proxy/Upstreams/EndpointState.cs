@@ -152,7 +152,8 @@ public sealed partial class EndpointState
             return;
         }
         connection.Uses++;
-        connection.IdleSince = Stopwatch.GetTimestamp();
+        // The loop turn's time on a loop (no clock read per request); the sweep may then find it idle a turn early.
+        connection.IdleSince = LoopClock.Now;
         var lane = connection.Lane;
         lock (_lock)
         {
