@@ -103,4 +103,61 @@ public class LoopClockTests
         Assert.InRange(offLoop, before, after);
         Assert.True(offLoop > loopTime);
     }
+
+    private sealed class ReadyHandler(int index, long[] seen, TaskCompletionSource done) : IEpollHandler
+    {
+        public void OnEvents(uint events)
+        {
+            seen[index] = LoopClock.Now;
+            // Each event's work takes a while, as a busy loop's would.
+            var until = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10_000);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+            }
+            if (index == seen.Length - 1)
+            {
+                done.TrySetResult();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Now_InALongBatchOfEvents_IsReadAgainWithinTheTurn()
+    {
+        // 40 descriptors readable before they are added: one epoll_wait returns them all.
+        using var loop = new EventLoop(0, ex => throw ex);
+        loop.Start();
+        const int Count = 40;
+        var seen = new long[Count];
+        var fds = new int[Count];
+        var slots = new int[Count];
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Post(() =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                fds[i] = Libc.EventFd(1, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
+                slots[i] = loop.Register(new ReadyHandler(i, seen, done), fds[i], Libc.EPOLLIN | Libc.EPOLLET);
+            }
+        });
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await OnLoop(loop, () =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                loop.Remove(fds[i]);
+                loop.Release(slots[i]);
+                Libc.Close(fds[i]);
+            }
+            return 0;
+        });
+        // Dispatched in order: the turn's time never goes back; the first events share it, and
+        // the batch read the clock again before its end.
+        for (var i = 1; i < Count; i++)
+        {
+            Assert.True(seen[i] >= seen[i - 1]);
+        }
+        Assert.Equal(seen[0], seen[1]);
+        Assert.True(seen[Count - 1] > seen[0]);
+    }
 }
