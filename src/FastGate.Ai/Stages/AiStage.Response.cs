@@ -168,6 +168,46 @@ public sealed partial class AiStage
     }
 
     /// <summary>
+    /// The pass-through fast path over a whole read: events that are one <c>data:</c> line holding
+    /// a chunk <see cref="KeepUnread"/> keeps are taken from the raw bytes, with exactly its effect,
+    /// so that the proxy neither parses them nor calls <see cref="OnResponseEvent"/> for each (that
+    /// parse and call were about as much of the AI route's cost per event as the stage's own work,
+    /// perf on the ai-stream bench). Stops at the first event of any other shape (a usage or error
+    /// chunk, [DONE], a named event, a comment, several data lines), which then goes one by one.
+    /// </summary>
+    public override int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events)
+    {
+        if (State(exchange) is not { Mode: AiResponseMode.SsePassThrough, Api: ClientApi.OpenAiChat, Failed: false } state)
+        {
+            return 0;
+        }
+        var taken = 0;
+        while (taken < events.Length)
+        {
+            var rest = events[taken..];
+            if (!rest.StartsWith("data:"u8))
+            {
+                break;
+            }
+            // One space after the colon is syntax (the SSE reader drops it too).
+            var start = rest.Length > 5 && rest[5] == (byte)' ' ? 6 : 5;
+            var lineEnd = rest[start..].IndexOf((byte)'\n');
+            if (lineEnd < 0)
+            {
+                break;
+            }
+            var end = start + lineEnd + 1;
+            // The event's one line must be followed by its blank line: a second data line would join it.
+            if (end >= rest.Length || rest[end] != (byte)'\n' || !KeepUnread(state, rest.Slice(start, lineEnd)))
+            {
+                break;
+            }
+            taken += end + 1;
+        }
+        return taken;
+    }
+
+    /// <summary>
     /// The pass-through fast path: a chunk that names neither a usage nor an error carries nothing
     /// the stage acts on, so it is kept whole (one copy) instead of read as JSON, which is most of
     /// the cost of an event. Its text is read only if the provider ends without reporting usage,

@@ -287,7 +287,9 @@ public sealed partial class Http1ProxyConnection
     /// Events the stages let through unchanged lie back to back in the reader's buffer, so a run
     /// of them goes out as one chunk: one chunk per read rather than per event (the chunk-size
     /// line and a copy call per event were a measured share of the AI stream's cost, as was the
-    /// copy of each read from the decoded body into the reader, now avoided).
+    /// copy of each read from the decoded body into the reader, now avoided). A route's one event
+    /// stage is first offered the read's whole events as raw bytes, and a leading run it takes is
+    /// neither parsed nor passed to it event by event.
     /// </summary>
     private bool PassEvents<TWriter>(StageChain chain, ReadOnlySpan<byte> bytes, PooledByteBuffer decoded, bool end, ref Http1BodyWriter<TWriter> writer)
         where TWriter : IBufferWriter<byte>
@@ -304,7 +306,13 @@ public sealed partial class Http1ProxyConnection
             reader.Append(bytes);
         }
         var runFrom = reader.Position;
-        var runTo = runFrom;
+        if (reader.WholeBlocks() is { IsEmpty: false } whole)
+        {
+            // A stage that only watches the stream may take a run of events from their raw bytes:
+            // no parse and no call per event for those.
+            reader.Skip(chain.RunResponseEventsWhole(_exchange, whole));
+        }
+        var runTo = reader.Position;
         while (reader.TryRead(out var sseEvent))
         {
             if (!chain.RunResponseEvent(_exchange, sseEvent, out var output))
