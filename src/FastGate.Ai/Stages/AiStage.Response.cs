@@ -162,7 +162,7 @@ public sealed partial class AiStage
             return BodyVerdict.Replace;
         }
         // Passed through; only a usage chunk the client did not ask for is dropped.
-        return !state.Facts.ClientWantsUsage && state.Api == ClientApi.OpenAiChat && IsUsageOnlyChunk(sseEvent.Data)
+        return !state.Facts.ClientWantsUsage && state.Api == ClientApi.OpenAiChat && IsUsageOnlyChunk(state, sseEvent.Data)
             ? BodyVerdict.Replace
             : BodyVerdict.Continue;
     }
@@ -234,10 +234,13 @@ public sealed partial class AiStage
 
     /// <summary>
     /// An OpenAI chunk with no choices and a usage: the one include_usage adds before [DONE]. Most
-    /// chunks have no "usage" at all; only those are read as JSON (whatever their spacing and order).
+    /// chunks have no "usage" at all; for the others the decoder that just read the chunk for its
+    /// usage has told (a second read of the usage chunk was a measured share of the per-request
+    /// work once plain chunks were taken whole).
     /// </summary>
-    private static bool IsUsageOnlyChunk(ReadOnlySpan<byte> data) =>
-        data.IndexOf("\"usage\""u8) >= 0 && OpenAiChatStreamEncoder.IsUsageOnly(data);
+    private static bool IsUsageOnlyChunk(AiExchangeState state, ReadOnlySpan<byte> data) =>
+        data.IndexOf("\"usage\""u8) >= 0
+        && (state.Decoder is OpenAiStreamDecoder decoder ? decoder.LastWasUsageOnly : OpenAiChatStreamEncoder.IsUsageOnly(data));
 
     /// <summary>Ollama's NDJSON stream: whole lines to the decoder, a partial last line held for the next bytes.</summary>
     private BodyVerdict OnNdJson(Exchange exchange, AiExchangeState state, ReadOnlySpan<byte> data, bool endOfBody)
