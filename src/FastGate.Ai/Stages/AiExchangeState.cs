@@ -20,6 +20,8 @@ public sealed class AiExchangeState : IPivotStreamSink
 
     private readonly ProviderStreamDecoder?[] _decoders = new ProviderStreamDecoder?[8];
     private readonly FrontStreamEncoder?[] _encoders = new FrontStreamEncoder?[8];
+    private readonly ProviderAdapter?[] _decoderMakers = new ProviderAdapter?[8];
+    private readonly FrontCodec?[] _encoderMakers = new FrontCodec?[8];
 
     public ClientApi Api;
     /// <summary>What the adapters are asked for (<see cref="AiPaths.Upstream"/>).</summary>
@@ -109,12 +111,32 @@ public sealed class AiExchangeState : IPivotStreamSink
         Front = null!;
     }
 
-    /// <summary>This exchange's decoder for <paramref name="adapter"/>'s kind, made once per state and reused.</summary>
-    public ProviderStreamDecoder DecoderFor(ProviderAdapter adapter) =>
-        _decoders[(int)adapter.Kind] ??= adapter.NewStreamDecoder();
+    /// <summary>
+    /// This exchange's decoder for <paramref name="adapter"/>'s kind, made once per state and reused
+    /// while the same adapter asks (pooled states are shared by every registry in the process).
+    /// </summary>
+    public ProviderStreamDecoder DecoderFor(ProviderAdapter adapter)
+    {
+        var kind = (int)adapter.Kind;
+        if (_decoders[kind] is { } decoder && ReferenceEquals(_decoderMakers[kind], adapter))
+        {
+            return decoder;
+        }
+        _decoderMakers[kind] = adapter;
+        return _decoders[kind] = adapter.NewStreamDecoder();
+    }
 
-    public FrontStreamEncoder EncoderFor(FrontCodec front) =>
-        _encoders[(int)front.Api] ??= front.NewStreamEncoder();
+    /// <summary>This exchange's encoder for <paramref name="front"/>'s API, as <see cref="DecoderFor"/>.</summary>
+    public FrontStreamEncoder EncoderFor(FrontCodec front)
+    {
+        var api = (int)front.Api;
+        if (_encoders[api] is { } encoder && ReferenceEquals(_encoderMakers[api], front))
+        {
+            return encoder;
+        }
+        _encoderMakers[api] = front;
+        return _encoders[api] = front.NewStreamEncoder();
+    }
 
     public string ModelAsked => Facts.ModelLength == 0
         ? ""

@@ -162,9 +162,49 @@ public sealed partial class AiStage
             return BodyVerdict.Replace;
         }
         // Passed through; only a usage chunk the client did not ask for is dropped.
-        return !state.Facts.ClientWantsUsage && state.Api == ClientApi.OpenAiChat && IsUsageOnlyChunk(sseEvent.Data)
+        return !state.Facts.ClientWantsUsage && state.Api == ClientApi.OpenAiChat && IsUsageOnlyChunk(state, sseEvent.Data)
             ? BodyVerdict.Replace
             : BodyVerdict.Continue;
+    }
+
+    /// <summary>
+    /// The pass-through fast path over a whole read: events that are one <c>data:</c> line holding
+    /// a chunk <see cref="KeepUnread"/> keeps are taken from the raw bytes, with exactly its effect,
+    /// so that the proxy neither parses them nor calls <see cref="OnResponseEvent"/> for each (that
+    /// parse and call were about as much of the AI route's cost per event as the stage's own work,
+    /// perf on the ai-stream bench). Stops at the first event of any other shape (a usage or error
+    /// chunk, [DONE], a named event, a comment, several data lines), which then goes one by one.
+    /// </summary>
+    public override int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events)
+    {
+        if (State(exchange) is not { Mode: AiResponseMode.SsePassThrough, Api: ClientApi.OpenAiChat, Failed: false } state)
+        {
+            return 0;
+        }
+        var taken = 0;
+        while (taken < events.Length)
+        {
+            var rest = events[taken..];
+            if (!rest.StartsWith("data:"u8))
+            {
+                break;
+            }
+            // One space after the colon is syntax (the SSE reader drops it too).
+            var start = rest.Length > 5 && rest[5] == (byte)' ' ? 6 : 5;
+            var lineEnd = rest[start..].IndexOf((byte)'\n');
+            if (lineEnd < 0)
+            {
+                break;
+            }
+            var end = start + lineEnd + 1;
+            // The event's one line must be followed by its blank line: a second data line would join it.
+            if (end >= rest.Length || rest[end] != (byte)'\n' || !KeepUnread(state, rest.Slice(start, lineEnd)))
+            {
+                break;
+            }
+            taken += end + 1;
+        }
+        return taken;
     }
 
     /// <summary>
@@ -194,10 +234,13 @@ public sealed partial class AiStage
 
     /// <summary>
     /// An OpenAI chunk with no choices and a usage: the one include_usage adds before [DONE]. Most
-    /// chunks have no "usage" at all; only those are read as JSON (whatever their spacing and order).
+    /// chunks have no "usage" at all; for the others the decoder that just read the chunk for its
+    /// usage has told (a second read of the usage chunk was a measured share of the per-request
+    /// work once plain chunks were taken whole).
     /// </summary>
-    private static bool IsUsageOnlyChunk(ReadOnlySpan<byte> data) =>
-        data.IndexOf("\"usage\""u8) >= 0 && OpenAiChatStreamEncoder.IsUsageOnly(data);
+    private static bool IsUsageOnlyChunk(AiExchangeState state, ReadOnlySpan<byte> data) =>
+        data.IndexOf("\"usage\""u8) >= 0
+        && (state.Decoder is OpenAiStreamDecoder decoder ? decoder.LastWasUsageOnly : OpenAiChatStreamEncoder.IsUsageOnly(data));
 
     /// <summary>Ollama's NDJSON stream: whole lines to the decoder, a partial last line held for the next bytes.</summary>
     private BodyVerdict OnNdJson(Exchange exchange, AiExchangeState state, ReadOnlySpan<byte> data, bool endOfBody)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using FastGate.Core.Buffers;
 
 namespace FastGate.Core.Sse;
@@ -80,6 +81,53 @@ public sealed class SseEventReader
 
     /// <summary>The raw bytes of the blocks read between two <see cref="Position"/>s taken since the last Append.</summary>
     public ReadOnlySpan<byte> Blocks(int from, int to) => _buffer.WrittenSpan[from..to];
+
+    /// <summary>
+    /// The whole blocks buffered from <see cref="Position"/> on, back to back as one span, when LF blank lines alone
+    /// tell them apart: no CR among them, no BOM or half CRLF pending before them, and no more bytes in all than one
+    /// block may have. Empty otherwise, and TryRead finds them one by one. A caller that has what it needs from
+    /// their raw bytes moves past a leading run of them with <see cref="Skip"/> instead of reading each.
+    /// </summary>
+    public ReadOnlySpan<byte> WholeBlocks()
+    {
+        if (_state is not (State.LineStart or State.StreamStart) || _scan != _start || _lineStart != _start)
+        {
+            return default;
+        }
+        ReadOnlySpan<byte> rest = _buffer.WrittenSpan[_start..];
+        if (_state == State.StreamStart && Utf8Bom.StartsWith(rest[..Math.Min(rest.Length, Utf8Bom.Length)]))
+        {
+            // A BOM, or what may still become one, is for TryRead to skip.
+            return default;
+        }
+        // An LF followed by an LF: the first ends a line (or is a blank line), so the second is a blank line, and
+        // everything up to it is whole blocks.
+        int last = rest.LastIndexOf("\n\n"u8);
+        if (last < 0 || last + 2 > _maxEventBytes)
+        {
+            return default;
+        }
+        ReadOnlySpan<byte> blocks = rest[..(last + 2)];
+        return blocks.Contains((byte)'\r') ? default : blocks;
+    }
+
+    /// <summary>
+    /// Counts the first <paramref name="length"/> bytes of <see cref="WholeBlocks"/> as read; they must end where
+    /// one of its blocks ends. They stay in the buffer until the next Append, for <see cref="Blocks"/>.
+    /// </summary>
+    public void Skip(int length)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+        Debug.Assert(_buffer.WrittenSpan[_start + length - 1] == (byte)'\n');
+        _start += length;
+        _scan = _start;
+        _lineStart = _start;
+        _lines = 0;
+        _state = State.LineStart;
+    }
 
     /// <summary>The pending block passed maxEventBytes; <see cref="TryRead"/> returns false until <see cref="Reset"/>.</summary>
     public bool TooLarge => _state == State.TooLarge;

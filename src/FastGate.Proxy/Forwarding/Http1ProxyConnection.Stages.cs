@@ -287,7 +287,10 @@ public sealed partial class Http1ProxyConnection
     /// Events the stages let through unchanged lie back to back in the reader's buffer, so a run
     /// of them goes out as one chunk: one chunk per read rather than per event (the chunk-size
     /// line and a copy call per event were a measured share of the AI stream's cost, as was the
-    /// copy of each read from the decoded body into the reader, now avoided).
+    /// copy of each read from the decoded body into the reader, now avoided). A route's one event
+    /// stage is offered the read's whole events as raw bytes, first and again after the first event
+    /// read one by one (a read that began inside an event), and a run it takes is neither parsed nor
+    /// passed to it event by event.
     /// </summary>
     private bool PassEvents<TWriter>(StageChain chain, ReadOnlySpan<byte> bytes, PooledByteBuffer decoded, bool end, ref Http1BodyWriter<TWriter> writer)
         where TWriter : IBufferWriter<byte>
@@ -304,7 +307,10 @@ public sealed partial class Http1ProxyConnection
             reader.Append(bytes);
         }
         var runFrom = reader.Position;
-        var runTo = runFrom;
+        TakeWholeEvents(chain, reader);
+        var runTo = reader.Position;
+        // A read that starts inside an event has its whole events offered once that event is read.
+        var offeredAfterFirst = false;
         while (reader.TryRead(out var sseEvent))
         {
             if (!chain.RunResponseEvent(_exchange, sseEvent, out var output))
@@ -315,11 +321,19 @@ public sealed partial class Http1ProxyConnection
             if (output == sseEvent.Raw)
             {
                 runTo = reader.Position;
-                continue;
             }
-            writer.Data(reader.Blocks(runFrom, runTo));
-            writer.Data(output);
-            runFrom = runTo = reader.Position;
+            else
+            {
+                writer.Data(reader.Blocks(runFrom, runTo));
+                writer.Data(output);
+                runFrom = runTo = reader.Position;
+            }
+            if (!offeredAfterFirst)
+            {
+                offeredAfterFirst = true;
+                TakeWholeEvents(chain, reader);
+                runTo = reader.Position;
+            }
         }
         writer.Data(reader.Blocks(runFrom, runTo));
         if (reader.TooLarge)
@@ -334,6 +348,18 @@ public sealed partial class Http1ProxyConnection
             writer.Data(reader.Pending);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Offers the whole events buffered in <paramref name="reader"/> to a stage that only watches
+    /// the stream; the run it takes from their raw bytes is neither parsed nor passed event by event.
+    /// </summary>
+    private void TakeWholeEvents(StageChain chain, SseEventReader reader)
+    {
+        if (reader.WholeBlocks() is { IsEmpty: false } whole)
+        {
+            reader.Skip(chain.RunResponseEventsWhole(_exchange, whole));
+        }
     }
 
     /// <summary>True for a <c>text/event-stream</c> response (media type parameters aside).</summary>

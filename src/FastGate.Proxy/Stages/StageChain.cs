@@ -237,6 +237,14 @@ public sealed partial class StageChain
         return true;
     }
 
+    /// <summary>
+    /// How many bytes of whole events, from the start of <paramref name="events"/>, the route's one
+    /// event stage lets through without seeing them one by one (<see cref="Stage.OnResponseEventsWhole"/>).
+    /// 0 with several event stages: a later one must see what an earlier one passed.
+    /// </summary>
+    public int RunResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events) =>
+        _responseEvents.Length == 1 ? _responseEvents[0].OnResponseEventsWhole(exchange, events) : 0;
+
     /// <summary>Every stage's completion, each guarded so one failing stage does not skip the others.</summary>
     public void RunComplete(Exchange exchange, GatewayLog log)
     {

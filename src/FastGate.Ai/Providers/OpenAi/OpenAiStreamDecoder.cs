@@ -18,12 +18,21 @@ internal sealed class OpenAiStreamDecoder : ProviderStreamDecoder
     // joined; grown once to the largest such chunk and kept for the exchange.
     private byte[] _joined = new byte[256];
 
+    /// <summary>
+    /// The last event was a chunk with an empty choices array and a usage object (the one include_usage adds),
+    /// told as <see cref="OpenAiChatStreamEncoder.IsUsageOnly"/> tells it, from the same read that took its usage:
+    /// a pass-through stage that drops it for a client that did not ask need not read it twice.
+    /// </summary>
+    public bool LastWasUsageOnly { get; private set; }
+
     public override void Reset(in RequestFacts facts)
     {
+        LastWasUsageOnly = false;
     }
 
     public override bool OnEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data, IPivotStreamSink sink, ref TokenUsage usage)
     {
+        LastWasUsageOnly = false;
         data = data.Trim(" \t\r\n"u8);
         if (data.IsEmpty)
         {
@@ -61,6 +70,9 @@ internal sealed class OpenAiStreamDecoder : ProviderStreamDecoder
         var hasResponseUsage = false;
         var hasError = false;
         string? errorMessage = null, errorType = null, errorCode = null;
+        // IsUsageOnly's answer, decided at the first member that settles it, as it decides.
+        bool? usageOnly = null;
+        bool emptyChoices = false, hasUsage = false;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -69,12 +81,23 @@ internal sealed class OpenAiStreamDecoder : ProviderStreamDecoder
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartArray)
                 {
+                    usageOnly ??= false;
                     reader.Skip();
                     continue;
                 }
+                var choices = 0;
                 while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
                 {
+                    choices++;
                     ReadChoice(ref reader, ref text, ref pieces, ref joinedLength);
+                }
+                if (choices == 0 && reader.TokenType == JsonTokenType.EndArray)
+                {
+                    emptyChoices = true;
+                }
+                else
+                {
+                    usageOnly ??= false;
                 }
             }
             else if (reader.ValueTextEquals("usage"u8))
@@ -82,10 +105,12 @@ internal sealed class OpenAiStreamDecoder : ProviderStreamDecoder
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
+                    hasUsage = true;
                     OpenAiUsage.Read(ref reader, ref chunkUsage);
                 }
                 else
                 {
+                    usageOnly ??= false;
                     reader.Skip();
                 }
             }
@@ -145,11 +170,16 @@ internal sealed class OpenAiStreamDecoder : ProviderStreamDecoder
                 reader.Read();
                 reader.Skip();
             }
+            if (emptyChoices && hasUsage)
+            {
+                usageOnly ??= true;
+            }
         }
         if (reader.Read())
         {
             return false;
         }
+        LastWasUsageOnly = usageOnly == true;
 
         if (type.StartsWith("response."u8))
         {
