@@ -199,23 +199,31 @@ public sealed partial class Http2Connection
         return stream;
     }
 
-    /// <summary>Writes the request head into the bridge and starts the stream's exchange and response pump.</summary>
+    /// <summary>
+    /// Hands the request head to the stream (parsed; as text in the bridge for an extended
+    /// CONNECT) and starts the stream's exchange and response pump.
+    /// </summary>
     private void StartExchange(Http2Stream stream, bool endStream)
     {
         var writer = stream.Bridge.RequestWriter;
+        if (!stream.IsTunnel)
+        {
+            stream.TakeRequestHead(_request, bodyFollows: !endStream);
+        }
         lock (stream.RequestLock)
         {
-            var counting = _counting.Over(writer);
-            _request.WriteRequest(counting, !endStream, stream.RequestChunked);
-            stream.PipeWritten += counting.Written;
-            if (endStream)
+            if (stream.IsTunnel)
             {
+                var counting = _counting.Over(writer);
+                _request.WriteRequest(counting, !endStream, stream.RequestChunked);
+                stream.PipeWritten += counting.Written;
+                _ = writer.FlushAsync();
+            }
+            else if (endStream)
+            {
+                // No body: the bridge's request side ends before the exchange starts.
                 stream.RequestWriterDone = true;
                 writer.Complete();
-            }
-            else
-            {
-                _ = writer.FlushAsync();
             }
         }
         _clientIp ??= System.Net.IPAddress.TryParse(_clientAddress, out var address) ? address.GetAddressBytes() : [];
