@@ -280,8 +280,7 @@ public sealed partial class Http2Connection
                     _request.WriteTrailers(counting);
                     stream.PipeWritten += counting.Written;
                 }
-                stream.RequestWriterDone = true;
-                writer.Complete();
+                EndRequestWriter(stream, writer);
             }
         }
         MarkRemoteEnded(stream);
@@ -378,8 +377,7 @@ public sealed partial class Http2Connection
                 stream.DataWritten += data.Length;
                 if (endStream)
                 {
-                    stream.RequestWriterDone = true;
-                    writer.Complete();
+                    EndRequestWriter(stream, writer);
                 }
                 else
                 {
@@ -397,6 +395,20 @@ public sealed partial class Http2Connection
             MarkRemoteEnded(stream);
         }
         return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>
+    /// The client's END_STREAM ends the request in the bridge (under the stream's RequestLock). The
+    /// stream is half-closed (remote) before the exchange can see that end: an exchange on another
+    /// thread (TLS, the portable transport) may answer and end the response before the read loop
+    /// gets to <see cref="MarkRemoteEnded"/>, and a stream still open then looked like one whose
+    /// client was still sending, and was reset (RST_STREAM NO_ERROR) after a complete exchange.
+    /// </summary>
+    private static void EndRequestWriter(Http2Stream stream, System.IO.Pipelines.PipeWriter writer)
+    {
+        Volatile.Write(ref stream.RemoteEnded, true);
+        stream.RequestWriterDone = true;
+        writer.Complete();
     }
 
     private void MarkRemoteEnded(Http2Stream stream)
