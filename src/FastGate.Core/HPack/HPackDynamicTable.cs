@@ -35,6 +35,8 @@ internal sealed class HPackDynamicTable
     private long[] _fieldBuckets = [];
     private long[] _nameBuckets = [];
     private long _nextId;
+    // The insertion number of the last whole field Find found (or NoEntry): where it looks first next time.
+    private long _lastFound = NoEntry;
     private int _count;
     private int _start;
     private int _end;
@@ -169,13 +171,26 @@ internal sealed class HPackDynamicTable
         long oldest = _nextId - _count;
         if (matchValue)
         {
+            // The heads of one connection repeat their fields in the same order, and a block's new
+            // fields went into the table in that order: the entry after the last one found is most
+            // often this field. Tried first, it spares the bucket's cache line (the tables of many
+            // connections do not stay in cache; this lookup was 3% of an h2c profile). The table
+            // never holds a field twice (the encoder adds only what it did not find), so the entry
+            // found this way is the one the hash chain would find.
+            long next = _lastFound + 1;
+            if (next >= oldest && next < _nextId && IsField(ref Slot(next), name, value, fieldHash))
+            {
+                _lastFound = next;
+                nameIndex = (int)(_nextId - next);
+                return nameIndex;
+            }
+
             for (long id = _fieldBuckets[fieldHash & (_fieldBuckets.Length - 1)]; id >= oldest;)
             {
                 ref Entry entry = ref Slot(id);
-                if (entry.FieldHash == fieldHash
-                    && _bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name)
-                    && _bytes.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength).SequenceEqual(value))
+                if (IsField(ref entry, name, value, fieldHash))
                 {
+                    _lastFound = id;
                     nameIndex = (int)(_nextId - id);
                     return nameIndex;
                 }
@@ -199,6 +214,11 @@ internal sealed class HPackDynamicTable
 
         return 0;
     }
+
+    private bool IsField(ref Entry entry, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int fieldHash) =>
+        entry.FieldHash == fieldHash
+        && _bytes.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name)
+        && _bytes.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength).SequenceEqual(value);
 
     // Every entry takes at least 32 octets, so maxSize / 32 entries at most; a power of two, so that a
     // slot is a mask, not a division.

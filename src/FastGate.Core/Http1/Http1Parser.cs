@@ -471,6 +471,12 @@ public static class Http1Parser
         return Http1Error.None;
     }
 
+    /// <summary>
+    /// The <see cref="RequestMethod"/> of a method token, as <see cref="ParseRequest"/> maps it: for a
+    /// decoder of compressed heads (HPACK) that fills a <see cref="RequestHead"/> without parsing text.
+    /// </summary>
+    public static RequestMethod MethodOf(ReadOnlySpan<byte> method) => MapMethod(method);
+
     /// <summary>Methods are case-sensitive (RFC 9110 section 9.1), so the compare is exact.</summary>
     private static RequestMethod MapMethod(ReadOnlySpan<byte> m)
     {

@@ -33,8 +33,16 @@ public sealed partial class Http1ProxyConnection
     private IoOperation StartExchange()
     {
         BeginExchange();
+        return StartParsedExchange(Http1Parser.ParseRequest(_request, _limits.MaxHeaders));
+    }
+
+    /// <summary>
+    /// The exchange of a head already parsed, with what the parse found wrong (None when nothing):
+    /// the HTTP/1.1 front's own, or an HTTP/2 stream's, filled from its decoded fields.
+    /// </summary>
+    private IoOperation StartParsedExchange(Http1Error error)
+    {
         var request = _request;
-        var error = Http1Parser.ParseRequest(request, _limits.MaxHeaders);
         if (error != Http1Error.None)
         {
             return AnswerLocal(error.ToStatusCode(), close: true);

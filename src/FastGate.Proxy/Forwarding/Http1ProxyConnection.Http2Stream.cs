@@ -2,8 +2,8 @@ using FastGate.Proxy.Forwarding.Http2;
 
 namespace FastGate.Proxy.Forwarding;
 
-// The exchange worker of one HTTP/2 stream (Forwarding/Http2): it reads the request the stream
-// writes as HTTP/1.1 on its bridge and writes the response there, exactly as for a client
+// The exchange worker of one HTTP/2 stream (Forwarding/Http2): it takes the request head the stream
+// hands over already parsed, reads the body from its bridge and writes the response there, as for a client
 // connection of its own, so every route feature works on HTTP/2. It is not one, though: the
 // HTTP/2 connection is what the registry, the connection counts and the listener see, and its
 // heartbeat fires this worker's deadlines. The worker is pooled with its stream: when its
@@ -32,6 +32,27 @@ public sealed partial class Http1ProxyConnection
         }
         _http2Running = true;
         _ = RunAsync();
+    }
+
+    /// <summary>
+    /// The first step of the stream's exchange: with the request head handed over parsed
+    /// (Http2Stream.RequestHead.cs) the exchange starts at once, as the HTTP/1.1 front starts one
+    /// whose head it found and copied; without one (an extended CONNECT) the head is read from the bridge.
+    /// </summary>
+    private IoOperation BeginHttp2StreamExchange()
+    {
+        var next = BeginNextRequest();
+        var stream = _http2Owner!;
+        if (next != IoOperation.ReadClient || !stream.HasRequestHead)
+        {
+            return next;
+        }
+        TakeExchange();
+        var error = stream.HandRequestHead(_request, ref _current!.RequestHeadArray, _limits);
+        _betweenExchanges = false;
+        Disarm();
+        BeginExchange();
+        return StartParsedExchange(error);
     }
 
     /// <summary>

@@ -220,7 +220,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
             var closing = true;
             try
             {
-                var next = _fresh ? BeginNextRequest() : IoOperation.ReadClient;
+                var next = _fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient;
                 while (next != IoOperation.Close)
                 {
                     if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())

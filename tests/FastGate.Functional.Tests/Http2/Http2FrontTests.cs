@@ -147,6 +147,33 @@ public sealed class Http2FrontTests(Http2GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task H2c_RouteMatchedOnMethodAndField_EditsTheForwardedHead()
+    {
+        using var client = fixture.H2cClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/edits/echo?q=1") { Content = new StringContent("body") };
+        request.Headers.Add("x-canary", "1");
+        request.Headers.Add("x-drop", "gone");
+        request.Headers.Add("x-set", "from-client");
+        request.Headers.TryAddWithoutValidation("cookie", "a=1");
+        using var unmatched = new HttpRequestMessage(HttpMethod.Post, "/edits/echo") { Content = new StringContent("body") };
+
+        using var response = await client.SendAsync(request);
+        using var notRouted = await client.SendAsync(unmatched);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echo = await JsonAsync(response);
+        Assert.Equal("/echo", echo.GetProperty("path").GetString());
+        Assert.Equal("q=1", echo.GetProperty("query").GetString());
+        var headers = echo.GetProperty("headers");
+        Assert.Equal("by-route", headers.GetProperty("x-set").GetString());
+        Assert.Equal("127.0.0.1", headers.GetProperty("x-added").GetString());
+        Assert.False(headers.TryGetProperty("x-drop", out _));
+        Assert.Equal("a=1", headers.GetProperty("cookie").GetString());
+        Assert.Equal($"127.0.0.1:{fixture.Gateway.Port}", headers.GetProperty("host").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, notRouted.StatusCode);
+    }
+
+    [Fact]
     public async Task H2c_RouteStages_AnswerOverHttp2()
     {
         using var client = fixture.H2cClient();

@@ -54,6 +54,15 @@ public sealed class Http2GatewayFixture : IAsyncLifetime
         cluster = "mock"
 
         [[route]]
+        name = "edits"
+        path_prefix = "/edits/"
+        strip_prefix = "/edits"
+        methods = ["POST"]
+        headers = { "x-canary" = "1" }
+        cluster = "mock"
+        request_headers = { set = { "x-set" = "by-route" }, add = { "x-added" = "${client_ip}" }, remove = ["x-drop"] }
+
+        [[route]]
         name = "keys"
         path_prefix = "/keys/"
         strip_prefix = "/keys"

@@ -199,23 +199,31 @@ public sealed partial class Http2Connection
         return stream;
     }
 
-    /// <summary>Writes the request head into the bridge and starts the stream's exchange and response pump.</summary>
+    /// <summary>
+    /// Hands the request head to the stream (parsed; as text in the bridge for an extended
+    /// CONNECT) and starts the stream's exchange and response pump.
+    /// </summary>
     private void StartExchange(Http2Stream stream, bool endStream)
     {
         var writer = stream.Bridge.RequestWriter;
+        if (!stream.IsTunnel)
+        {
+            stream.TakeRequestHead(_request, bodyFollows: !endStream);
+        }
         lock (stream.RequestLock)
         {
-            var counting = _counting.Over(writer);
-            _request.WriteRequest(counting, !endStream, stream.RequestChunked);
-            stream.PipeWritten += counting.Written;
-            if (endStream)
+            if (stream.IsTunnel)
             {
+                var counting = _counting.Over(writer);
+                _request.WriteRequest(counting, !endStream, stream.RequestChunked);
+                stream.PipeWritten += counting.Written;
+                _ = writer.FlushAsync();
+            }
+            else if (endStream)
+            {
+                // No body: the bridge's request side ends before the exchange starts.
                 stream.RequestWriterDone = true;
                 writer.Complete();
-            }
-            else
-            {
-                _ = writer.FlushAsync();
             }
         }
         _clientIp ??= System.Net.IPAddress.TryParse(_clientAddress, out var address) ? address.GetAddressBytes() : [];
@@ -272,8 +280,7 @@ public sealed partial class Http2Connection
                     _request.WriteTrailers(counting);
                     stream.PipeWritten += counting.Written;
                 }
-                stream.RequestWriterDone = true;
-                writer.Complete();
+                EndRequestWriter(stream, writer);
             }
         }
         MarkRemoteEnded(stream);
@@ -370,8 +377,7 @@ public sealed partial class Http2Connection
                 stream.DataWritten += data.Length;
                 if (endStream)
                 {
-                    stream.RequestWriterDone = true;
-                    writer.Complete();
+                    EndRequestWriter(stream, writer);
                 }
                 else
                 {
@@ -389,6 +395,20 @@ public sealed partial class Http2Connection
             MarkRemoteEnded(stream);
         }
         return Http2ErrorCode.NoError;
+    }
+
+    /// <summary>
+    /// The client's END_STREAM ends the request in the bridge (under the stream's RequestLock). The
+    /// stream is half-closed (remote) before the exchange can see that end: an exchange on another
+    /// thread (TLS, the portable transport) may answer and end the response before the read loop
+    /// gets to <see cref="MarkRemoteEnded"/>, and a stream still open then looked like one whose
+    /// client was still sending, and was reset (RST_STREAM NO_ERROR) after a complete exchange.
+    /// </summary>
+    private static void EndRequestWriter(Http2Stream stream, System.IO.Pipelines.PipeWriter writer)
+    {
+        Volatile.Write(ref stream.RemoteEnded, true);
+        stream.RequestWriterDone = true;
+        writer.Complete();
     }
 
     private void MarkRemoteEnded(Http2Stream stream)

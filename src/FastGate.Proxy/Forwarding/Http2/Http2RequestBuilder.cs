@@ -11,9 +11,11 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// no connection-specific field; <c>te</c> only "trailers"; no CR, LF or NUL and no edge whitespace
 /// in a value. A block that breaks a rule is malformed (the stream is reset with PROTOCOL_ERROR);
 /// the fields still all pass through, as the HPACK decoder must see the block to its end.
-/// The accepted request is then written as HTTP/1.1 text: request line, <c>Host</c> from
-/// <c>:authority</c>, the fields, cookies joined with "; ", the body framing and
-/// <c>Connection: close</c>. One builder per connection, reused for every block.
+/// The accepted request is then the head of the stream's exchange, as the HTTP/1.1 text a client
+/// of the front would send (request line, <c>Host</c> from <c>:authority</c>, the fields, cookies
+/// joined with "; ", the body framing and <c>Connection: close</c>) and already parsed
+/// (Http2RequestBuilder.DirectHead.cs); an extended CONNECT goes through the bridge as that text.
+/// One builder per connection, reused for every block.
 /// </summary>
 internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
 {
@@ -51,6 +53,7 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
         _used = 0;
         Malformed = null;
         ContentLength = -1;
+        BeginFields();
     }
 
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -134,7 +137,7 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
                 return;
             }
         }
-        Append(_fields, name, value);
+        AppendField(name, value);
     }
 
     private void OnPseudo(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

@@ -119,6 +119,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         // a pump still finishing the last life's release reaches its next wait.
         _inBody = false;
         _directEnded = false;
+        HasRequestHead = false;
         Id = id;
         SendWindow = sendWindow;
         ReceiveWindow = receiveWindow;

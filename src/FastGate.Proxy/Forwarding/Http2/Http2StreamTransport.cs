@@ -8,7 +8,8 @@ namespace FastGate.Proxy.Forwarding.Http2;
 
 /// <summary>
 /// The HTTP/1.1 side of one HTTP/2 stream: what the per-stream <see cref="Http1ProxyConnection"/>
-/// reads (the request as HTTP/1.1 text the stream writes) and writes (the HTTP/1.1 response the
+/// reads (the request body, framed as HTTP/1.1, after the head the stream hands over parsed; an
+/// extended CONNECT's whole upgrade request as text) and writes (the HTTP/1.1 response the
 /// stream translates to HEADERS and DATA). Its reader counts the bytes the exchange consumed, so
 /// the stream gives flow-control window back only for what really left the buffer.
 /// </summary>
