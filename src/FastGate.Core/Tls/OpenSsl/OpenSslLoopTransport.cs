@@ -16,7 +16,7 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// is fed to the <see cref="OpenSslServerSession"/> and decrypted straight into <see cref="Input"/>;
 /// plaintext flushed to <see cref="Output"/> is encrypted into the inner transport's output and
 /// flushed. No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
-/// all run on the loop thread, each waking the next inline (see <see cref="LoopPipeScheduler"/>).
+/// all run on the loop thread, each waking the next inline.
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
 /// pumps, on the loop (or, without one, on the thread that completed the inner pipe: tests over an
@@ -66,18 +66,26 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, IThreadPoo
         _inner = inner;
         _session = session;
         _loop = loop;
-        // Plaintext is held up to a few records per direction: past that, the side that writes it
-        // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
-        _input = new Pipe(Options(loop, pauseWriterThreshold: 64 * 1024));
-        _output = new Pipe(Options(loop, pauseWriterThreshold: 64 * 1024));
+        // The wakes of every request (the reader of the plaintext, the write pump) resume inline:
+        // a pipe allocates for each wake through any other scheduler (32 bytes per wake, measured
+        // by OpenSslLoopTransportOnLoopTests), and both come from the loop anyway, save a flush
+        // from HTTP code that runs off the loop, after which the write pump moves to the loop
+        // itself. The read pump, woken only when the reader makes room in a full pipe (which the
+        // reader may do off the loop), is woken on the loop.
+        _input = new Pipe(Options(
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop)));
+        _output = new Pipe(Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
     }
 
-    private static PipeOptions Options(EventLoop? loop, int pauseWriterThreshold) => new(
+    // Plaintext is held up to a few records per direction: past that, the side that writes it
+    // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
+    private static PipeOptions Options(PipeScheduler readerScheduler, PipeScheduler writerScheduler) => new(
         pool: BlockMemoryPool.Default,
-        readerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop),
-        writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop),
-        pauseWriterThreshold: pauseWriterThreshold,
-        resumeWriterThreshold: pauseWriterThreshold / 2,
+        readerScheduler: readerScheduler,
+        writerScheduler: writerScheduler,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
@@ -86,6 +94,9 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, IThreadPoo
     public PipeWriter Output => _output.Writer;
 
     public ITransport Inner => _inner;
+
+    /// <summary>The event loop the records move on, where code reading and writing these pipes runs best; null without one.</summary>
+    public EventLoop? Loop => _loop;
 
     /// <summary>The ALPN protocol agreed in the handshake; default when the client offered none.</summary>
     public SslApplicationProtocol NegotiatedApplicationProtocol { get; private set; }
@@ -327,6 +338,11 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, IThreadPoo
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    // Woken by a flush (or a Dispose) off the loop: the session and the socket are the loop's.
+                    await _loop.SwitchTo();
+                }
                 var buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
