@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Forwarding;
 using FastGate.Proxy.Tls;
 
@@ -49,9 +51,6 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
-    /// <summary>TLS connections come as sockets even on the event loops: the TLS stream does its own socket I/O.</summary>
-    public bool TakesSockets => tls is not null;
-
     public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
     {
         if (gateway.Draining)
@@ -85,11 +84,17 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     }
 
     /// <summary>
-    /// Handshakes, then serves HTTP over the TLS pipes with a worker of its own, off the loops:
-    /// the TLS stream does its own socket I/O, and the HTTP code runs on the pool.
+    /// Handshakes, then serves HTTP over the TLS pipes. On an event loop everything stays on the
+    /// loop (<see cref="ServeTlsOnLoopAsync"/>); elsewhere the TLS stream does its own socket I/O
+    /// and the HTTP code runs on the pool, with a worker of its own.
     /// </summary>
     private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
+        if (inner is EpollConnection epoll)
+        {
+            await ServeTlsOnLoopAsync(tls, epoll, address, listener, lease).ConfigureAwait(false);
+            return;
+        }
         (StreamTransport Transport, TlsConnectionInfo Info)? session;
         try
         {
@@ -121,6 +126,56 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             return;
         }
         _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
+    }
+
+    /// <summary>
+    /// TLS on an event loop: the handshake, the records and an HTTP/1.1 exchange all run on the
+    /// connection's loop, as a plain connection's do (an HTTP/1.1 connection keeps its worker
+    /// bound: the TLS pipes cannot park on the socket). An HTTP/2 connection reads and writes the
+    /// same loop-driven TLS pipes; its streams' exchanges run as its own code has them.
+    /// </summary>
+    private async Task ServeTlsOnLoopAsync(TlsListener tls, EpollConnection inner, byte[] address, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
+    {
+        var loop = inner.Loop;
+        if (!loop.IsCurrent)
+        {
+            await loop.SwitchTo();
+        }
+        (OpenSslLoopTransport Transport, TlsConnectionInfo Info)? session;
+        try
+        {
+            session = await tls.HandshakeOnLoopAsync(inner).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Failed handshakes are handled inside; this is the backstop that keeps the count right.
+            gateway.Log.Error($"listener '{listenerName}': TLS connection setup failed: {ex}");
+            inner.Dispose();
+            session = null;
+        }
+        if (!loop.IsCurrent)
+        {
+            await loop.SwitchTo();
+        }
+        if (session is not { } established)
+        {
+            lease.Release();
+            listener.OnConnectionClosed();
+            return;
+        }
+        if (gateway.Draining)
+        {
+            established.Transport.Dispose();
+            lease.Release();
+            listener.OnConnectionClosed();
+            return;
+        }
+        if (established.Transport.NegotiatedApplicationProtocol == System.Net.Security.SslApplicationProtocol.Http2)
+        {
+            _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
+            return;
+        }
+        new Http1ClientConnection(established.Transport, address, gateway, listenerName, listener) { Lease = lease, Tls = established.Info, Loop = loop }.Start();
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Tls;
@@ -9,9 +13,10 @@ namespace FastGate.Proxy.Tls;
 /// The TLS side of one http listener: runs each accepted connection's handshake with the current
 /// <see cref="TlsTermination"/>, and swaps in a new one when its certificate, key or CA files
 /// change on disk. A changed file that cannot be served is logged and the old termination stays.
-/// The handshakes and the records after them are OpenSSL's, driven over memory BIOs
-/// (<see cref="OpenSslStream"/>); session tickets are sealed with the listener's key ring, which
-/// outlives reloads.
+/// The handshakes and the records after them are OpenSSL's, driven over memory BIOs: on an
+/// event loop by <see cref="OpenSslLoopTransport"/> on the loop's thread, elsewhere by an
+/// <see cref="OpenSslStream"/> under a <see cref="StreamTransport"/>. Session tickets are
+/// sealed with the listener's key ring, which outlives reloads.
 /// </summary>
 public sealed class TlsListener
 {
@@ -43,8 +48,7 @@ public sealed class TlsListener
     {
         var termination = Current;
         var started = Stopwatch.GetTimestamp();
-        var ssl = new OpenSslStream(StreamTransport.AsStream(inner),
-            new OpenSslServerSession(termination.DefaultContext, termination.Selector, _ticketKeys, termination.Verifier));
+        var ssl = new OpenSslStream(StreamTransport.AsStream(inner), NewSession(termination));
         using var timeout = new CancellationTokenSource(termination.Model.HandshakeTimeout);
         // A stalled client does not answer a cancelled read: closing the socket ends the handshake.
         var closer = timeout.Token.Register(static transport => ((ITransport)transport!).Dispose(), inner);
@@ -60,14 +64,7 @@ public sealed class TlsListener
         catch (Exception ex)
         {
             await closer.DisposeAsync().ConfigureAwait(false);
-            var result = timeout.IsCancellationRequested ? TlsHandshakeResult.Timeout : TlsHandshakeResult.Failed;
-            _counters.Record(result, Stopwatch.GetTimestamp() - started);
-            if (_log.IsEnabled(Config.LogLevel.Debug))
-            {
-                _log.Debug(result == TlsHandshakeResult.Timeout
-                    ? $"listener '{_name}': TLS handshake not finished within {termination.Model.HandshakeTimeout.TotalSeconds}s, connection closed"
-                    : $"listener '{_name}': TLS handshake failed: {Describe(ex)}");
-            }
+            Failed(termination, started, timeout.IsCancellationRequested, ex);
             try
             {
                 ssl.Dispose();
@@ -79,28 +76,75 @@ public sealed class TlsListener
             inner.Dispose();
             return null;
         }
+        var info = Established(termination, started, ssl.SslProtocol, ssl.NegotiatedCipherSuite, ssl.NegotiatedApplicationProtocol, ssl.IsResumed, ssl.RemoteCertificate);
+        return (new StreamTransport(ssl, inner), info);
+    }
 
-        _counters.Record(TlsHandshakeResult.Ok, Stopwatch.GetTimestamp() - started);
-        _counters.Negotiated(ssl.SslProtocol, ssl.NegotiatedCipherSuite);
+    /// <summary>
+    /// Runs the server handshake on <paramref name="inner"/>'s event loop (call it there), where the
+    /// records then move too (<see cref="OpenSslLoopTransport"/>). Returns the connection as TLS
+    /// pipes, or null when the handshake failed or timed out: then <paramref name="inner"/> is
+    /// closed, and the failure counted and logged at debug.
+    /// </summary>
+    public async Task<(OpenSslLoopTransport Transport, TlsConnectionInfo Info)?> HandshakeOnLoopAsync(EpollConnection inner)
+    {
+        var termination = Current;
+        var started = Stopwatch.GetTimestamp();
+        var tls = new OpenSslLoopTransport(inner, NewSession(termination), inner.Loop);
+        using var timeout = new CancellationTokenSource(termination.Model.HandshakeTimeout);
+        // A stalled client sends nothing more: closing the socket (on the loop) ends the handshake's wait.
+        var closer = timeout.Token.Register(static transport => ((ITransport)transport!).Dispose(), inner);
+        try
+        {
+            await tls.HandshakeAsync().ConfigureAwait(false);
+            // Not waiting for a callback under way: it only posts the close, and this goes on on the loop.
+            if (!closer.Unregister() || timeout.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("the handshake timed out as it finished");
+            }
+        }
+        catch (Exception ex)
+        {
+            closer.Unregister();
+            Failed(termination, started, timeout.IsCancellationRequested, ex);
+            tls.Dispose();
+            return null;
+        }
+        var info = Established(termination, started, tls.SslProtocol, tls.NegotiatedCipherSuite, tls.NegotiatedApplicationProtocol, tls.IsResumed, tls.RemoteCertificate);
+        return (tls, info);
+    }
+
+    private OpenSslServerSession NewSession(TlsTermination termination) =>
+        new(termination.DefaultContext, termination.Selector, _ticketKeys, termination.Verifier);
+
+    private void Failed(TlsTermination termination, long started, bool timedOut, Exception ex)
+    {
+        var result = timedOut ? TlsHandshakeResult.Timeout : TlsHandshakeResult.Failed;
+        _counters.Record(result, Stopwatch.GetTimestamp() - started);
         if (_log.IsEnabled(Config.LogLevel.Debug))
         {
-            _log.Debug($"listener '{_name}': TLS handshake done: {ssl.SslProtocol} {ssl.NegotiatedCipherSuite}, ALPN '{ssl.NegotiatedApplicationProtocol}'{(ssl.IsResumed ? ", session resumed" : "")}");
+            _log.Debug(result == TlsHandshakeResult.Timeout
+                ? $"listener '{_name}': TLS handshake not finished within {termination.Model.HandshakeTimeout.TotalSeconds}s, connection closed"
+                : $"listener '{_name}': TLS handshake failed: {Describe(ex)}");
         }
-        TlsConnectionInfo info;
+    }
+
+    /// <summary>Counts a finished handshake and says what the upstream is told of the client.</summary>
+    private TlsConnectionInfo Established(TlsTermination termination, long started, SslProtocols protocol, TlsCipherSuite cipher,
+        SslApplicationProtocol alpn, bool resumed, X509Certificate2? client)
+    {
+        _counters.Record(TlsHandshakeResult.Ok, Stopwatch.GetTimestamp() - started);
+        _counters.Negotiated(protocol, cipher);
+        if (_log.IsEnabled(Config.LogLevel.Debug))
+        {
+            _log.Debug($"listener '{_name}': TLS handshake done: {protocol} {cipher}, ALPN '{alpn}'{(resumed ? ", session resumed" : "")}");
+        }
         if (termination.Model.ClientAuth == Config.TlsClientAuth.None)
         {
-            info = TlsConnectionInfo.Anonymous;
+            return TlsConnectionInfo.Anonymous;
         }
-        else if (ssl.RemoteCertificate is { } client)
-        {
-            // Only a certificate the verifier accepted gets this far.
-            info = TlsConnectionInfo.Verified(client);
-        }
-        else
-        {
-            info = TlsConnectionInfo.NoClientCertificate;
-        }
-        return (new StreamTransport(ssl, inner), info);
+        // Only a certificate the verifier accepted gets this far.
+        return client is not null ? TlsConnectionInfo.Verified(client) : TlsConnectionInfo.NoClientCertificate;
     }
 
     /// <summary>

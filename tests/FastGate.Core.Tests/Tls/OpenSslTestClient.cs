@@ -113,6 +113,61 @@ internal sealed unsafe partial class OpenSslTestClient : IDisposable
         }
     }
 
+    /// <summary>One step of the handshake on the client's side: true once it is finished.</summary>
+    public bool HandshakeStep() => SSL_do_handshake(_ssl) == 1;
+
+    /// <summary>The records the client made so far, as bytes for the wire.</summary>
+    public byte[] TakeRecords()
+    {
+        var records = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        fixed (byte* data = buffer)
+        {
+            while ((read = BIO_read(_output, data, buffer.Length)) > 0)
+            {
+                records.Write(buffer, 0, read);
+            }
+        }
+        return records.ToArray();
+    }
+
+    /// <summary>The records the client made so far into <paramref name="destination"/>: the count.</summary>
+    public int TakeRecords(Span<byte> destination)
+    {
+        fixed (byte* data = destination)
+        {
+            return Math.Max(0, BIO_read(_output, data, destination.Length));
+        }
+    }
+
+    /// <summary>Bytes from the wire for the client, not yet decrypted.</summary>
+    public void Receive(ReadOnlySpan<byte> records)
+    {
+        fixed (byte* data = records)
+        {
+            BIO_write(_input, data, records.Length);
+        }
+    }
+
+    /// <summary>Decrypts what was received into <paramref name="destination"/>: the count, 0 with none ready, -1 at the server's close_notify.</summary>
+    public int ReadPlaintext(Span<byte> destination)
+    {
+        fixed (byte* data = destination)
+        {
+            nuint read;
+            var result = SSL_read_ex(_ssl, data, (nuint)destination.Length, &read);
+            if (result == 1)
+            {
+                return (int)read;
+            }
+            return SSL_get_error(_ssl, result) == 6 ? -1 : 0; // SSL_ERROR_ZERO_RETURN
+        }
+    }
+
+    /// <summary>Queues the client's close_notify (taken with <see cref="TakeRecords"/>).</summary>
+    public void Shutdown() => SSL_shutdown(_ssl);
+
     public string? NegotiatedProtocol
     {
         get
@@ -143,6 +198,8 @@ internal sealed unsafe partial class OpenSslTestClient : IDisposable
     [LibraryImport(Ssl)] private static partial void SSL_set_connect_state(nint ssl);
     [LibraryImport(Ssl)] private static partial int SSL_do_handshake(nint ssl);
     [LibraryImport(Ssl)] private static partial int SSL_read_ex(nint ssl, byte* buffer, nuint length, nuint* read);
+    [LibraryImport(Ssl)] private static partial int SSL_get_error(nint ssl, int result);
+    [LibraryImport(Ssl)] private static partial int SSL_shutdown(nint ssl);
     [LibraryImport(Ssl)] private static partial int SSL_write_ex(nint ssl, byte* buffer, nuint length, nuint* written);
     [LibraryImport(Crypto)] private static partial nint BIO_s_mem();
     [LibraryImport(Crypto)] private static partial nint BIO_new(nint method);

@@ -22,7 +22,9 @@ public sealed class OpenSslStream : Stream
     // that only a full collection frees.
     private const int MaxPlaintextPerSend = 2 * 16384;
     // Two records with their headers, padding and tags; a little spare.
-    private const int SendBufferSize = MaxPlaintextPerSend + 2 * 512;
+    private const int RecordOverhead = 2 * 512;
+    private const int SendBufferSize = MaxPlaintextPerSend + RecordOverhead;
+    private const int MinSendBufferSize = 1024;
     private const int HandshakeBufferSize = 16 * 1024;
 
     private readonly Stream _inner;
@@ -222,7 +224,7 @@ public sealed class OpenSslStream : Stream
     private async ValueTask SendAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var records = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        var records = ArrayPool<byte>.Shared.Rent(SendBufferLength(plaintext.Length));
         try
         {
             do
@@ -246,6 +248,21 @@ public sealed class OpenSslStream : Stream
             ArrayPool<byte>.Shared.Return(records);
             _sending.Release();
         }
+    }
+
+    /// <summary>
+    /// The buffer for one send: as large as the records it will carry (a small response's few
+    /// hundred bytes, the held records when there is no plaintext), at most two full records. A
+    /// send always ends once the buffer is drained, so a short guess only costs another round.
+    /// </summary>
+    private int SendBufferLength(int plaintext)
+    {
+        int pending;
+        lock (_sync)
+        {
+            pending = _disposed ? 0 : _session.PendingOutput;
+        }
+        return Math.Clamp(pending + Math.Min(plaintext, MaxPlaintextPerSend) + RecordOverhead, MinSendBufferSize, SendBufferSize);
     }
 
     /// <summary>Moves the session's records to the socket; the caller holds the send lock.</summary>

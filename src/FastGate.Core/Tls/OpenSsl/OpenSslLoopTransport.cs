@@ -1,0 +1,515 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using FastGate.Core.Buffers;
+using FastGate.Core.Transport;
+using FastGate.Core.Transport.Epoll;
+
+namespace FastGate.Core.Tls.OpenSsl;
+
+/// <summary>
+/// A server TLS connection as pipes, with the record layer on the thread that owns the transport
+/// beneath (an <see cref="EpollConnection"/>'s event loop): ciphertext the inner transport received
+/// is fed to the <see cref="OpenSslServerSession"/> and decrypted straight into <see cref="Input"/>;
+/// plaintext flushed to <see cref="Output"/> is encrypted into the inner transport's output and
+/// flushed. No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
+/// all run on the loop thread, each waking the next inline.
+/// <para>
+/// Every call into the session and the inner transport is made by the handshake and then the two
+/// pumps, on the loop (or, without one, on the thread that completed the inner pipe: tests over an
+/// in-memory pair). Only the plaintext pipes are touched from other threads, and they are safe to.
+/// Disposing completes the plaintext pipes; the write pump then encrypts what is left, sends
+/// close_notify (for a few seconds at most, to a peer that does not read) and closes the inner
+/// transport, and the session is freed once both pumps are out of it.
+/// </para>
+/// </summary>
+public sealed class OpenSslLoopTransport : ITransport, ISendProgress, IThreadPoolWorkItem
+{
+    // How long a closing connection may take to write its last records to a peer that does not read.
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+    // The most plaintext in one record (RFC 8446 5.1): writes are cut and gathered to this size,
+    // so a response split over several pipe blocks still goes out in full records.
+    private const int MaxRecordPlaintext = 16384;
+    // Room asked of the inner writer for records: most of a block, so a record rarely straddles two.
+    private const int RecordSpaceHint = 4096;
+    // Plaintext decrypted before it is handed to the reader; then the socket is read again.
+    private const int MaxDecryptPerFlush = 64 * 1024;
+
+    // A buffer to gather plaintext split over pipe blocks into full records, one per thread (a
+    // loop's): filled and encrypted within one call, never held across an await.
+    [ThreadStatic]
+    private static byte[]? t_gather;
+
+    private readonly ITransport _inner;
+    private readonly OpenSslServerSession _session;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly EventLoop? _loop;
+    // Records were fed since OpenSSL last wanted more: a read may find plaintext without the socket.
+    private bool _mayDecrypt = true;
+    // The write pump waits for the inner transport to take its records (the peer reads slowly).
+    private bool _sending;
+    private bool _writePumpEnded;
+    private bool _started;
+    private int _pumps;
+    private int _disposed;
+    private long _plaintextSent;
+    private CancellationTokenSource? _grace;
+
+    /// <param name="inner">The connection the records travel on; closed with this transport.</param>
+    /// <param name="loop">The event loop that owns <paramref name="inner"/>; null when its pipes may be used from any thread one at a time.</param>
+    public OpenSslLoopTransport(ITransport inner, OpenSslServerSession session, EventLoop? loop)
+    {
+        _inner = inner;
+        _session = session;
+        _loop = loop;
+        // The wakes of every request (the reader of the plaintext, the write pump) resume inline:
+        // a pipe allocates for each wake through any other scheduler (32 bytes per wake, measured
+        // by OpenSslLoopTransportOnLoopTests), and both come from the loop anyway, save a flush
+        // from HTTP code that runs off the loop, after which the write pump moves to the loop
+        // itself. The read pump, woken only when the reader makes room in a full pipe (which the
+        // reader may do off the loop), is woken on the loop.
+        _input = new Pipe(Options(
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop)));
+        _output = new Pipe(Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
+    }
+
+    // Plaintext is held up to a few records per direction: past that, the side that writes it
+    // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
+    private static PipeOptions Options(PipeScheduler readerScheduler, PipeScheduler writerScheduler) => new(
+        pool: BlockMemoryPool.Default,
+        readerScheduler: readerScheduler,
+        writerScheduler: writerScheduler,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
+        minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
+        useSynchronizationContext: false);
+
+    public PipeReader Input => _input.Reader;
+
+    public PipeWriter Output => _output.Writer;
+
+    public ITransport Inner => _inner;
+
+    /// <summary>The event loop the records move on, where code reading and writing these pipes runs best; null without one.</summary>
+    public EventLoop? Loop => _loop;
+
+    /// <summary>The ALPN protocol agreed in the handshake; default when the client offered none.</summary>
+    public SslApplicationProtocol NegotiatedApplicationProtocol { get; private set; }
+
+    public SslProtocols SslProtocol { get; private set; }
+
+    public TlsCipherSuite NegotiatedCipherSuite { get; private set; }
+
+    public bool IsResumed { get; private set; }
+
+    /// <summary>The client's certificate, verified; null when it sent none (or none was asked for).</summary>
+    public X509Certificate2? RemoteCertificate { get; private set; }
+
+    /// <summary>
+    /// What the peer has taken, counted below TLS: records, a few bytes more per record than the
+    /// plaintext, close enough to judge a rate by. On the loop the kernel's unsent bytes are left
+    /// out; elsewhere (a heartbeat) it is what the kernel took, which needs no call on the socket.
+    /// </summary>
+    public long BytesDelivered => _inner switch
+    {
+        EpollConnection connection => connection.Loop.IsCurrent ? connection.BytesDelivered : connection.BytesSent,
+        ISendProgress progress => progress.BytesDelivered,
+        _ => Interlocked.Read(ref _plaintextSent),
+    };
+
+    /// <summary>
+    /// Runs the server handshake over the inner transport's pipes (on its loop), then starts moving
+    /// records. A failure (a refused or broken ClientHello, a closed connection) throws, after
+    /// sending OpenSSL's alert when it made one; the caller then disposes this transport.
+    /// </summary>
+    public async Task HandshakeAsync()
+    {
+        var source = _inner.Input;
+        while (true)
+        {
+            bool done;
+            try
+            {
+                done = _session.Handshake();
+            }
+            catch (OpenSslException)
+            {
+                await SendAlertAsync().ConfigureAwait(false);
+                throw;
+            }
+            MoveRecords();
+            var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
+            if (flushed.IsCompleted)
+            {
+                throw new IOException("the connection closed during the handshake");
+            }
+            if (done)
+            {
+                break;
+            }
+            var result = await source.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            // Bytes past the client's last handshake message (its first request, sent with its
+            // Finished) stay in the session for the read pump.
+            Feed(buffer);
+            source.AdvanceTo(buffer.End);
+            if (buffer.IsEmpty && result.IsCompleted)
+            {
+                throw new IOException("the client closed the connection during the handshake");
+            }
+        }
+        NegotiatedApplicationProtocol = _session.ApplicationProtocol;
+        SslProtocol = _session.Protocol;
+        NegotiatedCipherSuite = _session.CipherSuite;
+        IsResumed = _session.IsResumed;
+        RemoteCertificate = _session.RemoteCertificate;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(OpenSslLoopTransport));
+        }
+        _started = true;
+        _pumps = 2;
+        _ = ReadLoopAsync();
+        _ = WriteLoopAsync();
+    }
+
+    private async Task SendAlertAsync()
+    {
+        try
+        {
+            MoveRecords();
+            await _inner.Output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The alert is a courtesy; the connection is closed either way.
+        }
+    }
+
+    private void Feed(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            _session.Feed(buffer.FirstSpan);
+            return;
+        }
+        foreach (var segment in buffer)
+        {
+            _session.Feed(segment.Span);
+        }
+    }
+
+    /// <summary>Moves the records the session holds into the inner transport's output (not flushed).</summary>
+    private void MoveRecords()
+    {
+        var sink = _inner.Output;
+        int pending;
+        while ((pending = _session.PendingOutput) > 0)
+        {
+            var span = sink.GetSpan(Math.Min(pending, RecordSpaceHint));
+            var taken = _session.TakeOutput(span);
+            if (taken == 0)
+            {
+                return;
+            }
+            sink.Advance(taken);
+        }
+    }
+
+    /// <summary>
+    /// Peer to reader: ciphertext from the inner transport into the session, plaintext out of it into
+    /// <see cref="Input"/>. Ends at the peer's close_notify or FIN (the reader sees the end), at a
+    /// broken record or socket (the reader sees an error), or when the reader is done.
+    /// </summary>
+    private async Task ReadLoopAsync()
+    {
+        var source = _inner.Input;
+        var writer = _input.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                if (_mayDecrypt)
+                {
+                    var status = Decrypt(writer, out var decrypted);
+                    if (_session.PendingOutput > 0)
+                    {
+                        // Reading made records of its own (a TLS 1.3 key update's answer).
+                        Answer();
+                    }
+                    if (decrypted > 0)
+                    {
+                        var flushed = await writer.FlushAsync().ConfigureAwait(false);
+                        if (flushed.IsCompleted)
+                        {
+                            break;
+                        }
+                    }
+                    if (status == OpenSslIoStatus.Closed)
+                    {
+                        break;
+                    }
+                    if (status == OpenSslIoStatus.Data)
+                    {
+                        continue;
+                    }
+                }
+                var result = await source.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    Feed(buffer);
+                    _mayDecrypt = true;
+                }
+                source.AdvanceTo(buffer.End);
+                if (buffer.IsEmpty && result.IsCompleted)
+                {
+                    // The peer closed without close_notify: the end of the stream all the same, as
+                    // HTTP framing tells a cut message from a whole one.
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            error = new IOException("the connection failed while reading", ex);
+        }
+        writer.Complete(error);
+        PumpEnded();
+    }
+
+    /// <summary>
+    /// Decrypts what the fed records hold into <paramref name="writer"/>, up to a flush's worth:
+    /// Data when more may wait, WantRead when the session needs bytes, Closed at close_notify.
+    /// </summary>
+    private OpenSslIoStatus Decrypt(PipeWriter writer, out int decrypted)
+    {
+        decrypted = 0;
+        while (true)
+        {
+            var status = _session.Read(writer.GetSpan(), out var read);
+            switch (status)
+            {
+                case OpenSslIoStatus.Data:
+                    writer.Advance(read);
+                    decrypted += read;
+                    if (decrypted >= MaxDecryptPerFlush)
+                    {
+                        return OpenSslIoStatus.Data;
+                    }
+                    continue;
+                case OpenSslIoStatus.WantRead:
+                    _mayDecrypt = false;
+                    return status;
+                default:
+                    return status;
+            }
+        }
+    }
+
+    /// <summary>Records made while reading go out with the write pump's next flush; it is woken for them when idle.</summary>
+    private void Answer()
+    {
+        MoveRecords();
+        if (!_sending && !_writePumpEnded)
+        {
+            // The write pump takes a cancelled read as "flush what the inner output holds".
+            _output.Reader.CancelPendingRead();
+        }
+    }
+
+    /// <summary>
+    /// Writer to peer: plaintext flushed to <see cref="Output"/> encrypted into the inner transport's
+    /// output and flushed. At the end (this transport disposed, or the peer gone) it sends
+    /// close_notify, closes the inner transport and ends the read pump with it.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var reader = _output.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    // Woken by a flush (or a Dispose) off the loop: the session and the socket are the loop's.
+                    await _loop.SwitchTo();
+                }
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    Encrypt(buffer);
+                    Interlocked.Add(ref _plaintextSent, buffer.Length);
+                }
+                reader.AdvanceTo(buffer.End);
+                await FlushRecordsAsync().ConfigureAwait(false);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+            // close_notify: the peer can tell a finished response from a cut connection.
+            _session.Shutdown();
+            MoveRecords();
+            await FlushRecordsAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The writer sees the failure at its next flush, as on a socket.
+            error = ex;
+        }
+        _writePumpEnded = true;
+        reader.Complete(error);
+        _grace?.Dispose();
+        // Closing the connection ends the read pump's wait on it.
+        _inner.Dispose();
+        PumpEnded();
+    }
+
+    /// <summary>Flushes the inner output; when the peer is slow to take it and this transport is closing, within the grace only.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushRecordsAsync()
+    {
+        var flushing = _inner.Output.FlushAsync();
+        FlushResult flushed;
+        if (flushing.IsCompleted)
+        {
+            flushed = flushing.Result;
+        }
+        else
+        {
+            _sending = true;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                ArmGrace();
+            }
+            try
+            {
+                flushed = await flushing.ConfigureAwait(false);
+            }
+            finally
+            {
+                _sending = false;
+            }
+        }
+        if (flushed.IsCompleted)
+        {
+            throw new IOException("the connection is closed");
+        }
+    }
+
+    /// <summary>Encrypts <paramref name="plaintext"/> in full records where it can, into the inner output.</summary>
+    private void Encrypt(in ReadOnlySequence<byte> plaintext)
+    {
+        if (plaintext.IsSingleSegment)
+        {
+            EncryptSpan(plaintext.FirstSpan);
+            return;
+        }
+        var gather = t_gather ??= GC.AllocateUninitializedArray<byte>(MaxRecordPlaintext);
+        var gathered = 0;
+        foreach (var segment in plaintext)
+        {
+            var span = segment.Span;
+            while (!span.IsEmpty)
+            {
+                if (gathered == 0 && span.Length >= MaxRecordPlaintext)
+                {
+                    // Whole records straight from the pipe's block.
+                    var whole = span.Length - span.Length % MaxRecordPlaintext;
+                    EncryptSpan(span[..whole]);
+                    span = span[whole..];
+                    continue;
+                }
+                var count = Math.Min(span.Length, MaxRecordPlaintext - gathered);
+                span[..count].CopyTo(gather.AsSpan(gathered));
+                gathered += count;
+                span = span[count..];
+                if (gathered == MaxRecordPlaintext)
+                {
+                    EncryptSpan(gather);
+                    gathered = 0;
+                }
+            }
+        }
+        if (gathered > 0)
+        {
+            EncryptSpan(gather.AsSpan(0, gathered));
+        }
+    }
+
+    /// <summary>Two records at a time, moved out as they are made, so the session's buffer stays small.</summary>
+    private void EncryptSpan(ReadOnlySpan<byte> plaintext)
+    {
+        while (!plaintext.IsEmpty)
+        {
+            var chunk = plaintext.Length > 2 * MaxRecordPlaintext ? plaintext[..(2 * MaxRecordPlaintext)] : plaintext;
+            _session.Write(chunk);
+            MoveRecords();
+            plaintext = plaintext[chunk.Length..];
+        }
+    }
+
+    private void ArmGrace()
+    {
+        if (_grace is not null)
+        {
+            return;
+        }
+        _grace = new CancellationTokenSource(CloseGrace);
+        // The peer does not read: what is left is dropped with the connection.
+        _grace.Token.UnsafeRegister(static inner => ((ITransport)inner!).Dispose(), _inner);
+    }
+
+    private void PumpEnded()
+    {
+        // On the loop both pumps end on its thread; without one they may end on two.
+        if (Interlocked.Decrement(ref _pumps) == 0)
+        {
+            _session.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _input.Reader.Complete();
+        _output.Writer.Complete();
+        if (_loop is null || _loop.IsCurrent)
+        {
+            OnDisposed();
+        }
+        else
+        {
+            _loop.Post(this);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => OnDisposed();
+
+    /// <summary>On the loop: without pumps (a failed handshake) closes at once; else bounds a flush the peer holds up.</summary>
+    private void OnDisposed()
+    {
+        if (!_started)
+        {
+            _inner.Dispose();
+            _session.Dispose();
+            return;
+        }
+        if (_sending)
+        {
+            ArmGrace();
+        }
+    }
+}
