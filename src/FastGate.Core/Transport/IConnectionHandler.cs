@@ -18,14 +18,6 @@ public interface IConnectionHandler
     }
 
     /// <summary>
-    /// True when connections accepted on an event loop should come as sockets
-    /// (<see cref="OnConnection(Socket, ConnectionListener)"/>) rather than loop transports: for a
-    /// protocol whose I/O runs off the loops anyway, such as TLS (an SslStream reads and writes on
-    /// its own), a trip through the loop for every read and write would only add hops.
-    /// </summary>
-    bool TakesSockets => false;
-
-    /// <summary>
     /// The listener reached its connection cap and stops accepting until one closes; called on the
     /// accept loop, once per pause. Default: nothing.
     /// </summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace FastGate.Core.Transport.Epoll;
 
@@ -125,12 +124,6 @@ internal sealed unsafe class LoopAcceptor : IEpollHandler, ILoopTimerTarget, ITh
                 return;
             }
             // TCP_NODELAY comes from the listening socket: Linux copies it to every accepted one.
-            var handler = _listener.Handler;
-            if (handler.TakesSockets)
-            {
-                HandOver(handler, fd);
-                continue;
-            }
             var connection = new EpollConnection(_loop, fd);
             try
             {
@@ -143,32 +136,6 @@ internal sealed unsafe class LoopAcceptor : IEpollHandler, ILoopTimerTarget, ITh
                 _listener.OnConnectionClosed();
                 throw;
             }
-        }
-    }
-
-    /// <summary>The accepted descriptor as a <see cref="Socket"/> that never joins this loop's epoll set.</summary>
-    private void HandOver(IConnectionHandler handler, int fd)
-    {
-        Socket socket;
-        try
-        {
-            socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-        }
-        catch (Exception)
-        {
-            Libc.Close(fd);
-            _listener.OnConnectionClosed();
-            throw;
-        }
-        try
-        {
-            handler.OnConnection(socket, _listener);
-        }
-        catch (Exception)
-        {
-            socket.Dispose();
-            _listener.OnConnectionClosed();
-            throw;
         }
     }
 
