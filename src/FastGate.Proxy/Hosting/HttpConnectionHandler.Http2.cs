@@ -108,9 +108,9 @@ public sealed partial class HttpConnectionHandler
         public SniffDeadline(ITransport transport, TimeSpan timeout)
         {
             _input = transport.Input;
-            if (transport is EpollConnection epoll)
+            if (transport is ILoopBound { Loop: { } loop })
             {
-                _timer = epoll.Loop.Timers.Create(this);
+                _timer = loop.Timers.Create(this);
                 _timer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
             }
             else

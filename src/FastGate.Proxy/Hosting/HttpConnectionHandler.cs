@@ -131,8 +131,8 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     /// <summary>
     /// TLS on an event loop: the handshake, the records and an HTTP/1.1 exchange all run on the
     /// connection's loop, as a plain connection's do (an HTTP/1.1 connection keeps its worker
-    /// bound: the TLS pipes cannot park on the socket). An HTTP/2 connection reads and writes the
-    /// same loop-driven TLS pipes; its streams' exchanges run as its own code has them.
+    /// bound: the TLS pipes cannot park on the socket). An HTTP/2 connection runs on the loop as
+    /// an h2c one does, its streams' exchanges with it: the TLS pipes are loop-bound too.
     /// </summary>
     private async Task ServeTlsOnLoopAsync(TlsListener tls, EpollConnection inner, byte[] address, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {

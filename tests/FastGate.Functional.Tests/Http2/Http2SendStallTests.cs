@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using FastGate.Core.Buffers;
 using FastGate.Core.HPack;
@@ -10,16 +11,32 @@ namespace FastGate.Functional.Tests.Http2;
 /// <summary>
 /// A client that opens its HTTP/2 windows wide and then stops reading its socket: the daemon's
 /// writer waits on TCP, not on a window, and [http2] stall_timeout still bounds it. The
-/// connection is closed and counted (send_stall), and other clients are served meanwhile.
+/// connection is closed and counted (send_stall), and other clients are served meanwhile; over
+/// h2c and over TLS, where the records of the writer's frames wait on TCP beneath the TLS layer.
 /// </summary>
 [Collection(OwnGatewayCollection.Name)]
-public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
+public sealed class Http2SendStallTests(UpstreamsFixture upstreams) : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
     private const string Open = "fastgate_http2_connections_open{listener=\"web\"}";
     private const string SendStall = "fastgate_http2_defense_total{listener=\"web\",kind=\"send_stall\"}";
 
-    private string Config => $$"""
+    private readonly string _directory = Directory.CreateTempSubdirectory("fastgate-h2-stall-").FullName;
+    private TestPki? _pki;
+
+    public void Dispose()
+    {
+        _pki?.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string Config(string listener = "h2c = true") => $$"""
         [admin]
         listen = "{admin}"
         [log]
@@ -29,7 +46,7 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
         [[listener]]
         name = "web"
         listen = "{listen}"
-        h2c = true
+        {{listener}}
         [[route]]
         name = "default"
         path_prefix = "/"
@@ -41,7 +58,7 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
     [Fact]
     public async Task ClientStopsReadingWithWindowsOpen_ConnectionClosedAfterStallTimeout()
     {
-        await using var gateway = await FastGateProcess.StartAsync(Config);
+        await using var gateway = await FastGateProcess.StartAsync(Config());
         using var bystander = new HttpClient(new SocketsHttpHandler { UseProxy = false })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{gateway.Port}"),
@@ -49,6 +66,43 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = Generous,
         };
+        await StallAndExpectCloseAsync(gateway, bystander, tls: null);
+    }
+
+    [Fact]
+    public async Task OverTls_ClientStopsReadingWithWindowsOpen_ConnectionClosedAfterStallTimeout()
+    {
+        var pki = _pki = new TestPki(_directory);
+        pki.Server("a", "a.test", ["a.test"]);
+        await using var gateway = await FastGateProcess.StartAsync(Config($"""
+            [listener.tls]
+            cert = "{pki.Path("a.pem")}"
+            key = "{pki.Path("a.key")}"
+            """));
+        var port = gateway.Port;
+        using var bystander = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, _, _) => pki.Trusts(certificate) },
+        })
+        {
+            BaseAddress = new Uri($"https://a.test:{port}"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Generous,
+        };
+        await StallAndExpectCloseAsync(gateway, bystander, tls: pki);
+    }
+
+    /// <summary>The stalling client (TLS with ALPN h2 when <paramref name="tls"/> is given) stops reading; the daemon closes it, the bystander is served throughout.</summary>
+    private static async Task StallAndExpectCloseAsync(FastGateProcess gateway, HttpClient bystander, TestPki? tls)
+    {
         Assert.Equal(HttpStatusCode.OK, (await bystander.GetAsync("/")).StatusCode);
         var metrics = await gateway.MetricsAsync();
         var openBefore = FastGateProcess.Metric(metrics, Open);
@@ -57,7 +111,26 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
         // A small receive buffer, so the daemon's bytes pile up in its own socket soon.
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.Port));
-        await socket.SendAsync(StallingRequest(gateway.Port));
+        SslStream? session = null;
+        if (tls is null)
+        {
+            await socket.SendAsync(StallingRequest(gateway.Port, "http"u8));
+        }
+        else
+        {
+            // Never read again after the handshake: the records pile up in the daemon's socket.
+            session = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: true);
+            using var handshake = new CancellationTokenSource(Generous);
+            await session.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "a.test",
+                ApplicationProtocols = [SslApplicationProtocol.Http2],
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.Trusts(certificate),
+            }, handshake.Token);
+            Assert.Equal(SslApplicationProtocol.Http2, session.NegotiatedApplicationProtocol);
+            await session.WriteAsync(StallingRequest(gateway.Port, "https"u8));
+            await session.FlushAsync();
+        }
 
         await WaitUntilAsync(gateway, m => FastGateProcess.Metric(m, Open) > openBefore, "the stalling connection never opened");
         // The writer is stuck on TCP now; another client is served all the same.
@@ -69,10 +142,11 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
         // The daemon let go of the socket: reading now drains what was in flight and meets its end.
         Assert.True(await ReadsToEndAsync(socket), "the daemon kept the stalled socket open");
         Assert.Equal(HttpStatusCode.OK, (await bystander.GetAsync("/")).StatusCode);
+        session?.Dispose();
     }
 
     /// <summary>Preface, SETTINGS with the largest stream window, the connection window raised to the largest, and a GET of a 50 MB body.</summary>
-    private static byte[] StallingRequest(int port)
+    private static byte[] StallingRequest(int port, ReadOnlySpan<byte> scheme)
     {
         var output = new PooledByteBuffer();
         output.Write(Http2FrameReader.ClientPreface);
@@ -82,7 +156,7 @@ public sealed class Http2SendStallTests(UpstreamsFixture upstreams)
         var encoder = new HPackEncoder();
         encoder.BeginBlock(block);
         encoder.Encode(block, ":method"u8, "GET"u8);
-        encoder.Encode(block, ":scheme"u8, "http"u8);
+        encoder.Encode(block, ":scheme"u8, scheme);
         encoder.Encode(block, ":path"u8, "/bytes/50000000"u8);
         encoder.Encode(block, ":authority"u8, System.Text.Encoding.ASCII.GetBytes($"127.0.0.1:{port}"));
         Http2FrameWriter.WriteHeaders(output, 1, block.WrittenSpan, endStream: true, 16_384);

@@ -26,7 +26,7 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// transport, and the session is freed once both pumps are out of it.
 /// </para>
 /// </summary>
-public sealed class OpenSslLoopTransport : ITransport, ISendProgress, IThreadPoolWorkItem
+public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound, IThreadPoolWorkItem
 {
     // How long a closing connection may take to write its last records to a peer that does not read.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);

@@ -10,7 +10,7 @@ namespace FastGate.Core.Transport.Epoll;
 /// edge-triggered for reading and writing, its pipes served by <see cref="LoopReceiver"/> and
 /// <see cref="LoopSender"/>. Disposing from another thread closes it on the loop.
 /// </summary>
-public sealed unsafe class EpollConnection : ITransport, ISendProgress, IEpollHandler, IThreadPoolWorkItem, ILoopTimerTarget
+public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBound, IEpollHandler, IThreadPoolWorkItem, ILoopTimerTarget
 {
     private const uint Interest = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
 

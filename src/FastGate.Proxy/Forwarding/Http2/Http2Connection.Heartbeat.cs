@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastGate.Core.Http2;
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
 using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Observability;
@@ -184,8 +185,10 @@ public sealed partial class Http2Connection
         {
             // The loop's connection closes on its loop (its sender is the loop's only), which faults
             // the pending flush and read; posted, as the check itself runs on the loop and the
-            // writer and read loop it resumes must not run nested in it.
-            _loop.Post(_transport.Dispose);
+            // writer and read loop it resumes must not run nested in it. Under TLS it is the socket
+            // beneath that is cut: its pumps fail and so fault the TLS pipes, where disposing the
+            // TLS transport would only complete them and leave its pump's flush to the grace.
+            _loop.Post((_transport is OpenSslLoopTransport tls ? tls.Inner : _transport).Dispose);
         }
         else
         {

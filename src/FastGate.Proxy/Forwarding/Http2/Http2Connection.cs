@@ -27,8 +27,9 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// waiter while holding the lock.
 /// </para>
 /// <para>
-/// On an event loop (h2c on the epoll transport) the transport is the loop's connection itself,
-/// whose pipes only the loop thread may touch: the read loop starts there and every read resumes
+/// On an event loop (h2c or TLS on the epoll transport: an <see cref="ILoopBound"/> transport,
+/// the loop's connection itself or the TLS pipes its loop drives) the transport's pipes are the
+/// loop thread's: the read loop starts there and every read resumes
 /// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
 /// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
 /// too (<see cref="Http2Stream"/>): their upstreams are the loop's, the exchange's side of each
@@ -123,7 +124,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         Tls.TlsConnectionInfo? tls, ClientConnectionCounts.ClientLease? lease)
     {
         _transport = transport;
-        _loop = (transport as EpollConnection)?.Loop;
+        _loop = (transport as ILoopBound)?.Loop;
         _writeSignal = new Http2Signal(_loop);
         _input = transport.Input;
         _output = transport.Output;
