@@ -4,13 +4,15 @@ using FastGate.Core.Transport.Epoll;
 namespace FastGate.Core.Transport;
 
 /// <summary>
-/// Runs one pipe side's continuation on an event loop: inline when the pipe was woken on the loop
-/// itself (the usual case: a loop transport's pump and the HTTP code above it both live there, so
-/// a wake costs a call, not a hop), posted to the loop when another thread woke it. One per pipe
-/// side: a side has at most one continuation pending, which waits in this object, so a wake from
-/// another thread allocates nothing either.
+/// Runs one pipe side's continuation on an event loop. With <c>inlineOnLoop</c>, a wake that
+/// happens on the loop itself runs at once (a loop transport's pump and the HTTP code above it
+/// both live there, so a wake costs a call, not a hop); without it, every wake is posted, so the
+/// continuation runs after the events at hand rather than nested inside the code that woke it (an
+/// HTTP/2 stream's exchange, resumed by the connection's read loop or response pump). One per
+/// pipe side: a side has at most one continuation pending, which waits in this object, so a
+/// posted wake allocates nothing either.
 /// </summary>
-public sealed class LoopPipeScheduler(EventLoop loop) : PipeScheduler, IThreadPoolWorkItem
+public sealed class LoopPipeScheduler(EventLoop loop, bool inlineOnLoop) : PipeScheduler, IThreadPoolWorkItem
 {
     private Action<object?>? _action;
     private object? _state;
@@ -18,7 +20,7 @@ public sealed class LoopPipeScheduler(EventLoop loop) : PipeScheduler, IThreadPo
 
     public override void Schedule(Action<object?> action, object? state)
     {
-        if (loop.IsCurrent)
+        if (inlineOnLoop && loop.IsCurrent)
         {
             action(state);
             return;

@@ -74,7 +74,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         // reader may do off the loop), is woken on the loop.
         _input = new Pipe(Options(
             readerScheduler: PipeScheduler.Inline,
-            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop)));
+            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop, inlineOnLoop: true)));
         _output = new Pipe(Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
     }
 

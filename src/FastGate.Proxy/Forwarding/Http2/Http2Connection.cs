@@ -33,7 +33,7 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
 /// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
 /// too (<see cref="Http2Stream"/>): their upstreams are the loop's, the exchange's side of each
-/// bridge resumes on the loop (<see cref="Http2LoopScheduler"/>), their deadlines are the loop's
+/// bridge resumes on the loop (<see cref="LoopPipeScheduler"/>), their deadlines are the loop's
 /// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop.
 /// </para>
 /// </summary>

@@ -41,7 +41,7 @@ internal sealed class Http2StreamTransport : ITransport
 
     /// <param name="loop">
     /// The connection's event loop (h2c on the epoll transport), where the stream's exchange runs:
-    /// the exchange's side of both pipes resumes there (<see cref="Http2LoopScheduler"/>), never on
+    /// the exchange's side of both pipes resumes there (<see cref="LoopPipeScheduler"/>), never on
     /// the thread pool nor nested in the read loop or the pump that woke it. Null elsewhere.
     /// </param>
     public Http2StreamTransport(Http2Stream stream, EventLoop? loop)
@@ -53,8 +53,8 @@ internal sealed class Http2StreamTransport : ITransport
         }
         else
         {
-            _request = new Pipe(OnLoop(RequestOptions, readerScheduler: new Http2LoopScheduler(loop), writerScheduler: PipeScheduler.Inline));
-            _response = new Pipe(OnLoop(ResponseOptions, readerScheduler: PipeScheduler.Inline, writerScheduler: new Http2LoopScheduler(loop)));
+            _request = new Pipe(OnLoop(RequestOptions, readerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: false), writerScheduler: PipeScheduler.Inline));
+            _response = new Pipe(OnLoop(ResponseOptions, readerScheduler: PipeScheduler.Inline, writerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: false)));
         }
         _input = new CountingReader(_request.Reader, stream);
     }
