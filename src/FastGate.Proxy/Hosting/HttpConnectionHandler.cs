@@ -107,19 +107,11 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             inner.Dispose();
             session = null;
         }
-        if (session is not { } established)
+        if (!Admit(session?.Transport, listener, lease))
         {
-            lease.Release();
-            listener.OnConnectionClosed();
             return;
         }
-        if (gateway.Draining)
-        {
-            established.Transport.Dispose();
-            lease.Release();
-            listener.OnConnectionClosed();
-            return;
-        }
+        var established = session!.Value;
         if (NegotiatedH2(established.Transport))
         {
             _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
@@ -157,25 +149,33 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         {
             await loop.SwitchTo();
         }
-        if (session is not { } established)
+        if (!Admit(session?.Transport, listener, lease))
         {
-            lease.Release();
-            listener.OnConnectionClosed();
             return;
         }
-        if (gateway.Draining)
-        {
-            established.Transport.Dispose();
-            lease.Release();
-            listener.OnConnectionClosed();
-            return;
-        }
+        var established = session!.Value;
         if (established.Transport.NegotiatedApplicationProtocol == System.Net.Security.SslApplicationProtocol.Http2)
         {
             _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
             return;
         }
         new Http1ClientConnection(established.Transport, address, gateway, listenerName, listener) { Lease = lease, Tls = established.Info, Loop = loop }.Start();
+    }
+
+    /// <summary>
+    /// After a TLS handshake: true when it gave a transport and the gateway is not draining;
+    /// otherwise the transport (if any) is closed and the lease and the listener's count released.
+    /// </summary>
+    private bool Admit(ITransport? established, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
+    {
+        if (established is not null && !gateway.Draining)
+        {
+            return true;
+        }
+        established?.Dispose();
+        lease.Release();
+        listener.OnConnectionClosed();
+        return false;
     }
 
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
