@@ -83,18 +83,18 @@ public sealed class TlsHandshakeOpenSslTests(UpstreamsFixture upstreams) : IDisp
         var hello = await ClientHelloAsync();
 
         // Half a ClientHello, then the client's end of the connection.
-        Assert.True(await ClosedByServerAsync(gateway, hello[..(hello.Length / 2)], endAfterSending: true));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, hello[..(hello.Length / 2)], endAfterSending: true));
         // Half a ClientHello, then silence: the handshake timeout closes it.
-        Assert.True(await ClosedByServerAsync(gateway, hello[..(hello.Length / 2)], endAfterSending: false));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, hello[..(hello.Length / 2)], endAfterSending: false));
         // A whole ClientHello, then an application record where the handshake should go on.
-        Assert.True(await ClosedByServerAsync(gateway, [.. hello, 0x17, 0x03, 0x03, 0x00, 0x05, 1, 2, 3, 4, 5], endAfterSending: false));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, [.. hello, 0x17, 0x03, 0x03, 0x00, 0x05, 1, 2, 3, 4, 5], endAfterSending: false));
         // A ClientHello whose body is garbage.
         var garbled = hello.ToArray();
         for (var i = 9; i < garbled.Length; i++)
         {
             garbled[i] ^= 0x5a;
         }
-        Assert.True(await ClosedByServerAsync(gateway, garbled, endAfterSending: false));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, garbled, endAfterSending: false));
 
         var (_, after) = await TlsOpenSslClient.RunAsync(gateway.Port, TlsOpenSslClient.Get("/"), "-servername", "a.test");
         Assert.Contains("Hello World!", after);
@@ -121,38 +121,6 @@ public sealed class TlsHandshakeOpenSslTests(UpstreamsFixture upstreams) : IDisp
             // No server answers; the hello is what was written.
         }
         return capture.Written.ToArray();
-    }
-
-    private static async Task<bool> ClosedByServerAsync(FastGateProcess gateway, byte[] bytes, bool endAfterSending)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.Port));
-        await socket.SendAsync(bytes);
-        if (endAfterSending)
-        {
-            socket.Shutdown(SocketShutdown.Send);
-        }
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var buffer = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                // The server's flight or an alert may come first; the end follows.
-                if (await socket.ReceiveAsync(buffer, cts.Token) == 0)
-                {
-                    return true;
-                }
-            }
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     /// <summary>A stream that keeps what is written and ends at once when read.</summary>

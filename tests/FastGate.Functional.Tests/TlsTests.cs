@@ -324,13 +324,13 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
 
         // Plain HTTP instead of a ClientHello.
-        Assert.True(await ClosedByServerAsync(gateway, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
         // Random bytes.
-        Assert.True(await ClosedByServerAsync(gateway, Enumerable.Range(0, 600).Select(i => (byte)(i * 37)).ToArray()));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, Enumerable.Range(0, 600).Select(i => (byte)(i * 37)).ToArray()));
         // A handshake record that announces more than it carries, then silence: the timeout closes it.
-        Assert.True(await ClosedByServerAsync(gateway, [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
         // Nothing at all.
-        Assert.True(await ClosedByServerAsync(gateway, []));
+        Assert.True(await ServerClose.AfterSendingAsync(gateway.Port, []));
 
         using var after = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
@@ -341,38 +341,6 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
         Assert.True(FastGateProcess.MetricSum(metrics, "fastgate_tls_handshakes_total", "result=\"failed\"") >= 2, metrics);
         Assert.True(FastGateProcess.MetricSum(metrics, "fastgate_tls_handshakes_total", "result=\"timeout\"") >= 2, metrics);
         Assert.False(gateway.Process.HasExited);
-    }
-
-    /// <summary>Sends <paramref name="bytes"/> and waits for the server to close the connection (an end or a reset).</summary>
-    private static async Task<bool> ClosedByServerAsync(FastGateProcess gateway, byte[] bytes)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.Port));
-        if (bytes.Length > 0)
-        {
-            await socket.SendAsync(bytes);
-        }
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var buffer = new byte[4096];
-        try
-        {
-            while (true)
-            {
-                // A TLS alert may come first; the end follows it.
-                if (await socket.ReceiveAsync(buffer, cts.Token) == 0)
-                {
-                    return true;
-                }
-            }
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     [Fact]
