@@ -14,8 +14,9 @@
 #   ws-echo        WebSocket messages per second: 64 connections, each a closed loop of a 32-byte
 #                  message and its echo; p99 round trip through each proxy against direct
 #   sse-stream     Server-Sent Events per second over 1,000 streams (32-byte events, back to back),
-#                  ids checked in order; ws-echo and sse-stream load with tools/StreamLoad
-#                  (direct, FastGate, nginx, HAProxy)
+#                  ids checked in order, and the delay of a lone event (one more stream, events
+#                  20 ms apart); ws-echo and sse-stream load with tools/StreamLoad (direct,
+#                  FastGate, nginx, HAProxy)
 #   ai-stream      streamed chat completions (64 tokens, no pacing) from the mock's OpenAI endpoint,
 #                  directly and through FastGate's AI route, at 1 and 64 connections: added time to
 #                  first token and latency, the rate against direct, bytes allocated per event
@@ -642,7 +643,7 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                     n=$(stream_field "$out" requests)
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
                 fi
-                if [[ $SC_STREAM_MODE == ws-echo ]]; then
+                if [[ $SC_STREAM_MODE == ws-echo || $SC_STREAM_MODE == sse ]]; then
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
                 fi
                 cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$total")

@@ -3,7 +3,9 @@ SC_KIND=stream
 SC_ORIGIN=mock
 SC_PATH="/sse?count=0&interval_ms=0&size=32"
 SC_STREAM_MODE=sse
-SC_STREAM_ARGS=()
+# One more stream, its events 20 ms apart and stamped by the origin: how long a lone event takes
+# to get through while the others stream back to back (p50/p99 columns).
+SC_STREAM_ARGS=(--probe-interval-ms 20)
 SC_CONNECTIONS=(1000)
 SC_UNIT=events
 SC_PEERS="direct fastgate nginx haproxy"

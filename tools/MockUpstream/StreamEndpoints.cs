@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
@@ -100,7 +101,10 @@ internal sealed class StreamEndpoints
     /// ms (default 100; 0 sends them back to back), each <c>id: I</c>, <c>event: tick</c> and a
     /// <c>data:</c> line of B bytes (default 16) that starts with the event's number, flushed one
     /// by one. F ms pass before the first event (default 0). A <c>Last-Event-ID</c> request header
-    /// continues from the event after it.
+    /// continues from the event after it. With <c>stamp=1</c> the number is followed by
+    /// <c> t=T</c>, T the monotonic clock (<see cref="Stopwatch.GetTimestamp"/>, nanoseconds on
+    /// Linux, one clock for every process of the host) when the event was written, so a client on
+    /// the same host can tell how long the event took to reach it.
     /// </summary>
     public async Task ServerSentEventsAsync(HttpContext ctx)
     {
@@ -109,6 +113,7 @@ internal sealed class StreamEndpoints
         var interval = Number(query["interval_ms"], 100);
         var size = (int)Math.Clamp(Number(query["size"], 16), 1, 1024 * 1024);
         var first = Number(query["first_ms"], 0);
+        var stamp = query["stamp"] == "1";
         var eol = query["eol"].ToString() switch
         {
             "crlf" => "\r\n",
@@ -142,9 +147,15 @@ internal sealed class StreamEndpoints
                 payload.Append("id: ").Append(number).Append(eol)
                     .Append("event: tick").Append(eol)
                     .Append("data: ").Append(number);
-                for (var pad = number.Length; pad < size; pad++)
+                var dataStart = payload.Length - number.Length;
+                if (stamp)
                 {
-                    payload.Append(pad == number.Length ? ' ' : (char)('a' + pad % 26));
+                    payload.Append(" t=").Append(Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture));
+                }
+                var padFrom = payload.Length - dataStart;
+                for (var pad = padFrom; pad < size; pad++)
+                {
+                    payload.Append(pad == padFrom ? ' ' : (char)('a' + pad % 26));
                 }
                 payload.Append(eol).Append(eol);
                 await response.Body.WriteAsync(Encoding.ASCII.GetBytes(payload.ToString()), aborted);

@@ -12,6 +12,7 @@ internal sealed class Options
         usage:
           stream-load ws-echo --url ws://HOST:PORT/ws [--connections 64] [--duration 10s] [--warmup 2s] [--size 32]
           stream-load sse --url 'http://HOST:PORT/sse?count=0&interval_ms=0' [--streams 1000] [--duration 10s] [--warmup 2s]
+                        [--probe-interval-ms 0]
           stream-load hold --ws-url ws://HOST:PORT/ws --sse-url 'http://HOST:PORT/sse?count=0&interval_ms=1000'
                            [--ws 100] [--sse 100] [--duration 60s] [--check-interval 5s] [--stall 10s] [--size 32]
           stream-load ai --url http://HOST:PORT/v1/chat/completions [--connections 64] [--duration 10s] [--warmup 2s]

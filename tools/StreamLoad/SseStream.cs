@@ -13,7 +13,8 @@ namespace FastGate.Tools.StreamLoad;
 /// </summary>
 internal sealed class SseStream : IDisposable
 {
-    private const int PrefixCapacity = 32;
+    // Enough for "data: N t=T" of a stamped event (an id and a clock reading in nanoseconds).
+    private const int PrefixCapacity = 48;
 
     private readonly Socket _socket;
     private readonly byte[] _buffer;
@@ -23,6 +24,7 @@ internal sealed class SseStream : IDisposable
     private bool _afterCr;
     private bool _eventHasField;
     private long _pendingId = -1;
+    private long _pendingStamp = -1;
 
     private readonly BodyFraming _framing;
     private long _remaining;
@@ -61,6 +63,12 @@ internal sealed class SseStream : IDisposable
 
     /// <summary>Stopwatch timestamp of the last event.</summary>
     public long LastEventAt;
+
+    /// <summary>
+    /// When set, each event whose data line carries the mock's <c>t=T</c> stamp records how long
+    /// it took from the origin's write to here (same host, one monotonic clock).
+    /// </summary>
+    public volatile LatencyHistogram? Delays;
 
     public static async Task<SseStream> OpenAsync(Target target, int bufferSize, CancellationToken cancel)
     {
@@ -237,6 +245,11 @@ internal sealed class SseStream : IDisposable
                 }
                 _pendingId = Utf8Parser.TryParse(value, out long id, out var used) && used == value.Length ? id : -1;
             }
+            else if (Delays is not null && line.StartsWith("data:"u8))
+            {
+                var at = line.IndexOf(" t="u8);
+                _pendingStamp = at >= 0 && Utf8Parser.TryParse(line[(at + 3)..], out long stamp, out _) ? stamp : -1;
+            }
         }
         _lineLength = 0;
         _prefixLength = 0;
@@ -260,5 +273,10 @@ internal sealed class SseStream : IDisposable
         }
         Events++;
         LastEventAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_pendingStamp >= 0)
+        {
+            Delays?.Record((long)((LastEventAt - _pendingStamp) * (1e9 / System.Diagnostics.Stopwatch.Frequency)));
+            _pendingStamp = -1;
+        }
     }
 }

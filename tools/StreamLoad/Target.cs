@@ -43,6 +43,9 @@ internal sealed class Target
         return new Target(new IPEndPoint(address, uri.Port), uri.Authority, uri.PathAndQuery);
     }
 
+    /// <summary>The same address and Host with another request target.</summary>
+    public Target WithPathAndQuery(string pathAndQuery) => new(EndPoint, Host, pathAndQuery);
+
     /// <summary>A new connected socket with Nagle off: every message is small and waited for.</summary>
     public async Task<Socket> ConnectAsync(CancellationToken cancel)
     {
