@@ -108,7 +108,8 @@ fastgate_scrape_bytes() {
 
 # FastGate's bytes per NEW connection: h2load opens CONNECTIONS connections that each send
 # STREAMS concurrent requests once (as the scenario's connections begin) and close; the
-# counter's change, less one read of /metrics, over the connections. Median of three.
+# counter's change until they have ended, less one read of /metrics, over the connections.
+# Median of three.
 # usage: fastgate_alloc_per_connection INSTANCE PORT CONNECTIONS STREAMS SCRAPE OUTFILE
 fastgate_alloc_per_connection() {
     local i=$1 port=$2 conns=$3 streams=$4 scrape=$5 out=$6 k a0 a1 vals=()
@@ -118,6 +119,8 @@ fastgate_alloc_per_connection() {
             "${SC_H2LOAD_ARGS[@]}" "$(h2load_url "$port")"
         wait "$H2LOAD_PID" || die "h2load against port $port failed (new connections)"
         stop_group "$H2LOAD_PID"
+        # What a connection's end allocates counts too: a closing connection lingers up to 1 s.
+        sleep 1.5
         a1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}")
         [[ -n "$a0" && -n "$a1" && -n "$scrape" ]] || return 0
         vals+=("$(awk -v d=$((a1 - a0 - scrape)) -v n="$conns" 'BEGIN { printf "%.0f", d / n }')")
@@ -147,7 +150,8 @@ measure_h2load() {
         for i in "${insts[@]}"; do
             log "$name $variant: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
             run_h2load "$(target_port "$i")" "$c" "$s" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-$variant-$i.txt"
-            if [[ ${INST_PEER[$i]} == fastgate ]]; then SCRAPE[$i]=$(fastgate_scrape_bytes "${ADMIN_PORT[$i]}"); fi
+            # After the warm-up's connections have ended (a closing connection lingers up to 1 s).
+            if [[ ${INST_PEER[$i]} == fastgate ]]; then sleep 1.5; SCRAPE[$i]=$(fastgate_scrape_bytes "${ADMIN_PORT[$i]}"); fi
         done
         for ((r = 1; r <= ROUNDS; r++)); do
             for i in "${insts[@]}"; do
