@@ -277,7 +277,15 @@ def wrk_tables(meta, summary):
                   if p == "fastgate" and f["alloc"] is not None]
         if allocs:
             lines.append("")
-            if len(allocs) == 1:
+            if meta.get("kind_" + scenario) == "h2load":
+                # HTTP/2: per request with the connections open, and apart what a new connection costs.
+                per = ", ".join(fmt(a, 1) for _, a in allocs)
+                lines.append(f"FastGate allocated {per} bytes per request with the connections open "
+                             "(`fastgate_allocated_bytes_total` read 1 s into the run and 1 s before its end, less one "
+                             "read of /metrics, / the requests that ended in between; median over rounds)"
+                             + (f", and {meta['alloc_per_connection_' + scenario]} bytes per new connection"
+                                if meta.get("alloc_per_connection_" + scenario) else "") + ".")
+            elif len(allocs) == 1:
                 lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per {unit_of(meta, scenario)[:-1]} "
                              f"(`fastgate_allocated_bytes_total` delta / {unit_of(meta, scenario)}, median over rounds).")
             else:

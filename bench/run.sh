@@ -347,6 +347,7 @@ for s in "${SCENARIOS[@]}"; do
     [[ $SC_REPORT_CPU != 1 ]] || meta "cpu_view_$s" 1
     [[ $SC_UNIT == requests ]] || meta "unit_$s" "$SC_UNIT"
     [[ $SC_KIND != stream ]] || meta "kind_$s" stream
+    [[ $SC_KIND != h2load ]] || meta "kind_$s" h2load
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || meta "full_handshakes_$s" 1
 done
 [[ $NEED_TLS -eq 0 ]] || meta tls "self-signed ECDSA P-256 certificate for localhost, made by openssl at the start of the run; wrk's OpenSSL $(openssl version | awk '{ print $2 }')"

@@ -11,6 +11,7 @@ namespace FastGate.Functional.Tests.Http2;
 /// A connection's streams are pooled (stream, bridge, worker, pump): many streams, sequential and
 /// concurrent, with bodies both ways and resets in the middle, must each get exactly their own
 /// answer on one connection, and a stream must cost next to no allocation once the pool is warm.
+/// On an event loop the streams of a connection that ended serve the loop's next connections.
 /// </summary>
 [Collection(Http2GatewayCollection.Name)]
 public sealed class Http2StreamReuseTests(Http2GatewayFixture fixture, ITestOutputHelper output)
@@ -122,6 +123,80 @@ public sealed class Http2StreamReuseTests(Http2GatewayFixture fixture, ITestOutp
     }
 
     private const int PerStreamBudget = 256;
+
+    [Fact]
+    public async Task H2c_ConnectionsClosedWithStreamsInFlight_LaterConnectionsGetTheirOwnAnswers()
+    {
+        // Streams of a connection that ended (some still answering when it closed) serve the
+        // next connections of the same loop: each of those must see only its own exchanges.
+        var random = new Random(20261205);
+        for (var round = 0; round < 10; round++)
+        {
+            Task<HttpResponseMessage> unanswered;
+            using (var closing = H2cClient(() => { }))
+            {
+                var exchanges = Enumerable.Range(0, 6).Select(i => ExchangeAsync(closing, $"c{round}-x{i}", i % 4, random.Next(0, 100_000)));
+                await Task.WhenAll(exchanges);
+                // In flight when the connection closes: a download half read, and a request the upstream has not answered.
+                using var download = await closing.GetAsync($"/mock/bytes/4000000?round={round}", HttpCompletionOption.ResponseHeadersRead);
+                await using (var body = await download.Content.ReadAsStreamAsync())
+                {
+                    var buffer = new byte[16 * 1024];
+                    var read = 0;
+                    while (read < 100_000)
+                    {
+                        var n = await body.ReadAsync(buffer);
+                        Assert.True(n > 0, "the response ended early");
+                        read += n;
+                    }
+                }
+                unanswered = closing.GetAsync($"/mock/delay/5000?round={round}");
+                await Task.Delay(50);
+            }
+            // Disposing the client closed the connection under both.
+            await Assert.ThrowsAnyAsync<Exception>(() => unanswered);
+            using var next = H2cClient(() => { });
+            await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ExchangeAsync(next, $"n{round}-x{i}", i % 4, random.Next(0, 200_000))));
+        }
+    }
+
+    [Fact]
+    public async Task H2c_NewConnectionsAfterWarmUp_AllocateLittlePerConnection()
+    {
+        const int Connections = 400;
+        if (Environment.GetEnvironmentVariable("FASTGATE_TRANSPORT") == "portable")
+        {
+            // The pools are the event loops' (a connection of the portable transport runs on none).
+            output.WriteLine("portable transport: no per-loop pools to measure");
+            return;
+        }
+
+        async Task ConnectAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var client = H2cClient(() => { });
+                using var response = await client.GetAsync("/mock/");
+                await response.Content.LoadIntoBufferAsync();
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        // Warm-up: each loop's pools (HPACK coders, request builders, streams) fill, tiered JIT settles.
+        await ConnectAsync(300);
+        var before = await fixture.Gateway.MetricsAsync();
+        await ConnectAsync(Connections);
+        var after = await fixture.Gateway.MetricsAsync();
+
+        var allocated = FastGateProcess.Metric(after, "fastgate_allocated_bytes_total") - FastGateProcess.Metric(before, "fastgate_allocated_bytes_total");
+        var perConnection = allocated / Connections;
+        output.WriteLine($"{Connections} connections, {allocated} bytes allocated, {perConnection:0} bytes/connection");
+        // A connection whose stream and request builder were its own cost about 10 KB (measured
+        // 3.9 KB with them from the loop's pools): what its socket, tasks and stream table need.
+        Assert.True(perConnection < PerConnectionBudget, $"{perConnection:0} bytes allocated per connection (budget {PerConnectionBudget})");
+    }
+
+    private const int PerConnectionBudget = 8 * 1024;
 
     /// <summary>
     /// One exchange of four kinds, checked against what only this request could have produced:

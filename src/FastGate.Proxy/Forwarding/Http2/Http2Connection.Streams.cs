@@ -188,6 +188,11 @@ public sealed partial class Http2Connection
         {
             _freeStreams.TryPop(out stream);
         }
+        if (stream is null && _loop is not null && Http2StreamPool.TryRent(_loop) is { } pooled)
+        {
+            pooled.MoveTo(this);
+            stream = pooled;
+        }
         stream ??= new Http2Stream(this);
         stream.Open(id, _peer.InitialWindowSize, _settings.InitialStreamWindow, endStream);
         lock (_lock)
@@ -230,7 +235,10 @@ public sealed partial class Http2Connection
         stream.StartExchange(_gateway, _clientAddress, _clientIp, _listenerName, _tls);
     }
 
-    /// <summary>A stream whose owners are all done (any thread); kept for the read loop to reuse, up to <see cref="MaxPooledStreams"/>.</summary>
+    /// <summary>
+    /// A stream whose owners are all done (any thread); kept for the read loop to reuse, up to
+    /// <see cref="MaxPooledStreams"/>, or for the loop's next connections once this one closes.
+    /// </summary>
     internal void ReturnStream(Http2Stream stream)
     {
         lock (_lock)
@@ -238,7 +246,27 @@ public sealed partial class Http2Connection
             if (!_closing && _freeStreams.Count < MaxPooledStreams)
             {
                 _freeStreams.Push(stream);
+                return;
             }
+        }
+        // The connection is closing (or keeps enough): the loop's pool takes it for another connection.
+        Http2StreamPool.Return(stream, _loop);
+    }
+
+    /// <summary>The connection ended (Finish): its free streams go to the loop's pool.</summary>
+    private void ReturnFreeStreamsToLoop()
+    {
+        while (true)
+        {
+            Http2Stream? stream;
+            lock (_lock)
+            {
+                if (!_freeStreams.TryPop(out stream))
+                {
+                    return;
+                }
+            }
+            Http2StreamPool.Return(stream, _loop);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
 
     private readonly HPackDecoder _decoder;
     private readonly HPackEncoder _encoder;
-    private readonly Http2RequestBuilder _request = new();
+    private readonly Http2RequestBuilder _request;
     private readonly Http2PeerSettings _peer = new();
     private readonly Dictionary<int, Http2Stream> _streams = new();
     private readonly PooledByteBuffer _headerBlock = new();
@@ -139,7 +139,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         _idleTimeout = _settings.IdleTimeout ?? snapshot.Listener(listenerName)?.Limits.IdleTimeout ?? TimeSpan.FromSeconds(60);
         _decoder = Http2HPackPool.RentDecoder(_settings.HeaderTableSize, _settings.MaxHeaderListSize);
         _encoder = Http2HPackPool.RentEncoder();
-        _request.ConnectProtocolEnabled = _settings.EnableConnectProtocol;
+        _request = Http2RequestBuilderPool.Rent(_settings.EnableConnectProtocol);
         _connectionReceiveWindow = _settings.ConnectionWindow;
         _controlTokens = _settings.MaxControlFramesPerSecond;
         _controlRefilledAt = Stopwatch.GetTimestamp();
@@ -509,8 +509,11 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
         _transport.Dispose();
         // The read loop has ended, and since BeginClose every stream is closed, so no head is
-        // encoded any more: the HPACK coders go to the loop's pool for the next connection.
+        // encoded any more, nor a block decoded: the HPACK coders and the request builder go to
+        // the loop's pools for the next connection.
         Http2HPackPool.Return(_decoder, _encoder);
+        Http2RequestBuilderPool.Return(_request);
+        ReturnFreeStreamsToLoop();
         _pending.Release();
         _writing.Release();
         _headerBlock.Release();

@@ -13,10 +13,20 @@ namespace FastGate.Proxy.Forwarding.Http2;
 internal sealed partial class Http2RequestBuilder
 {
     // The request's regular fields as ranges into _fields (request blocks only), with their known names.
-    private HeaderEntry[] _fieldEntries = new HeaderEntry[16];
+    private const int FieldEntries = 16;
+    private HeaderEntry[] _fieldEntries = new HeaderEntry[FieldEntries];
     private int _fieldCount;
     // The first field the HTTP/1.1 parser would refuse (a control byte in a value, a framing look-alike name).
     private Http1Error _fieldError;
+
+    // A builder back to the pool keeps the usual number of field ranges (see TrimForPool).
+    private void TrimFieldEntries()
+    {
+        if (_fieldEntries.Length > 4 * FieldEntries)
+        {
+            _fieldEntries = new HeaderEntry[FieldEntries];
+        }
+    }
 
     private void BeginFields()
     {

@@ -15,13 +15,18 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// of the front would send (request line, <c>Host</c> from <c>:authority</c>, the fields, cookies
 /// joined with "; ", the body framing and <c>Connection: close</c>) and already parsed
 /// (Http2RequestBuilder.DirectHead.cs); an extended CONNECT goes through the bridge as that text.
-/// One builder per connection, reused for every block.
+/// One builder per connection, reused for every block, and for the next connection of the same
+/// event loop (<see cref="Http2RequestBuilderPool"/>).
 /// </summary>
 internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
 {
-    private readonly PooledByteBuffer _fields = new();
-    private readonly PooledByteBuffer _cookies = new();
-    private byte[] _pseudo = new byte[1024];
+    // The fields' and cookies' arrays are kept between blocks, and with the builder in the loop's
+    // pool, up to this size: a pooled builder holds at most twice this, not the 64 KB a buffer keeps by default.
+    private const int RetainedFieldBytes = 16 * 1024;
+    private readonly PooledByteBuffer _fields = new(RetainedFieldBytes);
+    private readonly PooledByteBuffer _cookies = new(RetainedFieldBytes);
+    private const int PseudoBytes = 1024;
+    private byte[] _pseudo = new byte[PseudoBytes];
     private int _pseudoLength;
     private (int Start, int Length) _method, _scheme, _authority, _path, _protocol;
     private bool _trailers;
@@ -54,6 +59,21 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
         Malformed = null;
         ContentLength = -1;
         BeginFields();
+    }
+
+    /// <summary>
+    /// Goes back to the loop's pool: a block that grew a buffer past its usual size leaves no large
+    /// array held by an idle builder (Begin clears the fields' and cookies' buffers, which then keep
+    /// at most <see cref="RetainedFieldBytes"/> each).
+    /// </summary>
+    public void TrimForPool()
+    {
+        if (_pseudo.Length > PseudoBytes)
+        {
+            _pseudo = new byte[PseudoBytes];
+        }
+        TrimFieldEntries();
+        Begin(trailers: false);
     }
 
     public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

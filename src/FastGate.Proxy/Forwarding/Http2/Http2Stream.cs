@@ -20,14 +20,18 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// to the connection's pool when the last lets go (<see cref="Release"/>). Only the read loop
 /// takes streams from the pool, and it resets one there (<see cref="Open"/>), so a reference the
 /// read loop still holds can never meet the stream's next life; any other thread that works on
-/// a stream it does not own holds an owner reference meanwhile (see ResetStream).
+/// a stream it does not own holds an owner reference meanwhile (see ResetStream). When its
+/// connection ends the stream goes on to the loop's pool (<see cref="Http2StreamPool"/>), for a
+/// stream of the loop's next connections.
 /// </para>
 /// </summary>
 internal sealed partial class Http2Stream : IThreadPoolWorkItem
 {
     private const int MaxResponseHeadBytes = 64 * 1024;
 
-    private readonly Http2Connection _connection;
+    // The connection of the stream's current life: another connection of the same loop when the
+    // stream came from the loop's pool (MoveTo).
+    private Http2Connection _connection;
     private readonly ResponseHead _head = new();
     private readonly PooledByteBuffer _trailers = new();
     private Http2ChunkReader _chunks;
@@ -43,6 +47,18 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     {
         _connection = connection;
         Bridge = new Http2StreamTransport(this, connection.Loop);
+    }
+
+    /// <summary>
+    /// The stream, its owners all done, begins its next life on another connection of the same
+    /// loop (<see cref="Http2StreamPool"/>; read loop, before <see cref="Open"/>). The client object
+    /// the worker serves carries the last connection's client (address, TLS, listener), so the
+    /// next exchange gets one made for the new connection.
+    /// </summary>
+    public void MoveTo(Http2Connection connection)
+    {
+        _connection = connection;
+        _client = null;
     }
 
     public int Id { get; private set; }
