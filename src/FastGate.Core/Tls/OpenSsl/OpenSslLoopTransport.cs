@@ -143,6 +143,12 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
                 throw;
             }
             MoveRecords();
+            if (done && HoldsRequest())
+            {
+                // The session ticket waits for the answer to the request that came with the
+                // client's Finished, and goes out in the same send.
+                break;
+            }
             var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
             if (flushed.IsCompleted)
             {
@@ -177,6 +183,13 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         _ = ReadLoopAsync();
         _ = WriteLoopAsync();
     }
+
+    /// <summary>
+    /// True when a TLS 1.3 handshake ended with application data already fed: what the server still
+    /// has to send (its tickets) can wait for the answer. Not in TLS 1.2, where the server's last
+    /// flight holds its Finished.
+    /// </summary>
+    private bool HoldsRequest() => _session.PendingInput > 0 && _session.Protocol == SslProtocols.Tls13;
 
     private async Task SendAlertAsync()
     {
@@ -338,23 +351,38 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
+                var atTurnEnd = false;
                 if (_loop is not null && !_loop.IsCurrent)
                 {
                     // Woken by a flush (or a Dispose) off the loop: the session and the socket are the loop's.
                     await _loop.SwitchTo();
+                    atTurnEnd = true;
                 }
-                var buffer = result.Buffer;
-                if (!buffer.IsEmpty)
+                var written = result.Buffer.Length;
+                var completed = Take(reader, result);
+                if (!completed && !atTurnEnd && _loop is not null && written < MaxRecordPlaintext)
                 {
-                    Encrypt(buffer);
-                    Interlocked.Add(ref _plaintextSent, buffer.Length);
+                    // A small write: the send waits for the end of the loop's turn, so what the rest
+                    // of the turn writes goes in it too. A connection's last response and its
+                    // close_notify leave in one send, as do responses to pipelined requests; the
+                    // plaintext pipe's limit bounds what may gather meanwhile.
+                    await new LoopTurnEnd(_loop);
+                    while (!completed && reader.TryRead(out var more))
+                    {
+                        var gathered = more.Buffer.Length;
+                        completed = Take(reader, more);
+                        if (gathered == 0)
+                        {
+                            break;
+                        }
+                    }
                 }
-                reader.AdvanceTo(buffer.End);
-                await FlushRecordsAsync().ConfigureAwait(false);
-                if (result.IsCompleted)
+                if (completed)
                 {
+                    // Flushed below with the close_notify.
                     break;
                 }
+                await FlushRecordsAsync().ConfigureAwait(false);
             }
             // close_notify: the peer can tell a finished response from a cut connection.
             _session.Shutdown();
@@ -372,6 +400,19 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         // Closing the connection ends the read pump's wait on it.
         _inner.Dispose();
         PumpEnded();
+    }
+
+    /// <summary>Encrypts a read's plaintext into the inner output (not flushed) and consumes it; true when the writer is done.</summary>
+    private bool Take(PipeReader reader, in ReadResult result)
+    {
+        var buffer = result.Buffer;
+        if (!buffer.IsEmpty)
+        {
+            Encrypt(buffer);
+            Interlocked.Add(ref _plaintextSent, buffer.Length);
+        }
+        reader.AdvanceTo(buffer.End);
+        return result.IsCompleted;
     }
 
     /// <summary>Flushes the inner output; when the peer is slow to take it and this transport is closing, within the grace only.</summary>
