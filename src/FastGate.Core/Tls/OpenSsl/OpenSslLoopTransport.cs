@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
@@ -26,7 +27,7 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// transport, and the session is freed once both pumps are out of it.
 /// </para>
 /// </summary>
-public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound, IThreadPoolWorkItem
+public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound, IThreadPoolWorkItem, ILoopTimerTarget
 {
     // How long a closing connection may take to write its last records to a peer that does not read.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
@@ -58,6 +59,8 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     private int _disposed;
     private long _plaintextSent;
     private CancellationTokenSource? _grace;
+    // Bounds the handshake on the loop's own timer wheel: no thread-pool timer per connection.
+    private LoopTimer? _handshakeTimer;
 
     /// <param name="inner">The connection the records travel on; closed with this transport.</param>
     /// <param name="loop">The event loop that owns <paramref name="inner"/>; null when its pipes may be used from any thread one at a time.</param>
@@ -72,11 +75,14 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         // from HTTP code that runs off the loop, after which the write pump moves to the loop
         // itself. The read pump, woken only when the reader makes room in a full pipe (which the
         // reader may do off the loop), is woken on the loop.
-        _input = new Pipe(Options(
+        _input = new Pipe(loop is null ? InlineOptions : Options(
             readerScheduler: PipeScheduler.Inline,
-            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop, inlineOnLoop: true)));
-        _output = new Pipe(Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
+            writerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: true)));
+        _output = new Pipe(InlineOptions);
     }
+
+    // Shared by every connection: options hold no state of their own.
+    private static readonly PipeOptions InlineOptions = Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline);
 
     // Plaintext is held up to a few records per direction: past that, the side that writes it
     // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
@@ -127,61 +133,97 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// records. A failure (a refused or broken ClientHello, a closed connection) throws, after
     /// sending OpenSSL's alert when it made one; the caller then disposes this transport.
     /// </summary>
-    public async Task HandshakeAsync()
+    public Task HandshakeAsync() => HandshakeAsync(Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// As <see cref="HandshakeAsync()"/>, bounded by <paramref name="timeout"/> on the loop (call it
+    /// there): a client that stalls has its connection closed, the handshake then fails and
+    /// <see cref="HandshakeTimedOut"/> says why. Without a loop the caller bounds it.
+    /// </summary>
+    public async Task HandshakeAsync(TimeSpan timeout)
     {
-        var source = _inner.Input;
-        while (true)
+        if (_loop is not null && timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
-            bool done;
-            try
-            {
-                done = _session.Handshake();
-            }
-            catch (OpenSslException)
-            {
-                await SendAlertAsync().ConfigureAwait(false);
-                throw;
-            }
-            MoveRecords();
-            if (done && HoldsRequest())
-            {
-                // The session ticket waits for the answer to the request that came with the
-                // client's Finished, and goes out in the same send.
-                break;
-            }
-            var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
-            if (flushed.IsCompleted)
-            {
-                throw new IOException("the connection closed during the handshake");
-            }
-            if (done)
-            {
-                break;
-            }
-            var result = await source.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            // Bytes past the client's last handshake message (its first request, sent with its
-            // Finished) stay in the session for the read pump.
-            Feed(buffer);
-            source.AdvanceTo(buffer.End);
-            if (buffer.IsEmpty && result.IsCompleted)
-            {
-                throw new IOException("the client closed the connection during the handshake");
-            }
+            _handshakeTimer = _loop.Timers.Create(this);
+            _handshakeTimer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
         }
-        NegotiatedApplicationProtocol = _session.ApplicationProtocol;
-        SslProtocol = _session.Protocol;
-        NegotiatedCipherSuite = _session.CipherSuite;
-        IsResumed = _session.IsResumed;
-        RemoteCertificate = _session.RemoteCertificate;
-        if (Volatile.Read(ref _disposed) != 0)
+        try
         {
-            throw new ObjectDisposedException(nameof(OpenSslLoopTransport));
+            var source = _inner.Input;
+            while (true)
+            {
+                bool done;
+                try
+                {
+                    done = _session.Handshake();
+                }
+                catch (OpenSslException)
+                {
+                    await SendAlertAsync().ConfigureAwait(false);
+                    throw;
+                }
+                MoveRecords();
+                if (done && HoldsRequest())
+                {
+                    // The session ticket waits for the answer to the request that came with the
+                    // client's Finished, and goes out in the same send.
+                    break;
+                }
+                var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    throw new IOException("the connection closed during the handshake");
+                }
+                if (done)
+                {
+                    break;
+                }
+                var result = await source.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                // Bytes past the client's last handshake message (its first request, sent with its
+                // Finished) stay in the session for the read pump.
+                Feed(buffer);
+                source.AdvanceTo(buffer.End);
+                if (buffer.IsEmpty && result.IsCompleted)
+                {
+                    throw new IOException("the client closed the connection during the handshake");
+                }
+            }
+            NegotiatedApplicationProtocol = _session.ApplicationProtocol;
+            SslProtocol = _session.Protocol;
+            NegotiatedCipherSuite = _session.CipherSuite;
+            IsResumed = _session.IsResumed;
+            RemoteCertificate = _session.RemoteCertificate;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(OpenSslLoopTransport));
+            }
+            _started = true;
+            _pumps = 2;
+            _ = ReadLoopAsync();
+            _ = WriteLoopAsync();
         }
-        _started = true;
-        _pumps = 2;
-        _ = ReadLoopAsync();
-        _ = WriteLoopAsync();
+        finally
+        {
+            // Ended on the loop, where the timer fires too: a handshake done is never timed out after.
+            _handshakeTimer?.Cancel();
+            _handshakeTimer = null;
+        }
+    }
+
+    /// <summary>True when the handshake's time ran out and its connection was closed for it.</summary>
+    public bool HandshakeTimedOut { get; private set; }
+
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        if (_handshakeTimer is null)
+        {
+            return;
+        }
+        _handshakeTimer = null;
+        HandshakeTimedOut = true;
+        // A stalled client sends nothing more: closing the socket ends the handshake's wait.
+        _inner.Dispose();
     }
 
     /// <summary>
