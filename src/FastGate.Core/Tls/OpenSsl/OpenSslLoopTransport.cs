@@ -16,7 +16,8 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// beneath (an <see cref="EpollConnection"/>'s event loop): ciphertext the inner transport received
 /// is fed to the <see cref="OpenSslServerSession"/> and decrypted straight into <see cref="Input"/>;
 /// plaintext flushed to <see cref="Output"/> is encrypted into the inner transport's output and
-/// flushed. No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
+/// flushed (on a loop, a small write at the end of the loop's turn, with what the rest of the turn
+/// wrote). No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
 /// all run on the loop thread, each waking the next inline.
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
