@@ -34,7 +34,7 @@ public sealed partial class HttpConnectionHandler
         var address = FormatAddress(result.ClientIp);
         if (tls is not null)
         {
-            await ServeTlsAsync(tls, transport, address, listener, lease);
+            await ServeTlsAsync(tls, transport, address, result.ClientIp, listener, lease);
         }
         else if (H2cEnabled)
         {

@@ -91,22 +91,14 @@ public sealed class TlsListener
         var termination = Current;
         var started = Stopwatch.GetTimestamp();
         var tls = new OpenSslLoopTransport(inner, NewSession(termination), inner.Loop);
-        using var timeout = new CancellationTokenSource(termination.Model.HandshakeTimeout);
-        // A stalled client sends nothing more: closing the socket (on the loop) ends the handshake's wait.
-        var closer = timeout.Token.Register(static transport => ((ITransport)transport!).Dispose(), inner);
         try
         {
-            await tls.HandshakeAsync().ConfigureAwait(false);
-            // Not waiting for a callback under way: it only posts the close, and this goes on on the loop.
-            if (!closer.Unregister() || timeout.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("the handshake timed out as it finished");
-            }
+            // Timed on the loop's wheel, where the handshake runs: the timeout and the end cannot race.
+            await tls.HandshakeAsync(termination.Model.HandshakeTimeout).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            closer.Unregister();
-            Failed(termination, started, timeout.IsCancellationRequested, ex);
+            Failed(termination, started, tls.HandshakeTimedOut, ex);
             tls.Dispose();
             return null;
         }

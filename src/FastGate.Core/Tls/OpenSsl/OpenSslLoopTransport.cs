@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
@@ -15,7 +16,8 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// beneath (an <see cref="EpollConnection"/>'s event loop): ciphertext the inner transport received
 /// is fed to the <see cref="OpenSslServerSession"/> and decrypted straight into <see cref="Input"/>;
 /// plaintext flushed to <see cref="Output"/> is encrypted into the inner transport's output and
-/// flushed. No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
+/// flushed (on a loop, a small write at the end of the loop's turn, with what the rest of the turn
+/// wrote). No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
 /// all run on the loop thread, each waking the next inline.
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
@@ -26,7 +28,7 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// transport, and the session is freed once both pumps are out of it.
 /// </para>
 /// </summary>
-public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound, IThreadPoolWorkItem
+public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound, IThreadPoolWorkItem, ILoopTimerTarget
 {
     // How long a closing connection may take to write its last records to a peer that does not read.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
@@ -58,6 +60,8 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     private int _disposed;
     private long _plaintextSent;
     private CancellationTokenSource? _grace;
+    // Bounds the handshake on the loop's own timer wheel: no thread-pool timer per connection.
+    private LoopTimer? _handshakeTimer;
 
     /// <param name="inner">The connection the records travel on; closed with this transport.</param>
     /// <param name="loop">The event loop that owns <paramref name="inner"/>; null when its pipes may be used from any thread one at a time.</param>
@@ -72,11 +76,14 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         // from HTTP code that runs off the loop, after which the write pump moves to the loop
         // itself. The read pump, woken only when the reader makes room in a full pipe (which the
         // reader may do off the loop), is woken on the loop.
-        _input = new Pipe(Options(
+        _input = new Pipe(loop is null ? InlineOptions : Options(
             readerScheduler: PipeScheduler.Inline,
-            writerScheduler: loop is null ? PipeScheduler.Inline : new LoopPipeScheduler(loop, inlineOnLoop: true)));
-        _output = new Pipe(Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline));
+            writerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: true)));
+        _output = new Pipe(InlineOptions);
     }
+
+    // Shared by every connection: options hold no state of their own.
+    private static readonly PipeOptions InlineOptions = Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline);
 
     // Plaintext is held up to a few records per direction: past that, the side that writes it
     // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
@@ -127,56 +134,105 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// records. A failure (a refused or broken ClientHello, a closed connection) throws, after
     /// sending OpenSSL's alert when it made one; the caller then disposes this transport.
     /// </summary>
-    public async Task HandshakeAsync()
+    public Task HandshakeAsync() => HandshakeAsync(Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// As <see cref="HandshakeAsync()"/>, bounded by <paramref name="timeout"/> on the loop (call it
+    /// there): a client that stalls has its connection closed, the handshake then fails and
+    /// <see cref="HandshakeTimedOut"/> says why. Without a loop the caller bounds it.
+    /// </summary>
+    public async Task HandshakeAsync(TimeSpan timeout)
     {
-        var source = _inner.Input;
-        while (true)
+        if (_loop is not null && timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
-            bool done;
-            try
-            {
-                done = _session.Handshake();
-            }
-            catch (OpenSslException)
-            {
-                await SendAlertAsync().ConfigureAwait(false);
-                throw;
-            }
-            MoveRecords();
-            var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
-            if (flushed.IsCompleted)
-            {
-                throw new IOException("the connection closed during the handshake");
-            }
-            if (done)
-            {
-                break;
-            }
-            var result = await source.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            // Bytes past the client's last handshake message (its first request, sent with its
-            // Finished) stay in the session for the read pump.
-            Feed(buffer);
-            source.AdvanceTo(buffer.End);
-            if (buffer.IsEmpty && result.IsCompleted)
-            {
-                throw new IOException("the client closed the connection during the handshake");
-            }
+            _handshakeTimer = _loop.Timers.Create(this);
+            _handshakeTimer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
         }
-        NegotiatedApplicationProtocol = _session.ApplicationProtocol;
-        SslProtocol = _session.Protocol;
-        NegotiatedCipherSuite = _session.CipherSuite;
-        IsResumed = _session.IsResumed;
-        RemoteCertificate = _session.RemoteCertificate;
-        if (Volatile.Read(ref _disposed) != 0)
+        try
         {
-            throw new ObjectDisposedException(nameof(OpenSslLoopTransport));
+            var source = _inner.Input;
+            while (true)
+            {
+                bool done;
+                try
+                {
+                    done = _session.Handshake();
+                }
+                catch (OpenSslException)
+                {
+                    await SendAlertAsync().ConfigureAwait(false);
+                    throw;
+                }
+                MoveRecords();
+                if (done && HoldsRequest())
+                {
+                    // The session ticket waits for the answer to the request that came with the
+                    // client's Finished, and goes out in the same send.
+                    break;
+                }
+                var flushed = await _inner.Output.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    throw new IOException("the connection closed during the handshake");
+                }
+                if (done)
+                {
+                    break;
+                }
+                var result = await source.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                // Bytes past the client's last handshake message (its first request, sent with its
+                // Finished) stay in the session for the read pump.
+                Feed(buffer);
+                source.AdvanceTo(buffer.End);
+                if (buffer.IsEmpty && result.IsCompleted)
+                {
+                    throw new IOException("the client closed the connection during the handshake");
+                }
+            }
+            NegotiatedApplicationProtocol = _session.ApplicationProtocol;
+            SslProtocol = _session.Protocol;
+            NegotiatedCipherSuite = _session.CipherSuite;
+            IsResumed = _session.IsResumed;
+            RemoteCertificate = _session.RemoteCertificate;
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(OpenSslLoopTransport));
+            }
+            _started = true;
+            _pumps = 2;
+            _ = ReadLoopAsync();
+            _ = WriteLoopAsync();
         }
-        _started = true;
-        _pumps = 2;
-        _ = ReadLoopAsync();
-        _ = WriteLoopAsync();
+        finally
+        {
+            // Ended on the loop, where the timer fires too: a handshake done is never timed out after.
+            _handshakeTimer?.Cancel();
+            _handshakeTimer = null;
+        }
     }
+
+    /// <summary>True when the handshake's time ran out and its connection was closed for it.</summary>
+    public bool HandshakeTimedOut { get; private set; }
+
+    void ILoopTimerTarget.OnTimer(long now)
+    {
+        if (_handshakeTimer is null)
+        {
+            return;
+        }
+        _handshakeTimer = null;
+        HandshakeTimedOut = true;
+        // A stalled client sends nothing more: closing the socket ends the handshake's wait.
+        _inner.Dispose();
+    }
+
+    /// <summary>
+    /// True when a TLS 1.3 handshake ended with application data already fed: what the server still
+    /// has to send (its tickets) can wait for the answer. Not in TLS 1.2, where the server's last
+    /// flight holds its Finished.
+    /// </summary>
+    private bool HoldsRequest() => _session.PendingInput > 0 && _session.Protocol == SslProtocols.Tls13;
 
     private async Task SendAlertAsync()
     {
@@ -338,23 +394,38 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
+                var atTurnEnd = false;
                 if (_loop is not null && !_loop.IsCurrent)
                 {
                     // Woken by a flush (or a Dispose) off the loop: the session and the socket are the loop's.
                     await _loop.SwitchTo();
+                    atTurnEnd = true;
                 }
-                var buffer = result.Buffer;
-                if (!buffer.IsEmpty)
+                var written = result.Buffer.Length;
+                var completed = Take(reader, result);
+                if (!completed && !atTurnEnd && _loop is not null && written < MaxRecordPlaintext)
                 {
-                    Encrypt(buffer);
-                    Interlocked.Add(ref _plaintextSent, buffer.Length);
+                    // A small write: the send waits for the end of the loop's turn, so what the rest
+                    // of the turn writes goes in it too. A connection's last response and its
+                    // close_notify leave in one send, as do responses to pipelined requests; the
+                    // plaintext pipe's limit bounds what may gather meanwhile.
+                    await new LoopTurnEnd(_loop);
+                    while (!completed && reader.TryRead(out var more))
+                    {
+                        var gathered = more.Buffer.Length;
+                        completed = Take(reader, more);
+                        if (gathered == 0)
+                        {
+                            break;
+                        }
+                    }
                 }
-                reader.AdvanceTo(buffer.End);
-                await FlushRecordsAsync().ConfigureAwait(false);
-                if (result.IsCompleted)
+                if (completed)
                 {
+                    // Flushed below with the close_notify.
                     break;
                 }
+                await FlushRecordsAsync().ConfigureAwait(false);
             }
             // close_notify: the peer can tell a finished response from a cut connection.
             _session.Shutdown();
@@ -372,6 +443,19 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         // Closing the connection ends the read pump's wait on it.
         _inner.Dispose();
         PumpEnded();
+    }
+
+    /// <summary>Encrypts a read's plaintext into the inner output (not flushed) and consumes it; true when the writer is done.</summary>
+    private bool Take(PipeReader reader, in ReadResult result)
+    {
+        var buffer = result.Buffer;
+        if (!buffer.IsEmpty)
+        {
+            Encrypt(buffer);
+            Interlocked.Add(ref _plaintextSent, buffer.Length);
+        }
+        reader.AdvanceTo(buffer.End);
+        return result.IsCompleted;
     }
 
     /// <summary>Flushes the inner output; when the peer is slow to take it and this transport is closing, within the grace only.</summary>

@@ -61,6 +61,9 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     /// <summary>Bytes of records waiting to be sent to the peer.</summary>
     public int PendingOutput => LibCrypto.BIO_pending(_output);
 
+    /// <summary>Bytes fed from the peer that no handshake step or read has taken yet (a request sent with the client's Finished).</summary>
+    public int PendingInput => LibCrypto.BIO_pending(_input);
+
     public bool IsHandshakeComplete { get; private set; }
 
     /// <summary>Runs the handshake as far as the bytes fed so far allow: true once it is finished.</summary>

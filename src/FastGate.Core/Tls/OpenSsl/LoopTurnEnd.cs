@@ -1,0 +1,25 @@
+using System.Runtime.CompilerServices;
+using FastGate.Core.Transport.Epoll;
+
+namespace FastGate.Core.Tls.OpenSsl;
+
+/// <summary>
+/// Awaiting it resumes on the loop after the events of the turn at hand: what the rest of the
+/// turn writes can join what was written so far (a response and the close_notify after it, or
+/// pipelined responses) in one send. The continuation is the async method's cached one: no
+/// allocation per await.
+/// </summary>
+internal readonly struct LoopTurnEnd(EventLoop loop) : ICriticalNotifyCompletion
+{
+    public LoopTurnEnd GetAwaiter() => this;
+
+    public bool IsCompleted => false;
+
+    public void GetResult()
+    {
+    }
+
+    public void OnCompleted(Action continuation) => loop.Post(continuation);
+
+    public void UnsafeOnCompleted(Action continuation) => loop.Post(continuation);
+}
