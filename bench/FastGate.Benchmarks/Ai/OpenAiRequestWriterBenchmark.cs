@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
 using BenchmarkDotNet.Attributes;
 using FastGate.Ai.Providers;
 using FastGate.Ai.Providers.OpenAi;
@@ -54,4 +56,21 @@ public class OpenAiRequestWriterBenchmark
         OpenAiRequestWriter.TryWrite(ClientApi.OpenAiChat, _pivot, facts, _model, _body, out _);
         return _body.WrittenCount;
     }
+
+    /// <summary>The floor: one reader pass over the pivot, what validating it as JSON costs whatever is written.</summary>
+    [Benchmark]
+    public int ReadPass()
+    {
+        var reader = new Utf8JsonReader(_pivot);
+        var tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+        return tokens;
+    }
+
+    /// <summary>What checking the whole pivot for valid UTF-8 would add (values are copied as they came, unchecked).</summary>
+    [Benchmark]
+    public bool ValidateUtf8() => Utf8.IsValid(_pivot);
 }
