@@ -9,8 +9,9 @@ using FastGate.Ai.Providers.OpenAi;
 namespace FastGate.Ai.Tests.OpenAi;
 
 /// <summary>
-/// The raw-copy request writer says what the member-by-member writer said (<see cref="OpenAiRequestWriterReference"/>):
-/// the same members and values in the same order, the same refusals, on every API and stream setting.
+/// The upstream body of an OpenAI-kind provider on many pivots, every API and stream setting: the target's model
+/// first, stream as the facts say, stream_options as each API wants, every other member and value as it came,
+/// and a 400 (never a throw) for anything that is not a JSON object.
 /// </summary>
 public class OpenAiRequestWriterTests
 {
@@ -60,9 +61,9 @@ public class OpenAiRequestWriterTests
 
     [Theory]
     [MemberData(nameof(Bodies))]
-    public void Says_what_the_member_by_member_writer_said(string body)
+    public void Rewrites_model_stream_and_stream_options_and_keeps_the_rest(string body)
     {
-        AssertSame(Encoding.UTF8.GetBytes(body));
+        AssertRewritten(Encoding.UTF8.GetBytes(body));
     }
 
     [Fact]
@@ -91,15 +92,15 @@ public class OpenAiRequestWriterTests
     }
 
     [Fact]
-    public void Kept_members_are_copied_with_their_own_spacing()
+    public void Values_are_copied_with_their_own_spacing()
     {
         var body = Write(ClientApi.OpenAiChat, "{ \"a\" : [ 1 ] ,\n \"model\":\"m\", \"b\":{ }\n}"u8, stream: false, model: "t");
 
-        Assert.Equal("{\"model\":\"t\",\"a\" : [ 1 ],\"b\":{ }}", body);
+        Assert.Equal("{\"model\":\"t\",\"a\":[ 1 ],\"b\":{ }}", body);
     }
 
     [Fact]
-    public void Every_truncated_or_corrupted_body_is_refused_as_before_and_never_throws()
+    public void Every_truncated_body_is_refused_and_no_corrupted_one_throws()
     {
         var whole = Encoding.UTF8.GetBytes(
             """{"model":"gpt","messages":[{"role":"user","content":"h\u00e9 😀"}],"stream":true,"stream_options":{"include_usage":false,"x":[1,-2.5e3]},"n":null}""");
@@ -119,44 +120,37 @@ public class OpenAiRequestWriterTests
             {
                 var bad = (byte[])whole.Clone();
                 bad[at] = corruption;
-                AssertSame(bad);
+                AssertRewritten(bad);
             }
         }
     }
 
     [Fact]
-    public void A_name_that_is_not_valid_utf8_is_refused()
+    public void A_name_that_is_not_valid_utf8_goes_out_with_a_replacement_character()
     {
-        // The member-by-member writer sent such a name with U+FFFD in place of the bad bytes (a name the client
-        // never wrote); a raw copy would send the bad bytes on: the request is refused instead. A lone
-        // surrogate escape, and an escaped name with bad bytes, were refused already.
-        byte[][] pivots =
+        // The writer puts U+FFFD for a plain name's bad bytes; an escaped name that does not unescape to UTF-8 is refused.
+        byte[] plain = [.. "{\"a"u8, 0xFF, .. "\":1,\"model\":\"m\"}"u8];
+        Assert.Equal("{\"model\":\"t\",\"a\\uFFFD\":1}", Write(ClientApi.OpenAiChat, plain, stream: false, model: "t"));
+        byte[][] refused =
         [
-            [.. "{\"a"u8, 0xFF, .. "\":1,\"model\":\"m\"}"u8],
             "{\"\\ud800\":1}"u8.ToArray(),
             "{\"a\\ud800\":1}"u8.ToArray(),
             [.. "{\"a\\u0041"u8, 0xE2, 0x82, .. "\":1}"u8],
         ];
-        foreach (var pivot in pivots)
+        foreach (var pivot in refused)
         {
             foreach (var api in Apis)
             {
                 Assert.False(OpenAiRequestWriter.TryWrite(api, pivot, new RequestFacts { Stream = true }, "t"u8, new ArrayBufferWriter<byte>(), out var error));
                 Assert.Equal(400, error.Status);
             }
-            AssertSame(pivot);
         }
-        // The chat stream's stream_options are rewritten member by member; elsewhere they are a value, copied as it came.
-        byte[] options = [.. "{\"stream_options\":{\"a"u8, 0xC3, .. "\":1},\"model\":\"m\"}"u8];
-        Assert.False(OpenAiRequestWriter.TryWrite(ClientApi.OpenAiChat, options, new RequestFacts { Stream = true }, "t"u8, new ArrayBufferWriter<byte>(), out _));
-        Assert.True(OpenAiRequestWriter.TryWrite(ClientApi.OpenAiResponses, options, new RequestFacts { Stream = true }, "t"u8, new ArrayBufferWriter<byte>(), out _));
-        AssertSame(options);
     }
 
     [Fact]
-    public void A_value_that_is_not_valid_utf8_is_copied_as_before()
+    public void A_value_that_is_not_valid_utf8_is_copied_as_it_came()
     {
-        // Values were copied raw before too: the provider judges them.
+        // Values are copied raw: the provider judges them.
         byte[][] pivots =
         [
             [.. "{\"model\":\"m\",\"messages\":[{\"content\":\"a"u8, 0xFF, .. "\"}]}"u8],
@@ -167,7 +161,7 @@ public class OpenAiRequestWriterTests
             var body = new ArrayBufferWriter<byte>();
             Assert.True(OpenAiRequestWriter.TryWrite(ClientApi.OpenAiChat, pivot, new RequestFacts { Stream = true }, "t"u8, body, out _));
             Assert.False(Utf8.IsValid(body.WrittenSpan));
-            AssertSame(pivot);
+            AssertRewritten(pivot);
         }
     }
 
@@ -198,37 +192,85 @@ public class OpenAiRequestWriterTests
     }
 
     /// <summary>
-    /// Both writers agree on every API and stream setting: both refuse with the same error, or both write the
-    /// same JSON; but where the member-by-member writer put U+FFFD for a name's bad bytes, this one refuses.
+    /// On every API and stream setting: a 400 when the pivot is not a JSON object (never a throw), else the
+    /// target's model first, stream as the facts say, stream_options as the API wants, and every other top-level
+    /// member of the pivot, in its order, with the same value.
     /// </summary>
-    private static void AssertSame(byte[] pivot)
+    private static void AssertRewritten(byte[] pivot)
     {
+        var isObject = IsJsonObject(pivot);
         foreach (var api in Apis)
         {
             foreach (var stream in (ReadOnlySpan<bool>)[true, false])
             {
                 var facts = new RequestFacts { Stream = stream };
-                var expected = new ArrayBufferWriter<byte>();
-                var actual = new ArrayBufferWriter<byte>();
-                var expectedOk = OpenAiRequestWriterReference.TryWrite(api, pivot, facts, "t\"arget"u8, expected, out var expectedError);
-                var actualOk = OpenAiRequestWriter.TryWrite(api, pivot, facts, "t\"arget"u8, actual, out var actualError);
-
-                var what = $"{api} stream={stream} pivot={Convert.ToHexString(pivot)}";
-                if (expectedOk && !actualOk && !Utf8.IsValid(pivot) && expected.WrittenSpan.IndexOf("\\uFFFD"u8) >= 0)
+                var output = new ArrayBufferWriter<byte>();
+                var ok = OpenAiRequestWriter.TryWrite(api, pivot, facts, "t\"arget"u8, output, out var error);
+                var what = $"{api} stream={stream} pivot={Convert.ToHexString(pivot)} body={Encoding.UTF8.GetString(output.WrittenSpan)}";
+                if (!ok)
                 {
-                    Assert.Equal(400, actualError.Status);
+                    Assert.Equal(400, error.Status);
+                    Assert.False(isObject, what);
                     continue;
                 }
-                Assert.True(expectedOk == actualOk, what);
-                if (!expectedOk)
+                using var written = JsonDocument.Parse(output.WrittenMemory);
+                var members = written.RootElement.EnumerateObject().ToList();
+                Assert.True(members[0].NameEquals("model"u8) && members[0].Value.GetString() == "t\"arget", what);
+                members.RemoveAt(0);
+                var setsStream = api != ClientApi.OpenAiEmbeddings;
+                if (setsStream && stream)
                 {
-                    Assert.Equal(expectedError, actualError);
+                    Assert.True(members[0].NameEquals("stream"u8) && members[0].Value.ValueKind == JsonValueKind.True, what);
+                    members.RemoveAt(0);
+                }
+                var askUsage = api == ClientApi.OpenAiChat && stream;
+                if (askUsage && !members.Any(member => member.NameEquals("stream_options"u8)))
+                {
+                    // Added last when the client sent none (checked with the client's own below).
+                    Assert.True(members.Count > 0 && members[^1].NameEquals("stream_options"u8), what);
+                }
+                if (!isObject)
+                {
+                    // A document whose object is followed by more text: only its object is read.
                     continue;
                 }
-                using var expectedJson = JsonDocument.Parse(expected.WrittenMemory);
-                using var actualJson = JsonDocument.Parse(actual.WrittenMemory);
-                Assert.True(SameJson(expectedJson.RootElement, actualJson.RootElement), $"{what}\n{Encoding.UTF8.GetString(expected.WrittenSpan)}\n{Encoding.UTF8.GetString(actual.WrittenSpan)}");
+                using var client = JsonDocument.Parse(pivot, new JsonDocumentOptions { AllowTrailingCommas = false });
+                var expected = client.RootElement.EnumerateObject()
+                    .Where(member => !member.NameEquals("model"u8) && !(setsStream && (member.NameEquals("stream"u8) || (member.NameEquals("stream_options"u8) && (!stream || askUsage)))))
+                    .ToList();
+                var actual = members.Where(member => !(askUsage && member.NameEquals("stream_options"u8))).ToList();
+                Assert.True(expected.Count == actual.Count, what);
+                Assert.True(expected.Zip(actual).All(pair => SameName(pair.First, pair.Second) && SameJson(pair.First.Value, pair.Second.Value)), what);
+                if (askUsage)
+                {
+                    var options = members.Where(member => member.NameEquals("stream_options"u8)).ToList();
+                    var clientOptions = client.RootElement.EnumerateObject().Where(member => member.NameEquals("stream_options"u8)).ToList();
+                    Assert.Equal(Math.Max(1, clientOptions.Count), options.Count);
+                    foreach (var (written_, index) in options.Select((member, index) => (member, index)))
+                    {
+                        var inner = written_.Value.EnumerateObject().ToList();
+                        Assert.True(inner[^1].NameEquals("include_usage"u8) && inner[^1].Value.ValueKind == JsonValueKind.True, what);
+                        var kept = index < clientOptions.Count && clientOptions[index].Value.ValueKind == JsonValueKind.Object
+                            ? clientOptions[index].Value.EnumerateObject().Where(member => !member.NameEquals("include_usage"u8)).ToList()
+                            : [];
+                        Assert.True(kept.Count == inner.Count - 1 && kept.Zip(inner).All(pair => SameName(pair.First, pair.Second) && SameJson(pair.First.Value, pair.Second.Value)), what);
+                    }
+                }
             }
+        }
+    }
+
+    /// <summary>The whole pivot is one JSON object (the writer reads no further than its object's end).</summary>
+    private static bool IsJsonObject(byte[] pivot)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(pivot);
+            return document.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 
@@ -255,7 +297,15 @@ public class OpenAiRequestWriterTests
         }
     }
 
-    /// <summary>The same bytes, or the same text once unescaped (a name may be escaped differently).</summary>
-    private static bool SameName(JsonProperty expected, JsonProperty actual) =>
-        JsonMarshal.GetRawUtf8PropertyName(expected).SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(actual)) || expected.Name == actual.Name;
+    /// <summary>The same bytes, or the same text once unescaped (the writer escapes names its own way).</summary>
+    private static bool SameName(JsonProperty expected, JsonProperty actual)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(expected);
+        if (raw.SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(actual)))
+        {
+            return true;
+        }
+        // A client's name that is not UTF-8 goes out with U+FFFD for its bad bytes.
+        return Utf8.IsValid(raw) ? expected.Name == actual.Name : JsonMarshal.GetRawUtf8PropertyName(actual).IndexOf("\\uFFFD"u8) >= 0;
+    }
 }
