@@ -1,5 +1,4 @@
 using FastGate.Core.HPack;
-using FastGate.Core.Transport.Epoll;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
@@ -15,30 +14,20 @@ internal static class Http2HPackPool
     // new connections, few enough that the idle daemon keeps under 3 MB of them per loop.
     private const int MaxPooled = 64;
 
-    [ThreadStatic]
-    private static Stack<HPackDecoder>? t_decoders;
-
-    [ThreadStatic]
-    private static Stack<HPackEncoder>? t_encoders;
-
     /// <summary>A decoder as new for these settings: a pooled one when the caller runs on a loop and one matches.</summary>
     public static HPackDecoder RentDecoder(int headerTableSize, int maxHeaderListSize)
     {
-        if (EventLoop.Current is not null && t_decoders is { Count: > 0 } decoders)
+        if (LoopLocalStack<HPackDecoder>.TryPop() is { } decoder
+            && decoder.MaxTableSize == headerTableSize && decoder.MaxHeaderListSize == maxHeaderListSize)
         {
-            var decoder = decoders.Pop();
-            if (decoder.MaxTableSize == headerTableSize && decoder.MaxHeaderListSize == maxHeaderListSize)
-            {
-                return decoder;
-            }
-            // Made for settings a reload changed: dropped.
+            return decoder;
         }
+        // None kept, or one made for settings a reload changed (dropped).
         return new HPackDecoder(headerTableSize, maxHeaderListSize);
     }
 
     /// <summary>An encoder as new: a pooled one when the caller runs on a loop.</summary>
-    public static HPackEncoder RentEncoder() =>
-        EventLoop.Current is not null && t_encoders is { Count: > 0 } encoders ? encoders.Pop() : new HPackEncoder();
+    public static HPackEncoder RentEncoder() => LoopLocalStack<HPackEncoder>.TryPop() ?? new HPackEncoder();
 
     /// <summary>
     /// The connection is done with both (its read loop ended and no stream can encode a head any
@@ -46,21 +35,13 @@ internal static class Http2HPackPool
     /// </summary>
     public static void Return(HPackDecoder decoder, HPackEncoder encoder)
     {
-        if (EventLoop.Current is null)
-        {
-            return;
-        }
-        var decoders = t_decoders ??= new Stack<HPackDecoder>();
-        if (decoders.Count < MaxPooled)
+        if (LoopLocalStack<HPackDecoder>.TryPush(decoder, MaxPooled))
         {
             decoder.Reset();
-            decoders.Push(decoder);
         }
-        var encoders = t_encoders ??= new Stack<HPackEncoder>();
-        if (encoders.Count < MaxPooled)
+        if (LoopLocalStack<HPackEncoder>.TryPush(encoder, MaxPooled))
         {
             encoder.Reset();
-            encoders.Push(encoder);
         }
     }
 }

@@ -1,5 +1,3 @@
-using FastGate.Core.Transport.Epoll;
-
 namespace FastGate.Proxy.Forwarding.Http2;
 
 /// <summary>
@@ -13,13 +11,10 @@ internal static class Http2RequestBuilderPool
     // As many as the HPACK pool keeps: the builders of a burst of new connections.
     private const int MaxPooled = 64;
 
-    [ThreadStatic]
-    private static Stack<Http2RequestBuilder>? t_builders;
-
     /// <summary>A builder as new: a pooled one when the caller runs on a loop.</summary>
     public static Http2RequestBuilder Rent(bool connectProtocolEnabled)
     {
-        var builder = EventLoop.Current is not null && t_builders is { Count: > 0 } builders ? builders.Pop() : new Http2RequestBuilder();
+        var builder = LoopLocalStack<Http2RequestBuilder>.TryPop() ?? new Http2RequestBuilder();
         builder.ConnectProtocolEnabled = connectProtocolEnabled;
         return builder;
     }
@@ -27,15 +22,9 @@ internal static class Http2RequestBuilderPool
     /// <summary>The connection's read loop ended (no block is decoded into it any more): kept, when the caller runs on a loop.</summary>
     public static void Return(Http2RequestBuilder builder)
     {
-        if (EventLoop.Current is null)
-        {
-            return;
-        }
-        var builders = t_builders ??= new Stack<Http2RequestBuilder>();
-        if (builders.Count < MaxPooled)
+        if (LoopLocalStack<Http2RequestBuilder>.TryPush(builder, MaxPooled))
         {
             builder.TrimForPool();
-            builders.Push(builder);
         }
     }
 }

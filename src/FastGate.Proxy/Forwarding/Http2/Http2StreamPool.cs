@@ -17,24 +17,16 @@ internal static class Http2StreamPool
     // 32), few enough that the loop holds about 1 MB of them at most.
     private const int MaxPooled = 256;
 
-    [ThreadStatic]
-    private static Stack<Http2Stream>? t_streams;
-
     /// <summary>A stream made for <paramref name="loop"/> whose owners are all done, when the caller runs on that loop and one is kept.</summary>
     public static Http2Stream? TryRent(EventLoop loop) =>
-        EventLoop.Current == loop && t_streams is { Count: > 0 } streams ? streams.Pop() : null;
+        EventLoop.Current == loop ? LoopLocalStack<Http2Stream>.TryPop() : null;
 
     /// <summary>A stream whose owners are all done and whose connection keeps it no more: kept when the caller runs on the stream's loop.</summary>
     public static void Return(Http2Stream stream, EventLoop? loop)
     {
-        if (loop is null || EventLoop.Current != loop)
+        if (loop is not null && EventLoop.Current == loop)
         {
-            return;
-        }
-        var streams = t_streams ??= new Stack<Http2Stream>();
-        if (streams.Count < MaxPooled)
-        {
-            streams.Push(stream);
+            LoopLocalStack<Http2Stream>.TryPush(stream, MaxPooled);
         }
     }
 }
