@@ -285,6 +285,14 @@ def wrk_tables(meta, summary):
                              "read of /metrics, / the requests that ended in between; median over rounds)"
                              + (f", and {meta['alloc_per_connection_' + scenario]} bytes per new connection"
                                 if meta.get("alloc_per_connection_" + scenario) else "") + ".")
+            elif meta.get("kind_" + scenario) == "wrk":
+                # wrk: per request with the connections open; wrk's rate gives the requests between the reads.
+                per = ", ".join(f"{fmt(a, 1)}" + (f" with {w} worker{'s' if w > 1 else ''}" if len(allocs) > 1 else "")
+                                for w, a in allocs)
+                lines.append(f"FastGate allocated {per} bytes per request "
+                             "(`fastgate_allocated_bytes_total` read 1 s into the run and 1 s before its end, less one "
+                             "read of /metrics, / the requests in between at wrk's mean rate, so the connections wrk "
+                             "opens at its start are left out; median over rounds).")
             elif len(allocs) == 1:
                 lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per {unit_of(meta, scenario)[:-1]} "
                              f"(`fastgate_allocated_bytes_total` delta / {unit_of(meta, scenario)}, median over rounds).")

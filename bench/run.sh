@@ -348,6 +348,7 @@ for s in "${SCENARIOS[@]}"; do
     [[ $SC_UNIT == requests ]] || meta "unit_$s" "$SC_UNIT"
     [[ $SC_KIND != stream ]] || meta "kind_$s" stream
     [[ $SC_KIND != h2load ]] || meta "kind_$s" h2load
+    [[ $SC_KIND != wrk ]] || meta "kind_$s" wrk
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || meta "full_handshakes_$s" 1
 done
 [[ $NEED_TLS -eq 0 ]] || meta tls "self-signed ECDSA P-256 certificate for localhost, made by openssl at the start of the run; wrk's OpenSSL $(openssl version | awk '{ print $2 }')"
@@ -380,12 +381,23 @@ target_scheme() { [[ $SC_LISTENER == tls ]] && echo https || echo http; }
 
 # usage: run_wrk PORT CONNECTIONS DURATION OUTFILE   (scenario from SC_*)
 run_wrk() {
-    local port=$1 conns=$2 duration=$3 out=$4 pid rc=0 pre=()
+    start_wrk "$@"
+    finish_wrk "$1" "$4"
+}
+
+# run_wrk in two halves, so that FastGate's counters can be read while wrk runs.
+# usage: start_wrk PORT CONNECTIONS DURATION OUTFILE; finish_wrk PORT OUTFILE
+start_wrk() {
+    local port=$1 conns=$2 duration=$3 out=$4 pre=()
     [[ $SC_LISTENER != tls || $SC_TLS_RESUME == 1 ]] || pre=(env LD_PRELOAD="$NO_RESUME_LIB")
-    spawn pid "$LOAD_CPU" "$out" "${pre[@]}" "$WRK" -t1 -c"$conns" -d"$duration" --latency \
+    spawn WRK_PID "$LOAD_CPU" "$out" "${pre[@]}" "$WRK" -t1 -c"$conns" -d"$duration" --latency \
         -s "$(wrk_script)" "${SC_WRK_ARGS[@]}" "$(target_scheme)://127.0.0.1:$port$SC_PATH"
-    wait "$pid" || rc=$?
-    stop_group "$pid"
+}
+
+finish_wrk() {
+    local port=$1 out=$2 rc=0
+    wait "$WRK_PID" || rc=$?
+    stop_group "$WRK_PID"
     if [[ $rc -ne 0 ]] || ! grep -q '^BENCH ' "$out"; then
         cat "$out" >&2
         die "wrk against port $port failed (exit $rc)"
@@ -496,26 +508,42 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
     local insts=("$@")
     for c in "${SC_CONNECTIONS[@]}"; do
         meta "command_${name}_c$c" "$(wrk_command_text "$c" "$DURATION")"
+        local -A SCRAPE=()
         for i in "${insts[@]}"; do
             log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
             run_wrk "$(target_port "$i")" "$c" "$SCENARIO_WARMUP" "$WORKDIR/warm-$name-c$c-$i.txt"
+            # What one read of /metrics allocates, once the warm-up's connections have closed.
+            if [[ ${INST_PEER[$i]} == fastgate ]]; then sleep 1; SCRAPE[$i]=$(fastgate_scrape_bytes "${ADMIN_PORT[$i]}"); fi
         done
         for ((r = 1; r <= ROUNDS; r++)); do
             for i in "${insts[@]}"; do
                 check_alive "$i"
                 out=$WORKDIR/run-$name-c$c-r$r-$i.txt
-                local pg=${PGID[$i]:-} alloc0="" alloc1=""
+                local pg=${PGID[$i]:-} alloc0="" alloc1="" t0="" t1="" secs
+                secs=$(to_seconds "$DURATION")
                 run_sampling_begin "$pg"
-                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
-                run_wrk "$(target_port "$i")" "$c" "$DURATION" "$out"
-                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                start_wrk "$(target_port "$i")" "$c" "$DURATION" "$out"
+                # FastGate's allocation counter is read 1 s into the run and 1 s before its end, so
+                # that the connections wrk opens at its start are not counted as requests' bytes.
+                if [[ ${INST_PEER[$i]} == fastgate && $secs -ge 3 && -n "${SCRAPE[$i]:-}" ]]; then
+                    sleep 1
+                    t0=$(date +%s%6N); alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}")
+                    sleep $((secs - 2))
+                    alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); t1=$(date +%s%6N)
+                fi
+                finish_wrk "$(target_port "$i")" "$out"
                 run_sampling_end "$pg"
-                local req dur errs cpu_s rss_mib=$RUN_RSS_MIB alloc
+                local req dur errs cpu_s rss_mib=$RUN_RSS_MIB alloc="" between=0
                 req=$(bench_field "$out" requests)
                 dur=$(bench_field "$out" duration_us)
                 errs=$(sed -n 's/^BENCH //p' "$out" | tr ' ' '\n' | awk -F= '$1 ~ /^err_/ { n += $2 } END { print n + 0 }')
                 cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$req")
-                alloc=$(per_unit "$alloc1" "$alloc0" "$req")
+                # wrk counts requests over its whole run only: those between the two reads are
+                # taken at its mean rate. Less one read of /metrics, as for HTTP/2.
+                if [[ -n "$alloc0" && -n "$alloc1" && ${dur:-0} -gt 0 ]]; then
+                    between=$(awk -v n="$req" -v w="$((t1 - t0))" -v d="$dur" 'BEGIN { printf "%.0f", n * w / d }')
+                    alloc=$(per_unit "$((alloc1 - SCRAPE[$i]))" "$alloc0" "$between")
+                fi
                 local line
                 line=$(awk -v n="$req" -v d="$dur" -v p50="$(bench_field "$out" p50_us)" \
                     -v p99="$(bench_field "$out" p99_us)" -v p999="$(bench_field "$out" p999_us)" \
