@@ -293,6 +293,15 @@ def wrk_tables(meta, summary):
                              "(`fastgate_allocated_bytes_total` read 1 s into the run and 1 s before its end, less one "
                              "read of /metrics, / the requests in between at wrk's mean rate, so the connections wrk "
                              "opens at its start are left out; median over rounds).")
+            elif meta.get("alloc_window_" + scenario):
+                # ws-echo, sse-stream: read inside the client's measured window.
+                unit = unit_of(meta, scenario)
+                per = ", ".join(f"{fmt(a, 1)}" + (f" with {w} worker{'s' if w > 1 else ''}" if len(allocs) > 1 else "")
+                                for w, a in allocs)
+                lines.append(f"FastGate allocated {per} bytes per {unit[:-1]} "
+                             "(`fastgate_allocated_bytes_total` read 1 s into the client's measured window and 1 s "
+                             f"before its end, less one read of /metrics, / the {unit} in between at the measured rate; "
+                             "median over rounds).")
             elif len(allocs) == 1:
                 lines.append(f"FastGate allocated {fmt(allocs[0][1], 1)} bytes per {unit_of(meta, scenario)[:-1]} "
                              f"(`fastgate_allocated_bytes_total` delta / {unit_of(meta, scenario)}, median over rounds).")

@@ -611,14 +611,25 @@ profile_run() {
 # ---------------------------------------------------------------- measuring: streams
 # usage: run_stream PORT CONNECTIONS DURATION WARMUP OUTFILE   (scenario from SC_*; stdout JSON, stderr text)
 run_stream() {
-    local port=$1 conns=$2 duration=$3 warm=$4 out=$5 pid rc=0 count=(--connections "$2") scheme=ws
+    start_stream "$@"
+    finish_stream "$1" "$5"
+}
+
+# run_stream in two halves, so that FastGate's counters can be read while the load runs.
+# usage: start_stream PORT CONNECTIONS DURATION WARMUP OUTFILE; finish_stream PORT OUTFILE
+start_stream() {
+    local port=$1 conns=$2 duration=$3 warm=$4 out=$5 count=(--connections "$2") scheme=ws
     if [[ $SC_STREAM_MODE == sse ]]; then count=(--streams "$2"); scheme=http; fi
     [[ $SC_STREAM_MODE != ai ]] || scheme=http
-    spawn pid "$LOAD_CPU" "$out" env "${STREAM_LOAD_ENV[@]}" "$STREAM_LOAD_BIN" "$SC_STREAM_MODE" \
+    spawn STREAM_PID "$LOAD_CPU" "$out" env "${STREAM_LOAD_ENV[@]}" "$STREAM_LOAD_BIN" "$SC_STREAM_MODE" \
         --url "$scheme://127.0.0.1:$port$SC_PATH" "${count[@]}" --duration "$duration" --warmup "$warm" \
         "${SC_STREAM_ARGS[@]}"
-    wait "$pid" || rc=$?
-    stop_group "$pid"
+}
+
+finish_stream() {
+    local port=$1 out=$2 rc=0
+    wait "$STREAM_PID" || rc=$?
+    stop_group "$STREAM_PID"
     # Exit 1 is a run with errors (counted in the figures); anything else, or no figures, is a failure.
     if [[ $rc -gt 1 ]] || ! grep -q '^{' "$out"; then
         cat "$out" >&2
@@ -642,21 +653,39 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
     local insts=("$@")
     for c in "${SC_CONNECTIONS[@]}"; do
         meta "command_${name}_c$c" "$(stream_command_text "$c" "$DURATION")"
+        # ws-echo and sse: FastGate's allocation counter is read inside the client's measured
+        # window, 1 s after it opens and 1 s before it closes, so the connections opened and
+        # closed around it are not counted as messages' bytes. ai-stream counts its whole run.
+        local -A SCRAPE=()
+        local inside=0 secs warm_secs
+        secs=$(to_seconds "$DURATION")
+        warm_secs=$(to_seconds "$SCENARIO_WARMUP")
+        [[ $SC_STREAM_MODE == ai || $secs -lt 3 ]] || inside=1
+        [[ $inside == 0 ]] || meta "alloc_window_$name" 1
         for i in "${insts[@]}"; do
             log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
             run_stream "$(target_port "$i")" "$c" "$SCENARIO_WARMUP" 0s "$WORKDIR/warm-$name-c$c-$i.txt"
+            # What one read of /metrics allocates, once the warm-up's connections have closed.
+            if [[ $inside == 1 && ${INST_PEER[$i]} == fastgate ]]; then sleep 1.5; SCRAPE[$i]=$(fastgate_scrape_bytes "${ADMIN_PORT[$i]}"); fi
         done
         for ((r = 1; r <= ROUNDS; r++)); do
             for i in "${insts[@]}"; do
                 check_alive "$i"
                 out=$WORKDIR/run-$name-c$c-r$r-$i.txt
-                local pg=${PGID[$i]:-} alloc0="" alloc1=""
+                local pg=${PGID[$i]:-} alloc0="" alloc1="" t0="" t1=""
                 run_sampling_begin "$pg"
-                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                if [[ $inside == 0 && ${INST_PEER[$i]} == fastgate ]]; then alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 # The client's own warm-up is inside the run (--warmup): the proxy's CPU is
                 # counted over the whole run and divided by every message of it below.
-                run_stream "$(target_port "$i")" "$c" "$DURATION" "$SCENARIO_WARMUP" "$out"
-                if [[ ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
+                start_stream "$(target_port "$i")" "$c" "$DURATION" "$SCENARIO_WARMUP" "$out"
+                if [[ $inside == 1 && ${INST_PEER[$i]} == fastgate && -n "${SCRAPE[$i]:-}" ]]; then
+                    sleep $((warm_secs + 1))
+                    t0=$(date +%s%6N); alloc0=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}")
+                    sleep $((secs - 2))
+                    alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); t1=$(date +%s%6N)
+                fi
+                finish_stream "$(target_port "$i")" "$out"
+                if [[ $inside == 0 && ${INST_PEER[$i]} == fastgate ]]; then alloc1=$(fastgate_allocated_bytes "${ADMIN_PORT[$i]}"); fi
                 run_sampling_end "$pg"
                 local cpu_s rss_mib=$RUN_RSS_MIB n total errs rate p50="" p99="" p999=""
                 rate=$(stream_field "$out" rate)
@@ -676,8 +705,14 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                     p50=$(stream_field "$out" p50_ms) p99=$(stream_field "$out" p99_ms) p999=$(stream_field "$out" p999_ms)
                 fi
                 cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$total")
-                local alloc
-                alloc=$(per_unit "$alloc1" "$alloc0" "$total")
+                local alloc=""
+                if [[ $inside == 0 ]]; then
+                    alloc=$(per_unit "$alloc1" "$alloc0" "$total")
+                elif [[ -n "$alloc0" && -n "$alloc1" ]]; then
+                    # Messages or events between the two reads, at the client's measured rate.
+                    alloc=$(per_unit "$((alloc1 - SCRAPE[$i]))" "$alloc0" \
+                        "$(awk -v r="$rate" -v w="$((t1 - t0))" 'BEGIN { printf "%.0f", r * w / 1e6 }')")
+                fi
                 printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
                     "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
                 if [[ $SC_STREAM_MODE == ai ]]; then

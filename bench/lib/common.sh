@@ -198,7 +198,8 @@ run_sampling_end() {
 # usage: per_unit A B N
 per_unit() {
     [[ -n "$1" && -n "$2" && ${3:-0} -gt 0 ]] || return 0
-    awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (a - b) / n }'
+    # A figure that rounds to zero prints as 0.0, not -0.0 (a read of /metrics subtracted can leave a few bytes below zero).
+    awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { v = (a - b) / n; if (v > -0.05 && v < 0.05) v = 0; printf "%.1f", v }'
 }
 
 # CPU seconds per 100,000 units (requests, messages or events) from clock ticks; empty when unknown.
