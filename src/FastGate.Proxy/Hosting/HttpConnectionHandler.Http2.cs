@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Security;
 using FastGate.Core.Http2;
@@ -111,7 +110,7 @@ public sealed partial class HttpConnectionHandler
             if (transport is ILoopBound { Loop: { } loop })
             {
                 _timer = loop.Timers.Create(this);
-                _timer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+                _timer.ScheduleAfter(timeout);
             }
             else
             {

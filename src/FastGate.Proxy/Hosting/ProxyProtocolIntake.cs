@@ -150,7 +150,7 @@ public sealed class ProxyProtocolIntake
         public void Start(EventLoop loop, TimeSpan timeout)
         {
             _timer = loop.Timers.Create(this);
-            _timer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+            _timer.ScheduleAfter(timeout);
         }
 
         public void Cancel() => _timer?.Cancel();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
@@ -146,7 +145,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         if (_loop is not null && timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
             _handshakeTimer = _loop.Timers.Create(this);
-            _handshakeTimer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+            _handshakeTimer.ScheduleAfter(timeout);
         }
         try
         {

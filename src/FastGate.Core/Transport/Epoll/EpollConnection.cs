@@ -110,7 +110,7 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
         // Completed on the loop thread by EPOLLOUT (or the timer), continuing the caller inline.
         connection._connecting = new TaskCompletionSource<ITransport>();
         connection._connectTimer = loop.Timers.Create(connection);
-        connection._connectTimer.Schedule(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+        connection._connectTimer.ScheduleAfter(timeout);
         return new ValueTask<ITransport>(connection._connecting.Task);
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace FastGate.Core.Transport.Epoll;
 
 /// <summary>
@@ -20,13 +22,16 @@ public sealed class LoopTimer
     internal int Slot = -1;
     internal LoopTimer? FireNext;
 
-    /// <summary>When the timer fires, in <see cref="System.Diagnostics.Stopwatch"/> ticks; 0 when not scheduled.</summary>
+    /// <summary>When the timer fires, in <see cref="Stopwatch"/> ticks; 0 when not scheduled.</summary>
     public long Due { get; internal set; }
 
     public bool Scheduled => Slot >= 0;
 
     /// <summary>Fires at <paramref name="due"/> (Stopwatch ticks), replacing any earlier schedule.</summary>
     public void Schedule(long due) => _wheel.Schedule(this, due);
+
+    /// <summary>Fires <paramref name="delay"/> from now, replacing any earlier schedule.</summary>
+    public void ScheduleAfter(TimeSpan delay) => Schedule(Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency));
 
     public void Cancel() => _wheel.Cancel(this);
 }
