@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FastGate.Core.Tests.Transport.Epoll;
 using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport.Epoll;
@@ -21,19 +19,7 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
 
     public OpenSslLoopTransportOnLoopTests()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=a.test", key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var certPath = Path.Combine(_directory, "a.pem");
-        var keyPath = Path.Combine(_directory, "a.key");
-        File.WriteAllText(certPath, certificate.ExportCertificatePem());
-        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
-        _context = OpenSslServerContext.Create(new OpenSslServerOptions
-        {
-            CertificateChainPath = certPath,
-            PrivateKeyPath = keyPath,
-            ApplicationProtocols = ["http/1.1"],
-        });
+        _context = OpenSslTestContexts.SelfSigned(_directory, "a.test", "http/1.1");
     }
 
     public void Dispose()

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
 
@@ -24,19 +22,7 @@ public sealed class OpenSslLoopTransportTests : IDisposable
 
     public OpenSslLoopTransportTests()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=a.test", key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var certPath = Path.Combine(_directory, "a.pem");
-        var keyPath = Path.Combine(_directory, "a.key");
-        File.WriteAllText(certPath, certificate.ExportCertificatePem());
-        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
-        _context = OpenSslServerContext.Create(new OpenSslServerOptions
-        {
-            CertificateChainPath = certPath,
-            PrivateKeyPath = keyPath,
-            ApplicationProtocols = ["h2", "http/1.1"],
-        });
+        _context = OpenSslTestContexts.SelfSigned(_directory, "a.test", "h2", "http/1.1");
         var (client, server) = InMemoryTransport.CreatePair();
         _wire = client;
         _tls = new OpenSslLoopTransport(server, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), loop: null);

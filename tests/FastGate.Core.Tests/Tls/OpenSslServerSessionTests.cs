@@ -1,7 +1,5 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FastGate.Core.Tls.OpenSsl;
 
 namespace FastGate.Core.Tests.Tls;
@@ -12,22 +10,7 @@ public sealed class OpenSslServerSessionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private OpenSslServerContext Context(string name, params string[] alpn)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var certPath = Path.Combine(_directory, name + ".pem");
-        var keyPath = Path.Combine(_directory, name + ".key");
-        File.WriteAllText(certPath, certificate.ExportCertificatePem());
-        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
-        return OpenSslServerContext.Create(new OpenSslServerOptions
-        {
-            CertificateChainPath = certPath,
-            PrivateKeyPath = keyPath,
-            ApplicationProtocols = alpn.Length > 0 ? alpn : ["h2", "http/1.1"],
-        });
-    }
+    private OpenSslServerContext Context(string name, params string[] alpn) => OpenSslTestContexts.SelfSigned(_directory, name, alpn);
 
     private static OpenSslServerSession Session(OpenSslServerContext context, IOpenSslContextSelector? selector = null) =>
         new(context, selector, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null);
