@@ -18,13 +18,9 @@ public class SseEventReaderWholeBlocksTests
         {
             var reader = new SseEventReader();
             var events = new List<string>();
-            int offset = 0;
-            using var lengths = pieces.GetEnumerator();
-            while (offset < input.Length)
+            foreach (var cut in Cut(input, pieces))
             {
-                int length = lengths.MoveNext() ? Math.Min(lengths.Current, input.Length - offset) : input.Length - offset;
-                reader.Append(input.AsSpan(offset, length));
-                offset += length;
+                reader.Append(cut.Span);
                 string whole = Text(reader.WholeBlocks());
                 string read = "";
                 while (reader.TryRead(out SseEvent e))
@@ -54,13 +50,9 @@ public class SseEventReaderWholeBlocksTests
             var reader = new SseEventReader();
             var events = new List<string>();
             var passed = "";
-            int offset = 0;
-            using var lengths = pieces.GetEnumerator();
-            while (offset < input.Length)
+            foreach (var cut in Cut(input, pieces))
             {
-                int length = lengths.MoveNext() ? Math.Min(lengths.Current, input.Length - offset) : input.Length - offset;
-                reader.Append(input.AsSpan(offset, length));
-                offset += length;
+                reader.Append(cut.Span);
                 var from = reader.Position;
                 var whole = reader.WholeBlocks();
                 if (!whole.IsEmpty)

@@ -45,13 +45,9 @@ internal static class SseTestHelpers
     {
         var events = new List<string>();
         var raws = new List<string>();
-        int offset = 0;
-        using var lengths = pieceLengths.GetEnumerator();
-        while (offset < stream.Length)
+        foreach (var cut in Cut(stream, pieceLengths))
         {
-            int length = lengths.MoveNext() ? Math.Min(lengths.Current, stream.Length - offset) : stream.Length - offset;
-            reader.Append(stream.AsSpan(offset, length));
-            offset += length;
+            reader.Append(cut.Span);
             while (reader.TryRead(out SseEvent e))
             {
                 events.Add(Describe(e));
@@ -72,17 +68,13 @@ internal static class SseTestHelpers
         var piece = new PooledByteBuffer();
         var events = new List<string>();
         var raws = new List<string>();
-        int offset = 0;
-        using var lengths = pieceLengths.GetEnumerator();
-        while (offset < stream.Length)
+        foreach (var cut in Cut(stream, pieceLengths))
         {
-            int length = lengths.MoveNext() ? Math.Min(lengths.Current, stream.Length - offset) : stream.Length - offset;
             piece.Clear();
-            piece.Write(stream.AsSpan(offset, length));
+            piece.Write(cut.Span);
             reader.Append(piece);
             // Taken (left empty) or copied (left as it was).
-            Assert.True(piece.Length == 0 || piece.WrittenSpan.SequenceEqual(stream.AsSpan(offset, length)));
-            offset += length;
+            Assert.True(piece.Length == 0 || piece.WrittenSpan.SequenceEqual(cut.Span));
             int from = reader.Position;
             var read = new StringBuilder();
             while (reader.TryRead(out SseEvent e))
@@ -97,6 +89,22 @@ internal static class SseTestHelpers
         reader.Release();
         piece.Release();
         return result;
+    }
+
+    /// <summary>
+    /// <paramref name="stream"/> cut in pieces of the given lengths, in order; the last piece takes what the lengths
+    /// leave, and a length past the end is cut short.
+    /// </summary>
+    public static IEnumerable<ReadOnlyMemory<byte>> Cut(byte[] stream, IEnumerable<int> pieceLengths)
+    {
+        int offset = 0;
+        using var lengths = pieceLengths.GetEnumerator();
+        while (offset < stream.Length)
+        {
+            int length = lengths.MoveNext() ? Math.Min(lengths.Current, stream.Length - offset) : stream.Length - offset;
+            yield return stream.AsMemory(offset, length);
+            offset += length;
+        }
     }
 
     /// <summary>Whole, split in two at every byte, byte by byte, and in small random pieces.</summary>
