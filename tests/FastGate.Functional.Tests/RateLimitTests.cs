@@ -1,6 +1,5 @@
 using System.Net;
 using FastGate.Functional.Tests.Infrastructure;
-using FastGate.Testing;
 
 namespace FastGate.Functional.Tests;
 

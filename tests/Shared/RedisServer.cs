@@ -28,7 +28,7 @@ public sealed class RedisServer : IDisposable
         // Another process may take the port between our probe and redis binding it: try again.
         for (var attempt = 0; ; attempt++)
         {
-            var server = new RedisServer(FreePort());
+            var server = new RedisServer(FreePort.Next());
             try
             {
                 server.Start();
@@ -129,12 +129,5 @@ public sealed class RedisServer : IDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

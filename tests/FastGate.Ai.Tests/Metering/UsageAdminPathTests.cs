@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using FastGate.Ai.Metering;
 using FastGate.Proxy.Admin;
 using FastGate.Proxy.Config;
@@ -21,7 +20,7 @@ public sealed class UsageAdminPathTests : IDisposable
 
     public UsageAdminPathTests()
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         _admin = $"http://127.0.0.1:{port}";
         var load = ConfigLoader.LoadFromText($"""
             [admin]
@@ -31,7 +30,7 @@ public sealed class UsageAdminPathTests : IDisposable
             access = "off"
             [[listener]]
             name = "web"
-            listen = "127.0.0.1:{FreePort()}"
+            listen = "127.0.0.1:{FreePort.Next()}"
             [[route]]
             name = "rest"
             path_prefix = "/"
@@ -98,12 +97,5 @@ public sealed class UsageAdminPathTests : IDisposable
 
         Assert.Contains("fastgate_requests_total", text);
         Assert.Contains("fastgate_ai_tokens_total{type=\"output\",model=\"gpt-4o\",provider=\"mockoai\",route=\"llm\",consumer=\"alice\",estimated=\"false\"} 20\n", text);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

@@ -24,12 +24,12 @@ public sealed class AiStagePassThroughTests : IDisposable
     {
         var text = $"""
             [admin]
-            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            listen = "127.0.0.1:{FreePort.Next()}"
             [log]
             access = "off"
             [[listener]]
             name = "web"
-            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            listen = "127.0.0.1:{FreePort.Next()}"
             [[route]]
             name = "llm"
             path_prefix = "/v1/"

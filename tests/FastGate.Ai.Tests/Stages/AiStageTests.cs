@@ -23,12 +23,12 @@ public sealed class AiStageTests : IDisposable
 
     private static string Config(string drains = "max_drains = 4") => $"""
         [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [log]
         access = "off"
         [[listener]]
         name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [[route]]
         name = "llm"
         path_prefix = "/v1/"

@@ -15,7 +15,7 @@ public class Http1ProxyConnectionTests
         cluster = "a"
         """, string cluster = "127.0.0.1:9001") => $"""
         [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [log]
         access = "off"
         [[listener]]
@@ -32,7 +32,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_AddsForwardingHeadersAndDropsHopByHop()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect(clientAddress: "192.0.2.7");
 
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nConnection: keep-alive, x-secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nAccept: */*\r\n\r\n");
@@ -63,7 +63,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_XForwardedFor_KeptOnlyFromTrustedProxies(string listenerKeys, string clientAddress, string sent, string expected)
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        var config = Config(FreePort.Next()).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
         using var gateway = new TestGateway(config, origin);
         using var client = gateway.Connect(clientAddress: clientAddress);
 
@@ -81,7 +81,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_XForwardedForNamedInConnection_StillCarriesTheClientAddress(string clientAddress)
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\ntrusted_proxies = [\"10.0.0.0/8\"]");
+        var config = Config(FreePort.Next()).Replace("name = \"web\"", "name = \"web\"\ntrusted_proxies = [\"10.0.0.0/8\"]");
         using var gateway = new TestGateway(config, origin);
         using var client = gateway.Connect(clientAddress: clientAddress);
 
@@ -98,7 +98,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_StripPrefix_SendsTheRestOfThePathAndTheQuery()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET /api/items?page=2 HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -118,7 +118,7 @@ public class Http1ProxyConnectionTests
             Respond = request => "HTTP/1.1 200 OK\r\nX-Slow: " + new string('s', request.StartsWith("GET /long", StringComparison.Ordinal) ? 300 : 20)
                 + "\r\nContent-Length: 5\r\n\r\nhello",
         };
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         var exchanges = new[] { ("/long", 300), ("/short", 20) };
@@ -157,7 +157,7 @@ public class Http1ProxyConnectionTests
     {
         var pub = new InMemoryOrigin("127.0.0.1:9001");
         var echo = new InMemoryOrigin("127.0.0.1:9002");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort(), PubAndEchoRoutes), pub, echo);
+        using var gateway = new TestGateway(Config(FreePort.Next(), PubAndEchoRoutes), pub, echo);
         using var client = gateway.Connect();
 
         await client.SendAsync($"GET {path}?q=%2e%2e/x HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -171,7 +171,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_StripPrefix_AppliesToTheNormalizedPath()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET /api/v1/./%69tems/../items HTTP/1.1\r\nHost: a\r\n\r\nGET /x/../api/y HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -188,7 +188,7 @@ public class Http1ProxyConnectionTests
     public async Task Serve_BadOrRejectedPath_Answers400AndCloses(string path, string listenerKeys)
     {
         var pub = new InMemoryOrigin("127.0.0.1:9001");
-        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
+        var config = Config(FreePort.Next(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\n" + listenerKeys);
         using var gateway = new TestGateway(config, pub);
         using var client = gateway.Connect();
 
@@ -204,7 +204,7 @@ public class Http1ProxyConnectionTests
     {
         var pub = new InMemoryOrigin("127.0.0.1:9001");
         var echo = new InMemoryOrigin("127.0.0.1:9002");
-        var config = Config(TestGateway.FreePort(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\nmerge_slashes = true");
+        var config = Config(FreePort.Next(), PubAndEchoRoutes).Replace("name = \"web\"", "name = \"web\"\nmerge_slashes = true");
         using var gateway = new TestGateway(config, pub, echo);
         using var client = gateway.Connect();
 
@@ -218,7 +218,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_AbsoluteForm_UsesTheAuthorityAsHostButOurRoute()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET http://other.example/page HTTP/1.1\r\nHost: ignored.example\r\n\r\n");
@@ -236,7 +236,7 @@ public class Http1ProxyConnectionTests
         {
             Respond = request => $"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{request.Split(' ')[1][^1]}",
         };
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -250,7 +250,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_ChunkedRequest_ReachesUpstreamChunked()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n");
@@ -265,7 +265,7 @@ public class Http1ProxyConnectionTests
     public async Task Forward_UpstreamBodyDelimitedByClose_IsChunkedToHttp11Client()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", CloseAfterResponse = true };
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -280,7 +280,7 @@ public class Http1ProxyConnectionTests
     public async Task Serve_Exchanges_CountEveryByteInBothDirections()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
         const string post = "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
         const string missing = "GET /api HTTP/1.1\r\nHost: a\r\nX: \u0001\r\n\r\n";
@@ -305,7 +305,7 @@ public class Http1ProxyConnectionTests
             path_prefix = "/api/"
             cluster = "a"
             """;
-        using var gateway = new TestGateway(Config(TestGateway.FreePort(), routes), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next(), routes), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\nGET /api/x HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -319,7 +319,7 @@ public class Http1ProxyConnectionTests
     public async Task Serve_SmugglingAttempt_Answers400AndCloses()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        using var gateway = new TestGateway(Config(TestGateway.FreePort()), origin);
+        using var gateway = new TestGateway(Config(FreePort.Next()), origin);
         using var client = gateway.Connect();
 
         await client.SendAsync("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -340,7 +340,7 @@ public class Http1ProxyConnectionTests
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
         // The head never completes: only judging the request line alone can answer before 60 s.
-        var config = Config(TestGateway.FreePort()).Replace("name = \"web\"", "name = \"web\"\nheader_timeout = \"60s\"");
+        var config = Config(FreePort.Next()).Replace("name = \"web\"", "name = \"web\"\nheader_timeout = \"60s\"");
         using var gateway = new TestGateway(config, origin);
         using var client = gateway.Connect();
 
@@ -355,7 +355,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public async Task Serve_UpstreamRefuses_Answers502()
     {
-        using var gateway = new TestGateway(Config(TestGateway.FreePort(), cluster: "127.0.0.1:9999"));
+        using var gateway = new TestGateway(Config(FreePort.Next(), cluster: "127.0.0.1:9999"));
         using var client = gateway.Connect();
 
         await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -368,10 +368,10 @@ public class Http1ProxyConnectionTests
     {
         using var gateway = new TestGateway($"""
             [admin]
-            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            listen = "127.0.0.1:{FreePort.Next()}"
             [[listener]]
             name = "web"
-            listen = "127.0.0.1:{TestGateway.FreePort()}"
+            listen = "127.0.0.1:{FreePort.Next()}"
             [[route]]
             name = "maintenance"
             path_prefix = "/"
@@ -389,7 +389,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public async Task Reload_InFlightExchange_FinishesOnItsSnapshotAndTheNextUsesTheNewOne()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         var a = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na" };
         var b = new InMemoryOrigin("127.0.0.1:9002") { Respond = _ => "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb" };
         var release = new TaskCompletionSource();
@@ -418,7 +418,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public async Task Reload_EndpointThatStays_KeepsItsPooledConnection()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         var origin = new InMemoryOrigin("127.0.0.1:9001");
         using var gateway = new TestGateway(Config(port), origin);
         using (var client = gateway.Connect())
@@ -447,7 +447,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public async Task Reload_InvalidConfig_KeepsServingTheOldOne()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         var origin = new InMemoryOrigin("127.0.0.1:9001");
         using var gateway = new TestGateway(Config(port), origin);
 
@@ -464,7 +464,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public void Reload_ListenerRenamedOnTheSameAddress_KeepsItsSocket()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port));
         var before = gateway.Gateway.ListenerEndPoint("web");
 
@@ -480,7 +480,7 @@ public class Http1ProxyConnectionTests
     [Fact]
     public void Reload_ListenerOnABusyPort_IsRejectedAndTheOldConfigServes()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port));
         using var squatter = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         squatter.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));

@@ -5,12 +5,12 @@ public class LocalAnswerTests
 {
     private static string Config(string cluster) => $"""
         [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [log]
         access = "off"
         [[listener]]
         name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [[route]]
         name = "api"
         path_prefix = "/api/"

@@ -62,12 +62,12 @@ internal sealed class TestGateway : IDisposable
     /// </summary>
     public static string OneRouteConfig(string pathPrefix = "/", string routeKeys = "", string clusterKeys = "endpoints = [\"127.0.0.1:9001\"]") => $"""
         [admin]
-        listen = "127.0.0.1:{FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [log]
         access = "off"
         [[listener]]
         name = "web"
-        listen = "127.0.0.1:{FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [[route]]
         name = "rest"
         path_prefix = "{pathPrefix}"
@@ -83,13 +83,6 @@ internal sealed class TestGateway : IDisposable
     /// </summary>
     public static string ClusterConfig(params string[] endpoints) =>
         OneRouteConfig(clusterKeys: $"endpoints = [{string.Join(", ", endpoints.Select(e => $"\"{e}\""))}]\nlb = \"round_robin\"");
-
-    public static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     public ConfigModel Load(string config)
     {

@@ -47,7 +47,7 @@ public sealed class GatewaySnapshotLifetimeTests
     public async Task Reload_AfterServingOnAConnectionThatClosed_OldSnapshotIsCollected()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001");
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port), origin);
         using (var client = gateway.Connect())
         {
@@ -66,7 +66,7 @@ public sealed class GatewaySnapshotLifetimeTests
     [Fact]
     public void Reload_TwiceWithOneRejected_FirstSnapshotIsCollected()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port));
         var first = Track(gateway.Gateway);
 

@@ -16,12 +16,12 @@ public class StageAttemptTests
 {
     private static string TwoClusterConfig() => $"""
         [admin]
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [log]
         access = "off"
         [[listener]]
         name = "web"
-        listen = "127.0.0.1:{TestGateway.FreePort()}"
+        listen = "127.0.0.1:{FreePort.Next()}"
         [[route]]
         name = "rest"
         path_prefix = "/"

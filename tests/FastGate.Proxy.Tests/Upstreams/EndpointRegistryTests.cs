@@ -53,7 +53,7 @@ public sealed class EndpointRegistryTests
         using var busy = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         busy.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         busy.Listen();
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port, weightA: 3, maxIdleA: 4, idleTimeoutA: "30s"));
         var before = Endpoint(gateway, "a");
 
@@ -74,7 +74,7 @@ public sealed class EndpointRegistryTests
     [Fact]
     public void Reload_Succeeds_AppliesNewSettingsToTheSameState()
     {
-        var port = TestGateway.FreePort();
+        var port = FreePort.Next();
         using var gateway = new TestGateway(Config(port, weightA: 3, maxIdleA: 4, idleTimeoutA: "30s"));
         var before = Endpoint(gateway, "a");
 
@@ -90,7 +90,7 @@ public sealed class EndpointRegistryTests
     [Fact]
     public void Start_SameAddressInTwoClusters_EachClusterKeepsItsOwnSettings()
     {
-        using var gateway = new TestGateway(Config(TestGateway.FreePort(), weightA: 3, maxIdleA: 4, idleTimeoutA: "30s"));
+        using var gateway = new TestGateway(Config(FreePort.Next(), weightA: 3, maxIdleA: 4, idleTimeoutA: "30s"));
 
         var a = Endpoint(gateway, "a");
         var b = Endpoint(gateway, "b");

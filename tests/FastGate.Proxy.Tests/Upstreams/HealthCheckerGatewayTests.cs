@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Hosting;
 using FastGate.Proxy.Observability;
-using FastGate.Proxy.Tests.Forwarding;
 
 namespace FastGate.Proxy.Tests.Upstreams;
 
@@ -19,13 +16,6 @@ public sealed class HealthCheckerGatewayTests
         Timeout = TimeSpan.FromSeconds(5),
         Jitter = TimeSpan.Zero,
     };
-
-    private static int ClosedPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     /// <summary>The config with <paramref name="endpoints"/> in cluster "a", which gets <see cref="Hourly"/> checks (the loader does not read them yet).</summary>
     private static ConfigModel Model(int listenPort, params int[] endpoints)
@@ -71,10 +61,10 @@ public sealed class HealthCheckerGatewayTests
     public async Task Start_ClusterWithHealth_ChecksItsEndpoints()
     {
         var log = new StringWriter();
-        var down = ClosedPort();
+        var down = FreePort.Next();
         using var gateway = new Gateway(new GatewayLog(log));
 
-        gateway.Start(Model(TestGateway.FreePort(), down));
+        gateway.Start(Model(FreePort.Next(), down));
 
         await WaitForLineAsync(log, $"health check: cluster 'a' endpoint 127.0.0.1:{down} fails: connection refused");
         Assert.Empty(Lines(log, "not run by this version"));
@@ -84,9 +74,9 @@ public sealed class HealthCheckerGatewayTests
     public async Task Reload_EndpointStays_IsNotCheckedAgainAtOnce()
     {
         var log = new StringWriter();
-        var listenPort = TestGateway.FreePort();
-        var staying = ClosedPort();
-        var added = ClosedPort();
+        var listenPort = FreePort.Next();
+        var staying = FreePort.Next();
+        var added = FreePort.Next();
         using var gateway = new Gateway(new GatewayLog(log));
         gateway.Start(Model(listenPort, staying));
         await WaitForLineAsync(log, $"endpoint 127.0.0.1:{staying} fails");

@@ -1,7 +1,6 @@
 using FastGate.Proxy.Config;
 using FastGate.Proxy.Stages;
 using FastGate.Proxy.Stages.RateLimits;
-using FastGate.Testing;
 using StackExchange.Redis;
 using static FastGate.Proxy.Tests.Stages.RateLimits.RateLimitTestKit;
 
