@@ -45,7 +45,8 @@ public class OpenAiRequestWriterBenchmark
             {"type":"function","function":{"name":"track_parcel","description":"Where a parcel is and its expected delivery window.","parameters":{"type":"object","properties":{"order_id":{"type":"string"}},"required":["order_id"]}}}],
             "tool_choice":"auto","temperature":0.3,"max_completion_tokens":512,"stream":true,"stream_options":{"include_usage":false},"user":"customer-4711"}
             """);
-        _pivot = Encoding.UTF8.GetBytes(text.ToString());
+        // Compact, as client libraries send it (the tools above are on several lines for reading only).
+        _pivot = Encoding.UTF8.GetBytes(text.ToString().ReplaceLineEndings(""));
         if (!OpenAiRequestReader.TryRead(ClientApi.OpenAiChat, _pivot, _frontPivot, out _frontFacts, out var error) || !_frontFacts.Layout.Known)
         {
             throw new InvalidOperationException($"the front refused the pivot or found no layout: {error.Message}");
