@@ -653,14 +653,14 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
     local insts=("$@")
     for c in "${SC_CONNECTIONS[@]}"; do
         meta "command_${name}_c$c" "$(stream_command_text "$c" "$DURATION")"
-        # ws-echo and sse: FastGate's allocation counter is read inside the client's measured
-        # window, 1 s after it opens and 1 s before it closes, so the connections opened and
-        # closed around it are not counted as messages' bytes. ai-stream counts its whole run.
+        # FastGate's allocation counter is read inside the client's measured window, 1 s after it
+        # opens and 1 s before it closes, so the connections opened and closed around it (and the
+        # harness's own reads of /metrics) are not counted as messages', events' or requests' bytes.
         local -A SCRAPE=()
         local inside=0 secs warm_secs
         secs=$(to_seconds "$DURATION")
         warm_secs=$(to_seconds "$SCENARIO_WARMUP")
-        [[ $SC_STREAM_MODE == ai || $secs -lt 3 ]] || inside=1
+        [[ $secs -lt 3 ]] || inside=1
         [[ $inside == 0 ]] || meta "alloc_window_$name" 1
         for i in "${insts[@]}"; do
             log "$name c$c: scenario warm-up of $(inst_label "$i") ($SCENARIO_WARMUP)"
@@ -716,9 +716,16 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                 printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
                     "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
                 if [[ $SC_STREAM_MODE == ai ]]; then
-                    # Time to first token and bytes per streamed event (every event of the run, warm-up included).
-                    local per_event
-                    per_event=$(per_unit "$alloc1" "$alloc0" "$(stream_field "$out" events_total)")
+                    # Time to first token and bytes per streamed event: the events between the two
+                    # reads at the client's measured event rate (every event of the run on a run too
+                    # short for the window).
+                    local per_event=""
+                    if [[ $inside == 0 ]]; then
+                        per_event=$(per_unit "$alloc1" "$alloc0" "$(stream_field "$out" events_total)")
+                    elif [[ -n "$alloc0" && -n "$alloc1" ]]; then
+                        per_event=$(per_unit "$((alloc1 - SCRAPE[$i]))" "$alloc0" \
+                            "$(awk -v r="$(stream_field "$out" events_rate)" -v w="$((t1 - t0))" 'BEGIN { printf "%.0f", r * w / 1e6 }')")
+                    fi
                     printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "$rate" \
                         "$(stream_field "$out" ttft_p50_ms)" "$(stream_field "$out" ttft_p99_ms)" "$p50" "$p99" \
                         "$(stream_field "$out" events_rate)" "$per_event" >>"$AI_RUNS"

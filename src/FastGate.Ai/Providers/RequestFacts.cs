@@ -16,4 +16,6 @@ public struct RequestFacts
     public int Choices;
     /// <summary>An embeddings client asked for <c>encoding_format: "base64"</c>: vectors go back as base64 float32 bytes whatever the provider sent.</summary>
     public bool EmbeddingsAsBase64;
+    /// <summary>Where the OpenAI writer's members lie in the pivot, when the OpenAI front wrote it and could tell.</summary>
+    public PivotLayout Layout;
 }

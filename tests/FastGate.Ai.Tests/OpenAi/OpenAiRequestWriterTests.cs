@@ -184,6 +184,133 @@ public class OpenAiRequestWriterTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    public static TheoryData<string> LayoutBodies()
+    {
+        var bodies = new TheoryData<string>();
+        foreach (var body in Bodies)
+        {
+            bodies.Add(body);
+        }
+        foreach (var body in (string[])[
+            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":false,"o":[ 1 ]},"tools":[],"n":1}""",
+            """{"stream_options":{ "include_usage" : true },"model":"m","input":"x","messages":[],"stream":false}""",
+            """{"messages":[],"stream":false,"model":"m"}""",
+            """{"stream":true,"model":"m","messages":[]}""",
+            """{"messages":[],"model":"m","k":{"stream":true},"stream_options":null}""",
+            """{"model":"m","messages":[],"a-b.c_9":1,"input":["i"]}""",
+            """{"model":"m","messages":[],"a/b":1}""",
+            """{"model":"m","messages":[],"é":1}""",
+            """{"model":"m" ,"messages":[]}""",
+            """{"model":"m","messages":[] }""",
+            """{"model":"m","messages":[],"stream":true,"stream":true}""",
+            """{"model":"gpt\u002d4o","messages":[],"stream":true}""",
+            """{"model":null,"model":"m","messages":[]}""",
+            ])
+        {
+            bodies.Add(body);
+        }
+        return bodies;
+    }
+
+    [Theory]
+    [MemberData(nameof(LayoutBodies))]
+    public void A_pivot_written_from_the_fronts_layout_is_the_same_bytes_as_one_rewritten_member_by_member(string body)
+    {
+        AssertLayoutWritesTheSame(Encoding.UTF8.GetBytes(body));
+    }
+
+    [Fact]
+    public void The_front_knows_the_layout_of_a_compact_body_with_plain_names_only()
+    {
+        Assert.True(LayoutOf("""{"model":"m","messages":[{"role":"user","content":"a b"}],"stream":true,"stream_options":{ "include_usage" : false }}""").Known);
+        Assert.True(LayoutOf("""{"messages":[],"model":"m","max_tokens":1,"a-b.c_9":{}}""").Known);
+        Assert.False(LayoutOf("""{"model": "m","messages":[]}""").Known);
+        Assert.False(LayoutOf("""{"model":"m", "messages":[]}""").Known);
+        // White space around the object is not copied, so it leaves the layout known.
+        Assert.True(LayoutOf(" {\"model\":\"m\",\"messages\":[]}\n").Known);
+        Assert.False(LayoutOf("""{"model":"m","messages":[],"x\u0041":1}""").Known);
+        Assert.False(LayoutOf("""{"model":"m","messages":[],"stream":true,"stream":true}""").Known);
+        Assert.False(LayoutOf("""{"model":"gpt\u002d4o","messages":[]}""").Known);
+    }
+
+    [Fact]
+    public void Every_corrupted_body_the_front_takes_is_written_the_same_from_its_layout()
+    {
+        var whole = Encoding.UTF8.GetBytes(
+            """{"model":"gpt","messages":[{"role":"user","content":"h\u00e9 😀"}],"stream":true,"stream_options":{"include_usage":false,"x":[1,-2.5e3]},"n":null,"input":"i"}""");
+        ReadOnlySpan<byte> corruptions = [0xFF, 0xC3, (byte)'}', (byte)']', (byte)',', (byte)'"', (byte)':', (byte)'\\', (byte)' ', (byte)'0', 0x01];
+        foreach (var corruption in corruptions)
+        {
+            for (var at = 0; at < whole.Length; at++)
+            {
+                var bad = (byte[])whole.Clone();
+                bad[at] = corruption;
+                AssertLayoutWritesTheSame(bad);
+            }
+        }
+    }
+
+    [Fact]
+    public void Writes_from_a_layout_without_allocating()
+    {
+        var client = Encoding.UTF8.GetBytes(
+            """{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":false,"o":1},"tools":[]}""");
+        var pivot = new ArrayBufferWriter<byte>();
+        Assert.True(OpenAiRequestReader.TryRead(ClientApi.OpenAiChat, client, pivot, out var facts, out _));
+        Assert.True(facts.Layout.Known);
+        var body = new ArrayBufferWriter<byte>(1024);
+        Assert.True(OpenAiRequestWriter.TryWrite(ClientApi.OpenAiChat, pivot.WrittenSpan, facts, "t"u8, body, out _));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            body.ResetWrittenCount();
+            OpenAiRequestWriter.TryWrite(ClientApi.OpenAiChat, pivot.WrittenSpan, facts, "t"u8, body, out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static PivotLayout LayoutOf(string body)
+    {
+        Assert.True(OpenAiRequestReader.TryRead(ClientApi.OpenAiChat, Encoding.UTF8.GetBytes(body), new ArrayBufferWriter<byte>(), out var facts, out var error), error.Message);
+        return facts.Layout;
+    }
+
+    /// <summary>
+    /// For each front that takes the body: the pivot it wrote, written on every API and stream setting with the
+    /// front's layout, is byte for byte what the member-by-member rewrite of the same pivot gives.
+    /// </summary>
+    private static void AssertLayoutWritesTheSame(byte[] client)
+    {
+        foreach (var front in Apis)
+        {
+            var pivot = new ArrayBufferWriter<byte>();
+            if (!OpenAiRequestReader.TryRead(front, client, pivot, out var facts, out _))
+            {
+                continue;
+            }
+            foreach (var api in Apis)
+            {
+                foreach (var stream in (ReadOnlySpan<bool>)[true, false])
+                {
+                    var withLayout = facts with { Stream = stream };
+                    var withoutLayout = withLayout with { Layout = default };
+                    var fast = new ArrayBufferWriter<byte>();
+                    var slow = new ArrayBufferWriter<byte>();
+                    var fastOk = OpenAiRequestWriter.TryWrite(api, pivot.WrittenSpan, withLayout, "t\"arget"u8, fast, out _);
+                    var slowOk = OpenAiRequestWriter.TryWrite(api, pivot.WrittenSpan, withoutLayout, "t\"arget"u8, slow, out _);
+                    var what = $"front={front} {api} stream={stream} known={facts.Layout.Known} pivot={Encoding.UTF8.GetString(pivot.WrittenSpan)}";
+                    Assert.True(slowOk == fastOk, what);
+                    if (slowOk)
+                    {
+                        Assert.True(slow.WrittenSpan.SequenceEqual(fast.WrittenSpan), $"{what}\nslow={Encoding.UTF8.GetString(slow.WrittenSpan)}\nfast={Encoding.UTF8.GetString(fast.WrittenSpan)}");
+                    }
+                }
+            }
+        }
+    }
+
     private static string Write(ClientApi api, ReadOnlySpan<byte> pivot, bool stream, string model)
     {
         var body = new ArrayBufferWriter<byte>();

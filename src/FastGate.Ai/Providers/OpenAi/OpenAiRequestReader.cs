@@ -34,8 +34,29 @@ internal static class OpenAiRequestReader
                 error = Invalid("the body must be a JSON object");
                 return false;
             }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            var layout = new PivotLayout { Known = true, ObjectStart = (int)reader.TokenStartIndex };
+            var member = LayoutMember.None;
+            var memberStart = 0;
+            while (true)
             {
+                // The reader stands on the last token of the previous member's value (or on the '{').
+                var valueEnd = (int)reader.BytesConsumed;
+                if (member != LayoutMember.None)
+                {
+                    layout.Known &= Record(ref layout, member, memberStart, valueEnd);
+                }
+                if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    layout.Known &= reader.TokenType == JsonTokenType.EndObject && (int)reader.TokenStartIndex == valueEnd;
+                    layout.ObjectEnd = (int)reader.TokenStartIndex;
+                    break;
+                }
+                member = LayoutMember.None;
+                if (layout.Known)
+                {
+                    memberStart = (int)reader.TokenStartIndex;
+                    layout.Known = IsCompactPlainName(ref reader, body, memberStart, valueEnd, layout.ObjectStart, out member);
+                }
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
@@ -169,6 +190,7 @@ internal static class OpenAiRequestReader
             if (unescaped is null)
             {
                 pivot.Write(body);
+                facts.Layout = layout;
                 facts.ModelStart = modelStart + 1;
                 facts.ModelLength = modelEnd - modelStart - 2;
                 return true;
@@ -205,6 +227,57 @@ internal static class OpenAiRequestReader
             {
                 ArrayPool<byte>.Shared.Return(unescaped);
             }
+        }
+    }
+
+    /// <summary>The top-level members whose place <see cref="PivotLayout"/> records.</summary>
+    private enum LayoutMember : byte
+    {
+        None,
+        Model,
+        Stream,
+        StreamOptions,
+    }
+
+    /// <summary>
+    /// The property name the reader stands on keeps the layout known: it follows the '{' or the previous value's
+    /// comma with no white space, is plain, and its colon is followed by its value with no white space.
+    /// <paramref name="member"/> says whether it is one of the members the layout records.
+    /// </summary>
+    private static bool IsCompactPlainName(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int nameStart, int previousEnd, int objectStart, out LayoutMember member)
+    {
+        member = LayoutMember.None;
+        var name = reader.ValueSpan;
+        var colon = nameStart + name.Length + 2;
+        var follows = previousEnd == objectStart + 1 ? nameStart == previousEnd : nameStart == previousEnd + 1;
+        if (!follows || reader.ValueIsEscaped || colon + 1 >= body.Length || body[colon] != (byte)':'
+            || body[colon + 1] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' || !PivotLayout.IsPlainName(name))
+        {
+            return false;
+        }
+        member = name.SequenceEqual("model"u8) ? LayoutMember.Model
+            : name.SequenceEqual("stream"u8) ? LayoutMember.Stream
+            : name.SequenceEqual("stream_options"u8) ? LayoutMember.StreamOptions
+            : LayoutMember.None;
+        return true;
+    }
+
+    /// <summary>Records a member's range; false when the member came before (the writer would drop every copy).</summary>
+    private static bool Record(ref PivotLayout layout, LayoutMember member, int start, int end)
+    {
+        switch (member)
+        {
+            case LayoutMember.Model when layout.ModelEnd == 0:
+                (layout.ModelStart, layout.ModelEnd) = (start, end);
+                return true;
+            case LayoutMember.Stream when layout.StreamEnd == 0:
+                (layout.StreamStart, layout.StreamEnd) = (start, end);
+                return true;
+            case LayoutMember.StreamOptions when layout.StreamOptionsEnd == 0:
+                (layout.StreamOptionsStart, layout.StreamOptionsEnd) = (start, end);
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -21,6 +21,11 @@ internal static class OpenAiRequestWriter
         var writer = JsonWriters.For(body);
         try
         {
+            if (facts.Layout.Fits(pivot))
+            {
+                WriteFromLayout(pivot, facts, setsStream, askUsage, model, writer, body);
+                return true;
+            }
             var reader = new Utf8JsonReader(pivot);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
@@ -94,10 +99,102 @@ internal static class OpenAiRequestWriter
         }
     }
 
+    /// <summary>
+    /// The same body as the member-by-member rewrite, from the ranges the front found: the head written, the
+    /// pivot's other members copied as runs between the ones dropped or rewritten (the layout guarantees the
+    /// top level has no white space and only plain names, so the bytes are what the writer would put), and
+    /// only a rewritten stream_options read again. On an exception <paramref name="body"/> holds part of a body
+    /// the caller discards.
+    /// </summary>
+    private static void WriteFromLayout(ReadOnlySpan<byte> pivot, in RequestFacts facts, bool setsStream, bool askUsage, ReadOnlySpan<byte> model, Utf8JsonWriter writer, IBufferWriter<byte> body)
+    {
+        ref readonly var layout = ref facts.Layout;
+        writer.WriteStartObject();
+        writer.WriteString("model"u8, model);
+        if (setsStream && facts.Stream)
+        {
+            writer.WriteBoolean("stream"u8, true);
+        }
+        writer.Flush();
+
+        // The members cut from the copy, in pivot order: at most model, stream and stream_options.
+        Span<int> starts = stackalloc int[3];
+        Span<int> ends = stackalloc int[3];
+        var cuts = 0;
+        var optionsAt = -1;
+        if (layout.ModelEnd != 0)
+        {
+            Cut(starts, ends, ref cuts, layout.ModelStart, layout.ModelEnd);
+        }
+        if (setsStream && layout.StreamEnd != 0)
+        {
+            Cut(starts, ends, ref cuts, layout.StreamStart, layout.StreamEnd);
+        }
+        if (setsStream && layout.StreamOptionsEnd != 0 && (askUsage || !facts.Stream))
+        {
+            // A responses stream keeps the client's own options as they are; a request that does not stream drops them.
+            Cut(starts, ends, ref cuts, layout.StreamOptionsStart, layout.StreamOptionsEnd);
+        }
+
+        // The name start of the first member not yet copied or cut.
+        var next = layout.ObjectStart + 1;
+        for (var i = 0; i < cuts; i++)
+        {
+            if (starts[i] > next)
+            {
+                body.Write(","u8);
+                body.Write(pivot[next..(starts[i] - 1)]);
+            }
+            if (askUsage && starts[i] == layout.StreamOptionsStart && layout.StreamOptionsEnd != 0)
+            {
+                optionsAt = i;
+                body.Write(",\"stream_options\":"u8);
+                var value = pivot[(starts[i] + "\"stream_options\":"u8.Length)..ends[i]];
+                var reader = new Utf8JsonReader(value);
+                reader.Read();
+                writer.Reset(body);
+                WriteStreamOptionsValue(ref reader, value, writer);
+                writer.Flush();
+            }
+            next = ends[i] + 1;
+        }
+        if (layout.ObjectEnd > next)
+        {
+            body.Write(","u8);
+            body.Write(pivot[next..layout.ObjectEnd]);
+        }
+        if (askUsage && optionsAt < 0)
+        {
+            body.Write(",\"stream_options\":{\"include_usage\":true}"u8);
+        }
+        body.Write("}"u8);
+    }
+
+    /// <summary>Adds a member range to the cuts, kept in pivot order.</summary>
+    private static void Cut(Span<int> starts, Span<int> ends, ref int cuts, int start, int end)
+    {
+        var at = cuts;
+        while (at > 0 && starts[at - 1] > start)
+        {
+            starts[at] = starts[at - 1];
+            ends[at] = ends[at - 1];
+            at--;
+        }
+        starts[at] = start;
+        ends[at] = end;
+        cuts++;
+    }
+
     /// <summary>The client's stream_options with include_usage forced to true; a null or non-object value becomes a new object.</summary>
     private static void WriteStreamOptions(ref Utf8JsonReader reader, ReadOnlySpan<byte> pivot, Utf8JsonWriter writer)
     {
         writer.WritePropertyName("stream_options"u8);
+        WriteStreamOptionsValue(ref reader, pivot, writer);
+    }
+
+    /// <summary>The value of <see cref="WriteStreamOptions"/>.</summary>
+    private static void WriteStreamOptionsValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> pivot, Utf8JsonWriter writer)
+    {
         writer.WriteStartObject();
         if (reader.TokenType == JsonTokenType.StartObject)
         {
