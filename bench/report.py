@@ -520,8 +520,8 @@ def report_md(meta, summary, idle, name, ai_rows=()):
            "plus events with an id gap or out of order; p50/p99/p99.9 = delay of a lone event (one more "
            "stream, events 20 ms apart stamped with the origin's monotonic clock at its write) from the "
            "origin to the client while the other streams run back to back, so a proxy that holds events "
-           "back to send fewer, larger segments shows it. CPU and bytes per message or event count the "
-           "whole run, warm-up included."] if meta.get("stream_load") else []),
+           "back to send fewer, larger segments shows it. CPU per message or event counts the whole run, "
+           "warm-up included; bytes per message or event count the measured window only."] if meta.get("stream_load") else []),
         *([f"- TLS: {meta['tls']}. Negotiated with a default `openssl s_client`: "
            + "; ".join(f"{label(meta, k[len('tls_negotiated_'):])} {v}" for k, v in meta.items()
                        if k.startswith("tls_negotiated_")) + "."] if meta.get("tls") else []),
