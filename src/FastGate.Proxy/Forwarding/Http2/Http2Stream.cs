@@ -109,7 +109,8 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     {
         if (Id != 0)
         {
-            Bridge.Reuse();
+            // Each place that completes the request writer marks RequestWriterDone first.
+            Bridge.Reuse(RequestWriterDone);
             using (RequestGuard.Enter())
             {
                 RequestChunked = false;
@@ -250,7 +251,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
             {
                 ReturnHeadBuffer();
                 _trailers.Release();
-                reader.Complete();
+                Bridge.CompleteResponseReader();
                 _connection.OnPumpDone(this);
             }
             Release();
