@@ -13,7 +13,8 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// which an <see cref="Http1ProxyConnection"/> serves its one exchange, and the pump that turns
 /// the HTTP/1.1 response written there into HEADERS, DATA and trailing HEADERS within the
 /// client's windows. The request side (DATA into the bridge) belongs to the connection's read
-/// loop; the response side to the pump; shared fields are guarded by the connection's guard (<see cref="Http2Guard"/>).
+/// loop; the response side to the pump; shared fields are guarded by the connection's guard
+/// (<see cref="Http2Guard"/>).
 /// <para>
 /// Pooled per connection with everything it owns (bridge, worker, pump loop, client state): a
 /// stream has up to three owners (the connection's table, the pump, the worker) and goes back
