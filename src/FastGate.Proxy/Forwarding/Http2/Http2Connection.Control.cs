@@ -58,7 +58,7 @@ public sealed partial class Http2Connection
         }
         var count = payload.Length / 6;
         List<Http2Stream>? woken = null;
-        lock (_lock)
+        using (_guard.Enter())
         {
             for (var i = 0; i < count; i++)
             {
@@ -125,7 +125,7 @@ public sealed partial class Http2Connection
         {
             return Http2ErrorCode.NoError;
         }
-        lock (_lock)
+        using (_guard.Enter())
         {
             Http2FrameWriter.WritePing(_pending, opaque, ack: true);
             _controlBacklog += Http2FrameHeader.Size + 8;
@@ -172,7 +172,7 @@ public sealed partial class Http2Connection
         }
         Http2Stream? stream;
         bool premature;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!_streams.TryGetValue(id, out stream))
             {
@@ -223,7 +223,7 @@ public sealed partial class Http2Connection
         if (id == 0)
         {
             Http2Stream[] woken;
-            lock (_lock)
+            using (_guard.Enter())
             {
                 var grown = (long)_connectionSendWindow + increment;
                 if (grown > Http2PeerSettings.MaxWindowSize)
@@ -244,7 +244,7 @@ public sealed partial class Http2Connection
             return Http2ErrorCode.NoError;
         }
         Http2Stream? target;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!_streams.TryGetValue(id, out target))
             {
@@ -262,7 +262,7 @@ public sealed partial class Http2Connection
         }
         if (target is null)
         {
-            lock (_lock)
+            using (_guard.Enter())
             {
                 _streams.TryGetValue(id, out target);
             }
@@ -284,7 +284,7 @@ public sealed partial class Http2Connection
             return error;
         }
         // The client opens no more streams; those open finish, then the connection ends.
-        lock (_lock)
+        using (_guard.Enter())
         {
             _clientGoAway = true;
         }
@@ -294,7 +294,7 @@ public sealed partial class Http2Connection
     private void ResetById(int id, Http2ErrorCode code)
     {
         Http2Stream? stream;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _streams.TryGetValue(id, out stream);
         }

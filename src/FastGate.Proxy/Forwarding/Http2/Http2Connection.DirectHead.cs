@@ -12,7 +12,7 @@ public sealed partial class Http2Connection
     /// <summary>The upstream's Content-Length field goes out as it came (HEAD, 304: the size of the representation).</summary>
     internal const long KeepUpstreamLength = -2;
 
-    // The route's added and set response fields as HTTP/1.1 lines, encoded from there (under the lock).
+    // The route's added and set response fields as HTTP/1.1 lines, encoded from there (under the guard).
     private readonly PooledByteBuffer _editLines = new();
 
     /// <summary>
@@ -25,7 +25,7 @@ public sealed partial class Http2Connection
     {
         var customTokens = head.HasCustomConnectionTokens();
         int size;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!BeginHeadLocked(stream, status))
             {
@@ -74,7 +74,7 @@ public sealed partial class Http2Connection
     internal int SendGrpcAnswer(Http2Stream stream, int grpcStatus, ReadOnlySpan<byte> grpcMessage)
     {
         int size;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!BeginHeadLocked(stream, 200))
             {

@@ -23,7 +23,7 @@ public sealed partial class Http2Connection
         }
         // The streams' exchanges are not registered connections: off a loop their deadlines fire from here.
         Http2Stream[] streams;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (_streams.Count == 0)
             {
@@ -97,7 +97,7 @@ public sealed partial class Http2Connection
         var calm = false;
         var idleEnd = false;
         bool wake;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (_closing)
             {
@@ -206,11 +206,20 @@ public sealed partial class Http2Connection
         QueueCheck();
     }
 
-    /// <summary>Drain timed out: the streams' exchanges end their long-lived streams as an HTTP/1.1 connection's would.</summary>
+    /// <summary>
+    /// Drain timed out: the streams' exchanges end their long-lived streams as an HTTP/1.1
+    /// connection's would. Called off the connection's thread: on a loop the stream table is read
+    /// there (it is the loop's only, <see cref="Http2Guard"/>).
+    /// </summary>
     public void EndStreams()
     {
+        if (_loop is not null && !_loop.IsCurrent)
+        {
+            _loop.Post(_endStreamsOnLoop ??= EndStreams);
+            return;
+        }
         Http2Stream[] streams;
-        lock (_lock)
+        using (_guard.Enter())
         {
             streams = [.. _streams.Values];
         }
@@ -219,4 +228,7 @@ public sealed partial class Http2Connection
             stream.Exchange?.EndStreamsOfHttp2Stream();
         }
     }
+
+    // Made on the first drain's end only.
+    private Action? _endStreamsOnLoop;
 }

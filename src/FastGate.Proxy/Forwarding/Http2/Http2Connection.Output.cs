@@ -7,7 +7,7 @@ using FastGate.Proxy.Observability;
 
 namespace FastGate.Proxy.Forwarding.Http2;
 
-// The one writer: frames go into _pending under the lock; the write loop hands them to the
+// The one writer: frames go into _pending under the guard; the write loop hands them to the
 // transport a batch at a time, so the frames of many streams share one flush.
 public sealed partial class Http2Connection
 {
@@ -19,7 +19,7 @@ public sealed partial class Http2Connection
             {
                 await _writeSignal.WaitAsync().ConfigureAwait(false);
                 bool close;
-                lock (_lock)
+                using (_guard.Enter())
                 {
                     (_pending, _writing) = (_writing, _pending);
                     _controlBacklog = 0;
@@ -45,6 +45,12 @@ public sealed partial class Http2Connection
                         // A flush that failed after a long wait is no stall of the connection that lingers on.
                         Volatile.Write(ref _flushSince, 0);
                     }
+                    if (_loop is not null && !_loop.IsCurrent)
+                    {
+                        // The transport completes a flush on the loop; one that ever did so elsewhere
+                        // comes back first, as the guard takes no lock on a loop (Http2Guard).
+                        await _loop.SwitchTo();
+                    }
                     if (flush.IsCompleted || flush.IsCanceled)
                     {
                         break;
@@ -53,7 +59,7 @@ public sealed partial class Http2Connection
                 }
                 if (close)
                 {
-                    lock (_lock)
+                    using (_guard.Enter())
                     {
                         if (_pending.Length > 0)
                         {
@@ -79,6 +85,10 @@ public sealed partial class Http2Connection
         catch (Exception)
         {
         }
+        if (_loop is not null && !_loop.IsCurrent)
+        {
+            await _loop.SwitchTo();
+        }
         if (!Volatile.Read(ref _closeAfterWrite))
         {
             // The writer stopped first (the client stopped reading, the transport broke): the read loop ends too.
@@ -93,7 +103,7 @@ public sealed partial class Http2Connection
     {
         Http2Stream[]? waiting = null;
         var count = 0;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (_pending.Length >= OutputHighWater)
             {
@@ -117,7 +127,7 @@ public sealed partial class Http2Connection
     /// <summary>GOAWAY with <paramref name="code"/> and the last stream we processed, once.</summary>
     private void GoAway(Http2ErrorCode code)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (_goAwaySent && code == Http2ErrorCode.NoError)
             {
@@ -157,7 +167,7 @@ public sealed partial class Http2Connection
 
     private void WriteControl(int streamId, Http2ErrorCode rst)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             Http2FrameWriter.WriteRstStream(_pending, streamId, rst);
         }
@@ -168,7 +178,7 @@ public sealed partial class Http2Connection
     internal void SendResponseHead(Http2Stream stream, ResponseHead head, bool endStream, bool informational)
     {
         var customTokens = head.HasCustomConnectionTokens();
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!BeginHeadLocked(stream, head.StatusCode))
             {
@@ -193,7 +203,7 @@ public sealed partial class Http2Connection
         AfterHead(stream, endStream);
     }
 
-    /// <summary>Starts a head's block with its :status (under the lock); false when the stream was reset or closed meanwhile.</summary>
+    /// <summary>Starts a head's block with its :status (under the guard); false when the stream was reset or closed meanwhile.</summary>
     private bool BeginHeadLocked(Http2Stream stream, int status)
     {
         if (stream.Reset || stream.Closed)
@@ -206,7 +216,7 @@ public sealed partial class Http2Connection
         return true;
     }
 
-    /// <summary>The block in _encoded as HEADERS (under the lock); a final head marks the stream's head sent.</summary>
+    /// <summary>The block in _encoded as HEADERS (under the guard); a final head marks the stream's head sent.</summary>
     private void QueueHeadLocked(Http2Stream stream, bool endStream, bool final = true)
     {
         Http2FrameWriter.WriteHeaders(_pending, stream.Id, _encoded.WrittenSpan, endStream, _peer.MaxFrameSize);
@@ -220,7 +230,7 @@ public sealed partial class Http2Connection
         }
     }
 
-    /// <summary>After the lock: the write loop takes the HEADERS, and a stream they ended is finished.</summary>
+    /// <summary>After the guard: the write loop takes the HEADERS, and a stream they ended is finished.</summary>
     private void AfterHead(Http2Stream stream, bool endStream)
     {
         _writeSignal.Set();
@@ -233,7 +243,7 @@ public sealed partial class Http2Connection
     /// <summary>A response made here (431, 501, 400): HEADERS with END_STREAM and, for a body, one DATA.</summary>
     private void SendLocalResponse(Http2Stream stream, int status, ReadOnlySpan<byte> body)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             _encoded.Clear();
             _encoder.BeginBlock(_encoded);
@@ -266,7 +276,7 @@ public sealed partial class Http2Connection
     {
         var sent = 0;
         var ended = false;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (stream.Reset || stream.Closed)
             {
@@ -322,7 +332,7 @@ public sealed partial class Http2Connection
     /// <summary>The response ended: trailers as a trailing HEADERS with END_STREAM, else an empty DATA with END_STREAM.</summary>
     internal void SendEnd(Http2Stream stream, ReadOnlySpan<byte> trailerLines)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (stream.Reset || stream.Closed)
             {
@@ -379,7 +389,7 @@ public sealed partial class Http2Connection
 
     private bool ResetStream(Http2Stream stream, Http2ErrorCode code, long now, long stall)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (stream.Closed || (stall >= 0 && (stream.StalledSince == 0 || now - stream.StalledSince <= stall)))
             {
@@ -428,7 +438,7 @@ public sealed partial class Http2Connection
     private void AfterLocalEnd(Http2Stream stream)
     {
         bool reset;
-        lock (_lock)
+        using (_guard.Enter())
         {
             reset = !stream.Closed;
             if (reset)

@@ -39,7 +39,7 @@ public sealed partial class Http2Connection
         _headerRejectCode = streamError ? error : Http2ErrorCode.NoError;
         _headerTrailers = false;
         Http2Stream? stream;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _streams.TryGetValue(id, out stream);
         }
@@ -134,7 +134,7 @@ public sealed partial class Http2Connection
             return Http2ErrorCode.NoError;
         }
         bool refuse;
-        lock (_lock)
+        using (_guard.Enter())
         {
             refuse = _goAwaySent || _streams.Count >= _settings.MaxConcurrentStreams;
         }
@@ -184,7 +184,7 @@ public sealed partial class Http2Connection
     private Http2Stream OpenStream(int id, bool endStream)
     {
         Http2Stream? stream;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _freeStreams.TryPop(out stream);
         }
@@ -195,7 +195,7 @@ public sealed partial class Http2Connection
         }
         stream ??= new Http2Stream(this);
         stream.Open(id, _peer.InitialWindowSize, _settings.InitialStreamWindow, endStream);
-        lock (_lock)
+        using (_guard.Enter())
         {
             _streams[id] = stream;
         }
@@ -215,7 +215,7 @@ public sealed partial class Http2Connection
         {
             stream.TakeRequestHead(_request, bodyFollows: !endStream);
         }
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             if (stream.IsTunnel)
             {
@@ -241,7 +241,7 @@ public sealed partial class Http2Connection
     /// </summary>
     internal void ReturnStream(Http2Stream stream)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!_closing && _freeStreams.Count < MaxPooledStreams)
             {
@@ -259,7 +259,7 @@ public sealed partial class Http2Connection
         while (true)
         {
             Http2Stream? stream;
-            lock (_lock)
+            using (_guard.Enter())
             {
                 if (!_freeStreams.TryPop(out stream))
                 {
@@ -282,7 +282,7 @@ public sealed partial class Http2Connection
     private Http2ErrorCode OnTrailers(int id, HPackError decoded)
     {
         Http2Stream? stream;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _streams.TryGetValue(id, out stream);
         }
@@ -296,7 +296,7 @@ public sealed partial class Http2Connection
             ResetStream(stream, _headerRejectCode == Http2ErrorCode.NoError ? Http2ErrorCode.ProtocolError : _headerRejectCode);
             return Http2ErrorCode.NoError;
         }
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             if (!stream.RequestWriterDone)
             {
@@ -346,7 +346,7 @@ public sealed partial class Http2Connection
             return Calm(Http2DefenseKind.EmptyData);
         }
         Http2Stream? stream;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _streams.TryGetValue(id, out stream);
         }
@@ -386,7 +386,7 @@ public sealed partial class Http2Connection
             return Http2ErrorCode.NoError;
         }
         var discarded = length - data.Length;
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             if (stream.RequestWriterDone || stream.RequestReaderDone)
             {
@@ -426,7 +426,7 @@ public sealed partial class Http2Connection
     }
 
     /// <summary>
-    /// The client's END_STREAM ends the request in the bridge (under the stream's RequestLock). The
+    /// The client's END_STREAM ends the request in the bridge (under the stream's RequestGuard). The
     /// stream is half-closed (remote) before the exchange can see that end: an exchange on another
     /// thread (TLS, the portable transport) may answer and end the response before the read loop
     /// gets to <see cref="MarkRemoteEnded"/>, and a stream still open then looked like one whose
@@ -441,7 +441,7 @@ public sealed partial class Http2Connection
 
     private void MarkRemoteEnded(Http2Stream stream)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             stream.RemoteEnded = true;
             if (stream.LocalEnded)
@@ -458,7 +458,7 @@ public sealed partial class Http2Connection
     internal void OnRequestBytesConsumed(Http2Stream stream, int bytes)
     {
         int grant;
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             stream.PipeConsumed += bytes;
             var unread = stream.PipeWritten - stream.PipeConsumed;
@@ -477,7 +477,7 @@ public sealed partial class Http2Connection
         }
         var remoteEnded = Volatile.Read(ref stream.RemoteEnded);
         Interlocked.Add(ref stream.ReceiveWindow, remoteEnded ? 0 : grant);
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!remoteEnded && !stream.Closed)
             {
@@ -492,7 +492,7 @@ public sealed partial class Http2Connection
     internal void OnRequestReaderCompleted(Http2Stream stream)
     {
         long unreadData;
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             stream.RequestReaderDone = true;
             unreadData = stream.DataWritten - stream.Granted;
@@ -518,7 +518,7 @@ public sealed partial class Http2Connection
             return;
         }
         Interlocked.Add(ref _connectionReceiveWindow, pending);
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!_closing)
             {
@@ -531,7 +531,7 @@ public sealed partial class Http2Connection
     /// <summary>Cancels the request side of a stream: the exchange sees its client gone.</summary>
     private static void AbortRequest(Http2Stream stream)
     {
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             if (stream.RequestWriterDone)
             {
@@ -546,7 +546,7 @@ public sealed partial class Http2Connection
     internal void OnPumpDone(Http2Stream stream)
     {
         bool closeNow;
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!stream.Closed && (stream.Reset || _closing))
             {

@@ -44,7 +44,7 @@ public sealed partial class Http2Connection
     internal void SendTunnelHead(Http2Stream stream, ResponseHead head)
     {
         var customTokens = head.HasCustomConnectionTokens();
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!BeginHeadLocked(stream, 200))
             {
@@ -77,7 +77,7 @@ public sealed partial class Http2Connection
     /// </summary>
     private static void EndTunnelRequest(Http2Stream stream)
     {
-        lock (stream.RequestLock)
+        using (stream.RequestGuard.Enter())
         {
             if (stream.RequestWriterDone)
             {
@@ -94,7 +94,7 @@ public sealed partial class Http2Connection
     /// </summary>
     internal void RefuseTunnelAnswer(Http2Stream stream)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (!BeginHeadLocked(stream, 502))
             {

@@ -21,10 +21,10 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// Threads: one read loop owns the frame reader, the HPACK decoder, the header block being
 /// assembled and the request side of every stream. Response pumps (one per stream) and the
 /// exchanges run elsewhere; what they share with the read loop (the stream table, the send
-/// windows, the HPACK encoder and the pending output) is guarded by <see cref="_lock"/>. Every
-/// frame is written under that lock into one pending buffer, which one writer loop hands to the
+/// windows, the HPACK encoder and the pending output) is guarded by <see cref="_guard"/>. Every
+/// frame is written under that guard into one pending buffer, which one writer loop hands to the
 /// transport: frames of many streams go out in one flush. No code completes a pipe or wakes a
-/// waiter while holding the lock.
+/// waiter while holding the guard.
 /// </para>
 /// <para>
 /// On an event loop (h2c or TLS on the epoll transport: an <see cref="ILoopBound"/> transport,
@@ -34,7 +34,10 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
 /// too (<see cref="Http2Stream"/>): their upstreams are the loop's, the exchange's side of each
 /// bridge resumes on the loop (<see cref="LoopPipeScheduler"/>), their deadlines are the loop's
-/// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop.
+/// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop. As
+/// all of them run on the loop thread, the guard takes no lock there (<see cref="Http2Guard"/>);
+/// what comes from another thread (a drain's end of streams, the heartbeat) is posted to the loop,
+/// and the read and write loops come back to the loop should a wait ever complete elsewhere.
 /// </para>
 /// </summary>
 public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
@@ -46,7 +49,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private const int MaxContinuations = 64;
     private const int MaxRefusals = 100;
 
-    private readonly object _lock = new();
+    private readonly Http2Guard _guard;
     private readonly ITransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -86,9 +89,9 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private int _connectionReceiveWindow;
     private int _connectionConsumedPending;
     // Streams we reset: frames the client had in flight for them are ignored (RFC 9113 §5.4.2).
-    private readonly Http2ResetStreams _resetByUs = new();
+    private readonly Http2ResetStreams _resetByUs;
 
-    // Under _lock.
+    // Under _guard.
     private int _connectionSendWindow = Http2PeerSettings.DefaultWindowSize;
     private int _controlBacklog;
     private bool _goAwaySent;
@@ -101,7 +104,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     // Defenses (read loop).
     private double _controlTokens;
     private long _controlRefilledAt;
-    // DATA frames queued to the client (under _lock), and the WINDOW_UPDATEs they let through free (read loop).
+    // DATA frames queued to the client (under _guard), and the WINDOW_UPDATEs they let through free (read loop).
     private long _dataFramesSent;
     private long _freeWindowUpdates;
     // The linger's deadline passed (its timer, on the loop or the pool).
@@ -125,6 +128,8 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     {
         _transport = transport;
         _loop = (transport as ILoopBound)?.Loop;
+        _guard = new Http2Guard(_loop);
+        _resetByUs = new Http2ResetStreams(_loop);
         _writeSignal = new Http2Signal(_loop);
         _input = transport.Input;
         _output = transport.Output;
@@ -175,6 +180,12 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
             while (true)
             {
                 var result = await _input.ReadAsync().ConfigureAwait(false);
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    // The transport's pipes resume us on the loop; a read that one ever completes
+                    // elsewhere comes back first, as the guard takes no lock on a loop (Http2Guard).
+                    await _loop.SwitchTo();
+                }
                 var buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
@@ -203,12 +214,21 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
         catch (Exception ex)
         {
+            if (_loop is not null && !_loop.IsCurrent)
+            {
+                await _loop.SwitchTo();
+            }
             _gateway.Log.Error($"HTTP/2 connection from {ClientAddressText} failed: {ex}");
             code = Http2ErrorCode.InternalError;
             GoAway(code);
         }
         finally
         {
+            if (_loop is not null && !_loop.IsCurrent)
+            {
+                // A transport that failed on another thread (its read faulted there) resumed us there.
+                await _loop.SwitchTo();
+            }
             if (code is not (Http2ErrorCode.NoError or Http2ErrorCode.InternalError))
             {
                 LogConnectionError(code);
@@ -289,6 +309,10 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         while (true)
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);
+            if (_loop is not null && !_loop.IsCurrent)
+            {
+                await _loop.SwitchTo();
+            }
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
@@ -431,7 +455,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         {
             settings = settings[..^1];
         }
-        lock (_lock)
+        using (_guard.Enter())
         {
             Http2FrameWriter.WriteSettings(_pending, settings);
             if (_settings.ConnectionWindow > Http2PeerSettings.DefaultWindowSize)
@@ -445,7 +469,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     /// <summary>The read loop was woken: true when the connection should end now (drained, idle, closed).</summary>
     private bool ShouldEnd()
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (_closing)
             {
@@ -466,7 +490,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private void BeginClose()
     {
         Http2Stream[] streams;
-        lock (_lock)
+        using (_guard.Enter())
         {
             _closing = true;
             _closeAfterWrite = true;

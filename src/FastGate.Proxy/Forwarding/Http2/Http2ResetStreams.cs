@@ -16,14 +16,17 @@ internal sealed class Http2ResetStreams
     public const int Window = 1024;
 
     private readonly ulong[] _bits = new ulong[Window / 64];
-    private readonly object _lock = new();
+    // The resets come from the connection's users (Http2Guard: nothing to take on an event loop).
+    private readonly Http2Guard _guard;
     // The newest client stream id covered (0: none yet).
     private int _newest;
+
+    public Http2ResetStreams(FastGate.Core.Transport.Epoll.EventLoop? loop = null) => _guard = new Http2Guard(loop);
 
     /// <summary>The client used a new stream id (read loop): the bits of ids that leave the window are cleared for the ids that take their place.</summary>
     public void Open(int id)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (id <= _newest)
             {
@@ -47,7 +50,7 @@ internal sealed class Http2ResetStreams
     /// <summary>We reset stream <paramref name="id"/> (any thread); one the client never used, or older than the window, needs no bit.</summary>
     public void Add(int id)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (id <= _newest && !IsOlderThanWindow(id))
             {
@@ -59,7 +62,7 @@ internal sealed class Http2ResetStreams
     /// <summary>True when frames for stream <paramref name="id"/> (at most the newest id used) are to be ignored: we reset it, or it is older than the window.</summary>
     public bool Contains(int id)
     {
-        lock (_lock)
+        using (_guard.Enter())
         {
             if (id > _newest)
             {

@@ -13,7 +13,8 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// which an <see cref="Http1ProxyConnection"/> serves its one exchange, and the pump that turns
 /// the HTTP/1.1 response written there into HEADERS, DATA and trailing HEADERS within the
 /// client's windows. The request side (DATA into the bridge) belongs to the connection's read
-/// loop; the response side to the pump; shared fields are guarded by the connection's lock.
+/// loop; the response side to the pump; shared fields are guarded by the connection's guard
+/// (<see cref="Http2Guard"/>).
 /// <para>
 /// Pooled per connection with everything it owns (bridge, worker, pump loop, client state): a
 /// stream has up to three owners (the connection's table, the pump, the worker) and goes back
@@ -46,6 +47,8 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public Http2Stream(Http2Connection connection)
     {
         _connection = connection;
+        // A stream stays on the loop it was made for (Http2StreamPool): its guard is that loop's.
+        RequestGuard = new Http2Guard(connection.Loop);
         Bridge = new Http2StreamTransport(this, connection.Loop);
     }
 
@@ -67,7 +70,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public Http1ProxyConnection? Exchange;
     public readonly Http2Signal Wake = new();
     /// <summary>Guards the request writer: the read loop writes, a reset or the end of the exchange completes it.</summary>
-    public readonly object RequestLock = new();
+    public readonly Http2Guard RequestGuard;
 
     // Request side (read loop).
     public bool RemoteEnded;
@@ -91,7 +94,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public bool StalledOnConnection;
     public bool WaitingForOutput;
 
-    // Flow-control accounting of the request pipe, under RequestLock: the pipe holds the request
+    // Flow-control accounting of the request pipe, under RequestGuard: the pipe holds the request
     // head and chunk framing besides DATA payload, so what the exchange consumed is turned into
     // window conservatively: DATA written less all bytes still unread.
     public long PipeWritten;
@@ -107,8 +110,9 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     {
         if (Id != 0)
         {
-            Bridge.Reuse();
-            lock (RequestLock)
+            // Each place that completes the request writer marks RequestWriterDone first.
+            Bridge.Reuse(RequestWriterDone);
+            using (RequestGuard.Enter())
             {
                 RequestChunked = false;
                 ExpectedLength = -1;
@@ -227,18 +231,28 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
                         await Wake.WaitAsync().ConfigureAwait(false);
                     }
                     var result = await reader.ReadAsync().ConfigureAwait(false);
+                    if (_connection.Loop is { } loop && !loop.IsCurrent)
+                    {
+                        // The exchange writes on the loop and wakes us there; should a wake ever
+                        // come from elsewhere, the connection's state is the loop's (Http2Guard).
+                        await loop.SwitchTo();
+                    }
                     step = Reset ? PumpStep.Done : _directEnded ? OnBytesAfterEnd(reader, result) : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
             {
+                if (_connection.Loop is { } loop && !loop.IsCurrent)
+                {
+                    await loop.SwitchTo();
+                }
                 _connection.ResetStream(this, Http2ErrorCode.InternalError);
             }
             finally
             {
                 ReturnHeadBuffer();
                 _trailers.Release();
-                reader.Complete();
+                Bridge.CompleteResponseReader();
                 _connection.OnPumpDone(this);
             }
             Release();

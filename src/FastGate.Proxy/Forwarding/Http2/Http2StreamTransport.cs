@@ -38,6 +38,12 @@ internal sealed class Http2StreamTransport : ITransport
     private readonly Pipe _request;
     private readonly Pipe _response;
     private readonly CountingReader _input;
+    // What of this life is complete already, so Reuse does not complete it again: every Complete
+    // of a pipe end takes the pipe's lock, and once both ends are done takes it a second time.
+    // Dispose ran: the exchange's input and the response writer are complete.
+    private bool _disposed;
+    // The pump completed the response reader.
+    private bool _responseReaderDone;
 
     /// <param name="loop">
     /// The connection's event loop (h2c on the epoll transport), where the stream's exchange runs:
@@ -87,22 +93,44 @@ internal sealed class Http2StreamTransport : ITransport
     {
         _input.Complete();
         _response.Writer.Complete();
+        _disposed = true;
+    }
+
+    /// <summary>The stream's side is done reading the response (the pump ended this life).</summary>
+    public void CompleteResponseReader()
+    {
+        _response.Reader.Complete();
+        _responseReaderDone = true;
     }
 
     /// <summary>
     /// Makes the bridge new for the next stream that reuses it (read loop, once every user of the
     /// last stream is done): whatever end is still open is completed quietly (no window
-    /// accounting, the last stream is gone) and both pipes start empty.
+    /// accounting, the last stream is gone) and both pipes start empty. An end known complete
+    /// (<paramref name="requestWriterDone"/>: the stream completed the request writer; Dispose;
+    /// <see cref="CompleteResponseReader"/>) is not completed again, which after a whole exchange
+    /// is every end. The last owner's release orders those writes before this read.
     /// </summary>
-    public void Reuse()
+    public void Reuse(bool requestWriterDone)
     {
-        _request.Writer.Complete();
-        _input.CompleteQuietly();
-        _response.Writer.Complete();
-        _response.Reader.Complete();
+        if (!requestWriterDone)
+        {
+            _request.Writer.Complete();
+        }
+        if (!_disposed)
+        {
+            _input.CompleteQuietly();
+            _response.Writer.Complete();
+        }
+        if (!_responseReaderDone)
+        {
+            _response.Reader.Complete();
+        }
         _request.Reset();
         _response.Reset();
         _input.Reuse();
+        _disposed = false;
+        _responseReaderDone = false;
     }
 
     /// <summary>Forwards to the request pipe's reader and tells the stream how many bytes each AdvanceTo consumed.</summary>
