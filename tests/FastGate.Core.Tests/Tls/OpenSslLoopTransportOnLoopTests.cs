@@ -52,6 +52,29 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
         }
     }
 
+    /// <summary>Answers each whole request of <paramref name="requestLength"/> bytes with <see cref="Response"/>, on the loop.</summary>
+    private static async Task RespondPerRequestAsync(OpenSslLoopTransport tls, int requestLength)
+    {
+        long received = 0;
+        while (true)
+        {
+            var result = await tls.Input.ReadAsync();
+            received += result.Buffer.Length;
+            tls.Input.AdvanceTo(result.Buffer.End);
+            if (received >= requestLength)
+            {
+                received -= requestLength;
+                tls.Output.Write(Response);
+                await tls.Output.FlushAsync();
+            }
+            if (result.IsCompleted)
+            {
+                tls.Dispose();
+                return;
+            }
+        }
+    }
+
     /// <summary>Sends the client's records and moves what comes back into the client until <paramref name="done"/> says so.</summary>
     private static void Exchange(Socket peer, OpenSslTestClient client, byte[] wire, Func<bool> done)
     {
@@ -114,6 +137,43 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
         Assert.Equal(0, failed);
         // The two reads of the counter themselves run on the loop: a small fixed amount, not per round trip.
         Assert.True(allocated < 2048, $"the loop allocated {allocated} bytes over 500 round trips");
+
+        client.Shutdown();
+        Exchange(peer, client, wire, () => client.ReadPlaintext(plain) < 0);
+        Assert.Equal(0, peer.Receive(wire));
+    }
+
+    [Fact]
+    public async Task RoundTrips_OnTheLoop_IdleConnectionHoldsNoPlaintextBlock()
+    {
+        var (connection, peer) = await _harness.ConnectAsync();
+        using var peerSocket = peer;
+        using var client = new OpenSslTestClient("a.test", ["http/1.1"]);
+        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
+        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        var wire = new byte[64 * 1024];
+        var plain = new byte[16 * 1024];
+        while (!client.HandshakeStep())
+        {
+            Exchange(peer, client, wire, () => true);
+            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
+        }
+        Exchange(peer, client, wire, () => true);
+        await handshake.WaitAsync(LoopTestHarness.Bound);
+        // A request larger than a record, so its plaintext spans several records and pipe blocks.
+        var request = System.Text.Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 40000\r\n\r\n" + new string('x', 40000));
+        await _harness.OnLoop(() => { _ = RespondPerRequestAsync(tls, request.Length); return true; });
+        for (var i = 0; i < 5; i++)
+        {
+            client.Write(request);
+            var read = 0;
+            Exchange(peer, client, wire, () => (read += Math.Max(0, client.ReadPlaintext(plain))) >= Response.Length);
+            Assert.Equal(Response.Length, read);
+        }
+        // The answer to the last request is out: the connection is idle.
+        var holds = await _harness.OnLoop(() => (tls.HoldsPlaintextBuffers, connection.HoldsBuffers));
+        Assert.False(holds.HoldsPlaintextBuffers);
+        Assert.False(holds.HoldsBuffers);
 
         client.Shutdown();
         Exchange(peer, client, wire, () => client.ReadPlaintext(plain) < 0);

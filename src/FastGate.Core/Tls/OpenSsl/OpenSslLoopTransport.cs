@@ -21,7 +21,10 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
 /// pumps, on the loop (or, without one, on the thread that completed the inner pipe: tests over an
-/// in-memory pair). Only the plaintext pipes are touched from other threads, and they are safe to.
+/// in-memory pair). On a loop the plaintext pipes are the loop's too (<see cref="LoopPipe"/>, no
+/// lock and no block held between requests), to be read and written there as the loop's socket
+/// pipes are: a cancel or a dispose from another thread is posted to the loop. Without one they are
+/// <see cref="Pipe"/>s, safe from any thread.
 /// Disposing completes the plaintext pipes; the write pump then encrypts what is left, sends
 /// close_notify (for a few seconds at most, to a peer that does not read) and closes the inner
 /// transport, and the session is freed once both pumps are out of it.
@@ -46,8 +49,14 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
 
     private readonly ITransport _inner;
     private readonly OpenSslServerSession _session;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
+    // The plaintext both ways: on a loop, loop pipes (see LoopPipe); without one, Pipes.
+    private readonly LoopPipe? _loopInput;
+    private readonly LoopPipe? _loopOutput;
+    // The ends of the plaintext pipes: the HTTP code's (Input, Output) and the pumps'.
+    private readonly PipeReader _inputReader;
+    private readonly PipeWriter _inputWriter;
+    private readonly PipeReader _outputReader;
+    private readonly PipeWriter _outputWriter;
     private readonly EventLoop? _loop;
     // Records were fed since OpenSSL last wanted more: a read may find plaintext without the socket.
     private bool _mayDecrypt = true;
@@ -69,35 +78,51 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         _inner = inner;
         _session = session;
         _loop = loop;
-        // The wakes of every request (the reader of the plaintext, the write pump) resume inline:
-        // a pipe allocates for each wake through any other scheduler (32 bytes per wake, measured
-        // by OpenSslLoopTransportOnLoopTests), and both come from the loop anyway, save a flush
-        // from HTTP code that runs off the loop, after which the write pump moves to the loop
-        // itself. The read pump, woken only when the reader makes room in a full pipe (which the
-        // reader may do off the loop), is woken on the loop.
-        _input = new Pipe(loop is null ? InlineOptions : Options(
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: true)));
-        _output = new Pipe(InlineOptions);
+        if (loop is not null)
+        {
+            // The HTTP code above reads and writes the plaintext on the loop, as it does a plain
+            // connection's socket pipes: no lock, no scheduler, blocks from the loop's pool that go
+            // back once consumed, and every wake (the reader, the write pump, a read pump held back
+            // by a full pipe) runs inline.
+            _loopInput = new LoopPipe(loop, PauseWriterThreshold, ResumeWriterThreshold);
+            _loopOutput = new LoopPipe(loop, PauseWriterThreshold, ResumeWriterThreshold);
+            _inputReader = _loopInput.Reader;
+            _inputWriter = _loopInput.Writer;
+            _outputReader = _loopOutput.Reader;
+            _outputWriter = _loopOutput.Writer;
+            return;
+        }
+        // Without a loop (tests over an in-memory pair) any thread may use the pipes, one at a
+        // time; every wake resumes inline.
+        var input = new Pipe(InlineOptions);
+        var output = new Pipe(InlineOptions);
+        _inputReader = input.Reader;
+        _inputWriter = input.Writer;
+        _outputReader = output.Reader;
+        _outputWriter = output.Writer;
     }
-
-    // Shared by every connection: options hold no state of their own.
-    private static readonly PipeOptions InlineOptions = Options(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline);
 
     // Plaintext is held up to a few records per direction: past that, the side that writes it
     // waits (the HTTP code for a slow peer, the read pump for slow HTTP code), as on a socket.
-    private static PipeOptions Options(PipeScheduler readerScheduler, PipeScheduler writerScheduler) => new(
+    private const long PauseWriterThreshold = 64 * 1024;
+    private const long ResumeWriterThreshold = 32 * 1024;
+
+    // Shared by every connection: options hold no state of their own.
+    private static readonly PipeOptions InlineOptions = new(
         pool: BlockMemoryPool.Default,
-        readerScheduler: readerScheduler,
-        writerScheduler: writerScheduler,
-        pauseWriterThreshold: 64 * 1024,
-        resumeWriterThreshold: 32 * 1024,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: PauseWriterThreshold,
+        resumeWriterThreshold: ResumeWriterThreshold,
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
-    public PipeReader Input => _input.Reader;
+    public PipeReader Input => _inputReader;
 
-    public PipeWriter Output => _output.Writer;
+    public PipeWriter Output => _outputWriter;
+
+    /// <summary>True while a plaintext pipe holds a block of the loop's pool (bytes in flight); false off a loop.</summary>
+    internal bool HoldsPlaintextBuffers => (_loopInput?.HoldsBuffer ?? false) || (_loopOutput?.HoldsBuffer ?? false);
 
     public ITransport Inner => _inner;
 
@@ -284,7 +309,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     private async Task ReadLoopAsync()
     {
         var source = _inner.Input;
-        var writer = _input.Writer;
+        var writer = _inputWriter;
         Exception? error = null;
         try
         {
@@ -360,6 +385,8 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
                     }
                     continue;
                 case OpenSslIoStatus.WantRead:
+                    // The span goes back unused (a loop pipe then returns its block when it holds nothing else).
+                    writer.Advance(0);
                     _mayDecrypt = false;
                     return status;
                 default:
@@ -375,7 +402,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         if (!_sending && !_writePumpEnded)
         {
             // The write pump takes a cancelled read as "flush what the inner output holds".
-            _output.Reader.CancelPendingRead();
+            _outputReader.CancelPendingRead();
         }
     }
 
@@ -386,7 +413,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// </summary>
     private async Task WriteLoopAsync()
     {
-        var reader = _output.Reader;
+        var reader = _outputReader;
         Exception? error = null;
         try
         {
@@ -567,23 +594,27 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         {
             return;
         }
-        _input.Reader.Complete();
-        _output.Writer.Complete();
         if (_loop is null || _loop.IsCurrent)
         {
             OnDisposed();
         }
         else
         {
+            // The loop's pipes are completed on the loop, like every other call into them.
             _loop.Post(this);
         }
     }
 
     void IThreadPoolWorkItem.Execute() => OnDisposed();
 
-    /// <summary>On the loop: without pumps (a failed handshake) closes at once; else bounds a flush the peer holds up.</summary>
+    /// <summary>
+    /// On the loop: completes the plaintext pipes (the pumps then end); without pumps (a failed
+    /// handshake) closes at once; else bounds a flush the peer holds up.
+    /// </summary>
     private void OnDisposed()
     {
+        _inputReader.Complete();
+        _outputWriter.Complete();
         if (!_started)
         {
             _inner.Dispose();
