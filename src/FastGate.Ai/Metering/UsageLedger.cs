@@ -23,7 +23,10 @@ public sealed class UsageLedger : IDisposable
     private const int MaxPendingBytes = 64 * 1024 * 1024;
     /// <summary>A batch this large wakes the writer before its interval is up, so batches stay bounded under load.</summary>
     private const int EarlyWriteBytes = 1024 * 1024;
-    /// <summary>After a burst, a batch buffer larger than this goes back to the pool once written rather than stay held.</summary>
+    /// <summary>
+    /// What each of the two batch buffers holds from <see cref="Open"/> on; after a burst, a
+    /// buffer larger than this goes back to the pool once written rather than stay held.
+    /// </summary>
     private const int BatchRetainBytes = 1024 * 1024;
     /// <summary>
     /// More unsynced bytes than a crash can leave behind (a few batches of at most
@@ -132,6 +135,11 @@ public sealed class UsageLedger : IDisposable
         lock (_fileLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Reserve(_writing);
+            lock (_batchLock)
+            {
+                Reserve(_pending);
+            }
             if (_path == path && _handle is not null)
             {
                 return true;
@@ -290,6 +298,7 @@ public sealed class UsageLedger : IDisposable
                 RandomAccess.Write(handle, _writing.WrittenSpan, _end);
                 _end += _writing.Length;
                 _writing.Clear();
+                Reserve(_writing);
                 _writtenUpTo = _writingUpTo;
             }
             if (_writtenUpTo == Interlocked.Read(ref _durable))
@@ -306,6 +315,21 @@ public sealed class UsageLedger : IDisposable
         Interlocked.Exchange(ref _durable, _writtenUpTo);
         Synced?.Invoke(_writtenUpTo);
         return true;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="batch"/> room for <see cref="BatchRetainBytes"/> up front. Batches
+    /// grow whenever the writer is later than ever before (a slow fsync, a busy machine); grown
+    /// on demand, each such batch would allocate a larger buffer on the appending loop thread,
+    /// and twice (one per buffer). The pool's arrays are not zeroed, so the pages of the room
+    /// not yet written cost no memory.
+    /// </summary>
+    private static void Reserve(PooledByteBuffer batch)
+    {
+        if (batch.Length < BatchRetainBytes)
+        {
+            batch.GetSpan(BatchRetainBytes - batch.Length);
+        }
     }
 
     /// <summary>Opens <see cref="_path"/>, checks its header and cuts a torn tail away. Under <see cref="_fileLock"/>.</summary>

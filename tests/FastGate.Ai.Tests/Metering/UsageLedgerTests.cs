@@ -59,6 +59,38 @@ public sealed class UsageLedgerTests : IDisposable
     }
 
     [Fact]
+    public void Append_BatchesLargerThanAnyBefore_UpToTheReservedSize_AllocateNothing()
+    {
+        // One request at a time (c=1) gives small batches; when the writer is late (a slow fsync,
+        // a busy machine), a batch holds more records than any before. Such a batch must not
+        // grow the batch buffers on the appending (loop) thread: a gateway at a steady rate would
+        // otherwise allocate each time its writer was later than ever before.
+        using var ledger = new UsageLedger(new GatewayLog(_log), TimeSpan.FromHours(1));
+        Assert.True(ledger.Open(_kit.File()));
+        var record = LedgerTestKit.Record("req-warm");
+        var start = new FileInfo(_kit.File()).Length;
+        ledger.Append(record);
+        Assert.True(ledger.Flush());
+        var frame = new FileInfo(_kit.File()).Length - start;
+        // Batches of up to 7/8 of the reserved megabyte, the largest first, once per buffer.
+        var counts = new[] { (int)(7 * 1024 * 1024 / 8 / frame), 100, 1 };
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var batch = 0; batch < 2 * counts.Length; batch++)
+        {
+            for (var i = 0; i < counts[batch % counts.Length]; i++)
+            {
+                ledger.Append(record);
+            }
+            Assert.True(ledger.Flush());
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(1 + 2 * counts.Sum(), UsageLedgerReader.ReadAll(_kit.File()).Count);
+    }
+
+    [Fact]
     public void WriterThread_WritesWithinTheInterval_WithoutFlush()
     {
         using var ledger = NewLedger(_kit.File());
