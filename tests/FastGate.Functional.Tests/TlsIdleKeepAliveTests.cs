@@ -9,8 +9,8 @@ namespace FastGate.Functional.Tests;
 /// <summary>
 /// HTTPS keep-alive connections that idle between requests (on the epoll transport they park,
 /// holding no worker, as plain ones do): each goes on with the right answer after the pause,
-/// whether its next request comes whole, in pieces or pipelined, and the idle timeout still
-/// closes one that stays quiet.
+/// whether its next request comes whole, in pieces, pipelined or as a WebSocket upgrade, and
+/// the idle timeout still closes one that stays quiet.
 /// </summary>
 [Collection(OwnGatewayCollection.Name)]
 public sealed class TlsIdleKeepAliveTests(UpstreamsFixture upstreams) : IDisposable
@@ -179,5 +179,30 @@ public sealed class TlsIdleKeepAliveTests(UpstreamsFixture upstreams) : IDisposa
         await using var next = await ConnectAsync(gateway);
         await next.WriteAsync(Get(20), cts.Token);
         Assert.Equal((200, 20), await ReadResponseAsync(next, cts.Token));
+    }
+
+    [Fact]
+    public async Task WebSocketUpgrade_AfterAnIdleKeepAlive_EchoesOverTheSameConnection()
+    {
+        await using var gateway = await FastGateProcess.StartAsync(Config());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var tls = await ConnectAsync(gateway);
+        await tls.WriteAsync(Get(10), cts.Token);
+        Assert.Equal((200, 10), await ReadResponseAsync(tls, cts.Token));
+        await Task.Delay(TimeSpan.FromMilliseconds(500), cts.Token);
+
+        var key = WebSocketWire.NewKey();
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(
+            $"GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"), cts.Token);
+        var head = await WebSocketWire.ReadHeadAsync(tls, cts.Token);
+        Assert.NotNull(head);
+        Assert.Equal(101, WebSocketWire.Status(head));
+        Assert.Equal(WebSocketWire.AcceptFor(key), WebSocketWire.Header(head, "Sec-WebSocket-Accept"));
+
+        await tls.WriteAsync(WebSocketWire.Frame(WebSocketWireFrame.Text, "after the pause"u8), cts.Token);
+        var echoed = await WebSocketWire.ReadFrameAsync(tls, cts.Token);
+        Assert.NotNull(echoed);
+        Assert.Equal(WebSocketWireFrame.Text, echoed.Opcode);
+        Assert.Equal("after the pause", Encoding.UTF8.GetString(echoed.Payload));
     }
 }
