@@ -1,3 +1,4 @@
+using FastGate.Core.Tls.OpenSsl;
 using FastGate.Core.Transport;
 using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Config;
@@ -100,8 +101,13 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
 
     internal void ScheduleTimer(long at) => (Timer ??= Loop!.Timers.Create(this)).Schedule(at);
 
-    /// <summary>Parks on the loop transport until it is readable; false when bytes may already wait.</summary>
-    internal bool TryPark() => Transport is EpollConnection connection && connection.TryPark(this);
+    /// <summary>Parks on the loop transport (a socket, or TLS over one) until it is readable; false when bytes may already wait.</summary>
+    internal bool TryPark() => Transport switch
+    {
+        EpollConnection connection => connection.TryPark(this),
+        OpenSslLoopTransport tls => tls.TryPark(this),
+        _ => false,
+    };
 
     void IParkedReader.OnReadable() => Http1ProxyConnection.Bind(this, fresh: false);
 

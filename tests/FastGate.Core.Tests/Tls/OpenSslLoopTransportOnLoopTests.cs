@@ -179,4 +179,80 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
         Exchange(peer, client, wire, () => client.ReadPlaintext(plain) < 0);
         Assert.Equal(0, peer.Receive(wire));
     }
+
+    /// <summary>Parked on a transport: records that it was told, once, on the loop.</summary>
+    private sealed class Waiter : IParkedReader
+    {
+        public readonly TaskCompletionSource Woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Count;
+
+        public void OnReadable()
+        {
+            Count++;
+            Woken.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task Park_IdleConnection_WokenByARequestInPiecesOnceWhole_ThenByCloseNotify()
+    {
+        var (connection, peer) = await _harness.ConnectAsync();
+        using var peerSocket = peer;
+        using var client = new OpenSslTestClient("a.test", ["http/1.1"]);
+        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
+        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        var wire = new byte[64 * 1024];
+        var plain = new byte[16 * 1024];
+        while (!client.HandshakeStep())
+        {
+            Exchange(peer, client, wire, () => true);
+            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
+        }
+        Exchange(peer, client, wire, () => true);
+        await handshake.WaitAsync(LoopTestHarness.Bound);
+
+        var first = new Waiter();
+        var parked = await _harness.OnLoop(() => (tls.TryPark(first), tls.IsParked, tls.HoldsPlaintextBuffers));
+        Assert.Equal((true, true, false), parked);
+
+        // The request's record in two sends: half a record decrypts to nothing and wakes nobody.
+        var request = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"u8.ToArray();
+        client.Write(request);
+        var records = client.TakeRecords();
+        peer.Send(records.AsSpan(0, 10));
+        await Task.Delay(200);
+        Assert.Equal(0, await _harness.OnLoop(() => first.Count));
+        peer.Send(records.AsSpan(10));
+        await first.Woken.Task.WaitAsync(LoopTestHarness.Bound);
+
+        var second = new Waiter();
+        var (count, read, parkedAgain) = await _harness.OnLoop(() =>
+        {
+            Assert.True(tls.Input.TryRead(out var result));
+            var bytes = result.Buffer.ToArray();
+            tls.Input.AdvanceTo(result.Buffer.End);
+            tls.Output.Write(Response);
+            _ = tls.Output.FlushAsync();
+            return (first.Count, bytes, tls.TryPark(second));
+        });
+        Assert.Equal(1, count);
+        Assert.Equal(request, read);
+        Assert.True(parkedAgain);
+        var answered = 0;
+        Exchange(peer, client, wire, () => (answered += Math.Max(0, client.ReadPlaintext(plain))) >= Response.Length);
+        Assert.Equal(Response.Length, answered);
+
+        // Parked again, woken by the client's close_notify: the reader sees the end.
+        client.Shutdown();
+        Exchange(peer, client, wire, () => true);
+        await second.Woken.Task.WaitAsync(LoopTestHarness.Bound);
+        var completed = await _harness.OnLoop(() =>
+        {
+            Assert.True(tls.Input.TryRead(out var result));
+            tls.Input.AdvanceTo(result.Buffer.End);
+            tls.Dispose();
+            return result.IsCompleted;
+        });
+        Assert.True(completed);
+    }
 }

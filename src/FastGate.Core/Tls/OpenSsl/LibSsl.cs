@@ -41,6 +41,8 @@ internal static unsafe partial class LibSsl
     private const int SSL_CTRL_SET_SESS_CACHE_MODE = 44;
     private const int SSL_CTRL_SET_MIN_PROTO_VERSION = 123;
     private const int SSL_CTRL_SET_MAX_PROTO_VERSION = 124;
+    private const int SSL_CTRL_MODE = 33;
+    public const long SSL_MODE_RELEASE_BUFFERS = 0x10;
 
     [LibraryImport(Library)]
     public static partial nint TLS_server_method();
@@ -65,6 +67,9 @@ internal static unsafe partial class LibSsl
 
     public static bool SSL_CTX_set_max_proto_version(SafeSslContextHandle ctx, int version) =>
         SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, version, 0) == 1;
+
+    public static long SSL_CTX_set_mode(SafeSslContextHandle ctx, long mode) =>
+        SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, mode, 0);
 
     public static void SSL_CTX_set_session_cache_mode(SafeSslContextHandle ctx, int mode) =>
         SSL_CTX_ctrl(ctx, SSL_CTRL_SET_SESS_CACHE_MODE, mode, 0);

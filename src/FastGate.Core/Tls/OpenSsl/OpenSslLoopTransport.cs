@@ -126,6 +126,21 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
 
     public ITransport Inner => _inner;
 
+    /// <summary>
+    /// Leaves <paramref name="waiter"/> to be told, on the loop, when the reader has something to
+    /// read: decrypted plaintext, the end of the connection (close_notify, FIN, a reset, a broken
+    /// record) or a cancelled read; what an idle keep-alive connection does instead of a pending
+    /// read, as on a plain <see cref="EpollConnection"/>. The record pumps go on meanwhile (a key
+    /// update is answered, a record that arrives in pieces is gathered by the session). False off
+    /// a loop, before the handshake is done, after a dispose, and when plaintext already waits.
+    /// Loop thread only.
+    /// </summary>
+    public bool TryPark(IParkedReader waiter) =>
+        _loopInput is not null && _started && Volatile.Read(ref _disposed) == 0 && _loopInput.TryPark(waiter);
+
+    /// <summary>True while a reader is parked on <see cref="Input"/> (tests).</summary>
+    internal bool IsParked => _loopInput?.IsParked ?? false;
+
     /// <summary>The event loop the records move on, where code reading and writing these pipes runs best; null without one.</summary>
     public EventLoop? Loop => _loop;
 

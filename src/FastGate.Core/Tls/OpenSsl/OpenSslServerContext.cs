@@ -68,6 +68,9 @@ public sealed unsafe class OpenSslServerContext : IDisposable
             throw OpenSslException.FromErrorQueue($"the key {options.PrivateKeyPath} does not belong to the certificate {options.CertificateChainPath}");
         }
 
+        // OpenSSL frees a connection's record buffers (some 34 KiB) whenever it holds no partial
+        // record either way: an idle keep-alive connection then costs its session, not its buffers.
+        LibSsl.SSL_CTX_set_mode(Handle, LibSsl.SSL_MODE_RELEASE_BUFFERS);
         LibSsl.SSL_CTX_set_session_cache_mode(Handle, LibSsl.SSL_SESS_CACHE_SERVER);
         fixed (byte* id = SessionIdContext)
         {

@@ -50,6 +50,8 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
     private bool _writerCompleted;
     private Exception? _readerError;
     private Exception? _writerError;
+    // Told when the reader would have something to read, instead of a pending read (an idle keep-alive connection).
+    private IParkedReader? _parked;
 
     /// <param name="pauseWriterThreshold">Flushed bytes not consumed at which a flush waits for the reader.</param>
     /// <param name="resumeWriterThreshold">Below this many, a waiting flush completes.</param>
@@ -226,6 +228,36 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
 
     // ---------------------------------------------------------------- reader
 
+    /// <summary>
+    /// Leaves <paramref name="waiter"/> to be told, on the loop, when a read would return (bytes
+    /// flushed, the writer done or failed, a read cancelled) instead of a pending read, as
+    /// <see cref="LoopReceiver.TryPark"/>; false when the pipe holds bytes or a read would return now.
+    /// </summary>
+    internal bool TryPark(IParkedReader waiter)
+    {
+        Debug.Assert(_loop.IsCurrent);
+        if (_readerCompleted || _writerCompleted || _readPending || _readCancelRequested || _unexamined ||
+            _buffered > 0 || _parked is not null)
+        {
+            return false;
+        }
+        _parked = waiter;
+        return true;
+    }
+
+    /// <summary>True while a reader is parked on this pipe.</summary>
+    internal bool IsParked => _parked is not null;
+
+    /// <summary>A read would return now: the parked reader goes on (it reads at once).</summary>
+    private void WakeParked()
+    {
+        if (_parked is { } waiter)
+        {
+            _parked = null;
+            waiter.OnReadable();
+        }
+    }
+
     internal ValueTask<ReadResult> ReadAsync()
     {
         if (TryRead(out var result))
@@ -331,6 +363,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
             return;
         }
         _readCancelRequested = true;
+        WakeParked();
     }
 
     /// <summary>The reader is done: what is buffered goes, and the writer's next flush says so.</summary>
@@ -348,6 +381,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         _readerCompleted = true;
         _readerError = exception;
         _readPending = false;
+        _parked = null;
         Discard();
         if (_flushPending)
         {
@@ -365,6 +399,11 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         {
             _readPending = false;
             _reading.Complete(_writerError is not null ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
+            return;
+        }
+        if (_unexamined || _writerCompleted)
+        {
+            WakeParked();
         }
     }
 

@@ -301,4 +301,117 @@ public sealed class LoopPipeTests : IDisposable
         });
         Assert.True(canceled);
     }
+
+    /// <summary>Counts the times it is told the pipe has something to read.</summary>
+    private sealed class CountingWaiter : IParkedReader
+    {
+        public int Woken;
+
+        public void OnReadable() => Woken++;
+    }
+
+    [Fact]
+    public async Task Park_IdlePipe_HoldsNoBlock_AndAFlushWakesTheWaiterOnce_WhoReadsTheBytes()
+    {
+        var (parked, holdsWhileParked, wokenByAdvance, woken, bytes, parkedAgain) = await OnLoop(async () =>
+        {
+            var pipe = NewPipe();
+            var waiter = new CountingWaiter();
+            var parked = pipe.TryPark(waiter);
+            var holds = pipe.HoldsBuffer;
+            // Advanced and not flushed: nothing to read yet.
+            pipe.Writer.Write("hel"u8);
+            var byAdvance = waiter.Woken;
+            pipe.Writer.Write("lo"u8);
+            await pipe.Writer.FlushAsync();
+            var result = await pipe.Reader.ReadAsync();
+            var data = Drain(pipe.Reader, result);
+            return (parked, holds, byAdvance, waiter.Woken, data, pipe.TryPark(waiter));
+        });
+        Assert.True(parked);
+        Assert.False(holdsWhileParked);
+        Assert.Equal(0, wokenByAdvance);
+        Assert.Equal(1, woken);
+        Assert.Equal("hello"u8.ToArray(), bytes);
+        Assert.True(parkedAgain);
+    }
+
+    [Fact]
+    public async Task Park_RefusedWhileBytesWait_OrTheWriterIsDone_OrACancelWaits()
+    {
+        var (withBytes, afterCancel, afterComplete) = await OnLoop(async () =>
+        {
+            var waiter = new CountingWaiter();
+            var pipe = NewPipe();
+            pipe.Writer.Write("x"u8);
+            await pipe.Writer.FlushAsync();
+            var withBytes = pipe.TryPark(waiter);
+
+            var cancelled = NewPipe();
+            cancelled.Reader.CancelPendingRead();
+            var afterCancel = cancelled.TryPark(waiter);
+
+            var completed = NewPipe();
+            completed.Writer.Complete();
+            return (withBytes, afterCancel, completed.TryPark(waiter));
+        });
+        Assert.False(withBytes);
+        Assert.False(afterCancel);
+        Assert.False(afterComplete);
+    }
+
+    [Fact]
+    public async Task Park_TheEndOrAnErrorOrACancel_WakesTheWaiter_WhoReadsIt()
+    {
+        var (endWoken, endCompleted, errorWoken, errorThrown, cancelWoken, cancelSeen) = await OnLoop(async () =>
+        {
+            var ended = NewPipe();
+            var endWaiter = new CountingWaiter();
+            ended.TryPark(endWaiter);
+            ended.Writer.Complete();
+            var endRead = await ended.Reader.ReadAsync();
+
+            var failed = NewPipe();
+            var errorWaiter = new CountingWaiter();
+            failed.TryPark(errorWaiter);
+            failed.Writer.Complete(new IOException("broken record"));
+            var thrown = false;
+            try
+            {
+                await failed.Reader.ReadAsync();
+            }
+            catch (IOException)
+            {
+                thrown = true;
+            }
+
+            var cancelled = NewPipe();
+            var cancelWaiter = new CountingWaiter();
+            cancelled.TryPark(cancelWaiter);
+            cancelled.Reader.CancelPendingRead();
+            var cancelRead = await cancelled.Reader.ReadAsync();
+            return (endWaiter.Woken, endRead.IsCompleted, errorWaiter.Woken, thrown, cancelWaiter.Woken, cancelRead.IsCanceled);
+        });
+        Assert.Equal(1, endWoken);
+        Assert.True(endCompleted);
+        Assert.Equal(1, errorWoken);
+        Assert.True(errorThrown);
+        Assert.Equal(1, cancelWoken);
+        Assert.True(cancelSeen);
+    }
+
+    [Fact]
+    public async Task Park_ReaderCompleted_ForgetsTheWaiter()
+    {
+        var woken = await OnLoop(() =>
+        {
+            var pipe = NewPipe();
+            var waiter = new CountingWaiter();
+            pipe.TryPark(waiter);
+            pipe.Reader.Complete();
+            pipe.Writer.Complete();
+            return waiter.Woken;
+        });
+        Assert.Equal(0, woken);
+    }
 }
