@@ -75,6 +75,28 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A TLS transport on the loop over a fresh socket, and an OpenSSL client at the socket's
+    /// other end (on the test thread) whose handshake, Finished included, the transport has taken.
+    /// </summary>
+    private async Task<(OpenSslLoopTransport Tls, EpollConnection Connection, Socket Peer, OpenSslTestClient Client)> HandshakenAsync()
+    {
+        var (connection, peer) = await _harness.ConnectAsync();
+        var client = new OpenSslTestClient("a.test", ["http/1.1"]);
+        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
+        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        var wire = new byte[64 * 1024];
+        while (!client.HandshakeStep())
+        {
+            Exchange(peer, client, wire, () => true);
+            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
+        }
+        // The client's Finished.
+        Exchange(peer, client, wire, () => true);
+        await handshake.WaitAsync(LoopTestHarness.Bound);
+        return (tls, connection, peer, client);
+    }
+
     /// <summary>Sends the client's records and moves what comes back into the client until <paramref name="done"/> says so.</summary>
     private static void Exchange(Socket peer, OpenSslTestClient client, byte[] wire, Func<bool> done)
     {
@@ -97,21 +119,11 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
     [Fact]
     public async Task RoundTrips_OnTheLoop_AllocateNothingOnTheLoopAfterWarmUp()
     {
-        var (connection, peer) = await _harness.ConnectAsync();
+        var (tls, _, peer, client) = await HandshakenAsync();
         using var peerSocket = peer;
-        using var client = new OpenSslTestClient("a.test", ["http/1.1"]);
-        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
-        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        using var clientSession = client;
         var wire = new byte[64 * 1024];
         var plain = new byte[16 * 1024];
-        while (!client.HandshakeStep())
-        {
-            Exchange(peer, client, wire, () => true);
-            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
-        }
-        // The client's Finished.
-        Exchange(peer, client, wire, () => true);
-        await handshake.WaitAsync(LoopTestHarness.Bound);
         await _harness.OnLoop(() => { _ = RespondAsync(tls); return true; });
         var request = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"u8.ToArray();
 
@@ -146,20 +158,11 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
     [Fact]
     public async Task RoundTrips_OnTheLoop_IdleConnectionHoldsNoPlaintextBlock()
     {
-        var (connection, peer) = await _harness.ConnectAsync();
+        var (tls, connection, peer, client) = await HandshakenAsync();
         using var peerSocket = peer;
-        using var client = new OpenSslTestClient("a.test", ["http/1.1"]);
-        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
-        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        using var clientSession = client;
         var wire = new byte[64 * 1024];
         var plain = new byte[16 * 1024];
-        while (!client.HandshakeStep())
-        {
-            Exchange(peer, client, wire, () => true);
-            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
-        }
-        Exchange(peer, client, wire, () => true);
-        await handshake.WaitAsync(LoopTestHarness.Bound);
         // A request larger than a record, so its plaintext spans several records and pipe blocks.
         var request = System.Text.Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 40000\r\n\r\n" + new string('x', 40000));
         await _harness.OnLoop(() => { _ = RespondPerRequestAsync(tls, request.Length); return true; });
@@ -196,20 +199,11 @@ public sealed class OpenSslLoopTransportOnLoopTests : IDisposable
     [Fact]
     public async Task Park_IdleConnection_WokenByARequestInPiecesOnceWhole_ThenByCloseNotify()
     {
-        var (connection, peer) = await _harness.ConnectAsync();
+        var (tls, _, peer, client) = await HandshakenAsync();
         using var peerSocket = peer;
-        using var client = new OpenSslTestClient("a.test", ["http/1.1"]);
-        var tls = new OpenSslLoopTransport(connection, new OpenSslServerSession(_context, null, new TlsTicketKeyRing(TimeSpan.FromHours(1)), null), _harness.Loop);
-        var handshake = await _harness.OnLoop(() => new ValueTask<Task>(tls.HandshakeAsync()));
+        using var clientSession = client;
         var wire = new byte[64 * 1024];
         var plain = new byte[16 * 1024];
-        while (!client.HandshakeStep())
-        {
-            Exchange(peer, client, wire, () => true);
-            client.Receive(wire.AsSpan(0, peer.Receive(wire)));
-        }
-        Exchange(peer, client, wire, () => true);
-        await handshake.WaitAsync(LoopTestHarness.Bound);
 
         var first = new Waiter();
         var parked = await _harness.OnLoop(() => (tls.TryPark(first), tls.IsParked, tls.HoldsPlaintextBuffers));
