@@ -15,22 +15,11 @@ namespace FastGate.Functional.Tests;
 [Collection(OwnGatewayCollection.Name)]
 public sealed class TlsIdleKeepAliveTests(UpstreamsFixture upstreams) : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("fastgate-tls-idle-").FullName;
-    private TestPki? _pki;
+    private readonly TempPki _files = new("fastgate-tls-idle-");
 
-    private TestPki Pki => _pki ??= new TestPki(_directory);
+    private TestPki Pki => _files.Pki;
 
-    public void Dispose()
-    {
-        _pki?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _files.Dispose();
 
     private string Config(string listener = "")
     {

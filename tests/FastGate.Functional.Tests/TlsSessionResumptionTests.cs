@@ -16,22 +16,11 @@ public sealed class TlsSessionResumptionTests(UpstreamsFixture upstreams) : IDis
     private const string Rotation = "6s";
     private static readonly TimeSpan PastOneRotation = TimeSpan.FromSeconds(7);
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("fastgate-tls-resume-").FullName;
-    private TestPki? _pki;
+    private readonly TempPki _files = new("fastgate-tls-resume-");
 
-    private TestPki Pki => _pki ??= new TestPki(_directory);
+    private TestPki Pki => _files.Pki;
 
-    public void Dispose()
-    {
-        _pki?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _files.Dispose();
 
     private string Config(string tls = "")
     {
@@ -44,7 +33,7 @@ public sealed class TlsSessionResumptionTests(UpstreamsFixture upstreams) : IDis
             """);
     }
 
-    private string SessionFile(string name) => Path.Combine(_directory, name);
+    private string SessionFile(string name) => Path.Combine(_files.Directory, name);
 
     /// <summary>A connection with one request; with <paramref name="sessionIn"/> it offers that session, with <paramref name="sessionOut"/> it keeps the one it ends with.</summary>
     private static async Task<string> ExchangeAsync(FastGateProcess gateway, string version, string? sessionIn = null, string? sessionOut = null)

@@ -17,22 +17,11 @@ namespace FastGate.Functional.Tests;
 [Collection(OwnGatewayCollection.Name)]
 public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper output) : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("fastgate-tls-").FullName;
-    private TestPki? _pki;
+    private readonly TempPki _files = new("fastgate-tls-");
 
-    private TestPki Pki => _pki ??= new TestPki(_directory);
+    private TestPki Pki => _files.Pki;
 
-    public void Dispose()
-    {
-        _pki?.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _files.Dispose();
 
     /// <summary>A listener serving a.test by default and b.test (and *.wild.test) by SNI; <paramref name="tls"/> adds keys.</summary>
     private string Config(string tls = "", string log = "access = \"off\"")
@@ -232,7 +221,7 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
     public async Task SessionResumption_Tls12AndTls13_ResumeASession()
     {
         await using var gateway = await FastGateProcess.StartAsync(Config());
-        var session = Path.Combine(_directory, "session.pem");
+        var session = Path.Combine(_files.Directory, "session.pem");
 
         foreach (var version in new[] { "-tls1_2", "-tls1_3" })
         {
@@ -251,7 +240,7 @@ public sealed class TlsTests(UpstreamsFixture upstreams, ITestOutputHelper outpu
     {
         var config = Config($"client_auth = \"required\"\nclient_ca = \"{Pki.CaPath}\"");
         var client = Pki.Client("client", "CN=client one, O=Acme");
-        using var rogueCa = new TestPki(_directory, "Rogue CA");
+        using var rogueCa = new TestPki(_files.Directory, "Rogue CA");
         rogueCa.Client("rogue", "CN=rogue");
         await using var gateway = await FastGateProcess.StartAsync(config);
 
