@@ -32,4 +32,15 @@ internal sealed class LoopBufferPool(int blockSize, int maxPooled)
             _free.Push(segment);
         }
     }
+
+    /// <summary>Returns <paramref name="first"/> and every segment linked after it.</summary>
+    public void ReturnAll(LoopSegment? first)
+    {
+        while (first is not null)
+        {
+            var next = first.NextSegment;
+            Return(first);
+            first = next;
+        }
+    }
 }

@@ -444,14 +444,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
 
     private void ReleaseAll()
     {
-        var pool = _loop.Buffers;
-        var segment = _head;
-        while (segment is not null)
-        {
-            var next = segment.NextSegment;
-            pool.Return(segment);
-            segment = next;
-        }
+        _loop.Buffers.ReturnAll(_head);
         _head = _tail = _flushedTail = null;
         _headStart = 0;
         _flushedEnd = 0;

@@ -305,14 +305,7 @@ internal sealed unsafe class LoopReceiver : PipeReader, IValueTaskSource<ReadRes
 
     private void Release()
     {
-        var pool = _connection.Loop.Buffers;
-        var segment = _head;
-        while (segment is not null)
-        {
-            var next = segment.NextSegment;
-            pool.Return(segment);
-            segment = next;
-        }
+        _connection.Loop.Buffers.ReturnAll(_head);
         _head = _tail = null;
         _headStart = 0;
         _unexamined = false;
