@@ -121,7 +121,7 @@ internal static class OpenAiRequestWriter
         Span<int> starts = stackalloc int[3];
         Span<int> ends = stackalloc int[3];
         var cuts = 0;
-        var optionsAt = -1;
+        var optionsRewritten = false;
         if (layout.ModelEnd != 0)
         {
             Cut(starts, ends, ref cuts, layout.ModelStart, layout.ModelEnd);
@@ -147,7 +147,7 @@ internal static class OpenAiRequestWriter
             }
             if (askUsage && starts[i] == layout.StreamOptionsStart && layout.StreamOptionsEnd != 0)
             {
-                optionsAt = i;
+                optionsRewritten = true;
                 body.Write(",\"stream_options\":"u8);
                 var value = pivot[(starts[i] + "\"stream_options\":"u8.Length)..ends[i]];
                 var reader = new Utf8JsonReader(value);
@@ -163,7 +163,7 @@ internal static class OpenAiRequestWriter
             body.Write(","u8);
             body.Write(pivot[next..layout.ObjectEnd]);
         }
-        if (askUsage && optionsAt < 0)
+        if (askUsage && !optionsRewritten)
         {
             body.Write(",\"stream_options\":{\"include_usage\":true}"u8);
         }
