@@ -584,6 +584,14 @@ public sealed partial class Http1ProxyConnection
         {
             return IoOperation.FlushClient;
         }
+        if (_fault is null && !_flush.IsCompleted && _flush.IsCanceled && _deadline.Fired == TimeoutKind.StreamIdle)
+        {
+            // The stream's deadline passed while this flush waited, or just before it began (the
+            // portable transport's heartbeat cancels from another thread): what the flush carried is
+            // still queued for the client, so the stream ends at the event boundary as it would
+            // have while waiting on its upstream; a client that takes nothing meets the send timeout.
+            return EndStreamOnTimeout();
+        }
         if (_fault is not null || _flush.IsCompleted || _flush.IsCanceled)
         {
             // The client left: a stage may want the rest of the response read for it.

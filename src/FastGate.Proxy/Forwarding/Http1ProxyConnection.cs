@@ -121,6 +121,9 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
     /// <summary>What the connection's deadline is armed for now (tests: to fire one arming and no other).</summary>
     internal TimeoutKind ArmedDeadline => _client?.Deadline.Armed ?? TimeoutKind.None;
 
+    /// <summary>Where the exchange is (tests: to fire a deadline while a given I/O waits).</summary>
+    internal ExchangeState State => _state;
+
     /// <summary>
     /// Gives <paramref name="client"/> a worker from its loop's pool (or a new one) and runs it:
     /// a <paramref name="fresh"/> connection begins, a parked one reads what woke it. Loop thread.

@@ -89,6 +89,27 @@ public class StreamTimeoutTests
     }
 
     [Fact]
+    public async Task StreamIdle_FiresWhileTheClientFlushWaits_SseStillEndsWithTheLastChunk()
+    {
+        // One event larger than the client pipe's pause threshold (1 MiB): the flush waits for a
+        // client that reads nothing yet when the stream's deadline passes.
+        var big = "data: " + new string('x', 1536 * 1024) + "\n\n";
+        var origin = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => SseHead + Chunk(big) };
+        using var gateway = new TestGateway(TestGateway.OneRouteConfig(routeKeys: "stream_idle_timeout = \"5s\""), origin);
+        using var client = gateway.Connect(out var connection);
+        await client.SendAsync("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+        await RetryPolicyTests.WaitUntilAsync(() => connection.State == ExchangeState.FlushingResponseBody);
+
+        connection.OnHeartbeat(long.MaxValue);
+        await RetryPolicyTests.WaitUntilAsync(() => connection.ArmedDeadline == TimeoutKind.Send);
+
+        var text = await client.ReceiveTextAsync(t => t.EndsWith("0\r\n\r\n", StringComparison.Ordinal));
+        Assert.EndsWith(Chunk(big) + "0\r\n\r\n", text);
+        Assert.True(await client.ClosedAsync());
+        Assert.Equal(1, gateway.Gateway.Metrics.Streams.Ends(StreamKind.Sse, StreamEndReason.IdleTimeout));
+    }
+
+    [Fact]
     public async Task StreamIdle_SseMidEvent_Closes()
     {
         var origin = new InMemoryOrigin("127.0.0.1:9001") { Respond = _ => SseHead + Chunk("id: 1\ndata: a\n\nid: 2\ndata: b") };
