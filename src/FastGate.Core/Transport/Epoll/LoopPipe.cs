@@ -19,10 +19,20 @@ namespace FastGate.Core.Transport.Epoll;
 /// only until its next <see cref="PipeWriter.Advance"/> (never across an await); a reader that
 /// drains the pipe meanwhile leaves that block to the writer.
 /// </para>
+/// <para>
+/// A side may ask for its wakes to be posted instead (an HTTP/2 stream's exchange, woken by the
+/// connection's read loop or a response pump that must not have it run nested inside them): its
+/// pending read or flush then completes after the events at hand, from a work item the pipe holds,
+/// so a posted wake allocates nothing either. A pipe whose ends are both complete may be
+/// <see cref="Reset"/> for another life, as a <see cref="System.IO.Pipelines.Pipe"/>.
+/// </para>
 /// </summary>
-internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<FlushResult>
+public sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<FlushResult>
 {
     private readonly EventLoop _loop;
+    // The side's wake, posted to the loop; null when it runs inline.
+    private readonly PostedWake? _readerWake;
+    private readonly PostedWake? _writerWake;
     private readonly long _pauseWriterThreshold;
     private readonly long _resumeWriterThreshold;
     private LoopCompletion _reading;
@@ -56,10 +66,21 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
     /// <param name="pauseWriterThreshold">Flushed bytes not consumed at which a flush waits for the reader.</param>
     /// <param name="resumeWriterThreshold">Below this many, a waiting flush completes.</param>
     public LoopPipe(EventLoop loop, long pauseWriterThreshold, long resumeWriterThreshold)
+        : this(loop, pauseWriterThreshold, resumeWriterThreshold, postReaderWakes: false, postWriterWakes: false)
+    {
+    }
+
+    /// <param name="pauseWriterThreshold">Flushed bytes not consumed at which a flush waits for the reader; <see cref="long.MaxValue"/> for a writer that never waits.</param>
+    /// <param name="resumeWriterThreshold">Below this many, a waiting flush completes.</param>
+    /// <param name="postReaderWakes">A pending read completes posted to the loop, never inline in the code that woke it.</param>
+    /// <param name="postWriterWakes">A pending flush completes posted to the loop, never inline in the code that woke it.</param>
+    public LoopPipe(EventLoop loop, long pauseWriterThreshold, long resumeWriterThreshold, bool postReaderWakes, bool postWriterWakes)
     {
         _loop = loop;
         _pauseWriterThreshold = pauseWriterThreshold;
         _resumeWriterThreshold = resumeWriterThreshold;
+        _readerWake = postReaderWakes ? new PostedWake(this, reader: true) : null;
+        _writerWake = postWriterWakes ? new PostedWake(this, reader: false) : null;
         Reader = new LoopPipeReader(this);
         Writer = new LoopPipeWriter(this);
     }
@@ -192,7 +213,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         if (_flushPending)
         {
             _flushPending = false;
-            _flushing.Complete(LoopCompletion.Canceled);
+            CompleteFlush(LoopCompletion.Canceled);
             return;
         }
         _flushCancelRequested = true;
@@ -345,7 +366,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         if (_flushPending && _buffered < _resumeWriterThreshold)
         {
             _flushPending = false;
-            _flushing.Complete(LoopCompletion.Succeeded);
+            CompleteFlush(LoopCompletion.Succeeded);
         }
     }
 
@@ -359,7 +380,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         if (_readPending)
         {
             _readPending = false;
-            _reading.Complete(LoopCompletion.Canceled);
+            CompleteRead(LoopCompletion.Canceled);
             return;
         }
         _readCancelRequested = true;
@@ -386,7 +407,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         if (_flushPending)
         {
             _flushPending = false;
-            _flushing.Complete(exception is null ? LoopCompletion.Succeeded : LoopCompletion.Faulted);
+            CompleteFlush(exception is null ? LoopCompletion.Succeeded : LoopCompletion.Faulted);
         }
     }
 
@@ -398,7 +419,7 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         if (_readPending && (_unexamined || _writerCompleted))
         {
             _readPending = false;
-            _reading.Complete(_writerError is not null ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
+            CompleteRead(_writerError is not null ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
             return;
         }
         if (_unexamined || _writerCompleted)
@@ -442,6 +463,35 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
         _flushedTail = null;
     }
 
+    /// <summary>
+    /// Makes the pipe new for another life, once both its ends are complete (loop thread): empty,
+    /// no end complete, no cancel waiting. Every block already went back with the completions.
+    /// </summary>
+    public void Reset()
+    {
+        Debug.Assert(_loop.IsCurrent);
+        if (!_readerCompleted || !_writerCompleted)
+        {
+            throw new InvalidOperationException("Both ends of the pipe must be complete before it is reset.");
+        }
+        Debug.Assert(_head is null && !_writing, "a completed loop pipe still holds a block");
+        Debug.Assert(!(_readerWake?.IsQueued ?? false) && !(_writerWake?.IsQueued ?? false), "a loop pipe reset with a wake still posted");
+        ReleaseAll();
+        _buffered = 0;
+        _unflushed = 0;
+        _writing = false;
+        _unexamined = false;
+        _readPending = false;
+        _flushPending = false;
+        _readCancelRequested = false;
+        _flushCancelRequested = false;
+        _readerCompleted = false;
+        _writerCompleted = false;
+        _readerError = null;
+        _writerError = null;
+        _parked = null;
+    }
+
     private void ReleaseAll()
     {
         _loop.Buffers.ReturnAll(_head);
@@ -451,6 +501,69 @@ internal sealed class LoopPipe : IValueTaskSource<ReadResult>, IValueTaskSource<
     }
 
     // ---------------------------------------------------------------- completions
+
+    /// <summary>Ends the pending read: the reader resumes inline, or after the events at hand when its wakes are posted.</summary>
+    private void CompleteRead(byte status)
+    {
+        if (_readerWake is null)
+        {
+            _reading.Complete(status);
+            return;
+        }
+        _readerWake.Post(status);
+    }
+
+    /// <summary>Ends the pending flush: the writer resumes inline, or after the events at hand when its wakes are posted.</summary>
+    private void CompleteFlush(byte status)
+    {
+        if (_writerWake is null)
+        {
+            _flushing.Complete(status);
+            return;
+        }
+        _writerWake.Post(status);
+    }
+
+    /// <summary>
+    /// A posted wake runs: the operation ends as it was woken, or failed when the other end failed
+    /// meanwhile (what a read or flush that had not waited would see now; the result itself is
+    /// built from the pipe's state when it is taken).
+    /// </summary>
+    private void RunPostedWake(bool reader, byte status)
+    {
+        if (reader)
+        {
+            _reading.Complete(status == LoopCompletion.Succeeded && _writerError is not null ? LoopCompletion.Faulted : status);
+            return;
+        }
+        _flushing.Complete(status == LoopCompletion.Succeeded && _readerError is not null ? LoopCompletion.Faulted : status);
+    }
+
+    /// <summary>
+    /// The wake of one side of the pipe, posted to the loop: a side has at most one operation
+    /// pending, woken once, so one work item per side serves every wake without allocating.
+    /// </summary>
+    private sealed class PostedWake(LoopPipe pipe, bool reader) : IThreadPoolWorkItem
+    {
+        private byte _status;
+        private bool _queued;
+
+        public bool IsQueued => _queued;
+
+        public void Post(byte status)
+        {
+            Debug.Assert(!_queued, "a side of a loop pipe woken twice for one operation");
+            _status = status;
+            _queued = true;
+            pipe._loop.Post(this);
+        }
+
+        void IThreadPoolWorkItem.Execute()
+        {
+            _queued = false;
+            pipe.RunPostedWake(reader, _status);
+        }
+    }
 
     ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _reading.Take(token) switch
     {

@@ -302,6 +302,131 @@ public sealed class LoopPipeTests : IDisposable
         Assert.True(canceled);
     }
 
+    private LoopPipe NewPostingPipe() => new(_harness.Loop, Pause, Resume, postReaderWakes: true, postWriterWakes: true);
+
+    [Fact]
+    public async Task Flush_WithReaderWakesPosted_CompletesTheReadAfterTheTurnOnTheLoop()
+    {
+        var (inline, bytes, onLoop) = await OnLoop(async () =>
+        {
+            var pipe = NewPostingPipe();
+            var reading = pipe.Reader.ReadAsync();
+            pipe.Writer.Write("hello"u8);
+            await pipe.Writer.FlushAsync();
+            var completedInline = reading.IsCompleted;
+            var result = await reading;
+            var data = Drain(pipe.Reader, result);
+            return (completedInline, data, EventLoop.Current == _harness.Loop);
+        });
+        Assert.False(inline);
+        Assert.Equal("hello"u8.ToArray(), bytes);
+        Assert.True(onLoop);
+    }
+
+    [Fact]
+    public async Task AdvanceTo_WithWriterWakesPosted_ResumesTheWaitingFlushAfterTheTurn()
+    {
+        var (pending, inline, ended) = await OnLoop(async () =>
+        {
+            var pipe = NewPostingPipe();
+            pipe.Writer.Write(new byte[Pause]);
+            var flushing = pipe.Writer.FlushAsync();
+            var waits = !flushing.IsCompleted;
+            var result = await pipe.Reader.ReadAsync();
+            pipe.Reader.AdvanceTo(result.Buffer.End);
+            var completedInline = flushing.IsCompleted;
+            var flushed = await flushing;
+            return (waits, completedInline, flushed.IsCompleted || flushed.IsCanceled);
+        });
+        Assert.True(pending);
+        Assert.False(inline);
+        Assert.False(ended);
+    }
+
+    [Fact]
+    public async Task CancelPendingRead_WithReaderWakesPosted_TheReadReturnsCanceledAfterTheTurn()
+    {
+        var (inline, canceled) = await OnLoop(async () =>
+        {
+            var pipe = NewPostingPipe();
+            var reading = pipe.Reader.ReadAsync();
+            pipe.Reader.CancelPendingRead();
+            var completedInline = reading.IsCompleted;
+            return (completedInline, (await reading).IsCanceled);
+        });
+        Assert.False(inline);
+        Assert.True(canceled);
+    }
+
+    [Fact]
+    public async Task CompleteWriter_WithAnErrorWhileAPostedWakeWaits_TheReadThrowsIt()
+    {
+        var thrown = await OnLoop(async () =>
+        {
+            var pipe = NewPostingPipe();
+            var reading = pipe.Reader.ReadAsync();
+            pipe.Writer.Write("abc"u8);
+            await pipe.Writer.FlushAsync();
+            pipe.Writer.Complete(new IOException("broken"));
+            try
+            {
+                await reading;
+                return "none";
+            }
+            catch (IOException ex)
+            {
+                return ex.Message;
+            }
+        });
+        Assert.Equal("broken", thrown);
+    }
+
+    [Fact]
+    public async Task Reset_AfterBothEndsComplete_ThePipeServesAnotherLifeFromEmpty()
+    {
+        var (bytes, canceled, completed, holds) = await OnLoop(async () =>
+        {
+            var pipe = NewPostingPipe();
+            pipe.Writer.Write("old"u8);
+            await pipe.Writer.FlushAsync();
+            // A cancel nobody took, and both ends done with bytes unread: none of it outlives the reset.
+            pipe.Reader.CancelPendingRead();
+            pipe.Writer.Complete();
+            pipe.Reader.Complete();
+            pipe.Reset();
+            var reading = pipe.Reader.ReadAsync();
+            pipe.Writer.Write("new"u8);
+            await pipe.Writer.FlushAsync();
+            var result = await reading;
+            var data = Drain(pipe.Reader, result);
+            return (data, result.IsCanceled, result.IsCompleted, pipe.HoldsBuffer);
+        });
+        Assert.Equal("new"u8.ToArray(), bytes);
+        Assert.False(canceled);
+        Assert.False(completed);
+        Assert.False(holds);
+    }
+
+    [Fact]
+    public async Task Reset_WithAnEndStillOpen_Throws()
+    {
+        var refused = await OnLoop(() =>
+        {
+            var pipe = NewPipe();
+            pipe.Writer.Complete();
+            try
+            {
+                pipe.Reset();
+                return false;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        });
+        Assert.True(refused);
+    }
+
     /// <summary>Counts the times it is told the pipe has something to read.</summary>
     private sealed class CountingWaiter : IParkedReader
     {
