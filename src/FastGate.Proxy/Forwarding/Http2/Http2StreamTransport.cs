@@ -12,6 +12,15 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// extended CONNECT's whole upgrade request as text) and writes (the HTTP/1.1 response the
 /// stream translates to HEADERS and DATA). Its reader counts the bytes the exchange consumed, so
 /// the stream gives flow-control window back only for what really left the buffer.
+/// <para>
+/// On an event loop, where the connection, the pump and the exchange all run on the loop thread,
+/// both pipes are <see cref="LoopPipe"/>s: no lock per read, advance and flush, blocks from the
+/// loop's pool that go back once consumed (a stream between two lives holds none). The exchange's
+/// wakes (a read woken by the read loop's DATA, a flush resumed by the pump) are posted to the
+/// loop, so the exchange runs after the events at hand and never nested inside the read loop or
+/// the pump; the pump's read wakes inline in the exchange's flush, as it does off the loop.
+/// Without a loop they are <see cref="Pipe"/>s, usable from any thread.
+/// </para>
 /// </summary>
 internal sealed class Http2StreamTransport : ITransport
 {
@@ -26,17 +35,27 @@ internal sealed class Http2StreamTransport : ITransport
 
     // The response side pauses the exchange when the stream cannot send (its window is 0), so a
     // slow HTTP/2 client slows the upstream read as an HTTP/1.1 one would.
+    private const long ResponsePauseThreshold = 64 * 1024;
+    private const long ResponseResumeThreshold = 32 * 1024;
+
     private static readonly PipeOptions ResponseOptions = new(
         pool: BlockMemoryPool.Default,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 64 * 1024,
-        resumeWriterThreshold: 32 * 1024,
+        pauseWriterThreshold: ResponsePauseThreshold,
+        resumeWriterThreshold: ResponseResumeThreshold,
         minimumSegmentSize: BlockMemoryPool.DefaultBlockSize,
         useSynchronizationContext: false);
 
-    private readonly Pipe _request;
-    private readonly Pipe _response;
+    // Off a loop: the two pipes. On a loop: the loop's pipes instead (see the class remarks).
+    private readonly Pipe? _request;
+    private readonly Pipe? _response;
+    private readonly LoopPipe? _loopRequest;
+    private readonly LoopPipe? _loopResponse;
+    // The ends, whichever pipes they belong to.
+    private readonly PipeWriter _requestWriter;
+    private readonly PipeReader _responseReader;
+    private readonly PipeWriter _responseWriter;
     private readonly CountingReader _input;
     // What of this life is complete already, so Reuse does not complete it again: every Complete
     // of a pipe end takes the pipe's lock, and once both ends are done takes it a second time.
@@ -46,60 +65,62 @@ internal sealed class Http2StreamTransport : ITransport
     private bool _responseReaderDone;
 
     /// <param name="loop">
-    /// The connection's event loop (h2c on the epoll transport), where the stream's exchange runs:
-    /// the exchange's side of both pipes resumes there (<see cref="LoopPipeScheduler"/>), never on
+    /// The connection's event loop (h2c or TLS on the epoll transport), where the stream's
+    /// exchange runs: both pipes are the loop's, the exchange's side woken there posted, never on
     /// the thread pool nor nested in the read loop or the pump that woke it. Null elsewhere.
     /// </param>
     public Http2StreamTransport(Http2Stream stream, EventLoop? loop)
     {
+        PipeReader requestReader;
         if (loop is null)
         {
             _request = new Pipe(RequestOptions);
             _response = new Pipe(ResponseOptions);
+            requestReader = _request.Reader;
+            _requestWriter = _request.Writer;
+            _responseReader = _response.Reader;
+            _responseWriter = _response.Writer;
         }
         else
         {
-            _request = new Pipe(OnLoop(RequestOptions, readerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: false), writerScheduler: PipeScheduler.Inline));
-            _response = new Pipe(OnLoop(ResponseOptions, readerScheduler: PipeScheduler.Inline, writerScheduler: new LoopPipeScheduler(loop, inlineOnLoop: false)));
+            // The read loop never waits to write the request (the stream's receive window bounds it).
+            _loopRequest = new LoopPipe(loop, long.MaxValue, long.MaxValue, postReaderWakes: true, postWriterWakes: false);
+            _loopResponse = new LoopPipe(loop, ResponsePauseThreshold, ResponseResumeThreshold, postReaderWakes: false, postWriterWakes: true);
+            requestReader = _loopRequest.Reader;
+            _requestWriter = _loopRequest.Writer;
+            _responseReader = _loopResponse.Reader;
+            _responseWriter = _loopResponse.Writer;
         }
-        _input = new CountingReader(_request.Reader, stream);
+        _input = new CountingReader(requestReader, stream);
     }
-
-    /// <summary><paramref name="options"/> with the exchange's side resuming on the loop; sizes and thresholds unchanged.</summary>
-    private static PipeOptions OnLoop(PipeOptions options, PipeScheduler readerScheduler, PipeScheduler writerScheduler) => new(
-        pool: options.Pool,
-        readerScheduler: readerScheduler,
-        writerScheduler: writerScheduler,
-        pauseWriterThreshold: options.PauseWriterThreshold,
-        // A pipe that never pauses (threshold 0) takes no resume threshold.
-        resumeWriterThreshold: options.PauseWriterThreshold == 0 ? -1 : options.ResumeWriterThreshold,
-        minimumSegmentSize: options.MinimumSegmentSize,
-        useSynchronizationContext: false);
 
     /// <summary>The exchange's side: the request bytes.</summary>
     public PipeReader Input => _input;
 
     /// <summary>The exchange's side: the response bytes.</summary>
-    public PipeWriter Output => _response.Writer;
+    public PipeWriter Output => _responseWriter;
 
     /// <summary>The stream's side: where the request goes.</summary>
-    public PipeWriter RequestWriter => _request.Writer;
+    public PipeWriter RequestWriter => _requestWriter;
 
     /// <summary>The stream's side: where the response comes from.</summary>
-    public PipeReader ResponseReader => _response.Reader;
+    public PipeReader ResponseReader => _responseReader;
+
+    /// <summary>True while a loop pipe of the bridge holds a block of the loop's pool (bytes in flight); false off a loop.</summary>
+    internal bool HoldsBuffers => (_loopRequest?.HoldsBuffer ?? false) || (_loopResponse?.HoldsBuffer ?? false);
 
     /// <summary>The exchange closed its "connection": both of its ends.</summary>
     public void Dispose()
     {
         _input.Complete();
-        _response.Writer.Complete();
+        _responseWriter.Complete();
         _disposed = true;
     }
 
     /// <summary>The stream's side is done reading the response (the pump ended this life).</summary>
     public void CompleteResponseReader()
     {
-        _response.Reader.Complete();
+        _responseReader.Complete();
         _responseReaderDone = true;
     }
 
@@ -115,19 +136,27 @@ internal sealed class Http2StreamTransport : ITransport
     {
         if (!requestWriterDone)
         {
-            _request.Writer.Complete();
+            _requestWriter.Complete();
         }
         if (!_disposed)
         {
             _input.CompleteQuietly();
-            _response.Writer.Complete();
+            _responseWriter.Complete();
         }
         if (!_responseReaderDone)
         {
-            _response.Reader.Complete();
+            _responseReader.Complete();
         }
-        _request.Reset();
-        _response.Reset();
+        if (_loopRequest is not null)
+        {
+            _loopRequest.Reset();
+            _loopResponse!.Reset();
+        }
+        else
+        {
+            _request!.Reset();
+            _response!.Reset();
+        }
         _input.Reuse();
         _disposed = false;
         _responseReaderDone = false;
