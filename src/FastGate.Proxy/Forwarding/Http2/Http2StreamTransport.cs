@@ -106,6 +106,9 @@ internal sealed class Http2StreamTransport : ITransport
     /// <summary>The stream's side: where the response comes from.</summary>
     public PipeReader ResponseReader => _responseReader;
 
+    /// <summary>True while a loop pipe of the bridge holds a block of the loop's pool (bytes in flight); false off a loop (tests).</summary>
+    internal bool HoldsBuffers => (_loopRequest?.HoldsBuffer ?? false) || (_loopResponse?.HoldsBuffer ?? false);
+
     /// <summary>The exchange closed its "connection": both of its ends.</summary>
     public void Dispose()
     {
