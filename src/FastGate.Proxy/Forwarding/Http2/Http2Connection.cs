@@ -32,9 +32,9 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// loop thread's: the read loop starts there and every read resumes
 /// there, and the writer is woken on the loop (<see cref="Http2Signal"/> bound to it), so both
 /// loops run on the loop thread with no hop per read or write. The streams' exchanges run there
-/// too (<see cref="Http2Stream"/>): their upstreams are the loop's, each bridge's pipes are the
-/// loop's, the exchange's side woken there posted (<see cref="Http2StreamTransport"/>), their deadlines are the loop's
-/// timers, and the heartbeat's check is posted to the loop; a request costs no thread hop. As
+/// too (<see cref="Http2Stream"/>): their upstreams are the loop's, so are each bridge's pipes
+/// (the exchange's side woken there posted, <see cref="Http2StreamTransport"/>), their deadlines
+/// are the loop's timers, and the heartbeat's check is posted to the loop; a request costs no thread hop. As
 /// all of them run on the loop thread, the guard takes no lock there (<see cref="Http2Guard"/>);
 /// what comes from another thread (a drain's end of streams, the heartbeat) is posted to the loop,
 /// and the read and write loops come back to the loop should a wait ever complete elsewhere.
