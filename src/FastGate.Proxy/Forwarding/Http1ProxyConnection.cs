@@ -38,7 +38,7 @@ namespace FastGate.Proxy.Forwarding;
 /// a cancel runs the awaiting continuation on the cancelling thread, and connection work must
 /// never run on the heartbeat thread.
 /// </summary>
-public sealed partial class Http1ProxyConnection : IValueTaskSource
+public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedReader
 {
     // Workers of a loop that have no connection to serve, on the loop's own thread.
     private const int MaxPooledWorkers = 4096;
@@ -64,6 +64,12 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
     // The first step once bound: a new connection begins, a parked one reads.
     private bool _fresh;
     private ManualResetValueTaskSourceCore<bool> _bound;
+    // A driven worker (see Drive) hands RunAsync the I/O it could not finish at once: which one,
+    // and the flush already started when it is one.
+    private bool _handedOff;
+    private IoOperation _handedOffOperation;
+    private bool _flushHandedOff;
+    private ValueTask<FlushResult> _handedOffFlush;
 
     // The exchange in progress, taken from the gateway's pool when a request head has arrived and
     // given back when it ends: a connection between requests holds none.
@@ -134,8 +140,14 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
         if (idle is not null && idle.TryPop(out var worker))
         {
             worker.Attach(client, fresh);
-            // Resumes the worker's loop, waiting in WaitForClientAsync, inline.
-            worker._bound.SetResult(true);
+            if (fresh)
+            {
+                // Resumes the worker's loop, waiting in WaitForClientAsync, inline.
+                worker._bound.SetResult(true);
+                return;
+            }
+            // A parked connection woke: its request is driven from here, the loop left waiting.
+            worker.Drive(IoOperation.ReadClient);
             return;
         }
         worker = new Http1ProxyConnection();
@@ -223,7 +235,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
             var closing = true;
             try
             {
-                var next = _fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient;
+                var next = _handedOff ? TakeHandedOff() : _fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient;
                 while (next != IoOperation.Close)
                 {
                     if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())
@@ -244,7 +256,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
                                 _read = await _leg.Connection!.Input.ReadAsync().ConfigureAwait(false);
                                 break;
                             case IoOperation.FlushClient:
-                                var flushing = _output.FlushAsync();
+                                var flushing = HandedOffFlush() ?? _output.FlushAsync();
                                 if (flushing.IsCompleted || !WatchClientFlush())
                                 {
                                     _flush = await flushing.ConfigureAwait(false);
@@ -262,7 +274,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
                                 while (ClientFlushGoesOn(_flush, ref flushing));
                                 break;
                             case IoOperation.FlushUpstream:
-                                _flush = await _leg.Connection!.Output.FlushAsync().ConfigureAwait(false);
+                                _flush = await (HandedOffFlush() ?? _leg.Connection!.Output.FlushAsync()).ConfigureAwait(false);
                                 break;
                             case IoOperation.Connect:
                                 _leg.Connection = await _leg.ConnectAsync(_exchange).ConfigureAwait(false);
@@ -319,6 +331,123 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource
             }
             await WaitForClientAsync();
         }
+    }
+
+    /// <summary>
+    /// Runs the exchange of a woken connection on the loop with no async hop, from
+    /// <paramref name="next"/>, for as long as each I/O either completes at once (a read of bytes
+    /// at hand, a flush the kernel takes whole) or can wait by parking on its socket: the next
+    /// request head on the client's (the connection parks, as RunAsync would park it) and the
+    /// response on a loop upstream's (this worker is told when it is readable, or when a deadline
+    /// cancels the read). A small proxied request then costs no resumption of an async state
+    /// machine at all, where awaiting its response and its next request cost two. Any other I/O
+    /// (a connect, a stage, a request body, a flush that must wait, a read off the loop's sockets)
+    /// is handed to <see cref="RunAsync"/>, which waits in <see cref="WaitForClientAsync"/> while
+    /// the worker is driven and takes the exchange from there. Loop thread only.
+    /// </summary>
+    private void Drive(IoOperation next)
+    {
+        var closing = true;
+        try
+        {
+            while (next != IoOperation.Close)
+            {
+                if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())
+                {
+                    closing = false;
+                    break;
+                }
+                _fault = null;
+                try
+                {
+                    switch (next)
+                    {
+                        case IoOperation.ReadClient:
+                            if (!_input.TryRead(out _read))
+                            {
+                                HandOff(next);
+                                return;
+                            }
+                            break;
+                        case IoOperation.ReadUpstream:
+                            var upstream = _leg.Connection!.Input;
+                            if (!upstream.TryRead(out _read))
+                            {
+                                if (_pumpRunning || !EpollConnection.TryParkReader(upstream, this))
+                                {
+                                    HandOff(next);
+                                }
+                                return;
+                            }
+                            break;
+                        case IoOperation.FlushClient:
+                        case IoOperation.FlushUpstream:
+                            var flushing = next == IoOperation.FlushClient ? _output.FlushAsync() : _leg.Connection!.Output.FlushAsync();
+                            if (!flushing.IsCompleted)
+                            {
+                                _handedOffFlush = flushing;
+                                _flushHandedOff = true;
+                                HandOff(next);
+                                return;
+                            }
+                            _flush = flushing.Result;
+                            break;
+                        default:
+                            HandOff(next);
+                            return;
+                    }
+                }
+                catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
+                {
+                    _fault = ex;
+                }
+                next = Continue();
+            }
+        }
+        catch (Exception ex) when (IsConnectionFault(ex))
+        {
+            // The client went away mid-write: nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+        }
+        if (closing)
+        {
+            Close();
+        }
+        // Back to the pool (or dropped when it is full); RunAsync still waits for the next connection.
+        Detach();
+    }
+
+    /// <summary>The upstream a driven exchange parked on is readable, or its read was cancelled.</summary>
+    void IParkedReader.OnReadable() => Drive(IoOperation.ReadUpstream);
+
+    /// <summary>Resumes RunAsync, waiting in WaitForClientAsync, inline: it performs <paramref name="next"/> and goes on from there.</summary>
+    private void HandOff(IoOperation next)
+    {
+        _handedOff = true;
+        _handedOffOperation = next;
+        _bound.SetResult(true);
+    }
+
+    private IoOperation TakeHandedOff()
+    {
+        _handedOff = false;
+        return _handedOffOperation;
+    }
+
+    /// <summary>The flush a driven worker started and handed off, taken once; null when none.</summary>
+    private ValueTask<FlushResult>? HandedOffFlush()
+    {
+        if (!_flushHandedOff)
+        {
+            return null;
+        }
+        _flushHandedOff = false;
+        var flushing = _handedOffFlush;
+        _handedOffFlush = default;
+        return flushing;
     }
 
     /// <summary>Waiting for the next request with nothing in hand: the connection may park.</summary>

@@ -52,6 +52,13 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
     /// <summary>See <see cref="LoopReceiver.TryPark"/>; loop thread only.</summary>
     public bool TryPark(IParkedReader waiter) => _receiver.TryPark(waiter);
 
+    /// <summary>
+    /// Parks <paramref name="waiter"/> on <paramref name="input"/> when it is the reading side of
+    /// a loop connection (see <see cref="LoopReceiver.TryPark"/>); false for any other reader, or
+    /// when a read would return now. For a holder of the pipe that has no transport at hand.
+    /// </summary>
+    public static bool TryParkReader(PipeReader input, IParkedReader waiter) => input is LoopReceiver receiver && receiver.TryPark(waiter);
+
     /// <summary>The peer's address and port (getpeername); null once closed or when the kernel says none.</summary>
     public IPEndPoint? RemoteEndPoint() => EndPointOf(peer: true);
 
