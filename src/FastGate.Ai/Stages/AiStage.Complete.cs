@@ -48,7 +48,7 @@ public sealed partial class AiStage
         {
             // The provider reported nothing: the tokenizer counts, and the record says it is an estimate.
             var estimator = _services.Estimator;
-            OutputTextScan.Append(state.UnreadChunks.WrittenSpan, state.OutputText);
+            OutputTextScan.AppendKeptChunks(state.UnreadChunks.WrittenSpan, state.OutputText);
             usage.Input = estimator.CountPrompt(state.Pivot.WrittenSpan, modelUsed);
             usage.Output = state.OutputText.Length == 0 ? 0 : estimator.CountText(state.OutputText.WrittenSpan, modelUsed);
             usage.Reported = false;

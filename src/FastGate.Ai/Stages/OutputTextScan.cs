@@ -10,6 +10,32 @@ namespace FastGate.Ai.Stages;
 /// </summary>
 public static class OutputTextScan
 {
+    /// <summary>
+    /// The text of stream chunks kept unread, one to a line, each bare or as its SSE <c>data:</c>
+    /// line (blank lines between them are skipped).
+    /// </summary>
+    public static void AppendKeptChunks(ReadOnlySpan<byte> kept, PooledByteBuffer output)
+    {
+        while (!kept.IsEmpty)
+        {
+            var end = kept.IndexOf((byte)'\n');
+            var line = end < 0 ? kept : kept[..end];
+            kept = end < 0 ? default : kept[(end + 1)..];
+            if (line.StartsWith("data:"u8))
+            {
+                line = line[5..];
+                if (!line.IsEmpty && line[0] == (byte)' ')
+                {
+                    line = line[1..];
+                }
+            }
+            if (!line.IsEmpty)
+            {
+                Append(line, output);
+            }
+        }
+    }
+
     public static void Append(ReadOnlySpan<byte> pivotResponse, PooledByteBuffer output)
     {
         var reader = new Utf8JsonReader(pivotResponse, new JsonReaderOptions { AllowMultipleValues = true });

@@ -55,4 +55,39 @@ public class OpenAiChunkScanTests
             Assert.Equal(Reference(data), OpenAiChunkScan.NamesNeitherUsageNorError(data));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public void PlainLineLength_AtEveryOffset_AgreesWithTheScanOfTheLine(string chunk, bool expected)
+    {
+        // The line followed by what a stream puts after it: its blank line and the next event,
+        // which names what the line does not (a usage and an error), so reading past the line shows.
+        const string next = "\n\ndata: {\"error\":1,\"usage\":{\"x\":1}}\n\n";
+        for (var pad = 0; pad < 40; pad++)
+        {
+            var line = Encoding.UTF8.GetBytes(new string(' ', pad) + chunk);
+            var data = Encoding.UTF8.GetBytes(new string(' ', pad) + chunk + next);
+
+            Assert.Equal(expected ? line.Length : -1, OpenAiChunkScan.PlainLineLength(data));
+            Assert.Equal(OpenAiChunkScan.NamesNeitherUsageNorError(line) ? line.Length : -1, OpenAiChunkScan.PlainLineLength(data));
+        }
+    }
+
+    [Fact]
+    public void PlainLineLength_EveryCutOfAChunk_AgreesWithTheScanOfTheLine()
+    {
+        // Every place the line can end (a newline over each byte) and every single-byte change
+        // that makes a name: the one pass and the line's scan tell the same.
+        var chunk = Encoding.UTF8.GetBytes("""{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}],"usage":null,"x":"usage","y":"error"}""");
+        for (var cut = 0; cut <= chunk.Length; cut++)
+        {
+            var data = new byte[chunk.Length + 1];
+            chunk.CopyTo(data, 0);
+            data[cut] = (byte)'\n';
+            var line = data.AsSpan(0, cut);
+
+            Assert.Equal(OpenAiChunkScan.NamesNeitherUsageNorError(line) ? cut : -1, OpenAiChunkScan.PlainLineLength(data));
+        }
+        Assert.Equal(-1, OpenAiChunkScan.PlainLineLength(chunk));
+    }
 }
