@@ -238,9 +238,8 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
                 var next = _handedOff ? TakeHandedOff() : _fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient;
                 while (next != IoOperation.Close)
                 {
-                    if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())
+                    if (ParkedBetweenRequests(next))
                     {
-                        // Idle between requests: the transport tells the connection when to go on.
                         closing = false;
                         break;
                     }
@@ -315,7 +314,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
             }
             catch (Exception ex)
             {
-                _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+                LogFailure(ex);
             }
             if (_loop is not null && !_loop.IsCurrent)
             {
@@ -352,7 +351,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
         {
             while (next != IoOperation.Close)
             {
-                if (next == IoOperation.ReadClient && CanPark() && _client.TryPark())
+                if (ParkedBetweenRequests(next))
                 {
                     closing = false;
                     break;
@@ -410,7 +409,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
         }
         catch (Exception ex)
         {
-            _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
+            LogFailure(ex);
         }
         if (closing)
         {
@@ -449,6 +448,12 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
         _handedOffFlush = default;
         return flushing;
     }
+
+    /// <summary>Idle between requests, the connection parked: the transport tells it when to go on.</summary>
+    private bool ParkedBetweenRequests(IoOperation next) => next == IoOperation.ReadClient && CanPark() && _client.TryPark();
+
+    private void LogFailure(Exception ex) =>
+        _gateway.Log.Error($"connection from {System.Text.Encoding.ASCII.GetString(_clientAddress)} failed: {ex}");
 
     /// <summary>Waiting for the next request with nothing in hand: the connection may park.</summary>
     private bool CanPark() => _pooled && _state == ExchangeState.ReadingHead && _current is null && _betweenExchanges;
