@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using FastGate.Core.Tests.Transport.Epoll;
 using FastGate.Core.Transport.Epoll;
 using FastGate.Proxy.Forwarding.Http2;
 
@@ -6,28 +6,15 @@ namespace FastGate.Proxy.Tests.Http2;
 
 public sealed class Http2SignalTests : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private readonly LoopTestHarness _harness = new();
 
-    private readonly ConcurrentQueue<Exception> _loopErrors = new();
-    private readonly EventLoop _loop;
-
-    public Http2SignalTests()
-    {
-        _loop = new EventLoop(0, _loopErrors.Enqueue);
-        _loop.Start();
-    }
-
-    public void Dispose()
-    {
-        _loop.Dispose();
-        Assert.Empty(_loopErrors);
-    }
+    public void Dispose() => _harness.Dispose();
 
     /// <summary>Waits on <paramref name="signal"/> from the loop thread; the task ends with the thread's loop after the wake.</summary>
     private Task<EventLoop?> WaitOnLoop(Http2Signal signal, TaskCompletionSource waiting)
     {
         var woken = new TaskCompletionSource<EventLoop?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _loop.Post(async () =>
+        _harness.Loop.Post(async () =>
         {
             var wait = signal.WaitAsync();
             waiting.SetResult();
@@ -40,39 +27,39 @@ public sealed class Http2SignalTests : IDisposable
     [Fact]
     public async Task Set_FromAnotherThread_ResumesWaiterOnItsLoop()
     {
-        var signal = new Http2Signal(_loop);
+        var signal = new Http2Signal(_harness.Loop);
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var woken = WaitOnLoop(signal, waiting);
-        await waiting.Task.WaitAsync(Bound);
+        await waiting.Task.WaitAsync(LoopTestHarness.Bound);
 
         await Task.Run(signal.Set);
 
-        Assert.Same(_loop, await woken.WaitAsync(Bound));
+        Assert.Same(_harness.Loop, await woken.WaitAsync(LoopTestHarness.Bound));
     }
 
     [Fact]
     public async Task Set_OnTheLoopThread_ResumesWaiterAfterTheCallerReturns()
     {
-        var signal = new Http2Signal(_loop);
+        var signal = new Http2Signal(_harness.Loop);
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var woken = WaitOnLoop(signal, waiting);
-        await waiting.Task.WaitAsync(Bound);
+        await waiting.Task.WaitAsync(LoopTestHarness.Bound);
 
         var resumedInsideSet = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _loop.Post(() =>
+        _harness.Loop.Post(() =>
         {
             signal.Set();
             resumedInsideSet.SetResult(woken.IsCompleted);
         });
 
-        Assert.False(await resumedInsideSet.Task.WaitAsync(Bound));
-        Assert.Same(_loop, await woken.WaitAsync(Bound));
+        Assert.False(await resumedInsideSet.Task.WaitAsync(LoopTestHarness.Bound));
+        Assert.Same(_harness.Loop, await woken.WaitAsync(LoopTestHarness.Bound));
     }
 
     [Fact]
     public async Task Set_WithNobodyWaiting_IsKeptForTheNextWait()
     {
-        var signal = new Http2Signal(_loop);
+        var signal = new Http2Signal(_harness.Loop);
         signal.Set();
 
         var completed = await OnLoop(() => signal.WaitAsync().IsCompleted);
@@ -80,10 +67,5 @@ public sealed class Http2SignalTests : IDisposable
         Assert.True(completed);
     }
 
-    private Task<T> OnLoop<T>(Func<T> action)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _loop.Post(() => done.SetResult(action()));
-        return done.Task.WaitAsync(Bound);
-    }
+    private Task<T> OnLoop<T>(Func<T> action) => _harness.OnLoop(action);
 }

@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using FastGate.Core.Transport;
 using FastGate.Core.Transport.Epoll;
+using FastGate.Core.Tests.Transport.Epoll;
 using FastGate.Proxy.Forwarding.Http2;
 using FastGate.Proxy.Tests.Forwarding;
 
@@ -16,51 +16,26 @@ namespace FastGate.Proxy.Tests.Http2;
 /// </summary>
 public sealed class Http2StreamTransportTests : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
-
-    private readonly ConcurrentQueue<Exception> _loopErrors = new();
-    private readonly EventLoop _loop;
+    private readonly LoopTestHarness _harness = new();
     private readonly TestGateway _gateway = new(TestGateway.OneRouteConfig());
-
-    public Http2StreamTransportTests()
-    {
-        _loop = new EventLoop(0, _loopErrors.Enqueue);
-        _loop.Start();
-    }
 
     public void Dispose()
     {
-        _loop.Dispose();
+        _harness.Dispose();
         _gateway.Dispose();
-        Assert.Empty(_loopErrors);
     }
 
     /// <summary>A stream of a connection (not started) whose transport is bound to the test's loop.</summary>
     private Http2Stream NewStream()
     {
         var (_, server) = InMemoryTransport.CreatePair();
-        var connection = new Http2Connection(new LoopBoundTransport(server, _loop), "127.0.0.1:1"u8.ToArray(), _gateway.Gateway, "web", null, null, null);
+        var connection = new Http2Connection(new LoopBoundTransport(server, _harness.Loop), "127.0.0.1:1"u8.ToArray(), _gateway.Gateway, "web", null, null, null);
         var stream = new Http2Stream(connection);
         stream.Open(1, 65535, 65535, remoteEnded: false);
         return stream;
     }
 
-    private Task<T> OnLoop<T>(Func<ValueTask<T>> action)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _loop.Post(async () =>
-        {
-            try
-            {
-                done.SetResult(await action());
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        });
-        return done.Task.WaitAsync(Bound);
-    }
+    private Task<T> OnLoop<T>(Func<ValueTask<T>> action) => _harness.OnLoop(action);
 
     /// <summary>One life: a request body in, a response out, every end completed as a whole exchange does.</summary>
     private static async ValueTask<(bool ReadInline, string Request, string Response)> LiveAsync(Http2StreamTransport bridge, string request, string response)
