@@ -253,13 +253,16 @@ public sealed unsafe class EventLoop : IDisposable
         {
             try
             {
-                if (item is IThreadPoolWorkItem work)
+                // Only Post puts items here, so an item is an Action or an IThreadPoolWorkItem.
+                // Action is sealed: testing for it is one type-handle compare, where testing for
+                // the interface walks the item's interface list on every post.
+                if (item is Action action)
                 {
-                    work.Execute();
+                    action();
                 }
                 else
                 {
-                    ((Action)item)();
+                    Unsafe.As<IThreadPoolWorkItem>(item).Execute();
                 }
             }
             catch (Exception ex)
