@@ -9,7 +9,7 @@ namespace FastGate.Benchmarks;
 /// <summary>
 /// The first step of the proxy's stage path on a chunked event stream: one read of an upstream
 /// that flushes a chunk per event, as the mock provider of the ai-stream scenario does (68 chunks
-/// of ~250-byte events, then the last chunk), decoded by <see cref="Http1BodyReader"/> into a
+/// of ~210-byte events, then the last chunk), decoded by <see cref="Http1BodyReader"/> into a
 /// buffer for the stages, and the same read relayed with its framing by
 /// <see cref="Http1ChunkedRelay"/>. Figures are per read, i.e. per request. Must allocate nothing.
 /// </summary>
