@@ -19,6 +19,10 @@ public class Http1ChunkedDecoderTests
         { "3\r\nabc\r\n0\r\nExpires: never\r\nX-Sum:  1 2\t\r\n\r\n", "abc" },
         { "1\r\n\xff\r\n0\r\n\r\n", "\xff" },
         { "0000000000000001\r\nz\r\n0\r\n\r\n", "z" },
+        { "00000000000000a\r\n0123456789\r\n0\r\n\r\n", "0123456789" },
+        { "3\r\nabc\r\n4\r\ndefg\r\nC\r\nhijklmnopqrs\r\n0\r\n\r\n", "abcdefghijklmnopqrs" },
+        { "3\r\nabc\r\n3;x\r\ndef\r\n3 ;y\r\nghi\r\n0\r\n\r\n", "abcdefghi" },
+        { "3\r\nabc\r\n0\r\nX-End: 1\r\n\r\n", "abc" },
     };
 
     public static TheoryData<string, Http1Error> InvalidBodies => new()
@@ -54,6 +58,12 @@ public class Http1ChunkedDecoderTests
         { "0\r\nX: a\x00\r\n\r\n", Http1Error.InvalidChunkFraming },
         { "0\r\n\r\r\n", Http1Error.InvalidChunkFraming },
         { "0\r\n\n", Http1Error.InvalidChunkFraming },
+        { "5\r\nhello\r\n3\nabc\r\n", Http1Error.InvalidChunkSize },
+        { "5\r\nhello\r\n3\r\rabc\r\n", Http1Error.InvalidChunkSize },
+        { "5\r\nhello\r\n\r\n", Http1Error.InvalidChunkSize },
+        { "5\r\nhello\r\n00000000000000001\r\nz\r\n", Http1Error.InvalidChunkSize },
+        { "5\r\nhello\r\n8000000000000000\r\n", Http1Error.InvalidChunkSize },
+        { "5\r\nhello\n\n3\r\nabc\r\n", Http1Error.InvalidChunkFraming },
     };
 
     [Theory]
