@@ -66,10 +66,8 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
     private ManualResetValueTaskSourceCore<bool> _bound;
     // A driven worker (see Drive) hands RunAsync the I/O it could not finish at once: which one,
     // and the flush already started when it is one.
-    private bool _handedOff;
-    private IoOperation _handedOffOperation;
-    private bool _flushHandedOff;
-    private ValueTask<FlushResult> _handedOffFlush;
+    private IoOperation? _handedOff;
+    private ValueTask<FlushResult>? _handedOffFlush;
 
     // The exchange in progress, taken from the gateway's pool when a request head has arrived and
     // given back when it ends: a connection between requests holds none.
@@ -235,7 +233,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
             var closing = true;
             try
             {
-                var next = _handedOff ? TakeHandedOff() : _fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient;
+                var next = TakeHandedOff() ?? (_fresh ? (_http2Stream ? BeginHttp2StreamExchange() : BeginNextRequest()) : IoOperation.ReadClient);
                 while (next != IoOperation.Close)
                 {
                     if (ParkedBetweenRequests(next))
@@ -385,7 +383,6 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
                             if (!flushing.IsCompleted)
                             {
                                 _handedOffFlush = flushing;
-                                _flushHandedOff = true;
                                 HandOff(next);
                                 return;
                             }
@@ -425,27 +422,22 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
     /// <summary>Resumes RunAsync, waiting in WaitForClientAsync, inline: it performs <paramref name="next"/> and goes on from there.</summary>
     private void HandOff(IoOperation next)
     {
-        _handedOff = true;
-        _handedOffOperation = next;
+        _handedOff = next;
         _bound.SetResult(true);
     }
 
-    private IoOperation TakeHandedOff()
+    private IoOperation? TakeHandedOff()
     {
-        _handedOff = false;
-        return _handedOffOperation;
+        var next = _handedOff;
+        _handedOff = null;
+        return next;
     }
 
     /// <summary>The flush a driven worker started and handed off, taken once; null when none.</summary>
     private ValueTask<FlushResult>? HandedOffFlush()
     {
-        if (!_flushHandedOff)
-        {
-            return null;
-        }
-        _flushHandedOff = false;
         var flushing = _handedOffFlush;
-        _handedOffFlush = default;
+        _handedOffFlush = null;
         return flushing;
     }
 
