@@ -9,8 +9,8 @@ using FastGate.Proxy.Upstreams;
 namespace FastGate.Proxy.WebSockets;
 
 /// <summary>
-/// The frames of one upgraded connection, after the 101: two pumps (client to upstream, upstream
-/// to client) copy bytes as they come, each direction through its own
+/// The frames of one upgraded connection, after the 101: two directions (client to upstream,
+/// upstream to client) copy bytes as they come, each direction through its own
 /// <see cref="WebSocketFrameValidator"/> (RFC 6455 §5: masking, opcodes, control frames,
 /// continuation order, sizes, UTF-8), which reads the bytes in place and never unmasks a copy.
 /// <para>
@@ -29,14 +29,17 @@ namespace FastGate.Proxy.WebSockets;
 /// </list>
 /// </para>
 /// <para>
-/// On an <see cref="EventLoop"/> both pumps, the timer and every state change run on the loop's
-/// thread (each await switches back). On the portable transport the pumps may run on two threads:
+/// On an <see cref="EventLoop"/> both directions, the timer and every state change run on the
+/// loop's thread: each direction is driven from the loop's callbacks (<see cref="Drive"/>: read,
+/// validate, write, flush, park the reader on its socket), and only what must wait goes to an
+/// async pump, whose every await switches back. On the portable transport each direction is an
+/// async pump, and the two may run on two threads:
 /// what they share is written with atomics, each writes only its own output, and the timer
 /// (a thread-pool timer) only sets flags and cancels waits. The tunnel keeps the upstream
 /// connection for itself: it was taken out of its endpoint's pool, so no reload (which closes idle
 /// pooled connections of retired endpoints) can reach it, and it is closed, never pooled, at the end.
-/// A pump holds no buffer of its own: between reads an idle tunnel holds what the transports hold
-/// for a pending read, which on the loop transport is nothing.
+/// A direction holds no buffer of its own: between reads an idle tunnel holds what the transports
+/// hold for a pending (or parked) read, which on the loop transport is nothing.
 /// </para>
 /// </summary>
 internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
@@ -57,6 +60,11 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     // One per direction, each touched only by its own pump.
     private WebSocketFrameValidator _fromClient;
     private WebSocketFrameValidator _fromUpstream;
+    private readonly WebSocketTunnelDirection _toUpstream;
+    private readonly WebSocketTunnelDirection _toClient;
+    // Directions not over yet; the last one to end finishes the tunnel and completes _done.
+    private int _directionsLeft = 2;
+    private readonly TaskCompletionSource _done = new();
 
     private LoopTimer? _loopTimer;
     private ITimer? _poolTimer;
@@ -90,6 +98,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
         _metrics = metrics;
         _fromClient = new WebSocketFrameValidator(limits, fromClient: true, compressionNegotiated);
         _fromUpstream = new WebSocketFrameValidator(limits, fromClient: false, compressionNegotiated);
+        _toUpstream = new WebSocketTunnelDirection(this, fromClient: true, clientInput, upstream.Output);
+        _toClient = new WebSocketTunnelDirection(this, fromClient: false, upstream.Input, clientOutput);
         var now = Stopwatch.GetTimestamp();
         _lastActivity = now;
         _idleTicks = streamIdle is { } idle && idle > TimeSpan.Zero ? Ticks(idle) : 0;
@@ -109,7 +119,7 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     private bool Aborted => Volatile.Read(ref _aborted) != 0;
 
     /// <summary>Forwards until both directions are over; the upstream connection is closed when this completes.</summary>
-    public async Task RunAsync()
+    public Task RunAsync()
     {
         _metrics.Opened();
         if (_loop is null)
@@ -117,15 +127,19 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
             _poolTimer = TimeProvider.System.CreateTimer(static state => ((WebSocketTunnel)state!).OnPoolTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
         ScheduleNext(Stopwatch.GetTimestamp());
-        var fromClient = PumpAsync(fromClient: true);
-        var fromUpstream = PumpAsync(fromClient: false);
-        await fromClient.ConfigureAwait(false);
-        await fromUpstream.ConfigureAwait(false);
-        if (_loop is not null && !_loop.IsCurrent)
+        if (_loop is not null)
         {
-            await _loop.SwitchTo();
+            // On the loop's thread (the exchange's step that opened the tunnel): each direction is
+            // driven from here, then from its socket's readiness.
+            Drive(_toUpstream);
+            Drive(_toClient);
         }
-        Finish();
+        else
+        {
+            _ = PumpAsync(_toUpstream, null, sideEnded: false);
+            _ = PumpAsync(_toClient, null, sideEnded: false);
+        }
+        return _done.Task;
     }
 
     /// <summary>
@@ -144,37 +158,124 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     void IThreadPoolWorkItem.Execute() => BeginEnd(WebSocketCloseReason.Drain, WebSocketCloseCodes.GoingAway, "server shutting down");
 
-    private enum Phase : byte
-    {
-        /// <summary>Validating and copying what comes.</summary>
-        Forwarding,
-        /// <summary>Sending our close (when one can go out) and a FIN to the side this pump writes to.</summary>
-        Closing,
-        /// <summary>Our close and FIN are out: reading and dropping until this side ends.</summary>
-        Discarding,
-    }
-
     /// <summary>
-    /// One direction. Each read is validated, written out and flushed before the next read, so a
-    /// slow receiver holds back its sender and memory stays at what the pipes hold.
+    /// Runs one direction on the loop's thread with no async resumption, for as long as each step
+    /// completes at once: reads what the socket holds, validates it in place, writes and flushes it,
+    /// and parks the reader on its socket when there is nothing more (the loop calls back here when
+    /// it is readable, or when a cancel, the drain or a deadline, wakes it). Whatever would wait
+    /// otherwise goes to <see cref="PumpAsync"/>: a flush the kernel did not take whole, a reader
+    /// that cannot park (a TLS pipe), and the ending of the direction (a close of the tunnel's own
+    /// to send). A message then costs a receive, a send and no state machine at all.
     /// </summary>
-    private async Task PumpAsync(bool fromClient)
+    internal void Drive(WebSocketTunnelDirection direction)
     {
-        var from = fromClient ? _clientInput : _upstream.Input;
-        var to = fromClient ? _upstream.Output : _clientOutput;
-        var phase = Phase.Forwarding;
-        var sendClose = true;
+        Debug.Assert(_loop is not null && _loop.IsCurrent);
+        var from = direction.From;
+        var to = direction.To;
         try
         {
             while (!Aborted)
             {
-                if (phase == Phase.Forwarding && _endingVisible && AtMessageBoundary(fromClient))
+                if (direction.Phase != WebSocketTunnelPhase.Forwarding || (_endingVisible && AtMessageBoundary(direction.FromClient)))
                 {
-                    phase = Phase.Closing;
+                    _ = PumpAsync(direction, null, sideEnded: false);
+                    return;
                 }
-                if (phase == Phase.Closing)
+                if (!from.TryRead(out var result))
                 {
-                    if (sendClose && !CloseSeen(fromClient))
+                    if (direction.Drivable && EpollConnection.TryParkReader(from, direction))
+                    {
+                        return;
+                    }
+                    direction.Drivable = false;
+                    _ = PumpAsync(direction, null, sideEnded: false);
+                    return;
+                }
+                var buffer = result.Buffer;
+                if (buffer.IsEmpty)
+                {
+                    from.AdvanceTo(buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        SideEnded(to);
+                        break;
+                    }
+                    continue;
+                }
+                if (!Forward(direction.FromClient, buffer, to, out var boundaryBefore))
+                {
+                    from.AdvanceTo(buffer.End);
+                    direction.SendClose = boundaryBefore;
+                    direction.Phase = WebSocketTunnelPhase.Closing;
+                    continue;
+                }
+                from.AdvanceTo(buffer.End);
+                var flushing = to.FlushAsync();
+                if (!flushing.IsCompleted)
+                {
+                    // The receiving side is slow: the pump waits for the flush (holding back this
+                    // direction's reads meanwhile) and hands the direction back here after it.
+                    _ = PumpAsync(direction, flushing, result.IsCompleted);
+                    return;
+                }
+                if (!GoesOnAfterFlush(flushing.Result, to, result.IsCompleted))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // A reset, a failed send, or the transports closing under an abort.
+            if (!Aborted)
+            {
+                _reset = true;
+            }
+        }
+        DirectionEnded();
+    }
+
+    /// <summary>
+    /// One direction, awaiting its reads and flushes: every direction off the loops, and on a loop
+    /// one that has something to wait for (see <see cref="Drive"/>); there it goes back to being
+    /// driven once a flush it waited for is through. Each read is validated, written out and
+    /// flushed before the next read, so a slow receiver holds back its sender and memory stays at
+    /// what the pipes hold. <paramref name="started"/> is a flush a driven turn began, of a read
+    /// that ended the side when <paramref name="sideEnded"/>.
+    /// </summary>
+    private async Task PumpAsync(WebSocketTunnelDirection direction, ValueTask<FlushResult>? started, bool sideEnded)
+    {
+        var fromClient = direction.FromClient;
+        var from = direction.From;
+        var to = direction.To;
+        try
+        {
+            if (started is { } flushing)
+            {
+                var flush = await flushing.ConfigureAwait(false);
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    await _loop.SwitchTo();
+                }
+                if (!GoesOnAfterFlush(flush, to, sideEnded))
+                {
+                    goto Ended;
+                }
+                if (_loop is not null && direction.Drivable)
+                {
+                    Drive(direction);
+                    return;
+                }
+            }
+            while (!Aborted)
+            {
+                if (direction.Phase == WebSocketTunnelPhase.Forwarding && _endingVisible && AtMessageBoundary(fromClient))
+                {
+                    direction.Phase = WebSocketTunnelPhase.Closing;
+                }
+                if (direction.Phase == WebSocketTunnelPhase.Closing)
+                {
+                    if (direction.SendClose && !CloseForwarded(fromClient))
                     {
                         WriteClose(to, masked: fromClient);
                         await to.FlushAsync().ConfigureAwait(false);
@@ -189,7 +290,7 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                     }
                     // The FIN after our close: the peer answers its close and ends too.
                     to.Complete();
-                    phase = Phase.Discarding;
+                    direction.Phase = WebSocketTunnelPhase.Discarding;
                 }
                 var result = await from.ReadAsync().ConfigureAwait(false);
                 if (_loop is not null && !_loop.IsCurrent)
@@ -201,12 +302,12 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                     break;
                 }
                 var buffer = result.Buffer;
-                if (phase == Phase.Discarding || buffer.IsEmpty)
+                if (direction.Phase == WebSocketTunnelPhase.Discarding || buffer.IsEmpty)
                 {
                     from.AdvanceTo(buffer.End);
                     if (result.IsCompleted)
                     {
-                        if (phase == Phase.Forwarding)
+                        if (direction.Phase == WebSocketTunnelPhase.Forwarding)
                         {
                             SideEnded(to);
                         }
@@ -219,8 +320,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                     from.AdvanceTo(buffer.End);
                     // Nothing of this read went out. A close can follow what did only if that
                     // ended at a message boundary; otherwise the peer would read it as payload.
-                    sendClose = boundaryBefore;
-                    phase = Phase.Closing;
+                    direction.SendClose = boundaryBefore;
+                    direction.Phase = WebSocketTunnelPhase.Closing;
                     continue;
                 }
                 from.AdvanceTo(buffer.End);
@@ -229,19 +330,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                 {
                     await _loop.SwitchTo();
                 }
-                if (Aborted)
+                if (!GoesOnAfterFlush(flush, to, result.IsCompleted))
                 {
-                    break;
-                }
-                if (flush.IsCompleted || flush.IsCanceled)
-                {
-                    // The receiving side is gone: nothing more can reach it, so both sides close.
-                    _reset = true;
-                    break;
-                }
-                if (result.IsCompleted)
-                {
-                    SideEnded(to);
                     break;
                 }
             }
@@ -254,14 +344,59 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
                 _reset = true;
             }
         }
+    Ended:
         if (_loop is not null && !_loop.IsCurrent)
         {
             await _loop.SwitchTo();
         }
+        DirectionEnded();
+    }
+
+    /// <summary>
+    /// After the flush of a forwarded read: false when the direction is over (the tunnel aborted,
+    /// the receiving side gone, or the read was the sending side's last).
+    /// </summary>
+    private bool GoesOnAfterFlush(FlushResult flush, PipeWriter to, bool sideEnded)
+    {
+        if (Aborted)
+        {
+            return false;
+        }
+        if (flush.IsCompleted || flush.IsCanceled)
+        {
+            // The receiving side is gone: nothing more can reach it, so both sides close.
+            _reset = true;
+            return false;
+        }
+        if (sideEnded)
+        {
+            SideEnded(to);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>A direction is over (on the loop's thread when there is one): the last one finishes the tunnel.</summary>
+    private void DirectionEnded()
+    {
         if (_reset)
         {
             Abort();
         }
+        if (Interlocked.Decrement(ref _directionsLeft) != 0)
+        {
+            return;
+        }
+        try
+        {
+            Finish();
+        }
+        catch (Exception ex)
+        {
+            _done.SetException(ex);
+            return;
+        }
+        _done.SetResult();
     }
 
     /// <summary>
@@ -290,7 +425,8 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
             }
         }
         var length = buffer.Length;
-        Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
+        // The loop's turn time on a loop (no clock read per message): close enough for an idle timeout.
+        Volatile.Write(ref _lastActivity, _loop?.Now ?? Stopwatch.GetTimestamp());
         if (fromClient)
         {
             BytesFromClient += length;
@@ -321,7 +457,11 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     private bool AtMessageBoundary(bool fromClient) => fromClient ? _fromClient.AtMessageBoundary : _fromUpstream.AtMessageBoundary;
 
-    private bool CloseSeen(bool fromClient) => fromClient ? _fromClient.CloseSeen : _fromUpstream.CloseSeen;
+    /// <summary>
+    /// A close went through this direction: the side it writes to has its close and gets none of
+    /// ours. A close the validator passed in a read that failed later went nowhere, so it counts not.
+    /// </summary>
+    private bool CloseForwarded(bool fromClient) => fromClient ? _closeFromClient : _closeFromUpstream;
 
     /// <summary>Writes the tunnel's close frame: masked with a random key towards the upstream (RFC 6455 §5.3), plain towards the client.</summary>
     private void WriteClose(PipeWriter to, bool masked)

@@ -144,6 +144,23 @@ public sealed class WebSocketTunnelTests : IDisposable
     }
 
     [Fact]
+    public async Task CloseFrameThenMoreInOneRead_TheUpstreamGetsOurClose_ForTheOneThatNeverWent()
+    {
+        // The client's close and a frame after it (a violation) in one read: none of it goes upstream.
+        await SendAsync(_client, [.. TestFrames.CloseFrame(1000, masked: true), .. TestFrames.Frame(TestFrames.Text, "after"u8, masked: true)]);
+
+        var toClient = await TestFrames.ReadFrameAsync(_client.Input);
+        Assert.Equal(1002, TestFrames.CloseCode(toClient.Payload));
+        var toServer = await TestFrames.ReadFrameAsync(_server.Input);
+        Assert.Equal((TestFrames.Close, true), (toServer.Opcode, toServer.Masked));
+        Assert.Equal(1002, TestFrames.CloseCode(toServer.Payload));
+        Assert.True(await TestFrames.EndsAsync(_server.Input));
+
+        await BothEndAsync();
+        Assert.Equal(WebSocketCloseReason.Violation1002, _tunnel.Reason);
+    }
+
+    [Fact]
     public async Task FrameOverTheLimit_Closes1009()
     {
         await SendAsync(_server, TestFrames.Frame(TestFrames.Binary, new byte[1025], masked: false));
