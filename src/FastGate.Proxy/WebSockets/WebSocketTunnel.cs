@@ -57,7 +57,7 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
     private readonly long _idleTicks;
     private readonly long _maxDue;
     private readonly long _graceTicks;
-    // One per direction, each touched only by its own pump.
+    // One per direction, each touched only by what runs that direction (Drive or its pump).
     private WebSocketFrameValidator _fromClient;
     private WebSocketFrameValidator _fromUpstream;
     private readonly WebSocketTunnelDirection _toUpstream;
@@ -118,7 +118,10 @@ internal sealed class WebSocketTunnel : ILoopTimerTarget, IThreadPoolWorkItem
 
     private bool Aborted => Volatile.Read(ref _aborted) != 0;
 
-    /// <summary>Forwards until both directions are over; the upstream connection is closed when this completes.</summary>
+    /// <summary>
+    /// Forwards until both directions are over; the upstream connection is closed when this
+    /// completes. On a loop, called on the loop's thread (as every step of the exchange that opens it).
+    /// </summary>
     public Task RunAsync()
     {
         _metrics.Opened();
