@@ -62,7 +62,12 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     {
         _connection = connection;
         _client = null;
+        // An entry the last connection's list of output waiters may still hold is that connection's, not ours.
+        InOutputWaiters = false;
     }
+
+    /// <summary>The connection of the stream's current life.</summary>
+    public Http2Connection Connection => _connection;
 
     public int Id { get; private set; }
     public Http2StreamTransport Bridge { get; }
@@ -93,6 +98,8 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public long StalledSince;
     public bool StalledOnConnection;
     public bool WaitingForOutput;
+    /// <summary>The stream is in its connection's list of output waiters (under the connection's guard; see WakeOutputWaiters).</summary>
+    public bool InOutputWaiters;
 
     // Flow-control accounting of the request pipe, under RequestGuard: the pipe holds the request
     // head and chunk framing besides DATA payload, so what the exchange consumed is turned into
