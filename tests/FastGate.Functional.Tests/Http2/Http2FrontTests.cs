@@ -98,6 +98,25 @@ public sealed class Http2FrontTests(Http2GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task H2c_ConcurrentLargeResponses_AllArriveWholeOnOneConnection()
+    {
+        // Together far past the output the connection queues before its pumps wait for the
+        // writer: each stream that stopped there must be woken again once the output drained.
+        using var client = fixture.H2cClient();
+        (await client.GetAsync("/mock/")).Dispose();
+
+        var lengths = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            var path = i % 2 == 0 ? "/mock/bytes/3000000" : "/mock/chunked/3000000";
+            using var response = await client.GetAsync(path);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            return (response.StatusCode, response.Version, body.Length);
+        }));
+
+        Assert.All(lengths, r => Assert.Equal((HttpStatusCode.OK, HttpVersion.Version20, 3000000), r));
+    }
+
+    [Fact]
     public async Task H2c_ManyConcurrentStreams_AllAnsweredOnOneConnection()
     {
         using var client = fixture.H2cClient();

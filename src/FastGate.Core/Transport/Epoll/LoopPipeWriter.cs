@@ -11,7 +11,7 @@ internal sealed class LoopPipeWriter(LoopPipe pipe) : PipeWriter
 
     public override Memory<byte> GetMemory(int sizeHint = 0) => pipe.GetMemory(sizeHint);
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => pipe.GetMemory(sizeHint).Span;
+    public override Span<byte> GetSpan(int sizeHint = 0) => pipe.GetSpan(sizeHint);
 
     public override void Advance(int bytes) => pipe.Advance(bytes);
 

@@ -98,30 +98,67 @@ public sealed partial class Http2Connection
         _writerDone.Set();
     }
 
-    /// <summary>Pumps that stopped for pending output go on once the writer handed it on.</summary>
+    /// <summary>
+    /// Pumps that stopped for pending output go on once the writer handed it on. Only the streams
+    /// that stopped are looked at (the list SendData keeps), not every stream of the connection on
+    /// every flush: with many streams and small responses nobody waits, and this is a test of a count.
+    /// Write loop only: it alone wakes, so the list being woken is its own until the next call.
+    /// </summary>
     private void WakeOutputWaiters()
     {
-        Http2Stream[]? waiting = null;
+        Http2Stream?[] waking;
         var count = 0;
         using (_guard.Enter())
         {
-            if (_pending.Length >= OutputHighWater)
+            if (_outputWaiterCount == 0 || _pending.Length >= OutputHighWater)
             {
                 return;
             }
-            foreach (var stream in _streams.Values)
+            waking = _outputWaiters;
+            for (var i = 0; i < _outputWaiterCount; i++)
             {
-                if (stream.WaitingForOutput)
+                var stream = waking[i]!;
+                waking[i] = null;
+                // An entry may be stale: the stream ended (a reset wakes it itself), or its object
+                // went on to another connection of the loop (Http2StreamPool), whose list it joins.
+                if (!ReferenceEquals(stream.Connection, this))
+                {
+                    continue;
+                }
+                stream.InOutputWaiters = false;
+                if (stream.WaitingForOutput && !stream.Closed)
                 {
                     stream.WaitingForOutput = false;
-                    (waiting ??= new Http2Stream[_streams.Count])[count++] = stream;
+                    waking[count++] = stream;
                 }
             }
+            _outputWaiterCount = 0;
+            // Streams that stop again meanwhile join the other list.
+            (_outputWaiters, _outputWaking) = (_outputWaking, _outputWaiters);
         }
         for (var i = 0; i < count; i++)
         {
-            waiting![i].Wake.Set();
+            var stream = waking[i]!;
+            waking[i] = null;
+            stream.Wake.Set();
         }
+    }
+
+    /// <summary>A pump stopped for pending output (under the guard): the writer wakes it once that drains.</summary>
+    private void AddOutputWaiterLocked(Http2Stream stream)
+    {
+        stream.WaitingForOutput = true;
+        if (stream.InOutputWaiters)
+        {
+            return;
+        }
+        stream.InOutputWaiters = true;
+        if (_outputWaiterCount == _outputWaiters.Length)
+        {
+            // Grows to the connection's most streams that ever waited at once; both lists are the connection's for its life.
+            Array.Resize(ref _outputWaiters, Math.Max(8, _outputWaiters.Length * 2));
+        }
+        _outputWaiters[_outputWaiterCount++] = stream;
     }
 
     /// <summary>GOAWAY with <paramref name="code"/> and the last stream we processed, once.</summary>
@@ -286,7 +323,7 @@ public sealed partial class Http2Connection
             {
                 if (_pending.Length >= OutputHighWater)
                 {
-                    stream.WaitingForOutput = true;
+                    AddOutputWaiterLocked(stream);
                     break;
                 }
                 var window = Math.Min(stream.SendWindow, _connectionSendWindow);

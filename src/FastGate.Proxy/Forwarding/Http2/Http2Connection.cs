@@ -99,6 +99,11 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private bool _closing;
     private bool _closeAfterWrite;
     private long _connectionStalledSince;
+    // Streams whose pump stopped for pending output, for the writer to wake (WakeOutputWaiters);
+    // the other array holds the ones it is waking.
+    private Http2Stream?[] _outputWaiters = [];
+    private Http2Stream?[] _outputWaking = [];
+    private int _outputWaiterCount;
     private long _idleSince;
 
     // Defenses (read loop).

@@ -55,14 +55,18 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     /// <summary>
     /// The stream, its owners all done, begins its next life on another connection of the same
     /// loop (<see cref="Http2StreamPool"/>; read loop, before <see cref="Open"/>). The client object
-    /// the worker serves carries the last connection's client (address, TLS, listener), so the
-    /// next exchange gets one made for the new connection.
+    /// the worker serves carries the last connection's client (address, TLS, listener): the next
+    /// exchange keeps it only when the new connection's client is the same (<see cref="ServesClient"/>).
     /// </summary>
     public void MoveTo(Http2Connection connection)
     {
         _connection = connection;
-        _client = null;
+        // An entry the last connection's list of output waiters may still hold is that connection's, not ours.
+        InOutputWaiters = false;
     }
+
+    /// <summary>The connection of the stream's current life.</summary>
+    public Http2Connection Connection => _connection;
 
     public int Id { get; private set; }
     public Http2StreamTransport Bridge { get; }
@@ -93,6 +97,8 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public long StalledSince;
     public bool StalledOnConnection;
     public bool WaitingForOutput;
+    /// <summary>The stream is in its connection's list of output waiters (under the connection's guard; see WakeOutputWaiters).</summary>
+    public bool InOutputWaiters;
 
     // Flow-control accounting of the request pipe, under RequestGuard: the pipe holds the request
     // head and chunk framing besides DATA payload, so what the exchange consumed is turned into
@@ -175,7 +181,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
             _pumpStarted = true;
             _ = PumpLoopAsync();
         }
-        if (_client is null)
+        if (_client is null || !ServesClient(_client, gateway, clientAddress, clientIp, listenerName, tls))
         {
             // On a loop the exchange's client is the loop's too: its deadlines are the loop's
             // timers, and every wait that completes elsewhere comes back to the loop.
@@ -196,6 +202,24 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         }
         Exchange.StartHttp2Stream(_client);
     }
+
+    /// <summary>
+    /// Whether the client object of an earlier life stands for this connection's client as well:
+    /// the same connection, or another one of the loop from the same address to the same listener
+    /// without TLS (the streams of a loop's pool go from one connection to the next, and a client
+    /// that reconnects, or many behind one address, would otherwise cost an object and a timer per
+    /// stream of every connection). Everything the exchange takes from it is then the same: the
+    /// address, its hash and its trust (judged from the address on each new snapshot), the
+    /// listener and its limits; what is per exchange is reset by <see cref="Http1ClientConnection.ReuseForHttp2Stream"/>.
+    /// </summary>
+    private bool ServesClient(Http1ClientConnection client, Gateway gateway, byte[] clientAddress, byte[] clientIp, string listenerName, Tls.TlsConnectionInfo? tls) =>
+        ReferenceEquals(client.Tls, tls)
+        && ReferenceEquals(client.Gateway, gateway)
+        && ReferenceEquals(client.Loop, _connection.Loop)
+        && client.Listener is null
+        && string.Equals(client.ListenerName, listenerName, StringComparison.Ordinal)
+        && client.ClientAddress.AsSpan().SequenceEqual(clientAddress)
+        && client.ClientIp.AsSpan().SequenceEqual(clientIp);
 
     /// <summary>The exchange's start, posted by <see cref="StartExchange"/> to the connection's loop.</summary>
     void IThreadPoolWorkItem.Execute() => Exchange!.StartHttp2Stream(_client!);

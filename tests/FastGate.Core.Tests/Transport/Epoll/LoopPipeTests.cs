@@ -108,6 +108,37 @@ public sealed class LoopPipeTests : IDisposable
     }
 
     [Fact]
+    public async Task GetSpanAndGetMemory_Mixed_PastABlock_ReadBackInOrder()
+    {
+        var (written, read) = await OnLoop(async () =>
+        {
+            var pipe = NewPipe();
+            var expected = new byte[3 * 16 * 1024 + 7];
+            for (var i = 0; i < expected.Length; i++)
+            {
+                expected[i] = (byte)(i * 31);
+            }
+            var at = 0;
+            var useSpan = true;
+            while (at < expected.Length)
+            {
+                // Hints larger than what a block has left start the next block.
+                var n = Math.Min(5000, expected.Length - at);
+                var target = useSpan ? pipe.Writer.GetSpan(n) : pipe.Writer.GetMemory(n).Span;
+                Assert.True(target.Length >= n);
+                expected.AsSpan(at, n).CopyTo(target);
+                pipe.Writer.Advance(n);
+                at += n;
+                useSpan = !useSpan;
+            }
+            await pipe.Writer.FlushAsync();
+            var result = await pipe.Reader.ReadAsync();
+            return (expected, Drain(pipe.Reader, result));
+        });
+        Assert.Equal(written, read);
+    }
+
+    [Fact]
     public async Task Drain_WhileTheWriterHoldsASpan_LeavesTheWriterItsBlock()
     {
         var (bytes, second) = await OnLoop(async () =>
