@@ -352,6 +352,7 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// it every so often, until OpenSSL has read them all: true when the stream ended (close_notify,
     /// or the reader is done).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> DecryptAllAsync(PipeWriter writer, ReadOnlySequence<byte> received)
     {
         while (true)
