@@ -20,6 +20,9 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// </summary>
 public sealed unsafe class OpenSslServerSession : IDisposable
 {
+    // The most room asked of the output at once: most of a block.
+    private const int RecordSpaceHint = 4096;
+
     private static readonly int ExDataIndex = LibCrypto.CRYPTO_get_ex_new_index(LibCrypto.CRYPTO_EX_INDEX_SSL, 0, 0, 0, 0, 0);
 
     private readonly SafeSslHandle _ssl;
@@ -323,7 +326,8 @@ public sealed unsafe class OpenSslServerSession : IDisposable
             var written = 0;
             while (written < records.Length)
             {
-                var span = output.GetSpan();
+                // Room for the whole record where the output can give it, so a record rarely straddles two blocks.
+                var span = output.GetSpan(Math.Min(records.Length - written, RecordSpaceHint));
                 if (span.IsEmpty)
                 {
                     break;
