@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Tls;
 /// The TLS side of one http listener: runs each accepted connection's handshake with the current
 /// <see cref="TlsTermination"/>, and swaps in a new one when its certificate, key or CA files
 /// change on disk. A changed file that cannot be served is logged and the old termination stays.
-/// The handshakes and the records after them are OpenSSL's, driven over memory BIOs: on an
+/// The handshakes and the records after them are OpenSSL's, driven by hand: on an
 /// event loop by <see cref="OpenSslLoopTransport"/> on the loop's thread, elsewhere by an
 /// <see cref="OpenSslStream"/> under a <see cref="StreamTransport"/>. Session tickets are
 /// sealed with the listener's key ring, which outlives reloads.

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FastGate.Core.Tls.OpenSsl;
 
-/// <summary>The libcrypto (OpenSSL 3) calls the server engine makes: memory BIOs, the error queue, ticket sealing, certificates.</summary>
+/// <summary>The libcrypto (OpenSSL 3) calls the server engine makes: the record BIO, the error queue, ticket sealing, certificates.</summary>
 internal static unsafe partial class LibCrypto
 {
     private const string Library = "libcrypto.so.3";
@@ -10,10 +10,28 @@ internal static unsafe partial class LibCrypto
     public const int CRYPTO_EX_INDEX_SSL = 0;
     public const int X509_V_ERR_CERT_REJECTED = 28;
 
-    private const int BIO_CTRL_PENDING = 10;
+    public const int BIO_TYPE_SOURCE_SINK = 0x0400;
+    public const int BIO_CTRL_FLUSH = 11;
+    public const int BIO_FLAGS_READ = 0x01;
+    public const int BIO_FLAGS_WRITE = 0x02;
+    public const int BIO_FLAGS_SHOULD_RETRY = 0x08;
+    // BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY: what BIO_clear_retry_flags clears.
+    public const int BIO_FLAGS_RETRY_ALL = 0x0f;
 
     [LibraryImport(Library)]
-    public static partial nint BIO_s_mem();
+    public static partial int BIO_get_new_index();
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint BIO_meth_new(int type, string name);
+
+    [LibraryImport(Library)]
+    public static partial int BIO_meth_set_write(nint method, delegate* unmanaged<nint, byte*, int, int> write);
+
+    [LibraryImport(Library)]
+    public static partial int BIO_meth_set_read(nint method, delegate* unmanaged<nint, byte*, int, int> read);
+
+    [LibraryImport(Library)]
+    public static partial int BIO_meth_set_ctrl(nint method, delegate* unmanaged<nint, int, long, nint, long> ctrl);
 
     [LibraryImport(Library)]
     public static partial nint BIO_new(nint method);
@@ -22,15 +40,19 @@ internal static unsafe partial class LibCrypto
     public static partial int BIO_free(nint bio);
 
     [LibraryImport(Library)]
-    public static partial int BIO_write(nint bio, byte* data, int length);
+    public static partial void BIO_set_init(nint bio, int init);
 
     [LibraryImport(Library)]
-    public static partial int BIO_read(nint bio, byte* data, int length);
+    public static partial void BIO_set_data(nint bio, nint data);
 
     [LibraryImport(Library)]
-    private static partial long BIO_ctrl(nint bio, int cmd, long larg, nint parg);
+    public static partial nint BIO_get_data(nint bio);
 
-    public static int BIO_pending(nint bio) => (int)BIO_ctrl(bio, BIO_CTRL_PENDING, 0, 0);
+    [LibraryImport(Library)]
+    public static partial void BIO_set_flags(nint bio, int flags);
+
+    [LibraryImport(Library)]
+    public static partial void BIO_clear_flags(nint bio, int flags);
 
     [LibraryImport(Library)]
     public static partial ulong ERR_get_error();

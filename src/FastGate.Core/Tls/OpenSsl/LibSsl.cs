@@ -42,6 +42,7 @@ internal static unsafe partial class LibSsl
     private const int SSL_CTRL_SET_MIN_PROTO_VERSION = 123;
     private const int SSL_CTRL_SET_MAX_PROTO_VERSION = 124;
     private const int SSL_CTRL_MODE = 33;
+    public const long SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = 0x2;
     public const long SSL_MODE_RELEASE_BUFFERS = 0x10;
 
     [LibraryImport(Library)]
@@ -153,6 +154,9 @@ internal static unsafe partial class LibSsl
 
     [LibraryImport(Library)]
     public static partial int SSL_session_reused(SafeSslHandle ssl);
+
+    [LibraryImport(Library)]
+    public static partial int SSL_has_pending(SafeSslHandle ssl);
 
     [LibraryImport(Library)]
     public static partial nint SSL_get0_peer_certificate(SafeSslHandle ssl);

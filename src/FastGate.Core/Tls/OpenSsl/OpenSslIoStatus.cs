@@ -7,6 +7,8 @@ public enum OpenSslIoStatus : byte
     Data,
     /// <summary>The session needs more bytes from the peer first.</summary>
     WantRead,
+    /// <summary>The output had no room for the records the call made: make it again once there is some.</summary>
+    WantWrite,
     /// <summary>The peer sent close_notify: no more data will come.</summary>
     Closed,
 }

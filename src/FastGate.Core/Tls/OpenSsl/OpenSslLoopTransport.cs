@@ -12,11 +12,11 @@ namespace FastGate.Core.Tls.OpenSsl;
 
 /// <summary>
 /// A server TLS connection as pipes, with the record layer on the thread that owns the transport
-/// beneath (an <see cref="EpollConnection"/>'s event loop): ciphertext the inner transport received
-/// is fed to the <see cref="OpenSslServerSession"/> and decrypted straight into <see cref="Input"/>;
-/// plaintext flushed to <see cref="Output"/> is encrypted into the inner transport's output and
-/// flushed (on a loop, a small write at the end of the loop's turn, with what the rest of the turn
-/// wrote). No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
+/// beneath (an <see cref="EpollConnection"/>'s event loop): OpenSSL reads the ciphertext in the
+/// inner transport's receive buffer where it lies and decrypts it straight into <see cref="Input"/>;
+/// plaintext flushed to <see cref="Output"/> is encrypted straight into the inner transport's
+/// output (no buffer of records in between, see <see cref="OpenSslRecordBio"/>) and flushed (on a
+/// loop, a small write at the end of the loop's turn, with what the rest of the turn wrote). No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
 /// all run on the loop thread, each waking the next inline.
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
@@ -37,8 +37,6 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     // The most plaintext in one record (RFC 8446 5.1): writes are cut and gathered to this size,
     // so a response split over several pipe blocks still goes out in full records.
     private const int MaxRecordPlaintext = 16384;
-    // Room asked of the inner writer for records: most of a block, so a record rarely straddles two.
-    private const int RecordSpaceHint = 4096;
     // Plaintext decrypted before it is handed to the reader; then the socket is read again.
     private const int MaxDecryptPerFlush = 64 * 1024;
 
@@ -58,8 +56,6 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     private readonly PipeReader _outputReader;
     private readonly PipeWriter _outputWriter;
     private readonly EventLoop? _loop;
-    // Records were fed since OpenSSL last wanted more: a read may find plaintext without the socket.
-    private bool _mayDecrypt = true;
     // The write pump waits for the inner transport to take its records (the peer reads slowly).
     private bool _sending;
     private bool _writePumpEnded;
@@ -77,6 +73,8 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     {
         _inner = inner;
         _session = session;
+        // OpenSSL writes its records straight into the socket's send pipe.
+        session.Output = inner.Output;
         _loop = loop;
         if (loop is not null)
         {
@@ -190,20 +188,42 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         try
         {
             var source = _inner.Input;
+            // The bytes of the inner transport's last read, not yet handed back to it.
+            var received = ReadOnlySequence<byte>.Empty;
+            var reading = false;
             while (true)
             {
                 bool done;
                 try
                 {
-                    done = _session.Handshake();
+                    done = _session.Handshake(ref received);
                 }
-                catch (OpenSslException)
+                catch (Exception)
                 {
+                    if (reading)
+                    {
+                        source.AdvanceTo(received.End);
+                    }
                     await SendAlertAsync().ConfigureAwait(false);
                     throw;
                 }
-                MoveRecords();
-                if (done && HoldsRequest())
+                if (reading)
+                {
+                    reading = false;
+                    if (done)
+                    {
+                        // Bytes past the client's last handshake message (its first request, sent
+                        // with its Finished) stay in the inner transport, unexamined: the read
+                        // pump's first read returns them at once.
+                        source.AdvanceTo(received.Start);
+                    }
+                    else
+                    {
+                        // OpenSSL took all there was (a part of a record is kept in its own buffer).
+                        source.AdvanceTo(received.Start, received.End);
+                    }
+                }
+                if (done && HoldsRequest(received))
                 {
                     // The session ticket waits for the answer to the request that came with the
                     // client's Finished, and goes out in the same send.
@@ -219,15 +239,13 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
                     break;
                 }
                 var result = await source.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                // Bytes past the client's last handshake message (its first request, sent with its
-                // Finished) stay in the session for the read pump.
-                Feed(buffer);
-                source.AdvanceTo(buffer.End);
-                if (buffer.IsEmpty && result.IsCompleted)
+                received = result.Buffer;
+                if (received.IsEmpty && result.IsCompleted)
                 {
+                    source.AdvanceTo(received.End);
                     throw new IOException("the client closed the connection during the handshake");
                 }
+                reading = true;
             }
             NegotiatedApplicationProtocol = _session.ApplicationProtocol;
             SslProtocol = _session.Protocol;
@@ -271,48 +289,18 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// has to send (its tickets) can wait for the answer. Not in TLS 1.2, where the server's last
     /// flight holds its Finished.
     /// </summary>
-    private bool HoldsRequest() => _session.PendingInput > 0 && _session.Protocol == SslProtocols.Tls13;
+    private bool HoldsRequest(in ReadOnlySequence<byte> left) =>
+        (!left.IsEmpty || _session.PendingInput > 0) && _session.Protocol == SslProtocols.Tls13;
 
     private async Task SendAlertAsync()
     {
         try
         {
-            MoveRecords();
             await _inner.Output.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception)
         {
             // The alert is a courtesy; the connection is closed either way.
-        }
-    }
-
-    private void Feed(in ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsSingleSegment)
-        {
-            _session.Feed(buffer.FirstSpan);
-            return;
-        }
-        foreach (var segment in buffer)
-        {
-            _session.Feed(segment.Span);
-        }
-    }
-
-    /// <summary>Moves the records the session holds into the inner transport's output (not flushed).</summary>
-    private void MoveRecords()
-    {
-        var sink = _inner.Output;
-        int pending;
-        while ((pending = _session.PendingOutput) > 0)
-        {
-            var span = sink.GetSpan(Math.Min(pending, RecordSpaceHint));
-            var taken = _session.TakeOutput(span);
-            if (taken == 0)
-            {
-                return;
-            }
-            sink.Advance(taken);
         }
     }
 
@@ -328,45 +316,25 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         Exception? error = null;
         try
         {
-            while (true)
+            var ended = false;
+            while (!ended)
             {
-                if (_mayDecrypt)
-                {
-                    var status = Decrypt(writer, out var decrypted);
-                    if (_session.PendingOutput > 0)
-                    {
-                        // Reading made records of its own (a TLS 1.3 key update's answer).
-                        Answer();
-                    }
-                    if (decrypted > 0)
-                    {
-                        var flushed = await writer.FlushAsync().ConfigureAwait(false);
-                        if (flushed.IsCompleted)
-                        {
-                            break;
-                        }
-                    }
-                    if (status == OpenSslIoStatus.Closed)
-                    {
-                        break;
-                    }
-                    if (status == OpenSslIoStatus.Data)
-                    {
-                        continue;
-                    }
-                }
+                // The first read returns at once what the handshake left (a request sent with the client's Finished).
                 var result = await source.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (!buffer.IsEmpty)
+                var received = result.Buffer;
+                try
                 {
-                    Feed(buffer);
-                    _mayDecrypt = true;
+                    ended = await DecryptAllAsync(writer, received).ConfigureAwait(false);
                 }
-                source.AdvanceTo(buffer.End);
-                if (buffer.IsEmpty && result.IsCompleted)
+                finally
                 {
-                    // The peer closed without close_notify: the end of the stream all the same, as
-                    // HTTP framing tells a cut message from a whole one.
+                    // OpenSSL took every byte: what a record had of it so far is in its own buffer.
+                    source.AdvanceTo(received.End);
+                }
+                if (result.IsCompleted)
+                {
+                    // The peer closed, maybe without close_notify: the end of the stream all the
+                    // same, as HTTP framing tells a cut message from a whole one.
                     break;
                 }
             }
@@ -380,15 +348,59 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     }
 
     /// <summary>
-    /// Decrypts what the fed records hold into <paramref name="writer"/>, up to a flush's worth:
-    /// Data when more may wait, WantRead when the session needs bytes, Closed at close_notify.
+    /// Decrypts the records in <paramref name="received"/> into <paramref name="writer"/>, flushing
+    /// it every so often, until OpenSSL has read them all: true when the stream ended (close_notify,
+    /// or the reader is done).
     /// </summary>
-    private OpenSslIoStatus Decrypt(PipeWriter writer, out int decrypted)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> DecryptAllAsync(PipeWriter writer, ReadOnlySequence<byte> received)
+    {
+        while (true)
+        {
+            var produced = _session.Produced;
+            var left = received.Length;
+            var status = Decrypt(writer, ref received, out var decrypted);
+            if (_session.Produced != produced)
+            {
+                // Reading made records of its own (a TLS 1.3 key update's answer).
+                Answer();
+            }
+            if (decrypted > 0)
+            {
+                var flushed = await writer.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    return true;
+                }
+            }
+            switch (status)
+            {
+                case OpenSslIoStatus.Closed:
+                    return true;
+                case OpenSslIoStatus.Data:
+                    // A flush's worth decrypted; more records may follow in the same bytes.
+                    continue;
+                default:
+                    if (!received.IsEmpty && received.Length < left)
+                    {
+                        // A record that was not data (a ticket, a key update) ended the read early.
+                        continue;
+                    }
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decrypts what <paramref name="received"/> holds into <paramref name="writer"/>, up to a
+    /// flush's worth: Data when more may wait, WantRead when the session needs bytes, Closed at close_notify.
+    /// </summary>
+    private OpenSslIoStatus Decrypt(PipeWriter writer, ref ReadOnlySequence<byte> received, out int decrypted)
     {
         decrypted = 0;
         while (true)
         {
-            var status = _session.Read(writer.GetSpan(), out var read);
+            var status = _session.Read(ref received, writer.GetSpan(), out var read);
             switch (status)
             {
                 case OpenSslIoStatus.Data:
@@ -402,7 +414,6 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
                 case OpenSslIoStatus.WantRead:
                     // The span goes back unused (a loop pipe then returns its block when it holds nothing else).
                     writer.Advance(0);
-                    _mayDecrypt = false;
                     return status;
                 default:
                     return status;
@@ -413,7 +424,6 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
     /// <summary>Records made while reading go out with the write pump's next flush; it is woken for them when idle.</summary>
     private void Answer()
     {
-        MoveRecords();
         if (!_sending && !_writePumpEnded)
         {
             // The write pump takes a cancelled read as "flush what the inner output holds".
@@ -470,7 +480,6 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
             }
             // close_notify: the peer can tell a finished response from a cut connection.
             _session.Shutdown();
-            MoveRecords();
             await FlushRecordsAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -571,15 +580,12 @@ public sealed class OpenSslLoopTransport : ITransport, ISendProgress, ILoopBound
         }
     }
 
-    /// <summary>Two records at a time, moved out as they are made, so the session's buffer stays small.</summary>
+    /// <summary>Encrypts <paramref name="plaintext"/> straight into the inner output, which always has room.</summary>
     private void EncryptSpan(ReadOnlySpan<byte> plaintext)
     {
-        while (!plaintext.IsEmpty)
+        if (!plaintext.IsEmpty)
         {
-            var chunk = plaintext.Length > 2 * MaxRecordPlaintext ? plaintext[..(2 * MaxRecordPlaintext)] : plaintext;
-            _session.Write(chunk);
-            MoveRecords();
-            plaintext = plaintext[chunk.Length..];
+            _session.Write(plaintext);
         }
     }
 

@@ -70,7 +70,9 @@ public sealed unsafe class OpenSslServerContext : IDisposable
 
         // OpenSSL frees a connection's record buffers (some 34 KiB) whenever it holds no partial
         // record either way: an idle keep-alive connection then costs its session, not its buffers.
-        LibSsl.SSL_CTX_set_mode(Handle, LibSsl.SSL_MODE_RELEASE_BUFFERS);
+        // A write the output had no room for is made again from wherever the caller's bytes are
+        // then (a managed buffer may have moved): OpenSSL holds the records it already made.
+        LibSsl.SSL_CTX_set_mode(Handle, LibSsl.SSL_MODE_RELEASE_BUFFERS | LibSsl.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         LibSsl.SSL_CTX_set_session_cache_mode(Handle, LibSsl.SSL_SESS_CACHE_SERVER);
         fixed (byte* id = SessionIdContext)
         {

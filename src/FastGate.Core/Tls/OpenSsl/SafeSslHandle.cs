@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FastGate.Core.Tls.OpenSsl;
 
-/// <summary>An <c>SSL</c>, one connection's TLS state; freeing it frees the two memory BIOs it owns.</summary>
+/// <summary>An <c>SSL</c>, one connection's TLS state; freeing it frees the record BIO it owns.</summary>
 internal sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
 {
     public override bool IsInvalid => handle == 0;
