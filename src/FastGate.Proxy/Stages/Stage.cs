@@ -81,6 +81,17 @@ public abstract partial class Stage
     /// </summary>
     public virtual int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events) => 0;
 
+    /// <summary>
+    /// A run of events the stage took in <see cref="OnResponseEventsWhole"/> (its exact bytes),
+    /// handed back once the rest of the same read was passed, before those bytes are dropped:
+    /// called for every run taken, however the read ended. A stage that needs a run's bytes only
+    /// in a case the read's later events may rule out copies them here, if at all (the AI stage
+    /// keeps chunks for a usage estimate that a usage chunk in the same read makes needless).
+    /// </summary>
+    public virtual void OnResponseEventsTaken(Exchange exchange, ReadOnlySpan<byte> run)
+    {
+    }
+
     /// <summary>Exactly once per exchange, however it ended (<see cref="Exchange.Status"/>, 499 when the client left).</summary>
     public virtual void OnComplete(Exchange exchange)
     {
