@@ -71,8 +71,10 @@ public abstract partial class Stage
     public virtual BodyVerdict OnResponseEvent(Exchange exchange, SseEvent sseEvent) => BodyVerdict.Continue;
 
     /// <summary>
-    /// Whole events of a <c>text/event-stream</c> response, back to back as received (no CR in
-    /// them, each ended by its LF blank line), offered before they are passed one by one. Returns
+    /// Whole events of a <c>text/event-stream</c> response, back to back as received (the last
+    /// ended by an LF blank line; an event may have CR line ends, and the stage stops at any event
+    /// with a CR, since LF LF alone does not then tell where it ends), offered before they are
+    /// passed one by one. Returns
     /// how many bytes from the start, ending where an event ends, the stage lets through as they
     /// are: it took from their raw bytes all it would have taken from <see cref="OnResponseEvent"/>,
     /// which it is then not called for. 0, the default, has each passed one by one. Asked only of

@@ -215,6 +215,35 @@ public sealed class AiStagePassThroughTests : IDisposable
         Assert.Equal(3 + 2 + 4, record.Usage.Output);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Stream_CrLineEndsAmongPlainChunks_PassedAsIs_UsageExactOrEstimated(bool usage, bool trickle)
+    {
+        // Plain chunks around events ended by CRLF, CR CR and LF CRLF: a run taken whole stops at
+        // each (LF LF alone does not tell where they end), and each is read one by one.
+        var stream = Chunk("{\"content\":\"ab\"}") + Chunk("{\"content\":\"c\"}").Replace("\n\n", "\r\n\r\n", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"def\"}") + Chunk("{\"content\":\"g\"}").Replace("\n\n", "\r\r", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"hi\"}").Replace("\n\n", "\n\r\n", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"jk\"}") + Chunk("{}", "\"stop\"") + (usage ? UsageChunk : "") + Done;
+        _origin.Trickle = trickle;
+        _origin.Respond = _ => SseResponse(stream);
+        using var client = Start();
+
+        var (body, record) = await Exchange(client, includeUsage: true);
+
+        Assert.Equal(stream, body);
+        if (usage)
+        {
+            AssertReportedUsage(record);
+            return;
+        }
+        Assert.False(record.Usage.Reported);
+        Assert.Equal(3 + 2 + 4 + 2 + 3 + 3, record.Usage.Output);
+    }
+
     [Fact]
     public async Task Stream_ErrorChunk_PassedAndNothingAfterIt()
     {
