@@ -15,65 +15,21 @@ public sealed partial class Http1ProxyConnection
     /// <summary>The trailer lines of the response on the stage path, for its end.</summary>
     private PooledByteBuffer? _stageTrailers;
 
-    /// <summary>
-    /// Collects the decoded body for the stages, and the trailer lines aside. The body goes into
-    /// room reserved once per read (what the read holds is an upper bound of what it decodes to),
-    /// so a read of many small chunks costs a copy per chunk and no buffer call: a write through
-    /// the buffer per chunk was a measured share of the event-stream path (perf, ai-stream c=64).
-    /// <see cref="Commit"/> ends the read.
-    /// </summary>
-    private ref struct StageBodySink : IHttp1BodySink
+    /// <summary>Collects the decoded body for the stages, and the trailer lines aside.</summary>
+    private struct StageBodySink(PooledByteBuffer body, PooledByteBuffer trailers) : IHttp1BodySink
     {
-        /// <summary>Room reserved beyond this for one read, at most; a larger read grows it as it goes.</summary>
-        private const int MaxReserve = PooledByteBuffer.RetainLimit;
-
-        private readonly PooledByteBuffer _body;
-        private readonly PooledByteBuffer _trailers;
-        private Span<byte> _room;
-        private int _written;
-
         /// <summary>The body ended after a trailer section (its lines are in the trailers buffer).</summary>
         public bool EndedWithTrailers;
 
-        public StageBodySink(PooledByteBuffer body, PooledByteBuffer trailers, long readBytes)
-        {
-            _body = body;
-            _trailers = trailers;
-            _room = readBytes > 0 ? body.GetSpan((int)Math.Min(readBytes, MaxReserve)) : default;
-        }
-
-        public void Data(ReadOnlySpan<byte> data)
-        {
-            if (data.Length > _room.Length - _written)
-            {
-                Grow(data.Length);
-            }
-            data.CopyTo(_room[_written..]);
-            _written += data.Length;
-        }
-
-        /// <summary>Counts what was written into the body buffer; the sink is not used after.</summary>
-        public void Commit()
-        {
-            _body.Advance(_written);
-            _written = 0;
-            _room = default;
-        }
-
-        private void Grow(int need)
-        {
-            _body.Advance(_written);
-            _written = 0;
-            _room = _body.GetSpan(need);
-        }
+        public readonly void Data(ReadOnlySpan<byte> data) => body.Write(data);
 
         public readonly void Trailers(ReadOnlySpan<byte> fieldLines, bool first)
         {
             if (first)
             {
-                _trailers.Clear();
+                trailers.Clear();
             }
-            _trailers.Write(fieldLines);
+            trailers.Write(fieldLines);
         }
 
         public readonly void End()
