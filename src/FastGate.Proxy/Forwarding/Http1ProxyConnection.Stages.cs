@@ -210,9 +210,8 @@ public sealed partial class Http1ProxyConnection
     {
         var decoded = _decodedResponse ??= new PooledByteBuffer();
         decoded.Clear();
-        var decoder = new StageBodySink(decoded, _stageTrailers ??= new PooledByteBuffer(), input.Length);
+        var decoder = new StageBodySink(decoded, _stageTrailers ??= new PooledByteBuffer());
         var status = _leg.ResponseBody.Read(input, inputEnded, ref decoder, out consumed);
-        decoder.Commit();
         written = 0;
         var end = status == Http1CopyStatus.Complete;
         if (status != Http1CopyStatus.Complete && status != Http1CopyStatus.NeedMoreData)
