@@ -74,12 +74,11 @@ public abstract partial class Stage
     /// Whole events of a <c>text/event-stream</c> response, back to back as received (the last
     /// ended by an LF blank line; an event may have CR line ends, and the stage stops at any event
     /// with a CR, since LF LF alone does not then tell where it ends), offered before they are
-    /// passed one by one. Returns
-    /// how many bytes from the start, ending where an event ends, the stage lets through as they
-    /// are: it took from their raw bytes all it would have taken from <see cref="OnResponseEvent"/>,
-    /// which it is then not called for. 0, the default, has each passed one by one. Asked only of
-    /// a route's one event stage: it saves a parse and a call per event on a stream a stage only
-    /// watches.
+    /// passed one by one. Returns how many bytes from the start, ending where an event ends, the
+    /// stage lets through as they are: it took from their raw bytes all it would have taken from
+    /// <see cref="OnResponseEvent"/>, which it is then not called for. 0, the default, has each
+    /// passed one by one. Asked only of a route's one event stage: it saves a parse and a call per
+    /// event on a stream a stage only watches.
     /// </summary>
     public virtual int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events) => 0;
 
