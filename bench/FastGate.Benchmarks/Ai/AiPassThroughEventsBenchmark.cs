@@ -119,7 +119,9 @@ public class AiPassThroughEventsBenchmark
         for (var offset = 0; offset < body.Length; offset += piece)
         {
             reader.Append(body.AsSpan(offset, Math.Min(piece, body.Length - offset)));
-            passed += TakeWhole(reader);
+            var taken = TakeWhole(reader);
+            var later = (From: 0, Length: 0);
+            passed += taken.Length;
             var first = true;
             while (reader.TryRead(out SseEvent e))
             {
@@ -129,21 +131,30 @@ public class AiPassThroughEventsBenchmark
                 {
                     // As the proxy does: a read that began inside an event is offered again after it.
                     first = false;
-                    passed += TakeWhole(reader);
+                    later = TakeWhole(reader);
+                    passed += later.Length;
                 }
             }
+            HandBack(_chain, _exchange, reader, taken, later);
         }
         return passed;
     }
 
-    private int TakeWhole(SseEventReader reader)
+    /// <summary>As the proxy does: the run taken is handed back once the rest of the read was passed.</summary>
+    private static void HandBack(StageChain chain, Exchange exchange, SseEventReader reader, (int From, int Length) taken, (int From, int Length) later)
+    {
+        chain.RunResponseEventsTaken(exchange, reader.Blocks(taken.From, taken.From + taken.Length));
+        chain.RunResponseEventsTaken(exchange, reader.Blocks(later.From, later.From + later.Length));
+    }
+
+    private (int From, int Length) TakeWhole(SseEventReader reader)
     {
         var from = reader.Position;
         if (reader.WholeBlocks() is { IsEmpty: false } whole)
         {
             reader.Skip(_chain.RunResponseEventsWhole(_exchange, whole));
         }
-        return reader.Position - from;
+        return (from, reader.Position - from);
     }
 
     [Benchmark]
@@ -153,6 +164,7 @@ public class AiPassThroughEventsBenchmark
     {
         _reader.Reset();
         _state.UnreadChunks.Clear();
+        _state.UnreadChunksDue = 0;
         _state.OutputText.Clear();
         _state.Usage = default;
         _state.StreamDone = false;

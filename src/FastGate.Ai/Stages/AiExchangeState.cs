@@ -52,6 +52,8 @@ public sealed class AiExchangeState : IPivotStreamSink
     /// bound; their text is only read if the stream ends without a usage.
     /// </summary>
     public readonly PooledByteBuffer UnreadChunks = new();
+    /// <summary>Bytes of chunks taken whole in the current read, kept into <see cref="UnreadChunks"/> at its end unless usage came.</summary>
+    public int UnreadChunksDue;
     /// <summary>The exchange's request id, copied for the usage record (which takes it as bytes, not a string).</summary>
     public readonly byte[] RequestId = new byte[FastGate.Proxy.Forwarding.Exchange.RequestIdLength];
     /// <summary>A translated answer's pivot, or a local answer's body.</summary>
@@ -95,6 +97,7 @@ public sealed class AiExchangeState : IPivotStreamSink
         Pivot.Clear();
         OutputText.Clear();
         UnreadChunks.Clear();
+        UnreadChunksDue = 0;
         Scratch.Clear();
         Facts = default;
         Model = null;

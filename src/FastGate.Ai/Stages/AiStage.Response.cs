@@ -55,6 +55,7 @@ public sealed partial class AiStage
         state.Usage = default;
         state.OutputText.Clear();
         state.UnreadChunks.Clear();
+        state.UnreadChunksDue = 0;
         if (adapter.StreamFraming == StreamFraming.NdJson)
         {
             state.Mode = AiResponseMode.NdJsonStream;
@@ -175,8 +176,9 @@ public sealed partial class AiStage
     /// perf on the ai-stream bench). Stops at the first event of any other shape (a usage or error
     /// chunk, [DONE], a named event, a comment, several data lines), which then goes one by one.
     /// Each line is scanned once (its end and what it names together), and the run taken is kept
-    /// as it came, <c>data:</c> lines and all, in one copy: a copy and a reservation per event were
-    /// a measured share of the route's work (perf, ai-stream c=64).
+    /// as it came, <c>data:</c> lines and all, in one copy at the end of the read, if at all
+    /// (<see cref="OnResponseEventsTaken"/>): a copy and a reservation per event were a measured
+    /// share of the route's work (perf, ai-stream c=64).
     /// </summary>
     public override int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events)
     {
@@ -184,7 +186,7 @@ public sealed partial class AiStage
         {
             return 0;
         }
-        var room = MaxUnreadChunkBytes - state.UnreadChunks.Length;
+        var room = MaxUnreadChunkBytes - state.UnreadChunks.Length - state.UnreadChunksDue;
         var taken = 0;
         while (taken < events.Length)
         {
@@ -208,11 +210,28 @@ public sealed partial class AiStage
             }
             taken += end + 1;
         }
-        if (taken > 0)
-        {
-            state.UnreadChunks.Write(events[..taken]);
-        }
+        // Kept once the rest of the read was passed, and only if no usage came in it
+        // (OnResponseEventsTaken): the usage chunk usually follows in the same read, and the
+        // copy of every read's chunks was a measured share of the route's work (perf, ai-stream c=64).
+        state.UnreadChunksDue += taken;
         return taken;
+    }
+
+    /// <summary>
+    /// A run <see cref="OnResponseEventsWhole"/> took, back at the end of its read: kept for an
+    /// estimate unless the provider has reported the usage by now, which makes any estimate moot.
+    /// </summary>
+    public override void OnResponseEventsTaken(Exchange exchange, ReadOnlySpan<byte> run)
+    {
+        if (State(exchange) is not { } state)
+        {
+            return;
+        }
+        state.UnreadChunksDue -= run.Length;
+        if (!state.Usage.Reported)
+        {
+            state.UnreadChunks.Write(run);
+        }
     }
 
     /// <summary>
@@ -226,7 +245,7 @@ public sealed partial class AiStage
     /// </summary>
     private static bool KeepUnread(AiExchangeState state, ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty || data[0] != (byte)'{' || state.UnreadChunks.Length + data.Length > MaxUnreadChunkBytes
+        if (data.IsEmpty || data[0] != (byte)'{' || state.UnreadChunks.Length + state.UnreadChunksDue + data.Length > MaxUnreadChunkBytes
             || !OpenAiChunkScan.NamesNeitherUsageNorError(data))
         {
             return false;

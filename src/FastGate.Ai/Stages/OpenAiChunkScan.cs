@@ -57,8 +57,10 @@ internal static class OpenAiChunkScan
     /// <summary>
     /// The length of the line <paramref name="data"/> starts with (the bytes before its first
     /// <c>\n</c>) when that line names neither, as <see cref="NamesNeitherUsageNorError"/> tells;
-    /// -1 when it does, or when no <c>\n</c> ends it. One pass finds both, where a search for the
-    /// line's end and then the scan of the line were two (perf on the ai-stream bench).
+    /// -1 when it does, when a <c>\r</c> comes before that <c>\n</c> (an SSE line end of
+    /// another shape), or when no <c>\n</c> ends it. One pass finds all three, where a search for
+    /// the line's end, the scan of the line and a search of the whole read for a CR were three
+    /// (perf on the ai-stream bench).
     /// </summary>
     public static int PlainLineLength(ReadOnlySpan<byte> data)
     {
@@ -69,20 +71,21 @@ internal static class OpenAiChunkScan
             ref var start = ref MemoryMarshal.GetReference(data);
             var quote = Vector128.Create((byte)'"');
             var newline = Vector128.Create((byte)'\n');
+            var carriageReturn = Vector128.Create((byte)'\r');
             var last = data.Length - 6 - Vector128<byte>.Count;
             for (; i <= last; i += Vector128<byte>.Count)
             {
                 var block = Vector128.LoadUnsafe(ref start, (nuint)i);
                 var closing = Vector128.Equals(Vector128.LoadUnsafe(ref start, (nuint)(i + 6)), quote);
                 var mask = (Vector128.Equals(block, quote) & closing).ExtractMostSignificantBits();
-                var ends = Vector128.Equals(block, newline).ExtractMostSignificantBits();
+                var ends = (Vector128.Equals(block, newline) | Vector128.Equals(block, carriageReturn)).ExtractMostSignificantBits();
                 if (ends != 0)
                 {
                     // Only candidates that open before the line's end. One that runs over it has the
                     // \n among its five letters, which names nothing.
                     var end = BitOperations.TrailingZeroCount(ends);
                     mask &= (1u << end) - 1;
-                    return AllAllowed(data, i, mask, ref usages) ? i + end : -1;
+                    return data[i + end] == (byte)'\n' && AllAllowed(data, i, mask, ref usages) ? i + end : -1;
                 }
                 if (!AllAllowed(data, i, mask, ref usages))
                 {
@@ -95,6 +98,10 @@ internal static class OpenAiChunkScan
             if (data[i] == (byte)'\n')
             {
                 return i;
+            }
+            if (data[i] == (byte)'\r')
+            {
+                return -1;
             }
             if (data[i] == (byte)'"' && i + 6 < data.Length && data[i + 6] == (byte)'"' && !Allowed(data, i, ref usages))
             {

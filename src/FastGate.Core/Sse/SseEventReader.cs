@@ -83,10 +83,13 @@ public sealed class SseEventReader
     public ReadOnlySpan<byte> Blocks(int from, int to) => _buffer.WrittenSpan[from..to];
 
     /// <summary>
-    /// The whole blocks buffered from <see cref="Position"/> on, back to back as one span, when LF blank lines alone
-    /// tell them apart: no CR among them, no BOM or half CRLF pending before them, and no more bytes in all than one
-    /// block may have. Empty otherwise, and TryRead finds them one by one. A caller that has what it needs from
-    /// their raw bytes moves past a leading run of them with <see cref="Skip"/> instead of reading each.
+    /// The whole blocks buffered from <see cref="Position"/> on, back to back as one span, up to the last LF blank
+    /// line (an LF right after an LF, which always ends a block): when no BOM or half CRLF is pending before them and
+    /// they have no more bytes in all than one block may have. Empty otherwise, and TryRead finds them one by one.
+    /// A block among them may have CR line ends: every LF LF in the span ends a block, but a CR or CR CR may end a
+    /// line or a block too. A caller that has what it needs from their raw bytes moves past a leading run of them
+    /// with <see cref="Skip"/> instead of reading each; one that splits them at LF LF takes only blocks without a CR.
+    /// (Searching the span for a CR here was a pass over every read; the caller's own pass over a block finds it.)
     /// </summary>
     public ReadOnlySpan<byte> WholeBlocks()
     {
@@ -107,8 +110,7 @@ public sealed class SseEventReader
         {
             return default;
         }
-        ReadOnlySpan<byte> blocks = rest[..(last + 2)];
-        return blocks.Contains((byte)'\r') ? default : blocks;
+        return rest[..(last + 2)];
     }
 
     /// <summary>

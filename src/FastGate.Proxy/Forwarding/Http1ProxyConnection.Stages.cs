@@ -290,7 +290,7 @@ public sealed partial class Http1ProxyConnection
     /// copy of each read from the decoded body into the reader, now avoided). A route's one event
     /// stage is offered the read's whole events as raw bytes, first and again after the first event
     /// read one by one (a read that began inside an event), and a run it takes is neither parsed nor
-    /// passed to it event by event.
+    /// passed to it event by event; it gets each run back at the end of the read.
     /// </summary>
     private bool PassEvents<TWriter>(StageChain chain, ReadOnlySpan<byte> bytes, PooledByteBuffer decoded, bool end, ref Http1BodyWriter<TWriter> writer)
         where TWriter : IBufferWriter<byte>
@@ -307,59 +307,77 @@ public sealed partial class Http1ProxyConnection
             reader.Append(bytes);
         }
         var runFrom = reader.Position;
-        TakeWholeEvents(chain, reader);
+        var takenFrom = runFrom;
+        var taken = TakeWholeEvents(chain, reader);
         var runTo = reader.Position;
         // A read that starts inside an event has its whole events offered once that event is read.
         var offeredAfterFirst = false;
-        while (reader.TryRead(out var sseEvent))
+        var laterFrom = 0;
+        var laterTaken = 0;
+        try
         {
-            if (!chain.RunResponseEvent(_exchange, sseEvent, out var output))
+            while (reader.TryRead(out var sseEvent))
             {
-                writer.Data(reader.Blocks(runFrom, runTo));
+                if (!chain.RunResponseEvent(_exchange, sseEvent, out var output))
+                {
+                    writer.Data(reader.Blocks(runFrom, runTo));
+                    return false;
+                }
+                if (output == sseEvent.Raw)
+                {
+                    runTo = reader.Position;
+                }
+                else
+                {
+                    writer.Data(reader.Blocks(runFrom, runTo));
+                    writer.Data(output);
+                    runFrom = runTo = reader.Position;
+                }
+                if (!offeredAfterFirst)
+                {
+                    offeredAfterFirst = true;
+                    laterFrom = reader.Position;
+                    laterTaken = TakeWholeEvents(chain, reader);
+                    runTo = reader.Position;
+                }
+            }
+            writer.Data(reader.Blocks(runFrom, runTo));
+            if (reader.TooLarge)
+            {
+                _gateway.Log.Warn($"route '{_exchange.Route?.Model.Name}': an event of the response stream is over the event size limit; the response was cut");
                 return false;
             }
-            if (output == sseEvent.Raw)
+            if (end && !chain.HasResponseEnd)
             {
-                runTo = reader.Position;
+                // A stage that watches the end speaks for it (an error event): the unfinished event,
+                // which an SSE client discards anyway (HTML Living Standard, 9.2.6), is dropped then.
+                writer.Data(reader.Pending);
             }
-            else
-            {
-                writer.Data(reader.Blocks(runFrom, runTo));
-                writer.Data(output);
-                runFrom = runTo = reader.Position;
-            }
-            if (!offeredAfterFirst)
-            {
-                offeredAfterFirst = true;
-                TakeWholeEvents(chain, reader);
-                runTo = reader.Position;
-            }
+            return true;
         }
-        writer.Data(reader.Blocks(runFrom, runTo));
-        if (reader.TooLarge)
+        finally
         {
-            _gateway.Log.Warn($"route '{_exchange.Route?.Model.Name}': an event of the response stream is over the event size limit; the response was cut");
-            return false;
+            // The runs taken lie in the reader's buffer until the next read: the stage sees them
+            // again now that it has seen what followed them (however the read ended).
+            chain.RunResponseEventsTaken(_exchange, reader.Blocks(takenFrom, takenFrom + taken));
+            chain.RunResponseEventsTaken(_exchange, reader.Blocks(laterFrom, laterFrom + laterTaken));
         }
-        if (end && !chain.HasResponseEnd)
-        {
-            // A stage that watches the end speaks for it (an error event): the unfinished event,
-            // which an SSE client discards anyway (HTML Living Standard, 9.2.6), is dropped then.
-            writer.Data(reader.Pending);
-        }
-        return true;
     }
 
     /// <summary>
     /// Offers the whole events buffered in <paramref name="reader"/> to a stage that only watches
     /// the stream; the run it takes from their raw bytes is neither parsed nor passed event by event.
+    /// Returns that run's length (it starts at the reader's position before the call).
     /// </summary>
-    private void TakeWholeEvents(StageChain chain, SseEventReader reader)
+    private int TakeWholeEvents(StageChain chain, SseEventReader reader)
     {
         if (reader.WholeBlocks() is { IsEmpty: false } whole)
         {
-            reader.Skip(chain.RunResponseEventsWhole(_exchange, whole));
+            var taken = chain.RunResponseEventsWhole(_exchange, whole);
+            reader.Skip(taken);
+            return Math.Max(taken, 0);
         }
+        return 0;
     }
 
     /// <summary>True for a <c>text/event-stream</c> response (media type parameters aside).</summary>

@@ -71,15 +71,27 @@ public abstract partial class Stage
     public virtual BodyVerdict OnResponseEvent(Exchange exchange, SseEvent sseEvent) => BodyVerdict.Continue;
 
     /// <summary>
-    /// Whole events of a <c>text/event-stream</c> response, back to back as received (no CR in
-    /// them, each ended by its LF blank line), offered before they are passed one by one. Returns
-    /// how many bytes from the start, ending where an event ends, the stage lets through as they
-    /// are: it took from their raw bytes all it would have taken from <see cref="OnResponseEvent"/>,
-    /// which it is then not called for. 0, the default, has each passed one by one. Asked only of
-    /// a route's one event stage: it saves a parse and a call per event on a stream a stage only
-    /// watches.
+    /// Whole events of a <c>text/event-stream</c> response, back to back as received (the last
+    /// ended by an LF blank line; an event may have CR line ends, and the stage stops at any event
+    /// with a CR, since LF LF alone does not then tell where it ends), offered before they are
+    /// passed one by one. Returns how many bytes from the start, ending where an event ends, the
+    /// stage lets through as they are: it took from their raw bytes all it would have taken from
+    /// <see cref="OnResponseEvent"/>, which it is then not called for. 0, the default, has each
+    /// passed one by one. Asked only of a route's one event stage: it saves a parse and a call per
+    /// event on a stream a stage only watches.
     /// </summary>
     public virtual int OnResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events) => 0;
+
+    /// <summary>
+    /// A run of events the stage took in <see cref="OnResponseEventsWhole"/> (its exact bytes),
+    /// handed back once the rest of the same read was passed, before those bytes are dropped:
+    /// called for every run taken, however the read ended. A stage that needs a run's bytes only
+    /// in a case the read's later events may rule out copies them here, if at all (the AI stage
+    /// keeps chunks for a usage estimate that a usage chunk in the same read makes needless).
+    /// </summary>
+    public virtual void OnResponseEventsTaken(Exchange exchange, ReadOnlySpan<byte> run)
+    {
+    }
 
     /// <summary>Exactly once per exchange, however it ended (<see cref="Exchange.Status"/>, 499 when the client left).</summary>
     public virtual void OnComplete(Exchange exchange)

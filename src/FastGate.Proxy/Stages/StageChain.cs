@@ -245,6 +245,15 @@ public sealed partial class StageChain
     public int RunResponseEventsWhole(Exchange exchange, ReadOnlySpan<byte> events) =>
         _responseEvents.Length == 1 ? _responseEvents[0].OnResponseEventsWhole(exchange, events) : 0;
 
+    /// <summary>Hands a run that <see cref="RunResponseEventsWhole"/> took back to its stage, once the rest of its read was passed (<see cref="Stage.OnResponseEventsTaken"/>).</summary>
+    public void RunResponseEventsTaken(Exchange exchange, ReadOnlySpan<byte> run)
+    {
+        if (_responseEvents.Length == 1 && !run.IsEmpty)
+        {
+            _responseEvents[0].OnResponseEventsTaken(exchange, run);
+        }
+    }
+
     /// <summary>Every stage's completion, each guarded so one failing stage does not skip the others.</summary>
     public void RunComplete(Exchange exchange, GatewayLog log)
     {

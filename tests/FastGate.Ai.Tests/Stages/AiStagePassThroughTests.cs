@@ -167,6 +167,84 @@ public sealed class AiStagePassThroughTests : IDisposable
     }
 
     [Fact]
+    public async Task Stream_NoUsageReported_SplitAtEveryByte_EstimatedFromEveryChunksText()
+    {
+        // Chunks taken whole are kept at the end of their read: wherever the reads end, each is kept once.
+        var stream = Events + Done;
+        var response = SseResponse(stream);
+        var bodyStart = response.Length - stream.Length;
+        Start().Dispose();
+        for (var at = 1; at < stream.Length; at++)
+        {
+            var split = bodyStart + at;
+            _origin.Respond = _ =>
+            {
+                _origin.PauseHold = Task.Delay(1);
+                return response[..split] + InMemoryOrigin.Pause + response[split..];
+            };
+            using var client = _gateway!.Connect();
+
+            var (body, record) = await Exchange(client, includeUsage: false);
+
+            Assert.True(Events + Done == body, $"split at {at}: {body}");
+            Assert.False(record.Usage.Reported, $"split at {at}");
+            Assert.True(1 + 4 + 3 == record.Usage.Output, $"split at {at}: output {record.Usage.Output}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stream_RunsOnEitherSideOfAComment_NoUsage_EstimatedFromEveryChunksText(bool usage)
+    {
+        // A comment between plain chunks: one read gives the stage two runs to take whole.
+        var stream = Chunk("{\"content\":\"ab\"}") + Chunk("{\"content\":\"c\"}") + ": keep-alive\n\n"
+            + Chunk("{\"content\":\"def\"}") + Chunk("{}", "\"stop\"") + (usage ? UsageChunk : "") + Done;
+        _origin.Respond = _ => SseResponse(stream);
+        using var client = Start();
+
+        var (body, record) = await Exchange(client, includeUsage: true);
+
+        Assert.Equal(stream, body);
+        if (usage)
+        {
+            AssertReportedUsage(record);
+            return;
+        }
+        Assert.False(record.Usage.Reported);
+        Assert.Equal(3 + 2 + 4, record.Usage.Output);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Stream_CrLineEndsAmongPlainChunks_PassedAsIs_UsageExactOrEstimated(bool usage, bool trickle)
+    {
+        // Plain chunks around events ended by CRLF, CR CR and LF CRLF: a run taken whole stops at
+        // each (LF LF alone does not tell where they end), and each is read one by one.
+        var stream = Chunk("{\"content\":\"ab\"}") + Chunk("{\"content\":\"c\"}").Replace("\n\n", "\r\n\r\n", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"def\"}") + Chunk("{\"content\":\"g\"}").Replace("\n\n", "\r\r", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"hi\"}").Replace("\n\n", "\n\r\n", StringComparison.Ordinal)
+            + Chunk("{\"content\":\"jk\"}") + Chunk("{}", "\"stop\"") + (usage ? UsageChunk : "") + Done;
+        _origin.Trickle = trickle;
+        _origin.Respond = _ => SseResponse(stream);
+        using var client = Start();
+
+        var (body, record) = await Exchange(client, includeUsage: true);
+
+        Assert.Equal(stream, body);
+        if (usage)
+        {
+            AssertReportedUsage(record);
+            return;
+        }
+        Assert.False(record.Usage.Reported);
+        Assert.Equal(3 + 2 + 4 + 2 + 3 + 3, record.Usage.Output);
+    }
+
+    [Fact]
     public async Task Stream_ErrorChunk_PassedAndNothingAfterIt()
     {
         const string error = "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";

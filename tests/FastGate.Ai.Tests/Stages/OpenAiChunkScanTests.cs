@@ -74,6 +74,25 @@ public class OpenAiChunkScanTests
     }
 
     [Fact]
+    public void PlainLineLength_CrBeforeTheLineEnd_AtEveryPlace_NotPlain()
+    {
+        // A CR anywhere before the \n (a CRLF, a lone CR) is a line end of another shape: -1,
+        // whether the CR falls in a vector or in the scalar tail.
+        var chunk = """{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}],"usage":null}""";
+        for (var pad = 0; pad < 40; pad++)
+        {
+            var line = new string(' ', pad) + chunk;
+            for (var at = 0; at <= line.Length; at++)
+            {
+                var data = Encoding.UTF8.GetBytes(line[..at] + "\r" + line[at..] + "\n\n");
+
+                Assert.Equal(-1, OpenAiChunkScan.PlainLineLength(data));
+            }
+            Assert.Equal(line.Length, OpenAiChunkScan.PlainLineLength(Encoding.UTF8.GetBytes(line + "\n\r\n")));
+        }
+    }
+
+    [Fact]
     public void PlainLineLength_EveryCutOfAChunk_AgreesWithTheScanOfTheLine()
     {
         // Every place the line can end (a newline over each byte) and every single-byte change

@@ -124,12 +124,12 @@ public class SseEventReaderWholeBlocksTests
 
     [Theory]
     [InlineData("data: a\r\n\r\n")]
-    [InlineData("data: a\r\ndata: b\n\n")]
+    [InlineData("data: a\r\rdata: b\r\r")]
     [InlineData("\u00EF\u00BB\u00BFdata: a\n\n")]
     [InlineData("data: a\n")]
     [InlineData("data: a\ndata: b")]
     [InlineData("")]
-    public void WholeBlocks_CrBomOrNoBlankLine_Empty(string stream)
+    public void WholeBlocks_NoLfLfBomOrNoBlankLine_Empty(string stream)
     {
         var reader = new SseEventReader();
         reader.Append(Bytes(stream));
@@ -145,6 +145,27 @@ public class SseEventReaderWholeBlocksTests
         Assert.True(reader.TryRead(out _));
 
         Assert.Equal("data: b\n\n", Text(reader.WholeBlocks()));
+    }
+
+    [Theory]
+    [InlineData("data: a\r\ndata: b\n\n", "data: a\r\ndata: b\n\n", new[] { "data=a\nb" })]
+    [InlineData("data: a\r\rdata: b\n\ndata: c", "data: a\r\rdata: b\n\n", new[] { "data=a", "data=b" })]
+    [InlineData("data: a\n\r\n\ndata: b\r\n", "data: a\n\r\n\n", new[] { "data=a", "comment" })]
+    public void WholeBlocks_WithCrLineEnds_UpToTheLastLfLf_TheBlocksTryReadGives(string stream, string whole, string[] events)
+    {
+        var reader = new SseEventReader();
+        reader.Append(Bytes(stream));
+
+        Assert.Equal(whole, Text(reader.WholeBlocks()));
+        var read = new List<string>();
+        var raw = "";
+        while (raw.Length < whole.Length && reader.TryRead(out SseEvent e))
+        {
+            read.Add(Describe(e));
+            raw += Text(e.Raw);
+        }
+        Assert.Equal(whole, raw);
+        Assert.Equal(events, read);
     }
 
     [Fact]
