@@ -26,7 +26,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     private static readonly int ExDataIndex = LibCrypto.CRYPTO_get_ex_new_index(LibCrypto.CRYPTO_EX_INDEX_SSL, 0, 0, 0, 0, 0);
 
     private readonly SafeSslHandle _ssl;
-    private GCHandle _self;
     // The contexts OpenSSL may still call into: the first one and the one SNI switched to.
     private readonly OpenSslServerContext _context;
     private OpenSslServerContext? _switched;
@@ -48,14 +47,14 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         TicketKeys = ticketKeys;
         Verifier = verifier;
         _ssl = SafeSslHandle.Create(context.Handle);
-        _self = GCHandle.Alloc(this, GCHandleType.Normal);
-        var self = GCHandle.ToIntPtr(_self);
+        var owner = GCHandle.Alloc(this, GCHandleType.Normal);
+        _ssl.FreeWithSsl(owner);
+        var self = GCHandle.ToIntPtr(owner);
         // One BIO both ways, owned by the SSL (freed with it).
         var bio = OpenSslRecordBio.Create(self);
         if (bio == 0)
         {
             _ssl.Dispose();
-            _self.Free();
             throw OpenSslException.FromErrorQueue("BIO_new failed");
         }
         LibSsl.SSL_set_bio(_ssl, bio, bio);
@@ -450,10 +449,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         }
         _disposed = true;
         _ssl.Dispose();
-        if (_self.IsAllocated)
-        {
-            _self.Free();
-        }
         _fed?.Release();
         _records?.Release();
     }

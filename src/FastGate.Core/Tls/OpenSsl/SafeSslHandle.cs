@@ -5,7 +5,16 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// <summary>An <c>SSL</c>, one connection's TLS state; freeing it frees the record BIO it owns.</summary>
 internal sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
 {
+    // The session the SSL's callbacks reach (the record BIO, SNI, ALPN, peer verification).
+    private GCHandle _owner;
+
     public override bool IsInvalid => handle == 0;
+
+    /// <summary>
+    /// Frees <paramref name="owner"/> when the SSL itself is freed, not before: a call that holds
+    /// the handle (SafeHandle counts it) may still enter a callback that looks the session up.
+    /// </summary>
+    public void FreeWithSsl(GCHandle owner) => _owner = owner;
 
     public static SafeSslHandle Create(SafeSslContextHandle ctx)
     {
@@ -21,6 +30,10 @@ internal sealed class SafeSslHandle() : SafeHandle(0, ownsHandle: true)
     protected override bool ReleaseHandle()
     {
         LibSsl.SSL_free(handle);
+        if (_owner.IsAllocated)
+        {
+            _owner.Free();
+        }
         return true;
     }
 }
