@@ -26,6 +26,10 @@ public sealed class PooledByteBuffer : IBufferWriter<byte>
 
     public int Length => _length;
     public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _length);
+    public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _length);
+
+    /// <summary>True while a pooled array is held (written bytes wait, or <see cref="Clear"/> kept it).</summary>
+    public bool HoldsArray => _array.Length > 0;
 
     public void Write(ReadOnlySpan<byte> bytes)
     {

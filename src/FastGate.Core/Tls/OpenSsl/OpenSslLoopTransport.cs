@@ -16,8 +16,9 @@ namespace FastGate.Core.Tls.OpenSsl;
 /// inner transport's receive buffer where it lies and decrypts it straight into <see cref="Input"/>;
 /// plaintext flushed to <see cref="Output"/> is encrypted straight into the inner transport's
 /// output (no buffer of records in between, see <see cref="OpenSslRecordBio"/>) and flushed (on a
-/// loop, a small write at the end of the loop's turn, with what the rest of the turn wrote). No stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here
-/// all run on the loop thread, each waking the next inline.
+/// loop, a small write at the end of the loop's turn, with what the rest of the turn wrote). No
+/// stream, no thread-pool hop: on a loop, the HTTP code above and the two pumps here all run on
+/// the loop thread, each waking the next inline.
 /// <para>
 /// Every call into the session and the inner transport is made by the handshake and then the two
 /// pumps, on the loop (or, without one, on the thread that completed the inner pipe: tests over an

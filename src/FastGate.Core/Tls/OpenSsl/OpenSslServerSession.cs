@@ -1,4 +1,5 @@
 using System.Buffers;
+using FastGate.Core.Buffers;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -36,8 +37,10 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     // Why the output refused records during the call at hand (a closed pipe).
     private Exception? _outputFailure;
     // Fed bytes and records to take, for callers that use Feed and TakeOutput; made on first use.
-    private OpenSslRecordQueue? _fed;
-    private OpenSslRecordQueue? _records;
+    // Off the loops (Feed and TakeOutput): the peer's bytes not read yet, and records not taken
+    // yet. Each array goes back to the pool as soon as its bytes are gone, so an idle connection holds none.
+    private PooledByteBuffer? _fed;
+    private PooledByteBuffer? _records;
     private bool _disposed;
 
     public OpenSslServerSession(OpenSslServerContext context, IOpenSslContextSelector? selector, TlsTicketKeyRing ticketKeys, IOpenSslPeerVerifier? verifier)
@@ -93,7 +96,7 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     public int PendingInput => (_fed?.Length ?? 0) + LibSsl.SSL_has_pending(_ssl);
 
     /// <summary>True while the session holds a pooled buffer of fed bytes or records (they wait to be read or taken).</summary>
-    internal bool HoldsBuffers => (_fed?.HoldsBuffer ?? false) || (_records?.HoldsBuffer ?? false);
+    internal bool HoldsBuffers => (_fed?.HoldsArray ?? false) || (_records?.HoldsArray ?? false);
 
     public bool IsHandshakeComplete { get; private set; }
 
@@ -140,10 +143,36 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     }
 
     /// <summary>Hands bytes that came from the peer to the session, which keeps them until a handshake step or a read takes them.</summary>
-    public void Feed(ReadOnlySpan<byte> received) => (_fed ??= new OpenSslRecordQueue()).Append(received);
+    public void Feed(ReadOnlySpan<byte> received)
+    {
+        if (!received.IsEmpty)
+        {
+            (_fed ??= new PooledByteBuffer()).Write(received);
+        }
+    }
 
     /// <summary>Moves up to <paramref name="destination"/>'s length of records for the peer into it.</summary>
-    public int TakeOutput(Span<byte> destination) => _records?.Take(destination) ?? 0;
+    public int TakeOutput(Span<byte> destination)
+    {
+        if (_records is not { Length: > 0 } records)
+        {
+            return 0;
+        }
+        var count = Math.Min(destination.Length, records.Length);
+        records.WrittenSpan[..count].CopyTo(destination);
+        ConsumeQueued(records, count);
+        return count;
+    }
+
+    /// <summary>Drops what was taken of a queue; its array goes back to the pool once nothing waits.</summary>
+    private static void ConsumeQueued(PooledByteBuffer queue, int count)
+    {
+        queue.Consume(count);
+        if (queue.Length == 0)
+        {
+            queue.Release();
+        }
+    }
 
     /// <summary>Decrypts into <paramref name="destination"/> what the fed bytes hold.</summary>
     public OpenSslIoStatus Read(Span<byte> destination, out int read)
@@ -267,14 +296,13 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         return left;
     }
 
-    private ReadOnlySequence<byte> BeginFed() => _fed?.Content ?? ReadOnlySequence<byte>.Empty;
+    private ReadOnlySequence<byte> BeginFed() => _fed is { Length: > 0 } fed ? new ReadOnlySequence<byte>(fed.WrittenMemory) : ReadOnlySequence<byte>.Empty;
 
     private void EndFed(in ReadOnlySequence<byte> left)
     {
-        var fed = _fed;
-        if (fed is not null && fed.Length > 0)
+        if (_fed is { Length: > 0 } fed)
         {
-            fed.Consume(fed.Length - (int)left.Length);
+            ConsumeQueued(fed, fed.Length - (int)left.Length);
         }
     }
 
@@ -321,7 +349,7 @@ public sealed unsafe class OpenSslServerSession : IDisposable
     {
         try
         {
-            var output = (IBufferWriter<byte>?)_output ?? (_records ??= new OpenSslRecordQueue());
+            var output = (IBufferWriter<byte>?)_output ?? (_records ??= new PooledByteBuffer());
             var written = 0;
             while (written < records.Length)
             {
