@@ -334,13 +334,29 @@ def idle_per_conn(idle, inst, top):
     return med(per)
 
 
+def idle_scenarios(idle):
+    """scenario -> its idle rows, in run order; rows of an idle.tsv written before the
+    scenario column existed all belong to idle-conns."""
+    out = {}
+    for r in idle:
+        out.setdefault(r.get("scenario") or "idle-conns", []).append(r)
+    return out
+
+
 def idle_table(meta, idle):
+    lines = []
+    for scenario, rows in idle_scenarios(idle).items():
+        lines += idle_scenario_table(meta, scenario, rows)
+    return lines
+
+
+def idle_scenario_table(meta, scenario, idle):
     by = idle_summary(idle)
     if not by:
         return []
     counts = sorted({c for d in by.values() for c in d})
     top = max(counts)
-    lines = ["### idle-conns", "", meta.get("desc_idle-conns", ""), ""]
+    lines = [f"### {scenario}", "", meta.get("desc_" + scenario, ""), ""]
     head = "| Proxy | workers | " + " | ".join(f"RSS, {c:,} conns (MiB)" for c in counts)
     head += f" | bytes per idle connection ({top:,}; median of per-round deltas) | errors |"
     lines.append(head)
@@ -368,9 +384,9 @@ def svg_chart(meta, summary, idle):
     bar_w, gap, group_gap, left, top = 14, 2, 26, 20, 60
     group_w = max(1, len(peers)) * (bar_w + gap) + group_gap
     panel_h, label_h = 170, 46
-    idle_by = idle_summary(idle)
+    idle_sets = idle_scenarios(idle)
     width = max(640, left * 2 + max(1, len(keys)) * group_w)
-    height = top + len(panels) * (panel_h + label_h + 30) + (panel_h + 60 if idle_by else 0) + 20
+    height = top + len(panels) * (panel_h + label_h + 30) + len(idle_sets) * (panel_h + 60) + 20
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -408,13 +424,15 @@ def svg_chart(meta, summary, idle):
             out.append(f'<text x="{gx}" y="{base + 14}">{escape(key[0])}</text>')
             out.append(f'<text x="{gx}" y="{base + 27}" fill="#555">{escape(key[1])}</text>')
         y0 = base + label_h
-    if idle_by:
+    for scenario, rows in idle_sets.items():
+        idle_by = idle_summary(rows)
         counts = sorted({c for d in idle_by.values() for c in d})
         topc = max(counts)
-        vals = {inst: idle_per_conn(idle, inst, topc) for inst in idle_by}
+        vals = {inst: idle_per_conn(rows, inst, topc) for inst in idle_by}
         vals = {inst: v for inst, v in vals.items() if v is not None}
-        out.append(f'<text x="{left}" y="{y0 + 12}" font-weight="bold">Bytes of RSS per idle keep-alive '
-                   f'connection ({topc:,} connections; lower is better)</text>')
+        kind = "HTTPS " if scenario == "tls-idle" else ""
+        out.append(f'<text x="{left}" y="{y0 + 12}" font-weight="bold">{escape(scenario)}: bytes of RSS per idle '
+                   f'{kind}keep-alive connection ({topc:,} connections; lower is better)</text>')
         vmax = max(list(vals.values()) + [1])
         for i, inst in enumerate([p for p in peers if p in vals]):
             y = y0 + 24 + i * 22
@@ -423,6 +441,7 @@ def svg_chart(meta, summary, idle):
             out.append(f'<rect x="{left + 80}" y="{y}" width="{w:.1f}" height="16" '
                        f'fill="{COLORS.get(inst[0], "#777")}"{bar_style(inst)}/>')
             out.append(f'<text x="{left + 86 + w:.1f}" y="{y + 12}">{vals[inst]:,.0f} B</text>')
+        y0 += panel_h + 60
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

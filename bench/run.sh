@@ -5,11 +5,12 @@
 #   bench/run.sh [options] [SCENARIO...]        (./run.sh bench ... delegates here)
 #
 # Scenarios (bench/scenarios/NAME.sh; default: all, in this order):
-#   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns
+#   h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns tls-idle
 #   ws-echo sse-stream ai-stream h2c h2c-mux h2-tls h2-flood
 #
 #   tls-h1         HTTPS keep-alive requests per second (FastGate, nginx, HAProxy)
 #   tls-handshake  new TLS connections per second, a full handshake each (no resumption)
+#   tls-idle       as idle-conns over each proxy's TLS listener: RSS per idle HTTPS connection
 #   tcp            L4 throughput: 1 MiB responses through each proxy's TCP listener
 #   ws-echo        WebSocket messages per second: 64 connections, each a closed loop of a 32-byte
 #                  message and its echo; p99 round trip through each proxy against direct
@@ -70,7 +71,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns ws-echo sse-stream ai-stream h2c h2c-mux h2-tls h2-flood)
+ALL_SCENARIOS=(h1-small h1-auth h1-16k h1-close h1-post tls-h1 tls-handshake tcp idle-conns tls-idle ws-echo sse-stream ai-stream h2c h2c-mux h2-tls h2-flood)
 ALL_PEERS=(direct fastgate nginx haproxy caddy yarp)
 
 # route-scale measures FastGate's config path, not a proxy against its peers: its own script.
@@ -280,7 +281,7 @@ RUNS=$WORKDIR/runs.tsv
 IDLE=$WORKDIR/idle.tsv
 META=$WORKDIR/meta.txt
 printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
-printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\n' >"$IDLE"
+printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\tscenario\n' >"$IDLE"
 AI_RUNS=$WORKDIR/ai.tsv
 printf 'scenario\tvariant\tround\tpeer\trate\tttft_p50_ms\tttft_p99_ms\tp50_ms\tp99_ms\tevents_rate\talloc_b_per_event\n' >"$AI_RUNS"
 : >"$META"
@@ -744,9 +745,11 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
 
 # ---------------------------------------------------------------- measuring: idle connections
 measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
-    local name=$1 r i n
+    local name=$1 r i n tls=()
     shift
-    meta "command_${name}" "taskset -c $LOAD_CPU python3 bench/idle-client/idle_client.py --target 127.0.0.1:PORT --connections N --path $SC_PATH"
+    # On the TLS listener the client does a full handshake per connection (SNI localhost).
+    [[ $SC_LISTENER != tls ]] || tls=(--tls --sni localhost)
+    meta "command_${name}" "taskset -c $LOAD_CPU python3 bench/idle-client/idle_client.py --target 127.0.0.1:PORT --connections N --path $SC_PATH${tls[*]:+ ${tls[*]}}"
     for ((r = 1; r <= ROUNDS; r++)); do
         for i in "$@"; do
             [[ ${INST_PEER[$i]} == direct ]] && continue
@@ -756,7 +759,7 @@ measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
             log "$name round $r/$ROUNDS: restarting $(inst_label "$i")"
             stop_peers "$i"
             start_peers "$ORIGIN_PORT" "$i"
-            run_wrk "${PORT[$i]}" 64 "$WARMUP" "$WORKDIR/idle-warmup-$i-r$r.txt"
+            run_wrk "$(target_port "$i")" 64 "$WARMUP" "$WORKDIR/idle-warmup-$i-r$r.txt"
             local pg=${PGID[$i]}
             for n in "${SC_CONNECTIONS[@]}"; do
                 local rss errors=0
@@ -766,7 +769,7 @@ measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
                 else
                     local cpid out=$WORKDIR/idle-$i-$n-r$r.txt ready=""
                     spawn cpid "$LOAD_CPU" "$out" python3 "$BENCH/idle-client/idle_client.py" \
-                        --target "127.0.0.1:${PORT[$i]}" --connections "$n" --path "$SC_PATH"
+                        --target "127.0.0.1:$(target_port "$i")" --connections "$n" --path "$SC_PATH" "${tls[@]}"
                     for _ in $(seq 1200); do
                         ready=$(sed -n 's/^ready //p' "$out")
                         [[ -n "$ready" ]] && break
@@ -785,7 +788,7 @@ measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
                     stop_group "$cpid"
                     sleep 1
                 fi
-                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$n" "$rss" "$errors" >>"$IDLE"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$n" "$rss" "$errors" "$name" >>"$IDLE"
                 log "$name round $r/$ROUNDS $(inst_label "$i"): $n idle connections -> RSS $((rss / 1024)) MiB, errors $errors"
             done
         done

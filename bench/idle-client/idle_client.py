@@ -3,6 +3,10 @@
 keeps every connection open (idle) until it is terminated.
 
     idle_client.py --target 127.0.0.1:18081 --connections 10000 [--path /] [--batch 250]
+                   [--tls [--sni localhost]]
+
+With --tls every connection does a TLS handshake first (no certificate verification, SNI
+as given, no ALPN, as wrk in the harness's tls-h1 scenario), then sends its one request over TLS and idles like the others.
 
 Prints "ready OPEN errors=E" on stdout once every connection has its response (E counts
 connections that failed or got a non-2xx answer), then waits for SIGTERM/SIGINT.
@@ -14,6 +18,7 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import sys
 import time
 
@@ -25,6 +30,8 @@ def parse_args():
     p.add_argument("--path", default="/")
     p.add_argument("--batch", type=int, default=250, help="connections opened at once")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds for the whole setup")
+    p.add_argument("--tls", action="store_true", help="speak TLS (no certificate verification)")
+    p.add_argument("--sni", default="localhost", help="server name sent with --tls")
     return p.parse_args()
 
 
@@ -66,7 +73,7 @@ def response_complete(c):
     return len(c.buf) >= c.need
 
 
-def open_batch(host, port, request, count, deadline):
+def open_batch(host, port, request, count, deadline, tls):
     sel = selectors.DefaultSelector()
     conns, errors = [], 0
     for _ in range(count):
@@ -88,14 +95,32 @@ def open_batch(host, port, request, count, deadline):
                     err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                     if err:
                         raise OSError(err, "connect")
+                    if tls is not None:
+                        # wrap_socket takes over the descriptor: register the SSL socket instead
+                        sel.unregister(c.sock)
+                        c.sock = tls[0].wrap_socket(c.sock, server_hostname=tls[1],
+                                                    do_handshake_on_connect=False)
+                        c.state = "handshake"
+                        sel.register(c.sock, selectors.EVENT_WRITE, c)
+                        step_handshake(sel, c, request)
+                        continue
                     c.sock.sendall(request)  # small: fits the socket buffer
                     c.state = "reading"
                     sel.modify(c.sock, selectors.EVENT_READ, c)
+                elif c.state == "handshake":
+                    step_handshake(sel, c, request)
                 else:
-                    data = c.sock.recv(65536)
-                    if not data:
-                        raise OSError("closed by peer")
-                    c.buf += data
+                    while True:
+                        try:
+                            data = c.sock.recv(65536)
+                        except ssl.SSLWantReadError:
+                            break  # a record without application data (a session ticket)
+                        if not data:
+                            raise OSError("closed by peer")
+                        c.buf += data
+                        # an SSL socket may hold decrypted bytes the selector cannot see
+                        if tls is None or not c.sock.pending():
+                            break
                     if response_complete(c):
                         sel.unregister(c.sock)
                         c.buf = b""
@@ -113,6 +138,23 @@ def open_batch(host, port, request, count, deadline):
     return conns, errors
 
 
+def step_handshake(sel, c, request):
+    """Advances a non-blocking TLS handshake; once done, sends the request and waits for
+    the response."""
+    try:
+        c.sock.do_handshake()
+    except ssl.SSLWantReadError:
+        sel.modify(c.sock, selectors.EVENT_READ, c)
+        return
+    except ssl.SSLWantWriteError:
+        sel.modify(c.sock, selectors.EVENT_WRITE, c)
+        return
+    if c.sock.send(request) != len(request):  # small: one record, fits the socket buffer
+        raise OSError("short write")
+    c.state = "reading"
+    sel.modify(c.sock, selectors.EVENT_READ, c)
+
+
 def main():
     a = parse_args()
     host, _, port = a.target.rpartition(":")
@@ -122,11 +164,17 @@ def main():
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: idle-client\r\n\r\n" % (a.path, a.target)).encode()
+    tls = None
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        tls = (ctx, a.sni)
     deadline = time.monotonic() + a.timeout
     kept, errors = [], 0
     while len(kept) + errors < a.connections and time.monotonic() < deadline:
         n = min(a.batch, a.connections - len(kept) - errors)
-        conns, errs = open_batch(host, port, request, n, deadline)
+        conns, errs = open_batch(host, port, request, n, deadline, tls)
         kept += conns
         errors += errs
     errors += a.connections - len(kept) - errors
