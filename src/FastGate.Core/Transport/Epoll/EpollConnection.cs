@@ -199,6 +199,7 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
         {
             return;
         }
+        _sender.OnClosing();
         Closed = true;
         if (_slot >= 0)
         {

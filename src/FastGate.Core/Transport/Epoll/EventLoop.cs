@@ -27,6 +27,9 @@ public sealed unsafe class EventLoop : IDisposable
     private readonly int _wakeFd;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<object> _posted = new();
+    // Work for the end of this turn (see AtTurnEnd); an Action or an ILoopTurnEndWork each. Loop thread only.
+    private object?[] _turnEnd = new object?[64];
+    private int _turnEndCount;
     private readonly Action<Exception> _onError;
     private IEpollHandler?[] _handlers = new IEpollHandler?[256];
     private uint[] _generations = new uint[256];
@@ -94,6 +97,40 @@ public sealed unsafe class EventLoop : IDisposable
 
     /// <summary>Runs <paramref name="action"/> on the loop thread, after the events at hand.</summary>
     public void Post(Action action) => Enqueue(action);
+
+    /// <summary>
+    /// Runs <paramref name="item"/> at the end of this turn: after the events of the epoll_wait
+    /// batch, the posted work and the timers have run. Sends queued here leave together, so a
+    /// client or origin woken by the first finds the others ready in the same epoll_wait instead
+    /// of waking once per send. Work queued while the turn's end runs still runs in it. Loop
+    /// thread only.
+    /// </summary>
+    internal void AtTurnEnd(ILoopTurnEndWork item) => QueueAtTurnEnd(item);
+
+    /// <summary>Runs <paramref name="action"/> at the end of this turn (see <see cref="AtTurnEnd(ILoopTurnEndWork)"/>); from another thread, posts it.</summary>
+    internal void AtTurnEnd(Action action)
+    {
+        if (IsCurrent)
+        {
+            QueueAtTurnEnd(action);
+        }
+        else
+        {
+            // Off the loop (a continuation that resumed elsewhere): the end of the next turn is
+            // after the posted work, which is as late as another thread can reach.
+            Post(action);
+        }
+    }
+
+    private void QueueAtTurnEnd(object item)
+    {
+        Debug.Assert(IsCurrent);
+        if (_turnEndCount == _turnEnd.Length)
+        {
+            Array.Resize(ref _turnEnd, _turnEnd.Length * 2);
+        }
+        _turnEnd[_turnEndCount++] = item;
+    }
 
     /// <summary>Continues an async method on this loop's thread (at once when already there).</summary>
     public LoopSwitch SwitchTo() => new(this);
@@ -202,6 +239,10 @@ public sealed unsafe class EventLoop : IDisposable
                 {
                     RunTimers();
                 }
+                if (_turnEndCount > 0)
+                {
+                    RunTurnEnd();
+                }
             }
         }
         finally
@@ -270,6 +311,34 @@ public sealed unsafe class EventLoop : IDisposable
                 _onError(ex);
             }
         }
+    }
+
+    private void RunTurnEnd()
+    {
+        // The count is read again on every step: what an item queues (a flush from a continuation
+        // resumed here) runs in this pass too, never left for a turn that may sleep first.
+        for (var i = 0; i < _turnEndCount; i++)
+        {
+            var item = _turnEnd[i];
+            _turnEnd[i] = null;
+            try
+            {
+                // As in RunPosted: Action is sealed, one type-handle compare.
+                if (item is Action action)
+                {
+                    action();
+                }
+                else
+                {
+                    Unsafe.As<ILoopTurnEndWork>(item!).OnTurnEnd();
+                }
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+        }
+        _turnEndCount = 0;
     }
 
     private void RunTimers()

@@ -5,15 +5,27 @@ using System.Threading.Tasks.Sources;
 namespace FastGate.Core.Transport.Epoll;
 
 /// <summary>
-/// The writing side of an <see cref="EpollConnection"/>. A flush goes straight out from the loop
-/// thread: every block written since the last one in one sendmsg (a response head and its body
-/// together), or one send when it is a single block. What the kernel does not take waits for EPOLLOUT, and the flush completes only when
-/// all of it is out, so a slow reader holds back its writer and memory stays bounded. Blocks
-/// go back to the loop's pool once sent. Loop thread only.
+/// The writing side of an <see cref="EpollConnection"/>. A flush of a few bytes completes at once
+/// and the send waits for the end of the loop's turn (<see cref="EventLoop.AtTurnEnd(ILoopTurnEndWork)"/>):
+/// the loop's sends then leave back to back after the turn's work instead of spread over it, and
+/// the client or origin they wake finds them all in one epoll_wait. A flush that leaves
+/// <see cref="SendAtOnceBytes"/> or more unsent goes out at once, as does one while the socket
+/// was full. A send takes every block written since the last one in one sendmsg (a response head
+/// and its body together), or one send when it is a single block. What the kernel does not take
+/// waits for EPOLLOUT, and the flush completes only when all of it is out, so a slow reader holds
+/// back its writer and memory stays bounded. Blocks go back to the loop's pool once sent. A send
+/// that fails at the turn's end fails the writer's next flush. Loop thread only.
 /// </summary>
-internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResult>, IThreadPoolWorkItem
+internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResult>, IThreadPoolWorkItem, ILoopTurnEndWork
 {
     private const int MaxVectors = 64;
+
+    /// <summary>
+    /// Unsent bytes from which a flush sends at once rather than at the turn's end: a large
+    /// response is not held back behind the turn's other work, and a writer that flushes many
+    /// times in one turn meets the kernel's back-pressure before it buffers much.
+    /// </summary>
+    internal const int SendAtOnceBytes = 64 * 1024;
 
     private readonly EpollConnection _connection;
     private LoopCompletion _source;
@@ -21,7 +33,14 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     private int _headSent;
     private LoopSegment? _tail;
     private long _unflushed;
+    // Bytes written (Advance) and not yet taken by the kernel.
+    private long _unsent;
     private long _bytesSent;
+    // On the loop's turn-end list: a send is due when the turn ends.
+    private bool _sendAtTurnEnd;
+    // GetMemory lent the tail block and no Advance or flush took it back yet: a send at the turn's
+    // end must not return that block to the pool while the writer may still be filling it.
+    private bool _memoryLent;
     private bool _waitingWritable;
     private bool _pending;
     private bool _cancelRequested;
@@ -51,6 +70,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
         {
             Append(need);
         }
+        _memoryLent = true;
         return _tail!.Block.AsMemory(_tail.End);
     }
 
@@ -74,12 +94,14 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
 
     public override void Advance(int bytes)
     {
+        _memoryLent = false;
         if (bytes == 0)
         {
             return;
         }
         _tail!.Commit(bytes);
         _unflushed += bytes;
+        _unsent += bytes;
     }
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
@@ -90,12 +112,24 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
         }
         _unflushed = 0;
+        _memoryLent = false;
         if (_error is not null)
         {
+            // A send failed (perhaps at the end of an earlier turn): what was written since goes nowhere.
+            ReleaseSent(long.MaxValue);
             throw _error;
         }
         if (!_waitingWritable)
         {
+            if (_unsent < SendAtOnceBytes && _connection.Loop.IsCurrent)
+            {
+                if (!_sendAtTurnEnd && _head is not null)
+                {
+                    _sendAtTurnEnd = true;
+                    _connection.Loop.AtTurnEnd(this);
+                }
+                return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+            }
             Send();
             if (_error is not null)
             {
@@ -195,6 +229,35 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
         }
     }
 
+    /// <summary>The turn's end: sends what the flushes of this turn left queued.</summary>
+    void ILoopTurnEndWork.OnTurnEnd()
+    {
+        if (!_sendAtTurnEnd)
+        {
+            return;
+        }
+        _sendAtTurnEnd = false;
+        if (_connection.Closed || _waitingWritable || _error is not null || _head is null)
+        {
+            // Closed since (its blocks went back then), sent already (a Complete, a large flush),
+            // or waiting for EPOLLOUT, which sends it all.
+            return;
+        }
+        Send();
+    }
+
+    /// <summary>
+    /// The connection is about to close: bytes a flush left for the turn's end go out first, as
+    /// they would have had the flush sent them at once.
+    /// </summary>
+    public void OnClosing()
+    {
+        if (_sendAtTurnEnd && !_waitingWritable && _error is null && _head is not null)
+        {
+            Send();
+        }
+    }
+
     void IThreadPoolWorkItem.Execute()
     {
         if (!_connection.Closed)
@@ -213,15 +276,24 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             if (sent < available)
             {
                 _headSent += (int)sent;
+                _unsent -= sent;
                 return;
             }
             sent -= available;
+            _unsent -= available;
             if (ReferenceEquals(_head, _tail))
             {
+                if (_memoryLent)
+                {
+                    // The writer still fills the rest of this block: keep it, all of it sent.
+                    _headSent = _head.End;
+                    return;
+                }
                 // Keep nothing once all is out: an idle connection holds no block.
                 pool.Return(_head);
                 _head = _tail = null;
                 _headSent = 0;
+                _unsent = 0;
                 return;
             }
             var done = _head;
@@ -229,6 +301,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             _headSent = 0;
             pool.Return(done);
         }
+        _unsent = 0;
     }
 
     /// <summary>epoll reported the socket writable (or closed, or in error).</summary>
@@ -275,6 +348,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             return;
         }
         _completed = true;
+        _memoryLent = false;
         if (_connection.Closed || _error is not null)
         {
             return;
@@ -295,6 +369,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// <summary>The connection closed: a pending flush ends and blocks go back.</summary>
     public void OnClosed()
     {
+        _memoryLent = false;
         ReleaseSent(long.MaxValue);
         if (_pending)
         {
