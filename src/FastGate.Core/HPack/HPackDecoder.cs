@@ -147,7 +147,8 @@ public sealed class HPackDecoder
             return HPackError.BadIndex;
         }
 
-        Deliver(_table.Name(index), _table.Value(index), sink, ref state);
+        _table.Field(index, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value);
+        Deliver(name, value, sink, ref state);
         return HPackError.None;
     }
 
