@@ -32,16 +32,35 @@ internal sealed class Http2WireClient : IAsyncDisposable
     }
 
     /// <summary>Connects, sends the preface and an empty SETTINGS.</summary>
-    public static async Task<Http2WireClient> ConnectAsync(int port)
+    public static Task<Http2WireClient> ConnectAsync(int port) => ConnectAsync(port, []);
+
+    /// <summary>Connects, sends the preface and a SETTINGS of <paramref name="settings"/>.</summary>
+    public static async Task<Http2WireClient> ConnectAsync(int port, Http2Setting[] settings)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         var client = new Http2WireClient(socket);
         var output = new PooledByteBuffer();
         output.Write(Http2FrameReader.ClientPreface);
-        Http2FrameWriter.WriteSettings(output, []);
+        Http2FrameWriter.WriteSettings(output, settings);
         await client.SendAsync(output);
         return client;
+    }
+
+    /// <summary>A WINDOW_UPDATE of <paramref name="increment"/> bytes for <paramref name="streamId"/> (0: the connection).</summary>
+    public async Task WindowUpdateAsync(int streamId, int increment)
+    {
+        var output = new PooledByteBuffer();
+        Http2FrameWriter.WriteWindowUpdate(output, streamId, increment);
+        await SendAsync(output);
+    }
+
+    /// <summary>A RST_STREAM with <paramref name="code"/> for <paramref name="streamId"/>.</summary>
+    public async Task ResetAsync(int streamId, Http2ErrorCode code)
+    {
+        var output = new PooledByteBuffer();
+        Http2FrameWriter.WriteRstStream(output, streamId, code);
+        await SendAsync(output);
     }
 
     /// <summary>A GET on <paramref name="streamId"/> with END_STREAM.</summary>

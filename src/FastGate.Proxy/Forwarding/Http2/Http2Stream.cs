@@ -16,6 +16,13 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// loop; the response side to the pump; shared fields are guarded by the connection's guard
 /// (<see cref="Http2Guard"/>).
 /// <para>
+/// The pump's steps run in the exchange's own flushes of the bridge (and when it completes its
+/// output): what was written goes out as frames in that call, so a response that fits the
+/// windows (most do) costs no resume of a waiting reader at all. Only a response that must wait
+/// for window is handed to the pump's loop, which then reads the rest of that life as a reader
+/// of the bridge (<see cref="PumpLoopAsync"/>).
+/// </para>
+/// <para>
 /// Pooled per connection with everything it owns (bridge, worker, pump loop, client state): a
 /// stream has up to three owners (the connection's table, the pump, the worker) and goes back
 /// to the connection's pool when the last lets go (<see cref="Release"/>). Only the read loop
@@ -36,9 +43,12 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     private readonly ResponseHead _head = new();
     private readonly PooledByteBuffer _trailers = new();
     private Http2ChunkReader _chunks;
-    // The pump's loop lives as long as the stream object: it waits here between two streams.
+    // The pump's loop lives as long as the stream object, made the first time a response waits
+    // for window: it waits here until a life hands it the rest of its response.
     private readonly Http2Signal _pumpStart = new();
     private bool _pumpStarted;
+    // Who reads this life's response (ResponseSide): set by the worker's thread, reset by Open.
+    private ResponseSide _responseSide;
     // The HTTP/1.1 "client connection" the worker serves: fixed per connection, reused with the stream.
     private Http1ClientConnection? _client;
     // Owners: the table (1 from Open until CloseLocked), the pump and the worker (1 each while they run).
@@ -145,6 +155,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         // a pump still finishing the last life's release reaches its next wait.
         _inBody = false;
         _directEnded = false;
+        _responseSide = ResponseSide.NotStarted;
         HasRequestHead = false;
         Id = id;
         SendWindow = sendWindow;
@@ -171,16 +182,9 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     /// </summary>
     public void StartExchange(Gateway gateway, byte[] clientAddress, byte[] clientIp, string listenerName, Tls.TlsConnectionInfo? tls)
     {
+        // The worker, and the response side (run in the worker's flushes until it ends or is handed to the pump).
         Interlocked.Add(ref _owners, 2);
-        if (_pumpStarted)
-        {
-            _pumpStart.Set();
-        }
-        else
-        {
-            _pumpStarted = true;
-            _ = PumpLoopAsync();
-        }
+        _responseSide = ResponseSide.InWorkerFlushes;
         if (_client is null || !ServesClient(_client, gateway, clientAddress, clientIp, listenerName, tls))
         {
             // On a loop the exchange's client is the loop's too: its deadlines are the loop's
@@ -234,11 +238,102 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     public void OnRequestReaderCompleted() => _connection.OnRequestReaderCompleted(this);
 
     /// <summary>
-    /// The response side of every life of this stream object, one state machine for all of them:
-    /// reads the HTTP/1.1 response the exchange writes, sends it as HTTP/2, and ends a life when
-    /// END_STREAM (or a reset) went out. Each step over the bytes read is synchronous
-    /// (<see cref="OnHeadBytes"/>, <see cref="OnBodyBytes"/>); only this loop awaits, so a stream
-    /// allocates no state machine of its own.
+    /// The exchange flushed response bytes into the bridge, or completed its output (its thread:
+    /// the loop's, or off a loop the worker's, as the pump's inline wake was before): what is
+    /// there goes out now, in this call. Stops when everything written went out (the next flush
+    /// comes here again), when the life's response ended, or when the stream must wait for window
+    /// (the rest goes to the pump's loop). True when the response side of this life ended here.
+    /// </summary>
+    internal bool OnResponseWritten()
+    {
+        if (_responseSide != ResponseSide.InWorkerFlushes)
+        {
+            return false;
+        }
+        if (_connection.Loop is { } loop && !loop.IsCurrent)
+        {
+            // The pipes and the connection's state are the loop's: a completion from elsewhere
+            // was posted there by the pipe, and this follows it.
+            loop.Post(_responseWrittenOnLoop ??= () => OnResponseWritten());
+            return false;
+        }
+        PumpStep step;
+        try
+        {
+            step = SendWhatIsWritten(Bridge.ResponseReader);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
+        {
+            _connection.ResetStream(this, Http2ErrorCode.InternalError);
+            step = PumpStep.Done;
+        }
+        if (step == PumpStep.Read)
+        {
+            return false;
+        }
+        if (step == PumpStep.WaitForWindow)
+        {
+            HandToPump();
+            return false;
+        }
+        EndResponse();
+        Release();
+        return true;
+    }
+
+    private Action? _responseWrittenOnLoop;
+
+    /// <summary>The steps over what the bridge holds now, with no wait: Read when it is all taken and the response goes on.</summary>
+    private PumpStep SendWhatIsWritten(PipeReader reader)
+    {
+        var unread = -1L;
+        while (true)
+        {
+            if (Reset)
+            {
+                return PumpStep.Done;
+            }
+            if (!reader.TryRead(out var result))
+            {
+                return PumpStep.Read;
+            }
+            if (result.Buffer.Length == unread && !result.IsCompleted && !result.IsCanceled)
+            {
+                // Nothing taken by the last step (a head not whole yet): the next write brings more.
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                return PumpStep.Read;
+            }
+            unread = result.Buffer.Length;
+            var step = Reset ? PumpStep.Done : Step(reader, result);
+            if (step != PumpStep.Read)
+            {
+                return step;
+            }
+        }
+    }
+
+    /// <summary>The stream stopped for window: the pump's loop reads the rest of this life's response.</summary>
+    private void HandToPump()
+    {
+        _responseSide = ResponseSide.InPump;
+        if (_pumpStarted)
+        {
+            _pumpStart.Set();
+            return;
+        }
+        _pumpStarted = true;
+        _ = PumpLoopAsync();
+    }
+
+    private PumpStep Step(PipeReader reader, in ReadResult result) =>
+        _directEnded ? OnBytesAfterEnd(reader, result) : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
+
+    /// <summary>
+    /// The response side of the lives of this stream object that waited for window, one state
+    /// machine for all of them: from the stop, waits for window, reads what the exchange writes
+    /// and sends it, and ends the life when END_STREAM (or a reset) went out. Each step over the
+    /// bytes read is synchronous (<see cref="OnHeadBytes"/>, <see cref="OnBodyBytes"/>); only this
+    /// loop awaits, so a stream allocates no state machine of its own.
     /// </summary>
     private async Task PumpLoopAsync()
     {
@@ -247,7 +342,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
             var reader = Bridge.ResponseReader;
             try
             {
-                var step = PumpStep.Read;
+                var step = PumpStep.WaitForWindow;
                 while (step != PumpStep.Done)
                 {
                     if (step == PumpStep.WaitForWindow)
@@ -261,7 +356,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
                         // come from elsewhere, the connection's state is the loop's (Http2Guard).
                         await loop.SwitchTo();
                     }
-                    step = Reset ? PumpStep.Done : _directEnded ? OnBytesAfterEnd(reader, result) : _inBody ? OnBodyBytes(reader, result) : OnHeadBytes(reader, result);
+                    step = Reset ? PumpStep.Done : Step(reader, result);
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
@@ -274,14 +369,34 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
             }
             finally
             {
-                ReturnHeadBuffer();
-                _trailers.Release();
-                Bridge.CompleteResponseReader();
-                _connection.OnPumpDone(this);
+                EndResponse();
             }
             Release();
             await _pumpStart.WaitAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The response side of this life is over (END_STREAM or a reset went out): its buffers go, the bridge's reader completes.</summary>
+    private void EndResponse()
+    {
+        _responseSide = ResponseSide.Ended;
+        ReturnHeadBuffer();
+        _trailers.Release();
+        Bridge.CompleteResponseReader();
+        _connection.OnPumpDone(this);
+    }
+
+    /// <summary>Who reads a life's response from the bridge.</summary>
+    private enum ResponseSide : byte
+    {
+        /// <summary>No exchange started in this life (nothing reads).</summary>
+        NotStarted,
+        /// <summary>The steps run in the exchange's flushes (<see cref="OnResponseWritten"/>).</summary>
+        InWorkerFlushes,
+        /// <summary>The pump's loop, since the stream stopped for window.</summary>
+        InPump,
+        /// <summary>The response side of this life ended.</summary>
+        Ended,
     }
 
     private enum PumpStep : byte

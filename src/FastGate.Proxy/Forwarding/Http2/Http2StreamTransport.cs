@@ -57,6 +57,7 @@ internal sealed class Http2StreamTransport : ITransport
     private readonly PipeReader _responseReader;
     private readonly PipeWriter _responseWriter;
     private readonly CountingReader _input;
+    private readonly ResponseWriter _output;
     // What of this life is complete already, so Reuse does not complete it again: every Complete
     // of a pipe end takes the pipe's lock, and once both ends are done takes it a second time.
     // Dispose ran: the exchange's input and the response writer are complete.
@@ -92,13 +93,14 @@ internal sealed class Http2StreamTransport : ITransport
             _responseWriter = _loopResponse.Writer;
         }
         _input = new CountingReader(requestReader, stream);
+        _output = new ResponseWriter(_responseWriter, stream);
     }
 
     /// <summary>The exchange's side: the request bytes.</summary>
     public PipeReader Input => _input;
 
-    /// <summary>The exchange's side: the response bytes.</summary>
-    public PipeWriter Output => _responseWriter;
+    /// <summary>The exchange's side: the response bytes, each flush of which the stream sends on at once (<see cref="Http2Stream.OnResponseWritten"/>).</summary>
+    public PipeWriter Output => _output;
 
     /// <summary>The stream's side: where the request goes.</summary>
     public PipeWriter RequestWriter => _requestWriter;
@@ -113,7 +115,7 @@ internal sealed class Http2StreamTransport : ITransport
     public void Dispose()
     {
         _input.Complete();
-        _responseWriter.Complete();
+        _output.Complete();
         _disposed = true;
     }
 
@@ -160,6 +162,44 @@ internal sealed class Http2StreamTransport : ITransport
         _input.Reuse();
         _disposed = false;
         _responseReaderDone = false;
+    }
+
+    /// <summary>
+    /// The response pipe's writer as the exchange sees it: after each flush, and once it is
+    /// completed, the stream takes what was written (<see cref="Http2Stream.OnResponseWritten"/>).
+    /// A flush after which the stream's response ended says the reader is gone, as the pipe's own
+    /// flush did when the pump's read woke inline in it and ended the life there.
+    /// </summary>
+    private sealed class ResponseWriter(PipeWriter inner, Http2Stream stream) : PipeWriter
+    {
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            var flushing = inner.FlushAsync(cancellationToken);
+            if (!stream.OnResponseWritten() || !flushing.IsCompletedSuccessfully)
+            {
+                return flushing;
+            }
+            var flushed = flushing.Result;
+            return new ValueTask<FlushResult>(flushed.IsCompleted ? flushed : new FlushResult(flushed.IsCanceled, isCompleted: true));
+        }
+
+        public override void Complete(Exception? exception = null)
+        {
+            inner.Complete(exception);
+            stream.OnResponseWritten();
+        }
     }
 
     /// <summary>Forwards to the request pipe's reader and tells the stream how many bytes each AdvanceTo consumed.</summary>
