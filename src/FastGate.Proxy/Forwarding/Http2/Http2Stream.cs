@@ -49,6 +49,8 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
     private bool _pumpStarted;
     // Who reads this life's response (ResponseSide): set by the worker's thread, reset by Open.
     private ResponseSide _responseSide;
+    // OnResponseWritten posted to the loop when a completion came from elsewhere: made once per stream object.
+    private Action? _responseWrittenOnLoop;
     // The HTTP/1.1 "client connection" the worker serves: fixed per connection, reused with the stream.
     private Http1ClientConnection? _client;
     // Owners: the table (1 from Open until CloseLocked), the pump and the worker (1 each while they run).
@@ -280,8 +282,6 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         Release();
         return true;
     }
-
-    private Action? _responseWrittenOnLoop;
 
     /// <summary>The steps over what the bridge holds now, with no wait: Read when it is all taken and the response goes on.</summary>
     private PumpStep SendWhatIsWritten(PipeReader reader)
