@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using FastGate.Core.HPack;
 
@@ -39,7 +38,7 @@ public class HPackBenchmark
     ];
 
     private readonly HPackDecoder _decoder = new();
-    private readonly CountingSink _sink = new();
+    private readonly HPackBlocks.CountingSink _sink = new();
     private readonly HPackEncoder _encoder = new();
     private readonly ArrayBufferWriter<byte> _output = new(4096);
     private byte[] _firstBlock = [];
@@ -52,8 +51,8 @@ public class HPackBenchmark
         var encoder = new HPackEncoder();
         // The first block starts with size updates to 0 and back to 4096: they empty the decoder's table,
         // so every benchmark call decodes the two blocks against the same table, as a new connection does.
-        _firstBlock = [0x20, 0x3F, 0xE1, 0x1F, .. Encode(encoder, FirstRequest)];
-        _secondBlock = Encode(encoder, SecondRequest);
+        _firstBlock = [0x20, 0x3F, 0xE1, 0x1F, .. HPackBlocks.Encode(encoder, FirstRequest)];
+        _secondBlock = HPackBlocks.Encode(encoder, SecondRequest);
         if (DecodeTwoRequests() != FirstRequest.Length + SecondRequest.Length)
         {
             throw new InvalidOperationException("The benchmark blocks do not decode.");
@@ -94,24 +93,5 @@ public class HPackBenchmark
         Utf8Formatter.TryFormat(++_requestId, id, out int written, new StandardFormat('X', 16));
         _encoder.Encode(output, "x-request-id"u8, id[..written]);
         return output.WrittenCount;
-    }
-
-    private static byte[] Encode(HPackEncoder encoder, (string Name, string Value)[] fields)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        encoder.BeginBlock(output);
-        foreach ((string name, string value) in fields)
-        {
-            encoder.Encode(output, Encoding.ASCII.GetBytes(name), Encoding.ASCII.GetBytes(value));
-        }
-
-        return output.WrittenSpan.ToArray();
-    }
-
-    private sealed class CountingSink : IHPackHeaderSink
-    {
-        public int Fields;
-
-        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Fields++;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using FastGate.Core.HPack;
 
@@ -34,7 +33,7 @@ public class HPackColdTablesBenchmark
     private HPackDecoder[] _decoders = [];
     private HPackEncoder[] _encoders = [];
     private byte[][] _requestBlocks = [];
-    private readonly CountingSink _sink = new();
+    private readonly HPackBlocks.CountingSink _sink = new();
     private readonly ArrayBufferWriter<byte> _output = new(4096);
     private readonly byte[] _date = "Sat, 05 Dec 2026 14:20:00 GMT"u8.ToArray();
     private int _next;
@@ -56,8 +55,8 @@ public class HPackColdTablesBenchmark
             var client = new HPackEncoder();
             _decoders[c] = new HPackDecoder();
             _encoders[c] = new HPackEncoder();
-            _decoders[c].Decode(EncodeRequest(client), _sink);
-            _requestBlocks[c] = EncodeRequest(client);
+            _decoders[c].Decode(HPackBlocks.Encode(client, Request), _sink);
+            _requestBlocks[c] = HPackBlocks.Encode(client, Request);
             EncodeResponse(_encoders[c]);
         }
 
@@ -110,24 +109,5 @@ public class HPackColdTablesBenchmark
         encoder.Encode(output, "server"u8, "mock-upstream"u8);
         encoder.Encode(output, "cache-control"u8, "no-cache"u8);
         return output.WrittenCount;
-    }
-
-    private static byte[] EncodeRequest(HPackEncoder encoder)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        encoder.BeginBlock(output);
-        foreach ((string name, string value) in Request)
-        {
-            encoder.Encode(output, Encoding.ASCII.GetBytes(name), Encoding.ASCII.GetBytes(value));
-        }
-
-        return output.WrittenSpan.ToArray();
-    }
-
-    private sealed class CountingSink : IHPackHeaderSink
-    {
-        public int Fields;
-
-        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Fields++;
     }
 }
