@@ -149,7 +149,7 @@ public class StageAttemptTests
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
         var response = Assert.Single(await client.ReceiveAsync());
 
-        Assert.Equal(Events + "data: [END whole]\n\n", Dechunk(Body(response)));
+        Assert.Equal(Events + "data: [END whole]\n\n", ChunkedText.Dechunk(Body(response)));
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public class StageAttemptTests
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
         var response = Assert.Single(await client.ReceiveAsync());
 
-        Assert.Equal(Events + "data: [END whole]\n\n", Dechunk(Body(response)));
+        Assert.Equal(Events + "data: [END whole]\n\n", ChunkedText.Dechunk(Body(response)));
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public class StageAttemptTests
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
         var response = await client.ReceiveTextAsync(t => t.Contains("data: cut\n\n", StringComparison.Ordinal));
 
-        Assert.Equal(Events + "event: error\ndata: cut\n\n", Dechunk(Body(response)));
+        Assert.Equal(Events + "event: error\ndata: cut\n\n", ChunkedText.Dechunk(Body(response)));
         Assert.True(await client.ClosedAsync());
         // Closed without the body's last chunk: a broken response, never a finished one.
         Assert.DoesNotContain("\r\n0\r\n\r\n", response);
@@ -276,7 +276,7 @@ public class StageAttemptTests
         var response = Assert.Single(await client.ReceiveAsync());
 
         Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", response);
-        Assert.Equal("broken: 0123456789012345678901234567890123456789", Dechunk(Body(response)));
+        Assert.Equal("broken: 0123456789012345678901234567890123456789", ChunkedText.Dechunk(Body(response)));
     }
 
     [Fact]
@@ -356,28 +356,6 @@ public class StageAttemptTests
     }
 
     private static string Body(string response) => response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
-
-    private static string Dechunk(string body)
-    {
-        var result = new StringBuilder();
-        var at = 0;
-        while (true)
-        {
-            var line = body.IndexOf("\r\n", at, StringComparison.Ordinal);
-            if (line < 0)
-            {
-                // A body cut before its last chunk: what came whole.
-                return result.ToString();
-            }
-            var size = Convert.ToInt32(body[at..line], 16);
-            if (size == 0)
-            {
-                return result.ToString();
-            }
-            result.Append(body, line + 2, size);
-            at = line + 2 + size + 2;
-        }
-    }
 
     private static async Task WaitFor(Func<bool> condition)
     {

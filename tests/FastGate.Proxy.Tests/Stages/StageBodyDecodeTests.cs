@@ -48,23 +48,6 @@ public class StageBodyDecodeTests
         return framed.Append("0\r\n\r\n").ToString();
     }
 
-    private static string Dechunk(string body)
-    {
-        var text = new StringBuilder();
-        var at = 0;
-        while (true)
-        {
-            var lineEnd = body.IndexOf("\r\n", at, StringComparison.Ordinal);
-            var size = Convert.ToInt32(body[at..lineEnd], 16);
-            if (size == 0)
-            {
-                return text.ToString();
-            }
-            text.Append(body, lineEnd + 2, size);
-            at = lineEnd + 2 + size + 2;
-        }
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -86,7 +69,7 @@ public class StageBodyDecodeTests
         var response = await client.ReceiveTextAsync(t => t.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal));
 
         Assert.StartsWith("HTTP/1.1 200 ", response);
-        Assert.True(body == Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]), "the client's body differs");
+        Assert.True(body == ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]), "the client's body differs");
         lock (seen)
         {
             Assert.True(body == seen.ToString(), "the stage's body differs");
@@ -142,7 +125,7 @@ public class StageBodyDecodeTests
             await client.SendAsync("GET /split HTTP/1.1\r\nHost: h\r\n\r\n");
             var response = await client.ReceiveTextAsync(t => t.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal));
 
-            Assert.True(body == Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]), $"split at {at}: the client's body differs");
+            Assert.True(body == ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]), $"split at {at}: the client's body differs");
             lock (seen)
             {
                 Assert.True(body == seen.ToString(), $"split at {at}: the stage's body differs");

@@ -341,7 +341,7 @@ public class StageChainTests
 
         Assert.Equal("chunked", InMemoryOrigin.HeaderValue(response, "Transfer-Encoding"));
         Assert.Null(InMemoryOrigin.HeaderValue(response, "Content-Length"));
-        Assert.Equal(words.ToUpperInvariant(), Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
+        Assert.Equal(words.ToUpperInvariant(), ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
         Assert.True(calls > 2, $"the body came in {calls} pieces");
     }
 
@@ -379,7 +379,7 @@ public class StageChainTests
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
         var response = Assert.Single(await client.ReceiveAsync());
 
-        Assert.Equal(words.ToUpperInvariant(), Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
+        Assert.Equal(words.ToUpperInvariant(), ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
         Assert.Equal(words.Length, seen);
     }
 
@@ -548,7 +548,7 @@ public class StageChainTests
         var response = Assert.Single(await client.ReceiveAsync());
 
         Assert.Equal(["|{\"delta\":\"Hel\"}", "(comment)", "usage|{\"tokens\":7}", "|[DONE]"], seen);
-        Assert.Equal(EventStream, Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
+        Assert.Equal(EventStream, ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]));
     }
 
     [Fact]
@@ -565,7 +565,7 @@ public class StageChainTests
         await client.SendAsync("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
         var response = Assert.Single(await client.ReceiveAsync());
 
-        var body = Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+        var body = ChunkedText.Dechunk(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
         Assert.Equal(EventStream.Replace("event: usage\ndata: {\"tokens\":7}\n\n", ""), body);
     }
 
@@ -582,23 +582,6 @@ public class StageChainTests
 
         Assert.Equal(0, calls);
         Assert.Equal(EventStream.Length.ToString(), InMemoryOrigin.HeaderValue(response, "Content-Length"));
-    }
-
-    private static string Dechunk(string body)
-    {
-        var result = new StringBuilder();
-        var at = 0;
-        while (true)
-        {
-            var line = body.IndexOf("\r\n", at, StringComparison.Ordinal);
-            var size = Convert.ToInt32(body[at..line], 16);
-            if (size == 0)
-            {
-                return result.ToString();
-            }
-            result.Append(body, line + 2, size);
-            at = line + 2 + size + 2;
-        }
     }
 
     private static async Task WaitFor(Func<bool> condition)

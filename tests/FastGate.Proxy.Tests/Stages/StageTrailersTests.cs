@@ -1,4 +1,3 @@
-using System.Text;
 using FastGate.Proxy.Stages;
 using FastGate.Proxy.Tests.Forwarding;
 
@@ -26,23 +25,6 @@ public class StageTrailersTests
         },
     };
 
-    private static string Dechunk(string body)
-    {
-        var text = new StringBuilder();
-        var at = 0;
-        while (true)
-        {
-            var lineEnd = body.IndexOf("\r\n", at, StringComparison.Ordinal);
-            var size = Convert.ToInt32(body[at..lineEnd], 16);
-            if (size == 0)
-            {
-                return text.ToString();
-            }
-            text.Append(body, lineEnd + 2, size);
-            at = lineEnd + 2 + size + 2;
-        }
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -62,7 +44,7 @@ public class StageTrailersTests
         var body = response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
 
         Assert.StartsWith("HTTP/1.1 200 ", response);
-        Assert.Equal("HELLO WORLD", Dechunk(body));
+        Assert.Equal("HELLO WORLD", ChunkedText.Dechunk(body));
         Assert.EndsWith($"\r\n0\r\n{Trailers}\r\n", body);
     }
 
