@@ -121,7 +121,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         int result;
         try
         {
-            LibCrypto.ERR_clear_error();
             result = LibSsl.SSL_do_handshake(_ssl);
         }
         finally
@@ -196,7 +195,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         int result;
         try
         {
-            LibCrypto.ERR_clear_error();
             fixed (byte* data = destination)
             {
                 result = LibSsl.SSL_read_ex(_ssl, data, (nuint)destination.Length, &count);
@@ -238,7 +236,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         int result;
         try
         {
-            LibCrypto.ERR_clear_error();
             fixed (byte* data = source)
             {
                 result = LibSsl.SSL_write_ex(_ssl, data, (nuint)source.Length, &written);
@@ -271,7 +268,6 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         Begin(ReadOnlySequence<byte>.Empty);
         try
         {
-            LibCrypto.ERR_clear_error();
             LibSsl.SSL_shutdown(_ssl);
             LibCrypto.ERR_clear_error();
         }
@@ -281,11 +277,13 @@ public sealed unsafe class OpenSslServerSession : IDisposable
         }
     }
 
+    /// <summary>Before each call into OpenSSL: what it may read, and an empty error queue, so a failure reads its own errors only.</summary>
     private void Begin(in ReadOnlySequence<byte> received)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _received = received;
         _outputFailure = null;
+        LibCrypto.ERR_clear_error();
     }
 
     private ReadOnlySequence<byte> End()
