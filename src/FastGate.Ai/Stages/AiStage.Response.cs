@@ -211,8 +211,7 @@ public sealed partial class AiStage
             taken += end + 1;
         }
         // Kept once the rest of the read was passed, and only if no usage came in it
-        // (OnResponseEventsTaken): the usage chunk usually follows in the same read, and the
-        // copy of every read's chunks was a measured share of the route's work (perf, ai-stream c=64).
+        // (OnResponseEventsTaken): the usage chunk usually follows in the same read.
         state.UnreadChunksDue += taken;
         return taken;
     }
