@@ -550,7 +550,9 @@ def report_md(meta, summary, idle, name, ai_rows=()):
     for p in peers:
         lines.append(f"| {label(meta, p)} | {meta.get('version_' + p, '')} | {meta.get('settings_' + p, '')} |")
     lines += ["", "Every proxy: upstream keep-alive on, access log off, client keep-alive timeout 120 s, "
-              "one catch-all route to the same origin.", "", "## Results", "",
+              "one catch-all route to the same origin, the client's address and scheme sent upstream "
+              "(nginx and HAProxy are set to send X-Forwarded-For, -Proto, -Host and Via, as FastGate does; "
+              "Caddy and YARP send their X-Forwarded fields by default).", "", "## Results", "",
               f"![req/s and p99 per proxy and scenario]({name}.svg)", ""]
     if several_workers_with_fastgate(meta, summary):
         lines += ratio_table(meta, summary)

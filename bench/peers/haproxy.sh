@@ -11,7 +11,7 @@ peer_haproxy_prepare() { HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 peer_haproxy_version() { "$HAPROXY" -v 2>&1 | head -n 1 | awk '{ print $3 }'; }
 peer_haproxy_listeners() { echo "tls tcp h2c"; }
 peer_haproxy_settings() {
-    local s="nbthread $1, http-reuse always, timeout tunnel 1h (WebSocket)"
+    local s="nbthread $1, http-reuse always, option forwardfor, X-Forwarded-Proto/-Host and Via set upstream, timeout tunnel 1h (WebSocket)"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl-min-ver TLSv1.2, default session cache and tickets"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: mode tcp"
     [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: bind ... proto h2, HTTP/2 defaults (100 streams)"
@@ -34,6 +34,9 @@ defaults
     mode http
     option http-keep-alive
     http-reuse always
+    # The forwarding fields FastGate always sends (docs/config.md), so the origin parses the
+    # same request from every proxy.
+    option forwardfor
     timeout connect 5s
     timeout client 120s
     timeout server 120s
@@ -44,6 +47,9 @@ defaults
 frontend fe
     bind 127.0.0.1:$port
     maxconn 10240
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via "1.1 haproxy"
     # h1-auth: an API key and a request rate limit that never triggers, on /auth/.
     acl auth_path path_beg /auth/
     stick-table type string len 64 size 100k expire 60s store http_req_rate(1s)
@@ -63,6 +69,9 @@ EOC
 frontend fe_tls
     bind 127.0.0.1:$PEER_TLS_PORT ssl crt $TLS_COMBINED ssl-min-ver TLSv1.2$alpn
     maxconn 10240
+    http-request set-header X-Forwarded-Proto https
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via "1.1 haproxy"
     default_backend origin
 EOC
     fi
@@ -71,6 +80,9 @@ EOC
 frontend fe_h2c
     bind 127.0.0.1:$PEER_H2C_PORT proto h2
     maxconn 10240
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via "1.1 haproxy"
     default_backend origin
 EOC
     fi

@@ -21,7 +21,7 @@ peer_nginx_listeners() {
 peer_nginx_prepare() { NGINX=$(command -v nginx || echo /usr/sbin/nginx); [[ -x $NGINX ]] || die "nginx not found"; }
 peer_nginx_version() { "$NGINX" -v 2>&1 | sed 's/^nginx version: //'; }
 peer_nginx_settings() {
-    local s="worker_processes $1, upstream keepalive 1024; /ws: Upgrade and Connection set upstream; /sse: proxy_buffering off"
+    local s="worker_processes $1, upstream keepalive 1024, X-Forwarded-For/-Proto/-Host and Via set upstream; /ws: Upgrade and Connection set upstream; /sse: proxy_buffering off"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache shared 10m, ssl_session_tickets on"
     [[ "${NEED_TCP:-0}" != 1 || ! -f $NGINX_STREAM_MODULE ]] || s+="; L4: stream proxy_pass"
     [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: a server with listen ... http2 (prior knowledge), http2 defaults (128 streams)"
@@ -69,6 +69,14 @@ nginx_spawn() {
 
 peer_nginx_start() {
     local port=$1 origin=$2 dir=$3 tls="" main="" h2c="" h2tls=""
+    # The forwarding fields FastGate always sends (docs/config.md), so the origin parses the
+    # same request from every proxy; a location's own proxy_set_header replaces the server's,
+    # so each location carries them.
+    local fwd="
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Forwarded-Host \$http_host;
+            proxy_set_header Via \"1.1 nginx\";"
     [[ "${NEED_H2TLS:-0}" != 1 ]] || h2tls=" http2"
     if [[ -n "${PEER_TLS_PORT:-}" ]]; then
         tls="
@@ -94,7 +102,7 @@ stream {
         listen 127.0.0.1:$PEER_H2C_PORT http2;
         location / {
             proxy_pass http://origin;
-            proxy_http_version 1.1;
+            proxy_http_version 1.1;$fwd
             proxy_set_header Connection \"\";
         }
     }"
@@ -115,13 +123,13 @@ stream {
         listen 127.0.0.1:$port;$tls
         location / {
             proxy_pass http://origin;
-            proxy_http_version 1.1;
+            proxy_http_version 1.1;$fwd
             proxy_set_header Connection \"\";
         }
         # ws-echo: the upgrade goes upstream (hop-by-hop headers are not forwarded otherwise).
         location /ws {
             proxy_pass http://origin;
-            proxy_http_version 1.1;
+            proxy_http_version 1.1;$fwd
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection \"upgrade\";
             proxy_read_timeout 1h;
@@ -130,7 +138,7 @@ stream {
         # sse-stream: every event passed on as it arrives, not buffered.
         location /sse {
             proxy_pass http://origin;
-            proxy_http_version 1.1;
+            proxy_http_version 1.1;$fwd
             proxy_set_header Connection \"\";
             proxy_buffering off;
             proxy_read_timeout 1h;
@@ -141,7 +149,7 @@ stream {
             }
             limit_req zone=bench burst=1000000 nodelay;
             proxy_pass http://origin/;
-            proxy_http_version 1.1;
+            proxy_http_version 1.1;$fwd
             proxy_set_header Connection \"\";
             proxy_set_header x-api-key \"\";
         }
