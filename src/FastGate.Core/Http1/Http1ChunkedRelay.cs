@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace FastGate.Core.Http1;
 
@@ -106,20 +107,23 @@ public struct Http1ChunkedRelay
         var status = Http1ChunkStatus.NeedMoreData;
         while (at < span.Length)
         {
-            if (untilChunkStart && _toChunkStart == 0)
+            if (_toChunkStart == 0)
             {
-                break;
+                if (untilChunkStart)
+                {
+                    break;
+                }
+                // Whole chunks at a chunk start (an event stream's usual read): each checked and
+                // passed in one step, the decoder left at the chunk start it is at.
+                var next = WholeChunks(span, at, ref payload);
+                if (next > at)
+                {
+                    at = next;
+                    accepted = at;
+                    continue;
+                }
             }
             var rest = span[at..];
-            if (_toChunkStart == 0 && WholeChunk(rest, out var wholeStart, out var wholeLength))
-            {
-                // A whole chunk at a chunk start (an event stream's usual read): checked and
-                // passed in one step, the decoder left at the chunk start it is at.
-                payload.Data(rest.Slice(wholeStart, wholeLength));
-                at += wholeStart + wholeLength + 2;
-                accepted = at;
-                continue;
-            }
             if (_toChunkStart > 0)
             {
                 // The CRLF after a chunk's data, fed alone so the chunk's start is known when it is read.
@@ -162,6 +166,23 @@ public struct Http1ChunkedRelay
         return status;
     }
 
+    /// <summary>
+    /// Passes the whole chunks (<see cref="WholeChunk"/>) that follow one another from
+    /// <paramref name="at"/>, a chunk start, their data to <paramref name="payload"/>; returns
+    /// where the first byte that is not one of them is. One tight loop per read, as a read of a
+    /// stream holds one chunk per event.
+    /// </summary>
+    private static int WholeChunks<TSink>(ReadOnlySpan<byte> span, int at, ref TSink payload)
+        where TSink : IHttp1BodySink, allows ref struct
+    {
+        while (WholeChunk(span[at..], out var dataStart, out var dataLength))
+        {
+            payload.Data(span.Slice(at + dataStart, dataLength));
+            at += dataStart + dataLength + 2;
+        }
+        return at;
+    }
+
     /// <summary>Most hex digits of a size line <see cref="WholeChunk"/> takes; a longer one goes through the decoder.</summary>
     private const int WholeChunkMaxDigits = 7;
 
@@ -173,6 +194,7 @@ public struct Http1ChunkedRelay
     /// Anything else (an extension, whitespace, the last chunk, a chunk cut by the read, a
     /// framing error) is left to the decoder, which judges it and reports errors as always.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool WholeChunk(ReadOnlySpan<byte> span, out int dataStart, out int dataLength)
     {
         dataStart = 0;
