@@ -16,6 +16,12 @@ public readonly struct CredentialHash : IEquatable<CredentialHash>
 {
     public const int Size = 32;
 
+    // One context per thread, reset after each use: the one-shot SHA256.HashData creates and
+    // frees OpenSSL's digest context on every call, which is most of its cost on a short key.
+    // A reset context holds only SHA-256's initial state, never the credential.
+    [ThreadStatic]
+    private static IncrementalHash? t_sha256;
+
     private readonly ulong _a, _b, _c, _d;
 
     private CredentialHash(ReadOnlySpan<byte> digest)
@@ -29,8 +35,10 @@ public readonly struct CredentialHash : IEquatable<CredentialHash>
 
     public static CredentialHash Of(ReadOnlySpan<byte> credential)
     {
+        var sha256 = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> digest = stackalloc byte[Size];
-        SHA256.HashData(credential, digest);
+        sha256.AppendData(credential);
+        sha256.GetHashAndReset(digest);
         return new CredentialHash(digest);
     }
 
