@@ -19,6 +19,15 @@ peer_haproxy_settings() {
     echo "$s"
 }
 
+# The forwarding fields FastGate always sends (docs/config.md), so the origin parses the same
+# request from every proxy: X-Forwarded-For comes from `option forwardfor` in defaults, the rest
+# from these rules on each frontend. usage: haproxy_forwarding SCHEME
+haproxy_forwarding() {
+    echo "    http-request set-header X-Forwarded-Proto $1
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via \"1.1 haproxy\""
+}
+
 peer_haproxy_start() {
     local port=$1 origin=$2 dir=$3
     mkdir -p "$dir"
@@ -34,8 +43,6 @@ defaults
     mode http
     option http-keep-alive
     http-reuse always
-    # The forwarding fields FastGate always sends (docs/config.md), so the origin parses the
-    # same request from every proxy.
     option forwardfor
     timeout connect 5s
     timeout client 120s
@@ -47,9 +54,7 @@ defaults
 frontend fe
     bind 127.0.0.1:$port
     maxconn 10240
-    http-request set-header X-Forwarded-Proto http
-    http-request set-header X-Forwarded-Host %[req.hdr(host)]
-    http-request add-header Via "1.1 haproxy"
+$(haproxy_forwarding http)
     # h1-auth: an API key and a request rate limit that never triggers, on /auth/.
     acl auth_path path_beg /auth/
     stick-table type string len 64 size 100k expire 60s store http_req_rate(1s)
@@ -69,9 +74,7 @@ EOC
 frontend fe_tls
     bind 127.0.0.1:$PEER_TLS_PORT ssl crt $TLS_COMBINED ssl-min-ver TLSv1.2$alpn
     maxconn 10240
-    http-request set-header X-Forwarded-Proto https
-    http-request set-header X-Forwarded-Host %[req.hdr(host)]
-    http-request add-header Via "1.1 haproxy"
+$(haproxy_forwarding https)
     default_backend origin
 EOC
     fi
@@ -80,9 +83,7 @@ EOC
 frontend fe_h2c
     bind 127.0.0.1:$PEER_H2C_PORT proto h2
     maxconn 10240
-    http-request set-header X-Forwarded-Proto http
-    http-request set-header X-Forwarded-Host %[req.hdr(host)]
-    http-request add-header Via "1.1 haproxy"
+$(haproxy_forwarding http)
     default_backend origin
 EOC
     fi
