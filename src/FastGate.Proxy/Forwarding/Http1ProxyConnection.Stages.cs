@@ -385,7 +385,8 @@ public sealed partial class Http1ProxyConnection
     {
         foreach (ref readonly var header in response.Headers)
         {
-            if (header.Known == KnownHeader.Other && System.Text.Ascii.EqualsIgnoreCase(response.Name(header), "content-type"u8))
+            // The length first: every response with a body is asked, and most of its fields are not this one.
+            if (header.Known == KnownHeader.Other && header.NameLength == 12 && System.Text.Ascii.EqualsIgnoreCase(response.Name(header), "content-type"u8))
             {
                 var value = response.Value(header);
                 var end = value.IndexOf((byte)';');

@@ -111,17 +111,18 @@ public sealed class AuthStage : Stage
         for (var i = 0; i < headers.Length; i++)
         {
             var name = request.Name(headers[i]);
-            if (Ascii.EqualsIgnoreCase(name, AuthorizationName))
+            // Lengths first: most fields are none of these, and a length tells them apart without a call.
+            if (name.Length == AuthorizationName.Length && Ascii.EqualsIgnoreCase(name, AuthorizationName))
             {
                 repeated |= authorization >= 0;
                 authorization = i;
             }
-            else if (_acceptsApiKey && Ascii.EqualsIgnoreCase(name, XApiKeyName))
+            else if (_acceptsApiKey && name.Length == XApiKeyName.Length && Ascii.EqualsIgnoreCase(name, XApiKeyName))
             {
                 repeated |= xApiKey >= 0;
                 xApiKey = i;
             }
-            else if (_apiKeyHeader is not null && Ascii.EqualsIgnoreCase(name, _apiKeyHeader))
+            else if (_apiKeyHeader is not null && name.Length == _apiKeyHeader.Length && Ascii.EqualsIgnoreCase(name, _apiKeyHeader))
             {
                 repeated |= customHeader >= 0;
                 customHeader = i;
