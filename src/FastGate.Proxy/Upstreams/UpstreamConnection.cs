@@ -19,6 +19,10 @@ public sealed class UpstreamConnection : IDisposable
         Endpoint = endpoint;
         Target = target;
         _transport = transport;
+        // Every transport keeps its pipes for its life: held here, the exchange's several reads
+        // and flushes per request skip an interface call each.
+        Input = transport.Input;
+        Output = transport.Output;
         Tls = tls;
         // A TLS connection's socket is not a loop's, but it goes back to the pool of the loop that
         // opened it, where that loop's exchanges look for one.
@@ -37,8 +41,8 @@ public sealed class UpstreamConnection : IDisposable
 
     /// <summary>The address this connection went to (one of a host name's answers).</summary>
     public System.Net.EndPoint Target { get; }
-    public PipeReader Input => _transport.Input;
-    public PipeWriter Output => _transport.Output;
+    public PipeReader Input { get; }
+    public PipeWriter Output { get; }
 
     /// <summary>The response head of the current exchange, reused.</summary>
     public ResponseHead Response { get; } = new();
