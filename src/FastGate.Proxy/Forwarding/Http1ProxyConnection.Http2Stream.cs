@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using FastGate.Proxy.Forwarding.Http2;
 
 namespace FastGate.Proxy.Forwarding;
@@ -24,14 +25,43 @@ public sealed partial class Http1ProxyConnection
     internal void StartHttp2Stream(Http1ClientConnection client)
     {
         Attach(client, fresh: true);
-        if (_http2Running)
+        if (!_http2Running)
         {
-            // Resumes the loop waiting in WaitForClientAsync (its wait was armed before the stream was let go).
-            _bound.SetResult(true);
+            _http2Running = true;
+            _ = RunAsync();
             return;
         }
-        _http2Running = true;
-        _ = RunAsync();
+        if (_loop is not null && _bound.GetStatus(_bound.Version) == ValueTaskSourceStatus.Pending)
+        {
+            // On the loop (this start was posted there) RunAsync is parked in WaitForClientAsync:
+            // the exchange is driven from here as a woken HTTP/1.1 connection's is (Drive), so a
+            // small request costs no resume of the worker's state machine, neither to start nor
+            // for its response (the worker parks on the upstream socket and is driven again when
+            // it is readable). Whatever must wait otherwise is handed to RunAsync.
+            DriveHttp2StreamExchange();
+            return;
+        }
+        // Resumes the loop waiting in WaitForClientAsync (its wait was armed before the stream was let go).
+        _bound.SetResult(true);
+    }
+
+    private void DriveHttp2StreamExchange()
+    {
+        IoOperation next;
+        try
+        {
+            next = BeginHttp2StreamExchange();
+        }
+        catch (Exception ex)
+        {
+            // As RunAsync would: a failure the client caused ends the exchange quietly, any other is logged.
+            if (!IsConnectionFault(ex))
+            {
+                LogFailure(ex);
+            }
+            next = IoOperation.Close;
+        }
+        Drive(next);
     }
 
     /// <summary>
@@ -61,7 +91,12 @@ public sealed partial class Http1ProxyConnection
     /// </summary>
     private bool DetachFromHttp2Stream()
     {
-        _bound.Reset();
+        // RunAsync's wait is still armed when nothing completed it since (a driven exchange, or
+        // the first one): resetting it then would drop the continuation RunAsync parked there.
+        if (_bound.GetStatus(_bound.Version) != ValueTaskSourceStatus.Pending)
+        {
+            _bound.Reset();
+        }
         _http2Owner!.OnWorkerDone();
         return true;
     }

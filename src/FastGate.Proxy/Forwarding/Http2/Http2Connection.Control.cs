@@ -73,7 +73,7 @@ public sealed partial class Http2Connection
                 {
                     // §6.9.2: every stream's window moves by the change.
                     var delta = _peer.InitialWindowSize - before;
-                    foreach (var stream in _streams.Values)
+                    foreach (var stream in _streams)
                     {
                         var grown = (long)stream.SendWindow + delta;
                         if (grown > Http2PeerSettings.MaxWindowSize)
@@ -235,7 +235,7 @@ public sealed partial class Http2Connection
                 {
                     _connectionStalledSince = 0;
                 }
-                woken = [.. _streams.Values];
+                woken = _streams.ToArray();
             }
             foreach (var stream in woken)
             {

@@ -29,7 +29,7 @@ public sealed partial class Http2Connection
             {
                 return;
             }
-            streams = [.. _streams.Values];
+            streams = _streams.ToArray();
         }
         foreach (var stream in streams)
         {
@@ -103,7 +103,7 @@ public sealed partial class Http2Connection
             {
                 return;
             }
-            foreach (var stream in _streams.Values)
+            foreach (var stream in _streams)
             {
                 if (stream.StalledSince != 0 && now - stream.StalledSince > stall)
                 {
@@ -221,7 +221,7 @@ public sealed partial class Http2Connection
         Http2Stream[] streams;
         using (_guard.Enter())
         {
-            streams = [.. _streams.Values];
+            streams = _streams.ToArray();
         }
         foreach (var stream in streams)
         {

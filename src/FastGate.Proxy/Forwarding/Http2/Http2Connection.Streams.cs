@@ -197,7 +197,7 @@ public sealed partial class Http2Connection
         stream.Open(id, _peer.InitialWindowSize, _settings.InitialStreamWindow, endStream);
         using (_guard.Enter())
         {
-            _streams[id] = stream;
+            _streams.Add(stream);
         }
         _streamsOpened++;
         _metrics.StreamOpened();

@@ -67,7 +67,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     private readonly HPackEncoder _encoder;
     private readonly Http2RequestBuilder _request;
     private readonly Http2PeerSettings _peer = new();
-    private readonly Dictionary<int, Http2Stream> _streams = new();
+    private readonly Http2StreamTable _streams = new();
     private readonly PooledByteBuffer _headerBlock = new();
     private readonly PooledByteBuffer _encoded = new();
     private PooledByteBuffer _pending = new(1024 * 1024);
@@ -499,7 +499,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         {
             _closing = true;
             _closeAfterWrite = true;
-            streams = [.. _streams.Values];
+            streams = _streams.ToArray();
             _streams.Clear();
             foreach (var stream in streams)
             {
