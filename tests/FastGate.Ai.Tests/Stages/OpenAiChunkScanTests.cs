@@ -109,4 +109,33 @@ public class OpenAiChunkScanTests
         }
         Assert.Equal(-1, OpenAiChunkScan.PlainLineLength(chunk));
     }
+
+    [Fact]
+    public void PlainLineLength_RandomLinesOfNames_AgreesWithTheScanOfTheLine()
+    {
+        // Lines of names and near names at every place of a 32-byte step and across two, with a
+        // line end in the same step or the next, or none: a seeded random, so a failure repeats.
+        string[] pieces = ["\"usage\"", "\"error\"", "\"model\"", ":null", ": null", ":{", "x", " ", "\"", "\"usag", "e\"", "\\\"", "\r"];
+        const string next = "\n\ndata: {\"error\":1,\"usage\":{\"x\":1}}\n\n";
+        var random = new Random(12);
+        var plain = 0;
+        for (var n = 0; n < 20_000; n++)
+        {
+            var line = new StringBuilder();
+            var count = random.Next(0, 40);
+            for (var k = 0; k < count; k++)
+            {
+                line.Append(pieces[random.Next(pieces.Length)]);
+            }
+            var text = line.ToString();
+            var after = random.Next(3) switch { 0 => "", 1 => "\n", _ => next };
+            var data = Encoding.UTF8.GetBytes(text + after);
+            var lineBytes = Encoding.UTF8.GetBytes(text);
+            var expected = after.Length == 0 || text.Contains('\r') || !OpenAiChunkScan.NamesNeitherUsageNorError(lineBytes) ? -1 : lineBytes.Length;
+
+            Assert.True(expected == OpenAiChunkScan.PlainLineLength(data), text + after);
+            plain += expected >= 0 ? 1 : 0;
+        }
+        Assert.InRange(plain, 1_000, 19_000);
+    }
 }
