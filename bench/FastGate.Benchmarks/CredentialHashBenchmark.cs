@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using FastGate.Proxy.Config;
-using FastGate.Proxy.Stages.Auth;
 
 namespace FastGate.Benchmarks;
 

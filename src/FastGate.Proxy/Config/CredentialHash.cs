@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using FastGate.Proxy.Stages.Auth;
 
 namespace FastGate.Proxy.Config;
 

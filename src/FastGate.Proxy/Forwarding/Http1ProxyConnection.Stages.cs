@@ -386,7 +386,7 @@ public sealed partial class Http1ProxyConnection
         foreach (ref readonly var header in response.Headers)
         {
             // The length first: every response with a body is asked, and most of its fields are not this one.
-            if (header.Known == KnownHeader.Other && header.NameLength == 12 && System.Text.Ascii.EqualsIgnoreCase(response.Name(header), "content-type"u8))
+            if (header.Known == KnownHeader.Other && header.NameLength == "content-type".Length && System.Text.Ascii.EqualsIgnoreCase(response.Name(header), "content-type"u8))
             {
                 var value = response.Value(header);
                 var end = value.IndexOf((byte)';');

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace FastGate.Proxy.Stages.Auth;
+namespace FastGate.Proxy.Config;
 
 /// <summary>
 /// SHA-256 (FIPS 180-4) of a short input, in managed code on the stack. A credential is a few

@@ -2,9 +2,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using FastGate.Proxy.Config;
-using FastGate.Proxy.Stages.Auth;
 
-namespace FastGate.Proxy.Tests.Stages.Auth;
+namespace FastGate.Proxy.Tests.Config;
 
 /// <summary>The managed SHA-256 that credentials are hashed with: the standard's digests, at every padding boundary.</summary>
 public sealed class Sha256Tests
