@@ -59,7 +59,7 @@
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
 # the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
 # (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
-# FastGate's `transport` ("epoll", "portable"); BENCH_LOCK (default /tmp/bench.lock) is
+# FastGate's `transport` ("epoll", "portable"); FASTGATE_BUSY_POLL its `busy_poll` ("50us"); BENCH_LOCK (default /tmp/bench.lock) is
 # the lock file held while measuring, so that concurrent runs on one machine take turns.
 #
 # Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle

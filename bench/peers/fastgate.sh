@@ -1,7 +1,8 @@
 # FastGate: published as ./run.sh build does (NativeAOT, else ReadyToRun), started with the
 # systemd unit's environment;
 # `workers` = the workers count. FASTGATE_TRANSPORT, when set, becomes `transport = "..."`
-# (to compare transports); unset, FastGate's default transport is measured. FASTGATE_LB, when
+# (to compare transports); unset, FastGate's default transport is measured. FASTGATE_BUSY_POLL,
+# when set, becomes `busy_poll = "..."` (e.g. 50us; unset, off). FASTGATE_LB, when
 # set, becomes the cluster's `lb`; FASTGATE_ENDPOINTS=N (1 to 3) makes the cluster N endpoints
 # that are all the origin (127.0.0.1, .2, .3 on its port; the nginx origin listens on each),
 # so balancing policies can be compared where they have a choice to make.
@@ -17,6 +18,7 @@ source "$BENCH/lib/fastgate.sh"
 
 FASTGATE_BIN=${FASTGATE_BIN:-}
 FASTGATE_TRANSPORT=${FASTGATE_TRANSPORT:-}
+FASTGATE_BUSY_POLL=${FASTGATE_BUSY_POLL:-}
 FASTGATE_LB=${FASTGATE_LB:-}
 FASTGATE_ENDPOINTS=${FASTGATE_ENDPOINTS:-1}
 peer_fastgate_label() { echo "FastGate"; }
@@ -41,7 +43,7 @@ peer_fastgate_version() { "$FASTGATE_BIN" version 2>&1 | head -n 1; }
 peer_fastgate_settings() {
     local w="workers = 1, taskset to 1 core"
     [[ $1 == 1 ]] || w="workers = N and taskset to N cores (N = $1)"
-    local s="$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
+    local s="$w${FASTGATE_TRANSPORT:+, transport = \"$FASTGATE_TRANSPORT\"}${FASTGATE_BUSY_POLL:+, busy_poll = \"$FASTGATE_BUSY_POLL\"}${FASTGATE_LB:+, lb = \"$FASTGATE_LB\"}, $FASTGATE_ENDPOINTS endpoint(s), DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, DOTNET_TieredPGO=1, DOTNET_GCgen0size=0x400000 (as the systemd unit), max_idle_connections 1024"
     [[ "${NEED_TLS:-0}" != 1 ]] || s+="; TLS: [listener.tls] cert and key, defaults otherwise"
     [[ "${NEED_TCP:-0}" != 1 ]] || s+="; L4: protocol = \"tcp\", cluster = \"origin\""
     [[ "${NEED_H2C:-0}" != 1 ]] || s+="; h2c: a listener with h2c = true, [http2] defaults (128 streams)"
@@ -54,6 +56,7 @@ peer_fastgate_settings() {
 peer_fastgate_start() {
     local port=$1 origin=$2 dir=$3 top="workers = $PEER_WORKERS" endpoints="\"$2\"" lb="" n
     [[ -z "$FASTGATE_TRANSPORT" ]] || top+=$'\n'"transport = \"$FASTGATE_TRANSPORT\""
+    [[ -z "$FASTGATE_BUSY_POLL" ]] || top+=$'\n'"busy_poll = \"$FASTGATE_BUSY_POLL\""
     [[ $FASTGATE_ENDPOINTS =~ ^[123]$ ]] || die "FASTGATE_ENDPOINTS must be 1, 2 or 3"
     for ((n = 2; n <= FASTGATE_ENDPOINTS; n++)); do endpoints+=", \"127.0.0.$n:${origin##*:}\""; done
     [[ -z "$FASTGATE_LB" ]] || lb="lb = \"$FASTGATE_LB\""

@@ -13,7 +13,7 @@ namespace FastGate.Proxy.Config;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["workers", "transport", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit", "ai", "provider", "model", "http2"];
+    private static readonly string[] RootKeys = ["workers", "transport", "busy_poll", "admin", "log", "defaults", "listener", "route", "cluster", "consumer", "rate_limit", "ai", "provider", "model", "http2"];
 
     private static readonly Dictionary<string, TransportKind> TransportKinds = new()
     {
@@ -107,6 +107,7 @@ public static partial class ConfigLoader
         r.CheckKeys(root, "the top level", RootKeys);
         var workers = (int)(r.Integer(root, "workers", 0, 1024) ?? 0);
         var transport = r.Choice(root, "transport", TransportKinds) ?? TransportKind.Epoll;
+        var busyPoll = ReadBusyPoll(r, root);
         var admin = ReadAdmin(r, r.Table(root, "admin"));
         var log = ReadLog(r, r.Table(root, "log"));
         var defaults = ReadDefaults(r, r.Table(root, "defaults"));
@@ -130,6 +131,7 @@ public static partial class ConfigLoader
             SourcePath = fullPath,
             Workers = workers,
             Transport = transport,
+            BusyPoll = busyPoll,
             Admin = admin,
             Log = log,
             Defaults = defaults,

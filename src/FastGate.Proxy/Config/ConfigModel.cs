@@ -11,6 +11,8 @@ public sealed record ConfigModel
     public int Workers { get; init; }
     /// <summary>Top-level <c>transport</c>: the own epoll loops (Linux) or the portable socket engine.</summary>
     public TransportKind Transport { get; init; } = TransportKind.Epoll;
+    /// <summary>Top-level <c>busy_poll</c>: how long an epoll loop polls without sleeping after a turn with events; zero is off.</summary>
+    public TimeSpan BusyPoll { get; init; }
     public AdminModel Admin { get; init; } = new();
     public LogModel Log { get; init; } = new();
     public LimitsModel Defaults { get; init; } = new();

@@ -217,6 +217,11 @@ public sealed class Gateway : IDisposable
         }
         AccessLog = ReplaceAccessLog(AccessLog, model.Log.Access);
         Log.Level = model.Log.Level;
+        if (_loops is not null && _loops.BusyPoll != model.BusyPoll)
+        {
+            _loops.BusyPoll = model.BusyPoll;
+            Log.Info(model.BusyPoll > TimeSpan.Zero ? $"event loops poll busy for {model.BusyPoll.TotalMicroseconds:0}us after a turn with events" : "event loops sleep as soon as they are idle (busy_poll off)");
+        }
         if (_current is not null && (model.Workers, model.Transport) != _started)
         {
             Log.Warn("'workers' and 'transport' take effect when the daemon restarts; the running loops stay as they are");

@@ -24,6 +24,19 @@ public sealed class EventLoopGroup : IDisposable
 
     public IReadOnlyList<EventLoop> Loops => _loops;
 
+    /// <summary>Every loop's <see cref="EventLoop.BusyPoll"/> (config <c>busy_poll</c>); a reload may change it.</summary>
+    public TimeSpan BusyPoll
+    {
+        get => _loops[0].BusyPoll;
+        set
+        {
+            foreach (var loop in _loops)
+            {
+                loop.BusyPoll = value;
+            }
+        }
+    }
+
     /// <summary>True on Linux, where the own epoll transport runs.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux();
 
