@@ -99,7 +99,16 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
         _betweenExchanges = false;
     }
 
-    internal void ScheduleTimer(long at) => (Timer ??= Loop!.Timers.Create(this)).Schedule(at);
+    /// <summary>
+    /// Sets the loop's timer for a deadline at <paramref name="at"/>. Rearmed, not moved: a
+    /// keep-alive connection arms a later deadline on every request, and a timer left where an
+    /// earlier arming put it comes up early, finds the deadline ahead (or disarmed) and moves
+    /// once, so a busy connection touches the wheel about once per timeout.
+    /// </summary>
+    internal void ScheduleTimer(long at) => (Timer ??= Loop!.Timers.Create(this)).Rearm(at);
+
+    /// <summary>Takes the timer off the wheel: the connection is closing, and a disarmed deadline leaves the timer where it was.</summary>
+    internal void CancelTimer() => Timer?.Cancel();
 
     /// <summary>Parks on the loop transport (a socket, or TLS over one) until it is readable; false when bytes may already wait.</summary>
     internal bool TryPark() => Transport switch

@@ -614,11 +614,9 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
         }
     }
 
-    private void Disarm()
-    {
-        _deadline.Disarm();
-        _client.Timer?.Cancel();
-    }
+    // The timer stays where it is (see Http1ClientConnection.ScheduleTimer): it comes up, finds
+    // nothing armed and does nothing, unless a new arming has moved it meanwhile.
+    private void Disarm() => _deadline.Disarm();
 
     /// <summary>Arms <see cref="TimeoutKind.Send"/> and names the flush: every flush has a deadline.</summary>
     private IoOperation FlushWithDeadline(IoOperation flush)
@@ -671,6 +669,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
     private void Close()
     {
         Disarm();
+        _client.CancelTimer();
         FinishExchange();
         _decodedResponse?.Release();
         ReleaseStageTrailers();

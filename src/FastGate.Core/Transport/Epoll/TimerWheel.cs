@@ -57,6 +57,17 @@ public sealed class TimerWheel
         _count++;
     }
 
+    internal void Rearm(LoopTimer timer, long due)
+    {
+        // Its slot comes up at or before the new due time; Run moves it on from there.
+        if (timer.Slot >= 0 && timer.Due <= due)
+        {
+            timer.Due = due;
+            return;
+        }
+        Schedule(timer, due);
+    }
+
     internal void Cancel(LoopTimer timer)
     {
         Unlink(timer);
@@ -131,11 +142,15 @@ public sealed class TimerWheel
         // Collect first, fire after: a target may schedule or cancel any timer, and one due now
         // must land in a later slot rather than in the one being walked.
         LoopTimer? due = null;
+        // Timers rearmed later (see Rearm) that came up in a slot before their own: moved after
+        // the walk, into slots it has not reached.
+        LoopTimer? moved = null;
         // After a long stall, one pass over the wheel visits every slot once.
         var from = Math.Max(_processedTick + 1, current - SlotMask);
         for (var tick = from; tick <= current; tick++)
         {
-            var timer = _slots[(int)(tick & SlotMask)];
+            var slot = (int)(tick & SlotMask);
+            var timer = _slots[slot];
             while (timer is not null)
             {
                 var next = timer.Next;
@@ -145,10 +160,23 @@ public sealed class TimerWheel
                     timer.FireNext = due;
                     due = timer;
                 }
+                else if ((int)(((timer.Due / TickLength) + 1) & SlotMask) != slot)
+                {
+                    Unlink(timer);
+                    timer.FireNext = moved;
+                    moved = timer;
+                }
                 timer = next;
             }
         }
         _processedTick = current;
+        while (moved is not null)
+        {
+            var timer = moved;
+            moved = timer.FireNext;
+            timer.FireNext = null;
+            Schedule(timer, timer.Due);
+        }
         var fired = 0;
         while (due is not null)
         {
