@@ -29,6 +29,9 @@ public struct Http1HeadScanState
     /// <summary>Every byte handed to the line scan over the life of this state (each is handed over once).</summary>
     public readonly long ScannedBytes => _scannedBytes;
 
+    /// <summary>No byte has been scanned since the last <see cref="Reset"/>: the one-pass parse may still be tried.</summary>
+    public readonly bool IsFresh => Offset == 0;
+
     /// <summary>Starts a fresh search, for a buffer that now begins somewhere else.</summary>
     public void Reset() => this = default;
 

@@ -172,10 +172,40 @@ public static class Http1Parser
 
     /// <summary>Parses a complete request head (as found by <see cref="TryFindHeadEnd"/>) held in <c>request.Buffer[0..request.Length]</c>.</summary>
     /// <remarks>Fills every parsed field of <paramref name="request"/> (previous values are overwritten) and returns the first error.</remarks>
-    public static Http1Error ParseRequest(RequestHead request, int maxHeaders)
+    public static Http1Error ParseRequest(RequestHead request, int maxHeaders) =>
+        ParseRequest(request, request.Buffer.AsSpan(0, request.Length), int.MaxValue, maxHeaders, out _);
+
+    /// <summary>
+    /// The common case in one pass: a request head that arrived whole in <paramref name="buffer"/> (its bytes
+    /// from the start of the head on, with whatever follows it) is found and parsed at once, instead of scanned
+    /// for its end by <see cref="TryFindRequestHeadEnd"/> and then parsed. True when the buffer begins with a
+    /// complete head, within the limits, that <see cref="ParseRequest(RequestHead, int)"/> accepts: the parsed
+    /// ranges of <paramref name="request"/> are offsets into <paramref name="buffer"/>, and the caller copies its
+    /// first <paramref name="headLength"/> bytes to <c>request.Buffer</c>.
+    /// </summary>
+    /// <remarks>
+    /// False for anything else (a head not yet whole, malformed, or over a limit), with <paramref name="request"/>
+    /// half filled: the caller then takes the two-step path, which decides every such case and its error, so this
+    /// one never has to agree with it on anything but a head both accept. Call it only while the resumable scan has
+    /// not begun: a head trickling in is then tried once, not once per read.
+    /// </remarks>
+    public static bool TryParseRequestHead(ReadOnlySpan<byte> buffer, RequestHead request, int maxHeadBytes, int maxStartLineBytes, int maxHeaders, out int headLength)
+    {
+        if (buffer.Length > maxHeadBytes)
+        {
+            buffer = buffer[..maxHeadBytes];
+        }
+        return ParseRequest(request, buffer, maxStartLineBytes, maxHeaders, out headLength) == Http1Error.None;
+    }
+
+    /// <summary>
+    /// Parses the request head at the start of <paramref name="buf"/>, up to the empty line that ends it;
+    /// <paramref name="headLength"/> is where that line ends when the result is None.
+    /// </summary>
+    private static Http1Error ParseRequest(RequestHead request, ReadOnlySpan<byte> buf, int maxStartLineBytes, int maxHeaders, out int headLength)
     {
         request.ClearParsed();
-        ReadOnlySpan<byte> buf = request.Buffer.AsSpan(0, request.Length);
+        headLength = 0;
 
         int pos = 0;
         while (pos + 1 < buf.Length && buf[pos] == (byte)'\r' && buf[pos + 1] == (byte)'\n')
@@ -190,6 +220,10 @@ public static class Http1Parser
         if (lf == 0 || buf[pos + lf - 1] != (byte)'\r')
         {
             return Http1Error.BareLineEnding;
+        }
+        if (lf - 1 > maxStartLineBytes)
+        {
+            return Http1Error.RequestLineTooLong;
         }
         Http1Error error = ParseRequestLine(request, buf, pos, pos + lf - 1);
         if (error != Http1Error.None)
@@ -270,6 +304,7 @@ public static class Http1Parser
 
         request.KeepAlive = !connectionClose && (request.Version == ProtocolVersion.Http11 || connectionKeepAlive);
         request.IsUpgrade = connectionUpgrade && hasUpgrade;
+        headLength = pos;
         return Http1Error.None;
     }
 
@@ -280,10 +315,28 @@ public static class Http1Parser
     /// ContentLength -1, KeepAlive false). Rules that depend on the request (HEAD, 1xx, 204, 304, CONNECT) are the
     /// caller's.
     /// </remarks>
-    public static Http1Error ParseResponse(ResponseHead response, int maxHeaders)
+    public static Http1Error ParseResponse(ResponseHead response, int maxHeaders) =>
+        ParseResponse(response, response.Buffer.AsSpan(0, response.Length), maxHeaders, out _);
+
+    /// <summary>
+    /// <see cref="TryParseRequestHead"/> for a response head: found and parsed in one pass when it arrived whole
+    /// at the start of <paramref name="buffer"/> and <see cref="ParseResponse(ResponseHead, int)"/> accepts it;
+    /// false for anything else, which the two-step path (<see cref="TryFindHeadEnd(in ReadOnlySequence{byte}, ref Http1HeadScanState, int, int, out int, out Http1Error)"/>
+    /// then <see cref="ParseResponse(ResponseHead, int)"/>) decides.
+    /// </summary>
+    public static bool TryParseResponseHead(ReadOnlySpan<byte> buffer, ResponseHead response, int maxHeadBytes, int maxHeaders, out int headLength)
+    {
+        if (buffer.Length > maxHeadBytes)
+        {
+            buffer = buffer[..maxHeadBytes];
+        }
+        return ParseResponse(response, buffer, maxHeaders, out headLength) == Http1Error.None;
+    }
+
+    private static Http1Error ParseResponse(ResponseHead response, ReadOnlySpan<byte> buf, int maxHeaders, out int headLength)
     {
         response.ClearParsed();
-        ReadOnlySpan<byte> buf = response.Buffer.AsSpan(0, response.Length);
+        headLength = 0;
 
         int lf = buf.IndexOf((byte)'\n');
         if (lf < 0)
@@ -341,6 +394,7 @@ public static class Http1Parser
                 response.KeepAlive = false;
             }
         }
+        headLength = pos;
         return Http1Error.None;
     }
 

@@ -30,6 +30,48 @@ public sealed partial class Http1ProxyConnection
     /// <summary>The cap a circuit-breaking 503 of this exchange names; None for every other answer.</summary>
     private CircuitCap _circuitCap;
 
+    /// <summary>
+    /// Starts the exchange of a request head that arrived whole in the first read, found and parsed
+    /// in one pass rather than scanned for its end and then parsed. False, with nothing consumed or
+    /// held, for anything else (a partial, malformed or oversized head): the resumable scan decides.
+    /// </summary>
+    private bool TryStartWholeHeadExchange(in ReadOnlySequence<byte> buffer, out IoOperation next)
+    {
+        next = IoOperation.Close;
+        if (!_headScan.IsFresh || !buffer.IsSingleSegment || buffer.IsEmpty)
+        {
+            return false;
+        }
+        var rented = _current is null;
+        TakeExchange();
+        var request = _request;
+        request.Reset();
+        var bytes = buffer.FirstSpan;
+        if (!Http1Parser.TryParseRequestHead(bytes, request, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, _limits.MaxHeaders, out var headLength))
+        {
+            // Between exchanges no exchange is held: a client that sends its head in pieces keeps none from the pool.
+            if (rented)
+            {
+                ReturnExchange();
+            }
+            else
+            {
+                request.Reset();
+            }
+            return false;
+        }
+        var head = _current!.RequestHeadArray.Get(headLength);
+        bytes[..headLength].CopyTo(head);
+        request.Buffer = head;
+        request.Length = headLength;
+        _input.AdvanceTo(buffer.GetPosition(headLength));
+        _betweenExchanges = false;
+        Disarm();
+        BeginExchange();
+        next = StartParsedExchange(Http1Error.None);
+        return true;
+    }
+
     private IoOperation StartExchange()
     {
         BeginExchange();

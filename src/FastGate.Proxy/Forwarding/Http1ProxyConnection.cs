@@ -539,6 +539,10 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
             _betweenExchanges = false;
             Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
         }
+        if (TryStartWholeHeadExchange(buffer, out var next))
+        {
+            return next;
+        }
         if (Http1Parser.TryFindRequestHeadEnd(buffer, ref _headScan, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, out var headLength, out var error))
         {
             CopyHead(buffer, headLength);

@@ -229,6 +229,12 @@ internal sealed class UpstreamLeg
         {
             ResponseStarted = true;
         }
+        if (_responseScan.IsFresh && buffer.IsSingleSegment && !buffer.IsEmpty && TryTakeWholeResponseHead(buffer.FirstSpan, out var wholeLength))
+        {
+            input.AdvanceTo(buffer.GetPosition(wholeLength));
+            var status = Connection.Response.StatusCode;
+            return status < 200 && status != 101 ? ResponseHeadRead.Interim : ResponseHeadRead.Final;
+        }
         if (Http1Parser.TryFindHeadEnd(buffer, ref _responseScan, MaxResponseHeadBytes, MaxResponseHeadBytes, out var headLength, out var error))
         {
             // The bytes before the next head (after an interim response) start somewhere else.
@@ -259,6 +265,28 @@ internal sealed class UpstreamLeg
         }
         input.AdvanceTo(buffer.Start, buffer.End);
         return ResponseHeadRead.NeedMoreData;
+    }
+
+    /// <summary>
+    /// A response head that arrived whole at the start of <paramref name="bytes"/>, found and parsed in
+    /// one pass and copied to the head array. False for anything else, which the resumable scan and
+    /// the parse after it decide (and answer Invalid where they must).
+    /// </summary>
+    private bool TryTakeWholeResponseHead(ReadOnlySpan<byte> bytes, out int headLength)
+    {
+        var response = Connection!.Response;
+        response.Reset();
+        if (!Http1Parser.TryParseResponseHead(bytes, response, MaxResponseHeadBytes, MaxResponseHeaders, out headLength)
+            || (response.StatusCode == 101 && !WebSocketUpgrade))
+        {
+            response.Reset();
+            return false;
+        }
+        var head = _responseHeadArray.Get(headLength);
+        bytes[..headLength].CopyTo(head);
+        response.Buffer = head;
+        response.Length = headLength;
+        return true;
     }
 
     /// <summary>The response is complete and the connection may carry another request: back to its endpoint's pool.</summary>
