@@ -534,14 +534,16 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
             // kind closes too rather than wait on a deadline that cannot fire again.
             return fired != TimeoutKind.None || _closeWhenIdle ? IoOperation.Close : IoOperation.ReadClient;
         }
+        // Before the head timeout is armed: a head that came whole needs none, and arming it only
+        // to disarm it at once cost a deadline and a timer rearm per request.
+        if (TryStartWholeHeadExchange(buffer, out var next))
+        {
+            return next;
+        }
         if (!buffer.IsEmpty && _deadline.Armed == TimeoutKind.KeepAliveIdle)
         {
             _betweenExchanges = false;
             Arm(TimeoutKind.RequestHead, _limits.HeaderTimeout);
-        }
-        if (TryStartWholeHeadExchange(buffer, out var next))
-        {
-            return next;
         }
         if (Http1Parser.TryFindRequestHeadEnd(buffer, ref _headScan, _limits.MaxHeaderBytes, _limits.MaxRequestLineBytes, out var headLength, out var error))
         {

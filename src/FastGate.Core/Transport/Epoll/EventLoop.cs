@@ -40,8 +40,7 @@ public sealed unsafe class EventLoop : IDisposable
     private volatile bool _stopping;
     // Stopwatch ticks read at the start of this turn (see Now); written and read on the loop thread only.
     private long _now;
-    // busy_poll as set, and in Stopwatch ticks (0: off) for the loop, which reads it at the end of each turn.
-    private TimeSpan _busyPoll;
+    // busy_poll in Stopwatch ticks (0: off); the loop reads it at the end of each turn.
     private long _busyPollTicks;
     // Until when the loop polls without sleeping: the end of the busy_poll window that began
     // with the last turn that had events. Loop thread only.
@@ -108,12 +107,9 @@ public sealed unsafe class EventLoop : IDisposable
     /// </summary>
     public TimeSpan BusyPoll
     {
-        get => _busyPoll;
-        set
-        {
-            _busyPoll = value <= TimeSpan.Zero ? TimeSpan.Zero : value;
-            Volatile.Write(ref _busyPollTicks, (long)(_busyPoll.TotalSeconds * Stopwatch.Frequency));
-        }
+        // Integer conversions both ways, so a value set reads back equal (a reload compares them).
+        get => TimeSpan.FromTicks((long)((Int128)Volatile.Read(ref _busyPollTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+        set => Volatile.Write(ref _busyPollTicks, value <= TimeSpan.Zero ? 0 : (long)((Int128)value.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond));
     }
 
     /// <summary>Runs <paramref name="item"/> on the loop thread, after the events at hand.</summary>
