@@ -11,6 +11,8 @@
 #   --duration D         length of the traced load, e.g. 5s (default 5s)
 #   --warmup D           warm-up of native peers after start (default 5s)
 #   --warmup-jit D       warm-up of FastGate after start (default 20s)
+#   --close              a connection per request (wrk sends `Connection: close`, as the
+#                        h1-close scenario does): the figures are then per connection
 #   --no-install         do not apt-get install missing tools; fail instead
 #   --no-report          print the table only; do not write bench/results/
 #   -h, --help           this text
@@ -40,6 +42,7 @@ WARMUP=5s
 WARMUP_JIT=20s
 INSTALL=1
 REPORT=1
+CLOSE=0
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
@@ -51,6 +54,7 @@ while [[ $# -gt 0 ]]; do
         --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
         --warmup) WARMUP=${2:?--warmup needs a value}; shift 2 ;;
         --warmup-jit) WARMUP_JIT=${2:?--warmup-jit needs a value}; shift 2 ;;
+        --close) CLOSE=1; shift ;;
         --no-install) INSTALL=0; shift ;;
         --no-report) REPORT=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -98,11 +102,14 @@ for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 origin_prepare nginx
 cp "$BENCH/lua/stats.lua" "$WORKDIR/stats.lua"
 
+WRK_ARGS=()
+[[ $CLOSE -eq 1 ]] && WRK_ARGS=(-H "Connection: close")
+
 # usage: run_load PORT DURATION OUTFILE   -> wrk output with the BENCH line
 run_load() {
     local port=$1 duration=$2 out=$3 pid rc=0
     spawn pid "$LOAD_CPU" "$out" "$WRK" -t1 -c"$CONNECTIONS" -d"$duration" -s "$WORKDIR/stats.lua" \
-        "http://127.0.0.1:$port/"
+        "${WRK_ARGS[@]}" "http://127.0.0.1:$port/"
     wait "$pid" || rc=$?
     stop_group "$pid"
     if [[ $rc -ne 0 ]] || ! grep -q '^BENCH ' "$out"; then
@@ -198,12 +205,13 @@ meta=$WORKDIR/meta.txt
     printf 'strace\t%s\n' "$("$STRACE" -V | head -n 1)"
     printf 'origin\t%s\n' "$(origin_version)"
     printf 'workers\t%s\n' "$WORKERS"
-    printf 'command\ttaskset -c %s wrk -t1 -c%s -d%s -s bench/lua/stats.lua http://127.0.0.1:PORT/\n' \
-        "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION"
+    printf 'command\ttaskset -c %s wrk -t1 -c%s -d%s -s bench/lua/stats.lua %shttp://127.0.0.1:PORT/\n' \
+        "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION" "${WRK_ARGS[*]:+-H 'Connection: close' }"
+    printf 'close\t%s\n' "$CLOSE"
     printf 'warmup\t%s for FastGate, %s for the others (wrk -t1 -c%s)\n' "$WARMUP_JIT" "$WARMUP" "$CONNECTIONS"
 } >"$meta"
 
-out=$(bench_report_path syscalls)
+out=$(bench_report_path "$([[ $CLOSE -eq 1 ]] && echo syscalls-close || echo syscalls)")
 python3 - "$meta" "$RESULTS" "$out" <<'PY'
 import csv
 import sys
@@ -258,7 +266,12 @@ def per(n, req):
     return "–" if not req else f"{n / req:.2f}"
 
 
-lines = [f"# Syscalls per request: FastGate, nginx and HAProxy — {meta['date']}", "",
+close = meta.get("close") == "1"
+# Each request is a connection of its own with --close.
+unit = "connection" if close else "request"
+kind = ("HTTP/1.1 GET with `Connection: close`, a new connection each" if close
+        else "HTTP/1.1 keep-alive GET")
+lines = [f"# Syscalls per {unit}: FastGate, nginx and HAProxy — {meta['date']}", "",
          "## Method", "",
          f"- Machine: {meta['machine']}; load average at start {meta['load']}, at end {meta['load_end']}.",
          f"- One proxy at a time, {meta['workers']} worker(s), on core(s) "
@@ -267,13 +280,13 @@ lines = [f"# Syscalls per request: FastGate, nginx and HAProxy — {meta['date']
          f"- Warm-up after start: {meta['warmup']}. Then `strace -f -c` attaches to every process "
          "of the proxy (every thread, with `-f`) and detaches when the load ends:",
          "", "  ```", f"  {meta['command']}", "  ```", "",
-         "- Syscalls / request = syscalls of the proxy while traced / requests wrk completed "
-         "(HTTP/1.1 keep-alive GET, 12-byte body). strace stops the proxy at every syscall, so "
+         f"- Syscalls / {unit} = syscalls of the proxy while traced / requests wrk completed "
+         f"({kind}, 12-byte body). strace stops the proxy at every syscall, so "
          "it serves far fewer requests per second than untraced: the figures count, they do not "
          "time, and a slowed proxy may find more ready events per `epoll_wait` than at full speed.",
          f"- {meta['strace']}; wrk {meta['wrk']}.", "",
-         "## Per request", "",
-         "| Proxy | requests | syscalls | syscalls / request | "
+         f"## Per {unit}", "",
+         f"| Proxy | requests | syscalls | syscalls / {unit} | "
          + " | ".join(g for g, _ in GROUPS) + " | other |",
          "|---|---:|---:|---:|" + "---:|" * (len(GROUPS) + 1)]
 for peer, req, calls, _ in rows:
@@ -290,8 +303,8 @@ for peer, req, calls, _ in rows:
     lines.append(f"| {name} | {req:,} | {total:,} | {per(total, req)} | "
                  + " | ".join(cells) + f" | {per(other, req)} |")
 lines += ["", "## Every syscall", "",
-          "Calls per request, every syscall the proxy made while traced; in parentheses the "
-          "calls per request that failed (for reads on non-blocking sockets mostly EAGAIN: "
+          f"Calls per {unit}, every syscall the proxy made while traced; in parentheses the "
+          f"calls per {unit} that failed (for reads on non-blocking sockets mostly EAGAIN: "
           "nothing to read yet).", ""]
 names = sorted({n for _, _, calls, _ in rows for n in calls},
                key=lambda n: -max(calls.get(n, 0) / req if req else 0 for _, req, calls, _ in rows))
@@ -317,7 +330,7 @@ if out_path:
     with open(out_path, "w") as f:
         f.write(md)
 # The summary on stdout.
-start = lines.index("## Per request")
+start = lines.index(f"## Per {unit}")
 end = lines.index("## Every syscall")
 sys.stdout.write("\n".join(lines[start:end]) + "\n")
 PY
