@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System calls per proxied request: FastGate, nginx and HAProxy under the same fixed
-# keep-alive load (HTTP/1.1 GET, 12-byte body from the nginx origin), counted with strace.
+# keep-alive load (HTTP/1.1 GET, or POST with --post; 12-byte body from the nginx origin), counted with strace.
 #
 #   bench/syscalls.sh [options]
 #
@@ -13,6 +13,8 @@
 #   --warmup-jit D       warm-up of FastGate after start (default 20s)
 #   --close              a connection per request (wrk sends `Connection: close`, as the
 #                        h1-close scenario does): the figures are then per connection
+#   --post               keep-alive POSTs with a 1 KiB body (bench/lua/post-1k.lua, as the
+#                        h1-post scenario loads it) instead of GETs
 #   --no-install         do not apt-get install missing tools; fail instead
 #   --no-report          print the table only; do not write bench/results/
 #   -h, --help           this text
@@ -43,6 +45,7 @@ WARMUP_JIT=20s
 INSTALL=1
 REPORT=1
 CLOSE=0
+POST=0
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
@@ -55,6 +58,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP=${2:?--warmup needs a value}; shift 2 ;;
         --warmup-jit) WARMUP_JIT=${2:?--warmup-jit needs a value}; shift 2 ;;
         --close) CLOSE=1; shift ;;
+        --post) POST=1; shift ;;
         --no-install) INSTALL=0; shift ;;
         --no-report) REPORT=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -63,6 +67,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || { echo "syscalls: --workers takes a positive integer" >&2; exit 2; }
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || { echo "syscalls: --connections takes a positive integer" >&2; exit 2; }
+[[ $CLOSE -eq 1 && $POST -eq 1 ]] && { echo "syscalls: --close and --post do not combine" >&2; exit 2; }
 
 source "$BENCH/lib/common.sh"
 for p in "${PEERS[@]}"; do
@@ -100,7 +105,14 @@ WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/fastgate-syscalls.XXXXXX")
 chmod 755 "$WORKDIR"  # nginx workers drop root privileges and read the origin's files
 for p in "${PEERS[@]}"; do peer_${p}_prepare; done
 origin_prepare nginx
-cp "$BENCH/lua/stats.lua" "$WORKDIR/stats.lua"
+# The scenario's script with the harness's done hook appended, as bench/run.sh runs it.
+if [[ $POST -eq 1 ]]; then
+    WRK_LUA=post-1k.lua+stats.lua
+    cat "$BENCH/lua/post-1k.lua" "$BENCH/lua/stats.lua" >"$WORKDIR/$WRK_LUA"
+else
+    WRK_LUA=stats.lua
+    cp "$BENCH/lua/stats.lua" "$WORKDIR/$WRK_LUA"
+fi
 
 WRK_ARGS=()
 [[ $CLOSE -eq 1 ]] && WRK_ARGS=(-H "Connection: close")
@@ -108,7 +120,7 @@ WRK_ARGS=()
 # usage: run_load PORT DURATION OUTFILE   -> wrk output with the BENCH line
 run_load() {
     local port=$1 duration=$2 out=$3 pid rc=0
-    spawn pid "$LOAD_CPU" "$out" "$WRK" -t1 -c"$CONNECTIONS" -d"$duration" -s "$WORKDIR/stats.lua" \
+    spawn pid "$LOAD_CPU" "$out" "$WRK" -t1 -c"$CONNECTIONS" -d"$duration" -s "$WORKDIR/$WRK_LUA" \
         "${WRK_ARGS[@]}" "http://127.0.0.1:$port/"
     wait "$pid" || rc=$?
     stop_group "$pid"
@@ -205,13 +217,17 @@ meta=$WORKDIR/meta.txt
     printf 'strace\t%s\n' "$("$STRACE" -V | head -n 1)"
     printf 'origin\t%s\n' "$(origin_version)"
     printf 'workers\t%s\n' "$WORKERS"
-    printf 'command\ttaskset -c %s wrk -t1 -c%s -d%s -s bench/lua/stats.lua %shttp://127.0.0.1:PORT/\n' \
-        "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION" "${WRK_ARGS[*]:+-H 'Connection: close' }"
+    printf 'command\ttaskset -c %s wrk -t1 -c%s -d%s -s bench/lua/%s %shttp://127.0.0.1:PORT/\n' \
+        "${LOAD_CPU:-any}" "$CONNECTIONS" "$DURATION" "$WRK_LUA" "${WRK_ARGS[*]:+-H 'Connection: close' }"
     printf 'close\t%s\n' "$CLOSE"
+    printf 'post\t%s\n' "$POST"
     printf 'warmup\t%s for FastGate, %s for the others (wrk -t1 -c%s)\n' "$WARMUP_JIT" "$WARMUP" "$CONNECTIONS"
 } >"$meta"
 
-out=$(bench_report_path "$([[ $CLOSE -eq 1 ]] && echo syscalls-close || echo syscalls)")
+report_name=syscalls
+[[ $CLOSE -eq 1 ]] && report_name=syscalls-close
+[[ $POST -eq 1 ]] && report_name=syscalls-post
+out=$(bench_report_path "$report_name")
 python3 - "$meta" "$RESULTS" "$out" <<'PY'
 import csv
 import sys
@@ -269,9 +285,11 @@ def per(n, req):
 close = meta.get("close") == "1"
 # Each request is a connection of its own with --close.
 unit = "connection" if close else "request"
+post = meta.get("post") == "1"
 kind = ("HTTP/1.1 GET with `Connection: close`, a new connection each" if close
+        else "HTTP/1.1 keep-alive POST with a 1 KiB body" if post
         else "HTTP/1.1 keep-alive GET")
-lines = [f"# Syscalls per {unit}: FastGate, nginx and HAProxy — {meta['date']}", "",
+lines = [f"# Syscalls per {unit}{' (POST, 1 KiB body)' if post else ''}: FastGate, nginx and HAProxy — {meta['date']}", "",
          "## Method", "",
          f"- Machine: {meta['machine']}; load average at start {meta['load']}, at end {meta['load_end']}.",
          f"- One proxy at a time, {meta['workers']} worker(s), on core(s) "
@@ -281,7 +299,7 @@ lines = [f"# Syscalls per {unit}: FastGate, nginx and HAProxy — {meta['date']}
          "of the proxy (every thread, with `-f`) and detaches when the load ends:",
          "", "  ```", f"  {meta['command']}", "  ```", "",
          f"- Syscalls / {unit} = syscalls of the proxy while traced / requests wrk completed "
-         f"({kind}, 12-byte body). strace stops the proxy at every syscall, so "
+         f"({kind}; the origin answers a 12-byte body). strace stops the proxy at every syscall, so "
          "it serves far fewer requests per second than untraced: the figures count, they do not "
          "time, and a slowed proxy may find more ready events per `epoll_wait` than at full speed.",
          f"- {meta['strace']}; wrk {meta['wrk']}.", "",

@@ -57,66 +57,179 @@ public sealed partial class Http1ProxyConnection
         _requestBodyOutcome = RequestBodyOutcome.None;
         _requestBodyRead = false;
         _leg.RequestSent();
+        var upstream = _leg.Connection!.Output;
+        var copied = CopyRequestBodyInHand(upstream, out var consumed, out var clientEnded);
+        switch (copied)
+        {
+            case Http1CopyStatus.Complete:
+                _requestBodyRead = true;
+                return SendRequestBodyInHand(upstream);
+            case Http1CopyStatus.InvalidFraming:
+                _requestBodyOutcome = RequestBodyOutcome.InvalidFraming;
+                return AnswerForPump();
+            case Http1CopyStatus.TooLarge:
+                _requestBodyOutcome = RequestBodyOutcome.TooLarge;
+                return AnswerForPump();
+        }
+        if (clientEnded)
+        {
+            _requestBodyOutcome = RequestBodyOutcome.ClientClosed;
+            return AnswerForPump();
+        }
         BeginRequestBodyRate();
+        if (consumed > 0 && !RequestBodyKeepsRate(consumed))
+        {
+            _requestBodyOutcome = RequestBodyTooSlow();
+            return AnswerForPump();
+        }
+        // The head (and the part of the body at hand) goes upstream with the pump's first flush.
+        return StartPump(upstream, copiedOnLoop: consumed > 0, pendingFlush: null);
+    }
+
+    /// <summary>
+    /// Copies what the client's connection already holds of the body (most often all of it: a
+    /// small body comes in the read that brought the head) into the upstream's writer, behind the
+    /// head. NeedMoreData with nothing consumed when nothing is at hand (or the read fails: the
+    /// pump then meets the failure on its own read).
+    /// </summary>
+    private Http1CopyStatus CopyRequestBodyInHand(PipeWriter upstream, out long consumed, out bool clientEnded)
+    {
+        consumed = 0;
+        clientEnded = false;
+        ReadResult read;
+        try
+        {
+            if (!_input.TryRead(out read))
+            {
+                return Http1CopyStatus.NeedMoreData;
+            }
+        }
+        catch (Exception)
+        {
+            return Http1CopyStatus.NeedMoreData;
+        }
+        var buffer = read.Buffer;
+        if (read.IsCanceled || buffer.IsEmpty)
+        {
+            // Examined nothing: the pump's first read sees the same bytes (or the end).
+            _input.AdvanceTo(buffer.Start);
+            return Http1CopyStatus.NeedMoreData;
+        }
+        var status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out consumed, out _);
+        var bodyEnd = buffer.GetPosition(consumed);
+        // Past a complete body the bytes are a pipelined request, not yet looked at: the next
+        // read must see them without waiting for more.
+        _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
+        _exchange.BytesIn += consumed;
+        clientEnded = status == Http1CopyStatus.NeedMoreData && read.IsCompleted;
+        return status;
+    }
+
+    /// <summary>
+    /// The whole body came with the head: both go upstream in one flush, and when the upstream
+    /// takes them at once the exchange goes on as one without a body, with no pump. A flush that
+    /// must wait is left to the pump, so that an upstream answering before it takes the body
+    /// (a 413 to a large upload) is still heard meanwhile.
+    /// </summary>
+    private IoOperation SendRequestBodyInHand(PipeWriter upstream)
+    {
+        ValueTask<FlushResult> flushing;
+        try
+        {
+            flushing = upstream.FlushAsync();
+        }
+        catch (Exception ex)
+        {
+            flushing = ValueTask.FromException<FlushResult>(ex);
+        }
+        if (flushing.IsCompletedSuccessfully)
+        {
+            var flush = flushing.Result;
+            if (!flush.IsCompleted && !flush.IsCanceled)
+            {
+                _requestBodyOutcome = RequestBodyOutcome.Complete;
+                ArmResponseHead();
+                _state = ExchangeState.ReadingResponseHead;
+                return IoOperation.ReadUpstream;
+            }
+            // A cancel (stale) or an upstream gone: the pump's flush loop tells which.
+            flushing = new ValueTask<FlushResult>(flush);
+        }
+        BeginRequestBodyRate();
+        return StartPump(upstream, copiedOnLoop: true, pendingFlush: flushing);
+    }
+
+    private IoOperation StartPump(PipeWriter upstream, bool copiedOnLoop, ValueTask<FlushResult>? pendingFlush)
+    {
         _pumpRunning = true;
         _state = ExchangeState.ReadingResponseHead;
-        _pump = PumpRequestBodyAsync(_leg.Connection!.Output);
+        _pump = PumpRequestBodyAsync(upstream, copiedOnLoop, pendingFlush);
         return IoOperation.ReadUpstream;
     }
 
     /// <summary>Copies the request body from the client to the upstream until it ends, fails, or is stopped.</summary>
+    /// <param name="copiedOnLoop">The loop already copied the body's first bytes (or all of it) into <paramref name="upstream"/>: the pump starts by flushing them.</param>
+    /// <param name="pendingFlush">That flush, when the loop has started it.</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask PumpRequestBodyAsync(PipeWriter upstream)
+    private async ValueTask PumpRequestBodyAsync(PipeWriter upstream, bool copiedOnLoop, ValueTask<FlushResult>? pendingFlush)
     {
         var outcome = RequestBodyOutcome.ClientClosed;
+        var status = _requestBodyRead ? Http1CopyStatus.Complete : Http1CopyStatus.NeedMoreData;
         try
         {
             while (true)
             {
-                var read = await _input.ReadAsync().ConfigureAwait(false);
-                var buffer = read.Buffer;
-                if (read.IsCanceled)
+                if (copiedOnLoop)
                 {
-                    // Examined nothing: bytes that came with the cancel are seen again at once.
-                    _input.AdvanceTo(buffer.Start);
-                    if (_deadline.Fired != TimeoutKind.None)
-                    {
-                        OnRequestBodyDeadline();
-                        outcome = RequestBodyOutcome.ClientIdle;
-                        return;
-                    }
-                    if (_stopPump)
-                    {
-                        outcome = RequestBodyOutcome.Stopped;
-                        return;
-                    }
-                    continue;
+                    copiedOnLoop = false;
                 }
-                var status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out var consumed, out _);
-                var bodyEnd = buffer.GetPosition(consumed);
-                // Past a complete body the bytes are a pipelined request, not yet looked at: the
-                // next read must see them without waiting for more.
-                _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
-                _exchange.BytesIn += consumed;
-                switch (status)
+                else
                 {
-                    case Http1CopyStatus.InvalidFraming:
-                        outcome = RequestBodyOutcome.InvalidFraming;
-                        return;
-                    case Http1CopyStatus.TooLarge:
-                        outcome = RequestBodyOutcome.TooLarge;
-                        return;
-                    case Http1CopyStatus.NeedMoreData when read.IsCompleted:
-                        outcome = RequestBodyOutcome.ClientClosed;
-                        return;
-                    case Http1CopyStatus.Complete:
-                        // All of it is off the client's connection: whatever the upstream does
-                        // now, the next bytes there are the next request.
-                        _requestBodyRead = true;
-                        break;
-                    case Http1CopyStatus.NeedMoreData when !RequestBodyKeepsRate(consumed):
-                        outcome = RequestBodyTooSlow();
-                        return;
+                    var read = await _input.ReadAsync().ConfigureAwait(false);
+                    var buffer = read.Buffer;
+                    if (read.IsCanceled)
+                    {
+                        // Examined nothing: bytes that came with the cancel are seen again at once.
+                        _input.AdvanceTo(buffer.Start);
+                        if (_deadline.Fired != TimeoutKind.None)
+                        {
+                            OnRequestBodyDeadline();
+                            outcome = RequestBodyOutcome.ClientIdle;
+                            return;
+                        }
+                        if (_stopPump)
+                        {
+                            outcome = RequestBodyOutcome.Stopped;
+                            return;
+                        }
+                        continue;
+                    }
+                    status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out var consumed, out _);
+                    var bodyEnd = buffer.GetPosition(consumed);
+                    // Past a complete body the bytes are a pipelined request, not yet looked at: the
+                    // next read must see them without waiting for more.
+                    _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
+                    _exchange.BytesIn += consumed;
+                    switch (status)
+                    {
+                        case Http1CopyStatus.InvalidFraming:
+                            outcome = RequestBodyOutcome.InvalidFraming;
+                            return;
+                        case Http1CopyStatus.TooLarge:
+                            outcome = RequestBodyOutcome.TooLarge;
+                            return;
+                        case Http1CopyStatus.NeedMoreData when read.IsCompleted:
+                            outcome = RequestBodyOutcome.ClientClosed;
+                            return;
+                        case Http1CopyStatus.Complete:
+                            // All of it is off the client's connection: whatever the upstream does
+                            // now, the next bytes there are the next request.
+                            _requestBodyRead = true;
+                            break;
+                        case Http1CopyStatus.NeedMoreData when !RequestBodyKeepsRate(consumed):
+                            outcome = RequestBodyTooSlow();
+                            return;
+                    }
                 }
                 PauseRequestBodyRate();
                 while (true)
@@ -124,7 +237,9 @@ public sealed partial class Http1ProxyConnection
                     FlushResult flush;
                     try
                     {
-                        flush = await upstream.FlushAsync().ConfigureAwait(false);
+                        var flushing = pendingFlush ?? upstream.FlushAsync();
+                        pendingFlush = null;
+                        flush = await flushing.ConfigureAwait(false);
                     }
                     catch (Exception)
                     {
