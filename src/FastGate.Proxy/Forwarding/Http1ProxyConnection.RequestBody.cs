@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -115,13 +116,20 @@ public sealed partial class Http1ProxyConnection
             _input.AdvanceTo(buffer.Start);
             return Http1CopyStatus.NeedMoreData;
         }
-        var status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out consumed, out _);
+        var status = CopyBody(buffer, read.IsCompleted, upstream, out consumed);
+        clientEnded = status == Http1CopyStatus.NeedMoreData && read.IsCompleted;
+        return status;
+    }
+
+    /// <summary>Copies what <paramref name="buffer"/> holds of the body into <paramref name="upstream"/> and consumes it from the client's reader.</summary>
+    private Http1CopyStatus CopyBody(ReadOnlySequence<byte> buffer, bool clientEnded, PipeWriter upstream, out long consumed)
+    {
+        var status = _requestBody.Copy(buffer, clientEnded, upstream, out consumed, out _);
         var bodyEnd = buffer.GetPosition(consumed);
         // Past a complete body the bytes are a pipelined request, not yet looked at: the next
         // read must see them without waiting for more.
         _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
         _exchange.BytesIn += consumed;
-        clientEnded = status == Http1CopyStatus.NeedMoreData && read.IsCompleted;
         return status;
     }
 
@@ -204,12 +212,7 @@ public sealed partial class Http1ProxyConnection
                         }
                         continue;
                     }
-                    status = _requestBody.Copy(buffer, read.IsCompleted, upstream, out var consumed, out _);
-                    var bodyEnd = buffer.GetPosition(consumed);
-                    // Past a complete body the bytes are a pipelined request, not yet looked at: the
-                    // next read must see them without waiting for more.
-                    _input.AdvanceTo(bodyEnd, status == Http1CopyStatus.Complete ? bodyEnd : buffer.End);
-                    _exchange.BytesIn += consumed;
+                    status = CopyBody(buffer, read.IsCompleted, upstream, out var consumed);
                     switch (status)
                     {
                         case Http1CopyStatus.InvalidFraming:
