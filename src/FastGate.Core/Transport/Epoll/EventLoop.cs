@@ -125,7 +125,7 @@ public sealed unsafe class EventLoop : IDisposable
     /// of waking once per send. Work queued while the turn's end runs still runs in it. Loop
     /// thread only.
     /// </summary>
-    internal void AtTurnEnd(ILoopTurnEndWork item) => QueueAtTurnEnd(item);
+    public void AtTurnEnd(ILoopTurnEndWork item) => QueueAtTurnEnd(item);
 
     /// <summary>Runs <paramref name="action"/> at the end of this turn (see <see cref="AtTurnEnd(ILoopTurnEndWork)"/>); from another thread, posts it.</summary>
     internal void AtTurnEnd(Action action)

@@ -99,7 +99,7 @@ public sealed partial class Http2Connection
                 return Calm(Http2DefenseKind.OutputBacklog);
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
         if (woken is not null)
         {
             foreach (var stream in woken)
@@ -134,7 +134,7 @@ public sealed partial class Http2Connection
                 return Calm(Http2DefenseKind.OutputBacklog);
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
         return Http2ErrorCode.NoError;
     }
 

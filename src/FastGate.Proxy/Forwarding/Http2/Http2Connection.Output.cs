@@ -178,7 +178,7 @@ public sealed partial class Http2Connection
                 _closing = true;
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
     }
 
     /// <summary>A defense acted: counted, and the connection ends with GOAWAY(ENHANCE_YOUR_CALM).</summary>
@@ -208,7 +208,7 @@ public sealed partial class Http2Connection
         {
             Http2FrameWriter.WriteRstStream(_pending, streamId, rst);
         }
-        _writeSignal.Set();
+        SignalWriter();
     }
 
     /// <summary>The response head (or an interim 1xx) as HEADERS; hop-by-hop fields stay behind (RFC 9113 §8.2.2).</summary>
@@ -270,7 +270,7 @@ public sealed partial class Http2Connection
     /// <summary>After the guard: the write loop takes the HEADERS, and a stream they ended is finished.</summary>
     private void AfterHead(Http2Stream stream, bool endStream)
     {
-        _writeSignal.Set();
+        SignalWriter();
         if (endStream)
         {
             AfterLocalEnd(stream);
@@ -300,7 +300,7 @@ public sealed partial class Http2Connection
             }
             EndLocalLocked(stream);
         }
-        _writeSignal.Set();
+        SignalWriter();
         AfterLocalEnd(stream);
     }
 
@@ -357,7 +357,7 @@ public sealed partial class Http2Connection
         }
         if (sent > 0)
         {
-            _writeSignal.Set();
+            SignalWriter();
         }
         if (ended)
         {
@@ -388,7 +388,7 @@ public sealed partial class Http2Connection
             }
             EndLocalLocked(stream);
         }
-        _writeSignal.Set();
+        SignalWriter();
         AfterLocalEnd(stream);
     }
 
@@ -440,7 +440,7 @@ public sealed partial class Http2Connection
             CloseLocked(stream);
         }
         RememberReset(stream.Id);
-        _writeSignal.Set();
+        SignalWriter();
         AbortRequest(stream);
         stream.Wake.Set();
         CancelResponseRead(stream);
@@ -487,7 +487,7 @@ public sealed partial class Http2Connection
         if (reset)
         {
             RememberReset(stream.Id);
-            _writeSignal.Set();
+            SignalWriter();
             if (stream.IsTunnel)
             {
                 EndTunnelRequest(stream);

@@ -484,7 +484,7 @@ public sealed partial class Http2Connection
                 Http2FrameWriter.WriteWindowUpdate(_pending, stream.Id, grant);
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
         GrantConnection(grant);
     }
 
@@ -525,7 +525,7 @@ public sealed partial class Http2Connection
                 Http2FrameWriter.WriteWindowUpdate(_pending, 0, pending);
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
     }
 
     /// <summary>Cancels the request side of a stream: the exchange sees its client gone.</summary>

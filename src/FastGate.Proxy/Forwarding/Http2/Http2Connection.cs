@@ -39,8 +39,13 @@ namespace FastGate.Proxy.Forwarding.Http2;
 /// what comes from another thread (a drain's end of streams, the heartbeat) is posted to the loop,
 /// and the read and write loops come back to the loop should a wait ever complete elsewhere.
 /// </para>
+/// <para>
+/// h2c on the epoll transport goes further (Http2Connection.Driven.cs): past the preface the loop
+/// drives the reading from the socket's readiness, and the writer's work runs at the end of the
+/// loop's turn, with no read or write loop resumed per request.
+/// </para>
 /// </summary>
-public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget
+public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkItem, ILoopTimerTarget, IParkedReader, ILoopTurnEndWork
 {
     // Our control replies (SETTINGS and PING acknowledgements) a client may leave unread before it is cut off.
     private const int MaxControlBacklog = 256 * 1024;
@@ -136,6 +141,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         _guard = new Http2Guard(_loop);
         _resetByUs = new Http2ResetStreams(_loop);
         _writeSignal = new Http2Signal(_loop);
+        _driven = transport is EpollConnection;
         _input = transport.Input;
         _output = transport.Output;
         _gateway = gateway;
@@ -162,52 +168,64 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
     /// <summary>The event loop the connection and its streams' exchanges run on (see the class remarks); null off the loops.</summary>
     internal EventLoop? Loop => _loop;
 
-    /// <summary>Registers the connection and runs it; the task ends when it closed.</summary>
+    /// <summary>
+    /// Registers the connection and runs it. The task ends when it closed or, on a driven
+    /// connection (see <see cref="_driven"/>), when its reading was handed to the loop.
+    /// </summary>
     public Task Start()
     {
         _gateway.Connections.Add(this);
         _gateway.Metrics.ConnectionOpened();
         _metrics.ConnectionOpened();
-        _ = WriteLoopAsync();
-        return ReadLoopAsync();
+        if (!_driven)
+        {
+            _ = WriteLoopAsync();
+        }
+        return ReadLoopAsync(prefaceRead: false);
     }
 
-    private async Task ReadLoopAsync()
+    /// <param name="prefaceRead">
+    /// The preamble went out and the preface was read: a driven connection's reading that could
+    /// neither read nor park goes on here.
+    /// </param>
+    private async Task ReadLoopAsync(bool prefaceRead)
     {
         var code = Http2ErrorCode.NoError;
+        // The loop drives the reading from now on (IParkedReader.OnReadable), and ends the connection.
+        var handedToLoop = false;
         try
         {
-            SendPreamble();
-            if (RefuseStruckAddress() || !await ReadPrefaceAsync().ConfigureAwait(false))
+            if (!prefaceRead)
             {
-                return;
+                SendPreamble();
+                if (RefuseStruckAddress() || !await ReadPrefaceAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
             }
             while (true)
             {
-                var result = await _input.ReadAsync().ConfigureAwait(false);
+                ReadResult result;
+                if (!_driven)
+                {
+                    result = await _input.ReadAsync().ConfigureAwait(false);
+                }
+                else if (!_input.TryRead(out result))
+                {
+                    if (EpollConnection.TryParkReader(_input, this))
+                    {
+                        handedToLoop = true;
+                        return;
+                    }
+                    result = await _input.ReadAsync().ConfigureAwait(false);
+                }
                 if (_loop is not null && !_loop.IsCurrent)
                 {
                     // The transport's pipes resume us on the loop; a read that one ever completes
                     // elsewhere comes back first, as the guard takes no lock on a loop (Http2Guard).
                     await _loop.SwitchTo();
                 }
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
-                {
-                    _input.AdvanceTo(buffer.Start);
-                    if (ShouldEnd())
-                    {
-                        return;
-                    }
-                    continue;
-                }
-                var status = ReadFrames(ref buffer, out code);
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (code != Http2ErrorCode.NoError || status == FrameLoop.Close)
-                {
-                    return;
-                }
-                if (result.IsCompleted || ShouldEnd())
+                if (EndsReading(result, out code))
                 {
                     return;
                 }
@@ -229,19 +247,50 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         }
         finally
         {
-            if (_loop is not null && !_loop.IsCurrent)
+            if (!handedToLoop)
             {
-                // A transport that failed on another thread (its read faulted there) resumed us there.
-                await _loop.SwitchTo();
+                if (_loop is not null && !_loop.IsCurrent)
+                {
+                    // A transport that failed on another thread (its read faulted there) resumed us there.
+                    await _loop.SwitchTo();
+                }
+                await CloseAsync(code).ConfigureAwait(false);
             }
-            if (code is not (Http2ErrorCode.NoError or Http2ErrorCode.InternalError))
-            {
-                LogConnectionError(code);
-            }
-            BeginClose();
-            await LingerAsync().ConfigureAwait(false);
-            Finish();
         }
+    }
+
+    /// <summary>
+    /// Handles one read's bytes (or its cancel, a wake-up to look at the connection's state):
+    /// true when the reading ends, with the code the connection ends with.
+    /// </summary>
+    private bool EndsReading(in ReadResult result, out Http2ErrorCode code)
+    {
+        code = Http2ErrorCode.NoError;
+        var buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            _input.AdvanceTo(buffer.Start);
+            return ShouldEnd();
+        }
+        var status = ReadFrames(ref buffer, out code);
+        _input.AdvanceTo(buffer.Start, buffer.End);
+        if (code != Http2ErrorCode.NoError || status == FrameLoop.Close)
+        {
+            return true;
+        }
+        return result.IsCompleted || ShouldEnd();
+    }
+
+    /// <summary>The reading ended: the connection closes, lingers for the GOAWAY to be read, and finishes.</summary>
+    private async Task CloseAsync(Http2ErrorCode code)
+    {
+        if (code is not (Http2ErrorCode.NoError or Http2ErrorCode.InternalError))
+        {
+            LogConnectionError(code);
+        }
+        BeginClose();
+        await LingerAsync().ConfigureAwait(false);
+        Finish();
     }
 
     /// <summary>
@@ -468,7 +517,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
                 Http2FrameWriter.WriteWindowUpdate(_pending, 0, _settings.ConnectionWindow - Http2PeerSettings.DefaultWindowSize);
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
     }
 
     /// <summary>The read loop was woken: true when the connection should end now (drained, idle, closed).</summary>
@@ -519,7 +568,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
             {
             }
         }
-        _writeSignal.Set();
+        SignalWriter();
     }
 
     /// <summary>The read loop ended after the writer: the transport closes and the connection's accounting ends, once.</summary>
