@@ -67,22 +67,10 @@ public sealed partial class Http2Connection
         {
             while (true)
             {
-                bool close;
-                using (_guard.Enter())
+                if (SendPending(out var close) is { } flushing)
                 {
-                    (_pending, _writing) = (_writing, _pending);
-                    _controlBacklog = 0;
-                    close = _closeAfterWrite;
-                }
-                if (_writing.Length > 0)
-                {
-                    _output.Write(_writing.WrittenSpan);
-                    _writing.Clear();
-                    var flushing = _output.FlushAsync();
                     if (!flushing.IsCompleted)
                     {
-                        // The client's TCP window is full: the heartbeat bounds how long it may stay so.
-                        Volatile.Write(ref _flushSince, Stopwatch.GetTimestamp());
                         _flushWaiting = true;
                         _ = AwaitFlushAsync(flushing);
                         return;

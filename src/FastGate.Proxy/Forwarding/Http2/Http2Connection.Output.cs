@@ -11,6 +11,33 @@ namespace FastGate.Proxy.Forwarding.Http2;
 // transport a batch at a time, so the frames of many streams share one flush.
 public sealed partial class Http2Connection
 {
+    /// <summary>
+    /// Takes what was queued for the client and hands it to the transport: the flush, or null when
+    /// nothing was queued. <paramref name="close"/>: the connection ends once this is out.
+    /// </summary>
+    private ValueTask<FlushResult>? SendPending(out bool close)
+    {
+        using (_guard.Enter())
+        {
+            (_pending, _writing) = (_writing, _pending);
+            _controlBacklog = 0;
+            close = _closeAfterWrite;
+        }
+        if (_writing.Length == 0)
+        {
+            return null;
+        }
+        _output.Write(_writing.WrittenSpan);
+        _writing.Clear();
+        var flushing = _output.FlushAsync();
+        if (!flushing.IsCompleted)
+        {
+            // The client's TCP window is full: the heartbeat bounds how long it may stay so.
+            Volatile.Write(ref _flushSince, Stopwatch.GetTimestamp());
+        }
+        return flushing;
+    }
+
     private async Task WriteLoopAsync()
     {
         try
@@ -18,23 +45,8 @@ public sealed partial class Http2Connection
             while (true)
             {
                 await _writeSignal.WaitAsync().ConfigureAwait(false);
-                bool close;
-                using (_guard.Enter())
+                if (SendPending(out var close) is { } flushing)
                 {
-                    (_pending, _writing) = (_writing, _pending);
-                    _controlBacklog = 0;
-                    close = _closeAfterWrite;
-                }
-                if (_writing.Length > 0)
-                {
-                    _output.Write(_writing.WrittenSpan);
-                    _writing.Clear();
-                    var flushing = _output.FlushAsync();
-                    if (!flushing.IsCompleted)
-                    {
-                        // The client's TCP window is full: the heartbeat bounds how long it may stay so.
-                        Volatile.Write(ref _flushSince, Stopwatch.GetTimestamp());
-                    }
                     FlushResult flush;
                     try
                     {
