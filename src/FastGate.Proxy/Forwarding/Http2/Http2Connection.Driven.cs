@@ -162,7 +162,7 @@ public sealed partial class Http2Connection
         WriteDriven();
     }
 
-    /// <summary>The writer ended (the last frames went out, or the transport broke): as the write loop's end.</summary>
+    /// <summary>The writer ended (the last frames went out, or the transport broke), driven or as the write loop's end.</summary>
     private async Task EndWriterAsync()
     {
         if (_writerEnded)
@@ -177,11 +177,11 @@ public sealed partial class Http2Connection
         catch (Exception)
         {
         }
-        if (!_loop!.IsCurrent)
+        if (_loop is not null && !_loop.IsCurrent)
         {
             await _loop.SwitchTo();
         }
-        if (!_closeAfterWrite)
+        if (!Volatile.Read(ref _closeAfterWrite))
         {
             // The writer stopped first (the client stopped reading, the transport broke): the reading ends too.
             BeginClose();

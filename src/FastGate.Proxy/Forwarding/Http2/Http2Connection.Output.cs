@@ -63,11 +63,10 @@ public sealed partial class Http2Connection
                         // comes back first, as the guard takes no lock on a loop (Http2Guard).
                         await _loop.SwitchTo();
                     }
-                    if (flush.IsCompleted || flush.IsCanceled)
+                    if (!AfterFlush(flush))
                     {
                         break;
                     }
-                    WakeOutputWaiters();
                 }
                 if (close)
                 {
@@ -90,24 +89,7 @@ public sealed partial class Http2Connection
         {
             _gateway.Log.Error($"HTTP/2 connection from {ClientAddressText}: writing failed: {ex}");
         }
-        try
-        {
-            await _output.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-        }
-        if (_loop is not null && !_loop.IsCurrent)
-        {
-            await _loop.SwitchTo();
-        }
-        if (!Volatile.Read(ref _closeAfterWrite))
-        {
-            // The writer stopped first (the client stopped reading, the transport broke): the read loop ends too.
-            BeginClose();
-            WakeReader();
-        }
-        _writerDone.Set();
+        await EndWriterAsync().ConfigureAwait(false);
     }
 
     /// <summary>
