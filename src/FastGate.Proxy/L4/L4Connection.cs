@@ -18,8 +18,9 @@ namespace FastGate.Proxy.L4;
 /// One client connection of a tcp or tls-passthrough listener. It reads the ClientHello when the
 /// listener routes by SNI (within header_timeout; the bytes stay unconsumed in the client's pipe),
 /// picks an endpoint of the cluster and connects (a fresh upstream connection, never pooled: the
-/// byte stream is the client's alone), then pumps bytes both ways until both directions have
-/// ended. A FIN from one side shuts the other side's sending half once everything before it is
+/// byte stream is the client's alone), then moves bytes both ways until both directions have
+/// ended: on the loop transport with splice(2), socket to socket inside the kernel
+/// (<see cref="SpliceRelay"/>), otherwise with a pump per direction. A FIN from one side shuts the other side's sending half once everything before it is
 /// out; the other direction keeps flowing until it ends too. No byte either way for idle_timeout,
 /// a reset, or a failed write closes both sides at once.
 /// <para>
@@ -29,7 +30,7 @@ namespace FastGate.Proxy.L4;
 /// is written with atomics, and the heartbeat thread only queues the close to the thread pool.
 /// </para>
 /// </summary>
-public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPoolWorkItem
+public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPoolWorkItem, ISpliceRelayOwner
 {
     private readonly Gateway _gateway;
     private readonly L4ListenerPlan _plan;
@@ -48,6 +49,8 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     private readonly long _idleTicks;
     private LoopTimer? _timer;
     private UpstreamConnection? _upstream;
+    // On a loop, the relay that moves the bytes inside the kernel instead of the pumps.
+    private SpliceRelay? _relay;
     private EndpointState? _endpoint;
     // Stopwatch ticks: when the ClientHello must be whole (0 once it is, or when none is read),
     // and when a byte last moved either way.
@@ -118,6 +121,10 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
                 return;
             }
             if (cluster.Model.ProxyProtocol is { } version && !await WriteProxyHeaderAsync(version).ConfigureAwait(false))
+            {
+                return;
+            }
+            if (!await SendBufferedAsync().ConfigureAwait(false))
             {
                 return;
             }
@@ -206,7 +213,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
     /// <summary>
     /// Reads until the ClientHello is whole and returns the cluster its server name routes to, or
     /// null when the connection was refused (counted). The hello stays in the client's pipe,
-    /// unconsumed, so the first read of the pump forwards it untouched.
+    /// unconsumed, and goes upstream untouched before anything after it.
     /// </summary>
     private async ValueTask<Cluster?> ReadClientHelloAsync(SniRouter router)
     {
@@ -239,7 +246,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
             switch (Inspect(buffer, ref _helloScan, router, out var cluster, out var error))
             {
                 case TlsClientHelloStatus.Found:
-                    // Examined nothing: the pump's first read returns these bytes at once.
+                    // Examined nothing: the next read returns these bytes at once, to be sent upstream first.
                     input.AdvanceTo(buffer.Start, buffer.Start);
                     Volatile.Write(ref _helloDeadline, 0);
                     _timer?.Cancel();
@@ -337,7 +344,54 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         return false;
     }
 
-    /// <summary>The upstream is connected: from here both pumps run and the last one to end closes the connection.</summary>
+    /// <summary>
+    /// On a loop, what the client sent that was read before forwarding (the ClientHello the router
+    /// read, bytes that came behind a PROXY header) goes upstream now, through the pipes, so that
+    /// nothing is left in them and a <see cref="SpliceRelay"/> can take over. False when the
+    /// connection is to be closed.
+    /// </summary>
+    private async ValueTask<bool> SendBufferedAsync()
+    {
+        var input = _client.Input;
+        if (_loop is null || !input.TryRead(out var result))
+        {
+            return true;
+        }
+        var buffer = result.Buffer;
+        if (buffer.IsEmpty || result.IsCompleted || result.IsCanceled)
+        {
+            // Examined nothing: the pumps' first read sees the same, end included.
+            input.AdvanceTo(buffer.Start, buffer.Start);
+            return true;
+        }
+        var output = _upstream!.Output;
+        foreach (var segment in buffer)
+        {
+            output.Write(segment.Span);
+        }
+        _plan.Metrics.FromClient(buffer.Length);
+        input.AdvanceTo(buffer.End);
+        FlushResult flush;
+        try
+        {
+            flush = await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+        if (!_loop.IsCurrent)
+        {
+            await _loop.SwitchTo();
+        }
+        return !Aborted && !flush.IsCompleted && !flush.IsCanceled;
+    }
+
+    /// <summary>
+    /// The upstream is connected: from here both directions run and the last one to end closes the
+    /// connection. Two loop connections are spliced (no byte enters user memory); anything else
+    /// (the portable transport, a TLS upstream) gets two pumps.
+    /// </summary>
     private void StartForwarding()
     {
         var upstream = _upstream!;
@@ -345,8 +399,44 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         _forwarding = true;
         ArmTimer(_lastActivity + _idleTicks);
         Volatile.Write(ref _pumps, 2);
+        if (_loop is not null && SpliceRelay.TryCreate(_client, upstream.Transport, this, out var relay))
+        {
+            _relay = relay;
+            _plan.Metrics.Spliced();
+            relay.Start();
+            return;
+        }
         _ = PumpAsync(_client.Input, upstream.Output, fromClient: true);
         _ = PumpAsync(upstream.Input, _client.Output, fromClient: false);
+    }
+
+    void ISpliceRelayOwner.OnForwarded(bool fromFirst, int bytes)
+    {
+        // The loop's turn time: no clock read per splice, close enough for an idle timeout.
+        Volatile.Write(ref _lastActivity, _loop!.Now);
+        if (fromFirst)
+        {
+            _plan.Metrics.FromClient(bytes);
+        }
+        else
+        {
+            _plan.Metrics.ToClient(bytes);
+        }
+    }
+
+    void ISpliceRelayOwner.OnDirectionEnded(bool fromFirst, bool clean) => DirectionEnded(clean);
+
+    /// <summary>A direction is over (on the loop when there is one); one that did not end with its sender's FIN closes both sides, and the last one finishes.</summary>
+    private void DirectionEnded(bool clean)
+    {
+        if (!clean)
+        {
+            Abort();
+        }
+        if (Interlocked.Decrement(ref _pumps) == 0)
+        {
+            Finish();
+        }
     }
 
     /// <summary>
@@ -427,16 +517,9 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         {
             await _loop.SwitchTo();
         }
-        if (!ended)
-        {
-            Abort();
-        }
         // The transports send what is queued before they close (on a loop a flush completes only
         // once everything is out; a socket transport's close waits for its pipe to drain).
-        if (Interlocked.Decrement(ref _pumps) == 0)
-        {
-            Finish();
-        }
+        DirectionEnded(ended);
     }
 
 
@@ -461,6 +544,12 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         Interlocked.Exchange(ref _aborted, 1);
         _upstream?.Dispose();
         _client.Dispose();
+        // A relay's directions end with the sockets; those still running count as pumps that ended.
+        var stopped = _relay?.Stop() ?? 0;
+        if (stopped > 0 && Interlocked.Add(ref _pumps, -stopped) == 0)
+        {
+            Finish();
+        }
     }
 
     /// <summary>The connection is over: everything it holds and counts is given back, once.</summary>

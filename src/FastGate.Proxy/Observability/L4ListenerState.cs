@@ -14,6 +14,7 @@ public sealed class L4ListenerState(string name)
     private long _bytesToClients;
     private long _connectFailures;
     private long _idleTimeouts;
+    private long _spliced;
     private readonly long[] _refusals = new long[Enum.GetValues<L4Refusal>().Length];
 
     public string Name { get; } = name;
@@ -27,6 +28,8 @@ public sealed class L4ListenerState(string name)
     /// <summary>Connect attempts that failed (each try of a retry counts).</summary>
     public long ConnectFailures => Interlocked.Read(ref _connectFailures);
     public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
+    /// <summary>Connections whose bytes moved by splice, socket to socket inside the kernel.</summary>
+    public long SplicedConnections => Interlocked.Read(ref _spliced);
 
     /// <summary>How long forwarded connections lasted, from accept to close.</summary>
     public LatencyHistogram Durations { get; } = new();
@@ -48,6 +51,8 @@ public sealed class L4ListenerState(string name)
     public void ConnectFailed() => Interlocked.Increment(ref _connectFailures);
 
     public void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
+
+    public void Spliced() => Interlocked.Increment(ref _spliced);
 
     public void Refused(L4Refusal reason) => Interlocked.Increment(ref _refusals[(int)reason]);
 }

@@ -19,6 +19,7 @@ public sealed class L4Metrics
         Series(text, listeners, "fastgate_l4_received_bytes_total", "Bytes read from clients and forwarded upstream.", "counter", l => l.BytesFromClients);
         Series(text, listeners, "fastgate_l4_sent_bytes_total", "Bytes read from upstreams and forwarded to clients.", "counter", l => l.BytesToClients);
         Series(text, listeners, "fastgate_l4_connect_failures_total", "Upstream connects that failed (refused, timed out, unresolvable); each try counts.", "counter", l => l.ConnectFailures);
+        Series(text, listeners, "fastgate_l4_spliced_connections_total", "Connections whose bytes moved socket to socket inside the kernel (splice), never copied through FastGate's memory.", "counter", l => l.SplicedConnections);
         Series(text, listeners, "fastgate_l4_idle_timeouts_total", "Connections closed because no byte moved either way for idle_timeout.", "counter", l => l.IdleTimeouts);
         Header(text, "fastgate_l4_refused_total", "Connections closed before any byte was forwarded, by reason.", "counter");
         foreach (var listener in listeners)

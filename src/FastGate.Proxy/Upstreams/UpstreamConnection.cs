@@ -31,6 +31,9 @@ public sealed class UpstreamConnection : IDisposable
             : 0;
     }
 
+    /// <summary>The connection under the pipes (for a byte tunnel that may relay it below them).</summary>
+    public ITransport Transport => _transport;
+
     /// <summary>The TLS settings the connection was opened with; null for plain text.</summary>
     public UpstreamTls? Tls { get; }
 

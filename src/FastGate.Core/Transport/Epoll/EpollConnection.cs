@@ -80,6 +80,16 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
 
     internal void Register() => _slot = Loop.Register(this, Fd, Interest);
 
+    /// <summary>See <see cref="LoopSender.TrySendNow"/>; loop thread only.</summary>
+    internal bool TrySendNow() => _sender.TrySendNow();
+
+    /// <summary>
+    /// Hands the socket's readiness to <paramref name="handler"/>, which moves its bytes itself
+    /// (a <see cref="SpliceRelay"/>); the pipes see no more events. Closing is still this
+    /// connection's. Loop thread only.
+    /// </summary>
+    internal void Redirect(IEpollHandler handler) => Loop.Rebind(_slot, handler);
+
     /// <summary>Opens a connection to <paramref name="endPoint"/> on <paramref name="loop"/> (its thread only).</summary>
     public static ValueTask<ITransport> ConnectAsync(EventLoop loop, IPEndPoint endPoint, TimeSpan timeout)
     {

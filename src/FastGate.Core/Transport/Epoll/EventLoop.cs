@@ -196,6 +196,9 @@ public sealed unsafe class EventLoop : IDisposable
     /// <summary>Adds a descriptor registered before (a listener resuming) under its slot again.</summary>
     internal int Rearm(int slot, int fd, uint events) => Libc.Control(_epoll, Libc.EPOLL_CTL_ADD, fd, events, Token(slot));
 
+    /// <summary>Readiness of the descriptor in <paramref name="slot"/> goes to <paramref name="handler"/> from now on.</summary>
+    internal void Rebind(int slot, IEpollHandler handler) => _handlers[slot] = handler;
+
     /// <summary>Takes <paramref name="fd"/> out of the epoll set, keeping its slot.</summary>
     internal int Remove(int fd) => Libc.Control(_epoll, Libc.EPOLL_CTL_DEL, fd, 0, 0);
 

@@ -140,6 +140,22 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const int F_SETPIPE_SZ = 1031;
+    public const uint SPLICE_F_MOVE = 1;
+    public const uint SPLICE_F_NONBLOCK = 2;
+
+    [LibraryImport(Library, EntryPoint = "pipe2", SetLastError = true)]
+    public static partial int Pipe(int* fds, int flags);
+
+    /// <summary>fcntl with one int argument (F_SETPIPE_SZ); the variadic C call takes it as any int.</summary>
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int FileControl(int fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "splice", SetLastError = true)]
+    public static partial nint Splice(int fdIn, long* offsetIn, int fdOut, long* offsetOut, nuint length, uint flags);
+
     public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>Adds, changes or removes <paramref name="fd"/> in an epoll set; returns errno or 0.</summary>

@@ -250,6 +250,19 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     }
 
     /// <summary>
+    /// Sends now what a flush left for the turn's end; true when nothing is left unsent (a relay
+    /// that takes over the socket below the pipe needs it empty).
+    /// </summary>
+    public bool TrySendNow()
+    {
+        if (!_waitingWritable && _error is null && _head is not null)
+        {
+            Send();
+        }
+        return _head is null && _error is null;
+    }
+
+    /// <summary>
     /// The connection is about to close: bytes a flush left for the turn's end go out first, as
     /// they would have had the flush sent them at once.
     /// </summary>
