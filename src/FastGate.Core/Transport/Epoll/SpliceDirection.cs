@@ -77,6 +77,18 @@ internal sealed unsafe class SpliceDirection(ISpliceRelayOwner owner, bool fromF
         }
     }
 
+    /// <summary>
+    /// The sink has room: only a direction holding bytes for it was waiting on that. (epoll
+    /// reports the socket writable with every event of it, most often when it is only readable.)
+    /// </summary>
+    public void OnSinkWritable()
+    {
+        if (_inPipe > 0)
+        {
+            Run();
+        }
+    }
+
     /// <summary>Ends the direction without telling the owner (it is closing the relay); false when it had ended already.</summary>
     public bool Stop()
     {

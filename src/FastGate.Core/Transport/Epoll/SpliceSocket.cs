@@ -12,10 +12,10 @@ internal sealed class SpliceSocket(SpliceDirection reading, SpliceDirection writ
         {
             reading.Run();
         }
-        // A direction that ended the relay above has been stopped; Run then does nothing.
+        // A direction that ended the relay above has been stopped and does nothing.
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
         {
-            writing.Run();
+            writing.OnSinkWritable();
         }
     }
 }
