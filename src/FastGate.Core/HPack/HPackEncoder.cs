@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
 
 namespace FastGate.Core.HPack;
 
@@ -25,6 +27,16 @@ public sealed class HPackEncoder
     private bool _sizeUpdatePending;
     private int _smallestPendingSize;
     private byte[] _nameScratch = new byte[64];
+    // The names of recent fields as they were passed (case and all), each with what Encode derives
+    // from it: its lowercase form, its hash and its static index. A connection's heads repeat their
+    // names block after block (an upstream's Server, Date, Content-Type), so a name found here costs
+    // one compare instead of a lowercasing, a hash and a static table probe. Slot i holds the name in
+    // _memoBytes[i * MemoSlotBytes ..], as passed then lowercased; names longer than MemoNameMax are not kept.
+    private const int MemoSlots = 16;
+    private const int MemoNameMax = 32;
+    private const int MemoSlotBytes = 2 * MemoNameMax;
+    private readonly byte[] _memoBytes = new byte[MemoSlots * MemoSlotBytes];
+    private readonly NameMemo[] _memo = new NameMemo[MemoSlots];
 
     /// <param name="maxTableSize">The largest dynamic table this encoder uses, whatever the peer allows.</param>
     public HPackEncoder(int maxTableSize = 4096)
@@ -122,11 +134,9 @@ public sealed class HPackEncoder
     /// <summary>Writes one field; <paramref name="neverIndex"/> forces a never-indexed literal.</summary>
     public void Encode(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex = false)
     {
-        name = Lowercase(name);
-        int nameHash = HPackStaticTable.HashName(name);
+        name = LookUpName(name, out int nameHash, out int nameIndex);
         bool sensitive = neverIndex || IsSensitive(name);
 
-        int nameIndex = HPackStaticTable.FindName(name, nameHash);
         if (nameIndex != 0 && !sensitive)
         {
             int fieldIndex = HPackStaticTable.FindField(nameIndex, value);
@@ -174,6 +184,39 @@ public sealed class HPackEncoder
         }
     }
 
+    // The lowercase name, its hash and its static index: from the memo when the name was seen as it is now.
+    private ReadOnlySpan<byte> LookUpName(ReadOnlySpan<byte> name, out int nameHash, out int staticIndex)
+    {
+        if (name.IsEmpty || name.Length > MemoNameMax)
+        {
+            return DeriveName(name, out nameHash, out staticIndex);
+        }
+
+        int slot = (name.Length * 7 + name[0]) & (MemoSlots - 1);
+        ref NameMemo memo = ref _memo[slot];
+        Span<byte> bytes = _memoBytes.AsSpan(slot * MemoSlotBytes, MemoSlotBytes);
+        if (memo.Length == name.Length && bytes[..name.Length].SequenceEqual(name))
+        {
+            nameHash = memo.Hash;
+            staticIndex = memo.StaticIndex;
+            return bytes.Slice(MemoNameMax, name.Length);
+        }
+
+        ReadOnlySpan<byte> lower = DeriveName(name, out nameHash, out staticIndex);
+        name.CopyTo(bytes);
+        lower.CopyTo(bytes[MemoNameMax..]);
+        memo = new NameMemo { Length = name.Length, Hash = nameHash, StaticIndex = staticIndex };
+        return lower;
+    }
+
+    private ReadOnlySpan<byte> DeriveName(ReadOnlySpan<byte> name, out int nameHash, out int staticIndex)
+    {
+        name = Lowercase(name);
+        nameHash = HPackStaticTable.HashName(name);
+        staticIndex = HPackStaticTable.FindName(name, nameHash);
+        return name;
+    }
+
     private static bool IsSensitive(ReadOnlySpan<byte> name) => name.Length switch
     {
         6 => name.SequenceEqual("cookie"u8),
@@ -185,14 +228,30 @@ public sealed class HPackEncoder
 
     private static int HashField(int nameHash, ReadOnlySpan<byte> value)
     {
-        // FNV-1a continued from the name's hash over a separator and the value.
-        uint hash = ((uint)nameHash ^ 0xFF) * 16777619;
-        foreach (byte b in value)
+        // Only this encoder's table compares these hashes (before the bytes), so they need not be
+        // FNV as the names' are: eight bytes a step, a multiply and a shift to spread each.
+        const ulong Mix = 0x9E3779B97F4A7C15;
+        ulong hash = ((ulong)(uint)nameHash << 32 | (uint)value.Length) * Mix;
+        while (value.Length >= 8)
         {
-            hash = (hash ^ b) * 16777619;
+            hash = (hash ^ BinaryPrimitives.ReadUInt64LittleEndian(value)) * Mix;
+            hash ^= hash >> 29;
+            value = value[8..];
         }
 
-        return (int)hash;
+        if (!value.IsEmpty)
+        {
+            ulong tail = 0;
+            for (int i = 0; i < value.Length; i++)
+            {
+                tail |= (ulong)value[i] << (8 * i);
+            }
+
+            hash = (hash ^ tail) * Mix;
+            hash ^= hash >> 29;
+        }
+
+        return (int)(hash ^ (hash >> 32));
     }
 
     // HTTP/2 names are lowercase on the wire (RFC 9113 §8.2.1); HTTP/1.1 responses often are not.
@@ -258,5 +317,13 @@ public sealed class HPackEncoder
     {
         Span<byte> span = output.GetSpan(HPackInteger.MaxLength);
         output.Advance(HPackInteger.Encode(span, value, prefixBits, flags));
+    }
+
+    private struct NameMemo
+    {
+        // 0: the slot is empty (an empty name is never kept).
+        public int Length;
+        public int Hash;
+        public int StaticIndex;
     }
 }

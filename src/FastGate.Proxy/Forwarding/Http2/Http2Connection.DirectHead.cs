@@ -23,7 +23,7 @@ public sealed partial class Http2Connection
     /// </summary>
     internal int SendProxiedHead(Http2Stream stream, int status, ResponseHead head, HeaderEdits? edits, long contentLength, bool endStream)
     {
-        var customTokens = head.HasCustomConnectionTokens();
+        var customTokens = HasCustomConnectionTokens(head);
         int size;
         using (_guard.Enter())
         {
@@ -65,6 +65,25 @@ public sealed partial class Http2Connection
         }
         AfterHead(stream, endStream);
         return size;
+    }
+
+    // MessageHead.HasCustomConnectionTokens, without splitting the list when the Connection field is
+    // one plain token (an HTTP/1.1 upstream's "keep-alive" or "close" on nearly every response).
+    private static bool HasCustomConnectionTokens(ResponseHead head)
+    {
+        foreach (ref readonly var field in head.Headers)
+        {
+            if (field.Known != KnownHeader.Connection)
+            {
+                continue;
+            }
+            var value = head.Value(field);
+            if (!System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8) && !System.Text.Ascii.EqualsIgnoreCase(value, "close"u8))
+            {
+                return head.HasCustomConnectionTokens();
+            }
+        }
+        return false;
     }
 
     /// <summary>
