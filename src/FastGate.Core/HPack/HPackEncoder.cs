@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Numerics;
 
 namespace FastGate.Core.HPack;
 
@@ -26,17 +24,8 @@ public sealed class HPackEncoder
     private int _peerMaxTableSize = DefaultPeerTableSize;
     private bool _sizeUpdatePending;
     private int _smallestPendingSize;
+    private long _tableVersion;
     private byte[] _nameScratch = new byte[64];
-    // The names of recent fields as they were passed (case and all), each with what Encode derives
-    // from it: its lowercase form, its hash and its static index. A connection's heads repeat their
-    // names block after block (an upstream's Server, Date, Content-Type), so a name found here costs
-    // one compare instead of a lowercasing, a hash and a static table probe. Slot i holds the name in
-    // _memoBytes[i * MemoSlotBytes ..], as passed then lowercased; names longer than MemoNameMax are not kept.
-    private const int MemoSlots = 16;
-    private const int MemoNameMax = 32;
-    private const int MemoSlotBytes = 2 * MemoNameMax;
-    private readonly byte[] _memoBytes = new byte[MemoSlots * MemoSlotBytes];
-    private readonly NameMemo[] _memo = new NameMemo[MemoSlots];
 
     /// <param name="maxTableSize">The largest dynamic table this encoder uses, whatever the peer allows.</param>
     public HPackEncoder(int maxTableSize = 4096)
@@ -61,7 +50,15 @@ public sealed class HPackEncoder
         _peerMaxTableSize = DefaultPeerTableSize;
         _sizeUpdatePending = false;
         _smallestPendingSize = 0;
+        _tableVersion++;
     }
+
+    /// <summary>
+    /// Changes whenever what this encoder writes for a given field may change: an entry added to
+    /// (or evicted from) the dynamic table, its size set, a size update written or made pending.
+    /// A block that left it as it was encodes to the same bytes again while it stays the same.
+    /// </summary>
+    public long TableVersion => _tableVersion;
 
     /// <summary>Huffman-codes strings when shorter (the default); off only to reproduce RFC 7541's plain examples.</summary>
     internal bool UseHuffman { get; init; } = true;
@@ -80,6 +77,7 @@ public sealed class HPackEncoder
         }
 
         _peerMaxTableSize = size;
+        _tableVersion++;
         int tableSize = Math.Min(size, _maxTableSize);
         // RFC 7541 §4.2: if the size went down and up again between two blocks, the smallest one is
         // signalled first, so the decoder evicts what this encoder evicted.
@@ -97,6 +95,7 @@ public sealed class HPackEncoder
         }
 
         _sizeUpdatePending = false;
+        _tableVersion++;
         if (_smallestPendingSize < _table.MaxSize)
         {
             WriteInteger(output, _smallestPendingSize, 5, 0x20);
@@ -134,9 +133,11 @@ public sealed class HPackEncoder
     /// <summary>Writes one field; <paramref name="neverIndex"/> forces a never-indexed literal.</summary>
     public void Encode(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndex = false)
     {
-        name = LookUpName(name, out int nameHash, out int nameIndex);
+        name = Lowercase(name);
+        int nameHash = HPackStaticTable.HashName(name);
         bool sensitive = neverIndex || IsSensitive(name);
 
+        int nameIndex = HPackStaticTable.FindName(name, nameHash);
         if (nameIndex != 0 && !sensitive)
         {
             int fieldIndex = HPackStaticTable.FindField(nameIndex, value);
@@ -176,45 +177,13 @@ public sealed class HPackEncoder
             // Literal with Incremental Indexing (§6.2.1): 01xxxxxx.
             WriteLiteral(output, 0x40, 6, nameIndex, name, value);
             _table.Add(name, value, nameHash, fieldHash);
+            _tableVersion++;
         }
         else
         {
             // Literal without Indexing (§6.2.2): 0000xxxx.
             WriteLiteral(output, 0x00, 4, nameIndex, name, value);
         }
-    }
-
-    // The lowercase name, its hash and its static index: from the memo when the name was seen as it is now.
-    private ReadOnlySpan<byte> LookUpName(ReadOnlySpan<byte> name, out int nameHash, out int staticIndex)
-    {
-        if (name.IsEmpty || name.Length > MemoNameMax)
-        {
-            return DeriveName(name, out nameHash, out staticIndex);
-        }
-
-        int slot = (name.Length * 7 + name[0]) & (MemoSlots - 1);
-        ref NameMemo memo = ref _memo[slot];
-        Span<byte> bytes = _memoBytes.AsSpan(slot * MemoSlotBytes, MemoSlotBytes);
-        if (memo.Length == name.Length && bytes[..name.Length].SequenceEqual(name))
-        {
-            nameHash = memo.Hash;
-            staticIndex = memo.StaticIndex;
-            return bytes.Slice(MemoNameMax, name.Length);
-        }
-
-        ReadOnlySpan<byte> lower = DeriveName(name, out nameHash, out staticIndex);
-        name.CopyTo(bytes);
-        lower.CopyTo(bytes[MemoNameMax..]);
-        memo = new NameMemo { Length = name.Length, Hash = nameHash, StaticIndex = staticIndex };
-        return lower;
-    }
-
-    private ReadOnlySpan<byte> DeriveName(ReadOnlySpan<byte> name, out int nameHash, out int staticIndex)
-    {
-        name = Lowercase(name);
-        nameHash = HPackStaticTable.HashName(name);
-        staticIndex = HPackStaticTable.FindName(name, nameHash);
-        return name;
     }
 
     private static bool IsSensitive(ReadOnlySpan<byte> name) => name.Length switch
@@ -228,30 +197,14 @@ public sealed class HPackEncoder
 
     private static int HashField(int nameHash, ReadOnlySpan<byte> value)
     {
-        // Only this encoder's table compares these hashes (before the bytes), so they need not be
-        // FNV as the names' are: eight bytes a step, a multiply and a shift to spread each.
-        const ulong Mix = 0x9E3779B97F4A7C15;
-        ulong hash = ((ulong)(uint)nameHash << 32 | (uint)value.Length) * Mix;
-        while (value.Length >= 8)
+        // FNV-1a continued from the name's hash over a separator and the value.
+        uint hash = ((uint)nameHash ^ 0xFF) * 16777619;
+        foreach (byte b in value)
         {
-            hash = (hash ^ BinaryPrimitives.ReadUInt64LittleEndian(value)) * Mix;
-            hash ^= hash >> 29;
-            value = value[8..];
+            hash = (hash ^ b) * 16777619;
         }
 
-        if (!value.IsEmpty)
-        {
-            ulong tail = 0;
-            for (int i = 0; i < value.Length; i++)
-            {
-                tail |= (ulong)value[i] << (8 * i);
-            }
-
-            hash = (hash ^ tail) * Mix;
-            hash ^= hash >> 29;
-        }
-
-        return (int)(hash ^ (hash >> 32));
+        return (int)hash;
     }
 
     // HTTP/2 names are lowercase on the wire (RFC 9113 §8.2.1); HTTP/1.1 responses often are not.
@@ -317,13 +270,5 @@ public sealed class HPackEncoder
     {
         Span<byte> span = output.GetSpan(HPackInteger.MaxLength);
         output.Advance(HPackInteger.Encode(span, value, prefixBits, flags));
-    }
-
-    private struct NameMemo
-    {
-        // 0: the slot is empty (an empty name is never kept).
-        public int Length;
-        public int Hash;
-        public int StaticIndex;
     }
 }
