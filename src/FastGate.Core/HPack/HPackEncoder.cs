@@ -24,6 +24,7 @@ public sealed class HPackEncoder
     private int _peerMaxTableSize = DefaultPeerTableSize;
     private bool _sizeUpdatePending;
     private int _smallestPendingSize;
+    private long _tableVersion;
     private byte[] _nameScratch = new byte[64];
 
     /// <param name="maxTableSize">The largest dynamic table this encoder uses, whatever the peer allows.</param>
@@ -49,7 +50,15 @@ public sealed class HPackEncoder
         _peerMaxTableSize = DefaultPeerTableSize;
         _sizeUpdatePending = false;
         _smallestPendingSize = 0;
+        _tableVersion++;
     }
+
+    /// <summary>
+    /// Changes whenever what this encoder writes for a given field may change: an entry added to
+    /// (or evicted from) the dynamic table, its size set, a size update written or made pending.
+    /// A block that left it as it was encodes to the same bytes again while it stays the same.
+    /// </summary>
+    public long TableVersion => _tableVersion;
 
     /// <summary>Huffman-codes strings when shorter (the default); off only to reproduce RFC 7541's plain examples.</summary>
     internal bool UseHuffman { get; init; } = true;
@@ -68,6 +77,7 @@ public sealed class HPackEncoder
         }
 
         _peerMaxTableSize = size;
+        _tableVersion++;
         int tableSize = Math.Min(size, _maxTableSize);
         // RFC 7541 §4.2: if the size went down and up again between two blocks, the smallest one is
         // signalled first, so the decoder evicts what this encoder evicted.
@@ -85,6 +95,7 @@ public sealed class HPackEncoder
         }
 
         _sizeUpdatePending = false;
+        _tableVersion++;
         if (_smallestPendingSize < _table.MaxSize)
         {
             WriteInteger(output, _smallestPendingSize, 5, 0x20);
@@ -166,6 +177,7 @@ public sealed class HPackEncoder
             // Literal with Incremental Indexing (§6.2.1): 01xxxxxx.
             WriteLiteral(output, 0x40, 6, nameIndex, name, value);
             _table.Add(name, value, nameHash, fieldHash);
+            _tableVersion++;
         }
         else
         {

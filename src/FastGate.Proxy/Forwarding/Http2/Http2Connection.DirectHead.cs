@@ -14,6 +14,8 @@ public sealed partial class Http2Connection
 
     // The route's added and set response fields as HTTP/1.1 lines, encoded from there (under the guard).
     private readonly PooledByteBuffer _editLines = new();
+    // The last proxied head's block, copied for the next head that is the same (Http2RepeatedHead).
+    private readonly Http2RepeatedHead _lastHead = new();
 
     /// <summary>
     /// The final response head of a proxied exchange as HEADERS (worker thread): the end-to-end
@@ -23,48 +25,113 @@ public sealed partial class Http2Connection
     /// </summary>
     internal int SendProxiedHead(Http2Stream stream, int status, ResponseHead head, HeaderEdits? edits, long contentLength, bool endStream)
     {
-        var customTokens = head.HasCustomConnectionTokens();
+        var customTokens = HasCustomConnectionTokens(head);
         int size;
         using (_guard.Enter())
         {
-            if (!BeginHeadLocked(stream, status))
+            if (edits is null && RepeatsLastHead(status, head, contentLength, customTokens))
             {
-                return 0;
-            }
-            foreach (ref readonly var field in head.Headers)
-            {
-                // RFC 9113 §8.2.2: connection-specific fields stay on their hop.
-                if (ForwardedFields.IsHopByHop(head, field, customTokens)
-                    || (field.Known == KnownHeader.ContentLength && contentLength != KeepUpstreamLength))
+                if (stream.Reset || stream.Closed)
                 {
-                    continue;
+                    return 0;
                 }
-                var name = head.Name(field);
-                if (edits is not null && edits.Drops(name))
+                _encoded.Clear();
+                _encoded.Write(_lastHead.Block);
+            }
+            else
+            {
+                var versionBefore = _encoder.TableVersion;
+                if (!BeginHeadLocked(stream, status))
                 {
-                    continue;
+                    return 0;
                 }
-                _encoder.Encode(_encoded, name, head.Value(field), name.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(name, "set-cookie"u8));
-            }
-            if (contentLength >= 0)
-            {
-                Span<byte> digits = stackalloc byte[20];
-                Utf8Formatter.TryFormat(contentLength, digits, out var written);
-                _encoder.Encode(_encoded, "content-length"u8, digits[..written]);
-            }
-            if (edits is not null)
-            {
-                _editLines.Clear();
-                var lines = new BufferWriter<PooledByteBuffer>(_editLines);
-                edits.WriteFields(ref lines);
-                lines.Commit();
-                EncodeTrailerLines(_editLines.WrittenSpan);
+                if (edits is null)
+                {
+                    _lastHead.BeginRecord();
+                }
+                foreach (ref readonly var field in head.Headers)
+                {
+                    if (!Forwards(head, field, customTokens, contentLength))
+                    {
+                        continue;
+                    }
+                    var name = head.Name(field);
+                    if (edits is not null && edits.Drops(name))
+                    {
+                        continue;
+                    }
+                    var value = head.Value(field);
+                    _encoder.Encode(_encoded, name, value, name.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(name, "set-cookie"u8));
+                    if (edits is null)
+                    {
+                        _lastHead.RecordField(name, value);
+                    }
+                }
+                if (contentLength >= 0)
+                {
+                    Span<byte> digits = stackalloc byte[20];
+                    Utf8Formatter.TryFormat(contentLength, digits, out var written);
+                    _encoder.Encode(_encoded, "content-length"u8, digits[..written]);
+                }
+                if (edits is not null)
+                {
+                    _editLines.Clear();
+                    var lines = new BufferWriter<PooledByteBuffer>(_editLines);
+                    edits.WriteFields(ref lines);
+                    lines.Commit();
+                    EncodeTrailerLines(_editLines.WrittenSpan);
+                }
+                else
+                {
+                    _lastHead.EndRecord(status, contentLength, versionBefore, _encoder.TableVersion, _encoded.WrittenSpan);
+                }
             }
             size = _encoded.Length;
             QueueHeadLocked(stream, endStream);
         }
         AfterHead(stream, endStream);
         return size;
+    }
+
+    // RFC 9113 §8.2.2: connection-specific fields stay on their hop; the upstream's length only when kept.
+    private static bool Forwards(ResponseHead head, in HeaderEntry field, bool customTokens, long contentLength) =>
+        !ForwardedFields.IsHopByHop(head, field, customTokens)
+        && !(field.Known == KnownHeader.ContentLength && contentLength != KeepUpstreamLength);
+
+    // The head's status, forwarded fields and length are the last one's, kept with the table as it is now.
+    private bool RepeatsLastHead(int status, ResponseHead head, long contentLength, bool customTokens)
+    {
+        if (!_lastHead.BeginMatch(status, contentLength, _encoder.TableVersion))
+        {
+            return false;
+        }
+        foreach (ref readonly var field in head.Headers)
+        {
+            if (Forwards(head, field, customTokens, contentLength) && !_lastHead.MatchField(head.Name(field), head.Value(field)))
+            {
+                return false;
+            }
+        }
+        return _lastHead.EndMatch();
+    }
+
+    // MessageHead.HasCustomConnectionTokens, without splitting the list when the Connection field is
+    // one plain token (an HTTP/1.1 upstream's "keep-alive" or "close" on nearly every response).
+    private static bool HasCustomConnectionTokens(ResponseHead head)
+    {
+        foreach (ref readonly var field in head.Headers)
+        {
+            if (field.Known != KnownHeader.Connection)
+            {
+                continue;
+            }
+            var value = head.Value(field);
+            if (!System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8) && !System.Text.Ascii.EqualsIgnoreCase(value, "close"u8))
+            {
+                return head.HasCustomConnectionTokens();
+            }
+        }
+        return false;
     }
 
     /// <summary>

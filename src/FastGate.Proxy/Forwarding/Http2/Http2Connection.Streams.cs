@@ -74,8 +74,13 @@ public sealed partial class Http2Connection
         {
             return Calm(Http2DefenseKind.Continuation);
         }
+        if (header.Has(Http2Flags.EndHeaders))
+        {
+            // The usual request: its whole block in this frame, decoded where it lies.
+            return OnHeaderBlock(fragment);
+        }
         _headerBlock.Write(fragment);
-        return header.Has(Http2Flags.EndHeaders) ? OnHeaderBlock() : Http2ErrorCode.NoError;
+        return Http2ErrorCode.NoError;
     }
 
     private Http2ErrorCode OnContinuation(in Http2FrameHeader header, ReadOnlySpan<byte> payload)
@@ -95,18 +100,21 @@ public sealed partial class Http2Connection
             return Calm(Http2DefenseKind.Continuation);
         }
         _headerBlock.Write(payload);
-        return header.Has(Http2Flags.EndHeaders) ? OnHeaderBlock() : Http2ErrorCode.NoError;
+        return header.Has(Http2Flags.EndHeaders) ? OnHeaderBlock(_headerBlock.WrittenSpan) : Http2ErrorCode.NoError;
     }
 
-    /// <summary>A whole header block: decoded (always, so the HPACK table stays in step), then a new request or its trailers.</summary>
-    private Http2ErrorCode OnHeaderBlock()
+    /// <summary>
+    /// A whole header block (the HEADERS frame's fragment, or the fragments gathered in
+    /// _headerBlock): decoded (always, so the HPACK table stays in step), then a new request or its trailers.
+    /// </summary>
+    private Http2ErrorCode OnHeaderBlock(ReadOnlySpan<byte> block)
     {
         var id = _headerStreamId;
         _headerStreamId = 0;
         var trailers = _headerTrailers;
         var endStream = _headerEndStream;
         _request.Begin(trailers);
-        var decoded = _decoder.Decode(_headerBlock.WrittenSpan, _request);
+        var decoded = _decoder.Decode(block, _request);
         _headerBlock.Clear();
         if (decoded != HPackError.None && decoded != HPackError.HeaderListTooLarge)
         {

@@ -596,6 +596,7 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         _writing.Release();
         _headerBlock.Release();
         _encoded.Release();
+        _lastHead.Release();
         _gateway.Connections.Remove(this);
         _gateway.Metrics.ConnectionClosed();
         _metrics.ConnectionClosed();

@@ -308,30 +308,24 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
 
     private static void Append(PooledByteBuffer buffer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        buffer.Write(name);
-        buffer.Write(": "u8);
-        buffer.Write(value);
-        buffer.Write("\r\n"u8);
+        // One reservation for the line, not one per piece.
+        var length = name.Length + value.Length + 4;
+        var span = buffer.GetSpan(length);
+        name.CopyTo(span);
+        span[name.Length] = (byte)':';
+        span[name.Length + 1] = (byte)' ';
+        value.CopyTo(span[(name.Length + 2)..]);
+        span[length - 2] = (byte)'\r';
+        span[length - 1] = (byte)'\n';
+        buffer.Advance(length);
     }
+
+    // RFC 9110 §5.6.2's tchar less the uppercase letters, which RFC 9113 §8.2.1 forbids in names.
+    private static readonly SearchValues<byte> LowercaseTokenChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"u8);
 
     /// <summary>A token (RFC 9110 §5.6.2) in lowercase, as RFC 9113 §8.2.1 asks of every field name.</summary>
-    private static bool ValidName(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            if (b is >= (byte)'A' and <= (byte)'Z' || !IsTokenChar(b))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static bool IsTokenChar(byte b) =>
-        b is >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9'
-            or (byte)'!' or (byte)'#' or (byte)'$' or (byte)'%' or (byte)'&' or (byte)'\'' or (byte)'*'
-            or (byte)'+' or (byte)'-' or (byte)'.' or (byte)'^' or (byte)'_' or (byte)'`' or (byte)'|' or (byte)'~'
-            or >= (byte)'A' and <= (byte)'Z';
+    private static bool ValidName(ReadOnlySpan<byte> name) => !name.ContainsAnyExcept(LowercaseTokenChars);
 
     private static bool ValidValue(ReadOnlySpan<byte> value)
     {
@@ -342,9 +336,14 @@ internal sealed partial class Http2RequestBuilder : IHPackHeaderSink
         return value.IsEmpty || (value[0] is not ((byte)' ' or (byte)'\t') && value[^1] is not ((byte)' ' or (byte)'\t'));
     }
 
-    private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) =>
-        name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) || name.SequenceEqual("proxy-connection"u8)
-        || name.SequenceEqual("transfer-encoding"u8) || name.SequenceEqual("upgrade"u8);
+    private static bool IsConnectionSpecific(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        7 => name.SequenceEqual("upgrade"u8),
+        10 => name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8),
+        16 => name.SequenceEqual("proxy-connection"u8),
+        17 => name.SequenceEqual("transfer-encoding"u8),
+        _ => false,
+    };
 
     /// <summary>The request line, Host from :authority, the client's fields and its cookies joined.</summary>
     private void WriteHeadStart(ref BufferWriter<IBufferWriter<byte>> w, ReadOnlySpan<byte> method)
