@@ -333,7 +333,8 @@ public sealed class Gateway : IDisposable
         return next;
     }
 
-    public void ReopenAccessLog() => AccessLog?.Reopen();
+    /// <summary>See <see cref="AccessLog.ReopenAsync"/>; true with no access log.</summary>
+    public Task<bool> ReopenAccessLogAsync() => AccessLog?.ReopenAsync() ?? Task.FromResult(true);
 
     /// <summary>A listener stopped accepting at its cap: counted always, logged at most every few seconds.</summary>
     internal void OnListenerCapped(string name, ConnectionListener listener)

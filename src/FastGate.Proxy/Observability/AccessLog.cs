@@ -7,7 +7,7 @@ namespace FastGate.Proxy.Observability;
 /// JSON-lines access log. The exchange formats its line straight into a shared byte buffer
 /// (no strings, no allocation); a background thread swaps buffers and writes them out every
 /// 200 ms, so the hot path never waits on disk. When the buffer is full the line is dropped and
-/// counted rather than blocking a request. A file target is reopened on <see cref="Reopen"/>
+/// counted rather than blocking a request. A file target is reopened on <see cref="ReopenAsync"/>
 /// (SIGUSR1), for logrotate.
 /// </summary>
 public sealed class AccessLog : IDisposable
@@ -24,7 +24,8 @@ public sealed class AccessLog : IDisposable
     private int _length;
     private long _dropped;
     private Stream _stream;
-    private volatile bool _reopen;
+    // Asked for by ReopenAsync (under _lock), completed by the writer once the file is open again.
+    private TaskCompletionSource<bool>? _reopen;
     private volatile bool _stopping;
 
     /// <param name="target">"stdout" or a file path.</param>
@@ -40,10 +41,21 @@ public sealed class AccessLog : IDisposable
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    public void Reopen()
+    /// <summary>
+    /// Reopens the file by its path (after logrotate moved it). Lines buffered until then go to
+    /// the old file; the task completes, true, once lines go to the new one, or false when it could
+    /// not be opened (the old one is kept) or the log is closing.
+    /// </summary>
+    public Task<bool> ReopenAsync()
     {
-        _reopen = true;
+        Task<bool> done;
+        lock (_lock)
+        {
+            _reopen ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            done = _reopen.Task;
+        }
         _wake.Set();
+        return done;
     }
 
     /// <summary>Appends one line. All spans are copied before returning.</summary>
@@ -115,29 +127,42 @@ public sealed class AccessLog : IDisposable
             _wake.Wait(200);
             _wake.Reset();
             Flush();
-            if (_reopen)
+            TaskCompletionSource<bool>? reopen;
+            lock (_lock)
             {
-                _reopen = false;
-                try
-                {
-                    var next = Open();
-                    var old = _stream;
-                    _stream = next;
-                    old.Dispose();
-                }
-                catch (IOException)
-                {
-                    // Keep writing to the old file; the next SIGUSR1 tries again.
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
+                reopen = _reopen;
+                _reopen = null;
+            }
+            if (reopen is not null)
+            {
+                reopen.TrySetResult(!_stopping && TryReopen());
             }
             if (_stopping)
             {
                 Flush();
                 return;
             }
+        }
+    }
+
+    /// <summary>False when the file cannot be opened: the old one is kept, and the next SIGUSR1 tries again.</summary>
+    private bool TryReopen()
+    {
+        try
+        {
+            var next = Open();
+            var old = _stream;
+            _stream = next;
+            old.Dispose();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -175,6 +200,12 @@ public sealed class AccessLog : IDisposable
         _stopping = true;
         _wake.Set();
         _writer.Join(TimeSpan.FromSeconds(2));
+        // Asked for after the writer's last turn: nothing will reopen now.
+        lock (_lock)
+        {
+            _reopen?.TrySetResult(false);
+            _reopen = null;
+        }
         if (_path is not null)
         {
             _stream.Dispose();

@@ -94,8 +94,15 @@ public sealed class Daemon
                     await ReloadAsync(gateway, notifier).ConfigureAwait(false);
                     break;
                 case DaemonCommand.ReopenLogs:
-                    gateway.ReopenAccessLog();
-                    _log.Info("access log reopened");
+                    // Said once it is so: a line logged after this message is in the new file.
+                    if (await gateway.ReopenAccessLogAsync().ConfigureAwait(false))
+                    {
+                        _log.Info("access log reopened");
+                    }
+                    else
+                    {
+                        _log.Warn("access log could not be reopened; still writing to the old file");
+                    }
                     break;
                 case DaemonCommand.Stop:
                     notifier.Stopping();
