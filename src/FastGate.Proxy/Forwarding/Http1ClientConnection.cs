@@ -62,7 +62,23 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal string ListenerName { get; }
     internal ConnectionListener? Listener { get; }
     /// <summary>The connection's place in its address's count (max_connections_per_client); released at close.</summary>
-    internal ClientConnectionCounts.ClientLease? Lease { get; set; }
+    internal ClientConnectionCounts.ClientLease? Lease
+    {
+        set => _countedIn = value;
+    }
+
+    /// <summary>
+    /// The counts that hold this connection under <see cref="ClientIp"/>, instead of a
+    /// <see cref="Lease"/>: the address is at hand, so an idle connection keeps no lease object.
+    /// </summary>
+    internal ClientConnectionCounts? CountedIn
+    {
+        init => _countedIn = value;
+    }
+
+    // A ClientLease or the ClientConnectionCounts that count ClientIp: one field, as an idle
+    // connection keeps it.
+    private object? _countedIn;
     /// <summary>The loop the connection's work runs on; null off the loops. An HTTP/2 stream's bridge is given its connection's.</summary>
     internal EventLoop? Loop { get; init; }
     internal LoopTimer? Timer { get; private set; }
@@ -81,6 +97,20 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     {
         get => _betweenExchanges;
         set => _betweenExchanges = value;
+    }
+
+    /// <summary>Gives the connection's place in its address's count back; at close, any number of times.</summary>
+    internal void ReleaseCount()
+    {
+        switch (Interlocked.Exchange(ref _countedIn, null))
+        {
+            case ClientConnectionCounts.ClientLease lease:
+                lease.Release();
+                break;
+            case ClientConnectionCounts counts:
+                counts.Uncount(ClientIp);
+                break;
+        }
     }
 
     /// <summary>Registers the connection and gives it a worker from the loop's pool.</summary>

@@ -59,7 +59,8 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
-        if (ClientConnectionCounts.Admit(gateway, listenerName, listener, clientIp) is not { } lease)
+        var counts = ClientConnectionCounts.For(listener);
+        if (!counts.TryAdmit(gateway, listenerName, clientIp))
         {
             transport.Dispose();
             listener.OnConnectionClosed();
@@ -67,23 +68,25 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         }
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener, lease);
+            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener, counts.LeaseFor(clientIp));
             return;
         }
+        ClientAddressCache.Get(clientIp, out var address, out var ip);
         if (tls is not null)
         {
             // On a loop straight to the loop's path: one async frame less per connection.
             _ = transport is EpollConnection epoll
-                ? ServeTlsOnLoopAsync(tls, epoll, FormatAddress(clientIp), clientIp.ToArray(), listener, lease)
-                : ServeTlsAsync(tls, transport, FormatAddress(clientIp), clientIp.ToArray(), listener, lease);
+                ? ServeTlsOnLoopAsync(tls, epoll, address, ip, listener, counts.LeaseFor(clientIp))
+                : ServeTlsAsync(tls, transport, address, ip, listener, counts.LeaseFor(clientIp));
             return;
         }
         if (H2cEnabled)
         {
-            _ = ServePlainH2cAsync(transport, FormatAddress(clientIp), clientIp.ToArray(), listener, lease);
+            _ = ServePlainH2cAsync(transport, address, ip, listener, counts.LeaseFor(clientIp));
             return;
         }
-        new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener) { Lease = lease }.Start();
+        // The connection's own address stands for its place in the count: no lease object.
+        new Http1ClientConnection(transport, address, ip, gateway, listenerName, listener) { CountedIn = counts }.Start();
     }
 
     /// <summary>
@@ -184,7 +187,7 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
 
     /// <summary>An IP as ASCII (IPv4 without allocating anything but the result), once per connection.</summary>
-    private static byte[] FormatAddress(ReadOnlySpan<byte> ip)
+    internal static byte[] FormatAddress(ReadOnlySpan<byte> ip)
     {
         if (ip.Length == 4)
         {
