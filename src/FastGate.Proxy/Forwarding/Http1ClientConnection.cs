@@ -31,6 +31,9 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
     private volatile bool _endStreams;
+    // The address in its three forms, as one shared object: one field where an idle connection
+    // kept two arrays and a hash of its own.
+    private readonly ClientAddressInfo _address;
 
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
         : this(transport, clientAddress, System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [], gateway, listenerName, listener)
@@ -40,11 +43,15 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     /// <param name="clientAddress">The client's IP as text.</param>
     /// <param name="clientIp">The same IP as 4 or 16 bytes (empty when unknown).</param>
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, byte[] clientIp, Gateway gateway, string listenerName, ConnectionListener? listener)
+        : this(transport, new ClientAddressInfo(clientAddress, clientIp), gateway, listenerName, listener)
+    {
+    }
+
+    /// <param name="client">The client's address, perhaps shared with its other connections.</param>
+    public Http1ClientConnection(ITransport transport, ClientAddressInfo client, Gateway gateway, string listenerName, ConnectionListener? listener)
     {
         Transport = transport;
-        ClientAddress = clientAddress;
-        ClientHash = LoadBalancing.StableHash.Hash(clientAddress);
-        ClientIp = clientIp;
+        _address = client;
         Gateway = gateway;
         ListenerName = listenerName;
         Listener = listener;
@@ -54,10 +61,10 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal ITransport Transport { get; }
     /// <summary>The TLS session the connection speaks through; null on a plain connection.</summary>
     internal Tls.TlsConnectionInfo? Tls { get; init; }
-    internal byte[] ClientAddress { get; }
+    internal byte[] ClientAddress => _address.Text;
     /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
-    internal byte[] ClientIp { get; }
-    internal ulong ClientHash { get; }
+    internal byte[] ClientIp => _address.Ip;
+    internal ulong ClientHash => _address.Hash;
     internal Gateway Gateway { get; }
     internal string ListenerName { get; }
     internal ConnectionListener? Listener { get; }

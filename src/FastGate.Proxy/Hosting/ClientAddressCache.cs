@@ -1,39 +1,33 @@
 namespace FastGate.Proxy.Hosting;
 
 /// <summary>
-/// The text and the bytes of the client addresses a thread saw lately, so that a new connection
-/// from one of them shares its two arrays instead of allocating two more that it keeps for its
-/// whole life, idle or not (72 bytes for IPv4): clients open many connections in turn, and a
-/// balancer in front opens all of them. Per thread (each loop has its own), direct-mapped, a
-/// fixed number of entries. The arrays are never written once made, which is what lets
-/// connections share them.
+/// The client addresses a thread saw lately, so that a new connection from one of them shares
+/// its <see cref="ClientAddressInfo"/> instead of making the address's text, bytes and hash again
+/// and keeping them for its whole life, idle or not: clients open many connections in turn, and
+/// a balancer in front opens all of them. Per thread (each loop has its own), direct-mapped, a
+/// fixed number of entries.
 /// </summary>
 internal static class ClientAddressCache
 {
     private const int EntryBits = 6;
 
     [ThreadStatic]
-    private static Entry[]? t_entries;
+    private static ClientAddressInfo?[]? t_entries;
 
-    /// <summary>The address <paramref name="ip"/> (4 or 16 bytes, or empty when unknown) as ASCII text and as bytes.</summary>
-    public static void Get(ReadOnlySpan<byte> ip, out byte[] text, out byte[] bytes)
+    /// <summary>The address <paramref name="ip"/> (4 or 16 bytes, or empty when unknown) in every form a connection uses.</summary>
+    public static ClientAddressInfo Get(ReadOnlySpan<byte> ip)
     {
         if (ip.Length is not (4 or 16))
         {
-            text = HttpConnectionHandler.FormatAddress(ip);
-            bytes = ip.ToArray();
-            return;
+            return new ClientAddressInfo(HttpConnectionHandler.FormatAddress(ip), ip.ToArray());
         }
         var key = ClientConnectionCounts.Key.From(ip);
-        var entries = t_entries ??= new Entry[1 << EntryBits];
+        var entries = t_entries ??= new ClientAddressInfo?[1 << EntryBits];
         ref var entry = ref entries[(int)(((key.High ^ key.Low) * 0x9E3779B97F4A7C15UL) >> (64 - EntryBits))];
-        if (entry.Bytes is null || entry.Key != key)
+        if (entry is null || !entry.Ip.AsSpan().SequenceEqual(ip))
         {
-            entry = new Entry(key, HttpConnectionHandler.FormatAddress(ip), ip.ToArray());
+            entry = new ClientAddressInfo(HttpConnectionHandler.FormatAddress(ip), ip.ToArray());
         }
-        text = entry.Text;
-        bytes = entry.Bytes;
+        return entry;
     }
-
-    private readonly record struct Entry(ClientConnectionCounts.Key Key, byte[] Text, byte[] Bytes);
 }

@@ -8,13 +8,13 @@ public class ClientAddressCacheTests
     [Fact]
     public void Get_SameAddressTwice_SharesTheArrays()
     {
-        ClientAddressCache.Get([192, 0, 2, 7], out var firstText, out var firstBytes);
-        ClientAddressCache.Get([192, 0, 2, 7], out var secondText, out var secondBytes);
+        var first = ClientAddressCache.Get([192, 0, 2, 7]);
+        var second = ClientAddressCache.Get([192, 0, 2, 7]);
 
-        Assert.Equal("192.0.2.7"u8.ToArray(), firstText);
-        Assert.Equal(new byte[] { 192, 0, 2, 7 }, firstBytes);
-        Assert.Same(firstText, secondText);
-        Assert.Same(firstBytes, secondBytes);
+        Assert.Equal("192.0.2.7"u8.ToArray(), first.Text);
+        Assert.Equal(new byte[] { 192, 0, 2, 7 }, first.Ip);
+        Assert.Equal(FastGate.Proxy.LoadBalancing.StableHash.Hash(first.Text), first.Hash);
+        Assert.Same(first, second);
     }
 
     [Fact]
@@ -26,9 +26,9 @@ public class ClientAddressCacheTests
             for (var i = 0; i < 300; i++)
             {
                 byte[] ip = [10, 1, (byte)(i >> 8), (byte)i];
-                ClientAddressCache.Get(ip, out var text, out var bytes);
-                Assert.Equal(ip, bytes);
-                Assert.Equal($"10.1.{i >> 8}.{i & 0xFF}", System.Text.Encoding.ASCII.GetString(text));
+                var client = ClientAddressCache.Get(ip);
+                Assert.Equal(ip, client.Ip);
+                Assert.Equal($"10.1.{i >> 8}.{i & 0xFF}", System.Text.Encoding.ASCII.GetString(client.Text));
             }
         }
     }
@@ -38,20 +38,20 @@ public class ClientAddressCacheTests
     {
         var v6 = IPAddress.Parse("::c000:207").GetAddressBytes();
 
-        ClientAddressCache.Get([192, 0, 2, 7], out var v4Text, out _);
-        ClientAddressCache.Get(v6, out var v6Text, out var v6Bytes);
+        var v4 = ClientAddressCache.Get([192, 0, 2, 7]);
+        var other = ClientAddressCache.Get(v6);
 
-        Assert.Equal("192.0.2.7", System.Text.Encoding.ASCII.GetString(v4Text));
-        Assert.Equal(v6, v6Bytes);
-        Assert.NotEqual(v4Text, v6Text);
+        Assert.Equal("192.0.2.7", System.Text.Encoding.ASCII.GetString(v4.Text));
+        Assert.Equal(v6, other.Ip);
+        Assert.NotEqual(v4.Text, other.Text);
     }
 
     [Fact]
     public void Get_UnknownAddress_IsUnknown()
     {
-        ClientAddressCache.Get([], out var text, out var bytes);
+        var client = ClientAddressCache.Get([]);
 
-        Assert.Equal("unknown"u8.ToArray(), text);
-        Assert.Empty(bytes);
+        Assert.Equal("unknown"u8.ToArray(), client.Text);
+        Assert.Empty(client.Ip);
     }
 }
