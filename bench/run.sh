@@ -771,7 +771,8 @@ measure_idle() {  # usage: measure_idle SCENARIO INSTANCE...
                     spawn cpid "$LOAD_CPU" "$out" python3 "$BENCH/idle-client/idle_client.py" \
                         --target "127.0.0.1:$(target_port "$i")" --connections "$n" --path "$SC_PATH" "${tls[@]}"
                     for _ in $(seq 1200); do
-                        ready=$(sed -n 's/^ready //p' "$out")
+                        # On a loaded machine the client may not have opened its output yet.
+                        ready=$(sed -n 's/^ready //p' "$out" 2>/dev/null || true)
                         [[ -n "$ready" ]] && break
                         kill -0 "$cpid" 2>/dev/null || break
                         sleep 0.1

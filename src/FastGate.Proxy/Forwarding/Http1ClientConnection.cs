@@ -31,6 +31,9 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     private volatile bool _closeWhenIdle;
     private volatile bool _betweenExchanges;
     private volatile bool _endStreams;
+    // The address in its three forms, as one shared object: one field where an idle connection
+    // kept two arrays and a hash of its own.
+    private readonly ClientAddressInfo _address;
 
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener)
         : this(transport, clientAddress, System.Net.IPAddress.TryParse(clientAddress, out var address) ? address.GetAddressBytes() : [], gateway, listenerName, listener)
@@ -40,11 +43,15 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     /// <param name="clientAddress">The client's IP as text.</param>
     /// <param name="clientIp">The same IP as 4 or 16 bytes (empty when unknown).</param>
     public Http1ClientConnection(ITransport transport, byte[] clientAddress, byte[] clientIp, Gateway gateway, string listenerName, ConnectionListener? listener)
+        : this(transport, new ClientAddressInfo(clientAddress, clientIp), gateway, listenerName, listener)
+    {
+    }
+
+    /// <param name="client">The client's address, perhaps shared with its other connections.</param>
+    public Http1ClientConnection(ITransport transport, ClientAddressInfo client, Gateway gateway, string listenerName, ConnectionListener? listener)
     {
         Transport = transport;
-        ClientAddress = clientAddress;
-        ClientHash = LoadBalancing.StableHash.Hash(clientAddress);
-        ClientIp = clientIp;
+        _address = client;
         Gateway = gateway;
         ListenerName = listenerName;
         Listener = listener;
@@ -54,15 +61,31 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     internal ITransport Transport { get; }
     /// <summary>The TLS session the connection speaks through; null on a plain connection.</summary>
     internal Tls.TlsConnectionInfo? Tls { get; init; }
-    internal byte[] ClientAddress { get; }
+    internal byte[] ClientAddress => _address.Text;
     /// <summary>The client's IP as 4 or 16 bytes, for address checks; empty when the text is not an address.</summary>
-    internal byte[] ClientIp { get; }
-    internal ulong ClientHash { get; }
+    internal byte[] ClientIp => _address.Ip;
+    internal ulong ClientHash => _address.Hash;
     internal Gateway Gateway { get; }
     internal string ListenerName { get; }
     internal ConnectionListener? Listener { get; }
     /// <summary>The connection's place in its address's count (max_connections_per_client); released at close.</summary>
-    internal ClientConnectionCounts.ClientLease? Lease { get; set; }
+    internal ClientConnectionCounts.ClientLease? Lease
+    {
+        set => _countedIn = value;
+    }
+
+    /// <summary>
+    /// The counts that hold this connection under <see cref="ClientIp"/>, instead of a
+    /// <see cref="Lease"/>: the address is at hand, so an idle connection keeps no lease object.
+    /// </summary>
+    internal ClientConnectionCounts? CountedIn
+    {
+        init => _countedIn = value;
+    }
+
+    // A ClientLease or the ClientConnectionCounts that count ClientIp: one field, as an idle
+    // connection keeps it.
+    private object? _countedIn;
     /// <summary>The loop the connection's work runs on; null off the loops. An HTTP/2 stream's bridge is given its connection's.</summary>
     internal EventLoop? Loop { get; init; }
     internal LoopTimer? Timer { get; private set; }
@@ -81,6 +104,20 @@ public sealed class Http1ClientConnection : IHeartbeatTarget, IThreadPoolWorkIte
     {
         get => _betweenExchanges;
         set => _betweenExchanges = value;
+    }
+
+    /// <summary>Gives the connection's place in its address's count back; at close, any number of times.</summary>
+    internal void ReleaseCount()
+    {
+        switch (Interlocked.Exchange(ref _countedIn, null))
+        {
+            case ClientConnectionCounts.ClientLease lease:
+                lease.Release();
+                break;
+            case ClientConnectionCounts counts:
+                counts.Uncount(ClientIp);
+                break;
+        }
     }
 
     /// <summary>Registers the connection and gives it a worker from the loop's pool.</summary>

@@ -695,7 +695,7 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
             _gateway.Connections.Remove(_client);
             _gateway.Metrics.ConnectionClosed();
         }
-        _client.Lease?.Release();
+        _client.ReleaseCount();
         _listener?.OnConnectionClosed();
     }
 

@@ -32,13 +32,24 @@ public sealed class ClientConnectionCounts
     /// </summary>
     public static ClientLease? Admit(Gateway gateway, string listenerName, ConnectionListener listener, ReadOnlySpan<byte> ip)
     {
+        var counts = For(listener);
+        return counts.TryAdmit(gateway, listenerName, ip) ? counts.LeaseFor(ip) : null;
+    }
+
+    /// <summary>
+    /// As <see cref="Admit"/>, without a lease: the caller keeps this object and <paramref name="ip"/>
+    /// and calls <see cref="Uncount"/> once at close. A plain HTTP/1.1 connection already holds its
+    /// address, so it spares the lease object that every idle connection would otherwise keep.
+    /// </summary>
+    public bool TryAdmit(Gateway gateway, string listenerName, ReadOnlySpan<byte> ip)
+    {
         var cap = gateway.Current.Listener(listenerName)?.Limits.MaxConnectionsPerClient ?? 0;
-        var lease = For(listener).TryOpen(ip, cap);
-        if (lease is null)
+        if (TryCount(ip, cap))
         {
-            gateway.Metrics.SlowClients.ConnectionCapped(listenerName);
+            return true;
         }
-        return lease;
+        gateway.Metrics.SlowClients.ConnectionCapped(listenerName);
+        return false;
     }
 
     /// <summary>Open connections of <paramref name="ip"/> now (tests, diagnostics).</summary>
@@ -55,11 +66,17 @@ public sealed class ClientConnectionCounts
     /// <paramref name="cap"/> open (0: no cap), and the connection is to be closed unread. An address
     /// the socket did not give (empty) is never capped. The lease is released when the connection closes.
     /// </summary>
-    public ClientLease? TryOpen(ReadOnlySpan<byte> ip, int cap)
+    public ClientLease? TryOpen(ReadOnlySpan<byte> ip, int cap) => TryCount(ip, cap) ? LeaseFor(ip) : null;
+
+    /// <summary>
+    /// Counts a new connection of <paramref name="ip"/> as <see cref="TryOpen"/> does, leaving its
+    /// release to <see cref="Uncount"/>: false when the address is at <paramref name="cap"/>.
+    /// </summary>
+    public bool TryCount(ReadOnlySpan<byte> ip, int cap)
     {
         if (ip.Length is not (4 or 16))
         {
-            return ClientLease.Untracked;
+            return true;
         }
         var key = Key.From(ip);
         lock (_open)
@@ -68,11 +85,23 @@ public sealed class ClientConnectionCounts
             if (cap > 0 && count >= cap)
             {
                 // Not a new entry: a cap above 0 is reached only by connections that are counted.
-                return null;
+                return false;
             }
             count++;
         }
-        return new ClientLease(this, key);
+        return true;
+    }
+
+    /// <summary>The lease of a connection of <paramref name="ip"/> that <see cref="TryCount"/> counted.</summary>
+    public ClientLease LeaseFor(ReadOnlySpan<byte> ip) => ip.Length is 4 or 16 ? new ClientLease(this, Key.From(ip)) : ClientLease.Untracked;
+
+    /// <summary>Releases a count that <see cref="TryCount"/> took for <paramref name="ip"/>; once per count.</summary>
+    public void Uncount(ReadOnlySpan<byte> ip)
+    {
+        if (ip.Length is 4 or 16)
+        {
+            Close(Key.From(ip));
+        }
     }
 
     private void Close(Key key)

@@ -27,7 +27,7 @@ public sealed partial class HttpConnectionHandler
     /// On an event loop it continues on the loop, where either connection starts: an HTTP/2 one
     /// reads and writes the loop connection's pipes directly, on the loop thread.
     /// </summary>
-    private async Task ServePlainH2cAsync(ITransport transport, byte[] address, byte[] clientIp, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
+    private async Task ServePlainH2cAsync(ITransport transport, ClientAddressInfo client, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
         bool? http2;
         try
@@ -52,15 +52,15 @@ public sealed partial class HttpConnectionHandler
         }
         if (http2 == true)
         {
-            _ = ServeHttp2(transport, address, listener, lease, null);
+            _ = ServeHttp2(transport, client.Text, listener, lease, null);
             return;
         }
         if (epoll is not null)
         {
-            new Http1ClientConnection(transport, address, clientIp, gateway, listenerName, listener) { Lease = lease }.Start();
+            new Http1ClientConnection(transport, client, gateway, listenerName, listener) { Lease = lease }.Start();
             return;
         }
-        _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener) { Lease = lease }.Start();
+        _ = new Http1ProxyConnection(transport, client.Text, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
     /// <summary>

@@ -31,22 +31,22 @@ public sealed partial class HttpConnectionHandler
             listener.OnConnectionClosed();
             return;
         }
-        var address = FormatAddress(result.ClientIp);
+        var client = new ClientAddressInfo(FormatAddress(result.ClientIp), result.ClientIp);
         if (tls is not null)
         {
-            await ServeTlsAsync(tls, transport, address, result.ClientIp, listener, lease);
+            await ServeTlsAsync(tls, transport, client, listener, lease);
         }
         else if (H2cEnabled)
         {
-            await ServePlainH2cAsync(transport, address, result.ClientIp, listener, lease);
+            await ServePlainH2cAsync(transport, client, listener, lease);
         }
         else if (transport is EpollConnection)
         {
-            new Http1ClientConnection(transport, address, result.ClientIp, gateway, listenerName, listener) { Lease = lease }.Start();
+            new Http1ClientConnection(transport, client, gateway, listenerName, listener) { Lease = lease }.Start();
         }
         else
         {
-            _ = new Http1ProxyConnection(transport, address, gateway, listenerName, listener) { Lease = lease }.Start();
+            _ = new Http1ProxyConnection(transport, client.Text, gateway, listenerName, listener) { Lease = lease }.Start();
         }
     }
 }

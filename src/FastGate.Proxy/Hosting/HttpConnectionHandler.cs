@@ -40,12 +40,12 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         var address = FormatAddress(peer);
         if (tls is not null)
         {
-            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), address, peerIp, listener, lease);
+            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), new ClientAddressInfo(address, peerIp), listener, lease);
             return;
         }
         if (H2cEnabled)
         {
-            _ = ServePlainH2cAsync(new SocketTransport(socket), address, peerIp, listener, lease);
+            _ = ServePlainH2cAsync(new SocketTransport(socket), new ClientAddressInfo(address, peerIp), listener, lease);
             return;
         }
         _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener) { Lease = lease }.Start();
@@ -59,7 +59,8 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             listener.OnConnectionClosed();
             return;
         }
-        if (ClientConnectionCounts.Admit(gateway, listenerName, listener, clientIp) is not { } lease)
+        var counts = ClientConnectionCounts.For(listener);
+        if (!counts.TryAdmit(gateway, listenerName, clientIp))
         {
             transport.Dispose();
             listener.OnConnectionClosed();
@@ -67,23 +68,25 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         }
         if (ProxyProtocolIntake.For(gateway.Current.Listener(listenerName)) is { } intake)
         {
-            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener, lease);
+            _ = ServeAfterProxyHeaderAsync(intake, transport, clientIp.ToArray(), -1, listener, counts.LeaseFor(clientIp));
             return;
         }
+        var client = ClientAddressCache.Get(clientIp);
         if (tls is not null)
         {
             // On a loop straight to the loop's path: one async frame less per connection.
             _ = transport is EpollConnection epoll
-                ? ServeTlsOnLoopAsync(tls, epoll, FormatAddress(clientIp), clientIp.ToArray(), listener, lease)
-                : ServeTlsAsync(tls, transport, FormatAddress(clientIp), clientIp.ToArray(), listener, lease);
+                ? ServeTlsOnLoopAsync(tls, epoll, client, listener, counts.LeaseFor(clientIp))
+                : ServeTlsAsync(tls, transport, client, listener, counts.LeaseFor(clientIp));
             return;
         }
         if (H2cEnabled)
         {
-            _ = ServePlainH2cAsync(transport, FormatAddress(clientIp), clientIp.ToArray(), listener, lease);
+            _ = ServePlainH2cAsync(transport, client, listener, counts.LeaseFor(clientIp));
             return;
         }
-        new Http1ClientConnection(transport, FormatAddress(clientIp), clientIp.ToArray(), gateway, listenerName, listener) { Lease = lease }.Start();
+        // The connection's own address stands for its place in the count: no lease object.
+        new Http1ClientConnection(transport, client, gateway, listenerName, listener) { CountedIn = counts }.Start();
     }
 
     /// <summary>
@@ -91,11 +94,11 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     /// loop (<see cref="ServeTlsOnLoopAsync"/>); elsewhere the TLS stream does its own socket I/O
     /// and the HTTP code runs on the pool, with a worker of its own.
     /// </summary>
-    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, byte[] address, byte[] clientIp, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
+    private async Task ServeTlsAsync(TlsListener tls, ITransport inner, ClientAddressInfo client, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
         if (inner is EpollConnection epoll)
         {
-            await ServeTlsOnLoopAsync(tls, epoll, address, clientIp, listener, lease).ConfigureAwait(false);
+            await ServeTlsOnLoopAsync(tls, epoll, client, listener, lease).ConfigureAwait(false);
             return;
         }
         (StreamTransport Transport, TlsConnectionInfo Info)? session;
@@ -117,10 +120,10 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         var established = session!.Value;
         if (NegotiatedH2(established.Transport))
         {
-            _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
+            _ = ServeHttp2(established.Transport, client.Text, listener, lease, established.Info);
             return;
         }
-        _ = new Http1ProxyConnection(established.Transport, address, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
+        _ = new Http1ProxyConnection(established.Transport, client.Text, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
     }
 
     /// <summary>
@@ -129,7 +132,7 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     /// bound: the TLS pipes cannot park on the socket). An HTTP/2 connection runs on the loop as
     /// an h2c one does, its streams' exchanges with it: the TLS pipes are loop-bound too.
     /// </summary>
-    private async Task ServeTlsOnLoopAsync(TlsListener tls, EpollConnection inner, byte[] address, byte[] clientIp, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
+    private async Task ServeTlsOnLoopAsync(TlsListener tls, EpollConnection inner, ClientAddressInfo client, ConnectionListener listener, ClientConnectionCounts.ClientLease lease)
     {
         var loop = inner.Loop;
         if (!loop.IsCurrent)
@@ -159,10 +162,10 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
         var established = session!.Value;
         if (established.Transport.NegotiatedApplicationProtocol == System.Net.Security.SslApplicationProtocol.Http2)
         {
-            _ = ServeHttp2(established.Transport, address, listener, lease, established.Info);
+            _ = ServeHttp2(established.Transport, client.Text, listener, lease, established.Info);
             return;
         }
-        new Http1ClientConnection(established.Transport, address, clientIp, gateway, listenerName, listener) { Lease = lease, Tls = established.Info, Loop = loop }.Start();
+        new Http1ClientConnection(established.Transport, client, gateway, listenerName, listener) { Lease = lease, Tls = established.Info, Loop = loop }.Start();
     }
 
     /// <summary>
@@ -184,7 +187,7 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
     public void OnCapacityReached(ConnectionListener listener) => gateway.OnListenerCapped(listenerName, listener);
 
     /// <summary>An IP as ASCII (IPv4 without allocating anything but the result), once per connection.</summary>
-    private static byte[] FormatAddress(ReadOnlySpan<byte> ip)
+    internal static byte[] FormatAddress(ReadOnlySpan<byte> ip)
     {
         if (ip.Length == 4)
         {

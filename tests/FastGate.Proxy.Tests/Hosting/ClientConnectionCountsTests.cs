@@ -68,4 +68,41 @@ public class ClientConnectionCountsTests
         Assert.Equal(0, counts.OpenFor(V4));
         Assert.NotNull(counts.TryOpen(V4, cap: 1));
     }
+
+    [Fact]
+    public void TryCount_CountsAsALeaseDoes_AndUncountReleasesIt()
+    {
+        var counts = new ClientConnectionCounts();
+        Assert.True(counts.TryCount(V4, cap: 2));
+        Assert.NotNull(counts.TryOpen(V4, cap: 2));
+
+        Assert.False(counts.TryCount(V4, cap: 2));
+        Assert.Equal(2, counts.OpenFor(V4));
+
+        counts.Uncount(V4);
+        Assert.Equal(1, counts.OpenFor(V4));
+        Assert.True(counts.TryCount(V4, cap: 2));
+    }
+
+    [Fact]
+    public void LeaseFor_ACountedAddress_ReleasesThatCount()
+    {
+        var counts = new ClientConnectionCounts();
+        Assert.True(counts.TryCount(V6, cap: 1));
+
+        counts.LeaseFor(V6).Release();
+
+        Assert.Equal(0, counts.OpenFor(V6));
+    }
+
+    [Fact]
+    public void TryCount_UnknownAddress_NeverCapped_AndUncountIgnoresIt()
+    {
+        var counts = new ClientConnectionCounts();
+
+        Assert.True(counts.TryCount([], cap: 1));
+        Assert.True(counts.TryCount([], cap: 1));
+        counts.Uncount([]);
+        Assert.Equal(0, counts.OpenFor(V4));
+    }
 }

@@ -14,11 +14,15 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
 {
     private const uint Interest = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
 
+    // _slot once closed: Closed is kept in the slot rather than in a field of its own, as every
+    // idle connection keeps this object.
+    private const int ClosedSlot = int.MinValue;
+
     private readonly LoopReceiver _receiver;
     private readonly LoopSender _sender;
     private int _slot = -1;
-    private TaskCompletionSource<ITransport>? _connecting;
-    private LoopTimer? _connectTimer;
+    // Set only while an outgoing connect is in progress: one field, not two, in every connection.
+    private PendingConnect? _connecting;
 
     internal EpollConnection(EventLoop loop, int fd)
     {
@@ -32,7 +36,7 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
 
     internal int Fd { get; }
 
-    public bool Closed { get; private set; }
+    public bool Closed => _slot == ClosedSlot;
 
     public PipeReader Input => _receiver;
 
@@ -125,10 +129,10 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
             return ValueTask.FromException<ITransport>(SocketErrors.Exception(errno));
         }
         // Completed on the loop thread by EPOLLOUT (or the timer), continuing the caller inline.
-        connection._connecting = new TaskCompletionSource<ITransport>();
-        connection._connectTimer = loop.Timers.Create(connection);
-        connection._connectTimer.ScheduleAfter(timeout);
-        return new ValueTask<ITransport>(connection._connecting.Task);
+        var connecting = new PendingConnect(loop.Timers.Create(connection));
+        connection._connecting = connecting;
+        connecting.Timer.ScheduleAfter(timeout);
+        return new ValueTask<ITransport>(connecting.Task);
     }
 
     void IEpollHandler.OnEvents(uint events)
@@ -165,8 +169,7 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
         }
         var connecting = _connecting!;
         _connecting = null;
-        _connectTimer!.Cancel();
-        _connectTimer = null;
+        connecting.Timer.Cancel();
         if (error != 0)
         {
             CloseNow();
@@ -184,7 +187,6 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
             return;
         }
         _connecting = null;
-        _connectTimer = null;
         CloseNow();
         connecting.SetException(new OperationCanceledException("connect timed out"));
     }
@@ -210,11 +212,11 @@ public sealed unsafe class EpollConnection : ITransport, ISendProgress, ILoopBou
             return;
         }
         _sender.OnClosing();
-        Closed = true;
-        if (_slot >= 0)
+        var slot = _slot;
+        _slot = ClosedSlot;
+        if (slot >= 0)
         {
-            Loop.Release(_slot);
-            _slot = -1;
+            Loop.Release(slot);
         }
         Libc.Close(Fd);
         _receiver.OnClosed();

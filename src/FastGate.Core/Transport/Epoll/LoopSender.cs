@@ -28,6 +28,12 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// </summary>
     internal const int SendAtOnceBytes = 64 * 1024;
 
+    private const byte WaitingWritableFlag = 1;
+    private const byte PendingFlag = 2;
+    private const byte CancelRequestedFlag = 4;
+    private const byte CompletedFlag = 8;
+    private const byte ShutdownWhenSentFlag = 16;
+
     private readonly EpollConnection _connection;
     private LoopCompletion _source;
     private LoopSegment? _head;
@@ -42,17 +48,47 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     // GetMemory lent the tail block and no Advance or flush took it back yet: a send at the turn's
     // end must not return that block to the pool while the writer may still be filling it.
     private bool _memoryLent;
-    private bool _waitingWritable;
-    private bool _pending;
-    private bool _cancelRequested;
-    private bool _completed;
-    private bool _shutdownWhenSent;
+    // Five states as bits of one byte, not five bools: the writer then takes 112 bytes, not 120,
+    // in every connection, idle ones included.
+    private byte _flags;
     private Exception? _error;
 
     public LoopSender(EpollConnection connection)
     {
         _connection = connection;
     }
+
+    private bool WaitingWritable
+    {
+        get => (_flags & WaitingWritableFlag) != 0;
+        set => SetFlag(WaitingWritableFlag, value);
+    }
+
+    private bool Pending
+    {
+        get => (_flags & PendingFlag) != 0;
+        set => SetFlag(PendingFlag, value);
+    }
+
+    private bool CancelRequested
+    {
+        get => (_flags & CancelRequestedFlag) != 0;
+        set => SetFlag(CancelRequestedFlag, value);
+    }
+
+    private bool Completed
+    {
+        get => (_flags & CompletedFlag) != 0;
+        set => SetFlag(CompletedFlag, value);
+    }
+
+    private bool ShutdownWhenSent
+    {
+        get => (_flags & ShutdownWhenSentFlag) != 0;
+        set => SetFlag(ShutdownWhenSentFlag, value);
+    }
+
+    private void SetFlag(byte flag, bool on) => _flags = on ? (byte)(_flags | flag) : (byte)(_flags & ~flag);
 
     /// <summary>True while a block is held (bytes written and not yet sent).</summary>
     public bool HoldsBuffer => _head is not null;
@@ -107,9 +143,9 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_cancelRequested)
+        if (CancelRequested)
         {
-            _cancelRequested = false;
+            CancelRequested = false;
             return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
         }
         _unflushed = 0;
@@ -120,7 +156,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             ReleaseSent(long.MaxValue);
             throw _error;
         }
-        if (!_waitingWritable)
+        if (!WaitingWritable)
         {
             if (_unsent < SendAtOnceBytes && _connection.Loop.IsCurrent)
             {
@@ -136,16 +172,16 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             {
                 throw _error;
             }
-            if (!_waitingWritable)
+            if (!WaitingWritable)
             {
                 return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
             }
         }
-        if (_pending)
+        if (Pending)
         {
             throw new InvalidOperationException("A flush is already pending.");
         }
-        _pending = true;
+        Pending = true;
         _source.Reset();
         return new ValueTask<FlushResult>(this, _source.Version);
     }
@@ -205,11 +241,11 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
                 }
                 if (errno == Libc.EAGAIN)
                 {
-                    _waitingWritable = true;
+                    WaitingWritable = true;
                     return;
                 }
                 _error = SocketErrors.Exception(errno);
-                _waitingWritable = false;
+                WaitingWritable = false;
                 ReleaseSent(long.MaxValue);
                 return;
             }
@@ -218,16 +254,16 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             if (sent < total)
             {
                 // The kernel's buffer is full: EPOLLOUT tells when it has room again.
-                _waitingWritable = true;
+                WaitingWritable = true;
                 return;
             }
         }
-        _waitingWritable = false;
-        if (_shutdownWhenSent)
+        WaitingWritable = false;
+        if (ShutdownWhenSent)
         {
             // At the end of this turn, so that a connection closed right after (the usual case)
             // costs one close() rather than a shutdown() and a close().
-            _shutdownWhenSent = false;
+            ShutdownWhenSent = false;
             _connection.Loop.Post(this);
         }
     }
@@ -240,7 +276,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             return;
         }
         _sendAtTurnEnd = false;
-        if (_connection.Closed || _waitingWritable || _error is not null || _head is null)
+        if (_connection.Closed || WaitingWritable || _error is not null || _head is null)
         {
             // Closed since (its blocks went back then), sent already (a Complete, a large flush),
             // or waiting for EPOLLOUT, which sends it all.
@@ -255,7 +291,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// </summary>
     public bool TrySendNow()
     {
-        if (!_waitingWritable && _error is null && _head is not null)
+        if (!WaitingWritable && _error is null && _head is not null)
         {
             Send();
         }
@@ -268,7 +304,7 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// </summary>
     public void OnClosing()
     {
-        if (_sendAtTurnEnd && !_waitingWritable && _error is null && _head is not null)
+        if (_sendAtTurnEnd && !WaitingWritable && _error is null && _head is not null)
         {
             Send();
         }
@@ -323,14 +359,14 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// <summary>epoll reported the socket writable (or closed, or in error).</summary>
     public void OnWritable()
     {
-        if (!_waitingWritable)
+        if (!WaitingWritable)
         {
             return;
         }
         Send();
-        if (_pending && (!_waitingWritable || _error is not null))
+        if (Pending && (!WaitingWritable || _error is not null))
         {
-            _pending = false;
+            Pending = false;
             _source.Complete(_error is not null ? LoopCompletion.Faulted : LoopCompletion.Succeeded);
         }
     }
@@ -342,13 +378,13 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             _connection.Loop.Post(CancelPendingFlush);
             return;
         }
-        if (_pending)
+        if (Pending)
         {
-            _pending = false;
+            Pending = false;
             _source.Complete(LoopCompletion.Canceled);
             return;
         }
-        _cancelRequested = true;
+        CancelRequested = true;
     }
 
     /// <summary>Sends what is left and then shuts the sending side (the peer reads the end).</summary>
@@ -359,18 +395,18 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             CompleteOnLoop(exception);
             return;
         }
-        if (_completed)
+        if (Completed)
         {
             return;
         }
-        _completed = true;
+        Completed = true;
         _memoryLent = false;
         if (_connection.Closed || _error is not null)
         {
             return;
         }
-        _shutdownWhenSent = true;
-        if (!_waitingWritable)
+        ShutdownWhenSent = true;
+        if (!WaitingWritable)
         {
             Send();
         }
@@ -387,9 +423,9 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     {
         _memoryLent = false;
         ReleaseSent(long.MaxValue);
-        if (_pending)
+        if (Pending)
         {
-            _pending = false;
+            Pending = false;
             _error ??= new SocketException((int)SocketError.OperationAborted);
             _source.Complete(LoopCompletion.Faulted);
         }

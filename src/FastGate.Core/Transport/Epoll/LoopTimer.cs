@@ -20,7 +20,6 @@ public sealed class LoopTimer
     internal LoopTimer? Previous;
     internal LoopTimer? Next;
     internal int Slot = -1;
-    internal LoopTimer? FireNext;
 
     /// <summary>When the timer fires, in <see cref="Stopwatch"/> ticks; 0 when not scheduled.</summary>
     public long Due { get; internal set; }

@@ -19,6 +19,10 @@ public sealed class TimerWheel
     private static readonly long TickLength = Stopwatch.Frequency * TickMilliseconds / 1000;
 
     private readonly LoopTimer?[] _slots = new LoopTimer?[SlotCount];
+    // What Run collects before it fires or moves anything: kept here, grown as needed and cleared
+    // after each run, rather than as a link in every timer, which every idle connection keeps.
+    private LoopTimer[] _due = new LoopTimer[16];
+    private LoopTimer[] _moved = new LoopTimer[16];
     private long _processedTick;
     private int _count;
 
@@ -141,10 +145,10 @@ public sealed class TimerWheel
         }
         // Collect first, fire after: a target may schedule or cancel any timer, and one due now
         // must land in a later slot rather than in the one being walked.
-        LoopTimer? due = null;
+        var dueCount = 0;
         // Timers rearmed later (see Rearm) that came up in a slot before their own: moved after
         // the walk, into slots it has not reached.
-        LoopTimer? moved = null;
+        var movedCount = 0;
         // After a long stall, one pass over the wheel visits every slot once.
         var from = Math.Max(_processedTick + 1, current - SlotMask);
         for (var tick = from; tick <= current; tick++)
@@ -157,32 +161,29 @@ public sealed class TimerWheel
                 if (timer.Due <= now)
                 {
                     Unlink(timer);
-                    timer.FireNext = due;
-                    due = timer;
+                    Collect(ref _due, ref dueCount, timer);
                 }
                 else if ((int)(((timer.Due / TickLength) + 1) & SlotMask) != slot)
                 {
                     Unlink(timer);
-                    timer.FireNext = moved;
-                    moved = timer;
+                    Collect(ref _moved, ref movedCount, timer);
                 }
                 timer = next;
             }
         }
         _processedTick = current;
-        while (moved is not null)
+        for (var i = 0; i < movedCount; i++)
         {
-            var timer = moved;
-            moved = timer.FireNext;
-            timer.FireNext = null;
+            var timer = _moved[i];
+            _moved[i] = null!;
             Schedule(timer, timer.Due);
         }
         var fired = 0;
-        while (due is not null)
+        // The order the timers were collected in is the order they fire in.
+        for (var i = 0; i < dueCount; i++)
         {
-            var timer = due;
-            due = timer.FireNext;
-            timer.FireNext = null;
+            var timer = _due[i];
+            _due[i] = null!;
             // Cancelled (Due 0) or moved (scheduled again) by an earlier target in this batch.
             if (timer.Slot >= 0 || timer.Due == 0)
             {
@@ -193,5 +194,14 @@ public sealed class TimerWheel
             timer.Target.OnTimer(now);
         }
         return fired;
+    }
+
+    private static void Collect(ref LoopTimer[] list, ref int count, LoopTimer timer)
+    {
+        if (count == list.Length)
+        {
+            Array.Resize(ref list, list.Length * 2);
+        }
+        list[count++] = timer;
     }
 }

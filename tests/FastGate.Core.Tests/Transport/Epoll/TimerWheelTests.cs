@@ -130,6 +130,26 @@ public class TimerWheelTests
     }
 
     [Fact]
+    public void Run_ATargetCancelsTheOtherDueTimer_OnlyOneFires_AndTheNextRunFiresNothing()
+    {
+        var wheel = new TimerWheel();
+        var now = Stopwatch.GetTimestamp();
+        var first = new Target();
+        var second = new Target();
+        var firstTimer = wheel.Create(first);
+        var secondTimer = wheel.Create(second);
+        first.OnFire = secondTimer.Cancel;
+        second.OnFire = firstTimer.Cancel;
+        firstTimer.Schedule(now + 10 * Ms);
+        secondTimer.Schedule(now + 10 * Ms);
+
+        Assert.Equal(1, wheel.Run(now + 100 * Ms));
+        Assert.Equal(1, first.Fired.Count + second.Fired.Count);
+        Assert.Equal(0, wheel.Run(now + 200 * Ms));
+        Assert.Equal(0, wheel.Count);
+    }
+
+    [Fact]
     public void WaitMilliseconds_NoTimers_Infinite_DistantTimer_AboutASecondAtMost()
     {
         var wheel = new TimerWheel();
