@@ -53,19 +53,33 @@ public abstract class MessageHead
                 continue;
             }
             var list = Value(header);
+            if (list.IndexOf((byte)',') < 0)
+            {
+                // The usual field, one token ("keep-alive", "close"): no list to split.
+                if (IsCustomConnectionToken(list))
+                {
+                    return true;
+                }
+                continue;
+            }
             foreach (var range in list.Split((byte)','))
             {
-                var token = list[range].Trim(" \t"u8);
-                if (token.Length > 0
-                    && !Ascii.EqualsIgnoreCase(token, "close"u8)
-                    && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8)
-                    && !Ascii.EqualsIgnoreCase(token, "upgrade"u8))
+                if (IsCustomConnectionToken(list[range]))
                 {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    private static bool IsCustomConnectionToken(ReadOnlySpan<byte> item)
+    {
+        var token = item.Trim(" \t"u8);
+        return token.Length > 0
+            && !Ascii.EqualsIgnoreCase(token, "close"u8)
+            && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8)
+            && !Ascii.EqualsIgnoreCase(token, "upgrade"u8);
     }
 
     /// <summary>True when a Connection header lists <paramref name="name"/>.</summary>

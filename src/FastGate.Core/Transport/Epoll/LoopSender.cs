@@ -276,18 +276,17 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
             return;
         }
         _sendAtTurnEnd = false;
-        if (_connection.Closed || WaitingWritable || _error is not null || _head is null)
+        // Closed since, its blocks went back then.
+        if (!_connection.Closed)
         {
-            // Closed since (its blocks went back then), sent already (a Complete, a large flush),
-            // or waiting for EPOLLOUT, which sends it all.
-            return;
+            TrySendNow();
         }
-        Send();
     }
 
     /// <summary>
     /// Sends now what a flush left for the turn's end; true when nothing is left unsent (a relay
-    /// that takes over the socket below the pipe needs it empty).
+    /// that takes over the socket below the pipe needs it empty). Nothing to send when it went
+    /// already (a Complete, a large flush), or while waiting for EPOLLOUT, which sends it all.
     /// </summary>
     public bool TrySendNow()
     {
@@ -304,9 +303,9 @@ internal sealed unsafe class LoopSender : PipeWriter, IValueTaskSource<FlushResu
     /// </summary>
     public void OnClosing()
     {
-        if (_sendAtTurnEnd && !WaitingWritable && _error is null && _head is not null)
+        if (_sendAtTurnEnd)
         {
-            Send();
+            TrySendNow();
         }
     }
 

@@ -25,7 +25,7 @@ public sealed partial class Http2Connection
     /// </summary>
     internal int SendProxiedHead(Http2Stream stream, int status, ResponseHead head, HeaderEdits? edits, long contentLength, bool endStream)
     {
-        var customTokens = HasCustomConnectionTokens(head);
+        var customTokens = head.HasCustomConnectionTokens();
         int size;
         using (_guard.Enter())
         {
@@ -113,25 +113,6 @@ public sealed partial class Http2Connection
             }
         }
         return _lastHead.EndMatch();
-    }
-
-    // MessageHead.HasCustomConnectionTokens, without splitting the list when the Connection field is
-    // one plain token (an HTTP/1.1 upstream's "keep-alive" or "close" on nearly every response).
-    private static bool HasCustomConnectionTokens(ResponseHead head)
-    {
-        foreach (ref readonly var field in head.Headers)
-        {
-            if (field.Known != KnownHeader.Connection)
-            {
-                continue;
-            }
-            var value = head.Value(field);
-            if (!System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8) && !System.Text.Ascii.EqualsIgnoreCase(value, "close"u8))
-            {
-                return head.HasCustomConnectionTokens();
-            }
-        }
-        return false;
     }
 
     /// <summary>
