@@ -431,9 +431,8 @@ public sealed partial class Http2Connection
             // Held until the end: closing lets the table's hold go, and a caller that owns no part
             // of the stream (the heartbeat) must not see it reused before it is done with it.
             stream.Hold();
-            CloseLocked(stream);
+            RememberResetLocked(stream);
         }
-        RememberReset(stream.Id);
         SignalWriter();
         AbortRequest(stream);
         stream.Wake.Set();
@@ -475,12 +474,11 @@ public sealed partial class Http2Connection
             if (reset)
             {
                 Http2FrameWriter.WriteRstStream(_pending, stream.Id, Http2ErrorCode.NoError);
-                CloseLocked(stream);
+                RememberResetLocked(stream);
             }
         }
         if (reset)
         {
-            RememberReset(stream.Id);
             SignalWriter();
             if (stream.IsTunnel)
             {
@@ -508,6 +506,17 @@ public sealed partial class Http2Connection
         }
         // The table's hold on the stream ends (the pump and the worker may still hold it).
         stream.Release();
+    }
+
+    /// <summary>
+    /// A stream we reset leaves the table, known as reset first: the read loop (on another thread
+    /// off an event loop) that misses it in the table must find it reset, or the DATA the client
+    /// still had in flight for it would end the connection with STREAM_CLOSED.
+    /// </summary>
+    private void RememberResetLocked(Http2Stream stream)
+    {
+        RememberReset(stream.Id);
+        CloseLocked(stream);
     }
 
     private void RememberReset(int id) => _resetByUs.Add(id);
