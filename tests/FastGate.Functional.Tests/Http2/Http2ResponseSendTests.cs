@@ -116,4 +116,25 @@ public sealed class Http2ResponseSendTests(Http2GatewayFixture fixture)
         Assert.DoesNotContain(seen, f => f.StreamId == 1 && f.Type is Http2FrameType.Headers or Http2FrameType.Data);
         Assert.Equal(1234, seen.Where(f => f.StreamId == 3 && f.Type == Http2FrameType.Data).Sum(f => f.Payload.Length));
     }
+
+    [Fact]
+    public async Task ResponseEndsBeforeTheRequest_TrailersStillInFlightAreIgnored_AndTheTableStaysInStep()
+    {
+        await using var client = await Http2WireClient.ConnectAsync(Port);
+        // A POST whose body is still to come, answered at once (no route: 404).
+        await client.RequestAsync(1, "POST", "/nowhere", Port, endStream: false);
+        var (reset, seen) = await client.ReadUntilAsync(f => f.StreamId == 1 && f.Type == Http2FrameType.RstStream, Generous);
+        // The client's trailers crossed the RST_STREAM on the wire; they add a field to the HPACK
+        // table, which the next request's encoding refers past.
+        await client.TrailersAsync(1, "x-checksum", "e3b0c442");
+        await client.RequestAsync(3, "GET", "/mock/bytes/700", Port, endStream: true);
+        var (end, later) = await client.ReadUntilAsync(f => f.StreamId == 3 && f.Has(Http2Flags.EndStream) || f.Type == Http2FrameType.GoAway, Generous);
+
+        Assert.Contains(seen, f => f.StreamId == 1 && f.Has(Http2Flags.EndStream));
+        Assert.NotNull(reset);
+        Assert.Equal(Http2ErrorCode.NoError, (Http2ErrorCode)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(reset.Value.Payload));
+        Assert.DoesNotContain(later, f => f.Type == Http2FrameType.GoAway);
+        Assert.Equal(Http2FrameType.Data, end?.Type);
+        Assert.Equal(700, later.Where(f => f.StreamId == 3 && f.Type == Http2FrameType.Data).Sum(f => f.Payload.Length));
+    }
 }

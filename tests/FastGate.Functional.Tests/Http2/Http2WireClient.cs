@@ -64,16 +64,34 @@ internal sealed class Http2WireClient : IAsyncDisposable
     }
 
     /// <summary>A GET on <paramref name="streamId"/> with END_STREAM.</summary>
-    public async Task GetAsync(int streamId, string path, int port)
+    public Task GetAsync(int streamId, string path, int port) => RequestAsync(streamId, "GET", path, port, endStream: true);
+
+    /// <summary>A request's HEADERS on <paramref name="streamId"/>; without END_STREAM a body or trailers are to follow.</summary>
+    public async Task RequestAsync(int streamId, string method, string path, int port, bool endStream)
     {
         var block = new PooledByteBuffer();
         _encoder.BeginBlock(block);
-        _encoder.Encode(block, ":method"u8, "GET"u8);
+        _encoder.Encode(block, ":method"u8, System.Text.Encoding.ASCII.GetBytes(method));
         _encoder.Encode(block, ":scheme"u8, "http"u8);
         _encoder.Encode(block, ":path"u8, System.Text.Encoding.ASCII.GetBytes(path));
         _encoder.Encode(block, ":authority"u8, System.Text.Encoding.ASCII.GetBytes($"127.0.0.1:{port}"));
+        await SendHeadersAsync(streamId, block, endStream);
+    }
+
+    /// <summary>A trailer section (HEADERS with END_STREAM) of one field on <paramref name="streamId"/>.</summary>
+    public async Task TrailersAsync(int streamId, string name, string value)
+    {
+        var block = new PooledByteBuffer();
+        _encoder.BeginBlock(block);
+        _encoder.Encode(block, System.Text.Encoding.ASCII.GetBytes(name), System.Text.Encoding.ASCII.GetBytes(value));
+        await SendHeadersAsync(streamId, block, endStream: true);
+    }
+
+    private async Task SendHeadersAsync(int streamId, PooledByteBuffer block, bool endStream)
+    {
         var output = new PooledByteBuffer();
-        Http2FrameWriter.WriteHeaders(output, streamId, block.WrittenSpan, endStream: true, 16_384);
+        Http2FrameWriter.WriteHeaders(output, streamId, block.WrittenSpan, endStream, 16_384);
+        block.Release();
         await SendAsync(output);
     }
 

@@ -62,9 +62,15 @@ public sealed partial class Http2Connection
         }
         else if (id <= _highestStreamId)
         {
-            // §5.1: HEADERS on a stream that was open and closed; §5.1.1: an id below one already
-            // used that never opened a stream is a PROTOCOL_ERROR.
-            return Array.IndexOf(_recentlyOpened, id) >= 0 ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError;
+            if (!ResetByUs(id))
+            {
+                // §5.1: HEADERS on a stream that was open and closed; §5.1.1: an id below one already
+                // used that never opened a stream is a PROTOCOL_ERROR.
+                return Array.IndexOf(_recentlyOpened, id) >= 0 ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError;
+            }
+            // §5.1: trailers the client had in flight for a stream we reset are ignored, once
+            // decoded so the HPACK table stays in step: as trailers they find no stream.
+            _headerTrailers = true;
         }
         _headerStreamId = id;
         _headerEndStream = header.Has(Http2Flags.EndStream);
