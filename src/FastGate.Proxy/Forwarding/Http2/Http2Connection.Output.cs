@@ -413,8 +413,8 @@ public sealed partial class Http2Connection
 
     /// <summary>
     /// Heartbeat: resets (CANCEL) a stream it found stalled past <paramref name="stall"/> ticks if it
-    /// still is; since it was found, its window may have opened, or it may have ended and its
-    /// object begun a new stream.
+    /// still is; since it was found, its window may have opened, or it may have ended. The caller
+    /// holds the stream from when it found it in the table, so its object has begun no new stream.
     /// </summary>
     internal bool ResetStalledStream(Http2Stream stream, long now, long stall) => ResetStream(stream, Http2ErrorCode.Cancel, now, stall);
 
