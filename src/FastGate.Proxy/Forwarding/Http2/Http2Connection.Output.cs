@@ -160,7 +160,11 @@ public sealed partial class Http2Connection
     {
         using (_guard.Enter())
         {
-            if (_goAwaySent && code == Http2ErrorCode.NoError)
+            // Once the close began (BeginClose) the writer's last batch may be out, and Finish gives
+            // the pending buffer back to the shared pool: a GOAWAY the heartbeat's check decided on
+            // before the close (idle, drain, a stall) and queues only now would write into an array
+            // another user of the pool may already have. Nothing more goes out then anyway.
+            if (_closeAfterWrite || (_goAwaySent && code == Http2ErrorCode.NoError))
             {
                 return;
             }
