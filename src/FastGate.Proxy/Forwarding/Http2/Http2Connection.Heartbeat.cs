@@ -113,6 +113,11 @@ public sealed partial class Http2Connection
                     }
                     else
                     {
+                        // Held until its reset below is done: off a loop the stream may end meanwhile,
+                        // and without an owner's hold its object could go back to the free streams and
+                        // be half-way through the read loop's Open for a new stream when the reset
+                        // looks at it (Closed already false, StalledSince still the old life's).
+                        stream.Hold();
                         (stalled ??= []).Add(stream);
                     }
                 }
@@ -134,6 +139,7 @@ public sealed partial class Http2Connection
                 {
                     _metrics.Defense(Http2DefenseKind.ZeroWindow);
                 }
+                stream.Release();
             }
         }
         if (calm)

@@ -160,7 +160,11 @@ public sealed partial class Http2Connection
     {
         using (_guard.Enter())
         {
-            if (_goAwaySent && code == Http2ErrorCode.NoError)
+            // Once the close began (BeginClose) the writer's last batch may be out, and Finish gives
+            // the pending buffer back to the shared pool: a GOAWAY the heartbeat's check decided on
+            // before the close (idle, drain, a stall) and queues only now would write into an array
+            // another user of the pool may already have. Nothing more goes out then anyway.
+            if (_closeAfterWrite || (_goAwaySent && code == Http2ErrorCode.NoError))
             {
                 return;
             }
@@ -413,8 +417,8 @@ public sealed partial class Http2Connection
 
     /// <summary>
     /// Heartbeat: resets (CANCEL) a stream it found stalled past <paramref name="stall"/> ticks if it
-    /// still is; since it was found, its window may have opened, or it may have ended and its
-    /// object begun a new stream.
+    /// still is; since it was found, its window may have opened, or it may have ended. The caller
+    /// holds the stream from when it found it in the table, so its object has begun no new stream.
     /// </summary>
     internal bool ResetStalledStream(Http2Stream stream, long now, long stall) => ResetStream(stream, Http2ErrorCode.Cancel, now, stall);
 

@@ -592,11 +592,17 @@ public sealed partial class Http2Connection : IHeartbeatTarget, IThreadPoolWorkI
         Http2HPackPool.Return(_decoder, _encoder);
         Http2RequestBuilderPool.Return(_request);
         ReturnFreeStreamsToLoop();
-        _pending.Release();
+        using (_guard.Enter())
+        {
+            // Under the guard, where they are used: off a loop an exchange may still be sending its
+            // head (it compares it with the last one before it finds its stream closed), and the
+            // heartbeat's check may be in GoAway. Once they are released, neither writes into them.
+            _pending.Release();
+            _encoded.Release();
+            _lastHead.Release();
+        }
         _writing.Release();
         _headerBlock.Release();
-        _encoded.Release();
-        _lastHead.Release();
         _gateway.Connections.Remove(this);
         _gateway.Metrics.ConnectionClosed();
         _metrics.ConnectionClosed();

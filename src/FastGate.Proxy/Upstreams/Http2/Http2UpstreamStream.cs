@@ -51,6 +51,8 @@ internal sealed partial class Http2UpstreamStream : ITransport
     private readonly object _flowLock = new();
     private TaskCompletionSource? _windowWait;
     private int _disposed;
+    // The response writer's last word was said (EndResponse on the reader loop, or CompleteResponse
+    // from anywhere); the reader loop writes only while it is 0, under _flowLock.
     private int _responseDone;
 
     // The response as the reader loop translates it.
@@ -125,32 +127,41 @@ internal sealed partial class Http2UpstreamStream : ITransport
                 return endStream || sink.Status == 101 ? Http2StreamError.Protocol : Http2StreamError.None;
             }
             HeadSeen = true;
-            var status = sink.Status;
-            var w = new BufferWriter<PipeWriter>(writer);
-            w.Write("HTTP/1.1 "u8);
-            w.WriteDecimal(status);
-            w.Write((byte)' ');
-            w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
-            w.Write("\r\n"u8);
-            w.Write(sink.Lines.WrittenSpan);
-            _bodyless = _requestIsHead || status is 204 or 304;
-            if (!_bodyless && sink.ContentLength < 0)
+            lock (_flowLock)
             {
-                if (endStream)
+                if (_responseDone != 0)
                 {
-                    w.Write("content-length: 0\r\n"u8);
+                    // Failed meanwhile from the request side (CompleteResponse): what the server had
+                    // in flight for the stream is dropped until its exchange lets it go.
+                    return Http2StreamError.None;
                 }
-                else
+                var status = sink.Status;
+                var w = new BufferWriter<PipeWriter>(writer);
+                w.Write("HTTP/1.1 "u8);
+                w.WriteDecimal(status);
+                w.Write((byte)' ');
+                w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
+                w.Write("\r\n"u8);
+                w.Write(sink.Lines.WrittenSpan);
+                _bodyless = _requestIsHead || status is 204 or 304;
+                if (!_bodyless && sink.ContentLength < 0)
                 {
-                    // The length is unknown: the body is chunked, which also carries trailers.
-                    w.Write("transfer-encoding: chunked\r\n"u8);
-                    _chunked = true;
+                    if (endStream)
+                    {
+                        w.Write("content-length: 0\r\n"u8);
+                    }
+                    else
+                    {
+                        // The length is unknown: the body is chunked, which also carries trailers.
+                        w.Write("transfer-encoding: chunked\r\n"u8);
+                        _chunked = true;
+                    }
                 }
+                w.Write("\r\n"u8);
+                var written = w.Buffered;
+                w.Commit();
+                _buffered += written;
             }
-            w.Write("\r\n"u8);
-            var written = w.Buffered;
-            w.Commit();
-            AddBuffered(written);
             if (endStream)
             {
                 EndResponse(trailers: default);
@@ -182,12 +193,17 @@ internal sealed partial class Http2UpstreamStream : ITransport
                 return Http2StreamError.FlowControl;
             }
             _uncredited += length;
-        }
-        if (!data.IsEmpty && !_bodyless)
-        {
-            var body = new Http1BodyWriter<PipeWriter>(_response.Writer, _chunked);
-            body.Data(data);
-            AddBuffered(body.Commit());
+            if (_responseDone != 0)
+            {
+                // Failed meanwhile from the request side (CompleteResponse): dropped, as above.
+                return Http2StreamError.None;
+            }
+            if (!data.IsEmpty && !_bodyless)
+            {
+                var body = new Http1BodyWriter<PipeWriter>(_response.Writer, _chunked);
+                body.Data(data);
+                _buffered += body.Commit();
+            }
         }
         if (endStream)
         {
@@ -196,14 +212,6 @@ internal sealed partial class Http2UpstreamStream : ITransport
         Flush();
         MaybeCredit();
         return Http2StreamError.None;
-    }
-
-    private void AddBuffered(long bytes)
-    {
-        lock (_flowLock)
-        {
-            _buffered += bytes;
-        }
     }
 
     /// <summary>The exchange consumed <paramref name="bytes"/> of the response: the server may send more.</summary>
@@ -296,9 +304,17 @@ internal sealed partial class Http2UpstreamStream : ITransport
     private void CompleteResponse(Exception reason)
     {
         WindowChanged();
-        if (Interlocked.Exchange(ref _responseDone, 1) != 0)
+        // Under the lock the reader loop writes the response under: called from the request side
+        // (its pump, a resend, the session's writer closing it), this must neither complete the
+        // writer in the middle of the reader's write, which could leave that write in a block the
+        // pipe already gave back, nor leave the reader to write into it afterwards, which throws
+        // there and ends the whole session with every other stream on it.
+        lock (_flowLock)
         {
-            return;
+            if (Interlocked.Exchange(ref _responseDone, 1) != 0)
+            {
+                return;
+            }
         }
         try
         {

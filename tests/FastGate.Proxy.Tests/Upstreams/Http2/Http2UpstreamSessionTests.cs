@@ -193,6 +193,38 @@ public sealed class Http2UpstreamSessionTests
         Assert.Equal(Http2FrameType.GoAway, (await server.ReadStreamFrameAsync()).Type);
     }
 
+    /// <summary>
+    /// A stream whose request side failed (a broken body) fails its response from the exchange's
+    /// thread while the stream is still open on the session: the response the server had in
+    /// flight for it is dropped, and the session and its other streams go on.
+    /// </summary>
+    [Fact]
+    public async Task ResponseFailedFromRequestSide_FramesInFlightDropped_OtherStreamsGoOn()
+    {
+        var (session, server) = await StartAsync();
+        var broken = session.TryOpenStream()!;
+        var other = session.TryOpenStream()!;
+        await SendAsync(broken.Output, "POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+        var brokenHeaders = await server.ReadStreamFrameAsync();
+        await SendAsync(other.Output, "GET /o HTTP/1.1\r\nHost: h\r\n\r\n");
+        var otherHeaders = await server.ReadStreamFrameAsync();
+
+        // Not a chunk size: the request cannot go on, and the exchange's read of the response fails.
+        await SendAsync(broken.Output, "zz\r\n");
+        await Assert.ThrowsAsync<IOException>(() => ReadAllAsync(broken.Input));
+        // Sent by the server before it saw the reset, read while the exchange still holds the stream.
+        await server.SendHeadersAsync(brokenHeaders.StreamId, false, (":status", "200"));
+        await server.SendDataAsync(brokenHeaders.StreamId, "late", endStream: true);
+        await server.SendHeadersAsync(otherHeaders.StreamId, false, (":status", "200"), ("content-length", "2"));
+        await server.SendDataAsync(otherHeaders.StreamId, "ok", endStream: true);
+        var response = await ReadAllAsync(other.Input);
+
+        Assert.Equal("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", response);
+        Assert.False(session.IsClosed);
+        broken.Dispose();
+        other.Dispose();
+    }
+
     [Fact]
     public async Task RefusedStream_ExchangeFailsBeforeAnyResponse()
     {
