@@ -133,5 +133,13 @@ public sealed class Http2StreamTableTests : IDisposable
         }
         Assert.Equal(model.Keys.Order(), enumerated.Order());
         Assert.Equal(model.Keys.Order(), table.ToArray().Select(s => s.Id).Order());
+        // Into a reused array: grown when short, and only the count written counts.
+        var buffer = new Http2Stream[Math.Min(2, model.Count)];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var copied = table.CopyTo(ref buffer);
+            Assert.Equal(model.Count, copied);
+            Assert.Equal(model.Keys.Order(), buffer.Take(copied).Select(s => s.Id).Order());
+        }
     }
 }

@@ -8,6 +8,10 @@ namespace FastGate.Proxy.Forwarding.Http2;
 // it costs the client (the 2019 "ping flood", "settings flood", "reset flood" CVEs).
 public sealed partial class Http2Connection
 {
+    // The streams a WINDOW_UPDATE of the connection wakes, copied out of the table by the read loop
+    // (the only caller), so a busy download's updates allocate nothing.
+    private Http2Stream[] _windowWoken = [];
+
     /// <summary>One frame's worth from the bucket: burst and rate are max_control_frames_per_second.</summary>
     private bool TakeControlToken()
     {
@@ -222,7 +226,7 @@ public sealed partial class Http2Connection
         }
         if (id == 0)
         {
-            Http2Stream[] woken;
+            int woken;
             using (_guard.Enter())
             {
                 var grown = (long)_connectionSendWindow + increment;
@@ -235,12 +239,14 @@ public sealed partial class Http2Connection
                 {
                     _connectionStalledSince = 0;
                 }
-                woken = _streams.ToArray();
+                woken = _streams.CopyTo(ref _windowWoken);
             }
-            foreach (var stream in woken)
+            for (var i = 0; i < woken; i++)
             {
-                stream.Wake.Set();
+                _windowWoken[i].Wake.Set();
             }
+            // Holds no stream past its wake-up.
+            Array.Clear(_windowWoken, 0, woken);
             return Http2ErrorCode.NoError;
         }
         Http2Stream? target;

@@ -107,20 +107,30 @@ internal sealed class Http2StreamTable
     /// <summary>The open streams, copied (to act on them outside the guard).</summary>
     public Http2Stream[] ToArray()
     {
-        if (_count == 0)
+        Http2Stream[] streams = _count == 0 ? [] : new Http2Stream[_count];
+        CopyTo(ref streams);
+        return streams;
+    }
+
+    /// <summary>
+    /// The open streams copied into <paramref name="into"/>, grown when it is short, to act on them
+    /// outside the guard without an array per call (a WINDOW_UPDATE of the connection wakes them all); how many.
+    /// </summary>
+    public int CopyTo(ref Http2Stream[] into)
+    {
+        if (into.Length < _count)
         {
-            return [];
+            into = new Http2Stream[_slots.Length];
         }
-        var streams = new Http2Stream[_count];
         var n = 0;
         foreach (var stream in _slots)
         {
             if (stream is not null)
             {
-                streams[n++] = stream;
+                into[n++] = stream;
             }
         }
-        return streams;
+        return n;
     }
 
     /// <summary>The open streams in slot order; the table must not change meanwhile.</summary>
