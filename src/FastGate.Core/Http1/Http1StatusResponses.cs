@@ -1,4 +1,5 @@
 using System.Text;
+using FastGate.Core.Buffers;
 
 namespace FastGate.Core.Http1;
 
@@ -48,6 +49,16 @@ public static class Http1StatusResponses
 
     /// <summary>The reason phrase as bytes, for heads written without strings.</summary>
     public static ReadOnlySpan<byte> ReasonPhraseUtf8(int status) => Reasons.TryGetValue(status, out var reason) ? reason : "Unknown"u8;
+
+    /// <summary>Writes the status line "HTTP/1.1 <paramref name="status"/> reason\r\n" of a head built field by field.</summary>
+    public static void WriteStatusLine<T>(ref BufferWriter<T> w, int status) where T : System.Buffers.IBufferWriter<byte>
+    {
+        w.Write("HTTP/1.1 "u8);
+        w.WriteDecimal(status);
+        w.Write((byte)' ');
+        w.Write(ReasonPhraseUtf8(status));
+        w.Write("\r\n"u8);
+    }
 
     /// <summary>The short text body the proxy sends with <paramref name="status"/>; empty for statuses it has none for.</summary>
     public static ReadOnlySpan<byte> DefaultBody(int status) => Bodies.TryGetValue(status, out var body) ? body : default;

@@ -415,11 +415,7 @@ public sealed partial class Http1ProxyConnection
         }
         var bodiless = status < 200 || status is 204 or 304;
         var w = new BufferWriter<PipeWriter>(_output);
-        w.Write("HTTP/1.1 "u8);
-        w.WriteDecimal(status);
-        w.Write((byte)' ');
-        w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
-        w.Write("\r\n"u8);
+        Http1StatusResponses.WriteStatusLine(ref w, status);
         if (fromStage)
         {
             exchange.LocalHeaders.WriteFields(ref w);

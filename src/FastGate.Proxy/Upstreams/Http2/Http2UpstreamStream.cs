@@ -137,11 +137,7 @@ internal sealed partial class Http2UpstreamStream : ITransport
                 }
                 var status = sink.Status;
                 var w = new BufferWriter<PipeWriter>(writer);
-                w.Write("HTTP/1.1 "u8);
-                w.WriteDecimal(status);
-                w.Write((byte)' ');
-                w.Write(Http1StatusResponses.ReasonPhraseUtf8(status));
-                w.Write("\r\n"u8);
+                Http1StatusResponses.WriteStatusLine(ref w, status);
                 w.Write(sink.Lines.WrittenSpan);
                 _bodyless = _requestIsHead || status is 204 or 304;
                 if (!_bodyless && sink.ContentLength < 0)
