@@ -87,6 +87,12 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
         Attach(new Http1ClientConnection(transport, clientAddress, gateway, listenerName, listener) { Tls = tls }, fresh: true);
     }
 
+    /// <summary>The same, for a client whose address the handler already has in every form (not parsed again from its text).</summary>
+    public Http1ProxyConnection(ITransport transport, Hosting.ClientAddressInfo client, Gateway gateway, string listenerName, ConnectionListener? listener, Tls.TlsConnectionInfo? tls = null)
+    {
+        Attach(new Http1ClientConnection(transport, client, gateway, listenerName, listener) { Tls = tls }, fresh: true);
+    }
+
     private Http1ProxyConnection()
     {
         _pooled = true;

@@ -60,7 +60,7 @@ public sealed partial class HttpConnectionHandler
             new Http1ClientConnection(transport, client, gateway, listenerName, listener) { Lease = lease }.Start();
             return;
         }
-        _ = new Http1ProxyConnection(transport, client.Text, gateway, listenerName, listener) { Lease = lease }.Start();
+        _ = new Http1ProxyConnection(transport, client, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
     /// <summary>

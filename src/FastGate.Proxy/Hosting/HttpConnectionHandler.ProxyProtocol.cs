@@ -46,7 +46,7 @@ public sealed partial class HttpConnectionHandler
         }
         else
         {
-            _ = new Http1ProxyConnection(transport, client.Text, gateway, listenerName, listener) { Lease = lease }.Start();
+            _ = new Http1ProxyConnection(transport, client, gateway, listenerName, listener) { Lease = lease }.Start();
         }
     }
 }

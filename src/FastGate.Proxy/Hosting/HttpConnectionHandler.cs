@@ -123,7 +123,7 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             _ = ServeHttp2(established.Transport, client.Text, listener, lease, established.Info);
             return;
         }
-        _ = new Http1ProxyConnection(established.Transport, client.Text, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
+        _ = new Http1ProxyConnection(established.Transport, client, gateway, listenerName, listener, established.Info) { Lease = lease }.Start();
     }
 
     /// <summary>
