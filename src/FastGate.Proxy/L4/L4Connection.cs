@@ -399,7 +399,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         _forwarding = true;
         ArmTimer(_lastActivity + _idleTicks);
         Volatile.Write(ref _pumps, 2);
-        if (_loop is not null && SpliceRelay.TryCreate(_client, upstream.Transport, this, out var relay))
+        if (SpliceRelay.TryCreate(_client, upstream.Transport, this, out var relay))
         {
             _relay = relay;
             _plan.Metrics.Spliced();
@@ -424,7 +424,7 @@ public sealed class L4Connection : IHeartbeatTarget, ILoopTimerTarget, IThreadPo
         }
     }
 
-    void ISpliceRelayOwner.OnDirectionEnded(bool fromFirst, bool clean) => DirectionEnded(clean);
+    void ISpliceRelayOwner.OnDirectionEnded(bool clean) => DirectionEnded(clean);
 
     /// <summary>A direction is over (on the loop when there is one); one that did not end with its sender's FIN closes both sides, and the last one finishes.</summary>
     private void DirectionEnded(bool clean)

@@ -11,5 +11,5 @@ public interface ISpliceRelayOwner
     /// the other direction goes on. Not clean (a reset, a failed splice, no pipe to be had): the
     /// owner closes both transports, then calls <see cref="SpliceRelay.Stop"/>.
     /// </summary>
-    void OnDirectionEnded(bool fromFirst, bool clean);
+    void OnDirectionEnded(bool clean);
 }

@@ -104,7 +104,7 @@ internal sealed unsafe class SpliceDirection(ISpliceRelayOwner owner, bool fromF
     private void End(bool clean)
     {
         Stop();
-        owner.OnDirectionEnded(fromFirst, clean);
+        owner.OnDirectionEnded(clean);
     }
 
     private void ReleasePipe()
