@@ -51,6 +51,11 @@ public sealed class AccessLog : IDisposable
         Task<bool> done;
         lock (_lock)
         {
+            if (_stopping)
+            {
+                // The writer may be gone, and Dispose no longer answers what is asked after it.
+                return Task.FromResult(false);
+            }
             _reopen ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             done = _reopen.Task;
         }
