@@ -13,9 +13,10 @@ import statistics
 import sys
 from html import escape
 
-ORDER = ["direct", "fastgate", "nginx", "haproxy", "caddy", "yarp"]
+ORDER = ["direct", "fastgate", "nginx", "haproxy", "caddy", "yarp", "relay"]
 COLORS = {"direct": "#9e9e9e", "fastgate": "#d62728", "nginx": "#2ca02c",
-          "haproxy": "#1f77b4", "caddy": "#17becf", "yarp": "#9467bd"}
+          "haproxy": "#1f77b4", "caddy": "#17becf", "yarp": "#9467bd",
+          "relay": "#8c564b"}
 BEGIN = "<!-- bench:latest:begin -->"
 END = "<!-- bench:latest:end -->"
 # A run of the long-lived connection scenarios alone (ws-echo, sse-stream) has its own block in
@@ -62,6 +63,10 @@ def fmt(v, digits=2):
     if v is None:
         return "–"
     return f"{v:,.{digits}f}"
+
+
+def fmt_pct(v):
+    return "–" if v is None else f"{v:.0f} %"
 
 
 def fmt_rps(v):
@@ -138,6 +143,7 @@ def summarize(runs):
                 "rss": max(rss) if rss else None,
                 "errors": sum(int(num(r["errors"]) or 0) for r in rows),
                 "alloc": med(num(r["alloc_b_per_req"]) for r in rows),
+                "load": med(num(r.get("load_busy_pct")) for r in rows),
             }
     return summary
 
@@ -146,7 +152,7 @@ def best_peer(figs, workers, among=None):
     """Highest median req/s among the other proxies with WORKERS workers (not the ceiling,
     not FastGate); AMONG restricts the candidates to those peers."""
     cands = [(f["rps"], inst) for inst, f in figs.items()
-             if inst[1] == workers and inst[0] not in ("direct", "fastgate") and f["rps"]
+             if inst[1] == workers and inst[0] not in ("direct", "fastgate", "relay") and f["rps"]
              and (among is None or inst[0] in among)]
     return max(cands)[1] if cands else None
 
@@ -192,7 +198,7 @@ def per_cpu(f):
 def best_peer_per_cpu(figs, workers):
     """The other proxy (not direct, not FastGate) that served the most requests per CPU-second."""
     cands = [(per_cpu(f), inst) for inst, f in figs.items()
-             if inst[1] == workers and inst[0] not in ("direct", "fastgate") and per_cpu(f)]
+             if inst[1] == workers and inst[0] not in ("direct", "fastgate", "relay") and per_cpu(f)]
     return max(cands)[1] if cands else None
 
 
@@ -247,8 +253,8 @@ def wrk_tables(meta, summary):
         lat_head = "| p99 vs direct " if latency_view else ""
         lat_align = "---:|" if latency_view else ""
         lines.append(f"| Proxy | workers | {unit}/s (median) " + extra_head + "| spread | vs direct | vs best peer | p50 ms | p99 ms "
-                     + lat_head + f"| p99.9 ms | CPU s / 100k {unit} | peak RSS MiB | errors |")
-        lines.append("|---|---:|---:|" + extra_align + "---:|---:|---:|---:|---:|" + lat_align + "---:|---:|---:|---:|")
+                     + lat_head + f"| p99.9 ms | CPU s / 100k {unit} | load core busy | peak RSS MiB | errors |")
+        lines.append("|---|---:|---:|" + extra_align + "---:|---:|---:|---:|---:|" + lat_align + "---:|---:|---:|---:|---:|")
         for inst in sorted(figs, key=order_key):
             p, w = inst
             f = figs[inst]
@@ -271,7 +277,7 @@ def wrk_tables(meta, summary):
             if latency_view:
                 lat = ("–" if p == "direct" else p99_vs_direct(f, figs)) + " | "
             lines.append(f"| {name} | {workers_cell(meta, p, w)} | {fmt_rps(f['rps'])} | {extra}{spread} | {vs_direct} | {vs_best} | "
-                         f"{fmt(f['p50'])} | {fmt(f['p99'])} | {lat}{fmt(f['p999'])} | {fmt(f['cpu'])} | "
+                         f"{fmt(f['p50'])} | {fmt(f['p99'])} | {lat}{fmt(f['p999'])} | {fmt(f['cpu'])} | {fmt_pct(f['load'])} | "
                          f"{fmt(f['rss'], 1)} | {f['errors']} |")
         allocs = [(w, f["alloc"]) for (p, w), f in sorted(figs.items(), key=lambda kv: order_key(kv[0]))
                   if p == "fastgate" and f["alloc"] is not None]
@@ -528,6 +534,11 @@ def report_md(meta, summary, idle, name, ai_rows=()):
         "ceiling); *vs best peer* = against the fastest of nginx, HAProxy, Caddy, YARP in that scenario"
         + (" with the same number of workers." if len(workers_values(meta)) > 1 else "."),
         "- CPU s / 100k req: the proxy's utime+stime (/proc/PID/stat, all its processes) during the run. "
+        "Load core busy: the share of the load core (wrk or the load client, the origin, the kernel's "
+        "work for both) not idle during the run (/proc/stat; median over rounds); near 100 % the load "
+        "core sets the pace, and a faster proxy cannot raise the rate (with wrk and nginx as the origin; the .NET "
+        "load client and mock origin of ws-echo, sse-stream and ai-stream spin briefly before they sleep, so there "
+        "it reads high even while they wait on the proxy). "
         "Peak RSS: the proxy's VmRSS sampled every 0.5 s during the run. Errors: non-2xx responses "
         "plus socket errors (connect, read, write, timeout).",
         f"- wrk {meta.get('wrk')}; origin {meta.get('origin')} (one worker, on the load core).",

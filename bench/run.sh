@@ -43,7 +43,9 @@
 #   --warmup D           warm-up of native peers after start (default 5s)
 #   --warmup-jit D       warm-up of JIT-compiled peers, FastGate and YARP (default 30s)
 #   --scenario-warmup D  short warm-up of every peer before each scenario (default 2s)
-#   --peers LIST         comma-separated subset of: direct,fastgate,nginx,haproxy,caddy,yarp
+#   --peers LIST         comma-separated subset of: direct,fastgate,nginx,haproxy,caddy,yarp;
+#                        also relay (bench/peers/relay.c, a byte relay: the floor of any
+#                        proxy on this layout, never the best peer), only when named
 #   --workers LIST       comma-separated worker counts, e.g. 1,2 (default 1): FastGate
 #                        (`workers`), nginx (worker_processes) and HAProxy (nbthread) run once
 #                        per value; direct, Caddy and YARP have no such setting and run once
@@ -132,7 +134,7 @@ done
 
 source "$BENCH/lib/common.sh"
 for p in "${PEERS[@]}"; do
-    [[ -f "$BENCH/peers/$p.sh" ]] || die "unknown peer '$p' (known: ${ALL_PEERS[*]})"
+    [[ -f "$BENCH/peers/$p.sh" ]] || die "unknown peer '$p' (known: ${ALL_PEERS[*]} relay)"
 done
 for s in "${SCENARIOS[@]}"; do
     [[ -f "$BENCH/scenarios/$s.sh" ]] || die "unknown scenario '$s' (files in bench/scenarios/)"
@@ -220,7 +222,7 @@ fi
 # value at position i adds 10*i to those ports and "-wN" to the name.
 BASE=${BENCH_PORT_BASE:-18300}
 ORIGIN_PORT=$BASE
-declare -A PEER_OFFSET=([nginx]=1 [fastgate]=2 [haproxy]=3 [caddy]=4 [yarp]=5)
+declare -A PEER_OFFSET=([nginx]=1 [fastgate]=2 [haproxy]=3 [caddy]=4 [yarp]=5 [relay]=6)
 # TLS listeners are at PORT+100, TCP listeners at PORT+200 (only opened when a scenario of
 # the run loads them); the origin's TLS port, BASE+100, only serves the resumption check.
 # h2c listeners (HTTP/2 with prior knowledge) are at PORT+300.
@@ -280,7 +282,7 @@ chmod 755 "$WORKDIR"
 RUNS=$WORKDIR/runs.tsv
 IDLE=$WORKDIR/idle.tsv
 META=$WORKDIR/meta.txt
-printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\n' >"$RUNS"
+printf 'scenario\tvariant\tround\tpeer\tworkers\trps\tp50_ms\tp99_ms\tp999_ms\tcpu_s_per_100k\tpeak_rss_mib\terrors\talloc_b_per_req\trequests\tload_busy_pct\n' >"$RUNS"
 printf 'round\tpeer\tworkers\tconnections\trss_kib\terrors\tscenario\n' >"$IDLE"
 AI_RUNS=$WORKDIR/ai.tsv
 printf 'scenario\tvariant\tround\tpeer\trate\tttft_p50_ms\tttft_p99_ms\tp50_ms\tp99_ms\tevents_rate\talloc_b_per_event\n' >"$AI_RUNS"
@@ -549,8 +551,8 @@ measure_wrk() {  # usage: measure_wrk SCENARIO INSTANCE...
                 line=$(awk -v n="$req" -v d="$dur" -v p50="$(bench_field "$out" p50_us)" \
                     -v p99="$(bench_field "$out" p99_us)" -v p999="$(bench_field "$out" p999_us)" \
                     'BEGIN { printf "%.0f\t%.3f\t%.3f\t%.3f", n / (d / 1e6), p50 / 1000, p99 / 1000, p999 / 1000 }')
-                printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$line" \
-                    "$cpu_s" "$rss_mib" "$errs" "$alloc" "$req" >>"$RUNS"
+                printf '%s\tc%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" "${INST_WORKERS[$i]}" "$line" \
+                    "$cpu_s" "$rss_mib" "$errs" "$alloc" "$req" "$RUN_LOAD_BUSY" >>"$RUNS"
                 log "$name c$c round $r/$ROUNDS $(inst_label "$i"): $(cut -f1 <<<"$line") req/s, p99 $(cut -f3 <<<"$line") ms, errors $errs"
                 if [[ $errs -gt 0 ]]; then
                     log "warning: $(inst_label "$i") had $errs errors in $name c$c (non-2xx or socket errors)"
@@ -714,8 +716,8 @@ measure_stream() {  # usage: measure_stream SCENARIO INSTANCE...
                     alloc=$(per_unit "$((alloc1 - SCRAPE[$i]))" "$alloc0" \
                         "$(awk -v r="$rate" -v w="$((t1 - t0))" 'BEGIN { printf "%.0f", r * w / 1e6 }')")
                 fi
-                printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
-                    "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" >>"$RUNS"
+                printf '%s\tc%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$r" "${INST_PEER[$i]}" \
+                    "${INST_WORKERS[$i]}" "$rate" "$p50" "$p99" "$p999" "$cpu_s" "$rss_mib" "$errs" "$alloc" "$n" "$RUN_LOAD_BUSY" >>"$RUNS"
                 if [[ $SC_STREAM_MODE == ai ]]; then
                     # Time to first token and bytes per streamed event: the events between the two
                     # reads at the client's measured event rate (every event of the run on a run too

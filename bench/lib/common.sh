@@ -170,18 +170,36 @@ start_rss_sampler() {
     printf -v "$__var" '%s' "$!"
 }
 
-# The proxy's CPU and peak RSS over one measured run of process group PGID: run_sampling_begin
-# before the load, run_sampling_end after it; the latter sets RUN_CPU_TICKS and RUN_RSS_MIB
-# (both empty when PGID is empty: a peer with no process of ours, like direct).
+# "BUSY TOTAL" jiffies of core N from /proc/stat (busy: all but idle and iowait); empty
+# without N (an unpinned run has no load core of its own).
+core_jiffies() {
+    [[ -n "$1" ]] || return 0
+    awk -v c="cpu$1" '$1 == c { t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# Busy share in percent between two core_jiffies readings; empty when either is.
+busy_percent() {
+    [[ -n "$1" && -n "$2" ]] || return 0
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        if (y[2] > x[2]) printf "%.0f", (y[1] - x[1]) * 100 / (y[2] - x[2]) }'
+}
+
+# The proxy's CPU and peak RSS over one measured run of process group PGID, and how busy the
+# load core was: run_sampling_begin before the load, run_sampling_end after it; the latter
+# sets RUN_LOAD_BUSY (percent; near 100 when the load generator and the origin set the pace,
+# not the proxy), RUN_CPU_TICKS and RUN_RSS_MIB (both empty when PGID is empty: a peer with
+# no process of ours, like direct).
 # usage: run_sampling_begin PGID; ...; run_sampling_end PGID
 run_sampling_begin() {
     RUN_CPU0=0 RUN_SAMPLER=""
+    RUN_LOAD0=$(core_jiffies "${LOAD_CPU:-}")
     [[ -n "$1" ]] || return 0
     RUN_CPU0=$(group_cpu_ticks "$1")
     start_rss_sampler RUN_SAMPLER "$1" "$WORKDIR/rss.max"
 }
 run_sampling_end() {
     RUN_CPU_TICKS="" RUN_RSS_MIB=""
+    RUN_LOAD_BUSY=$(busy_percent "$RUN_LOAD0" "$(core_jiffies "${LOAD_CPU:-}")")
     [[ -n "$1" ]] || return 0
     RUN_CPU_TICKS=$(($(group_cpu_ticks "$1") - RUN_CPU0))
     kill "$RUN_SAMPLER" 2>/dev/null || true

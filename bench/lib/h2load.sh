@@ -181,8 +181,8 @@ measure_h2load() {
                 cpu_s=$(cpu_per_100k "$RUN_CPU_TICKS" "$req")
                 alloc=""
                 [[ -z "$alloc0" || -z "$alloc1" ]] || alloc=$(per_unit "$((alloc1 - SCRAPE[$i]))" "$alloc0" "$between")
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$variant" "$r" "${INST_PEER[$i]}" \
-                    "${INST_WORKERS[$i]}" "$rps" "$p50" "$p99" "$p999" "$cpu_s" "$RUN_RSS_MIB" "$errs" "$alloc" "$req" >>"$RUNS"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$variant" "$r" "${INST_PEER[$i]}" \
+                    "${INST_WORKERS[$i]}" "$rps" "$p50" "$p99" "$p999" "$cpu_s" "$RUN_RSS_MIB" "$errs" "$alloc" "$req" "$RUN_LOAD_BUSY" >>"$RUNS"
                 log "$name $variant round $r/$ROUNDS $(inst_label "$i"): $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errs"
                 if [[ $errs -gt 0 ]]; then
                     log "warning: $(inst_label "$i") had $errs errors in $name $variant: $(grep -E '^(requests|status codes):' "$out" | tr '\n' ' ')"

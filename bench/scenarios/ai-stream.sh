@@ -10,4 +10,5 @@ SC_CONNECTIONS=(1 64)
 SC_UNIT=requests
 # nginx, when the run lists it, proxies the same path to the mock as a plain reverse proxy (no AI
 # stage): the rate any extra hop on this layout keeps against direct, beside FastGate's AI route.
-SC_PEERS="direct fastgate nginx"
+# relay, when named, is the floor of that hop: bytes relayed with no parsing at all.
+SC_PEERS="direct fastgate nginx relay"

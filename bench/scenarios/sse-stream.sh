@@ -8,7 +8,7 @@ SC_STREAM_MODE=sse
 SC_STREAM_ARGS=(--probe-interval-ms 20)
 SC_CONNECTIONS=(1000)
 SC_UNIT=events
-SC_PEERS="direct fastgate nginx haproxy"
+SC_PEERS="direct fastgate nginx haproxy relay"
 # Back to back, the origin writes as fast as its core allows and a proxy that keeps up reads
 # many events per read: events per CPU-second of the proxy is the cost that compares them.
 SC_REPORT_CPU=1

@@ -1,0 +1,116 @@
+/* The least work any proxy can do per request: a byte relay that parses nothing.
+ *
+ * Each accepted connection gets its own upstream connection and two threads, one per
+ * direction, each a blocking read followed by a write of what it read. A request and its
+ * answer then cost four syscalls and two thread wake-ups in the relay, with no event loop,
+ * no timer and no header work. The harness runs it as the peer `relay` (bench/peers/relay.sh)
+ * on the proxy's core: what it keeps of the direct rate is the ceiling of every proxy on that
+ * layout, since each of them does at least this much.
+ *
+ * Built at run time by bench/peers/relay.sh: cc -O2 -pthread -o relay relay.c
+ * Usage: relay LISTEN_PORT UPSTREAM_PORT (both on 127.0.0.1)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct pair {
+    int from;
+    int to;
+    int *pending; /* directions still running; the last one closes both sockets */
+    pthread_mutex_t *lock;
+};
+
+static int upstream_port;
+
+static void *pump(void *arg)
+{
+    struct pair *p = arg;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(p->from, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(p->to, buf + off, (size_t)(n - off));
+            if (w <= 0)
+                goto done;
+            off += w;
+        }
+    }
+done:
+    shutdown(p->to, SHUT_WR);
+    pthread_mutex_lock(p->lock);
+    int last = --*p->pending == 0;
+    pthread_mutex_unlock(p->lock);
+    if (last) {
+        close(p->from);
+        close(p->to);
+        free(p->pending);
+        free(p->lock);
+    }
+    free(p);
+    return NULL;
+}
+
+static void start(int from, int to, int *pending, pthread_mutex_t *lock)
+{
+    struct pair *p = malloc(sizeof *p);
+    *p = (struct pair){ from, to, pending, lock };
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&t, &attr, pump, p) != 0) {
+        perror("pthread_create");
+        exit(1);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: relay LISTEN_PORT UPSTREAM_PORT\n");
+        return 2;
+    }
+    upstream_port = atoi(argv[2]);
+    int one = 1;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 1024) != 0) {
+        perror("listen");
+        return 1;
+    }
+    for (;;) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0)
+            continue;
+        int u = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in ua = { .sin_family = AF_INET, .sin_port = htons((uint16_t)upstream_port) };
+        ua.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(u, (struct sockaddr *)&ua, sizeof ua) != 0) {
+            close(u);
+            close(c);
+            continue;
+        }
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int *pending = malloc(sizeof *pending);
+        *pending = 2;
+        pthread_mutex_t *lock = malloc(sizeof *lock);
+        pthread_mutex_init(lock, NULL);
+        start(c, u, pending, lock);
+        start(u, c, pending, lock);
+    }
+}
