@@ -45,7 +45,7 @@
 #   --scenario-warmup D  short warm-up of every peer before each scenario (default 2s)
 #   --peers LIST         comma-separated subset of: direct,fastgate,nginx,haproxy,caddy,yarp;
 #                        also relay (bench/peers/relay.c, a byte relay: the floor of any
-#                        proxy on this layout, never the best peer), only when named
+#                        proxy at low concurrency, never the best peer), only when named
 #   --workers LIST       comma-separated worker counts, e.g. 1,2 (default 1): FastGate
 #                        (`workers`), nginx (worker_processes) and HAProxy (nbthread) run once
 #                        per value; direct, Caddy and YARP have no such setting and run once
@@ -61,7 +61,8 @@
 # publishing one; BENCH_PORT_BASE (default 18300) moves every port; KEEP_WORKDIR=1 keeps
 # the temporary directory with configs, logs, raw wrk output and the run's TLS certificate
 # (made with openssl, ECDSA P-256, for localhost); FASTGATE_TRANSPORT sets
-# FastGate's `transport` ("epoll", "portable"); FASTGATE_BUSY_POLL its `busy_poll` ("50us"); BENCH_LOCK (default /tmp/bench.lock) is
+# FastGate's `transport` ("epoll", "portable"); FASTGATE_BUSY_POLL its `busy_poll` ("50us"); RELAY_SPIN=1
+# makes the relay peer spin instead of sleeping (one connection); BENCH_LOCK (default /tmp/bench.lock) is
 # the lock file held while measuring, so that concurrent runs on one machine take turns.
 #
 # Layout on a 2-core machine: the proxy under test on core 0; wrk, the origin and the idle

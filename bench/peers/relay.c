@@ -1,17 +1,23 @@
 /* The least work any proxy can do per request: a byte relay that parses nothing.
  *
- * Each accepted connection gets its own upstream connection and two threads, one per
- * direction, each a blocking read followed by a write of what it read. A request and its
- * answer then cost four syscalls and two thread wake-ups in the relay, with no event loop,
- * no timer and no header work. The harness runs it as the peer `relay` (bench/peers/relay.sh)
- * on the proxy's core: what it keeps of the direct rate is the ceiling of every proxy on that
- * layout, since each of them does at least this much.
+ * Each accepted connection gets its own upstream connection. By default two threads serve
+ * it, one per direction, each a blocking read followed by a write of what it read: a request
+ * and its answer cost four syscalls and two thread wake-ups, with no event loop, no timer
+ * and no header work. With "spin" one thread serves both directions and never sleeps: it
+ * polls each socket with a non-blocking read in turn, so no wake-up is left on the relay's
+ * side either, at the cost of its whole core.
+ *
+ * The harness runs it as the peer `relay` (bench/peers/relay.sh) on the proxy's core. At low
+ * concurrency what it keeps of the direct rate is the ceiling of every proxy on that layout,
+ * since each of them does at least this much. With many connections its threads cost more
+ * than an event loop, and it is no floor there.
  *
  * Built at run time by bench/peers/relay.sh: cc -O2 -pthread -o relay relay.c
- * Usage: relay LISTEN_PORT UPSTREAM_PORT (both on 127.0.0.1)
+ * Usage: relay LISTEN_PORT UPSTREAM_PORT [spin] (both on 127.0.0.1)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -60,28 +66,64 @@ done:
     return NULL;
 }
 
-static void start(int from, int to, int *pending, pthread_mutex_t *lock)
+/* Moves what one socket holds to the other without waiting: 1 moved, 0 nothing there,
+ * -1 the connection is over. */
+static int move_ready(int from, int to, char *buf)
 {
-    struct pair *p = malloc(sizeof *p);
-    *p = (struct pair){ from, to, pending, lock };
+    ssize_t n = recv(from, buf, 65536, MSG_DONTWAIT);
+    if (n == 0)
+        return -1;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w <= 0)
+            return -1;
+        off += w;
+    }
+    return 1;
+}
+
+static void *spin(void *arg)
+{
+    struct pair *p = arg;
+    char buf[65536];
+    while (move_ready(p->from, p->to, buf) >= 0 && move_ready(p->to, p->from, buf) >= 0) {
+    }
+    close(p->from);
+    close(p->to);
+    free(p);
+    return NULL;
+}
+
+static void spawn(void *(*run)(void *), struct pair *p)
+{
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    if (pthread_create(&t, &attr, pump, p) != 0) {
+    if (pthread_create(&t, &attr, run, p) != 0) {
         perror("pthread_create");
         exit(1);
     }
     pthread_attr_destroy(&attr);
 }
 
+static void start(int from, int to, int *pending, pthread_mutex_t *lock)
+{
+    struct pair *p = malloc(sizeof *p);
+    *p = (struct pair){ from, to, pending, lock };
+    spawn(pump, p);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: relay LISTEN_PORT UPSTREAM_PORT\n");
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "spin") != 0)) {
+        fprintf(stderr, "usage: relay LISTEN_PORT UPSTREAM_PORT [spin]\n");
         return 2;
     }
+    int spinning = argc == 4;
     upstream_port = atoi(argv[2]);
     int one = 1;
     int ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -106,6 +148,12 @@ int main(int argc, char **argv)
         }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (spinning) {
+            struct pair *p = malloc(sizeof *p);
+            *p = (struct pair){ c, u, NULL, NULL };
+            spawn(spin, p);
+            continue;
+        }
         int *pending = malloc(sizeof *pending);
         *pending = 2;
         pthread_mutex_t *lock = malloc(sizeof *lock);
