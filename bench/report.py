@@ -542,8 +542,10 @@ def report_md(meta, summary, idle, name, ai_rows=()):
         "Peak RSS: the proxy's VmRSS sampled every 0.5 s during the run. Errors: non-2xx responses "
         "plus socket errors (connect, read, write, timeout).",
         f"- wrk {meta.get('wrk')}; origin {meta.get('origin')} (one worker, on the load core).",
-        *([f"- ws-echo and sse-stream: load by {meta['stream_load']}, the mock origin "
-           "(tools/MockUpstream, Kestrel) on the load core. ws-echo: messages/s and round-trip "
+        *([f"- ws-echo, sse-stream and ai-stream: load by {meta['stream_load']}, the mock origin "
+           "(tools/MockUpstream, Kestrel) on the load core, loaded on the scenario's path before the "
+           "proxies' warm-ups for as long as the JIT warm-up and at least 20 s (it is JIT-compiled too). "
+           "ws-echo: messages/s and round-trip "
            "percentiles of each message and its echo inside the measured window (after the client's "
            "warm-up); *p99 vs direct* = p99 through the proxy against p99 without one. sse-stream: "
            "events/s summed over every stream across the window; errors = streams that failed or ended, "
