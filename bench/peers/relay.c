@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
         return 2;
     }
     int spinning = argc == 4;
+    /* A client that resets its connection must end that connection's threads, not the relay. */
+    signal(SIGPIPE, SIG_IGN);
     upstream_port = atoi(argv[2]);
     int one = 1;
     int ls = socket(AF_INET, SOCK_STREAM, 0);
