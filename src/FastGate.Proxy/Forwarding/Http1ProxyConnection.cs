@@ -80,14 +80,14 @@ public sealed partial class Http1ProxyConnection : IValueTaskSource, IParkedRead
     private FlushResult _flush;
     private Exception? _fault;
 
-    /// <summary>A connection with a worker of its own for life (the portable transport, tests, benchmarks).</summary>
+    /// <summary>A connection with a worker of its own for life, from the client's address as text (tests, benchmarks).</summary>
     /// <param name="tls">The connection's TLS session; null on a plain connection.</param>
     public Http1ProxyConnection(ITransport transport, byte[] clientAddress, Gateway gateway, string listenerName, ConnectionListener? listener, Tls.TlsConnectionInfo? tls = null)
     {
         Attach(new Http1ClientConnection(transport, clientAddress, gateway, listenerName, listener) { Tls = tls }, fresh: true);
     }
 
-    /// <summary>The same, for a client whose address the handler already has in every form (not parsed again from its text).</summary>
+    /// <summary>The same, for a client whose address the handler already has in every form (not parsed again from its text): the portable transport's connections.</summary>
     public Http1ProxyConnection(ITransport transport, Hosting.ClientAddressInfo client, Gateway gateway, string listenerName, ConnectionListener? listener, Tls.TlsConnectionInfo? tls = null)
     {
         Attach(new Http1ClientConnection(transport, client, gateway, listenerName, listener) { Tls = tls }, fresh: true);

@@ -37,18 +37,18 @@ public sealed partial class HttpConnectionHandler(Gateway gateway, string listen
             _ = ServeAfterProxyHeaderAsync(intake, new SocketTransport(socket), peerIp, (peer as IPEndPoint)?.Port ?? -1, listener, lease);
             return;
         }
-        var address = FormatAddress(peer);
+        var client = new ClientAddressInfo(FormatAddress(peer), peerIp);
         if (tls is not null)
         {
-            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), new ClientAddressInfo(address, peerIp), listener, lease);
+            _ = ServeTlsAsync(tls, new NetworkStreamTransport(socket), client, listener, lease);
             return;
         }
         if (H2cEnabled)
         {
-            _ = ServePlainH2cAsync(new SocketTransport(socket), new ClientAddressInfo(address, peerIp), listener, lease);
+            _ = ServePlainH2cAsync(new SocketTransport(socket), client, listener, lease);
             return;
         }
-        _ = new Http1ProxyConnection(new SocketTransport(socket), address, gateway, listenerName, listener) { Lease = lease }.Start();
+        _ = new Http1ProxyConnection(new SocketTransport(socket), client, gateway, listenerName, listener) { Lease = lease }.Start();
     }
 
     public void OnConnection(ITransport transport, ReadOnlySpan<byte> clientIp, ConnectionListener listener)
