@@ -26,6 +26,9 @@ STREAMS_END = "<!-- bench:streams:end -->"
 # So does a run of ai-stream alone (direct against FastGate's AI route).
 AI_BEGIN = "<!-- bench:ai:begin -->"
 AI_END = "<!-- bench:ai:end -->"
+# Rows that are not peers to compare FastGate with: the ceiling, FastGate itself and the byte relay
+# (bench/peers/relay.c, the floor of any proxy at low concurrency).
+NOT_PEERS = ("direct", "fastgate", "relay")
 # ai-stream's goals (issue: AI gateway): added time to first token and the rate against direct.
 AI_GOAL_TTFT_MS = 0.2
 AI_GOAL_RATIO = 0.8
@@ -152,7 +155,7 @@ def best_peer(figs, workers, among=None):
     """Highest median req/s among the other proxies with WORKERS workers (not the ceiling,
     not FastGate); AMONG restricts the candidates to those peers."""
     cands = [(f["rps"], inst) for inst, f in figs.items()
-             if inst[1] == workers and inst[0] not in ("direct", "fastgate", "relay") and f["rps"]
+             if inst[1] == workers and inst[0] not in NOT_PEERS and f["rps"]
              and (among is None or inst[0] in among)]
     return max(cands)[1] if cands else None
 
@@ -198,7 +201,7 @@ def per_cpu(f):
 def best_peer_per_cpu(figs, workers):
     """The other proxy (not direct, not FastGate) that served the most requests per CPU-second."""
     cands = [(per_cpu(f), inst) for inst, f in figs.items()
-             if inst[1] == workers and inst[0] not in ("direct", "fastgate", "relay") and per_cpu(f)]
+             if inst[1] == workers and inst[0] not in NOT_PEERS and per_cpu(f)]
     return max(cands)[1] if cands else None
 
 

@@ -35,24 +35,25 @@ struct pair {
     pthread_mutex_t *lock;
 };
 
-static int upstream_port;
+/* Writes all N bytes; 0 when the socket failed first. */
+static int write_all(int to, const char *buf, ssize_t n)
+{
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w <= 0)
+            return 0;
+        off += w;
+    }
+    return 1;
+}
 
 static void *pump(void *arg)
 {
     struct pair *p = arg;
     char buf[65536];
-    for (;;) {
-        ssize_t n = read(p->from, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(p->to, buf + off, (size_t)(n - off));
-            if (w <= 0)
-                goto done;
-            off += w;
-        }
+    ssize_t n;
+    while ((n = read(p->from, buf, sizeof buf)) > 0 && write_all(p->to, buf, n)) {
     }
-done:
     shutdown(p->to, SHUT_WR);
     pthread_mutex_lock(p->lock);
     int last = --*p->pending == 0;
@@ -76,13 +77,7 @@ static int move_ready(int from, int to, char *buf)
         return -1;
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-    for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(to, buf + off, (size_t)(n - off));
-        if (w <= 0)
-            return -1;
-        off += w;
-    }
-    return 1;
+    return write_all(to, buf, n) ? 1 : -1;
 }
 
 static void *spin(void *arg)
@@ -127,7 +122,7 @@ int main(int argc, char **argv)
     int spinning = argc == 4;
     /* A client that resets its connection must end that connection's threads, not the relay. */
     signal(SIGPIPE, SIG_IGN);
-    upstream_port = atoi(argv[2]);
+    int upstream_port = atoi(argv[2]);
     int one = 1;
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

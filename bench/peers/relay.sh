@@ -4,7 +4,7 @@
 # when named in --peers; the report never counts it as the best peer. RELAY_SPIN=1: one
 # thread per connection that polls both sockets and never sleeps (for one connection; many
 # such threads share the core badly).
-peer_relay_label() { echo "byte relay (floor)"; }
+peer_relay_label() { echo "byte relay"; }
 peer_relay_jit() { echo 0; }
 peer_relay_workers() { echo 0; }
 peer_relay_listeners() { :; }
